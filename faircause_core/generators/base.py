@@ -50,12 +50,22 @@ class CancelToken:
 
 @dataclass(frozen=True)
 class FairnessSpec:
-    """Per-pathway alpha (0 keep .. 1 remove) and the reference group x*."""
+    """Per-pathway alpha (0 keep .. 1 remove) and the reference group x*.
+
+    Generators apply alpha as a mixture of mechanisms: for the edited mechanism they use
+    p = (1 - alpha) * p(. | own x, ...) + alpha * p(. | x*, ...), which is the same as
+    replacing X by x* with probability alpha; with extrapolation the mixture is clipped at
+    0 and renormalised. DE edits Y's mechanism, IE edits the mechanisms of X's children in
+    W, SE mixes P(X | Z) with the marginal P(X).
+    """
 
     de: float = 0.0
     ie: float = 0.0
     se: float = 0.0
     reference: str = "x1"
+    # The refinement loop may steer slightly past the user's dial (alpha in [-1, 2]) to
+    # undo what model fitting smoothed away; users only ever set values in [0, 1].
+    allow_extrapolation: bool = False
 
     def __post_init__(self) -> None:
         for name in PATHWAYS:
@@ -64,7 +74,8 @@ class FairnessSpec:
                 value = float(value)
             except (TypeError, ValueError):
                 raise InputError(f"alpha for {name.upper()} must be a number in [0, 1], got {value!r}")
-            if not 0.0 <= value <= 1.0:
+            low, high = (-1.0, 2.0) if self.allow_extrapolation else (0.0, 1.0)
+            if not low <= value <= high:
                 raise InputError(f"alpha for {name.upper()} must be in [0, 1], got {value}")
             object.__setattr__(self, name, value)
         if self.reference not in REFERENCES:
@@ -104,7 +115,9 @@ class FairnessSpec:
         return [p for p in PATHWAYS if getattr(self, p) > 0]
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        d = asdict(self)
+        d.pop("allow_extrapolation")
+        return d
 
     @classmethod
     def from_dict(cls, d: dict) -> "FairnessSpec":
