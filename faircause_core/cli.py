@@ -1,0 +1,323 @@
+"""Command line: `python -m faircause_core {audit,discover,generate} ...`.
+
+Readable tables on stdout, machine-readable JSON with --json/--report/--out. Any bad input
+exits with status 2 and one line on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Optional, Sequence
+
+from .errors import InputError, one_line
+
+EFFECT_NAMES = {
+    "tv": "TV (total variation)",
+    "ctf_de": "Ctf-DE (direct)",
+    "ctf_ie": "Ctf-IE (indirect)",
+    "ctf_se": "Ctf-SE (spurious)",
+    "ett": "ETT",
+}
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a usage problem as one line with exit status 2."""
+
+    def error(self, message):  # noqa: D401 - argparse hook
+        raise InputError(f"{self.prog}: {message}")
+
+
+def _split(values: Optional[Sequence[str]]) -> list[str]:
+    out: list[str] = []
+    for v in values or []:
+        out.extend(p.strip() for p in v.split(",") if p.strip())
+    return out
+
+
+def _common(p: argparse.ArgumentParser, group_values: bool = True) -> None:
+    p.add_argument("--data", required=True, help="CSV, Parquet or Excel file of real rows")
+    p.add_argument("--sensitive", required=True, metavar="X", help="sensitive attribute column")
+    if group_values:
+        p.add_argument("--x0", required=True, help="baseline group of X (e.g. Male)")
+        p.add_argument("--x1", required=True, help="comparison group of X (e.g. Female)")
+    p.add_argument("--outcome", required=True, metavar="Y", help="outcome column")
+    p.add_argument("--threshold", type=float, default=None, help="Y >= threshold counts as 1 for a numeric outcome")
+    p.add_argument("--fixed", nargs="*", default=None,
+                   help="baseline columns that nothing can cause (first tier, e.g. age race)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m faircause_core", description="FairCauseSyn engine")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    a = sub.add_parser("audit", help="decompose the real data's disparity (TV, Ctf-DE/IE/SE, ETT)")
+    _common(a)
+    a.add_argument("--dag", help="DAG JSON {nodes, edges}; roles are read off it")
+    a.add_argument("--z", nargs="*", default=None, help="confounders (if no --dag)")
+    a.add_argument("--w", nargs="*", default=None, help="mediators (if no --dag)")
+    a.add_argument("--method", choices=["dr", "plugin"], default="dr")
+    a.add_argument("--seed", type=int, default=0)
+    a.add_argument("--json", dest="json_out", help="write the decomposition as JSON here")
+
+    d = sub.add_parser("discover", help="discover a causal DAG with tiers and write its JSON")
+    _common(d, group_values=False)
+    d.add_argument("--method", choices=["hillclimb", "pc"], default="hillclimb")
+    d.add_argument("--seed", type=int, default=0)
+    d.add_argument("--out", required=True, help="where to write dag.json")
+
+    g = sub.add_parser("generate", help="generate causally fair synthetic rows")
+    _common(g)
+    g.add_argument("--dag", required=True, help="DAG JSON {nodes, edges}")
+    g.add_argument("--remove", default="none", help="pathways to remove: none, DE, IE, SE or a list like DE,IE")
+    g.add_argument("--alpha", default="", help="partial removal, e.g. DE=0.5,IE=1")
+    g.add_argument("--reference", choices=["x0", "x1", "marginal"], default="x1")
+    g.add_argument("--rows", type=int, required=True)
+    g.add_argument("--generator", choices=["llm", "bayesnet", "prompt"], default="llm")
+    g.add_argument("--model", default=None, help="folder of a local Hugging Face causal LM (default: bundled SmolLM2-135M)")
+    g.add_argument("--preset", choices=["quick", "thorough"], default="quick")
+    g.add_argument("--steps", type=int, default=None, help="fine-tuning steps (overrides the preset)")
+    g.add_argument("--rounds", type=int, default=4, help="refinement rounds at most")
+    g.add_argument("--no-refine", action="store_true", help="sample once, without the refinement loop")
+    g.add_argument("--seed", type=int, default=0)
+    g.add_argument("--out", required=True, help="synthetic CSV to write")
+    g.add_argument("--report", default=None, help="report JSON to write")
+    return parser
+
+
+def _progress_printer(quiet: bool = False):
+    """Progress on stderr: one updating line per stage."""
+    state = {"stage": None, "t0": time.perf_counter()}
+
+    def show(stage: str, done: int, total: int) -> None:
+        if quiet:
+            return
+        if stage != state["stage"]:
+            if state["stage"] is not None:
+                sys.stderr.write("\n")
+            state["stage"], state["t0"] = stage, time.perf_counter()
+        pct = 100.0 * done / total if total else 100.0
+        sys.stderr.write(f"\r{stage}: {done}/{total} ({pct:.0f}%) {time.perf_counter() - state['t0']:.0f}s")
+        sys.stderr.flush()
+
+    return show
+
+
+def _load(args):
+    from .data import load_table
+    from .problem import FairnessProblem, resolve_value, validate_problem
+
+    table = load_table(args.data)
+    x0 = getattr(args, "x0", None)
+    x1 = getattr(args, "x1", None)
+    warnings = []
+    if x0 is not None:
+        problem = FairnessProblem(args.sensitive, x0, x1, args.outcome, args.threshold)
+        warnings = validate_problem(table, problem)
+        x0 = resolve_value(table.df[args.sensitive], x0)
+        x1 = resolve_value(table.df[args.sensitive], x1)
+    else:
+        for col in (args.sensitive, args.outcome):
+            if col not in table.df.columns:
+                raise InputError(f"unknown column {col!r} in {args.data}")
+    for col in args.fixed or []:
+        if col not in table.df.columns:
+            raise InputError(f"unknown column {col!r} in --fixed")
+    return table, x0, x1, warnings
+
+
+def _read_dag(path: str, table):
+    from .graph import CausalGraph
+
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(f"DAG file not found: {path}")
+    try:
+        text = p.read_text(encoding="utf-8")
+    except (UnicodeDecodeError, OSError) as err:
+        raise InputError(f"cannot read DAG file {path}: {err}")
+    graph = CausalGraph.from_json(text)
+    missing = [c for c in table.df.columns if c not in graph.nodes]
+    extra = [n for n in graph.nodes if n not in table.df.columns]
+    if extra:
+        raise InputError(f"DAG {path} names columns not in the data: {', '.join(extra)}")
+    if missing:
+        raise InputError(f"DAG {path} lacks data columns: {', '.join(missing)}")
+    return graph
+
+
+def _discover(table, args):
+    from .discovery import discover
+
+    fixed = tuple(args.fixed) if args.fixed is not None else ()
+    method = args.method if args.command == "discover" else "hillclimb"
+    return discover(table, args.sensitive, args.outcome, fixed=fixed, seed=args.seed, method=method)
+
+
+def effects_table(frame, title: str) -> str:
+    lines = [title, f"{'effect':<24}{'estimate':>10}{'se':>9}   95% CI"]
+    for key, row in frame.iterrows():
+        lines.append(
+            f"{EFFECT_NAMES.get(key, key):<24}{row['estimate']:>+10.4f}{row['se']:>9.4f}   "
+            f"[{row['ci_low']:+.4f}, {row['ci_high']:+.4f}]"
+        )
+    return "\n".join(lines)
+
+
+def _write_json(path: str, obj) -> None:
+    try:
+        Path(path).write_text(json.dumps(obj, indent=2, default=_json_default), encoding="utf-8")
+    except OSError as err:
+        raise InputError(f"cannot write {path}: {err.strerror or err}")
+
+
+def _json_default(o):
+    import numpy as np
+
+    if isinstance(o, (np.floating, np.integer)):
+        return o.item()
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    return str(o)
+
+
+def cmd_audit(args) -> int:
+    from .fairness import decompose
+    from .graph import derive_roles
+
+    table, x0, x1, warnings = _load(args)
+    if args.dag:
+        roles = derive_roles(_read_dag(args.dag, table), args.sensitive, args.outcome, x0, x1, args.threshold)
+        source = f"DAG {args.dag}"
+    elif args.z is not None or args.w is not None:
+        z, w = _split(args.z), _split(args.w)
+        for col in z + w:
+            if col not in table.df.columns:
+                raise InputError(f"unknown column {col!r} in --z/--w")
+        from .graph import Roles
+
+        other = tuple(c for c in table.df.columns if c not in set(z) | set(w) | {args.sensitive, args.outcome})
+        roles = Roles(args.sensitive, args.outcome, tuple(z), tuple(w), other, x0, x1, args.threshold)
+        source = "--z/--w"
+    else:
+        roles = derive_roles(_discover(table, args), args.sensitive, args.outcome, x0, x1, args.threshold)
+        source = "discovered DAG"
+    dec = decompose(table.df, roles.x, roles.x0, roles.x1, roles.y, roles.z, roles.w,
+                    seed=args.seed, method=args.method, threshold=roles.threshold)
+    print(f"data: {args.data} ({len(table.df)} rows); X = {roles.x} ({x0} -> {x1}); Y = {roles.y}; roles from {source}")
+    print(f"Z (confounders): {', '.join(roles.z) or '(none)'}")
+    print(f"W (mediators):   {', '.join(roles.w) or '(none)'}")
+    print(effects_table(dec.to_frame(), f"\nDecomposition ({'doubly robust' if args.method == 'dr' else 'plug-in'}):"))
+    for w in list(warnings) + list(dec.warnings):
+        print(f"warning: {w}")
+    if args.json_out:
+        _write_json(args.json_out, {
+            "data": str(args.data), "x": roles.x, "x0": str(x0), "x1": str(x1), "y": roles.y,
+            "z": list(roles.z), "w": list(roles.w), "roles_from": source,
+            "decomposition": dec.to_dict(), "warnings": list(warnings) + list(dec.warnings),
+        })
+    return 0
+
+
+def cmd_discover(args) -> int:
+    from .graph import derive_roles
+
+    table, _, _, _ = _load(args)
+    graph = _discover(table, args)
+    roles = derive_roles(graph, args.sensitive, args.outcome)
+    try:
+        Path(args.out).write_text(graph.to_json(), encoding="utf-8")
+    except OSError as err:
+        raise InputError(f"cannot write {args.out}: {err.strerror or err}")
+    print(f"{len(graph.edges)} edges among {len(graph.nodes)} columns written to {args.out}")
+    for parent, child in graph.edges:
+        print(f"  {parent} -> {child}")
+    print(f"Z (confounders): {', '.join(roles.z) or '(none)'}")
+    print(f"W (mediators):   {', '.join(roles.w) or '(none)'}")
+    return 0
+
+
+def cmd_generate(args) -> int:
+    from .export import write_csv
+    from .generators.base import FairnessSpec
+    from .graph import derive_roles
+    from .pipeline import GenerationSettings, run_generation
+
+    table, x0, x1, warnings = _load(args)
+    graph = _read_dag(args.dag, table)
+    roles = derive_roles(graph, args.sensitive, args.outcome, x0, x1, args.threshold)
+    fairness = FairnessSpec.parse(args.remove, args.alpha, args.reference)
+    if args.model and args.generator == "bayesnet":
+        raise InputError("--model applies to the llm and prompt generators, not bayesnet")
+    if args.model:
+        from .lm_store import check_model_folder
+
+        check_model_folder(args.model)
+    settings = GenerationSettings(
+        generator=args.generator, model_dir=args.model, preset=args.preset, train_steps=args.steps,
+        rows=args.rows, seed=args.seed, fairness=fairness, refine=not args.no_refine, max_rounds=args.rounds,
+    )
+    out_dir = Path(args.out).resolve().parent
+    if not out_dir.is_dir():
+        raise InputError(f"output folder does not exist: {out_dir}")
+    result = run_generation(table, graph, roles, settings, progress=_progress_printer())
+    sys.stderr.write("\n")
+    write_csv(result.synthetic, args.out)
+    frame_real = _frame(result.real_effects)
+    frame_syn = _frame(result.synthetic_effects)
+    print(f"{len(result.synthetic)} synthetic rows written to {args.out} ({fairness.label()}, generator {args.generator})")
+    print(effects_table(frame_real, "\nReal (fitting split):"))
+    print(effects_table(frame_syn, "\nSynthetic:"))
+    print("\nRefinement rounds:")
+    for r in result.rounds:
+        errs = ", ".join(f"{k}={v:+.4f}" for k, v in (r.get("synthetic_estimates") or {}).items())
+        print(f"  round {r.get('round')}: {errs} {'(within tolerance)' if r.get('ok') else ''}")
+    print(f"converged: {result.converged}")
+    m = result.metrics
+    print(f"\nquality {m['fidelity']['quality']:.3f} (shape {m['fidelity']['shape']:.3f}, trend {m['fidelity']['trend']:.3f})")
+    print(f"AUROC train-on-real {m['utility']['trtr']:.3f}, train-on-synthetic {m['utility']['tstr']:.3f}")
+    fp = m["fair_predictor"]
+    if "reduction" in fp:
+        print(f"fair predictor: Ctf-DE real-trained {fp['ctf_de_real_model']:+.4f}, synthetic-trained "
+              f"{fp['ctf_de_synth_model']:+.4f}, reduction {fp['reduction']:.0%}")
+    pv = m["privacy"]
+    print(f"privacy: exact copies {pv['exact_copy_share']:.1%}, median DCR synthetic {pv['dcr_synth_median']:.3f} "
+          f"vs holdout {pv['dcr_holdout_median']:.3f}")
+    for w in list(warnings) + list(result.warnings):
+        print(f"warning: {w}")
+    if args.report:
+        _write_json(args.report, result.to_dict())
+    return 0
+
+
+def _frame(decomposition_dict: dict):
+    from .fairness import Decomposition
+
+    return Decomposition.from_dict(decomposition_dict).to_frame()
+
+
+COMMANDS = {"audit": cmd_audit, "discover": cmd_discover, "generate": cmd_generate}
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    try:
+        args = build_parser().parse_args(argv)
+        return COMMANDS[args.command](args)
+    except InputError as err:
+        sys.stderr.write(f"error: {err}\n")
+        return 2
+    except KeyboardInterrupt:
+        sys.stderr.write("error: interrupted\n")
+        return 130
+    except Exception as err:  # an engine bug: still one line for the user, details on request
+        if os.environ.get("FAIRCAUSE_DEBUG"):
+            raise
+        sys.stderr.write(f"error: internal problem ({type(err).__name__}: {one_line(err)}); "
+                         "set FAIRCAUSE_DEBUG=1 for details\n")
+        return 1
