@@ -1,0 +1,189 @@
+"""The CLI end to end in a real subprocess: tables on stdout, JSON files, and for every bad
+input exit status 2 with exactly one line on stderr and no traceback."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO = ROOT / "assets" / "nhefs_cohort.csv"
+DEMO_DAG = ROOT / "assets" / "nhefs_dag.json"
+
+
+def run_cli(*args, cwd=None):
+    env = dict(os.environ, PYTHONHASHSEED="0", HF_HUB_OFFLINE="1")
+    env.pop("FAIRCAUSE_DEBUG", None)
+    return subprocess.run(
+        [sys.executable, "-m", "faircause_core", *map(str, args)],
+        capture_output=True, text=True, cwd=cwd or ROOT, env=env, timeout=600,
+    )
+
+
+def assert_one_line_error(proc, *needles):
+    assert proc.returncode == 2, (proc.returncode, proc.stdout, proc.stderr)
+    lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1, proc.stderr
+    assert "Traceback" not in proc.stderr
+    for needle in needles:
+        assert needle.lower() in lines[0].lower(), lines[0]
+
+
+@pytest.fixture(scope="module")
+def small_csv(tmp_path_factory):
+    """A 600-row slice of the demo cohort, to keep subprocess runs quick."""
+    import pandas as pd
+
+    path = tmp_path_factory.mktemp("cli") / "small.csv"
+    pd.read_csv(DEMO).sample(600, random_state=0).to_csv(path, index=False)
+    return path
+
+
+AUDIT = ["audit", "--sensitive", "sex", "--x0", "Male", "--x1", "Female", "--outcome", "death"]
+
+
+def test_audit_with_dag_prints_table_and_writes_json(tmp_path):
+    out = tmp_path / "audit.json"
+    proc = run_cli(*AUDIT, "--data", DEMO, "--dag", DEMO_DAG, "--method", "plugin", "--json", out)
+    assert proc.returncode == 0, proc.stderr
+    for label in ("TV", "Ctf-DE", "Ctf-IE", "Ctf-SE", "ETT"):
+        assert label in proc.stdout
+    data = json.loads(out.read_text())
+    assert data["x"] == "sex" and data["y"] == "death"
+    assert "age" in data["z"]
+    assert data["roles_from"].startswith("DAG")
+
+
+def test_audit_with_explicit_roles_matches_identity(tmp_path, small_csv):
+    out = tmp_path / "a.json"
+    proc = run_cli(*AUDIT, "--data", small_csv, "--z", "age", "race", "--w", "smoke_intensity,weight_kg_1971",
+                   "--method", "plugin", "--json", out)
+    assert proc.returncode == 0, proc.stderr
+    from faircause_core.fairness import Decomposition
+
+    frame = Decomposition.from_dict(json.loads(out.read_text())["decomposition"]).to_frame()["estimate"]
+    assert abs(frame["tv"] - (frame["ctf_de"] - frame["ctf_ie"] - frame["ctf_se"])) < 1e-9
+
+
+def test_audit_discovers_roles_when_no_dag(small_csv):
+    proc = run_cli(*AUDIT, "--data", small_csv, "--fixed", "age", "race", "--method", "plugin")
+    assert proc.returncode == 0, proc.stderr
+    assert "discovered DAG" in proc.stdout
+
+
+def test_discover_writes_dag_json(tmp_path, small_csv):
+    out = tmp_path / "dag.json"
+    proc = run_cli("discover", "--data", small_csv, "--sensitive", "sex", "--outcome", "death",
+                   "--fixed", "age", "race", "--out", out)
+    assert proc.returncode == 0, proc.stderr
+    dag = json.loads(out.read_text())
+    assert set(dag) == {"nodes", "edges"}
+    assert not [e for e in dag["edges"] if e[0] == "death"]  # nothing out of Y
+
+
+@pytest.mark.parametrize(
+    "override, extra, needles",
+    [
+        ({"--data": "nope.csv"}, [], ["nope.csv"]),
+        ({"--x0": "Martian"}, [], ["Martian"]),
+        ({"--sensitive": "height"}, [], ["height"]),
+        ({"--outcome": "cholesterol"}, [], ["cholesterol"]),  # > 2 values and no threshold
+        ({"--x1": "Male"}, [], ["Male"]),  # x0 == x1
+        ({}, ["--dag", "missing_dag.json"], ["missing_dag.json"]),
+        ({}, ["--z", "agee"], ["agee"]),
+        ({}, ["--method", "magic"], ["magic"]),
+        ({}, ["--seed", "abc"], ["abc"]),
+    ],
+)
+def test_audit_bad_input_is_one_line_exit_2(override, extra, needles):
+    opts = {"--data": str(DEMO), "--sensitive": "sex", "--x0": "Male", "--x1": "Female", "--outcome": "death"}
+    opts.update(override)
+    argv = ["audit", *[v for kv in opts.items() for v in kv], *extra]
+    assert_one_line_error(run_cli(*argv), *needles)
+
+
+def test_bad_files_are_one_line_errors(tmp_path):
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    binary = tmp_path / "blob.csv"
+    binary.write_bytes(bytes(range(256)) * 10)
+    ragged = tmp_path / "ragged.csv"
+    ragged.write_text("sex,death\nMale,1\nFemale,0,7\n")
+    single = tmp_path / "single.csv"
+    single.write_text("sex\nMale\nFemale\n")
+    for path in (empty, binary, ragged, single):
+        proc = run_cli(*AUDIT, "--data", path)
+        assert_one_line_error(proc, path.name)
+
+
+def test_one_group_sensitive_attribute(tmp_path):
+    import pandas as pd
+
+    df = pd.read_csv(DEMO)
+    path = tmp_path / "men.csv"
+    df[df.sex == "Male"].to_csv(path, index=False)
+    assert_one_line_error(run_cli(*AUDIT, "--data", path), "sex")
+
+
+def test_bad_dag_files(tmp_path):
+    cyc = tmp_path / "cycle.json"
+    nodes = list(json.loads(DEMO_DAG.read_text())["nodes"])
+    cyc.write_text(json.dumps({"nodes": nodes, "edges": [["age", "sex"], ["sex", "death"], ["death", "age"]]}))
+    assert_one_line_error(run_cli(*AUDIT, "--data", DEMO, "--dag", cyc), "cycle")
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    assert_one_line_error(run_cli(*AUDIT, "--data", DEMO, "--dag", bad))
+    unknown = tmp_path / "unknown.json"
+    unknown.write_text(json.dumps({"nodes": nodes + ["height"], "edges": [["height", "death"]]}))
+    assert_one_line_error(run_cli(*AUDIT, "--data", DEMO, "--dag", unknown), "height")
+
+
+GEN = ["generate", "--data", DEMO, "--dag", DEMO_DAG, "--sensitive", "sex", "--x0", "Male", "--x1", "Female",
+       "--outcome", "death"]
+
+
+@pytest.mark.parametrize(
+    "extra, needles",
+    [
+        (["--rows", "0", "--generator", "bayesnet"], ["rows"]),
+        (["--rows", "100", "--generator", "bayesnet", "--remove", "XE"], ["XE"]),
+        (["--rows", "100", "--generator", "bayesnet", "--alpha", "DE=1.7"], ["1.7"]),
+        (["--rows", "100", "--generator", "bayesnet", "--alpha", "DE=lots"], ["lots"]),
+        (["--rows", "100", "--generator", "gpt"], ["gpt"]),
+        (["--rows", "100", "--generator", "llm", "--model", "/no/such/model"], ["/no/such/model"]),
+        (["--rows", "100", "--generator", "bayesnet", "--reference", "x9"], ["x9"]),
+    ],
+)
+def test_generate_bad_settings(tmp_path, extra, needles):
+    proc = run_cli(*GEN, *extra, "--out", tmp_path / "s.csv")
+    assert_one_line_error(proc, *needles)
+
+
+def test_generate_rejects_pickle_only_model_folder(tmp_path):
+    folder = tmp_path / "model"
+    folder.mkdir()
+    (folder / "config.json").write_text(json.dumps({"model_type": "llama", "architectures": ["LlamaForCausalLM"]}))
+    (folder / "pytorch_model.bin").write_bytes(b"\x80\x02")
+    proc = run_cli(*GEN, "--rows", "50", "--model", folder, "--out", tmp_path / "s.csv")
+    assert_one_line_error(proc, "safetensors")
+
+
+def test_generate_bayesnet_writes_csv_and_report(tmp_path):
+    import pandas as pd
+
+    out, report = tmp_path / "syn.csv", tmp_path / "report.json"
+    proc = run_cli(*GEN, "--rows", "800", "--generator", "bayesnet", "--remove", "DE", "--rounds", "2",
+                   "--out", out, "--report", report)
+    assert proc.returncode == 0, proc.stderr
+    syn = pd.read_csv(out)
+    real = pd.read_csv(DEMO)
+    assert len(syn) == 800 and list(syn.columns) == list(real.columns)
+    assert set(syn["sex"].dropna()) <= set(real["sex"])
+    rep = json.loads(report.read_text())
+    assert rep["settings"]["fairness"]["de"] == 1.0
+    assert rep["rounds"] and "metrics" in rep and "timings" in rep
+    assert {"fidelity", "utility", "privacy", "fair_predictor"} <= set(rep["metrics"])
+    assert "Synthetic" in proc.stdout and "quality" in proc.stdout
