@@ -1,0 +1,341 @@
+"""The causal DAG the user sees and edits, and the fairness roles read off it.
+
+A `CausalGraph` is immutable: every edit returns a new graph, so the dashboard can keep an
+undo history and a generator can never see a graph change under it. Every invalid graph
+(unknown node, self loop, duplicate, cycle) is refused with one line naming the culprit.
+"""
+
+from __future__ import annotations
+
+import heapq
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Sequence
+
+from .errors import InputError
+
+_KEYS = ("nodes", "edges")
+
+
+def _fmt_cycle(cycle: Sequence[str]) -> str:
+    return " -> ".join(str(n) for n in cycle)
+
+
+class CausalGraph:
+    """Immutable DAG over named columns; edges are (parent, child) in node order."""
+
+    __slots__ = ("_nodes", "_edges", "_index", "_parents", "_children", "_topo")
+
+    def __init__(self, nodes: Iterable[str], edges: Iterable[Sequence[str]] = ()):
+        nodes = tuple(nodes)
+        index: dict[str, int] = {}
+        for n in nodes:
+            if not isinstance(n, str) or not n:
+                raise InputError(f"graph node {n!r} is not a non-empty string")
+            if n in index:
+                raise InputError(f"graph node '{n}' appears twice")
+            index[n] = len(index)
+        seen: set[tuple[str, str]] = set()
+        for e in edges:
+            try:
+                pair = tuple(e) if not isinstance(e, (str, bytes)) else ()
+            except TypeError:
+                pair = ()
+            if len(pair) != 2:
+                raise InputError(f"graph edge {e!r} is not a [parent, child] pair")
+            a, b = pair
+            for n in (a, b):
+                if not isinstance(n, str) or n not in index:
+                    raise InputError(f"graph edge {a!r} -> {b!r} names unknown node {n!r}")
+            if a == b:
+                raise InputError(f"graph edge '{a}' -> '{b}' is a self loop")
+            if (a, b) in seen:
+                raise InputError(f"graph edge '{a}' -> '{b}' appears twice")
+            seen.add((a, b))
+        cycle = CausalGraph.find_cycle(nodes, seen)
+        if cycle is not None:
+            raise InputError(f"graph has a cycle: {_fmt_cycle(cycle)}")
+        ordered = tuple(sorted(seen, key=lambda e: (index[e[0]], index[e[1]])))
+        parents: dict[str, list[str]] = {n: [] for n in nodes}
+        children: dict[str, list[str]] = {n: [] for n in nodes}
+        for a, b in ordered:
+            children[a].append(b)
+        for a, b in sorted(ordered, key=lambda e: (index[e[1]], index[e[0]])):
+            parents[b].append(a)
+        set_ = object.__setattr__
+        set_(self, "_nodes", nodes)
+        set_(self, "_edges", ordered)
+        set_(self, "_index", index)
+        set_(self, "_parents", {n: tuple(v) for n, v in parents.items()})
+        set_(self, "_children", {n: tuple(v) for n, v in children.items()})
+        set_(self, "_topo", None)
+
+    def __setattr__(self, name, value):
+        raise AttributeError("CausalGraph is immutable; use add_edge/remove_edge/reverse_edge")
+
+    # ----------------------------------------------------------------- basics
+    @property
+    def nodes(self) -> tuple[str, ...]:
+        return self._nodes
+
+    @property
+    def edges(self) -> tuple[tuple[str, str], ...]:
+        return self._edges
+
+    def __contains__(self, node: object) -> bool:
+        return node in self._index
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, CausalGraph):
+            return NotImplemented
+        return self._nodes == other._nodes and set(self._edges) == set(other._edges)
+
+    def __hash__(self) -> int:
+        return hash((self._nodes, frozenset(self._edges)))
+
+    def __repr__(self) -> str:
+        return f"CausalGraph({len(self._nodes)} nodes, {len(self._edges)} edges)"
+
+    def has_edge(self, a: str, b: str) -> bool:
+        return b in self._children.get(a, ())
+
+    def _check(self, node: str) -> str:
+        if node not in self._index:
+            raise InputError(f"'{node}' is not a node of the graph")
+        return node
+
+    def parents(self, node: str) -> tuple[str, ...]:
+        """Parents in node order (a stable order for conditional tables and prompts)."""
+        return self._parents[self._check(node)]
+
+    def children(self, node: str) -> tuple[str, ...]:
+        return self._children[self._check(node)]
+
+    def _reach(self, node: str, step: dict[str, tuple[str, ...]]) -> frozenset[str]:
+        self._check(node)
+        seen: set[str] = set()
+        stack = list(step[node])
+        while stack:
+            n = stack.pop()
+            if n not in seen:
+                seen.add(n)
+                stack.extend(step[n])
+        return frozenset(seen)
+
+    def ancestors(self, node: str) -> frozenset[str]:
+        """All nodes with a directed path into `node` (not the node itself)."""
+        return self._reach(node, self._parents)
+
+    def descendants(self, node: str) -> frozenset[str]:
+        """All nodes reachable from `node` (not the node itself)."""
+        return self._reach(node, self._children)
+
+    def topological_order(self) -> tuple[str, ...]:
+        """Parents before children; among ready nodes the earliest in node order goes first.
+
+        Deterministic so the language model always sees columns in the same order.
+        """
+        if self._topo is None:
+            indeg = {n: len(self._parents[n]) for n in self._nodes}
+            heap = [self._index[n] for n in self._nodes if indeg[n] == 0]
+            heapq.heapify(heap)
+            out = []
+            while heap:
+                n = self._nodes[heapq.heappop(heap)]
+                out.append(n)
+                for c in self._children[n]:
+                    indeg[c] -= 1
+                    if indeg[c] == 0:
+                        heapq.heappush(heap, self._index[c])
+            object.__setattr__(self, "_topo", tuple(out))
+        return self._topo
+
+    # ----------------------------------------------------------------- cycles
+    @staticmethod
+    def find_cycle(nodes: Iterable[str], edges: Iterable[Sequence[str]]) -> list[str] | None:
+        """A directed cycle as a closed node list [a, b, c, a], or None when acyclic.
+
+        Tolerates edge endpoints missing from `nodes` (the dashboard checks a candidate edge
+        before building a graph). Deterministic: search in node order, then edge order.
+        """
+        order: dict[str, int] = {}
+        for n in nodes:
+            order.setdefault(n, len(order))
+        adj: dict[str, list[str]] = {}
+        for e in edges:
+            a, b = tuple(e)
+            order.setdefault(a, len(order))
+            order.setdefault(b, len(order))
+            adj.setdefault(a, []).append(b)
+        for a in adj:
+            adj[a].sort(key=order.__getitem__)
+        WHITE, GREY, BLACK = 0, 1, 2
+        color = {n: WHITE for n in order}
+        for root in order:
+            if color[root] != WHITE:
+                continue
+            path = [root]
+            color[root] = GREY
+            stack = [iter(adj.get(root, ()))]
+            while stack:
+                nxt = next(stack[-1], None)
+                if nxt is None:
+                    color[path.pop()] = BLACK
+                    stack.pop()
+                elif color[nxt] == GREY:
+                    return path[path.index(nxt):] + [nxt]
+                elif color[nxt] == WHITE:
+                    color[nxt] = GREY
+                    path.append(nxt)
+                    stack.append(iter(adj.get(nxt, ())))
+        return None
+
+    # ----------------------------------------------------------------- edits
+    def _with_edges(self, edges: Iterable[tuple[str, str]]) -> "CausalGraph":
+        return CausalGraph(self._nodes, edges)
+
+    def add_edge(self, a: str, b: str) -> "CausalGraph":
+        """New graph with a -> b; refuses an edge that would close a cycle, naming it."""
+        self._check(a), self._check(b)
+        if a == b:
+            raise InputError(f"edge '{a}' -> '{b}' would be a self loop")
+        if self.has_edge(a, b):
+            return self
+        if self.has_edge(b, a):
+            raise InputError(f"edge '{a}' -> '{b}' would close a cycle: {a} -> {b} -> {a}; "
+                             f"reverse the edge '{b}' -> '{a}' instead")
+        edges = self._edges + ((a, b),)
+        cycle = CausalGraph.find_cycle(self._nodes, edges)
+        if cycle is not None:
+            raise InputError(f"edge '{a}' -> '{b}' would close a cycle: {_fmt_cycle(cycle)}")
+        return self._with_edges(edges)
+
+    def remove_edge(self, a: str, b: str) -> "CausalGraph":
+        self._check(a), self._check(b)
+        if not self.has_edge(a, b):
+            raise InputError(f"the graph has no edge '{a}' -> '{b}'")
+        return self._with_edges(e for e in self._edges if e != (a, b))
+
+    def reverse_edge(self, a: str, b: str) -> "CausalGraph":
+        """New graph with a -> b turned into b -> a; refuses it if that closes a cycle."""
+        self._check(a), self._check(b)
+        if not self.has_edge(a, b):
+            raise InputError(f"the graph has no edge '{a}' -> '{b}' to reverse")
+        edges = tuple(e for e in self._edges if e != (a, b)) + ((b, a),)
+        cycle = CausalGraph.find_cycle(self._nodes, edges)
+        if cycle is not None:
+            raise InputError(f"reversing '{a}' -> '{b}' would close a cycle: {_fmt_cycle(cycle)}")
+        return self._with_edges(edges)
+
+    def subgraph(self, nodes: Iterable[str]) -> "CausalGraph":
+        """The graph on these nodes (kept in this graph's order) and the edges among them."""
+        keep = {self._check(n) for n in nodes}
+        return CausalGraph([n for n in self._nodes if n in keep],
+                           [e for e in self._edges if e[0] in keep and e[1] in keep])
+
+    # ----------------------------------------------------------------- JSON
+    def to_dict(self) -> dict:
+        return {"nodes": list(self._nodes), "edges": [[a, b] for a, b in self._edges]}
+
+    @classmethod
+    def from_dict(cls, d: object, source: str = "graph") -> "CausalGraph":
+        """Validate the {"nodes": [...], "edges": [[parent, child], ...]} shape, then build."""
+        if not isinstance(d, dict):
+            raise InputError(f"{source}: expected an object with keys 'nodes' and 'edges', got {type(d).__name__}")
+        missing = [k for k in _KEYS if k not in d]
+        if missing:
+            raise InputError(f"{source}: missing key '{missing[0]}' (expected 'nodes' and 'edges')")
+        extra = sorted(str(k) for k in d if k not in _KEYS)
+        if extra:
+            raise InputError(f"{source}: unknown key '{extra[0]}' (expected only 'nodes' and 'edges')")
+        nodes, edges = d["nodes"], d["edges"]
+        if not isinstance(nodes, list):
+            raise InputError(f"{source}: 'nodes' must be a list of column names")
+        for n in nodes:
+            if not isinstance(n, str):
+                raise InputError(f"{source}: node {n!r} is not a string")
+        if not isinstance(edges, list):
+            raise InputError(f"{source}: 'edges' must be a list of [parent, child] pairs")
+        for e in edges:
+            if not (isinstance(e, list) and len(e) == 2 and all(isinstance(n, str) for n in e)):
+                raise InputError(f"{source}: edge {json.dumps(e)} is not a [parent, child] pair of names")
+        try:
+            return cls(nodes, edges)
+        except InputError as err:
+            raise InputError(f"{source}: {err}") from None
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent)
+
+    @classmethod
+    def from_json(cls, text: str | bytes, source: str = "graph JSON") -> "CausalGraph":
+        try:
+            d = json.loads(text)
+        except (json.JSONDecodeError, UnicodeDecodeError, TypeError) as err:
+            raise InputError(f"{source} is not valid JSON: {err}") from None
+        return cls.from_dict(d, source=source)
+
+    @classmethod
+    def load(cls, path: str | Path) -> "CausalGraph":
+        """Read a DAG JSON file; errors name the file."""
+        p = Path(path)
+        try:
+            text = p.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise InputError(f"{p}: DAG file not found") from None
+        except (OSError, UnicodeDecodeError) as err:
+            raise InputError(f"{p}: cannot read DAG file ({err})") from None
+        return cls.from_json(text, source=str(p))
+
+    def save(self, path: str | Path) -> None:
+        Path(path).write_text(self.to_json() + "\n", encoding="utf-8")
+
+
+@dataclass(frozen=True)
+class Roles:
+    """The fairness roles: X sensitive, Y outcome, Z confounders, W mediators, other."""
+
+    x: str
+    y: str
+    z: tuple = ()
+    w: tuple = ()
+    other: tuple = ()
+    x0: object = None
+    x1: object = None
+    threshold: float | None = None
+
+    def to_dict(self) -> dict:
+        return {"x": self.x, "y": self.y, "z": list(self.z), "w": list(self.w),
+                "other": list(self.other), "x0": self.x0, "x1": self.x1, "threshold": self.threshold}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Roles":
+        return cls(d["x"], d["y"], tuple(d.get("z", ())), tuple(d.get("w", ())),
+                   tuple(d.get("other", ())), d.get("x0"), d.get("x1"), d.get("threshold"))
+
+
+def derive_roles(graph: CausalGraph, x: str, y: str, x0=None, x1=None, threshold=None) -> Roles:
+    """Read Z, W and the rest off the DAG (standard fairness model), in topological order.
+
+    Z: not descendants of X, ancestors of Y. W: descendants of X, ancestors of Y.
+    Refuses a graph where the outcome causes the sensitive attribute.
+    """
+    for role, n in (("sensitive attribute", x), ("outcome", y)):
+        if n not in graph:
+            raise InputError(f"{role} '{n}' is not a node of the graph")
+    if x == y:
+        raise InputError(f"sensitive attribute and outcome are the same column '{x}'")
+    if y in graph.ancestors(x):
+        raise InputError(f"outcome '{y}' is an ancestor of sensitive attribute '{x}' in the graph; "
+                         f"the outcome cannot cause X")
+    de_x, an_y = graph.descendants(x), graph.ancestors(y)
+    z, w, other = [], [], []
+    for n in graph.topological_order():
+        if n in (x, y):
+            continue
+        if n in an_y:
+            (w if n in de_x else z).append(n)
+        else:
+            other.append(n)
+    return Roles(x, y, tuple(z), tuple(w), tuple(other), x0, x1, threshold)
