@@ -1,0 +1,357 @@
+"""Loading a patient table (CSV, Parquet, Excel) into a typed `Table` with a `Schema`.
+
+Every problem with the file itself (missing, empty, binary, not UTF-8, ragged, too big,
+one column, duplicate names, wrong extension) becomes ONE InputError line naming the
+file, line or column, so the app and CLI can show it as is.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from dataclasses import dataclass, field
+from typing import Mapping
+
+import numpy as np
+import pandas as pd
+
+from .errors import InputError, one_line
+from .limits import DEFAULT_LIMITS, Limits
+from .schema import (
+    ColumnSchema,
+    Kind,
+    Schema,
+    _infer_kind,
+    convert_column,
+    describe_column,
+    parse_column,
+    unknown_column_message,
+)
+
+CSV_EXTENSIONS = (".csv", ".tsv", ".txt")
+PARQUET_EXTENSIONS = (".parquet", ".pq")
+EXCEL_EXTENSIONS = (".xlsx", ".xlsm")
+SUPPORTED = CSV_EXTENSIONS + PARQUET_EXTENSIONS + EXCEL_EXTENSIONS
+_ZIP_MAGIC = b"PK\x03\x04"
+_PARQUET_MAGIC = b"PAR1"
+_MISSING_SHARE_WARNING = 0.5
+
+
+@dataclass
+class Table:
+    """A loaded table: model columns in `df` (identifiers dropped), its schema and notes.
+
+    `raw` keeps every parsed column (identifiers too) so `with_kinds` can re-type without
+    reading the file again; `column_warnings` ties notes to columns so an override can
+    replace them.
+    """
+
+    df: pd.DataFrame
+    schema: Schema
+    name: str = "data"
+    warnings: list[str] = field(default_factory=list)
+    raw: pd.DataFrame | None = field(default=None, repr=False, compare=False)
+    file_warnings: list[str] = field(default_factory=list, repr=False, compare=False)
+    column_warnings: dict[str, list[str]] = field(default_factory=dict, repr=False, compare=False)
+    limits: Limits = field(default=DEFAULT_LIMITS, repr=False, compare=False)
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.df)
+
+    def with_kinds(self, kinds: Mapping[str, object]) -> "Table":
+        """A new Table with some columns re-typed ("auto" re-infers; a list = ordinal order)."""
+        raw = self.raw if self.raw is not None else self.df
+        return _build_table(raw, self.name, self.limits, kinds, self.file_warnings, base=self)
+
+
+# ------------------------------------------------------------------------------ public
+
+def load_table(
+    source,
+    *,
+    name: str | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+    kinds: Mapping[str, object] | None = None,
+) -> Table:
+    """Read a path, bytes or file-like (uploaded bytes + filename) into a typed Table."""
+    data, fname = _read_source(source, name, limits)
+    fmt = _detect_format(data, fname)
+    if fmt == "csv":
+        frame, notes = _read_csv(data, fname, limits)
+    elif fmt == "parquet":
+        frame, notes = _read_parquet(data, fname), []
+    else:
+        frame, notes = _read_excel(data, fname), []
+    return table_from_frame(frame, name=fname, limits=limits, kinds=kinds, _notes=notes)
+
+
+def table_from_frame(
+    df: pd.DataFrame,
+    name: str = "data",
+    limits: Limits = DEFAULT_LIMITS,
+    kinds: Mapping[str, object] | None = None,
+    _notes: list[str] | None = None,
+) -> Table:
+    """Type an in-memory frame exactly like a loaded file (same rules, checks and limits)."""
+    if not isinstance(df, pd.DataFrame):
+        raise InputError(f"{name}: expected a table (DataFrame), got {type(df).__name__}")
+    df = df.copy(deep=False)
+    df.columns = [_plain_name(c, i) for i, c in enumerate(df.columns)]
+    _check_shape(list(df.columns), len(df), name, limits)
+    parsed = pd.DataFrame({c: parse_column(df[c]) for c in df.columns}, index=pd.RangeIndex(len(df)))
+    return _build_table(parsed, name, limits, kinds, list(_notes or []))
+
+
+# ---------------------------------------------------------------------- typing helpers
+
+def _build_table(
+    parsed: pd.DataFrame,
+    name: str,
+    limits: Limits,
+    kinds: Mapping[str, object] | None,
+    file_warnings: list[str],
+    base: Table | None = None,
+) -> Table:
+    """Infer (or keep from `base`) each column's schema, apply overrides, drop identifiers."""
+    kinds = dict(kinds or {})
+    for col in kinds:
+        if col not in parsed.columns:
+            raise InputError(f"{name}: cannot set the kind of {unknown_column_message(col, parsed.columns)}")
+    columns: dict[str, ColumnSchema] = {}
+    notes: dict[str, list[str]] = {}
+    for col in parsed.columns:
+        series = parsed[col]
+        if col in kinds:
+            columns[col], notes[col] = _override(col, series, kinds[col], limits)
+        elif base is not None and col in base.schema:
+            columns[col], notes[col] = base.schema[col], list(base.column_warnings.get(col, []))
+        else:
+            kind, notes[col] = _infer_kind(col, series, limits)
+            columns[col] = describe_column(col, series, kind)
+            share = columns[col].n_missing / max(len(series), 1)
+            if kind is not Kind.IDENTIFIER and share > _MISSING_SHARE_WARNING:
+                notes[col].append(f"column '{col}' is {share:.0%} missing")
+    schema = Schema(columns)
+    model = schema.model_columns
+    if len(model) < 2:
+        left = ", ".join(f"'{c}'" for c in model) or "none"
+        raise InputError(f"{name} has fewer than two usable columns after leaving out identifiers and empty columns (left: {left})")
+    warnings = list(file_warnings) + [w for col in parsed.columns for w in notes[col]]
+    return Table(
+        df=parsed[model].copy(),
+        schema=schema,
+        name=name,
+        warnings=warnings,
+        raw=parsed,
+        file_warnings=list(file_warnings),
+        column_warnings=notes,
+        limits=limits,
+    )
+
+
+def _override(col: str, series: pd.Series, spec: object, limits: Limits) -> tuple[ColumnSchema, list[str]]:
+    """Schema of one column under a user-chosen kind; a list means ordinal in that order."""
+    if isinstance(spec, str) and spec.strip().lower() == "auto":
+        kind, notes = _infer_kind(col, series, limits)
+        return describe_column(col, series, kind), notes
+    if isinstance(spec, (list, tuple)):
+        _, schema = convert_column(col, series, Kind.ORDINAL, order=list(spec))
+    else:
+        _, schema = convert_column(col, series, spec)
+    notes = []
+    if schema.kind is Kind.IDENTIFIER:
+        notes.append(f"column '{col}' set to identifier: left out of the model")
+    return schema, notes
+
+
+def _plain_name(name: object, position: int) -> str:
+    text = one_line(name) if name is not None and not (isinstance(name, float) and name != name) else ""
+    if isinstance(name, float) and name.is_integer():
+        text = str(int(name))
+    return text or f"column_{position + 1}"
+
+
+def _check_shape(names: list[str], n_rows: int, fname: str, limits: Limits) -> None:
+    """Column count, duplicate names and row count against the limits."""
+    if len(names) == 0:
+        raise InputError(f"{fname} has no columns")
+    if len(names) == 1:
+        raise InputError(f"{fname} has a single column ('{names[0]}'); need at least two (is it separated by commas?)")
+    if len(names) > limits.max_columns:
+        raise InputError(f"{fname} has {len(names)} columns, over the limit of {limits.max_columns}")
+    seen: dict[str, int] = {}
+    for i, n in enumerate(names):
+        if n in seen:
+            raise InputError(f"{fname} has duplicate column name '{n}' (columns {seen[n] + 1} and {i + 1})")
+        seen[n] = i
+    if n_rows == 0:
+        raise InputError(f"{fname} has a header but no data rows")
+    if n_rows > limits.max_rows:
+        raise InputError(f"{fname} has {n_rows:,} rows, over the limit of {limits.max_rows:,}")
+
+
+# ----------------------------------------------------------------------------- reading
+
+def _read_source(source, name: str | None, limits: Limits) -> tuple[bytes, str]:
+    """The file's bytes and a display name, with existence and size checks first."""
+    max_bytes = limits.max_file_mb * 1024 * 1024
+    if isinstance(source, (str, os.PathLike)):
+        path = os.path.expanduser(os.fspath(source))
+        fname = name or os.path.basename(path) or path
+        if not os.path.exists(path):
+            raise InputError(f"file not found: {path}")
+        if os.path.isdir(path):
+            raise InputError(f"{path} is a folder, not a data file")
+        size = os.path.getsize(path)
+        _check_size(size, fname, limits, max_bytes)
+        _check_extension(fname)
+        try:
+            with open(path, "rb") as fh:
+                data = fh.read()
+        except OSError as exc:
+            raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
+        return data, fname
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        data = bytes(source)
+        fname = name or "upload"
+    elif hasattr(source, "read") or hasattr(source, "getvalue"):
+        fname = name or os.path.basename(str(getattr(source, "name", "") or "")) or "upload"
+        try:
+            data = source.getvalue() if hasattr(source, "getvalue") else source.read()
+        except Exception as exc:  # a broken stream is still a bad input, not a crash
+            raise InputError(f"cannot read {fname}: {one_line(exc)}") from None
+        if isinstance(data, str):
+            data = data.encode("utf-8")
+    else:
+        raise InputError(f"cannot read data from a {type(source).__name__}; give a file path or the file's bytes")
+    _check_size(len(data), fname, limits, max_bytes)
+    _check_extension(fname)
+    return data, fname
+
+
+def _check_size(size: int, fname: str, limits: Limits, max_bytes: float) -> None:
+    if size == 0:
+        raise InputError(f"{fname} is empty (0 bytes)")
+    if size > max_bytes:
+        raise InputError(f"{fname} is {size / 1024 / 1024:.1f} MB, over the limit of {limits.max_file_mb:g} MB")
+
+
+def _check_extension(fname: str) -> None:
+    ext = os.path.splitext(fname)[1].lower()
+    if ext == ".xls":
+        raise InputError(f"{fname}: old Excel .xls files are not supported; save it as .xlsx or .csv")
+    if ext and ext not in SUPPORTED:
+        raise InputError(f"{fname}: unsupported file type '{ext}'; use .csv, .parquet or .xlsx")
+
+
+def _detect_format(data: bytes, fname: str) -> str:
+    """Format from the extension, or from the content when there is none; mismatches fail."""
+    ext = os.path.splitext(fname)[1].lower()
+    sniffed = "excel" if data[:4] == _ZIP_MAGIC else "parquet" if data[:4] == _PARQUET_MAGIC else "csv"
+    if not ext:
+        return sniffed
+    fmt = "csv" if ext in CSV_EXTENSIONS else "parquet" if ext in PARQUET_EXTENSIONS else "excel"
+    if fmt == "csv" and sniffed != "csv":
+        what = "an Excel (zip)" if sniffed == "excel" else "a Parquet"
+        raise InputError(f"{fname} looks like {what} file, not CSV text; give it the right extension")
+    return fmt
+
+
+def _read_csv(data: bytes, fname: str, limits: Limits) -> tuple[pd.DataFrame, list[str]]:
+    """Strict CSV reading: UTF-8 only, every row must have the header's field count."""
+    text = _decode(data, fname)
+    if not text.strip():
+        raise InputError(f"{fname} is empty (only blank lines)")
+    first_line = text.lstrip("\r\n").split("\n", 1)[0]
+    delimiter = _guess_delimiter(first_line, fname)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    header: list[str] | None = None
+    rows: list[list[str]] = []
+    blank = 0
+    try:
+        for row in reader:
+            if not row or (len(row) == 1 and not row[0].strip()):
+                continue
+            if header is None:
+                header = row
+                continue
+            if len(row) != len(header):
+                raise InputError(
+                    f"{fname} line {reader.line_num} has {len(row)} fields but the header has {len(header)}"
+                )
+            if not any(cell.strip() for cell in row):
+                blank += 1
+                continue
+            rows.append(row)
+            if len(rows) > limits.max_rows:
+                raise InputError(f"{fname} has more than {limits.max_rows:,} rows, over the limit of {limits.max_rows:,}")
+    except csv.Error as exc:
+        raise InputError(f"{fname} line {reader.line_num}: malformed CSV ({one_line(exc)})") from None
+    names, notes = _header_names(header or [], fname)
+    _check_shape(names, len(rows), fname, limits)
+    if blank:
+        notes.append(f"{fname}: skipped {blank} row(s) with every cell empty")
+    columns = list(zip(*rows))
+    frame = pd.DataFrame({n: np.array(col, dtype=object) for n, col in zip(names, columns)})
+    return frame, notes
+
+
+def _decode(data: bytes, fname: str) -> str:
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        raise InputError(f"{fname} is UTF-16 text; save it as UTF-8 CSV")
+    if b"\x00" in data:
+        raise InputError(f"{fname} looks like a binary file, not CSV text")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        byte = data[exc.start : exc.start + 1].hex()
+        raise InputError(f"{fname} is not UTF-8 text (byte 0x{byte} on line {line}); save it as UTF-8 CSV") from None
+
+
+def _guess_delimiter(first_line: str, fname: str) -> str:
+    """Comma unless the header clearly uses tabs (or .tsv), semicolons or pipes instead."""
+    if fname.lower().endswith(".tsv"):
+        return "\t"
+    if "," in first_line:
+        return ","
+    counts = {d: first_line.count(d) for d in ("\t", ";", "|")}
+    best = max(counts, key=counts.get)
+    return best if counts[best] > 0 else ","
+
+
+def _header_names(header: list[str], fname: str) -> tuple[list[str], list[str]]:
+    """Stripped header names; blank ones get 'column_<n>' with a warning."""
+    names, notes = [], []
+    for i, raw in enumerate(header):
+        n = raw.strip()
+        if not n:
+            n = f"column_{i + 1}"
+            notes.append(f"{fname}: column {i + 1} has no name; called it '{n}'")
+        names.append(n)
+    return names, notes
+
+
+def _read_parquet(data: bytes, fname: str) -> pd.DataFrame:
+    try:
+        frame = pd.read_parquet(io.BytesIO(data))
+    except Exception as exc:  # pyarrow raises many types for a corrupt file
+        raise InputError(f"{fname} could not be read as Parquet: {one_line(exc)[:200]}") from None
+    return frame.reset_index(drop=True)
+
+
+def _read_excel(data: bytes, fname: str) -> pd.DataFrame:
+    """First sheet; first non-empty row is the header (read raw so duplicates show)."""
+    try:
+        sheet = pd.read_excel(io.BytesIO(data), sheet_name=0, header=None, dtype=object, engine="openpyxl")
+    except Exception as exc:  # zipfile/openpyxl raise many types for a bad file
+        raise InputError(f"{fname} could not be read as an Excel .xlsx workbook: {one_line(exc)[:200]}") from None
+    sheet = sheet.dropna(how="all").dropna(axis=1, how="all")
+    if sheet.empty:
+        raise InputError(f"{fname} is empty (the first sheet has no cells)")
+    header = [_plain_name(v, i) for i, v in enumerate(sheet.iloc[0].tolist())]
+    body = sheet.iloc[1:].reset_index(drop=True)
+    body.columns = header
+    return body

@@ -1,0 +1,361 @@
+"""Column kinds: what each column of a patient table is, so every model treats it right.
+
+Inference rules (`infer_schema`), applied to each column after `parse_column`:
+
+- no observed value at all -> identifier (left out of the model, with a warning);
+- exactly 2 distinct values -> binary (text or numbers);
+- text -> categorical; unique per row with >= 20 rows, or more distinct values than
+  `limits.max_categories` and unique per row -> identifier; many values but repeats ->
+  categorical with a warning;
+- integer-valued numbers -> unique per row with >= 20 rows: identifier; <= 12 distinct
+  values: ordinal; else integer;
+- other numbers -> continuous.
+
+Numeric-valued columns record minimum, maximum and `decimals` = the fewest decimal places
+that reproduce every observed value (0 for integer-valued data, at most 8), so generated
+numbers can be rounded to the precision seen (79.0 and 58.6 -> 1; 42 and 36 -> 0).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Iterable
+
+import numpy as np
+import pandas as pd
+
+from .errors import InputError
+from .limits import DEFAULT_LIMITS, Limits
+
+#: Cells treated as missing (compared after stripping spaces, case-insensitively).
+#: "None" is deliberately absent: it is a common category label ("None / Light / Heavy").
+NA_TOKENS = frozenset(
+    {"", "na", "n/a", "nan", "-nan", "null", "#n/a", "#na", "<na>", "nat", "?", ".", "-"}
+)
+ORDINAL_MAX_VALUES = 12
+IDENTIFIER_MIN_ROWS = 20
+MAX_DECIMALS = 8
+_LEADING_ZERO = re.compile(r"^[+-]?0\d")
+
+
+class Kind(str, Enum):
+    BINARY = "binary"
+    CATEGORICAL = "categorical"
+    ORDINAL = "ordinal"
+    INTEGER = "integer"
+    CONTINUOUS = "continuous"
+    IDENTIFIER = "identifier"
+
+    @classmethod
+    def parse(cls, value: object, column: str | None = None) -> "Kind":
+        """A kind from user text ("Continuous", Kind.BINARY); InputError naming it otherwise."""
+        if isinstance(value, Kind):
+            return value
+        text = str(value).strip().lower()
+        for kind in cls:
+            if kind.value == text:
+                return kind
+        where = f" for column '{column}'" if column is not None else ""
+        allowed = ", ".join(k.value for k in cls)
+        raise InputError(f"unknown kind '{value}'{where}; use one of: {allowed}")
+
+
+DISCRETE_KINDS = frozenset({Kind.BINARY, Kind.CATEGORICAL, Kind.ORDINAL})
+NUMERIC_KINDS = frozenset({Kind.INTEGER, Kind.CONTINUOUS})
+
+
+def _plain(value: object) -> object:
+    """A JSON-friendly Python scalar: integer-valued floats become int (1.0 -> 1)."""
+    if isinstance(value, (bool, np.bool_)):
+        return int(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        f = float(value)
+        return int(f) if f.is_integer() else f
+    return str(value)
+
+
+@dataclass
+class ColumnSchema:
+    """One column: its kind, missing count, observed categories or numeric range."""
+
+    name: str
+    kind: Kind
+    n_missing: int = 0
+    categories: list | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+    decimals: int | None = None
+
+    @property
+    def is_numeric(self) -> bool:
+        return self.kind in NUMERIC_KINDS
+
+    @property
+    def is_discrete(self) -> bool:
+        return self.kind in DISCRETE_KINDS
+
+    def to_dict(self) -> dict:
+        return {
+            "name": self.name,
+            "kind": self.kind.value,
+            "n_missing": int(self.n_missing),
+            "categories": None if self.categories is None else [_plain(c) for c in self.categories],
+            "minimum": None if self.minimum is None else float(self.minimum),
+            "maximum": None if self.maximum is None else float(self.maximum),
+            "decimals": None if self.decimals is None else int(self.decimals),
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "ColumnSchema":
+        try:
+            name = str(d["name"])
+            kind = Kind.parse(d["kind"], name)
+        except (KeyError, TypeError) as exc:
+            raise InputError(f"schema column entry is missing {exc}") from None
+        cats = d.get("categories")
+        return cls(
+            name=name,
+            kind=kind,
+            n_missing=int(d.get("n_missing", 0)),
+            categories=None if cats is None else list(cats),
+            minimum=None if d.get("minimum") is None else float(d["minimum"]),
+            maximum=None if d.get("maximum") is None else float(d["maximum"]),
+            decimals=None if d.get("decimals") is None else int(d["decimals"]),
+        )
+
+
+@dataclass
+class Schema:
+    """All columns in file order; identifiers are listed but not modelled."""
+
+    columns: dict[str, ColumnSchema] = field(default_factory=dict)
+
+    def __getitem__(self, name: str) -> ColumnSchema:
+        try:
+            return self.columns[name]
+        except KeyError:
+            raise InputError(unknown_column_message(name, self.names)) from None
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.columns
+
+    def __iter__(self):
+        return iter(self.columns.values())
+
+    def __len__(self) -> int:
+        return len(self.columns)
+
+    @property
+    def names(self) -> list[str]:
+        return list(self.columns)
+
+    @property
+    def model_columns(self) -> list[str]:
+        return [n for n, c in self.columns.items() if c.kind is not Kind.IDENTIFIER]
+
+    def kind(self, name: str) -> Kind:
+        return self[name].kind
+
+    def to_dict(self) -> dict:
+        return {"columns": [c.to_dict() for c in self.columns.values()]}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Schema":
+        if not isinstance(d, dict) or not isinstance(d.get("columns"), list):
+            raise InputError("schema must be a mapping with a 'columns' list")
+        cols = [ColumnSchema.from_dict(c) for c in d["columns"]]
+        return cls({c.name: c for c in cols})
+
+
+def unknown_column_message(name: object, names: Iterable[str], limit: int = 12) -> str:
+    """'column 'x' not found; columns: a, b, ...' with at most `limit` names shown."""
+    names = list(names)
+    shown = ", ".join(names[:limit]) + (f", ... ({len(names) - limit} more)" if len(names) > limit else "")
+    return f"column '{name}' not found; columns: {shown}"
+
+
+# ---------------------------------------------------------------------------- parsing
+
+def parse_column(series: pd.Series) -> pd.Series:
+    """Raw cells -> numbers (float64) or stripped text, with NaN for every missing token.
+
+    Text that is all numbers becomes float64, unless some value has a leading zero
+    ("02139"): such codes stay text so they keep their digits. Booleans become 0/1.
+    """
+    s = series
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        s = s.astype(object)
+    if pd.api.types.is_bool_dtype(s.dtype):
+        return s.astype(float)
+    if pd.api.types.is_numeric_dtype(s.dtype):
+        out = s.astype(float)
+        return out.where(np.isfinite(out.to_numpy()), np.nan)
+    if pd.api.types.is_datetime64_any_dtype(s.dtype):
+        return s.dt.strftime("%Y-%m-%d %H:%M:%S").str.replace(" 00:00:00", "", regex=False)
+    values = s.to_numpy(dtype=object, na_value=None)
+    return _parse_objects(values, s.index, s.name)
+
+
+def _parse_objects(values: np.ndarray, index, name) -> pd.Series:
+    """Object cells (str, numbers, bools, None, datetimes from Excel) -> one parsed column."""
+    numeric_typed = np.zeros(len(values), dtype=bool)
+    inferred = pd.api.types.infer_dtype(values, skipna=True)
+    if inferred == "empty":
+        return pd.Series(np.nan, index=index, name=name, dtype=float)
+    if inferred == "string":
+        text = pd.Series(values, index=index, name=name, dtype=object).str.strip()
+        text[text.str.lower().isin(NA_TOKENS)] = None
+    else:  # mixed cells (Excel, object frames): one by one
+        texts = np.empty(len(values), dtype=object)
+        for i, v in enumerate(values):
+            if v is None or (isinstance(v, float) and v != v):
+                texts[i] = None
+            elif isinstance(v, (bool, np.bool_)):
+                texts[i] = "1" if v else "0"
+                numeric_typed[i] = True
+            elif isinstance(v, (int, float, np.integer, np.floating)):
+                texts[i] = repr(float(v))
+                numeric_typed[i] = True
+            else:
+                t = str(v).strip()
+                texts[i] = None if t.lower() in NA_TOKENS else t
+        text = pd.Series(texts, index=index, name=name, dtype=object)
+    present = text.notna()
+    if not present.any():
+        return pd.Series(np.nan, index=index, name=name, dtype=float)
+    nums = pd.to_numeric(text, errors="coerce")
+    if nums[present].notna().all():
+        from_text = present & ~pd.Series(numeric_typed, index=index)
+        if not text[from_text].str.match(_LEADING_ZERO).any():
+            nums = nums.astype(float)
+            return nums.where(np.isfinite(nums.to_numpy()), np.nan)
+    return text.astype("str")
+
+
+# -------------------------------------------------------------------------- inference
+
+def _decimals(values: np.ndarray) -> int:
+    """Fewest decimal places (<= MAX_DECIMALS) that reproduce every value."""
+    v = np.unique(values)
+    for d in range(MAX_DECIMALS + 1):
+        scaled = v * (10.0**d)
+        if np.all(np.abs(scaled - np.round(scaled)) <= 1e-9 * np.maximum(1.0, np.abs(scaled))):
+            return d
+    return MAX_DECIMALS
+
+
+def _sorted_values(observed: pd.Series) -> list:
+    return [_plain(v) for v in sorted(pd.unique(observed))]
+
+
+def describe_column(name: str, parsed: pd.Series, kind: Kind, order: list | None = None) -> ColumnSchema:
+    """Schema of a parsed column for a given kind (categories, range, decimals)."""
+    observed = parsed.dropna()
+    col = ColumnSchema(name=name, kind=kind, n_missing=int(parsed.isna().sum()))
+    numeric = pd.api.types.is_float_dtype(parsed.dtype)
+    if kind in DISCRETE_KINDS:
+        col.categories = list(order) if order is not None else _sorted_values(observed)
+    if numeric and len(observed) and kind is not Kind.IDENTIFIER:
+        arr = observed.to_numpy(dtype=float)
+        col.minimum, col.maximum = float(arr.min()), float(arr.max())
+        col.decimals = _decimals(arr)
+    return col
+
+
+def _infer_kind(name: str, parsed: pd.Series, limits: Limits) -> tuple[Kind, list[str]]:
+    """Kind of one parsed column by the module rules, with warnings for odd cases."""
+    observed = parsed.dropna()
+    n_rows, n_obs = len(parsed), len(observed)
+    if n_obs == 0:
+        return Kind.IDENTIFIER, [f"column '{name}' is empty: left out of the model"]
+    n_distinct = int(observed.nunique())
+    unique_per_row = n_distinct == n_obs
+    warnings: list[str] = []
+    if n_distinct == 1:
+        warnings.append(f"column '{name}' has a single value ('{_plain(observed.iloc[0])}')")
+    if n_distinct == 2:
+        return Kind.BINARY, warnings
+    if not pd.api.types.is_float_dtype(parsed.dtype):  # text
+        if unique_per_row and (n_rows >= IDENTIFIER_MIN_ROWS or n_distinct > limits.max_categories):
+            return Kind.IDENTIFIER, [f"column '{name}' looks like an identifier (unique text per row): left out of the model"]
+        if n_distinct > limits.max_categories:
+            warnings.append(
+                f"column '{name}' has {n_distinct} categories (more than {limits.max_categories}): "
+                "models may be slow or sparse"
+            )
+        numeric_share = pd.to_numeric(observed, errors="coerce").notna().mean()
+        if numeric_share >= 0.9:
+            odd = observed[pd.to_numeric(observed, errors="coerce").isna()].iloc[0]
+            warnings.append(f"column '{name}' is mostly numbers but has text like '{odd}': treated as categorical")
+        return Kind.CATEGORICAL, warnings
+    arr = observed.to_numpy(dtype=float)
+    if np.all(arr == np.round(arr)):
+        if unique_per_row and n_rows >= IDENTIFIER_MIN_ROWS:
+            return Kind.IDENTIFIER, [f"column '{name}' looks like an identifier (unique integer per row): left out of the model"]
+        return (Kind.ORDINAL if n_distinct <= ORDINAL_MAX_VALUES else Kind.INTEGER), warnings
+    return Kind.CONTINUOUS, warnings
+
+
+def infer_schema(df: pd.DataFrame, limits: Limits = DEFAULT_LIMITS) -> tuple[Schema, list[str]]:
+    """Schema of a frame (raw or parsed) and the warnings a user should see."""
+    columns: dict[str, ColumnSchema] = {}
+    warnings: list[str] = []
+    for name in df.columns:
+        parsed = parse_column(df[name])
+        kind, notes = _infer_kind(str(name), parsed, limits)
+        columns[str(name)] = describe_column(str(name), parsed, kind)
+        warnings.extend(notes)
+        missing = columns[str(name)].n_missing
+        if kind is not Kind.IDENTIFIER and len(df) and missing / len(df) > 0.5:
+            warnings.append(f"column '{name}' is {missing / len(df):.0%} missing")
+    return Schema(columns), warnings
+
+
+# ------------------------------------------------------------------------- conversion
+
+def convert_column(name: str, parsed: pd.Series, kind: Kind | str, order: list | None = None) -> tuple[pd.Series, ColumnSchema]:
+    """Type a parsed column as `kind`; InputError when the values cannot be that kind.
+
+    `order` (ordinal only) is the user's category order; every observed value must be in it.
+    """
+    kind = Kind.parse(kind, name)
+    observed = parsed.dropna()
+    numeric = pd.api.types.is_float_dtype(parsed.dtype)
+    if kind in NUMERIC_KINDS:
+        if not numeric:
+            example = observed.iloc[0] if len(observed) else ""
+            raise InputError(f"column '{name}' has text values (e.g. '{example}'); it cannot be {kind.value}")
+        arr = observed.to_numpy(dtype=float)
+        if kind is Kind.INTEGER and not np.all(arr == np.round(arr)):
+            bad = arr[arr != np.round(arr)][0]
+            raise InputError(f"column '{name}' has non-integer values (e.g. {bad:g}); it cannot be integer, use continuous")
+    if kind is Kind.BINARY and observed.nunique() > 2:
+        raise InputError(f"column '{name}' has {observed.nunique()} distinct values; binary needs at most two")
+    if order is not None:
+        if kind is not Kind.ORDINAL:
+            raise InputError(f"a category order was given for column '{name}' but its kind is {kind.value}, not ordinal")
+        order = _match_order(name, observed, order, numeric)
+    return parsed, describe_column(name, parsed, kind, order)
+
+
+def _match_order(name: str, observed: pd.Series, order: list, numeric: bool) -> list:
+    """The user's ordinal order mapped onto the column's actual values, checked complete."""
+    out = []
+    for item in order:
+        if numeric:
+            try:
+                out.append(_plain(float(item)))
+            except (TypeError, ValueError):
+                raise InputError(f"ordinal order for column '{name}' has '{item}', but the column holds numbers") from None
+        else:
+            out.append(str(item).strip())
+    if len(set(out)) != len(out):
+        raise InputError(f"ordinal order for column '{name}' repeats a value")
+    missing = [v for v in _sorted_values(observed) if v not in set(out)]
+    if missing:
+        raise InputError(f"ordinal order for column '{name}' lacks the observed value '{missing[0]}'")
+    return out
