@@ -22,7 +22,7 @@ from .schema import (
     ColumnSchema,
     Kind,
     Schema,
-    _infer_kind,
+    infer_kind,
     convert_column,
     describe_column,
     parse_column,
@@ -128,7 +128,7 @@ def _build_table(
         elif base is not None and col in base.schema:
             columns[col], notes[col] = base.schema[col], list(base.column_warnings.get(col, []))
         else:
-            kind, notes[col] = _infer_kind(col, series, limits)
+            kind, notes[col] = infer_kind(col, series, limits)
             columns[col] = describe_column(col, series, kind)
             share = columns[col].n_missing / max(len(series), 1)
             if kind is not Kind.IDENTIFIER and share > _MISSING_SHARE_WARNING:
@@ -154,7 +154,7 @@ def _build_table(
 def _override(col: str, series: pd.Series, spec: object, limits: Limits) -> tuple[ColumnSchema, list[str]]:
     """Schema of one column under a user-chosen kind; a list means ordinal in that order."""
     if isinstance(spec, str) and spec.strip().lower() == "auto":
-        kind, notes = _infer_kind(col, series, limits)
+        kind, notes = infer_kind(col, series, limits)
         return describe_column(col, series, kind), notes
     if isinstance(spec, (list, tuple)):
         _, schema = convert_column(col, series, Kind.ORDINAL, order=list(spec))

@@ -66,7 +66,7 @@ DISCRETE_KINDS = frozenset({Kind.BINARY, Kind.CATEGORICAL, Kind.ORDINAL})
 NUMERIC_KINDS = frozenset({Kind.INTEGER, Kind.CONTINUOUS})
 
 
-def _plain(value: object) -> object:
+def plain_value(value: object) -> object:
     """A JSON-friendly Python scalar: integer-valued floats become int (1.0 -> 1)."""
     if isinstance(value, (bool, np.bool_)):
         return int(value)
@@ -103,7 +103,7 @@ class ColumnSchema:
             "name": self.name,
             "kind": self.kind.value,
             "n_missing": int(self.n_missing),
-            "categories": None if self.categories is None else [_plain(c) for c in self.categories],
+            "categories": None if self.categories is None else [plain_value(c) for c in self.categories],
             "minimum": None if self.minimum is None else float(self.minimum),
             "maximum": None if self.maximum is None else float(self.maximum),
             "decimals": None if self.decimals is None else int(self.decimals),
@@ -249,7 +249,7 @@ def _decimals(values: np.ndarray) -> int:
 
 
 def _sorted_values(observed: pd.Series) -> list:
-    return [_plain(v) for v in sorted(pd.unique(observed))]
+    return [plain_value(v) for v in sorted(pd.unique(observed))]
 
 
 def describe_column(name: str, parsed: pd.Series, kind: Kind, order: list | None = None) -> ColumnSchema:
@@ -266,7 +266,7 @@ def describe_column(name: str, parsed: pd.Series, kind: Kind, order: list | None
     return col
 
 
-def _infer_kind(name: str, parsed: pd.Series, limits: Limits) -> tuple[Kind, list[str]]:
+def infer_kind(name: str, parsed: pd.Series, limits: Limits) -> tuple[Kind, list[str]]:
     """Kind of one parsed column by the module rules, with warnings for odd cases."""
     observed = parsed.dropna()
     n_rows, n_obs = len(parsed), len(observed)
@@ -276,7 +276,7 @@ def _infer_kind(name: str, parsed: pd.Series, limits: Limits) -> tuple[Kind, lis
     unique_per_row = n_distinct == n_obs
     warnings: list[str] = []
     if n_distinct == 1:
-        warnings.append(f"column '{name}' has a single value ('{_plain(observed.iloc[0])}')")
+        warnings.append(f"column '{name}' has a single value ('{plain_value(observed.iloc[0])}')")
     if n_distinct == 2:
         return Kind.BINARY, warnings
     if not pd.api.types.is_float_dtype(parsed.dtype):  # text
@@ -306,7 +306,7 @@ def infer_schema(df: pd.DataFrame, limits: Limits = DEFAULT_LIMITS) -> tuple[Sch
     warnings: list[str] = []
     for name in df.columns:
         parsed = parse_column(df[name])
-        kind, notes = _infer_kind(str(name), parsed, limits)
+        kind, notes = infer_kind(str(name), parsed, limits)
         columns[str(name)] = describe_column(str(name), parsed, kind)
         warnings.extend(notes)
         missing = columns[str(name)].n_missing
@@ -348,7 +348,7 @@ def _match_order(name: str, observed: pd.Series, order: list, numeric: bool) -> 
     for item in order:
         if numeric:
             try:
-                out.append(_plain(float(item)))
+                out.append(plain_value(float(item)))
             except (TypeError, ValueError):
                 raise InputError(f"ordinal order for column '{name}' has '{item}', but the column holds numbers") from None
         else:

@@ -1,0 +1,221 @@
+"""The fairness question on a table: sensitive attribute X (x0 vs x1) and binary outcome Y.
+
+Users type x0/x1 as text, so `resolve_value` maps "1" to 1, "female" to "Female" and so
+on. `validate_problem` refuses a question that cannot be estimated (one group, absent
+values, constant outcome, groups too small or without events) with one clear line, and
+returns warnings for questions that can be estimated but only roughly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .errors import InputError
+from .limits import DEFAULT_LIMITS, Limits
+from .schema import Kind, plain_value, unknown_column_message
+
+#: Labels read as "the event happened" / "it did not" when an outcome is text.
+POSITIVE_LABELS = frozenset({"yes", "y", "true", "t", "1", "positive", "pos", "dead", "died", "death", "deceased", "event"})
+NEGATIVE_LABELS = frozenset({"no", "n", "false", "f", "0", "negative", "neg", "alive", "survived", "none"})
+SMALL_GROUP_WARNING = 50
+_MAX_LISTED = 10
+
+
+@dataclass(frozen=True)
+class FairnessProblem:
+    """X compared between groups x0 (baseline) and x1, on outcome Y (made binary)."""
+
+    x: str
+    x0: str
+    x1: str
+    y: str
+    threshold: float | None = None
+
+
+def _is_numeric(series: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(series.dtype) or pd.api.types.is_bool_dtype(series.dtype)
+
+
+def _distinct(series: pd.Series) -> list:
+    """Observed values, sorted (numbers numerically, text alphabetically)."""
+    values = pd.unique(series.dropna())
+    try:
+        return sorted(values)
+    except TypeError:  # mixed types in an object column
+        return sorted(values, key=str)
+
+
+def _listing(values: list) -> str:
+    shown = ", ".join(f"'{plain_value(v)}'" for v in values[:_MAX_LISTED])
+    more = len(values) - _MAX_LISTED
+    return shown + (f", ... ({more} more)" if more > 0 else "")
+
+
+def _as_float(value: object) -> float | None:
+    try:
+        return float(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+
+
+def resolve_value(series: pd.Series, text: object) -> object:
+    """The value in `series` that the user's text means; InputError listing the options."""
+    name = series.name
+    values = _distinct(series)
+    typed = "" if text is None else str(plain_value(text) if not isinstance(text, str) else text).strip()
+    if typed == "":
+        raise InputError(f"no group value given for column '{name}'; available: {_listing(values)}")
+    if _is_numeric(series):
+        f = _as_float(typed)
+        for v in values:
+            if f is not None and float(v) == f:
+                return plain_value(v)
+    else:
+        for v in values:
+            if str(v) == typed:
+                return v
+        folded = [v for v in values if str(v).strip().casefold() == typed.casefold()]
+        if len(folded) == 1:
+            return folded[0]
+        f = _as_float(typed)
+        numeric_match = [v for v in values if f is not None and _as_float(v) == f]
+        if len(numeric_match) == 1:
+            return numeric_match[0]
+    raise InputError(f"value '{typed}' not found in column '{name}'; available: {_listing(values)}")
+
+
+def group_mask(series: pd.Series, value: object) -> np.ndarray:
+    """Rows whose value equals `value` (missing rows are never in a group)."""
+    if _is_numeric(series):
+        f = _as_float(value)
+        if f is None:
+            return np.zeros(len(series), dtype=bool)
+        return series.to_numpy(dtype=float, na_value=np.nan) == f
+    return (series == value).fillna(False).to_numpy(dtype=bool)
+
+
+def _positive_value(values: list, numeric: bool) -> object | None:
+    """Which of an outcome's (at most two) values counts as 1; None when none does."""
+    if not values:
+        return None
+    if numeric:
+        if len(values) == 2:
+            return values[-1]
+        return values[0] if float(values[0]) > 0 else None
+    labels = [str(v).strip().casefold() for v in values]
+    positive = [v for v, lab in zip(values, labels) if lab in POSITIVE_LABELS]
+    if len(positive) == 1:
+        return positive[0]
+    if len(values) == 1:
+        return None
+    negative = [lab in NEGATIVE_LABELS for lab in labels]
+    if sum(negative) == 1:
+        return values[negative.index(False)]
+    return values[-1]
+
+
+def binary_outcome(series: pd.Series, threshold: float | None = None) -> np.ndarray:
+    """Outcome as float 0/1 with NaN for missing (rules in ARCHITECTURE.md, problem.py)."""
+    name = series.name
+    missing = series.isna().to_numpy()
+    if threshold is not None:
+        t = _as_float(threshold)
+        if t is None or not np.isfinite(t):
+            raise InputError(f"threshold '{threshold}' for outcome '{name}' is not a number")
+        numbers = pd.to_numeric(series, errors="coerce") if not _is_numeric(series) else series
+        bad = numbers.isna().to_numpy() & ~missing
+        if bad.any():
+            example = series[bad].iloc[0]
+            raise InputError(f"outcome '{name}' is not numeric (e.g. '{example}'), so a threshold cannot apply")
+        arr = numbers.to_numpy(dtype=float, na_value=np.nan)
+        return np.where(missing, np.nan, (arr >= t).astype(float))
+    values = _distinct(series)
+    if len(values) > 2:
+        raise InputError(
+            f"outcome '{name}' has {len(values)} distinct values; give a threshold (numeric outcome) "
+            "or choose a two-valued outcome"
+        )
+    positive = _positive_value(values, _is_numeric(series))
+    hit = group_mask(series, positive) if positive is not None else np.zeros(len(series), dtype=bool)
+    return np.where(missing, np.nan, hit.astype(float))
+
+
+def _outcome_label(series: pd.Series, threshold: float | None) -> str:
+    """How 'Y = 1' reads for this outcome, for messages ('death=1', 'y >= 5')."""
+    if threshold is not None:
+        return f"{series.name} >= {plain_value(threshold)}"
+    positive = _positive_value(_distinct(series), _is_numeric(series))
+    return f"{series.name}={plain_value(positive)}"
+
+
+def _frame_and_schema(data):
+    if isinstance(data, pd.DataFrame):
+        return data, None
+    df, schema = getattr(data, "df", None), getattr(data, "schema", None)
+    if not isinstance(df, pd.DataFrame):
+        raise InputError(f"expected a Table or DataFrame, got {type(data).__name__}")
+    return df, schema
+
+
+def _check_column(df: pd.DataFrame, schema, column: str, role: str) -> None:
+    if column in df.columns:
+        return
+    if schema is not None and column in schema and schema[column].kind is Kind.IDENTIFIER:
+        raise InputError(f"{role} column '{column}' is an identifier (left out of the model); change its kind first")
+    raise InputError(f"{role}: {unknown_column_message(column, df.columns)}")
+
+
+def validate_problem(data, problem: FairnessProblem, limits: Limits = DEFAULT_LIMITS) -> list[str]:
+    """Errors (InputError) for a question that cannot be estimated; warnings otherwise."""
+    df, schema = _frame_and_schema(data)
+    x, y = problem.x, problem.y
+    _check_column(df, schema, x, "sensitive attribute")
+    _check_column(df, schema, y, "outcome")
+    if x == y:
+        raise InputError(f"the sensitive attribute and the outcome are the same column '{x}'")
+    xs, ys = df[x], df[y]
+    groups = _distinct(xs)
+    if len(groups) < 2:
+        only = f"only one group ('{plain_value(groups[0])}')" if groups else "no values"
+        raise InputError(f"sensitive attribute '{x}' has {only}; it needs at least two groups")
+    v0, v1 = resolve_value(xs, problem.x0), resolve_value(xs, problem.x1)
+    if v0 == v1:
+        raise InputError(f"x0 and x1 are the same group ('{plain_value(v0)}') of '{x}'; choose two different groups")
+    outcome = binary_outcome(ys, problem.threshold)
+    observed = ~np.isnan(outcome)
+    label = _outcome_label(ys, problem.threshold)
+    if not observed.any():
+        raise InputError(f"outcome '{y}' has no values")
+    if np.nanmin(outcome) == np.nanmax(outcome):
+        state = "true" if np.nanmax(outcome) == 1 else "false"
+        raise InputError(f"outcome '{y}' is constant ({label} is {state} in every row); nothing to compare")
+
+    warnings: list[str] = []
+    for value in (v0, v1):
+        in_group = group_mask(xs, value) & observed
+        n, events = int(in_group.sum()), float(outcome[in_group].sum())
+        group = f"group {x}={plain_value(value)}"
+        if n < limits.min_group_size:
+            raise InputError(
+                f"{group} has {n} rows with an outcome, fewer than the minimum of {limits.min_group_size}"
+            )
+        if events == 0:
+            raise InputError(f"{group} has no rows with {label}; the outcome cannot be estimated there")
+        if events == n:
+            raise InputError(f"every row of {group} has {label}; the outcome cannot be estimated there")
+        if n < SMALL_GROUP_WARNING:
+            warnings.append(f"{group} is small ({n} rows with an outcome): estimates will be noisy")
+    if len(groups) > 2:
+        others = int((~group_mask(xs, v0) & ~group_mask(xs, v1) & xs.notna().to_numpy()).sum())
+        warnings.append(
+            f"'{x}' has {len(groups)} groups; only '{plain_value(v0)}' and '{plain_value(v1)}' are compared "
+            f"({others} rows of other groups are left out)"
+        )
+    for column, role in ((x, "sensitive attribute"), (y, "outcome")):
+        n_missing = int(df[column].isna().sum())
+        if n_missing:
+            warnings.append(f"{role} '{column}' is missing in {n_missing} rows: they are left out")
+    return warnings
