@@ -185,7 +185,14 @@ def measure(real_fit: Table, holdout: pd.DataFrame, synthetic: pd.DataFrame, rol
         fair = fair_predictor(real, synthetic, holdout, roles, schema, seed=seed)
     except InputError as err:  # e.g. the synthetic data lost a group entirely
         fair = {"error": str(err)}
+    from .problem import binary_outcome
+
+    outcome = {
+        "real_rate": float(np.nanmean(binary_outcome(real[roles.y], roles.threshold))),
+        "synthetic_rate": float(np.nanmean(binary_outcome(synthetic[roles.y], roles.threshold))),
+    }
     return {
+        "outcome": outcome,
         "fidelity": fidelity,
         "utility": _plain(utility),
         "privacy": _plain(privacy),
