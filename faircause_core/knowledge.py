@@ -1,0 +1,160 @@
+"""Background knowledge that constrains discovery and checks a user-edited DAG.
+
+Unconstrained structure search on the demo cohort proposes edges such as weight -> sex
+and death -> cholesterol: statistically fine, causally absurd. Tiers (baseline columns,
+then X, then everything else, then Y) and "nothing leaves the outcome" rule them out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from itertools import permutations
+from typing import Iterable
+
+from .errors import InputError
+from .graph import CausalGraph
+
+
+def _edge_set(edges, what: str) -> set[tuple[str, str]]:
+    out = set()
+    for e in edges or ():
+        try:
+            pair = tuple(e) if not isinstance(e, (str, bytes)) else ()
+        except TypeError:
+            pair = ()
+        if len(pair) != 2 or not all(isinstance(n, str) for n in pair):
+            raise InputError(f"{what} edge {e!r} is not a [parent, child] pair of column names")
+        out.add(pair)
+    return out
+
+
+@dataclass
+class BackgroundKnowledge:
+    """Forbidden/required edges, ordered tiers (no edge back to an earlier tier), sinks.
+
+    Nodes in no tier are unconstrained by tiers. Edges within a tier are allowed.
+    """
+
+    forbidden: set = field(default_factory=set)
+    required: set = field(default_factory=set)
+    tiers: list = field(default_factory=list)
+    no_outgoing: set = field(default_factory=set)
+
+    def __post_init__(self):
+        self.forbidden = _edge_set(self.forbidden, "forbidden")
+        self.required = _edge_set(self.required, "required")
+        tiers = []
+        for t in self.tiers or ():
+            if isinstance(t, (str, bytes)) or not all(isinstance(n, str) for n in t):
+                raise InputError(f"tier {t!r} is not a list of column names")
+            tiers.append(list(t))
+        self.tiers = tiers
+        if isinstance(self.no_outgoing, str):
+            self.no_outgoing = {self.no_outgoing}
+        self.no_outgoing = set(self.no_outgoing or ())
+        self._tier_of: dict[str, int] = {}
+        for i, t in enumerate(self.tiers):
+            for n in t:
+                if n in self._tier_of:
+                    raise InputError(f"column '{n}' is in two tiers ({self._tier_of[n] + 1} and {i + 1})")
+                self._tier_of[n] = i
+        for a, b in sorted(self.required):
+            why = self._refusal(a, b)
+            if why:
+                raise InputError(f"required edge {a} -> {b} contradicts the background knowledge: {why}")
+        cycle = CausalGraph.find_cycle([], sorted(self.required))
+        if cycle:
+            raise InputError(f"required edges form a cycle: {' -> '.join(cycle)}")
+
+    @classmethod
+    def empty(cls) -> "BackgroundKnowledge":
+        """No constraints at all (discovery still keeps the outcome a sink)."""
+        return cls()
+
+    def tier_of(self, node: str) -> int | None:
+        return self._tier_of.get(node)
+
+    def _refusal(self, a: str, b: str) -> str | None:
+        """Why a -> b is not allowed (one clause), or None."""
+        if a == b:
+            return f"'{a}' -> '{b}' is a self loop"
+        if a in self.no_outgoing:
+            return f"'{a}' may have no outgoing edges"
+        if (a, b) in self.forbidden:
+            return f"edge {a} -> {b} is forbidden"
+        ta, tb = self._tier_of.get(a), self._tier_of.get(b)
+        if ta is not None and tb is not None and ta > tb:
+            return f"'{a}' (tier {ta + 1}) comes after '{b}' (tier {tb + 1})"
+        return None
+
+    def allows(self, a: str, b: str) -> bool:
+        return self._refusal(a, b) is None
+
+    def disallowed(self, nodes: Iterable[str]) -> set[tuple[str, str]]:
+        """Every ordered pair among `nodes` that may not be an edge (for the search)."""
+        return {(a, b) for a, b in permutations(list(nodes), 2) if not self.allows(a, b)}
+
+    def violations(self, graph: CausalGraph) -> list[str]:
+        """Human sentences, one per problem: edges the knowledge refuses, required edges missing."""
+        out = []
+        for a, b in graph.edges:
+            why = self._refusal(a, b)
+            if why:
+                out.append(f"The edge {a} -> {b} is not allowed: {why}.")
+        for a, b in sorted(self.required):
+            if a not in graph or b not in graph:
+                missing = a if a not in graph else b
+                out.append(f"The required edge {a} -> {b} names '{missing}', which is not in the graph.")
+            elif not graph.has_edge(a, b):
+                out.append(f"The required edge {a} -> {b} is missing.")
+        return out
+
+    def to_dict(self) -> dict:
+        return {
+            "forbidden": [list(e) for e in sorted(self.forbidden)],
+            "required": [list(e) for e in sorted(self.required)],
+            "tiers": [list(t) for t in self.tiers],
+            "no_outgoing": sorted(self.no_outgoing),
+        }
+
+    @classmethod
+    def from_dict(cls, d: object, source: str = "background knowledge") -> "BackgroundKnowledge":
+        if not isinstance(d, dict):
+            raise InputError(f"{source}: expected an object, got {type(d).__name__}")
+        keys = ("forbidden", "required", "tiers", "no_outgoing")
+        extra = sorted(str(k) for k in d if k not in keys)
+        if extra:
+            raise InputError(f"{source}: unknown key '{extra[0]}' (expected {', '.join(keys)})")
+        for k in keys:
+            if k in d and not isinstance(d[k], list):
+                raise InputError(f"{source}: '{k}' must be a list")
+        try:
+            return cls(d.get("forbidden", []), d.get("required", []), d.get("tiers", []),
+                       set(d.get("no_outgoing", [])))
+        except TypeError:
+            raise InputError(f"{source}: 'no_outgoing' must be a list of column names") from None
+        except InputError as err:
+            raise InputError(f"{source}: {err}") from None
+
+
+def default_knowledge(nodes: Iterable[str], x: str, y: str, fixed: Iterable[str] = ()) -> BackgroundKnowledge:
+    """Tiers [fixed baseline columns, [x], everything else, [y]] and nothing out of y.
+
+    Putting the fixed columns first also means no non-fixed column can point into them.
+    """
+    nodes = list(nodes)
+    fixed = list(dict.fromkeys(fixed))
+    known = set(nodes)
+    for role, n in (("sensitive attribute", x), ("outcome", y)):
+        if n not in known:
+            raise InputError(f"{role} '{n}' is not a column")
+    if x == y:
+        raise InputError(f"sensitive attribute and outcome are the same column '{x}'")
+    for n in fixed:
+        if n not in known:
+            raise InputError(f"fixed column '{n}' is not a column")
+        if n in (x, y):
+            raise InputError(f"'{n}' cannot be both fixed and the {'sensitive attribute' if n == x else 'outcome'}")
+    rest = [n for n in nodes if n not in fixed and n not in (x, y)]
+    tiers = [t for t in (fixed, [x], rest, [y]) if t]
+    return BackgroundKnowledge(set(), set(), tiers, {y})
