@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import warnings
 from dataclasses import dataclass, field
 from typing import Mapping
 
@@ -175,6 +176,11 @@ def _plain_name(name: object, position: int) -> str:
 
 def _check_shape(names: list[str], n_rows: int, fname: str, limits: Limits) -> None:
     """Column count, duplicate names and row count against the limits."""
+    _check_columns(names, fname, limits)
+    _check_rows(n_rows, fname, limits)
+
+
+def _check_columns(names: list[str], fname: str, limits: Limits) -> None:
     if len(names) == 0:
         raise InputError(f"{fname} has no columns")
     if len(names) == 1:
@@ -186,6 +192,9 @@ def _check_shape(names: list[str], n_rows: int, fname: str, limits: Limits) -> N
         if n in seen:
             raise InputError(f"{fname} has duplicate column name '{n}' (columns {seen[n] + 1} and {i + 1})")
         seen[n] = i
+
+
+def _check_rows(n_rows: int, fname: str, limits: Limits) -> None:
     if n_rows == 0:
         raise InputError(f"{fname} has a header but no data rows")
     if n_rows > limits.max_rows:
@@ -260,42 +269,69 @@ def _detect_format(data: bytes, fname: str) -> str:
 
 
 def _read_csv(data: bytes, fname: str, limits: Limits) -> tuple[pd.DataFrame, list[str]]:
-    """Strict CSV reading: UTF-8 only, every row must have the header's field count."""
+    """Strict CSV reading: UTF-8 only, every row must have the header's field count.
+
+    pandas' C parser does the bulk work (fast); it pads short rows silently, so field
+    counts are checked separately, and a bad file is re-scanned to name the first bad line.
+    """
     text = _decode(data, fname)
     if not text.strip():
         raise InputError(f"{fname} is empty (only blank lines)")
     first_line = text.lstrip("\r\n").split("\n", 1)[0]
     delimiter = _guess_delimiter(first_line, fname)
+    try:
+        header = next(row for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter) if any(row))
+    except StopIteration:
+        raise InputError(f"{fname} is empty (only blank cells)") from None
+    except csv.Error as exc:
+        raise InputError(f"{fname}: malformed CSV header ({one_line(exc)})") from None
+    names, notes = _header_names(header, fname)
+    _check_columns(names, fname, limits)
+    if _has_ragged_rows(text, delimiter, len(names)):
+        _raise_ragged(text, delimiter, len(names), fname)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            frame = pd.read_csv(
+                io.StringIO(text), sep=delimiter, header=0, names=names, dtype=object,
+                na_filter=False, index_col=False, skip_blank_lines=True, engine="c",
+            )
+    except (pd.errors.ParserError, pd.errors.ParserWarning, csv.Error):
+        _raise_ragged(text, delimiter, len(names), fname)
+    blank = (frame.to_numpy() == "").all(axis=1) if len(frame) else np.zeros(0, dtype=bool)
+    if blank.any():
+        notes.append(f"{fname}: skipped {int(blank.sum())} row(s) with every cell empty")
+        frame = frame.loc[~blank].reset_index(drop=True)
+    _check_rows(len(frame), fname, limits)
+    return frame, notes
+
+
+def _has_ragged_rows(text: str, delimiter: str, n_fields: int) -> bool:
+    """Cheap field-count check; exact by delimiter counting when the text has no quotes."""
+    if '"' in text:
+        rows = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+        try:
+            return bool(set(map(len, filter(any, rows))) - {n_fields})
+        except csv.Error:
+            return True
+    counts = {line.count(delimiter) for line in text.splitlines() if line}
+    return bool(counts - {n_fields - 1})
+
+
+def _raise_ragged(text: str, delimiter: str, n_header: int, fname: str) -> None:
+    """Slow path, only for a bad file: find the first row whose field count differs."""
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    header: list[str] | None = None
-    rows: list[list[str]] = []
-    blank = 0
+    seen_header = False
     try:
         for row in reader:
-            if not row or (len(row) == 1 and not row[0].strip()):
+            if not any(row):
                 continue
-            if header is None:
-                header = row
-                continue
-            if len(row) != len(header):
-                raise InputError(
-                    f"{fname} line {reader.line_num} has {len(row)} fields but the header has {len(header)}"
-                )
-            if not any(cell.strip() for cell in row):
-                blank += 1
-                continue
-            rows.append(row)
-            if len(rows) > limits.max_rows:
-                raise InputError(f"{fname} has more than {limits.max_rows:,} rows, over the limit of {limits.max_rows:,}")
+            if seen_header and len(row) != n_header:
+                raise InputError(f"{fname} line {reader.line_num} has {len(row)} fields but the header has {n_header}")
+            seen_header = True
     except csv.Error as exc:
         raise InputError(f"{fname} line {reader.line_num}: malformed CSV ({one_line(exc)})") from None
-    names, notes = _header_names(header or [], fname)
-    _check_shape(names, len(rows), fname, limits)
-    if blank:
-        notes.append(f"{fname}: skipped {blank} row(s) with every cell empty")
-    columns = list(zip(*rows))
-    frame = pd.DataFrame({n: np.array(col, dtype=object) for n, col in zip(names, columns)})
-    return frame, notes
+    raise InputError(f"{fname} has rows with a different number of fields than the header")
 
 
 def _decode(data: bytes, fname: str) -> str:

@@ -201,39 +201,40 @@ def parse_column(series: pd.Series) -> pd.Series:
 
 
 def _parse_objects(values: np.ndarray, index, name) -> pd.Series:
-    """Object cells (str, numbers, bools, None, datetimes from Excel) -> one parsed column."""
-    numeric_typed = np.zeros(len(values), dtype=bool)
-    inferred = pd.api.types.infer_dtype(values, skipna=True)
-    if inferred == "empty":
-        return pd.Series(np.nan, index=index, name=name, dtype=float)
-    if inferred == "string":
-        text = pd.Series(values, index=index, name=name, dtype=object).str.strip()
-        text[text.str.lower().isin(NA_TOKENS)] = None
-    else:  # mixed cells (Excel, object frames): one by one
-        texts = np.empty(len(values), dtype=object)
-        for i, v in enumerate(values):
-            if v is None or (isinstance(v, float) and v != v):
-                texts[i] = None
-            elif isinstance(v, (bool, np.bool_)):
-                texts[i] = "1" if v else "0"
-                numeric_typed[i] = True
-            elif isinstance(v, (int, float, np.integer, np.floating)):
-                texts[i] = repr(float(v))
-                numeric_typed[i] = True
-            else:
-                t = str(v).strip()
-                texts[i] = None if t.lower() in NA_TOKENS else t
-        text = pd.Series(texts, index=index, name=name, dtype=object)
-    present = text.notna()
+    """Object cells (str, numbers, bools, None, datetimes from Excel) -> one parsed column.
+
+    Works on the distinct cells only (factorize), so 100k rows of a few labels are cheap.
+    """
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    texts: list[str | None] = []
+    numbers = np.full(len(uniques), np.nan)
+    from_text = np.zeros(len(uniques), dtype=bool)
+    for i, v in enumerate(uniques):
+        if isinstance(v, (bool, np.bool_)):
+            texts.append("1" if v else "0")
+            numbers[i] = float(v)
+        elif isinstance(v, (int, float, np.integer, np.floating)):
+            f = float(v)
+            texts.append(None if f != f else repr(f))
+            numbers[i] = f
+        else:
+            t = str(v).strip()
+            texts.append(None if t.casefold() in NA_TOKENS else t)
+            from_text[i] = texts[-1] is not None
+    present = np.array([t is not None for t in texts], dtype=bool)
     if not present.any():
         return pd.Series(np.nan, index=index, name=name, dtype=float)
-    nums = pd.to_numeric(text, errors="coerce")
-    if nums[present].notna().all():
-        from_text = present & ~pd.Series(numeric_typed, index=index)
-        if not text[from_text].str.match(_LEADING_ZERO).any():
-            nums = nums.astype(float)
-            return nums.where(np.isfinite(nums.to_numpy()), np.nan)
-    return text.astype("str")
+    if from_text.any():
+        parsed = pd.to_numeric(pd.Series([t if f else None for t, f in zip(texts, from_text)], dtype=object), errors="coerce")
+        numbers[from_text] = parsed.to_numpy(dtype=float, na_value=np.nan)[from_text]
+    numbers[~np.isfinite(numbers)] = np.nan
+    all_numeric = not np.isnan(numbers[present]).any()
+    leading_zero = any(f and _LEADING_ZERO.match(t) for t, f in zip(texts, from_text))
+    if all_numeric and not leading_zero:
+        out = np.where(codes >= 0, numbers[np.maximum(codes, 0)], np.nan)
+        return pd.Series(out, index=index, name=name, dtype=float)
+    labels = np.array(texts + [None], dtype=object)  # index -1 (missing) -> None
+    return pd.Series(labels[codes], index=index, name=name, dtype="str")
 
 
 # -------------------------------------------------------------------------- inference
@@ -287,9 +288,10 @@ def infer_kind(name: str, parsed: pd.Series, limits: Limits) -> tuple[Kind, list
                 f"column '{name}' has {n_distinct} categories (more than {limits.max_categories}): "
                 "models may be slow or sparse"
             )
-        numeric_share = pd.to_numeric(observed, errors="coerce").notna().mean()
-        if numeric_share >= 0.9:
-            odd = observed[pd.to_numeric(observed, errors="coerce").isna()].iloc[0]
+        distinct = pd.Series(pd.unique(observed), dtype=object)
+        as_numbers = pd.to_numeric(distinct, errors="coerce")
+        if as_numbers.notna().mean() >= 0.9:
+            odd = distinct[as_numbers.isna()].iloc[0]
             warnings.append(f"column '{name}' is mostly numbers but has text like '{odd}': treated as categorical")
         return Kind.CATEGORICAL, warnings
     arr = observed.to_numpy(dtype=float)
