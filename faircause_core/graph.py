@@ -266,7 +266,13 @@ class CausalGraph:
             raise InputError(f"{source}: {err}") from None
 
     def to_json(self, indent: int | None = 2) -> str:
-        return json.dumps(self.to_dict(), indent=indent)
+        """JSON text; with an indent, one edge per line so a diff shows one edit per line."""
+        if indent is None:
+            return json.dumps(self.to_dict())
+        pad = " " * indent
+        edges = f",\n{pad * 2}".join(json.dumps([a, b]) for a, b in self._edges)
+        edges = f"[\n{pad * 2}{edges}\n{pad}]" if self._edges else "[]"
+        return f'{{\n{pad}"nodes": {json.dumps(list(self._nodes))},\n{pad}"edges": {edges}\n}}'
 
     @classmethod
     def from_json(cls, text: str | bytes, source: str = "graph JSON") -> "CausalGraph":
