@@ -52,6 +52,9 @@ class BackgroundKnowledge:
         if isinstance(self.no_outgoing, str):
             self.no_outgoing = {self.no_outgoing}
         self.no_outgoing = set(self.no_outgoing or ())
+        for n in self.no_outgoing:
+            if not isinstance(n, str):
+                raise InputError(f"no_outgoing entry {n!r} is not a column name")
         self._tier_of: dict[str, int] = {}
         for i, t in enumerate(self.tiers):
             for n in t:
