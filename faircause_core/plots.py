@@ -1,0 +1,251 @@
+"""Plotly figures shared by the dashboard and the HTML report, with one colour scheme.
+
+Colours are constants here so a role, a group or a data source looks the same in the DAG
+editor, every chart and the report. Figures take plain data (frames, dicts of numbers);
+they never compute fairness or metrics themselves.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from typing import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from .errors import InputError
+
+EFFECTS = ("tv", "ctf_de", "ctf_ie", "ctf_se", "ett")
+EFFECT_LABELS = {
+    "tv": "TV (total gap)",
+    "ctf_de": "Ctf-DE (direct)",
+    "ctf_ie": "Ctf-IE (indirect)",
+    "ctf_se": "Ctf-SE (spurious)",
+    "ett": "ETT (effect on x0)",
+}
+# Roles in the standard fairness model: confounders, sensitive, mediators, outcome, rest.
+ROLE_COLORS = {"z": "#8a6fbf", "x": "#d9822b", "w": "#3a8fd0", "y": "#2e8b57", "other": "#9aa5b1"}
+ROLE_LABELS = {"z": "Confounder (Z)", "x": "Sensitive attribute (X)", "w": "Mediator (W)",
+               "y": "Outcome (Y)", "other": "Other (not on a path to Y)"}
+SOURCE_COLORS = {"real": "#34495e", "synthetic": "#1f9d8b", "target": "#e0a526"}
+GROUP_COLORS = {"x0": "#4c72b0", "x1": "#dd8452"}
+FONT = dict(family="Inter, Segoe UI, Helvetica, Arial, sans-serif", size=13, color="#1f2d3d")
+HEATMAP_SCALE = "RdBu"
+
+
+def _txt(value: object) -> str:
+    """Data text (column names, values) escaped: plotly reads a few HTML tags in labels."""
+    return html.escape(str(value))
+
+
+def _layout(fig: go.Figure, title: str, height: int = 380) -> go.Figure:
+    fig.update_layout(
+        title=dict(text=title, x=0.01, font=dict(size=15)), font=FONT, height=height,
+        template="plotly_white", margin=dict(l=50, r=20, t=50, b=40),
+        legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1.0),
+    )
+    return fig
+
+
+def effects_frame(obj) -> pd.DataFrame:
+    """Normalise a Decomposition, its to_frame() or to_dict(), or {effect: number} to one frame.
+
+    Returns columns estimate, ci_low, ci_high indexed by the effects present (NaN CI when
+    only point values are known, e.g. a target).
+    """
+    if obj is None:
+        raise InputError("no fairness effects to show")
+    if hasattr(obj, "to_frame") and not isinstance(obj, pd.DataFrame):
+        obj = obj.to_frame()
+    if isinstance(obj, pd.DataFrame):
+        frame = obj.copy()
+    elif isinstance(obj, Mapping) and "estimates" in obj:
+        est, ses = obj["estimates"], obj.get("ses", {})
+        rows = {}
+        for e in EFFECTS:
+            if e in est:
+                v, s = float(est[e]), float(ses.get(e, math.nan))
+                rows[e] = {"estimate": v, "ci_low": v - 1.959964 * s, "ci_high": v + 1.959964 * s}
+        frame = pd.DataFrame.from_dict(rows, orient="index")
+    elif isinstance(obj, Mapping):
+        rows = {}
+        for e in EFFECTS:
+            if e not in obj:
+                continue
+            v = obj[e]
+            if isinstance(v, Mapping):
+                rows[e] = {"estimate": float(v.get("estimate", math.nan)),
+                           "ci_low": float(v.get("ci_low", math.nan)),
+                           "ci_high": float(v.get("ci_high", math.nan))}
+            else:
+                rows[e] = {"estimate": float(v), "ci_low": math.nan, "ci_high": math.nan}
+        frame = pd.DataFrame.from_dict(rows, orient="index")
+    else:
+        raise InputError(f"cannot read fairness effects from a {type(obj).__name__}")
+    for col in ("estimate", "ci_low", "ci_high"):
+        if col not in frame:
+            frame[col] = math.nan
+    order = [e for e in EFFECTS if e in frame.index]
+    return frame.loc[order, ["estimate", "ci_low", "ci_high"]].astype(float)
+
+
+def effects_bar(sources: Mapping[str, object], title: str = "Fairness effects (percentage points)") -> go.Figure:
+    """Grouped bars per effect, one colour per source (real/synthetic/target), 95% CI whiskers."""
+    fig = go.Figure()
+    for name, obj in sources.items():
+        if obj is None:
+            continue
+        frame = effects_frame(obj) * 100
+        color = SOURCE_COLORS.get(name, None)
+        has_ci = frame["ci_low"].notna().any()
+        fig.add_bar(
+            name=name, x=[EFFECT_LABELS[e] for e in frame.index], y=frame["estimate"],
+            marker_color=color,
+            error_y=dict(type="data", symmetric=False, array=frame["ci_high"] - frame["estimate"],
+                         arrayminus=frame["estimate"] - frame["ci_low"], visible=bool(has_ci)),
+            hovertemplate="%{x}: %{y:.2f} pp<extra>" + name + "</extra>",
+        )
+    fig.add_hline(y=0, line_color="#7f8c8d", line_width=1)
+    fig.update_layout(barmode="group", yaxis_title="percentage points")
+    return _layout(fig, title)
+
+
+def rounds_plot(rounds: Sequence[Mapping], target: Mapping | None = None) -> go.Figure:
+    """The refinement loop: each pathway's measured effect per round, dashed line at its target."""
+    fig = go.Figure()
+    xs = list(range(1, len(rounds) + 1))
+    for e in ("ctf_de", "ctf_ie", "ctf_se"):
+        ys = [_round_value(r, e) for r in rounds]
+        if all(v is None for v in ys):
+            continue
+        color = {"ctf_de": "#c0392b", "ctf_ie": "#2980b9", "ctf_se": "#8e44ad"}[e]
+        fig.add_scatter(x=xs, y=[None if v is None else v * 100 for v in ys], mode="lines+markers",
+                        name=EFFECT_LABELS[e], line=dict(color=color))
+        if target and e in target and target[e] is not None:
+            fig.add_hline(y=float(target[e]) * 100, line_dash="dash", line_color=color, opacity=0.6)
+    fig.update_layout(xaxis_title="refinement round", yaxis_title="percentage points",
+                      xaxis=dict(dtick=1))
+    return _layout(fig, "Refinement rounds (dashed: target)", height=340)
+
+
+def _round_value(r: Mapping, effect: str):
+    """A round's measured value for an effect, whatever nesting the loop stored."""
+    for key in ("measured", "effects", "estimates"):
+        inner = r.get(key)
+        if isinstance(inner, Mapping):
+            if "estimates" in inner and isinstance(inner["estimates"], Mapping):
+                inner = inner["estimates"]
+            v = inner.get(effect)
+            if isinstance(v, Mapping):
+                v = v.get("estimate")
+            if v is not None:
+                return float(v)
+    v = r.get(effect)
+    if isinstance(v, Mapping):
+        v = v.get("estimate")
+    return None if v is None else float(v)
+
+
+def distribution_overlay(real: pd.Series, synth: pd.Series, column: str, numeric: bool) -> go.Figure:
+    """Real vs synthetic distribution of one column: shared histogram bins or category shares."""
+    fig = go.Figure()
+    if numeric:
+        r = pd.to_numeric(real, errors="coerce").dropna()
+        s = pd.to_numeric(synth, errors="coerce").dropna()
+        both = pd.concat([r, s])
+        lo, hi = (float(both.min()), float(both.max())) if len(both) else (0.0, 1.0)
+        size = (hi - lo) / 30 if hi > lo else 1.0
+        for name, data in (("real", r), ("synthetic", s)):
+            fig.add_histogram(x=data, name=name, histnorm="probability", opacity=0.6,
+                              marker_color=SOURCE_COLORS[name], xbins=dict(start=lo, end=hi + size, size=size))
+        fig.update_layout(barmode="overlay", yaxis_title="share of rows")
+    else:
+        rc = real.astype(object).where(real.notna(), "(missing)").astype(str).value_counts(normalize=True)
+        sc = synth.astype(object).where(synth.notna(), "(missing)").astype(str).value_counts(normalize=True)
+        cats = sorted(set(rc.index) | set(sc.index))
+        labels = [_txt(c) for c in cats]
+        for name, counts in (("real", rc), ("synthetic", sc)):
+            fig.add_bar(x=labels, y=[float(counts.get(c, 0.0)) for c in cats], name=name,
+                        marker_color=SOURCE_COLORS[name])
+        fig.update_layout(barmode="group", yaxis_title="share of rows")
+    return _layout(fig, f"{_txt(column)}: real vs synthetic", height=300)
+
+
+def correlation_heatmaps(real_assoc: pd.DataFrame, synth_assoc: pd.DataFrame) -> go.Figure:
+    """Side by side: real association, synthetic association, and synthetic minus real."""
+    diff = synth_assoc - real_assoc
+    names = [_txt(c) for c in real_assoc.columns]
+    fig = make_subplots(rows=1, cols=3, subplot_titles=("real", "synthetic", "synthetic - real"),
+                        horizontal_spacing=0.06)
+    for i, (mat, show) in enumerate(((real_assoc, False), (synth_assoc, False), (diff, True)), start=1):
+        fig.add_heatmap(z=np.asarray(mat, dtype=float), x=names, y=names, zmin=-1, zmax=1,
+                        colorscale=HEATMAP_SCALE, reversescale=True, showscale=show,
+                        hovertemplate="%{y} / %{x}: %{z:.2f}<extra></extra>", row=1, col=i)
+    fig.update_yaxes(autorange="reversed", showticklabels=False)
+    fig.update_yaxes(showticklabels=True, row=1, col=1)
+    fig.update_xaxes(tickangle=45)
+    return _layout(fig, "Association between columns", height=460)
+
+
+def quality_bars(columns: Sequence[Mapping] | pd.DataFrame, shape: float | None = None,
+                 trend: float | None = None, quality: float | None = None) -> go.Figure:
+    """Per-column shape scores (0..1) with the overall scores in the title."""
+    frame = pd.DataFrame(columns)
+    name_col = next((c for c in ("column", "name") if c in frame), None)
+    score_col = next((c for c in ("score", "shape") if c in frame), None)
+    fig = go.Figure()
+    if name_col and score_col:
+        frame = frame.sort_values(score_col)
+        fig.add_bar(x=frame[score_col], y=[_txt(v) for v in frame[name_col]], orientation="h",
+                    marker_color=SOURCE_COLORS["synthetic"], hovertemplate="%{y}: %{x:.3f}<extra></extra>")
+    fig.update_xaxes(range=[0, 1], title="column shape score (1 = identical)")
+    parts = [f"{k} {v:.2f}" for k, v in (("quality", quality), ("shape", shape), ("trend", trend)) if v is not None]
+    return _layout(fig, "Fidelity: " + ", ".join(parts) if parts else "Fidelity", height=max(300, 24 * len(frame) + 100))
+
+
+def score_bars(values: Mapping[str, float], title: str, axis: str, colors: Mapping[str, str] | None = None,
+               range_: tuple | None = None) -> go.Figure:
+    """A few named numbers as bars (utility AUROC, privacy distances, predictor bias)."""
+    fig = go.Figure()
+    items = [(k, float(v)) for k, v in values.items() if v is not None and not _isnan(v)]
+    fig.add_bar(x=[k for k, _ in items], y=[v for _, v in items],
+                marker_color=[(colors or {}).get(k, SOURCE_COLORS["synthetic"]) for k, _ in items],
+                text=[f"{v:.3f}" for _, v in items], textposition="outside")
+    fig.update_yaxes(title=axis)
+    if range_:
+        fig.update_yaxes(range=list(range_))
+    return _layout(fig, title, height=320)
+
+
+def _isnan(v) -> bool:
+    try:
+        return math.isnan(float(v))
+    except (TypeError, ValueError):
+        return True
+
+
+def tradeoff_scatter(points: Sequence[Mapping], x: str = "fairness_gap", y: str = "quality") -> go.Figure:
+    """Every saved run as a point: how much unfairness is left against fidelity or utility.
+
+    points: dicts with run_id, label, fairness_gap (|Ctf-DE| of the synthetic data, pp),
+    quality (fidelity 0..1) and tstr (AUROC).
+    """
+    titles = {"fairness_gap": "remaining |Ctf-DE| in synthetic data (pp)", "quality": "fidelity quality (0..1)",
+              "tstr": "utility: AUROC trained on synthetic"}
+    fig = go.Figure()
+    usable = [p for p in points if p.get(x) is not None and p.get(y) is not None]
+    by_gen: dict[str, list] = {}
+    for p in usable:
+        by_gen.setdefault(str(p.get("generator", "run")), []).append(p)
+    palette = ["#1f9d8b", "#d9822b", "#3a8fd0", "#8a6fbf", "#c0392b"]
+    for i, (gen, pts) in enumerate(sorted(by_gen.items())):
+        fig.add_scatter(x=[p[x] for p in pts], y=[p[y] for p in pts], mode="markers+text", name=gen,
+                        text=[_txt(p.get("label", p.get("run_id", ""))) for p in pts], textposition="top center",
+                        marker=dict(size=12, color=palette[i % len(palette)]),
+                        hovertemplate="%{text}<br>%{x:.3f} / %{y:.3f}<extra>" + gen + "</extra>")
+    fig.update_xaxes(title=titles.get(x, x))
+    fig.update_yaxes(title=titles.get(y, y))
+    return _layout(fig, "Trade-off across runs", height=420)

@@ -1,0 +1,87 @@
+"""Step 1: load a table (upload or the bundled demo cohort), check kinds and missing values."""
+
+import pandas as pd
+import streamlit as st
+
+from faircause_core.errors import InputError
+from faircause_core.limits import DEFAULT_LIMITS
+from faircause_core.schema import Kind
+from pages import ui
+
+st.title("Your data")
+st.write("Upload a patient table (CSV, Parquet or Excel), or start with the bundled demo cohort. "
+         "Everything stays on this computer.")
+
+left, right = st.columns([3, 2])
+with left:
+    upload = st.file_uploader("Upload a table", type=["csv", "tsv", "txt", "parquet", "pq", "xlsx", "xlsm"],
+                              key="w_upload")
+with right:
+    st.write("")
+    demo = st.button("Use the demo cohort (NHEFS, 1,629 adults)", key="w_demo", type="primary")
+    lim = DEFAULT_LIMITS
+    st.caption(f"Limits: up to {lim.max_rows:,} rows, {lim.max_columns} columns, {lim.max_file_mb:.0f} MB, "
+               f"{lim.max_categories} categories per column; each compared group needs at least "
+               f"{lim.min_group_size} rows.")
+
+if upload is not None and st.session_state.get("_upload_seen") != upload.file_id:
+    st.session_state._upload_seen = upload.file_id
+    try:
+        ui.set_data(upload.getvalue(), upload.name)
+        st.success(f"Loaded {upload.name}.")
+    except InputError as err:
+        st.error(str(err))
+if demo:
+    try:
+        ui.set_data(ui.DEMO_PATH.read_bytes(), ui.DEMO_PATH.name)
+    except (InputError, OSError) as err:
+        st.error(str(err))
+
+tab = ui.table()
+if tab is None:
+    st.info("No data yet: upload a file above or click **Use the demo cohort**.")
+    st.stop()
+
+st.subheader(f"{ui.md(tab.name)}: {tab.n_rows:,} rows, {len(tab.schema.names)} columns")
+for note in tab.warnings:
+    st.warning(note)
+
+st.markdown("**Preview** (first 50 rows)")
+st.dataframe(tab.df.head(50), width="stretch", height=260)
+
+st.markdown("**Column kinds** — change a kind if the guess is wrong (for example a coded number that "
+            "is really a category).")
+kinds = [k.value for k in Kind]
+rows = []
+for name in tab.schema.names:
+    col = tab.schema[name]
+    values = col.categories if col.categories else [col.minimum, col.maximum]
+    shown = ", ".join(map(str, values[:6])) + (" ..." if col.categories and len(values) > 6 else "")
+    if not col.categories and col.minimum is not None:
+        shown = f"{col.minimum:g} to {col.maximum:g}"
+    rows.append({"column": name, "kind": col.kind.value, "missing": int(col.n_missing), "values": shown})
+frame = pd.DataFrame(rows)
+edited = st.data_editor(
+    frame, key=f"w_kinds_{st.session_state.data_id}", hide_index=True, width="stretch",
+    disabled=["column", "missing", "values"],
+    column_config={"kind": st.column_config.SelectboxColumn("kind", options=kinds, required=True)},
+)
+changes = {r["column"]: r["kind"] for r, o in zip(edited.to_dict("records"), rows) if r["kind"] != o["kind"]}
+if changes:
+    merged = dict(st.session_state.get("kinds") or {}, **changes)
+    try:
+        tab.with_kinds(merged)  # validate before keeping it
+        st.session_state.kinds = merged
+        ui.persist()
+        st.rerun()
+    except InputError as err:
+        st.error(str(err))
+
+missing = frame[frame["missing"] > 0][["column", "missing"]]
+if len(missing):
+    st.markdown("**Missing values per column**")
+    st.bar_chart(missing.set_index("column"), horizontal=True, height=200)
+else:
+    st.caption("No missing values.")
+
+ui.next_step("graph", "Next: choose the fairness question and the causal graph")

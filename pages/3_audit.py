@@ -1,0 +1,62 @@
+"""Step 3: the real data's fairness decomposition, as a chart, a table and plain sentences."""
+
+import pandas as pd
+import streamlit as st
+
+from faircause_core.errors import InputError
+from faircause_core.explain import explain_roles
+from faircause_core.fairness import Decomposition
+from faircause_core.plots import EFFECT_LABELS, effects_bar
+from pages import ui
+
+st.title("Fairness audit of the real data")
+tab = ui.table()
+if tab is None:
+    st.info("Load data first (step 1).")
+    ui.next_step("data", "Go to step 1: data")
+    st.stop()
+if ui.problem() is None or ui.graph() is None:
+    st.info("Choose the sensitive attribute, the outcome and a causal graph first (step 2).")
+    ui.next_step("graph", "Go to step 2: causal graph")
+    st.stop()
+try:
+    roles = ui.roles()
+except InputError as err:
+    st.error(str(err))
+    ui.next_step("graph", "Fix the question or the graph in step 2")
+    st.stop()
+
+labels = {"dr": "Doubly robust (default, with confidence intervals)", "plugin": "Quick plug-in preview"}
+saved_method = st.session_state.get("method") or "dr"
+method = st.radio("Estimator", list(labels), format_func=labels.get, horizontal=True,
+                  index=list(labels).index(saved_method), key="w_method")
+if method != saved_method:
+    st.session_state.method = method
+    ui.persist()
+
+with st.spinner("Estimating the decomposition (cached after the first time)..."):
+    try:
+        result = ui.audit_cached(st.session_state.data_id, ui.kinds_json(), ui.roles_json(roles), method, ui.root())
+    except InputError as err:
+        st.error(str(err))
+        st.stop()
+decomposition = Decomposition.from_dict(result)
+
+st.caption(f"X = {ui.md(roles.x)}: {ui.md(roles.x1)} (x1) compared with {ui.md(roles.x0)} (x0); "
+           f"Y = {ui.md(roles.y)}. n = {decomposition.n:,} ({decomposition.n0:,} vs {decomposition.n1:,}).")
+for note in decomposition.warnings:
+    st.warning(note)
+
+st.plotly_chart(effects_bar({"real": decomposition}), width="stretch", key="audit_chart")
+
+st.subheader("In plain words")
+for effect, text in explain_roles(decomposition, roles).items():
+    st.markdown(f"- **{EFFECT_LABELS[effect]}**: {ui.md(text)}")
+st.caption("TV = Ctf-DE - Ctf-IE - Ctf-SE. Direct: X's effect on Y not through the mediators; "
+           "indirect: through the mediators W; spurious: through the confounders Z.")
+
+frame = decomposition.to_frame() * 100
+frame.index = [EFFECT_LABELS[e] for e in frame.index]
+frame.columns = ["estimate (pp)", "std. error (pp)", "95% CI low (pp)", "95% CI high (pp)"]
+st.dataframe(frame.round(2), width="stretch")
+ui.next_step("generate", "Next: generate synthetic data")

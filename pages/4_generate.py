@@ -1,0 +1,119 @@
+"""Step 4: choose a generator and the fairness edits, then run in the background with progress."""
+
+import time
+
+import streamlit as st
+
+from faircause_core.errors import InputError
+from faircause_core.generators.base import FairnessSpec
+from faircause_core.pipeline import GenerationSettings
+from pages import ui
+
+st.title("Generate synthetic data")
+tab = ui.table()
+if tab is None:
+    st.info("Load data first (step 1).")
+    ui.next_step("data", "Go to step 1: data")
+    st.stop()
+if ui.problem() is None or ui.graph() is None:
+    st.info("Choose the question and a causal graph first (step 2).")
+    ui.next_step("graph", "Go to step 2: causal graph")
+    st.stop()
+try:
+    roles = ui.roles()
+except InputError as err:
+    st.error(str(err))
+    st.stop()
+
+GENERATORS = {
+    "llm": "Local language model (default)",
+    "own": "Your own model folder",
+    "bayesnet": "Bayesian network (quick preview)",
+    "prompt": "Prompt mode (no training)",
+}
+job = ui.current_job(ui.root())
+running = job is not None and job.status == "running"
+
+left, right = st.columns([3, 2])
+with left:
+    choice = st.radio("Generator", list(GENERATORS), format_func=GENERATORS.get, key="w_generator")
+    model_dir = ui.model_dir_from_env() if choice in ("llm", "prompt") else None
+    if model_dir:
+        st.caption(f"Language model folder from FAIRCAUSE_MODEL_DIR: {ui.md(model_dir)}")
+    if choice == "own":
+        typed = st.text_input("Model folder (a Hugging Face causal LM with safetensors weights)",
+                              key="w_model_dir")
+        model_dir = typed.strip() or None
+        if model_dir:
+            from faircause_core.lm_store import check_model_folder
+
+            try:
+                check_model_folder(model_dir)
+                st.success("Model folder looks usable.")
+            except InputError as err:
+                st.error(str(err))
+                model_dir = None
+
+    st.markdown("**Fairness per pathway** — keep it as in the real data, remove it, or remove a share.")
+    alphas = {}
+    for key, label in (("de", "Direct (DE)"), ("ie", "Indirect via mediators (IE)"), ("se", "Spurious via confounders (SE)")):
+        c1, c2 = st.columns([2, 3])
+        mode = c1.selectbox(label, ["keep", "remove", "partial"], key=f"w_mode_{key}")
+        if mode == "partial":
+            alphas[key] = c2.slider(f"share of {key.upper()} removed", 0.0, 1.0, 0.5, 0.05, key=f"w_alpha_{key}")
+        else:
+            alphas[key] = 1.0 if mode == "remove" else 0.0
+    refs = {"x1": f"x1 ({roles.x1})", "x0": f"x0 ({roles.x0})", "marginal": "drawn from P(X)"}
+    reference = st.radio("Reference group x* used when a pathway is removed", list(refs), format_func=refs.get,
+                         horizontal=True, key="w_reference")
+with right:
+    rows = st.number_input("Rows to generate", min_value=50, max_value=200_000, value=1000, step=50, key="w_rows")
+    seed = st.number_input("Seed", min_value=0, max_value=2**31 - 1, value=0, step=1, key="w_seed")
+    preset = st.selectbox("Training preset (language model)", ["quick", "thorough"], key="w_preset")
+    refine = st.checkbox("Refine until the measured effects hit the targets", value=True, key="w_refine")
+    rounds = st.number_input("Refinement rounds at most", min_value=1, max_value=20, value=4, key="w_rounds")
+
+start = st.button("Generate", type="primary", disabled=running, key="w_start")
+if start:
+    try:
+        if choice == "own" and not model_dir:
+            raise InputError("choose a usable model folder first")
+        settings = GenerationSettings(
+            generator="llm" if choice == "own" else choice, model_dir=model_dir, preset=preset,
+            rows=int(rows), seed=int(seed), fairness=FairnessSpec(reference=reference, **alphas),
+            refine=bool(refine), max_rounds=int(rounds))
+        job = ui.start_job(tab, ui.graph(), roles, settings, st.session_state.data_id,
+                           dict(st.session_state.get("kinds") or {}), ui.root())
+        running = True
+    except InputError as err:
+        st.error(str(err))
+
+
+@st.fragment(run_every=1.0)
+def progress_panel():
+    """Polls the background job; hands over to the whole page when it finishes."""
+    job = ui.current_job(ui.root())
+    if job is None:
+        st.caption("No generation started yet in this workspace.")
+        return
+    if job.status == "running":
+        st.progress(job.fraction(), text=f"{job.stage}: {job.done:,} of {job.total:,} {job.eta()}".strip())
+        st.caption(f"Running {ui.md(job.label)} for {time.time() - job.started:.0f} s.")
+        if st.button("Cancel", key="w_cancel"):
+            job.token.cancel()
+            st.warning("Cancelling after the current batch...")
+        return
+    if job.status == "done":
+        st.success(f"Finished in {job.finished - job.started:.0f} s and saved as run {job.run_id}.")
+        if st.session_state.get("run_id") != job.run_id:
+            st.session_state.run_id = job.run_id
+            ui.persist()
+            st.rerun(scope="app")
+        ui.next_step("compare", "Next: compare real and synthetic data")
+    elif job.status == "cancelled":
+        st.info("The last generation was cancelled; nothing was saved.")
+    else:
+        st.error(job.error)
+
+
+progress_panel()

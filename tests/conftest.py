@@ -1,0 +1,50 @@
+"""Shared fixtures for the dashboard and its engine pieces: the demo cohort (bundled copy),
+a small hand-checked DAG over it (at most 4 parents per node, so every generator fits it
+fast), and one real Bayesian-network run, built once per session."""
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO = ROOT / "assets" / "nhefs_cohort.csv"
+
+DEMO_EDGES = [
+    ("age", "smoke_years"), ("age", "high_bp"), ("age", "death"), ("age", "cholesterol"),
+    ("race", "education"), ("race", "income_bracket"), ("education", "income_bracket"),
+    ("sex", "smoke_intensity"), ("sex", "weight_kg_1971"), ("sex", "death"), ("sex", "exercise"),
+    ("smoke_intensity", "quit_smoking"), ("smoke_intensity", "death"), ("high_bp", "heart_failure"),
+    ("high_bp", "death"), ("exercise", "activity"), ("weight_kg_1971", "high_bp"),
+]
+
+
+@pytest.fixture(scope="session")
+def demo_table():
+    from faircause_core.data import load_table
+
+    return load_table(DEMO)
+
+
+@pytest.fixture(scope="session")
+def demo_graph(demo_table):
+    from faircause_core.graph import CausalGraph
+
+    return CausalGraph(demo_table.schema.names, DEMO_EDGES)
+
+
+@pytest.fixture(scope="session")
+def demo_roles(demo_graph):
+    from faircause_core.graph import derive_roles
+
+    return derive_roles(demo_graph, "sex", "death", x0="Male", x1="Female")
+
+
+@pytest.fixture(scope="session")
+def bayes_run(demo_table, demo_graph, demo_roles):
+    """One real end-to-end run (Bayesian network, DE removed, no refinement, 400 rows)."""
+    from faircause_core.generators.base import FairnessSpec
+    from faircause_core.pipeline import GenerationSettings, run_generation
+
+    settings = GenerationSettings(generator="bayesnet", rows=400, seed=0, refine=False,
+                                  fairness=FairnessSpec(de=1.0))
+    return run_generation(demo_table, demo_graph, demo_roles, settings)

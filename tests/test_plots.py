@@ -1,0 +1,69 @@
+"""Figures carry the right traces, shared colours, CIs and escaped data text."""
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from faircause_core import plots
+from faircause_core.errors import InputError
+
+
+def test_effects_frame_reads_every_shape(bayes_run):
+    from faircause_core.fairness import Decomposition
+
+    d = Decomposition.from_dict(bayes_run.real_effects)
+    a = plots.effects_frame(d)
+    b = plots.effects_frame(bayes_run.real_effects)
+    c = plots.effects_frame(d.to_frame())
+    assert list(a.index) == list(plots.EFFECTS)
+    np.testing.assert_allclose(a.values, b.values, rtol=1e-6)
+    np.testing.assert_allclose(a.values, c[["estimate", "ci_low", "ci_high"]].values)
+    t = plots.effects_frame(bayes_run.target)
+    assert list(t.index) == ["ctf_de", "ctf_ie", "ctf_se"] and t["ci_low"].isna().all()
+    with pytest.raises(InputError):
+        plots.effects_frame(42)
+
+
+def test_effects_bar_sources_colours_and_error_bars(bayes_run):
+    fig = plots.effects_bar({"real": bayes_run.real_effects, "synthetic": bayes_run.synthetic_effects,
+                             "target": bayes_run.target})
+    names = [t.name for t in fig.data]
+    assert names == ["real", "synthetic", "target"]
+    assert [t.marker.color for t in fig.data] == [plots.SOURCE_COLORS[n] for n in names]
+    real = fig.data[0]
+    assert real.error_y.visible and len(real.y) == 5
+    est = plots.effects_frame(bayes_run.real_effects)["estimate"].values * 100
+    np.testing.assert_allclose(real.y, est)
+    assert fig.data[2].error_y.visible is False
+
+
+def test_distribution_overlay_numeric_and_categorical_escape_names():
+    real = pd.Series([1.0, 2.0, 3.0, np.nan])
+    syn = pd.Series([1.5, 2.5])
+    fig = plots.distribution_overlay(real, syn, "<b>age</b>", numeric=True)
+    assert len(fig.data) == 2 and "&lt;b&gt;" in fig.layout.title.text
+    fig = plots.distribution_overlay(pd.Series(["a", "<i>", None]), pd.Series(["a", "a"]), "c", numeric=False)
+    assert "&lt;i&gt;" in list(fig.data[0].x) and "(missing)" in list(fig.data[0].x)
+    assert math.isclose(sum(fig.data[1].y), 1.0)
+
+
+def test_heatmaps_quality_rounds_tradeoff(demo_table, bayes_run):
+    from faircause_core.fidelity import correlation_matrices
+
+    real_m, syn_m, diff = correlation_matrices(demo_table.df, bayes_run.synthetic, demo_table.schema)
+    fig = plots.correlation_heatmaps(real_m, syn_m)
+    assert len(fig.data) == 3
+    np.testing.assert_allclose(np.asarray(fig.data[2].z, dtype=float), diff.values.astype(float), atol=1e-12)
+    fid = bayes_run.metrics["fidelity"]
+    q = plots.quality_bars(fid["columns"], fid["shape"], fid["trend"], fid["quality"])
+    assert len(q.data[0].y) == len(demo_table.schema.names) and "quality" in q.layout.title.text
+    r = plots.rounds_plot([{"measured": {"ctf_de": -0.05}}, {"measured": {"ctf_de": -0.01}}], {"ctf_de": 0.0})
+    assert list(r.data[0].y) == [-5.0, -1.0]
+    pts = [{"run_id": "a", "label": "bn", "generator": "bayesnet", "fairness_gap": 1.0, "quality": 0.9},
+           {"run_id": "b", "label": "x", "generator": "llm", "fairness_gap": None, "quality": 0.8}]
+    t = plots.tradeoff_scatter(pts)
+    assert [tr.name for tr in t.data] == ["bayesnet"]
+    s = plots.score_bars({"a": 0.5, "b": float("nan")}, "t", "AUROC")
+    assert list(s.data[0].x) == ["a"]
