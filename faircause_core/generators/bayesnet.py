@@ -1,0 +1,394 @@
+"""Discrete Bayesian network on the user's DAG: the fast preview and the baseline generator.
+
+Fit: numbers go to quantile bins (binning.Binner, missing = its own state), categories keep
+their values; pgmpy estimates one CPD per node with a Dirichlet prior so unseen parent
+combinations get a proper distribution instead of zeros/NaN. Sample: our own vectorised
+ancestral sampling with numpy lookups (pgmpy's sampler cannot edit pathways), one uniform
+per row and node (common random numbers across alphas), pathway edits from
+mechanisms.py, bins mapped back to observed values with Binner.sample.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Optional
+
+import numpy as np
+import pandas as pd
+
+from ..binning import MISSING, Binner
+from ..errors import InputError
+from .base import CancelToken, FairnessSpec, Generator, ProgressFn, check_rows, no_progress
+from .mechanisms import mix, draw, pathway_alpha, reference_states
+
+PRIORS = ("BDeu", "K2", "logistic")
+
+
+@dataclass
+class _Column:
+    """How one column maps to the network's states 0..card-1 and back."""
+
+    name: str
+    numeric: bool
+    dtype: object
+    states: list = field(default_factory=list)  # discrete: raw values in state order
+    binner: Optional[Binner] = None
+    has_missing: bool = False
+
+    @property
+    def n_values(self) -> int:
+        return self.binner.n_bins_ if self.numeric else len(self.states)
+
+    @property
+    def card(self) -> int:
+        return self.n_values + (1 if self.has_missing else 0)
+
+    def encode(self, series: pd.Series) -> np.ndarray:
+        if self.numeric:
+            codes = self.binner.transform(series.to_numpy(dtype=float, na_value=np.nan))
+        else:
+            codes = pd.Categorical(series, categories=self.states).codes.astype(np.int64)
+        codes[codes == MISSING] = self.n_values  # missing = its own (last) state
+        return codes
+
+    def decode(self, codes: np.ndarray, rng: np.random.Generator) -> pd.Series:
+        codes = np.asarray(codes, dtype=np.int64)
+        if self.numeric:
+            values = self.binner.sample(np.where(codes >= self.n_values, MISSING, codes), rng)
+            return pd.Series(values, dtype="float64", name=self.name)
+        lookup = np.empty(self.card, dtype=object)
+        lookup[: self.n_values] = self.states
+        if self.has_missing:
+            lookup[self.n_values] = np.nan
+        out = pd.Series(lookup[codes], name=self.name)
+        try:
+            return out.astype(self.dtype)
+        except (TypeError, ValueError):
+            return out
+
+    def state_of(self, value) -> Optional[int]:
+        """State index of a group value given as raw value or text ("1" for 1)."""
+        if value is None:
+            return None
+        if self.numeric:
+            try:
+                v = float(value)
+            except (TypeError, ValueError):
+                return None
+            hits = np.flatnonzero((self.binner.low_ == v) & (self.binner.high_ == v))
+            return int(hits[0]) if hits.size else None
+        for i, s in enumerate(self.states):
+            if s == value:
+                return i
+        text = str(value).strip()
+        for i, s in enumerate(self.states):
+            if str(s) == text or _num_equal(s, text):
+                return i
+        return None
+
+
+def _num_equal(a, text: str) -> bool:
+    try:
+        return float(a) == float(text)
+    except (TypeError, ValueError):
+        return False
+
+
+def _is_numeric(table, col: str) -> bool:
+    try:
+        return bool(table.schema[col].is_numeric)
+    except (AttributeError, KeyError, TypeError):
+        return pd.api.types.is_float_dtype(table.df[col])
+
+
+def _categories(table, col: str, series: pd.Series) -> list:
+    """Observed values in the schema's order (ordinal order kept), else sorted."""
+    seen = pd.unique(series.dropna())
+    try:
+        cats = list(table.schema[col].categories or [])
+    except (AttributeError, KeyError, TypeError):
+        cats = []
+    ordered = [c for c in cats if c in set(seen)]
+    rest = [v for v in seen if v not in set(ordered)]
+    try:
+        rest = sorted(rest)
+    except TypeError:
+        rest = sorted(rest, key=str)
+    return ordered + rest
+
+
+class BayesNetGenerator(Generator):
+    """Discrete BN on the causal DAG with per-pathway edits (preview + baseline).
+
+    `max_bins` bins per numeric column (lowered per column automatically when a node's
+    CPD would exceed `max_cpd_cells`); `prior` "BDeu" / "K2" (pgmpy), or "marginal": a
+    Dirichlet prior centred on the node's marginal, so unseen parent combinations fall
+    back to the column's overall distribution instead of a uniform one.
+    """
+
+    name = "bayesnet"
+
+    def __init__(
+        self,
+        max_bins: int = 10,
+        prior: str = "BDeu",
+        equivalent_sample_size: float = 5.0,
+        *,
+        batch_size: int = 5000,
+        max_cpd_cells: int = 500_000,
+    ):
+        if prior not in PRIORS:
+            raise InputError(f"prior must be one of {', '.join(PRIORS)}, got {prior!r}")
+        try:
+            max_bins = int(max_bins)
+            ess = float(equivalent_sample_size)
+        except (TypeError, ValueError):
+            raise InputError(f"max_bins and equivalent_sample_size must be numbers, got {max_bins!r}, {equivalent_sample_size!r}")
+        if max_bins < 2:
+            raise InputError(f"max_bins must be at least 2, got {max_bins}")
+        if not ess > 0:
+            raise InputError(f"equivalent_sample_size must be positive, got {equivalent_sample_size}")
+        self.max_bins = max_bins
+        self.prior = prior
+        self.equivalent_sample_size = ess
+        self.batch_size = int(batch_size)
+        self.max_cpd_cells = int(max_cpd_cells)
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, table, graph, roles, progress: Optional[ProgressFn] = None) -> "BayesNetGenerator":
+        progress = progress or no_progress
+        t0 = time.perf_counter()
+        df = table.df
+        name = getattr(table, "name", "data")
+        columns = list(df.columns)
+        nodes = list(graph.nodes)
+        only_graph = [c for c in nodes if c not in set(columns)]
+        only_table = [c for c in columns if c not in set(nodes)]
+        if only_graph or only_table:
+            raise InputError(
+                f"graph nodes and columns of {name!r} differ: only in graph: {', '.join(only_graph) or '-'}; "
+                f"only in table: {', '.join(only_table) or '-'}"
+            )
+        if len(df) == 0:
+            raise InputError(f"table {name!r} has no rows to fit the Bayes net on")
+        for role in ("x", "y"):
+            if getattr(roles, role) not in set(columns):
+                raise InputError(f"{'sensitive attribute' if role == 'x' else 'outcome'} {getattr(roles, role)!r} is not a column of {name!r}")
+        progress("fitting Bayes net", 0, 2)
+
+        self.order_ = list(graph.topological_order())
+        self.columns_ = columns
+        self.roles_ = roles
+        parents = {v: list(graph.parents(v)) for v in self.order_}
+        cols = {}
+        for c in columns:
+            s = df[c]
+            numeric = _is_numeric(table, c)
+            col = _Column(c, numeric, s.dtype, has_missing=bool(s.isna().any()))
+            if numeric:
+                values = s.to_numpy(dtype=float, na_value=np.nan)
+                if np.isnan(values).all():
+                    raise InputError(f"column {c!r} of {name!r} has no observed values")
+                col.binner = Binner(self.max_bins).fit(values)
+            else:
+                col.states = _categories(table, c, s)
+                if not col.states:
+                    raise InputError(f"column {c!r} of {name!r} has no observed values")
+            cols[c] = col
+        self._shrink_bins(cols, parents, df)
+        self.cols_ = cols
+
+        codes = pd.DataFrame({c: cols[c].encode(df[c]) for c in columns})
+        self.model_ = self._fit_pgmpy(codes, graph, cols)
+        self.cpt_, self.parents_ = {}, {}
+        for v in self.order_:
+            cpd = self.model_.get_cpds(v)
+            pa = list(cpd.variables[1:])
+            for var in cpd.variables:  # states were given as 0..card-1, in order
+                if list(cpd.state_names[var]) != list(range(cols[var].card)):
+                    raise RuntimeError(f"pgmpy reordered the states of {var!r}")
+            # values: (card_v, card_pa1, ...) -> flat (n_configs, card_v) for row lookups
+            table_v = np.moveaxis(np.asarray(cpd.values, dtype=float), 0, -1)
+            self.parents_[v] = pa
+            self.cpt_[v] = (table_v.reshape(-1, cols[v].card), [cols[p].card for p in pa])
+
+        x = cols[roles.x]
+        counts = np.bincount(codes[roles.x].to_numpy(), minlength=x.card).astype(float)
+        self.px_ = counts / counts.sum()
+        self.x0_ = self._group_state(x, getattr(roles, "x0", None), "x0")
+        self.x1_ = self._group_state(x, getattr(roles, "x1", None), "x1")
+        if self.x0_ is None and self.x1_ is None and x.n_values == 2:
+            self.x0_, self.x1_ = 0, 1
+        self.fit_seconds_ = time.perf_counter() - t0
+        progress("fitting Bayes net", 2, 2)
+        return self
+
+    def _group_state(self, x: _Column, value, label: str) -> Optional[int]:
+        if value is None:
+            return None
+        state = x.state_of(value)
+        if state is None:
+            raise InputError(f"group value {value!r} ({label}) not found in column {x.name!r}")
+        return state
+
+    def _shrink_bins(self, cols: dict, parents: dict, df: pd.DataFrame) -> None:
+        """Lower the bins of numeric columns until every CPD fits max_cpd_cells."""
+        for v in self.order_:
+            family = [v] + parents[v]
+            while np.prod([float(cols[c].card) for c in family]) > self.max_cpd_cells:
+                shrinkable = [c for c in family if cols[c].numeric and cols[c].binner.n_bins_ > 2]
+                if not shrinkable:
+                    raise InputError(
+                        f"column {v!r} has too many parent value combinations for the Bayes net "
+                        f"({len(parents[v])} parents); remove some of its incoming edges"
+                    )
+                c = max(shrinkable, key=lambda c: cols[c].binner.n_bins_)
+                bins = cols[c].binner.n_bins_ - 1
+                cols[c].binner = Binner(bins).fit(df[c].to_numpy(dtype=float, na_value=np.nan))
+
+    def _fit_pgmpy(self, codes: pd.DataFrame, graph, cols: dict):
+        from pgmpy.models import DiscreteBayesianNetwork
+        from pgmpy.parameter_estimator import DiscreteBayesianEstimator
+
+        model = DiscreteBayesianNetwork()
+        model.add_nodes_from(self.order_)
+        model.add_edges_from([tuple(e) for e in graph.edges])
+        states = {c: list(range(cols[c].card)) for c in codes.columns}
+        if self.prior == "logistic":
+            pseudo = {v: self.equivalent_sample_size * _logistic_prior(codes, v, list(model.get_parents(v)), cols)
+                      for v in codes.columns}
+            est = DiscreteBayesianEstimator(state_names=states, prior_type="dirichlet", pseudo_counts=pseudo)
+        else:
+            est = DiscreteBayesianEstimator(
+                state_names=states, prior_type=self.prior, equivalent_sample_size=self.equivalent_sample_size
+            )
+        model.fit(codes, estimator=est)
+        return model
+
+    # --------------------------------------------------------------- sample
+    def sample(
+        self,
+        n: int,
+        fairness: FairnessSpec = FairnessSpec(),
+        seed: int = 0,
+        progress: Optional[ProgressFn] = None,
+        cancel: Optional[CancelToken] = None,
+    ) -> pd.DataFrame:
+        if not hasattr(self, "cpt_"):
+            raise InputError("the Bayes net is not fitted yet: call fit() first")
+        n = check_rows(n)
+        if not isinstance(fairness, FairnessSpec):
+            raise InputError(f"fairness must be a FairnessSpec, got {type(fairness).__name__}")
+        edits = fairness.de != 0 or fairness.ie != 0 or fairness.se != 0
+        if edits and (self.x0_ is None or self.x1_ is None):
+            raise InputError(f"pathway edits need both groups x0 and x1 of {self.roles_.x!r}")
+        progress = progress or no_progress
+        parts, done = [], 0
+        for b, start in enumerate(range(0, n, self.batch_size)):
+            if cancel is not None:
+                cancel.check()
+            m = min(self.batch_size, n - start)
+            rng = np.random.default_rng([int(seed), b])
+            # Always draw a full batch of uniforms: the same seed gives the same uniforms
+            # for row i whatever n and alpha are (common random numbers).
+            u = rng.random((len(self.order_) + 1, self.batch_size))[:, :m]
+            codes = self._sample_codes(m, fairness, u)
+            vals = np.random.default_rng([int(seed), b, 1])
+            parts.append(pd.DataFrame({c: self.cols_[c].decode(codes[c], vals) for c in self.columns_}))
+            done += m
+            progress("sampling", done, n)
+        if cancel is not None:
+            cancel.check()
+        return pd.concat(parts, ignore_index=True)
+
+    def _sample_codes(self, m: int, fairness: FairnessSpec, u: np.ndarray) -> dict:
+        """Ancestral sampling of state codes for m rows, with the pathway edits applied."""
+        roles = self.roles_
+        x, y = roles.x, roles.y
+        mediators = set(getattr(roles, "w", ()) or ())
+        p_x0 = 0.5
+        if self.x0_ is not None and self.x1_ is not None:
+            both = self.px_[self.x0_] + self.px_[self.x1_]
+            p_x0 = self.px_[self.x0_] / both if both > 0 else 0.5
+        xstar = None
+        if self.x0_ is not None and self.x1_ is not None:
+            xstar = reference_states(fairness.reference, m, self.x0_, self.x1_, p_x0, u[-1])
+        codes: dict = {}
+        for j, v in enumerate(self.order_):
+            flat, dims = self.cpt_[v]
+            pa = self.parents_[v]
+            idx = self._config(pa, dims, codes, m)
+            p = flat[idx]
+            if v == x and fairness.se != 0:
+                p = mix(p, np.broadcast_to(self.px_, p.shape), fairness.se)
+            elif x in pa and ((v == y and fairness.de != 0) or (v in mediators and fairness.ie != 0)):
+                alpha = fairness.de if v == y else fairness.ie
+                swapped = dict(codes)
+                swapped[x] = xstar
+                p_ref = flat[self._config(pa, dims, swapped, m)]
+                p = mix(p, p_ref, pathway_alpha(alpha, codes[x], self.x0_, self.x1_))
+            codes[v] = draw(p, u[j])
+        return codes
+
+    @staticmethod
+    def _config(pa: list, dims: list, codes: dict, m: int) -> np.ndarray:
+        if not pa:
+            return np.zeros(m, dtype=np.int64)
+        return np.ravel_multi_index(tuple(codes[p] for p in pa), dims)
+
+    # ------------------------------------------------------------- helpers
+    def describe(self) -> pd.DataFrame:
+        """One row per node: states, parents, CPD size (for the app's model card)."""
+        rows = []
+        for v in self.order_:
+            flat, _ = self.cpt_[v]
+            col = self.cols_[v]
+            rows.append({
+                "column": v,
+                "kind": "numeric (binned)" if col.numeric else "discrete",
+                "states": col.card,
+                "parents": ", ".join(self.parents_[v]),
+                "cpd_cells": int(flat.size),
+            })
+        return pd.DataFrame(rows)
+
+
+def _logistic_prior(codes: pd.DataFrame, v: str, parents: list, cols: dict, max_rows: int = 20_000) -> np.ndarray:
+    """Prior mean of P(v | parents) for every parent configuration, shape (card_v, q).
+
+    A main-effects multinomial logistic model of v on one-hot parents: a parent
+    combination seen rarely or never then borrows strength from the rows sharing each
+    parent value (keeping e.g. X's direct effect) instead of falling back to uniform.
+    """
+    from scipy import sparse
+    from sklearn.linear_model import LogisticRegression
+
+    card = cols[v].card
+    y = codes[v].to_numpy()
+    freq = (np.bincount(y, minlength=card) + 0.5) / (y.size + 0.5 * card)
+    dims = [cols[p].card for p in parents]
+    q = int(np.prod(dims)) if parents else 1
+    if not parents or np.unique(y).size < 2:
+        return np.tile(freq[:, None], (1, q))
+    if y.size > max_rows:  # the prior only needs the main effects: a seeded subsample
+        keep = np.sort(np.random.default_rng(0).choice(y.size, max_rows, replace=False))
+        sub, y = codes.iloc[keep], y[keep]
+    else:
+        sub = codes
+    offsets = np.concatenate(([0], np.cumsum(dims)[:-1]))
+
+    def one_hot(parent_codes: np.ndarray) -> "sparse.csr_matrix":
+        rows = np.repeat(np.arange(parent_codes.shape[0]), len(parents))
+        return sparse.csr_matrix(
+            (np.ones(rows.size), (rows, (parent_codes + offsets).ravel())), shape=(parent_codes.shape[0], sum(dims))
+        )
+
+    model = LogisticRegression(C=1.0, max_iter=300)
+    model.fit(one_hot(sub[parents].to_numpy()), y)
+    configs = np.stack(np.unravel_index(np.arange(q), dims), axis=1)
+    proba = np.zeros((q, card))
+    proba[:, model.classes_] = model.predict_proba(one_hot(configs))
+    # A little of the marginal so states the model never saw keep a small weight.
+    proba = 0.95 * proba + 0.05 * freq[None, :]
+    return proba.T
