@@ -126,6 +126,9 @@ def _numeric_codes(real: np.ndarray, synth: np.ndarray) -> tuple[list[np.ndarray
 
 def _tvd(a: np.ndarray, b: np.ndarray, n_levels: int) -> float:
     """Total variation distance between the frequency tables of two code arrays."""
+    if n_levels > 1_000_000:  # a huge sparse joint table: count only the codes that occur
+        _, both = np.unique(np.concatenate([a, b]), return_inverse=True)
+        a, b, n_levels = both[:len(a)], both[len(a):], int(both.max()) + 1
     p = np.bincount(a, minlength=n_levels) / len(a)
     q = np.bincount(b, minlength=n_levels) / len(b)
     return 0.5 * float(np.abs(p - q).sum())

@@ -151,6 +151,8 @@ def _setup(real_train, synth, real_test, target, schema, threshold, positive):
     for y, which in ((y_tr, "real training"), (y_te, "real test")):
         if np.unique(y[~np.isnan(y)]).size < 2:
             raise InputError(f"{which} rows have only one class of outcome '{target}'; AUROC needs both")
+    if np.isnan(y_syn).all():
+        raise InputError(f"synthetic table has no rows with a known outcome '{target}'")
     enc = FeatureEncoder(kinds, features).fit(real_train, synth, real_test)
     data = {
         "train": (enc.transform(real_train, "real training"), y_tr),
@@ -187,6 +189,10 @@ def fair_predictor(real_train, synth, real_test, roles, schema, seed=0) -> dict:
     from .fairness import decompose
 
     target = roles.y
+    kinds = _kinds(schema)
+    for role, col in [("x", roles.x), ("y", target)] + [("z", c) for c in roles.z] + [("w", c) for c in roles.w]:
+        if col not in kinds:
+            raise InputError(f"{role} column '{col}' is not a model column of the schema")
     enc, data, notes = _setup(real_train, synth, real_test, target, schema, roles.threshold, None)
     X_te = data["test"][0]
     out = dict(n_test=int(len(X_te)), notes=notes)

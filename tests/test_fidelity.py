@@ -166,3 +166,14 @@ def test_demo_cohort_independent_columns():
     pairs = rep["pairs"].set_index(["column_a", "column_b"])["score"]
     assert pairs[("education", "income_bracket")] < 0.85  # strongly related in the cohort
     assert pairs[("sex", "weight_kg_1971")] < 0.85
+
+
+def test_many_distinct_categories_do_not_blow_up_memory():
+    """Joint tables of two near-unique text columns are counted sparsely."""
+    n = 1500
+    real = pd.DataFrame({"a": [f"a{i}" for i in range(n)], "b": [f"b{i}" for i in range(n)]})
+    kinds = {"a": "categorical", "b": "categorical"}
+    pairs = column_pair_trends(real, real, kinds)
+    assert pairs["score"].iloc[0] == 1.0
+    other = real.assign(b=real["b"].to_numpy()[::-1])
+    assert column_pair_trends(real, other, kinds)["score"].iloc[0] == pytest.approx(0.0)

@@ -115,3 +115,12 @@ def test_fair_predictor_shows_large_reduction_when_synthetic_has_no_direct_effec
     # the same data as "synthetic" gives the same model: no reduction
     same = fair_predictor(train, train, test, roles, KINDS, seed=0)
     assert same["reduction"] == pytest.approx(0.0)
+
+
+def test_fair_predictor_checks_roles_and_synthetic_outcomes(split):
+    train, test = split
+    roles = Roles(x="sex", y="death", z=("age", "income"), w=("bp",), x0="Female", x1="Male")
+    with pytest.raises(InputError, match="z column 'income' is not a model column"):
+        fair_predictor(train, train, test, roles, KINDS)
+    with pytest.raises(InputError, match="synthetic table has no rows with a known outcome 'death'"):
+        tstr_auroc(train, train.assign(death=np.nan), test, "death", KINDS)
