@@ -190,8 +190,11 @@ def validate_problem(data, problem: FairnessProblem, limits: Limits = DEFAULT_LI
     if not observed.any():
         raise InputError(f"outcome '{y}' has no values")
     if np.nanmin(outcome) == np.nanmax(outcome):
-        state = "true" if np.nanmax(outcome) == 1 else "false"
-        raise InputError(f"outcome '{y}' is constant ({label} is {state} in every row); nothing to compare")
+        if problem.threshold is None:
+            detail = f"'{plain_value(_distinct(ys)[0])}' in every row"
+        else:
+            detail = f"{label} is {'true' if np.nanmax(outcome) == 1 else 'false'} in every row"
+        raise InputError(f"outcome '{y}' is constant ({detail}); nothing to compare")
 
     warnings: list[str] = []
     for value in (v0, v1):

@@ -1,0 +1,237 @@
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from faircause_core.data import load_table, table_from_frame
+from faircause_core.errors import InputError
+from faircause_core.limits import Limits
+from faircause_core.problem import (
+    FairnessProblem,
+    binary_outcome,
+    group_mask,
+    resolve_value,
+    validate_problem,
+)
+
+DEMO = Path(__file__).resolve().parents[1] / "assets" / "nhefs_cohort.csv"
+
+
+@pytest.fixture(scope="module")
+def demo():
+    return load_table(DEMO)
+
+
+def _cohort(n0=100, n1=100, rate0=0.3, rate1=0.5, seed=0):
+    """Group A (n0 rows) and B (n1 rows) with a 0/1 outcome at the given rates."""
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame(
+        {
+            "g": ["A"] * n0 + ["B"] * n1,
+            "y": np.concatenate([rng.random(n0) < rate0, rng.random(n1) < rate1]).astype(int),
+            "score": np.round(rng.normal(50, 10, n0 + n1), 1),
+        }
+    )
+
+
+def _error(data, problem, **kw) -> str:
+    with pytest.raises(InputError) as info:
+        validate_problem(data, problem, **kw)
+    assert "\n" not in str(info.value)
+    return str(info.value)
+
+
+# ------------------------------------------------------------------------ resolve_value
+
+def test_resolve_numbers_from_text(demo):
+    assert resolve_value(demo.df["death"], "1") == 1
+    assert resolve_value(demo.df["death"], "1.0") == 1
+    assert resolve_value(demo.df["death"], 0) == 0
+    assert resolve_value(pd.Series([1, 2, 3], name="i"), "2") == 2
+    assert resolve_value(pd.Series([1.5, 2.5], name="f"), "2.50") == 2.5
+
+
+def test_resolve_text(demo):
+    assert resolve_value(demo.df["sex"], "Female") == "Female"
+    assert resolve_value(demo.df["sex"], " female ") == "Female"
+    assert resolve_value(pd.Series(["1", "2"], name="codes"), "1.0") == "1"
+    assert resolve_value(pd.Series(["1", "2"], name="codes"), 2) == "2"
+
+
+def test_resolve_lists_available_values(demo):
+    with pytest.raises(InputError, match=r"^value 'F' not found in column 'sex'; available: 'Female', 'Male'$"):
+        resolve_value(demo.df["sex"], "F")
+    with pytest.raises(InputError) as info:
+        resolve_value(demo.df["age"], "200")
+    message = str(info.value)
+    assert "'25', '26'" in message and "(39 more)" in message and message.count("'") == 2 * 10 + 4
+    with pytest.raises(InputError, match="no group value given for column 'sex'"):
+        resolve_value(demo.df["sex"], "  ")
+
+
+# --------------------------------------------------------------------------- group_mask
+
+def test_group_mask_skips_missing():
+    s = pd.Series(["a", np.nan, "b", "a"], name="s")
+    assert group_mask(s, "a").tolist() == [True, False, False, True]
+    n = pd.Series([1.0, np.nan, 2.0], name="n")
+    assert group_mask(n, 1).tolist() == [True, False, False]
+    assert group_mask(n, "2").tolist() == [False, False, True]
+    assert group_mask(n, "x").dtype == bool and not group_mask(n, "x").any()
+
+
+# ----------------------------------------------------------------------- binary_outcome
+
+def test_outcome_two_numbers_larger_is_one():
+    out = binary_outcome(pd.Series([3.0, 7.0, np.nan, 3.0], name="y"))
+    assert out[[0, 1, 3]].tolist() == [0.0, 1.0, 0.0] and np.isnan(out[2])
+
+
+def test_outcome_threshold():
+    out = binary_outcome(pd.Series([1.0, 5.0, 10.0, np.nan], name="y"), threshold=5)
+    assert out[:3].tolist() == [0.0, 1.0, 1.0] and np.isnan(out[3])
+    # numeric text works too
+    assert binary_outcome(pd.Series(["1", "9"], name="t"), threshold="5").tolist() == [0.0, 1.0]
+
+
+@pytest.mark.parametrize(
+    "values, positive",
+    [
+        (["No", "Yes"], "Yes"),
+        (["alive", "Dead"], "Dead"),
+        (["died", "survived"], "died"),
+        (["FALSE", "TRUE"], "TRUE"),
+        (["0", "1"], "1"),
+        (["no", "maybe"], "maybe"),  # the one that is not negative-looking
+        (["Male", "Female"], "Male"),  # neither: second in sorted order
+    ],
+)
+def test_outcome_text_labels(values, positive):
+    s = pd.Series(values + [np.nan], name="y")
+    out = binary_outcome(s)
+    assert out[: len(values)].tolist() == [1.0 if v == positive else 0.0 for v in values]
+    assert np.isnan(out[-1])
+
+
+def test_outcome_single_value_is_read_by_its_label():
+    assert binary_outcome(pd.Series(["Yes", "Yes"], name="y")).tolist() == [1.0, 1.0]
+    assert binary_outcome(pd.Series([0.0, 0.0], name="y")).tolist() == [0.0, 0.0]
+    assert binary_outcome(pd.Series([1, 1], name="y")).tolist() == [1.0, 1.0]
+
+
+def test_outcome_errors(demo):
+    with pytest.raises(InputError, match="outcome 'high_bp' has 3 distinct values; give a threshold"):
+        binary_outcome(demo.df["high_bp"])
+    with pytest.raises(InputError, match=r"outcome 'sex' is not numeric \(e.g. 'Male'\), so a threshold cannot apply"):
+        binary_outcome(demo.df["sex"], threshold=1)
+    with pytest.raises(InputError, match="threshold 'high' for outcome 'age' is not a number"):
+        binary_outcome(demo.df["age"], threshold="high")
+
+
+# --------------------------------------------------------------------- validate_problem
+
+def test_demo_problem_is_valid(demo):
+    assert validate_problem(demo, FairnessProblem("sex", "Male", "Female", "death")) == []
+    assert validate_problem(demo.df, FairnessProblem("sex", "male", "female", "death")) == []
+    warnings = validate_problem(demo, FairnessProblem("race", "White", "Black or other", "cholesterol", threshold=240))
+    assert warnings == ["outcome 'cholesterol' is missing in 16 rows: they are left out"]
+
+
+@pytest.mark.parametrize(
+    "problem, message",
+    [
+        (FairnessProblem("gender", "Male", "Female", "death"), "sensitive attribute: column 'gender' not found; columns: sex, race"),
+        (FairnessProblem("sex", "Male", "Female", "dead"), "outcome: column 'dead' not found"),
+        (FairnessProblem("sex", "Male", "Female", "sex"), "the sensitive attribute and the outcome are the same column 'sex'"),
+        (FairnessProblem("sex", "Male", "Other", "death"), "value 'Other' not found in column 'sex'; available: 'Female', 'Male'"),
+        (FairnessProblem("sex", "Male", "MALE", "death"), "x0 and x1 are the same group ('Male') of 'sex'"),
+        (FairnessProblem("death", "0", "1.0", "sex"), None),
+        (FairnessProblem("sex", "Male", "Female", "education"), "outcome 'education' has 5 distinct values; give a threshold"),
+        (FairnessProblem("sex", "Male", "Female", "exercise", threshold=1), "outcome 'exercise' is not numeric"),
+        (FairnessProblem("sex", "Male", "Female", "age", threshold=100), "outcome 'age' is constant (age >= 100 is false in every row)"),
+        (FairnessProblem("sex", "Male", "Female", "age", threshold=20), "outcome 'age' is constant (age >= 20 is true in every row)"),
+        (FairnessProblem("age", "25", "74", "death"), "group age=74 has 6 rows with an outcome, fewer than the minimum of 20"),
+    ],
+)
+def test_problem_errors(demo, problem, message):
+    if message is None:  # "0" and "1.0" are different groups: valid
+        assert isinstance(validate_problem(demo, problem), list)
+        return
+    assert message in _error(demo, problem)
+
+
+def test_identifier_column_is_named(tmp_path):
+    df = _cohort()
+    df.insert(0, "pid", [f"P{i}" for i in range(len(df))])
+    table = table_from_frame(df, name="c")
+    message = _error(table, FairnessProblem("pid", "P1", "P2", "y"))
+    assert message == "sensitive attribute column 'pid' is an identifier (left out of the model); change its kind first"
+
+
+def test_one_group_and_constant_outcome():
+    df = _cohort()
+    only_a = df[df.g == "A"]
+    assert _error(only_a, FairnessProblem("g", "A", "B", "y")) == (
+        "sensitive attribute 'g' has only one group ('A'); it needs at least two groups"
+    )
+    flat = df.assign(y=0)
+    assert _error(flat, FairnessProblem("g", "A", "B", "y")) == (
+        "outcome 'y' is constant ('0' in every row); nothing to compare"
+    )
+
+
+def test_group_size_limits():
+    small = _cohort(n0=100, n1=19)
+    assert _error(small, FairnessProblem("g", "A", "B", "y")) == (
+        "group g=B has 19 rows with an outcome, fewer than the minimum of 20"
+    )
+    # The limit is configurable.
+    assert validate_problem(small, FairnessProblem("g", "A", "B", "y"), Limits(min_group_size=10)) == [
+        "group g=B is small (19 rows with an outcome): estimates will be noisy"
+    ]
+    # Rows without an outcome do not count.
+    df = _cohort(n0=100, n1=30)
+    df.loc[df.index[-15:], "y"] = np.nan
+    assert "group g=B has 15 rows with an outcome" in _error(df, FairnessProblem("g", "A", "B", "y"))
+    assert validate_problem(_cohort(100, 49), FairnessProblem("g", "A", "B", "y")) == [
+        "group g=B is small (49 rows with an outcome): estimates will be noisy"
+    ]
+    assert validate_problem(_cohort(100, 50), FairnessProblem("g", "A", "B", "y")) == []
+
+
+def test_groups_without_events_or_non_events():
+    df = _cohort()
+    df.loc[df.g == "B", "y"] = 0
+    assert _error(df, FairnessProblem("g", "A", "B", "y")) == (
+        "group g=B has no rows with y=1; the outcome cannot be estimated there"
+    )
+    df.loc[df.g == "B", "y"] = 1
+    assert _error(df, FairnessProblem("g", "A", "B", "y")) == (
+        "every row of group g=B has y=1; the outcome cannot be estimated there"
+    )
+    thr = _cohort()
+    thr.loc[thr.g == "B", "score"] = 40.0
+    assert "group g=B has no rows with score >= 60" in _error(thr, FairnessProblem("g", "A", "B", "score", threshold=60))
+
+
+def test_extra_groups_and_missing_values_warn():
+    df = pd.concat([_cohort(), _cohort(n0=30, n1=0, seed=1).assign(g="C")], ignore_index=True)
+    df.loc[:4, "g"] = np.nan
+    warnings = validate_problem(df, FairnessProblem("g", "A", "B", "y"))
+    assert warnings == [
+        "'g' has 3 groups; only 'A' and 'B' are compared (30 rows of other groups are left out)",
+        "sensitive attribute 'g' is missing in 5 rows: they are left out",
+    ]
+
+
+def test_problem_is_frozen():
+    p = FairnessProblem("sex", "Male", "Female", "death")
+    with pytest.raises(AttributeError):
+        p.x = "race"
+    assert p.threshold is None
+
+
+def test_bad_data_type():
+    with pytest.raises(InputError, match="expected a Table or DataFrame, got list"):
+        validate_problem([1, 2], FairnessProblem("a", "1", "2", "b"))
