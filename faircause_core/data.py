@@ -23,9 +23,8 @@ from .schema import (
     ColumnSchema,
     Kind,
     Schema,
-    infer_kind,
     convert_column,
-    describe_column,
+    infer_column,
     parse_column,
     unknown_column_message,
 )
@@ -36,7 +35,6 @@ EXCEL_EXTENSIONS = (".xlsx", ".xlsm")
 SUPPORTED = CSV_EXTENSIONS + PARQUET_EXTENSIONS + EXCEL_EXTENSIONS
 _ZIP_MAGIC = b"PK\x03\x04"
 _PARQUET_MAGIC = b"PAR1"
-_MISSING_SHARE_WARNING = 0.5
 
 
 @dataclass
@@ -98,7 +96,7 @@ def table_from_frame(
     """Type an in-memory frame exactly like a loaded file (same rules, checks and limits)."""
     if not isinstance(df, pd.DataFrame):
         raise InputError(f"{name}: expected a table (DataFrame), got {type(df).__name__}")
-    df = df.copy(deep=False)
+    df = df.reset_index(drop=True)  # parsed columns are aligned on 0..n-1
     df.columns = [_plain_name(c, i) for i, c in enumerate(df.columns)]
     _check_shape(list(df.columns), len(df), name, limits)
     parsed = pd.DataFrame({c: parse_column(df[c]) for c in df.columns}, index=pd.RangeIndex(len(df)))
@@ -129,11 +127,7 @@ def _build_table(
         elif base is not None and col in base.schema:
             columns[col], notes[col] = base.schema[col], list(base.column_warnings.get(col, []))
         else:
-            kind, notes[col] = infer_kind(col, series, limits)
-            columns[col] = describe_column(col, series, kind)
-            share = columns[col].n_missing / max(len(series), 1)
-            if kind is not Kind.IDENTIFIER and share > _MISSING_SHARE_WARNING:
-                notes[col].append(f"column '{col}' is {share:.0%} missing")
+            columns[col], notes[col] = infer_column(col, series, limits)
     schema = Schema(columns)
     model = schema.model_columns
     if len(model) < 2:
@@ -155,8 +149,7 @@ def _build_table(
 def _override(col: str, series: pd.Series, spec: object, limits: Limits) -> tuple[ColumnSchema, list[str]]:
     """Schema of one column under a user-chosen kind; a list means ordinal in that order."""
     if isinstance(spec, str) and spec.strip().lower() == "auto":
-        kind, notes = infer_kind(col, series, limits)
-        return describe_column(col, series, kind), notes
+        return infer_column(col, series, limits)
     if isinstance(spec, (list, tuple)):
         _, schema = convert_column(col, series, Kind.ORDINAL, order=list(spec))
     else:

@@ -37,6 +37,7 @@ NA_TOKENS = frozenset(
 ORDINAL_MAX_VALUES = 12
 IDENTIFIER_MIN_ROWS = 20
 MAX_DECIMALS = 8
+MISSING_SHARE_WARNING = 0.5  # warn when more than half a column is missing
 _LEADING_ZERO = re.compile(r"^[+-]?0\d")
 
 
@@ -205,7 +206,11 @@ def _parse_objects(values: np.ndarray, index, name) -> pd.Series:
 
     Works on the distinct cells only (factorize), so 100k rows of a few labels are cheap.
     """
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    try:
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    except TypeError:  # unhashable cells (lists, dicts from Parquet): compare as text
+        values = np.array([v if v is None else str(v) for v in values], dtype=object)
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
     texts: list[str | None] = []
     numbers = np.full(len(uniques), np.nan)
     from_text = np.zeros(len(uniques), dtype=bool)
@@ -302,18 +307,23 @@ def infer_kind(name: str, parsed: pd.Series, limits: Limits) -> tuple[Kind, list
     return Kind.CONTINUOUS, warnings
 
 
+def infer_column(name: str, parsed: pd.Series, limits: Limits = DEFAULT_LIMITS) -> tuple[ColumnSchema, list[str]]:
+    """Schema of one parsed column by the module rules, with its warnings."""
+    kind, notes = infer_kind(name, parsed, limits)
+    col = describe_column(name, parsed, kind)
+    share = col.n_missing / max(len(parsed), 1)
+    if kind is not Kind.IDENTIFIER and share > MISSING_SHARE_WARNING:
+        notes.append(f"column '{name}' is {share:.0%} missing")
+    return col, notes
+
+
 def infer_schema(df: pd.DataFrame, limits: Limits = DEFAULT_LIMITS) -> tuple[Schema, list[str]]:
     """Schema of a frame (raw or parsed) and the warnings a user should see."""
     columns: dict[str, ColumnSchema] = {}
     warnings: list[str] = []
     for name in df.columns:
-        parsed = parse_column(df[name])
-        kind, notes = infer_kind(str(name), parsed, limits)
-        columns[str(name)] = describe_column(str(name), parsed, kind)
+        columns[str(name)], notes = infer_column(str(name), parse_column(df[name]), limits)
         warnings.extend(notes)
-        missing = columns[str(name)].n_missing
-        if kind is not Kind.IDENTIFIER and len(df) and missing / len(df) > 0.5:
-            warnings.append(f"column '{name}' is {missing / len(df):.0%} missing")
     return Schema(columns), warnings
 
 

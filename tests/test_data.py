@@ -288,6 +288,9 @@ def test_table_from_frame_types_like_a_file(tmp_path):
     assert isinstance(table, Table)
     assert table.schema.kind("ok") is Kind.BINARY and table.df["ok"].tolist() == [1.0, 0.0, 1.0]
     assert table.schema["n"].n_missing == 1 and table.df["n"].dtype == np.float64
+    shuffled = table_from_frame(df.iloc[::-1], name="frame")  # any index: aligned by position
+    assert shuffled.df["s"].tolist() == ["a", "b", "a"] and shuffled.df["ok"].tolist() == [1.0, 0.0, 1.0]
+    assert shuffled.df["n"].isna().tolist() == [True, False, False]
     with pytest.raises(InputError, match="frame has a single column"):
         table_from_frame(df[["ok"]], name="frame")
     with pytest.raises(InputError, match="expected a table"):

@@ -203,3 +203,11 @@ def test_column_schema_properties():
     c = ColumnSchema("a", Kind.ORDINAL, 0, [1, 2])
     assert c.is_discrete and not c.is_numeric
     assert ColumnSchema.from_dict(c.to_dict()) == c
+
+
+def test_mostly_missing_column_warns():
+    df = pd.DataFrame({"lab": [1.5, None, None, 2.5, None], "k": list("ababa")})
+    schema, warnings = infer_schema(df)
+    assert schema["lab"].n_missing == 3
+    assert "column 'lab' is 60% missing" in warnings
+    assert not any("'k'" in w for w in warnings)
