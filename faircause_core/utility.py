@@ -210,7 +210,6 @@ def fair_predictor(real_train, synth, real_test, roles, schema, seed=0) -> dict:
         out[f"ctf_de_{key}_model"] = float(table.loc["ctf_de", "estimate"])
         out[f"ctf_de_{key}_model_se"] = float(table.loc["ctf_de", "se"])
         out[f"tv_{key}_model"] = float(table.loc["tv", "estimate"])
-        out[f"decomposition_{key}_model"] = dec.to_dict()
         notes.extend(f"{key} model: {w}" for w in dec.warnings)
     de_real, de_synth = abs(out["ctf_de_real_model"]), abs(out["ctf_de_synth_model"])
     if de_real == 0:
