@@ -62,6 +62,10 @@ def test_unseen_categories_missing_values_and_missing_targets(split):
     train.loc[:9, "death"] = np.nan  # rows without an outcome are dropped
     out = tstr_auroc(train, synth, test, "death", KINDS)
     assert out["n_train_real"] == 790 and out["tstr"] > 0.7
+    odd = synth.astype({"death": object})
+    odd.loc[:4, "death"] = "unknown"  # an outcome value the real data never had: dropped, said
+    out = tstr_auroc(train, odd, test, "death", KINDS)
+    assert out["n_synth"] == 795 and "5 synthetic rows have an outcome value not seen" in out["notes"][0]
 
 
 def test_threshold_and_positive(split):
