@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 from faircause_core.data import load_table  # noqa: E402
 from faircause_core.generators.base import FairnessSpec  # noqa: E402
 from faircause_core.graph import CausalGraph, derive_roles  # noqa: E402
-from faircause_core.pipeline import GenerationSettings, run_generation  # noqa: E402
+from faircause_core.pipeline import GenerationSettings, effect_table, run_generation  # noqa: E402
 
 MODES = {
     "mirror": FairnessSpec(),
@@ -36,7 +36,7 @@ EFFECTS = ("tv", "ctf_de", "ctf_ie", "ctf_se", "ett")
 
 
 def effects(d: dict) -> dict:
-    return d["effects"] if "effects" in d else d
+    return effect_table(d)
 
 
 def run(generators, modes, rows, seed, rounds):

@@ -149,7 +149,7 @@ def make_generator(settings: GenerationSettings):
 
 def pathway_targets(real: dict, fairness: FairnessSpec) -> dict:
     """Target per pathway: (1 - alpha) times the real effect (0 when removed)."""
-    est = {k: v["estimate"] for k, v in _effects(real).items()}
+    est = {k: v["estimate"] for k, v in effect_table(real).items()}
     return {
         "ctf_de": (1 - fairness.de) * est["ctf_de"],
         "ctf_ie": (1 - fairness.ie) * est["ctf_ie"],
@@ -157,11 +157,10 @@ def pathway_targets(real: dict, fairness: FairnessSpec) -> dict:
     }
 
 
-def _effects(decomposition_dict: dict) -> dict:
+def effect_table(decomposition_dict: dict) -> dict:
     """{effect: {estimate, se, ci_low, ci_high}} from a Decomposition.to_dict()."""
-    if "effects" in decomposition_dict:
-        return decomposition_dict["effects"]
-    return decomposition_dict
+    frame = Decomposition.from_dict(decomposition_dict).to_frame()
+    return {k: {c: float(v) for c, v in row.items()} for k, row in frame.iterrows()}
 
 
 def measure(real_fit: Table, holdout: pd.DataFrame, synthetic: pd.DataFrame, roles: Roles, seed: int) -> dict:
