@@ -114,6 +114,8 @@ def _build_table(
     base: Table | None = None,
 ) -> Table:
     """Infer (or keep from `base`) each column's schema, apply overrides, drop identifiers."""
+    if kinds is not None and not isinstance(kinds, Mapping):
+        raise InputError(f"{name}: column kinds must be a mapping like {{'age': 'continuous'}}, got {type(kinds).__name__}")
     kinds = dict(kinds or {})
     for col in kinds:
         if col not in parsed.columns:

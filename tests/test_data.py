@@ -210,6 +210,10 @@ def test_kinds_at_load_and_with_kinds():
     assert back.schema.kind("age") is Kind.INTEGER
 
 
+def test_kinds_must_be_a_mapping():
+    assert "column kinds must be a mapping" in _error(DEMO, kinds=["age"])
+
+
 def test_ordinal_order_override():
     order = ["8th grade or less", "HS dropout", "High school", "College dropout", "College or more"]
     table = load_table(DEMO, kinds={"education": order})
