@@ -242,7 +242,7 @@ def cmd_discover(args) -> int:
 
 
 def cmd_generate(args) -> int:
-    from .export import write_csv
+    from .export import to_csv_bytes
     from .generators.base import FairnessSpec
     from .graph import derive_roles
     from .pipeline import GenerationSettings, run_generation
@@ -266,7 +266,10 @@ def cmd_generate(args) -> int:
         raise InputError(f"output folder does not exist: {out_dir}")
     result = run_generation(table, graph, roles, settings, progress=_progress_printer())
     sys.stderr.write("\n")
-    write_csv(result.synthetic, args.out)
+    try:
+        Path(args.out).write_bytes(to_csv_bytes(result.synthetic))
+    except OSError as err:
+        raise InputError(f"cannot write {args.out}: {err.strerror or err}")
     frame_real = _frame(result.real_effects)
     frame_syn = _frame(result.synthetic_effects)
     print(f"{len(result.synthetic)} synthetic rows written to {args.out} ({fairness.label()}, generator {args.generator})")

@@ -147,16 +147,6 @@ def make_generator(settings: GenerationSettings):
     return LLMGenerator(model_dir=settings.model_dir, preset=settings.preset, train_steps=settings.train_steps)
 
 
-def pathway_targets(real: dict, fairness: FairnessSpec) -> dict:
-    """Target per pathway: (1 - alpha) times the real effect (0 when removed)."""
-    est = {k: v["estimate"] for k, v in effect_table(real).items()}
-    return {
-        "ctf_de": (1 - fairness.de) * est["ctf_de"],
-        "ctf_ie": (1 - fairness.ie) * est["ctf_ie"],
-        "ctf_se": (1 - fairness.se) * est["ctf_se"],
-    }
-
-
 def effect_table(decomposition_dict: dict) -> dict:
     """{effect: {estimate, se, ci_low, ci_high}} from a Decomposition.to_dict()."""
     frame = Decomposition.from_dict(decomposition_dict).to_frame()
@@ -262,7 +252,7 @@ def run_generation(
         settings=settings,
         real_effects=real_dict,
         synthetic_effects=final.to_dict(),
-        target=pathway_targets(real_dict, settings.fairness),
+        target=dict(result.targets),
         rounds=list(result.rounds),
         converged=bool(result.converged),
         metrics=metrics,
