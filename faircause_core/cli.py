@@ -277,9 +277,13 @@ def cmd_generate(args) -> int:
     print(effects_table(frame_syn, "\nSynthetic:"))
     print("\nRefinement rounds:")
     for r in result.rounds:
-        errs = ", ".join(f"{k}={v:+.4f}" for k, v in (r.get("synthetic_estimates") or {}).items())
-        print(f"  round {r.get('round')}: {errs} {'(within tolerance)' if r.get('ok') else ''}")
-    print(f"converged: {result.converged}")
+        alphas = " ".join(f"{p.upper()}={a:.2f}" for p, a in r["alphas"].items())
+        measured = ", ".join(
+            f"{e}={v:+.4f} (target {r['targets'][e]:+.4f}{', ok' if r['within'][e] else ''})"
+            for e, v in r["measured"].items()
+        )
+        print(f"  round {r['round']}: alpha {alphas}: {measured}")
+    print(result.message or f"converged: {result.converged}")
     m = result.metrics
     print(f"\nquality {m['fidelity']['quality']:.3f} (shape {m['fidelity']['shape']:.3f}, trend {m['fidelity']['trend']:.3f})")
     print(f"AUROC train-on-real {m['utility']['trtr']:.3f}, train-on-synthetic {m['utility']['tstr']:.3f}")

@@ -80,6 +80,7 @@ class RunResult:
     metrics: dict
     timings: dict
     warnings: list = field(default_factory=list)
+    message: str = ""
 
     def to_dict(self) -> dict:
         """JSON-safe summary (the synthetic rows are saved separately as CSV)."""
@@ -93,6 +94,7 @@ class RunResult:
             "metrics": self.metrics,
             "timings": self.timings,
             "warnings": list(self.warnings),
+            "message": self.message,
         }
 
     @classmethod
@@ -108,6 +110,7 @@ class RunResult:
             metrics=d.get("metrics", {}),
             timings=d.get("timings", {}),
             warnings=d.get("warnings", []),
+            message=d.get("message", ""),
         )
 
 
@@ -231,6 +234,7 @@ def run_generation(
     result = refine(
         generator, settings.rows, settings.fairness, roles, real,
         seed=settings.seed, max_rounds=settings.max_rounds if settings.refine else 1,
+        n_measure=None if settings.refine else settings.rows,
         progress=progress, cancel=cancel,
     )
     timings["sample_s"] = time.perf_counter() - t
@@ -258,4 +262,5 @@ def run_generation(
         metrics=metrics,
         timings={k: round(v, 3) for k, v in timings.items()},
         warnings=list(real.warnings) + list(final.warnings),
+        message=result.message,
     )
