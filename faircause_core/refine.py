@@ -1,0 +1,225 @@
+"""The refinement loop: generate, measure the decomposition, steer each pathway's alpha.
+
+The paper re-prompted "reduce all fairness metrics" without feeding the numbers back; here
+the measured Ctf-DE/IE/SE are compared with their targets ((1 - alpha_user) x the real
+effect) and each pathway's internal alpha moves by a damped secant step until every effect
+is within tolerance or the round limit is hit. Fitted models smooth effects away (or leak
+them through proxies), so the internal alpha may go past [0, 1] (clipped to [-1, 2]).
+Every round uses the same seed (common random numbers) so rounds differ only by alpha.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Optional
+
+import pandas as pd
+
+from .errors import InputError
+from .generators.base import PATHWAYS, CancelToken, FairnessSpec, ProgressFn, check_rows, no_progress
+
+EFFECT_OF = {"de": "ctf_de", "ie": "ctf_ie", "se": "ctf_se"}
+ALPHA_RANGE = (-1.0, 2.0)
+DAMPING = 0.8  # < 1: the measured slope is noisy, overshooting costs a round
+MAX_STEP = 0.75  # no single round moves an alpha further than this
+MIN_SLOPE = 0.01  # |d effect / d alpha| floor: a near-zero effect must not blow up the step
+
+
+@dataclass
+class RefineResult:
+    """Final rows plus the log of every round (JSON-safe apart from `data`)."""
+
+    data: pd.DataFrame
+    rounds: list = field(default_factory=list)
+    converged: bool = False
+    final_fairness: FairnessSpec = field(default_factory=FairnessSpec)
+    real: dict = field(default_factory=dict)
+    targets: dict = field(default_factory=dict)
+    message: str = ""
+
+    def rounds_frame(self) -> pd.DataFrame:
+        """One row per round and pathway, for a table or a convergence plot."""
+        rows = []
+        for r in self.rounds:
+            for p in PATHWAYS:
+                e = EFFECT_OF[p]
+                rows.append({
+                    "round": r["round"], "pathway": p.upper(), "alpha": r["alphas"][p],
+                    "measured": r["measured"][e], "target": r["targets"][e], "error": r["errors"][e],
+                    "tolerance": r["tolerances"][e], "within": r["within"][e], "seconds": r["seconds"],
+                })
+        return pd.DataFrame(rows)
+
+
+def _estimates(decomposition) -> dict:
+    """{effect: estimate} from a fairness.Decomposition or its to_dict()."""
+    if isinstance(decomposition, dict):
+        from .fairness import Decomposition
+
+        decomposition = Decomposition.from_dict(decomposition)
+    frame = decomposition.to_frame()
+    return {e: float(frame.loc[e, "estimate"]) for e in frame.index}
+
+
+def _as_dict(decomposition) -> dict:
+    return decomposition if isinstance(decomposition, dict) else decomposition.to_dict()
+
+
+def targets_and_tolerances(real: dict, fairness: FairnessSpec, abs_tol: float, rel_tol: float) -> tuple[dict, dict]:
+    """Target (1 - alpha) * real per effect; abs_tol for a removed one, else
+    max(abs_tol, rel_tol * |real|)."""
+    targets, tols = {}, {}
+    for p in PATHWAYS:
+        e, a = EFFECT_OF[p], getattr(fairness, p)
+        targets[e] = (1.0 - a) * real[e]
+        tols[e] = abs_tol if a >= 1.0 else max(abs_tol, rel_tol * abs(real[e]))
+    return targets, tols
+
+
+def _check_settings(n, n_measure, max_rounds, abs_tol, rel_tol) -> tuple[int, int, int, float, float]:
+    n = check_rows(n)
+    n_measure = max(n, 4000) if n_measure is None else check_rows(n_measure)
+    if isinstance(max_rounds, bool) or not isinstance(max_rounds, int) or not 1 <= max_rounds <= 50:
+        raise InputError(f"max_rounds must be a whole number between 1 and 50, got {max_rounds!r}")
+    tols = []
+    for label, v in (("abs_tol", abs_tol), ("rel_tol", rel_tol)):
+        try:
+            v = float(v)
+        except (TypeError, ValueError):
+            raise InputError(f"{label} must be a number >= 0, got {v!r}") from None
+        if not v >= 0 or math.isinf(v):
+            raise InputError(f"{label} must be a number >= 0, got {v!r}")
+        tols.append(v)
+    return n, n_measure, max_rounds, tols[0], tols[1]
+
+
+def _next_alpha(a: float, err: float, slope: float) -> float:
+    """Damped Newton step on err(alpha) with the given slope, bounded and clipped."""
+    step = -err / slope
+    step = max(-MAX_STEP, min(MAX_STEP, DAMPING * step))
+    return max(ALPHA_RANGE[0], min(ALPHA_RANGE[1], a + step))
+
+
+def _secant(slope: float, a_new: float, a_old: float, m_new: float, m_old: float) -> float:
+    """Measured slope between two rounds, if it is usable; else keep the previous one."""
+    if abs(a_new - a_old) < 1e-6:
+        return slope
+    s = (m_new - m_old) / (a_new - a_old)
+    if s * slope <= 0 or abs(s) < MIN_SLOPE:  # noise flipped it or flattened it: ignore
+        return slope
+    return s
+
+
+def refine(
+    generator,
+    n,
+    fairness: FairnessSpec,
+    roles,
+    real,
+    *,
+    seed: int = 0,
+    max_rounds: int = 5,
+    abs_tol: float = 0.02,
+    rel_tol: float = 0.10,
+    method: str = "dr",
+    n_measure=None,
+    progress: Optional[ProgressFn] = None,
+    cancel: Optional[CancelToken] = None,
+    decompose_options: Optional[dict] = None,
+) -> RefineResult:
+    """Steer a fitted generator's per-pathway alphas until the synthetic decomposition
+    matches the targets; return the final n rows and every round's numbers.
+
+    `real` is the real data's Decomposition (or its to_dict()); `decompose_options` go to
+    fairness.decompose (e.g. {"learner": "logistic"} for a faster measure).
+    """
+    from .fairness import decompose
+
+    if not isinstance(fairness, FairnessSpec):
+        raise InputError(f"fairness must be a FairnessSpec, got {type(fairness).__name__}")
+    n, n_measure, max_rounds, abs_tol, rel_tol = _check_settings(n, n_measure, max_rounds, abs_tol, rel_tol)
+    progress = progress or no_progress
+    options = dict(decompose_options or {})
+    real_est = _estimates(real)
+    targets, tols = targets_and_tolerances(real_est, fairness, abs_tol, rel_tol)
+
+    alphas = {p: getattr(fairness, p) for p in PATHWAYS}
+    slopes = {p: -real_est[EFFECT_OF[p]] for p in PATHWAYS}
+    slopes = {p: (s if abs(s) >= MIN_SLOPE else (MIN_SLOPE if s >= 0 else -MIN_SLOPE)) for p, s in slopes.items()}
+    rounds: list = []
+    best = None  # (score, round index, spec, data)
+    previous = None
+    converged = False
+    for k in range(1, max_rounds + 1):
+        if cancel is not None:
+            cancel.check()
+        progress(f"refining: round {k}", k, max_rounds)
+        t0 = time.perf_counter()
+        spec = FairnessSpec(reference=fairness.reference, allow_extrapolation=True, **alphas)
+        synth = generator.sample(n_measure, spec, seed=seed, cancel=cancel)
+        try:
+            dec = decompose(
+                synth, roles.x, roles.x0, roles.x1, roles.y, roles.z, roles.w,
+                seed=seed, method=method, threshold=roles.threshold, **options,
+            )
+        except InputError as err:
+            raise InputError(f"measuring the synthetic rows of refinement round {k} failed: {err}") from None
+        measured = _estimates(dec)
+        errors = {e: measured[e] - targets[e] for e in targets}
+        within = {e: abs(errors[e]) <= tols[e] for e in targets}
+        rounds.append({
+            "round": k,
+            "alphas": dict(alphas),
+            "decomposition": _as_dict(dec),
+            "measured": {e: measured[e] for e in targets},
+            "targets": dict(targets),
+            "errors": errors,
+            "tolerances": dict(tols),
+            "within": within,
+            "seconds": round(time.perf_counter() - t0, 3),
+        })
+        score = max(abs(errors[e]) / max(tols[e], 1e-9) for e in targets)
+        if best is None or score < best[0]:
+            best = (score, k, spec, synth)
+        if all(within.values()):
+            converged = True
+            break
+        if k == max_rounds:
+            break
+        if cancel is not None:
+            cancel.check()
+        new = dict(alphas)
+        for p in PATHWAYS:
+            e = EFFECT_OF[p]
+            if previous is not None:
+                slopes[p] = _secant(slopes[p], alphas[p], previous[0][p], measured[e], previous[1][e])
+            if not within[e]:
+                new[p] = _next_alpha(alphas[p], errors[e], slopes[p])
+        previous = (dict(alphas), measured)
+        alphas = new
+
+    _, k_best, final_spec, synth = best
+    if n == n_measure:
+        data = synth
+    else:
+        data = generator.sample(n, final_spec, seed=seed, progress=progress, cancel=cancel)
+    if converged:
+        message = f"converged in round {k_best}: every pathway is within tolerance of its target"
+    else:
+        worst = max(targets, key=lambda e: abs(rounds[k_best - 1]["errors"][e]) - tols[e])
+        err = rounds[k_best - 1]["errors"][worst]
+        message = (
+            f"not converged after {len(rounds)} rounds; kept round {k_best}, whose largest miss is "
+            f"{worst} off by {err:+.3f} (tolerance {tols[worst]:.3f})"
+        )
+    return RefineResult(
+        data=data,
+        rounds=rounds,
+        converged=converged,
+        final_fairness=final_spec,
+        real=_as_dict(real),
+        targets=targets,
+        message=message,
+    )
