@@ -1,0 +1,242 @@
+"""The default generator: a fine-tuned local language model writing causally structured rows.
+
+Each row is a sequence of slots in a topological order of the DAG, with an attention mask
+that shows each column's query only its DAG parents (lm_slots.py), so the model's
+conditionals are the mechanisms of a structural causal model and a non-parent proxy
+cannot leak X into a column. Fine-tuning (lm_train.py) is cached on disk; sampling goes
+column by column, one query token per DISTINCT parent configuration over precomputed
+value keys/values, with per-pathway edits by changing which X value a query sees:
+
+- DE: Y's query sees x* instead of the row's X (Z and W keep their generated values);
+- IE: the mediators in W that have X as a parent see x*;
+- SE: X is drawn from the mixture of its fitted P(X | parents) and the marginal P(X);
+
+each as the alpha-mixture of FairnessSpec (generators/mechanisms.py).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Optional
+
+import numpy as np
+import pandas as pd
+import torch
+
+from ..errors import InputError
+from .base import CancelToken, FairnessSpec, Generator, ProgressFn, check_rows, no_progress
+from .mechanisms import draw, mix, pathway_alpha, reference_states
+
+# Training budgets (steps of `batch_size` rows). Measured on the demo cohort (1,140 fit
+# rows, 15 columns) with SmolLM2-135M on 2 CPU cores: see bench/bench_llm.py.
+PRESETS = {"quick": 120, "thorough": 600}
+
+
+class LLMGenerator(Generator):
+    """Slot-encoded, DAG-masked fine-tuned causal LM (default: the bundled SmolLM2-135M).
+
+    model_dir: a local Hugging Face causal LM folder (None = the bundled model).
+    preset "quick"/"thorough" sets the step budget; train_steps / train_seconds override
+    it (with train_seconds alone, training runs until the time is up). freeze_layers:
+    lower decoder layers kept frozen (None = half of them). cache: reuse/store the
+    fine-tuned state on disk.
+    """
+
+    name = "llm"
+
+    def __init__(
+        self,
+        model_dir=None,
+        preset: str = "quick",
+        train_steps: Optional[int] = None,
+        train_seconds: Optional[float] = None,
+        batch_size: int = 32,
+        lr: float = 1e-4,
+        slot_lr: float = 2e-3,
+        freeze_layers: Optional[int] = None,
+        max_bins: int = 24,
+        device: Optional[str] = None,
+        cache: bool = True,
+        seed: int = 0,
+        sample_chunk: int = 512,
+    ):
+        if preset not in PRESETS:
+            raise InputError(f"unknown training preset {preset!r}: use {' or '.join(PRESETS)}")
+        if isinstance(max_bins, bool) or not isinstance(max_bins, (int, np.integer)) or max_bins < 2:
+            raise InputError(f"max_bins must be a whole number >= 2, got {max_bins!r}")
+        if isinstance(sample_chunk, bool) or not isinstance(sample_chunk, (int, np.integer)) or sample_chunk < 1:
+            raise InputError(f"sample_chunk must be a whole number >= 1, got {sample_chunk!r}")
+        if device is not None and str(device).split(":")[0] not in ("cpu", "cuda", "mps"):
+            raise InputError(f"device must be cpu, cuda or mps, got {device!r}")
+        self.model_dir = model_dir
+        self.preset = preset
+        self.train_steps = train_steps
+        self.train_seconds = train_seconds
+        self.batch_size = batch_size
+        self.lr = lr
+        self.slot_lr = slot_lr
+        self.freeze_layers = freeze_layers
+        self.max_bins = int(max_bins)
+        self.device = device
+        self.cache = bool(cache)
+        self.seed = seed
+        self.sample_chunk = int(sample_chunk)
+        # Check the training settings now, so a bad setting fails before a model loads.
+        self._settings(n_layers=None)
+
+    def _settings(self, n_layers: Optional[int]):
+        from ..lm_train import TrainSettings
+
+        if self.train_steps is not None:
+            steps = self.train_steps
+        else:  # a seconds-only budget runs until the time is up
+            steps = 1_000_000 if self.train_seconds is not None else PRESETS[self.preset]
+        freeze = self.freeze_layers
+        if freeze is None:
+            freeze = (n_layers or 0) // 2
+        return TrainSettings(steps=steps, seconds=self.train_seconds, batch_size=self.batch_size, lr=self.lr,
+                             slot_lr=self.slot_lr, freeze_layers=freeze, seed=self.seed)
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, table, graph, roles, progress: Optional[ProgressFn] = None) -> "LLMGenerator":
+        from .. import lm_store
+        from ..lm_slots import SlotLayout, SlotLM
+        from ..lm_train import cache_key, load_cached, save_cached, train, _decoder_layers
+
+        progress = progress or no_progress
+        t0 = time.perf_counter()
+        layout = SlotLayout(table, graph, self.max_bins)
+        name = getattr(table, "name", "data")
+        for label, col in (("sensitive attribute", roles.x), ("outcome", roles.y)):
+            if col not in layout.cols:
+                raise InputError(f"{label} {col!r} is not a column of {name!r}")
+        folder = lm_store.ensure_default_model(progress) if self.model_dir is None else lm_store.check_model_folder(self.model_dir)
+        progress("loading model", 0, 1)
+        model, tokenizer, device = lm_store.load_model(folder, self.device)
+        torch.manual_seed(self.seed)
+        slot_lm = SlotLM(model, tokenizer, layout).to(device)
+        settings = self._settings(n_layers=len(_decoder_layers(slot_lm)))
+        progress("loading model", 1, 1)
+        self.load_seconds_ = time.perf_counter() - t0
+
+        codes = layout.encode(table.df)
+        self.cache_key_ = cache_key(table.df, slot_lm, graph.edges, lm_store.model_fingerprint(folder), settings)
+        meta = load_cached(slot_lm, self.cache_key_, settings) if self.cache else None
+        self.from_cache_ = meta is not None
+        if meta is None:
+            self.train_stats_ = train(slot_lm, codes, settings, progress)
+            if self.cache:
+                save_cached(slot_lm, self.cache_key_, {"stats": self.train_stats_, "settings": settings.__dict__})
+        else:
+            self.train_stats_ = meta.get("stats", {})
+            progress("fine-tuning", 1, 1)
+        for p in slot_lm.parameters():  # sampling never needs gradients
+            p.requires_grad_(False)
+        self.settings_ = settings
+        self.layout_, self.slot_lm_, self.roles_ = layout, slot_lm, roles
+        self.kv_ = None
+        self._fit_groups(layout, codes, roles)
+        self.fit_seconds_ = time.perf_counter() - t0
+        return self
+
+    def _fit_groups(self, layout, codes: np.ndarray, roles) -> None:
+        """Marginal P(X) (SE edit, marginal reference) and the state codes of x0 / x1."""
+        col = layout.cols[roles.x]
+        xcodes = codes[:, layout.index[roles.x]]
+        self.px_ = np.bincount(xcodes, minlength=col.card).astype(float) / len(xcodes)
+        states = []
+        for label in ("x0", "x1"):
+            value = getattr(roles, label, None)
+            state = None if value is None else col.state_of(value)
+            if value is not None and state is None:
+                raise InputError(f"group value {value!r} ({label}) not found in column {roles.x!r}")
+            states.append(state)
+        if states == [None, None] and col.n_values == 2:
+            states = [0, 1]
+        self.x0_, self.x1_ = states
+
+    # --------------------------------------------------------------- sample
+    def sample(
+        self,
+        n: int,
+        fairness: FairnessSpec = FairnessSpec(),
+        seed: int = 0,
+        progress: Optional[ProgressFn] = None,
+        cancel: Optional[CancelToken] = None,
+    ) -> pd.DataFrame:
+        if not hasattr(self, "slot_lm_"):
+            raise InputError("the language model generator is not fitted yet: call fit() first")
+        n = check_rows(n)
+        if not isinstance(fairness, FairnessSpec):
+            raise InputError(f"fairness must be a FairnessSpec, got {type(fairness).__name__}")
+        edits = fairness.de != 0 or fairness.ie != 0 or fairness.se != 0
+        if edits and (self.x0_ is None or self.x1_ is None):
+            raise InputError(f"pathway edits need both groups x0 and x1 of {self.roles_.x!r}")
+        progress = progress or no_progress
+        check = cancel.check if cancel is not None else None
+        if check:
+            check()
+        if self.kv_ is None:
+            with torch.inference_mode():
+                self.kv_ = self.slot_lm_.prefix_kv()
+        lay, roles = self.layout_, self.roles_
+        rng = np.random.default_rng(int(seed))
+        # One uniform per row and column (+ one for x*): common random numbers across alphas.
+        u = rng.random((len(lay.order) + 1, n))
+        xstar = None
+        if self.x0_ is not None and self.x1_ is not None:
+            both = self.px_[self.x0_] + self.px_[self.x1_]
+            p_x0 = self.px_[self.x0_] / both if both > 0 else 0.5
+            xstar = reference_states(fairness.reference, n, self.x0_, self.x1_, p_x0, u[-1])
+        mediators = set(roles.w or ())
+        codes: dict = {}
+        progress("sampling", 0, n)
+        for j, c in enumerate(lay.order):
+            pa = lay.parents[c]
+            p = self.slot_lm_.column_probs(self.kv_, c, lay.parent_slots(c, codes) if pa else
+                                           np.full((n, lay.max_parents), -1, dtype=np.int64),
+                                           chunk=self.sample_chunk, check=check)
+            if c == roles.x and fairness.se != 0:
+                p = mix(p, np.broadcast_to(self.px_, p.shape), fairness.se)
+            elif roles.x in pa and ((c == roles.y and fairness.de != 0) or (c in mediators and fairness.ie != 0)):
+                alpha = fairness.de if c == roles.y else fairness.ie
+                swapped = dict(codes)
+                swapped[roles.x] = xstar
+                p_ref = self.slot_lm_.column_probs(self.kv_, c, lay.parent_slots(c, swapped),
+                                                   chunk=self.sample_chunk, check=check)
+                p = mix(p, p_ref, pathway_alpha(alpha, codes[roles.x], self.x0_, self.x1_))
+            codes[c] = draw(p, u[j])
+            progress("sampling", int(n * (j + 1) / len(lay.order)), n)
+        if check:
+            check()
+        matrix = np.stack([codes[c] for c in lay.order], axis=1)
+        return lay.decode(matrix, np.random.default_rng([int(seed), 1]))
+
+    # ------------------------------------------------------------- helpers
+    def column_distribution(self, column: str, parent_values: dict) -> pd.Series:
+        """The fitted P(column | parents) for one parent configuration (raw values), for
+        inspection in the app and the tests: index = the column's value labels."""
+        if not hasattr(self, "slot_lm_"):
+            raise InputError("the language model generator is not fitted yet: call fit() first")
+        lay = self.layout_
+        if column not in lay.cols:
+            raise InputError(f"unknown column {column!r}")
+        codes = {}
+        for p in lay.parents[column]:
+            if p not in parent_values:
+                raise InputError(f"value of parent {p!r} of {column!r} missing")
+            value = parent_values[p]
+            state = lay.cols[p].n_values if pd.isna(value) and lay.cols[p].has_missing else None
+            if state is None:
+                state = lay.cols[p].state_of(value)
+                if state is None and lay.cols[p].numeric:
+                    state = int(lay.cols[p].binner.transform([float(value)])[0])
+            if state is None:
+                raise InputError(f"value {value!r} not found in column {p!r}")
+            codes[p] = np.array([state])
+        if self.kv_ is None:
+            with torch.inference_mode():
+                self.kv_ = self.slot_lm_.prefix_kv()
+        slots = lay.parent_slots(column, codes) if codes else np.full((1, lay.max_parents), -1, dtype=np.int64)
+        probs = self.slot_lm_.column_probs(self.kv_, column, slots)[0]
+        return pd.Series(probs, index=lay.value_texts(column), name=column)

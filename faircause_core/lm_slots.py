@@ -1,0 +1,266 @@
+"""Slot encoding of a table row for a causal language model, with a DAG attention mask.
+
+A row is written in a topological order of the DAG as slots [BOS, q_1, v_1, ..., q_K, v_K]:
+q_c is column c's query slot (" <name> is"), v_c its value slot. Every slot is one learned
+input embedding (initialised from the mean token embedding of its text), fed to the model
+with explicit position ids (q_c at 2i+1, v_c at 2i+2). The 4D attention mask lets v_c see
+only BOS and itself (values are context-free) and q_c only BOS, itself and the value slots
+of c's DAG parents, so column c's predicted distribution depends on its parents and nothing
+else: a proxy that precedes c in the order but is not its parent cannot leak into it
+(method.md section 3). q_c's last hidden state is scored against c's value output
+embeddings only: constrained decoding by construction, every sampled value is valid.
+
+Because value slots are context-free, their keys/values at every layer depend only on
+(column, value): `prefix_kv` computes them once for all values ([BOS, every value slot]),
+and each query then costs ONE new token attending to BOS + its parents' cached keys.
+This is exactly the row formulation (`row_logprobs`, used to verify the mask) at a fraction
+of its cost, for training as well as sampling.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+
+from .errors import InputError
+from .generators.bayesnet import _categories, _Column, _is_numeric
+
+MISSING_TEXT = "unknown"
+PAD = -1
+
+
+class SlotLayout:
+    """Column order, parents, value vocabularies and slot positions for one table + DAG.
+
+    Columns absent from the graph are not allowed (every column needs a mechanism); the
+    value vocabulary of a column is its observed categories or Binner bins, plus
+    "unknown" when it has missing values, so missing values are learned at their rate.
+    """
+
+    def __init__(self, table, graph, max_bins: int = 24):
+        df = table.df
+        name = getattr(table, "name", "data")
+        columns = list(df.columns)
+        nodes = list(graph.nodes)
+        only_graph = [c for c in nodes if c not in set(columns)]
+        only_table = [c for c in columns if c not in set(nodes)]
+        if only_graph or only_table:
+            raise InputError(
+                f"graph nodes and columns of {name!r} differ: only in graph: {', '.join(only_graph) or '-'}; "
+                f"only in table: {', '.join(only_table) or '-'}"
+            )
+        if len(df) == 0:
+            raise InputError(f"table {name!r} has no rows to fine-tune the language model on")
+        self.columns = columns
+        self.order = list(graph.topological_order())
+        self.index = {c: i for i, c in enumerate(self.order)}
+        self.parents = {c: list(graph.parents(c)) for c in self.order}
+        self.cols: dict[str, _Column] = {}
+        for c in columns:
+            s = df[c]
+            numeric = _is_numeric(table, c)
+            col = _Column(c, numeric, s.dtype, has_missing=bool(s.isna().any()))
+            if numeric:
+                values = s.to_numpy(dtype=float, na_value=np.nan)
+                if np.isnan(values).all():
+                    raise InputError(f"column {c!r} of {name!r} has no observed values")
+                from .binning import Binner
+
+                col.binner = Binner(max_bins).fit(values)
+            else:
+                col.states = _categories(table, c, s)
+                if not col.states:
+                    raise InputError(f"column {c!r} of {name!r} has no observed values")
+            self.cols[c] = col
+        # Global value ids: column c (in topological order) owns ids offset[c] .. + card - 1.
+        cards = [self.cols[c].card for c in self.order]
+        self.offset = dict(zip(self.order, np.concatenate(([0], np.cumsum(cards)[:-1])).astype(int)))
+        self.n_values = int(sum(cards))
+        self.value_column = np.repeat(np.arange(len(self.order)), cards)
+        self.max_parents = max([len(p) for p in self.parents.values()] + [0])
+
+    def value_texts(self, c: str) -> list[str]:
+        """Readable text of every value of column c (bin labels for numbers)."""
+        col = self.cols[c]
+        texts = col.binner.labels() if col.numeric else [str(v) for v in col.states]
+        return texts + ([MISSING_TEXT] if col.has_missing else [])
+
+    def query_text(self, c: str) -> str:
+        return f" {c.replace('_', ' ')} is"
+
+    def query_position(self, c: str) -> int:
+        return 2 * self.index[c] + 1
+
+    def value_position(self, c: str) -> int:
+        return 2 * self.index[c] + 2
+
+    def encode(self, df: pd.DataFrame) -> np.ndarray:
+        """Per-column value codes (n, K) in topological order; missing = the last code."""
+        return np.stack([self.cols[c].encode(df[c]) for c in self.order], axis=1).astype(np.int64)
+
+    def decode(self, codes: np.ndarray, rng: np.random.Generator) -> pd.DataFrame:
+        """Codes (n, K) back to a frame with the table's columns and value types."""
+        return pd.DataFrame({c: self.cols[c].decode(codes[:, self.index[c]], rng) for c in self.columns})
+
+    def parent_slots(self, c: str, codes: dict) -> np.ndarray:
+        """Global value ids of c's parents per row (n, max_parents), PAD-filled; codes: col -> (n,)."""
+        pa = self.parents[c]
+        n = len(next(iter(codes.values()))) if codes else 0
+        out = np.full((n, self.max_parents), PAD, dtype=np.int64)
+        for j, p in enumerate(pa):
+            out[:, j] = self.offset[p] + np.asarray(codes[p], dtype=np.int64)
+        return out
+
+    def fingerprint(self) -> dict:
+        """What the encoding depends on, for the fine-tune cache key."""
+        return {
+            "order": self.order,
+            "parents": {c: self.parents[c] for c in self.order},
+            "values": {c: self.value_texts(c) for c in self.order},
+        }
+
+
+def _additive_mask(allowed: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+    """Bool (.., q, k) -> float additive mask: works with both sdpa and eager attention
+    (transformers passes a 4D mask through unchanged, masking_utils._preprocess_mask_arguments)."""
+    zero = torch.zeros((), dtype=dtype, device=allowed.device)
+    low = torch.tensor(torch.finfo(dtype).min, dtype=dtype, device=allowed.device)
+    return torch.where(allowed, zero, low)
+
+
+def _mean_rows(matrix: torch.Tensor, tokenizer, text: str) -> torch.Tensor:
+    ids = tokenizer(text, add_special_tokens=False).input_ids or [tokenizer.unk_token_id or 0]
+    return matrix[torch.tensor(ids, dtype=torch.long, device=matrix.device)].mean(dim=0)
+
+
+class SlotLM(nn.Module):
+    """A causal LM plus trainable slot embeddings; scores each column's values at its query."""
+
+    def __init__(self, lm, tokenizer, layout: SlotLayout):
+        super().__init__()
+        self.lm = lm
+        self.layout = layout
+        self.base = getattr(lm, lm.base_model_prefix)
+        emb_in = lm.get_input_embeddings().weight.detach()
+        out = lm.get_output_embeddings()
+        emb_out = (out.weight if out is not None else lm.get_input_embeddings().weight).detach()
+        bos_id = tokenizer.bos_token_id if tokenizer.bos_token_id is not None else (tokenizer.eos_token_id or 0)
+        order = layout.order
+        texts = [t for c in order for t in layout.value_texts(c)]
+        with torch.no_grad():
+            self.bos = nn.Parameter(emb_in[bos_id].clone()[None])
+            self.query_in = nn.Parameter(torch.stack([_mean_rows(emb_in, tokenizer, layout.query_text(c)) for c in order]))
+            self.value_in = nn.Parameter(torch.stack([_mean_rows(emb_in, tokenizer, f" {t}") for t in texts]))
+            self.value_out = nn.Parameter(torch.stack([_mean_rows(emb_out, tokenizer, f" {t}") for t in texts]))
+        device = emb_in.device
+        self.register_buffer("q_pos", torch.tensor([layout.query_position(c) for c in order], device=device), persistent=False)
+        v_pos = np.repeat([layout.value_position(c) for c in order], [layout.cols[c].card for c in order])
+        self.register_buffer("prefix_pos", torch.tensor(np.concatenate(([0], v_pos)), device=device)[None], persistent=False)
+        self.register_buffer("value_col", torch.tensor(layout.value_column, device=device), persistent=False)
+        # The token tables are never used (slots come in as embeddings): keep them out of training.
+        lm.get_input_embeddings().weight.requires_grad_(False)
+        if out is not None:
+            out.weight.requires_grad_(False)
+
+    @property
+    def dtype(self) -> torch.dtype:
+        return self.value_in.dtype
+
+    def slot_parameters(self) -> list[nn.Parameter]:
+        return [self.bos, self.query_in, self.value_in, self.value_out]
+
+    def prefix_kv(self) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        """Keys/values of [BOS, every value slot] per layer: each slot sees BOS and itself."""
+        x = torch.cat([self.bos, self.value_in], dim=0)[None]
+        p = x.shape[1]
+        eye = torch.eye(p, dtype=torch.bool, device=x.device)
+        eye[:, 0] = True
+        mask = _additive_mask(eye, self.dtype)[None, None]
+        out = self.base(inputs_embeds=x, position_ids=self.prefix_pos, attention_mask=mask, use_cache=True)
+        return [(layer[0], layer[1]) for layer in _cache_layers(out.past_key_values)]
+
+    def query_logprobs(self, kv, cols: torch.Tensor, slots: torch.Tensor) -> torch.Tensor:
+        """Log-probabilities (N, n_values) for N queries; -inf outside each query's column.
+
+        cols: (N,) topological column index; slots: (N, S) global value ids of the parents
+        (PAD = -1). Each query is one new token attending to BOS + its parents' cached slots.
+        """
+        from transformers import DynamicCache
+
+        n = cols.shape[0]
+        index = torch.cat([torch.zeros(n, 1, dtype=torch.long, device=slots.device), slots.clamp(min=0) + 1], dim=1)
+        layers = [(k[0][:, index].transpose(0, 1), v[0][:, index].transpose(0, 1)) for k, v in kv]
+        allowed = torch.cat(
+            [torch.ones(n, 1, dtype=torch.bool, device=slots.device), slots >= 0,
+             torch.ones(n, 1, dtype=torch.bool, device=slots.device)], dim=1)
+        mask = _additive_mask(allowed, self.dtype)[:, None, None, :]
+        out = self.base(
+            inputs_embeds=self.query_in[cols][:, None],
+            position_ids=self.q_pos[cols][:, None],
+            attention_mask=mask,
+            past_key_values=DynamicCache(ddp_cache_data=layers),
+            use_cache=True,
+        )
+        return self._score(out.last_hidden_state[:, 0], cols)
+
+    def _score(self, hidden: torch.Tensor, cols: torch.Tensor) -> torch.Tensor:
+        """Only the column's value output rows: the LM head restricted to valid values."""
+        logits = hidden @ self.value_out.T
+        own = self.value_col[None, :] == cols[:, None]
+        return torch.log_softmax(logits.masked_fill(~own, float("-inf")), dim=-1)
+
+    def row_logprobs(self, codes: torch.Tensor) -> torch.Tensor:
+        """Reference formulation: full rows [BOS, q_1, v_1, ..., q_K, v_K] with the 4D DAG mask
+        in one forward pass; returns (B, K, n_values) log-probs at every query slot.
+
+        Slower than the prefix/query path and equal to it; kept to verify that the model
+        honours the mask (tests) and as the plain statement of the encoding.
+        """
+        lay = self.layout
+        b, k = codes.shape
+        offsets = torch.tensor([lay.offset[c] for c in lay.order], device=codes.device)
+        vals = self.value_in[codes + offsets]  # (B, K, H)
+        q = self.query_in[None].expand(b, -1, -1)
+        x = torch.stack([q, vals], dim=2).reshape(b, 2 * k, -1)
+        x = torch.cat([self.bos[None].expand(b, -1, -1), x], dim=1)
+        length = 2 * k + 1
+        pos = torch.arange(length, device=codes.device)[None].expand(b, -1)
+        allowed = torch.eye(length, dtype=torch.bool, device=codes.device)
+        allowed[:, 0] = True
+        for c in lay.order:
+            qi = lay.query_position(c)
+            for p in lay.parents[c]:
+                allowed[qi, lay.value_position(p)] = True
+        mask = _additive_mask(allowed, self.dtype)[None, None].expand(b, 1, -1, -1)
+        hidden = self.base(inputs_embeds=x, position_ids=pos, attention_mask=mask).last_hidden_state
+        h = hidden[:, 1::2]  # query slots
+        cols = torch.arange(k, device=codes.device)
+        return self._score(h.reshape(b * k, -1), cols.repeat(b)).reshape(b, k, -1)
+
+    @torch.inference_mode()
+    def column_probs(self, kv, c: str, slots: np.ndarray, chunk: int = 512, check=None) -> np.ndarray:
+        """P(column c | parents) for each row of `slots` (n, S) as (n, card_c), computed once
+        per DISTINCT parent configuration; `check()` runs before every forward chunk."""
+        lay = self.layout
+        uniq, inverse = np.unique(slots, axis=0, return_inverse=True)
+        ci = lay.index[c]
+        lo, hi = lay.offset[c], lay.offset[c] + lay.cols[c].card
+        probs = np.empty((len(uniq), hi - lo))
+        device = self.value_in.device
+        for start in range(0, len(uniq), chunk):
+            if check is not None:
+                check()
+            part = torch.as_tensor(uniq[start:start + chunk], device=device)
+            cols = torch.full((len(part),), ci, dtype=torch.long, device=device)
+            logp = self.query_logprobs(kv, cols, part)[:, lo:hi]
+            probs[start:start + len(part)] = logp.exp().double().cpu().numpy()
+        return probs[inverse.reshape(-1)]
+
+
+def _cache_layers(cache):
+    """(keys, values) per layer of a transformers Cache (5.x layers API, else legacy tuples)."""
+    if hasattr(cache, "layers"):
+        return [(layer.keys, layer.values) for layer in cache.layers]
+    return [(k, v) for k, v in cache]
