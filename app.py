@@ -40,5 +40,4 @@ PAGES = [
     st.Page("pages/5_compare.py", title="5 Compare", icon=":material/compare:", url_path="compare"),
 ]
 page = st.navigation(PAGES)
-ui.step_bar(page.url_path or "data")
 page.run()

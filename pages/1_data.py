@@ -8,6 +8,8 @@ from faircause_core.limits import DEFAULT_LIMITS
 from faircause_core.schema import Kind
 from pages import ui
 
+ui.step_bar("data")
+
 st.title("Your data")
 st.write("Upload a patient table (CSV, Parquet or Excel), or start with the bundled demo cohort. "
          "Everything stays on this computer.")

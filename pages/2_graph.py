@@ -21,6 +21,8 @@ from faircause_core.plots import ROLE_COLORS, ROLE_LABELS
 from faircause_core.problem import FairnessProblem, validate_problem
 from pages import ui
 
+ui.step_bar("graph")
+
 COLUMN_X = {"z": 0, "x": 260, "w": 520, "y": 780, "other": 1040}
 ARROW = {"type": "arrowclosed", "width": 18, "height": 18, "color": "#5b6b7b"}
 

@@ -9,6 +9,8 @@ from faircause_core.fairness import Decomposition
 from faircause_core.plots import EFFECT_LABELS, effects_bar
 from pages import ui
 
+ui.step_bar("audit")
+
 st.title("Fairness audit of the real data")
 tab = ui.table()
 if tab is None:

@@ -9,6 +9,8 @@ from faircause_core.generators.base import FairnessSpec
 from faircause_core.pipeline import GenerationSettings
 from pages import ui
 
+ui.step_bar("generate")
+
 st.title("Generate synthetic data")
 tab = ui.table()
 if tab is None:

@@ -12,6 +12,8 @@ from faircause_core.export import graph_json_bytes, json_bytes, safe_filename, t
 from faircause_core.report import build_report
 from pages import ui
 
+ui.step_bar("compare")
+
 st.title("Compare real and synthetic data")
 runs = workspace.list_runs(root=ui.root())
 if not runs:
