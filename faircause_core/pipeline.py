@@ -8,7 +8,7 @@ privacy and the fair-predictor measure (the peers' protocol: fit on 70%, test on
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Optional
 
 import numpy as np
@@ -156,7 +156,18 @@ def effect_table(decomposition_dict: dict) -> dict:
     return {k: {c: float(v) for c, v in row.items()} for k, row in frame.iterrows()}
 
 
-def measure(real_fit: Table, holdout: pd.DataFrame, synthetic: pd.DataFrame, roles: Roles, seed: int) -> dict:
+def predictor_roles(graph: CausalGraph, roles: Roles) -> Roles:
+    """Roles for decomposing a classifier's predictions: every feature is a parent of the
+    prediction, so columns that play no role for Y still count, as mediators when they
+    descend from X and as confounders otherwise."""
+    desc = graph.descendants(roles.x)
+    extra_w = tuple(c for c in roles.other if c in desc)
+    extra_z = tuple(c for c in roles.other if c not in desc)
+    return replace(roles, z=tuple(roles.z) + extra_z, w=tuple(roles.w) + extra_w, other=())
+
+
+def measure(real_fit: Table, holdout: pd.DataFrame, synthetic: pd.DataFrame, graph: CausalGraph,
+            roles: Roles, seed: int) -> dict:
     """Fidelity, utility, privacy and the fair-predictor measure of one synthetic table."""
     from .fidelity import quality_report
     from .privacy import distance_to_closest_record
@@ -174,7 +185,7 @@ def measure(real_fit: Table, holdout: pd.DataFrame, synthetic: pd.DataFrame, rol
     utility = tstr_auroc(real, synthetic, holdout, roles.y, schema, seed=seed, threshold=roles.threshold)
     privacy = distance_to_closest_record(real, synthetic, holdout, schema, seed=seed)
     try:
-        fair = fair_predictor(real, synthetic, holdout, roles, schema, seed=seed)
+        fair = fair_predictor(real, synthetic, holdout, predictor_roles(graph, roles), schema, seed=seed)
     except InputError as err:  # e.g. the synthetic data lost a group entirely
         fair = {"error": str(err)}
     from .problem import binary_outcome
@@ -246,7 +257,7 @@ def run_generation(
         synthetic, roles.x, roles.x0, roles.x1, roles.y, roles.z, roles.w,
         seed=settings.seed, threshold=roles.threshold,
     )
-    metrics = measure(fit_table, holdout, synthetic, roles, settings.seed)
+    metrics = measure(fit_table, holdout, synthetic, graph, roles, settings.seed)
     timings["measure_s"] = time.perf_counter() - t
     timings["total_s"] = time.perf_counter() - t0
     progress("done", 1, 1)
