@@ -5,7 +5,8 @@ their values; pgmpy estimates one CPD per node with a Dirichlet prior so unseen 
 combinations get a proper distribution instead of zeros/NaN. Sample: our own vectorised
 ancestral sampling with numpy lookups (pgmpy's sampler cannot edit pathways), one uniform
 per row and node (common random numbers across alphas), pathway edits from
-mechanisms.py, bins mapped back to observed values with Binner.sample.
+mechanisms.py, bins mapped back to observed values of the bin (as Binner.sample, but
+with one uniform per row so unchanged rows keep their values).
 """
 
 from __future__ import annotations
@@ -52,10 +53,20 @@ class _Column:
         codes[codes == MISSING] = self.n_values  # missing = its own (last) state
         return codes
 
-    def decode(self, codes: np.ndarray, rng: np.random.Generator) -> pd.Series:
+    def decode(self, codes: np.ndarray, u: np.ndarray) -> pd.Series:
+        """States back to values; numbers: the observed value at quantile u of the row's bin.
+
+        Same result as Binner.sample (a random observed value of the bin) but driven by one
+        uniform per row, so a row whose bin did not change keeps its value when alpha
+        changes (common random numbers across refinement rounds).
+        """
         codes = np.asarray(codes, dtype=np.int64)
         if self.numeric:
-            values = self.binner.sample(np.where(codes >= self.n_values, MISSING, codes), rng)
+            values = np.full(codes.shape, np.nan)
+            for b in np.unique(codes[codes < self.n_values]):
+                rows = np.flatnonzero(codes == b)
+                pool = self.binner.pool_[int(b)]
+                values[rows] = pool[np.minimum((u[rows] * pool.size).astype(np.int64), pool.size - 1)]
             return pd.Series(values, dtype="float64", name=self.name)
         lookup = np.empty(self.card, dtype=object)
         lookup[: self.n_values] = self.states
@@ -296,12 +307,14 @@ class BayesNetGenerator(Generator):
                 cancel.check()
             m = min(self.batch_size, n - start)
             rng = np.random.default_rng([int(seed), b])
-            # Always draw a full batch of uniforms: the same seed gives the same uniforms
-            # for row i whatever n and alpha are (common random numbers).
-            u = rng.random((len(self.order_) + 1, self.batch_size))[:, :m]
-            codes = self._sample_codes(m, fairness, u)
-            vals = np.random.default_rng([int(seed), b, 1])
-            parts.append(pd.DataFrame({c: self.cols_[c].decode(codes[c], vals) for c in self.columns_}))
+            # Always draw a full batch of uniforms (per node: one for its state, one for
+            # its value within a bin, plus one for x*): the same seed gives row i the same
+            # uniforms whatever n and alpha are (common random numbers).
+            u = rng.random((2 * len(self.order_) + 1, self.batch_size))[:, :m]
+            k = len(self.order_)
+            codes = self._sample_codes(m, fairness, u[: k + 1])
+            within = {c: u[k + 1 + j] for j, c in enumerate(self.order_)}
+            parts.append(pd.DataFrame({c: self.cols_[c].decode(codes[c], within[c]) for c in self.columns_}))
             done += m
             progress("sampling", done, n)
         if cancel is not None:

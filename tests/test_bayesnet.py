@@ -1,0 +1,274 @@
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from faircause_core.data import Table, load_table, table_from_frame
+from faircause_core.errors import InputError
+from faircause_core.fairness import decompose
+from faircause_core.generators.base import CancelToken, Cancelled, FairnessSpec
+from faircause_core.generators.bayesnet import BayesNetGenerator
+from faircause_core.graph import CausalGraph, derive_roles
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO = ROOT / "assets" / "nhefs_cohort.csv"
+DEMO_DAG = ROOT / "assets" / "nhefs_dag.json"
+EFFECTS = ["tv", "ctf_de", "ctf_ie", "ctf_se"]
+
+SCM_EDGES = [("z", "x"), ("z", "w"), ("z", "y"), ("x", "w"), ("x", "y"), ("w", "y"),
+             ("x", "bmi"), ("z", "bmi"), ("bmi", "y"), ("z", "age")]
+
+
+def simulate_scm(n=6000, seed=0) -> pd.DataFrame:
+    """Known mechanisms: X depends on Z (spurious), X -> W, bmi -> Y (indirect), X -> Y
+    (direct, +0.2). `age` plays no role and has 5% missing values."""
+    rng = np.random.default_rng(seed)
+    z = rng.binomial(1, 0.5, n)
+    x = rng.binomial(1, 0.3 + 0.4 * z)
+    w = rng.binomial(1, 0.2 + 0.4 * x + 0.2 * z)
+    bmi = np.round(rng.normal(25 + 2 * x + 1.5 * z, 3, n), 1)
+    y = rng.binomial(1, 0.05 + 0.2 * x + 0.3 * w + 0.15 * z + 0.1 * (bmi > 27))
+    age = np.round(rng.normal(50 + 5 * z, 10, n))
+    age[rng.random(n) < 0.05] = np.nan
+    return pd.DataFrame({"z": np.where(z, "urban", "rural"), "age": age, "x": np.where(x, "F", "M"),
+                         "bmi": bmi, "w": w, "y": y})
+
+
+def scm_setup():
+    table = table_from_frame(simulate_scm(), name="scm")
+    graph = CausalGraph(list(table.df.columns), SCM_EDGES)
+    roles = derive_roles(graph, "x", "y", x0="M", x1="F")
+    return table, graph, roles
+
+
+def measure(df, roles):
+    return decompose(df, roles.x, roles.x0, roles.x1, roles.y, roles.z, roles.w,
+                     method="plugin", threshold=roles.threshold).to_frame()
+
+
+def assert_close(a, b, effects, k=3.0):
+    """Estimates agree within k combined standard errors (small effects make % noisy)."""
+    for e in effects:
+        gap = abs(a.loc[e, "estimate"] - b.loc[e, "estimate"])
+        allowed = k * np.hypot(a.loc[e, "se"], b.loc[e, "se"])
+        assert gap <= allowed, f"{e}: {a.loc[e, 'estimate']:.4f} vs {b.loc[e, 'estimate']:.4f} (allowed {allowed:.4f})"
+
+
+def assert_removed(frame, effect, k=3.0):
+    est, se = frame.loc[effect, "estimate"], frame.loc[effect, "se"]
+    assert abs(est) <= max(0.02, k * se), f"{effect} = {est:.4f} not removed (se {se:.4f})"
+
+
+@pytest.fixture(scope="module")
+def scm():
+    table, graph, roles = scm_setup()
+    gen = BayesNetGenerator().fit(table, graph, roles)
+    return table, graph, roles, gen, measure(table.df, roles)
+
+
+@pytest.fixture(scope="module")
+def demo():
+    table = load_table(DEMO)
+    if DEMO_DAG.exists():
+        graph = CausalGraph.load(DEMO_DAG)
+    else:  # pragma: no cover - the asset ships with the repo
+        graph = CausalGraph(list(table.df.columns), [
+            ("age", "death"), ("sex", "death"), ("age", "high_bp"), ("high_bp", "death"),
+            ("sex", "smoke_years"), ("age", "smoke_years"), ("smoke_years", "death")])
+    roles = derive_roles(graph, "sex", "death", x0="Male", x1="Female")
+    gen = BayesNetGenerator().fit(table, graph, roles)
+    return table, roles, gen, measure(table.df, roles)
+
+
+# ------------------------------------------------------------------ values and shape
+
+def test_demo_values_are_valid(demo):
+    table, _, gen, _ = demo
+    real = table.df
+    synth = gen.sample(3000, seed=3)
+    assert list(synth.columns) == list(real.columns) and len(synth) == 3000
+    for c in real.columns:
+        assert synth[c].dtype == real[c].dtype, c
+        if table.schema[c].is_numeric:
+            seen = real[c].dropna()
+            got = synth[c].dropna()
+            assert got.min() >= seen.min() and got.max() <= seen.max(), c
+            assert got.isin(set(seen)).all(), c  # observed values only: precision kept
+        else:
+            assert set(synth[c].dropna()) <= set(real[c].dropna()), c
+        assert abs(synth[c].isna().mean() - real[c].isna().mean()) < 0.015, c
+    assert synth["income_bracket"].isna().any()  # 3.8% missing in the real column
+    # marginals of categories follow the real ones
+    for c in ("sex", "education", "high_bp"):
+        real_share = real[c].value_counts(normalize=True)
+        synth_share = synth[c].value_counts(normalize=True).reindex(real_share.index, fill_value=0)
+        assert (synth_share - real_share).abs().max() < 0.04, c
+
+
+def test_demo_mirror_reproduces_the_real_decomposition(demo):
+    _, roles, gen, real = demo
+    synth = measure(gen.sample(6000, seed=1), roles)
+    assert_close(real, synth, EFFECTS + ["ett"])
+
+
+def test_demo_de_removed(demo):
+    _, roles, gen, real = demo
+    mirror = measure(gen.sample(6000, seed=1), roles)
+    removed = measure(gen.sample(6000, FairnessSpec(de=1), seed=1), roles)
+    assert_removed(removed, "ctf_de")
+    assert abs(removed.loc["tv", "estimate"]) < abs(mirror.loc["tv", "estimate"]) - 0.02
+    assert_close(real, removed, ["ctf_se"])
+
+
+def test_isolated_node_and_bdeu_prior(scm):
+    table, _, roles, _, _ = scm
+    graph = CausalGraph(list(table.df.columns), [e for e in SCM_EDGES if e != ("z", "age")])
+    gen = BayesNetGenerator(prior="BDeu", max_bins=5).fit(table, graph, roles)
+    out = gen.sample(2000, seed=0)
+    assert gen.parents_["age"] == []
+    assert out["age"].dropna().isin(set(table.df["age"].dropna())).all()
+    assert abs(out["age"].isna().mean() - table.df["age"].isna().mean()) < 0.02
+    assert set(out["z"]) == {"urban", "rural"}
+
+
+# ------------------------------------------------------------- pathways on the SCM
+
+def test_scm_mirror_reproduces_the_real_decomposition(scm):
+    _, _, roles, gen, real = scm
+    assert_close(real, measure(gen.sample(8000, seed=1), roles), EFFECTS)
+
+
+@pytest.mark.parametrize("removed", [("de",), ("ie",), ("se",), ("de", "ie", "se")])
+def test_scm_removing_pathways(scm, removed):
+    _, _, roles, gen, real = scm
+    spec = FairnessSpec(**{p: 1.0 for p in removed})
+    synth = measure(gen.sample(8000, spec, seed=1), roles)
+    for p in ("de", "ie", "se"):
+        if p in removed:
+            assert_removed(synth, f"ctf_{p}")
+        else:
+            assert_close(real, synth, [f"ctf_{p}"])
+
+
+def test_scm_partial_alpha_lands_in_between(scm):
+    _, _, roles, gen, real = scm
+    full = measure(gen.sample(8000, seed=1), roles).loc["ctf_de", "estimate"]
+    half = measure(gen.sample(8000, FairnessSpec(de=0.5), seed=1), roles)
+    none = measure(gen.sample(8000, FairnessSpec(de=1.0), seed=1), roles).loc["ctf_de", "estimate"]
+    assert none < half.loc["ctf_de", "estimate"] < full
+    assert abs(half.loc["ctf_de", "estimate"] - (full + none) / 2) < 3 * half.loc["ctf_de", "se"]
+
+
+@pytest.mark.parametrize("reference", ["x0", "x1", "marginal"])
+def test_scm_reference_options_all_remove_the_direct_effect(scm, reference):
+    _, _, roles, gen, _ = scm
+    synth = gen.sample(8000, FairnessSpec(de=1, reference=reference), seed=1)
+    assert_removed(measure(synth, roles), "ctf_de")
+
+
+def test_reference_changes_the_rows(scm):
+    _, _, _, gen, _ = scm
+    a = gen.sample(3000, FairnessSpec(de=1, reference="x0"), seed=1)
+    b = gen.sample(3000, FairnessSpec(de=1, reference="x1"), seed=1)
+    assert not a.equals(b)
+    assert a.drop(columns="y").equals(b.drop(columns="y"))  # only Y's mechanism was edited
+    # x* = x0: everyone gets the male outcome mechanism, x* = x1 the female one (+0.2)
+    assert b["y"].mean() - a["y"].mean() > 0.12
+
+
+def test_rows_outside_the_two_groups_keep_their_mechanisms():
+    df = simulate_scm(3000, seed=5)
+    rng = np.random.default_rng(5)
+    df["x"] = np.where(rng.random(len(df)) < 0.2, "X", df["x"])
+    table = table_from_frame(df, name="three groups")
+    graph = CausalGraph(list(df.columns), SCM_EDGES)
+    roles = derive_roles(graph, "x", "y", x0="M", x1="F")
+    gen = BayesNetGenerator().fit(table, graph, roles)
+    keep = gen.sample(4000, seed=2)
+    edit = gen.sample(4000, FairnessSpec(de=1, ie=1, reference="x0"), seed=2)
+    other = keep["x"] == "X"
+    assert other.sum() > 300
+    assert keep[other].equals(edit[other])  # same uniforms, unedited mechanisms
+    assert not keep[~other].equals(edit[~other])
+
+
+def test_se_removal_makes_x_independent_of_z(scm):
+    _, _, _, gen, _ = scm
+    synth = gen.sample(8000, FairnessSpec(se=1), seed=4)
+    share = synth.groupby("z")["x"].apply(lambda s: (s == "F").mean())
+    assert abs(share["urban"] - share["rural"]) < 0.03
+    mirror = gen.sample(8000, seed=4).groupby("z")["x"].apply(lambda s: (s == "F").mean())
+    assert mirror["urban"] - mirror["rural"] > 0.3
+
+
+# ----------------------------------------------------- determinism, progress, cancel
+
+def test_deterministic_for_a_seed(scm):
+    _, _, _, gen, _ = scm
+    spec = FairnessSpec(de=1, reference="marginal")
+    a = gen.sample(7000, spec, seed=11)
+    pd.testing.assert_frame_equal(a, gen.sample(7000, spec, seed=11))
+    assert not a.equals(gen.sample(7000, spec, seed=12))
+
+
+def test_common_random_numbers_rows_do_not_depend_on_n(scm):
+    _, _, _, gen, _ = scm
+    big = gen.sample(7000, FairnessSpec(ie=0.5), seed=3)
+    small = gen.sample(1234, FairnessSpec(ie=0.5), seed=3)
+    pd.testing.assert_frame_equal(big.iloc[:1234], small)
+
+
+def test_progress_reports_batches(scm):
+    _, _, _, gen, _ = scm
+    calls = []
+    gen.sample(12_000, seed=0, progress=lambda *a: calls.append(a))
+    assert calls == [("sampling", 5000, 12_000), ("sampling", 10_000, 12_000), ("sampling", 12_000, 12_000)]
+
+
+def test_cancel_raises_cancelled(scm):
+    _, _, _, gen, _ = scm
+    token = CancelToken()
+    token.cancel()
+    with pytest.raises(Cancelled):
+        gen.sample(100, seed=0, cancel=token)
+    token = CancelToken()
+    with pytest.raises(Cancelled):  # cancelled from the UI while the first batch reports
+        gen.sample(20_000, seed=0, cancel=token, progress=lambda *a: token.cancel())
+
+
+# ------------------------------------------------------------------------ bad input
+
+def test_graph_table_mismatch_names_the_difference(scm):
+    table, _, roles, _, _ = scm
+    graph = CausalGraph(["z", "x", "w", "y", "bmi", "smoker"], [("x", "y")])
+    with pytest.raises(InputError) as err:
+        BayesNetGenerator().fit(table, graph, roles)
+    msg = str(err.value)
+    assert "smoker" in msg and "age" in msg and "\n" not in msg
+
+
+@pytest.mark.parametrize("n", [0, -5, 2.5, "many"])
+def test_bad_row_counts(scm, n):
+    _, _, _, gen, _ = scm
+    with pytest.raises(InputError):
+        gen.sample(n)
+
+
+def test_other_bad_inputs(scm):
+    table, graph, roles, _, _ = scm
+    with pytest.raises(InputError, match="not fitted"):
+        BayesNetGenerator().sample(10)
+    with pytest.raises(InputError, match="prior"):
+        BayesNetGenerator(prior="uniform")
+    with pytest.raises(InputError, match="max_bins"):
+        BayesNetGenerator(max_bins=1)
+    bad_roles = derive_roles(graph, "x", "y", x0="M", x1="Other")
+    with pytest.raises(InputError, match="'Other'"):
+        BayesNetGenerator().fit(table, graph, bad_roles)
+    empty = Table(df=table.df.iloc[:0], schema=table.schema, name="empty", warnings=[])
+    with pytest.raises(InputError, match="no rows"):
+        BayesNetGenerator().fit(empty, graph, roles)
+    gen = BayesNetGenerator().fit(table, graph, roles)
+    with pytest.raises(InputError):
+        gen.sample(10, fairness={"de": 1})
