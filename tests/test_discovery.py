@@ -172,10 +172,12 @@ def test_max_indegree_limits_parents(table):
 
 def test_large_tables_are_subsampled_deterministically(table, monkeypatch):
     monkeypatch.setattr(discovery, "MAX_DISCOVERY_ROWS", 600)
-    a = discover(table, "x", "y", fixed=("age",), seed=1)
-    b = discover(table, "x", "y", fixed=("age",), seed=1)
-    assert a == b
-    assert_respects(a, default_knowledge(table.df.columns, "x", "y", ("age",)), "y")
+    monkeypatch.setattr(discovery, "MAX_PC_ROWS", 400)
+    for method in ("hillclimb", "pc"):
+        a = discover(table, "x", "y", fixed=("age",), seed=1, method=method)
+        b = discover(table, "x", "y", fixed=("age",), seed=1, method=method)
+        assert a == b
+        assert_respects(a, default_knowledge(table.df.columns, "x", "y", ("age",)), "y")
 
 
 def test_accepts_a_plain_frame_and_a_knowledge_dict():
