@@ -1,0 +1,116 @@
+"""Fine-tuning: merged queries give the exact row loss, training learns, freezing freezes,
+and the on-disk cache restores the same weights under a key that tracks its inputs."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from faircause_core import lm_store
+from faircause_core.data import table_from_frame
+from faircause_core.errors import InputError
+from faircause_core.graph import CausalGraph
+from faircause_core.lm_slots import SlotLayout, SlotLM
+from faircause_core.lm_train import (
+    TrainSettings, batch_loss, cache_key, data_hash, load_cached, save_cached, train, trainable_state,
+)
+
+torch.set_num_threads(1)
+
+GRAPH = CausalGraph(["g", "m", "o"], [("g", "m"), ("g", "o"), ("m", "o")])
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory):
+    return lm_store.tiny_model(None, tmp_path_factory.mktemp("lm") / "tiny", seed=1)
+
+
+@pytest.fixture(scope="module")
+def table():
+    rng = np.random.default_rng(5)
+    n = 400
+    g = rng.choice(["F", "M"], n)
+    m = np.where(g == "M", rng.normal(3, 1, n), rng.normal(0, 1, n)).round(2)
+    o = np.where(rng.random(n) < np.where(m > 1.5, 0.8, 0.2), "yes", "no")
+    return table_from_frame(pd.DataFrame({"g": g, "m": m, "o": o}), name="train.csv")
+
+
+def _slot_lm(folder, table, seed=0):
+    model, tokenizer, _ = lm_store.load_model(folder, "cpu")
+    torch.manual_seed(seed)
+    return SlotLM(model, tokenizer, SlotLayout(table, GRAPH, max_bins=5))
+
+
+def test_merged_batch_loss_equals_row_loss(folder, table):
+    slot_lm = _slot_lm(folder, table).eval()
+    codes = slot_lm.layout.encode(table.df)
+    rows = np.arange(40)
+    with torch.no_grad():
+        merged = batch_loss(slot_lm, codes, rows)
+        logp = slot_lm.row_logprobs(torch.as_tensor(codes[rows]))
+        lay = slot_lm.layout
+        target = torch.as_tensor(codes[rows] + np.array([lay.offset[c] for c in lay.order]))
+        row_loss = -logp.gather(2, target[..., None]).mean()
+    assert torch.allclose(merged, row_loss, atol=1e-5)
+
+
+def test_training_learns_and_freezing_freezes(folder, table):
+    slot_lm = _slot_lm(folder, table)
+    codes = slot_lm.layout.encode(table.df)
+    before = {k: v.detach().clone() for k, v in slot_lm.named_parameters()}
+    seen = []
+    stats = train(slot_lm, codes, TrainSettings(steps=60, batch_size=64, lr=3e-3, slot_lr=1e-2, freeze_layers=1),
+                  progress=lambda stage, done, total: seen.append((stage, done, total)))
+    assert stats["steps"] == 60 and stats["last_loss"] < stats["first_loss"] - 0.1
+    assert seen[0] == ("fine-tuning", 0, 60) and seen[-1] == ("fine-tuning", 60, 60)
+    after = dict(slot_lm.named_parameters())
+    layer0 = [k for k in before if ".layers.0." in k]
+    layer1 = [k for k in before if ".layers.1." in k]
+    assert layer0 and all(torch.equal(before[k], after[k]) for k in layer0)
+    assert any(not torch.equal(before[k], after[k]) for k in layer1)
+    assert not torch.equal(before["value_in"], after["value_in"])
+    assert torch.equal(before["lm.model.embed_tokens.weight"], after["lm.model.embed_tokens.weight"])
+
+
+def test_seconds_budget_stops_early(folder, table):
+    slot_lm = _slot_lm(folder, table)
+    stats = train(slot_lm, slot_lm.layout.encode(table.df), TrainSettings(steps=100_000, seconds=0.5, batch_size=8))
+    assert 1 <= stats["steps"] < 100_000
+
+
+def test_cache_round_trip_and_key(folder, table, tmp_path, monkeypatch):
+    monkeypatch.setenv("FAIRCAUSE_CACHE", str(tmp_path))
+    settings = TrainSettings(steps=3, batch_size=16, freeze_layers=1)
+    trained = _slot_lm(folder, table)
+    train(trained, trained.layout.encode(table.df), settings)
+    key = cache_key(table.df, trained, GRAPH.edges, "tiny", settings)
+    fresh = _slot_lm(folder, table, seed=9)
+    assert load_cached(fresh, key, settings) is None  # nothing stored yet
+    save_cached(trained, key, {"stats": {"steps": 3}})
+    assert load_cached(fresh, key, settings) == {"stats": {"steps": 3}}
+    want, got = trainable_state(trained), dict(fresh.named_parameters())
+    assert len(want) > 4 and all(torch.equal(v, got[k]) for k, v in want.items())
+    # The key follows data, graph, model and settings.
+    other_df = table.df.copy()
+    other_df.loc[0, "m"] += 1.0
+    assert data_hash(other_df) != data_hash(table.df)
+    assert cache_key(other_df, trained, GRAPH.edges, "tiny", settings) != key
+    assert cache_key(table.df, trained, GRAPH.edges[:2], "tiny", settings) != key
+    assert cache_key(table.df, trained, GRAPH.edges, "other", settings) != key
+    assert cache_key(table.df, trained, GRAPH.edges, "tiny", TrainSettings(steps=4, batch_size=16, freeze_layers=1)) != key
+    assert cache_key(table.df, trained, GRAPH.edges, "tiny", settings) == key
+
+
+@pytest.mark.parametrize("kwargs, words", [
+    ({"steps": 0}, "training steps"),
+    ({"steps": 2.5}, "training steps"),
+    ({"batch_size": -1}, "batch size"),
+    ({"freeze_layers": -1}, "frozen layers"),
+    ({"lr": 0}, "learning rate"),
+    ({"slot_lr": "fast"}, "slot learning rate"),
+    ({"seconds": -3}, "training seconds"),
+])
+def test_bad_settings_are_one_line_input_errors(kwargs, words):
+    with pytest.raises(InputError, match=words) as err:
+        TrainSettings(**kwargs)
+    assert "\n" not in str(err.value)
