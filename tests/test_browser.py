@@ -1,0 +1,211 @@
+"""The real app in a real browser: Debian Chromium driven by Playwright against `streamlit run`.
+
+Upload the demo CSV, discover a graph, add an edge by dragging handle to handle and delete
+one through the editor, generate with the Bayesian network and with a tiny language model,
+look at the compare page and download the CSV. Screenshots go to test-artifacts/.
+"""
+
+import io
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from tests.conftest import DEMO, ROOT
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = ROOT / "test-artifacts"
+LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+               "--disable-component-update", "--disable-sync", "--no-first-run"]
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="/usr/bin/chromium is not installed")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """streamlit run app.py on a free loopback port, with a temp workspace and a tiny model."""
+    from faircause_core.lm_store import tiny_model
+
+    base = tmp_path_factory.mktemp("browser")
+    model = tiny_model(path=base / "tiny-model", seed=0)
+    port = _free_port()
+    env = dict(os.environ, FAIRCAUSE_WORKSPACE=str(base / "ws"), FAIRCAUSE_MODEL_DIR=str(model),
+               PYTHONHASHSEED="0", HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1",
+               STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
+    log = open(base / "server.log", "wb")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1",
+         "--server.port", str(port), "--server.headless", "true"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 90
+    while time.time() < deadline:
+        try:
+            if urllib.request.urlopen(url + "/_stcore/health", timeout=2).read() == b"ok":
+                break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        proc.terminate()
+        pytest.fail("streamlit did not start: " + (base / "server.log").read_text()[-2000:])
+    yield url, base / "ws"
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def page(server):
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS, headless=True)
+        context = browser.new_context(viewport={"width": 1440, "height": 1000}, accept_downloads=True)
+        pg = context.new_page()
+        pg.set_default_timeout(60_000)
+        yield pg
+        context.close()
+        browser.close()
+
+
+def shot(page, name):
+    page.wait_for_timeout(800)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def go(page, title):
+    page.get_by_role("link", name=re.compile(title)).first.click()
+    page.wait_for_load_state("networkidle")
+
+
+def session(ws: Path) -> dict:
+    return json.loads((ws / "session.json").read_text())
+
+
+def wait_for(predicate, timeout=60.0, what="condition"):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if predicate():
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def flow(page):
+    """The DAG editor frame, once a rebuilt editor has replaced the old one."""
+    page.wait_for_function("document.querySelectorAll('iframe[title*=\"streamlit_flow\"]').length == 1",
+                           timeout=60_000)
+    frame = page.frame_locator('iframe[title*="streamlit_flow"]')
+    frame.locator(".react-flow__node").first.wait_for(timeout=60_000)
+    page.wait_for_timeout(1000)
+    return frame
+
+
+def generate(page, generator_label, rows):
+    page.get_by_text(generator_label).click()
+    box = page.get_by_label("Rows to generate")
+    box.fill(str(rows))
+    box.press("Enter")
+    page.wait_for_timeout(800)
+    page.get_by_role("button", name="Generate", exact=True).click()
+    page.get_by_text(re.compile("Finished in .* saved as run")).wait_for(timeout=400_000)
+
+
+def test_full_workflow_in_chromium(server, page):
+    url, ws = server
+    page.goto(url)
+    page.get_by_text("No data yet").wait_for()
+    shot(page, "0_start")
+
+    # 1 upload the demo CSV through the file input
+    page.locator("input[type=file]").first.set_input_files(str(DEMO))
+    page.get_by_text(re.compile(r"1,629 rows, 15 columns")).wait_for()
+    shot(page, "1_data")
+
+    # 2 sensitive attribute sex (Male baseline), outcome death, discover
+    go(page, "Causal graph")
+    page.get_by_text("Sensitive attribute (X)").wait_for()
+    wait_for(lambda: (session(ws).get("problem") or {}).get("x") == "sex", what="question saved")
+    page.get_by_role("button", name="Discover the graph from the data").click()
+    wait_for(lambda: session(ws).get("graph") is not None, timeout=120, what="discovered graph saved")
+    frame = flow(page)
+    before = {tuple(e) for e in session(ws)["graph"]["edges"]}
+    assert before
+
+    # 3a add an edge by dragging from a source handle to a target handle
+    nodes = session(ws)["graph"]["nodes"]
+    from faircause_core.graph import CausalGraph
+
+    g = CausalGraph(nodes, before)
+    a, b = next((p, c) for p in ("race", "age", "education") for c in ("death", "high_bp", "cholesterol")
+                if not g.has_edge(p, c) and CausalGraph.find_cycle(nodes, list(before) + [(p, c)]) is None)
+    src = frame.locator(f'.react-flow__node[data-id="{a}"] .react-flow__handle.source').bounding_box()
+    dst = frame.locator(f'.react-flow__node[data-id="{b}"] .react-flow__handle.target').bounding_box()
+    page.mouse.move(src["x"] + src["width"] / 2, src["y"] + src["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(dst["x"] + dst["width"] / 2, dst["y"] + dst["height"] / 2, steps=12)
+    page.mouse.up()
+    wait_for(lambda: (a, b) in {tuple(e) for e in session(ws)["graph"]["edges"]}, what=f"edge {a} -> {b}")
+
+    # 3b delete an edge through the editor's edge menu (right click on the edge)
+    frame = flow(page)
+    victim = sorted(before)[0]
+    edge = frame.locator(f'[data-testid="rf__edge-{victim[0]}->{victim[1]}"] .react-flow__edge-interaction')
+    edge.wait_for(state="attached")
+    page.wait_for_timeout(1000)
+    edge.click(button="right", force=True)
+    frame.get_by_text("Delete Edge").click()
+    wait_for(lambda: victim not in {tuple(e) for e in session(ws)["graph"]["edges"]}, what="edge deleted")
+    assert (a, b) in {tuple(e) for e in session(ws)["graph"]["edges"]}
+    flow(page)
+    shot(page, "2_graph")
+
+    go(page, "Fairness audit")
+    page.get_by_text("In plain words").wait_for(timeout=240_000)
+    page.locator(".js-plotly-plot").first.wait_for()
+    shot(page, "3_audit")
+
+    # 4 generate with the Bayesian network, then with the (tiny) language model
+    go(page, "Generate")
+    page.get_by_text("Fairness per pathway").wait_for()
+    shot(page, "4_generate")
+    generate(page, "Bayesian network (quick preview)", 300)
+    generate(page, "Local language model (default)", 120)
+    runs = sorted(p.name for p in (ws / "runs").iterdir())
+    assert len(runs) == 2
+
+    # 5 compare plots
+    go(page, "Compare")
+    page.locator(".js-plotly-plot").first.wait_for(timeout=120_000)
+    assert page.locator(".js-plotly-plot").count() >= 1
+    page.get_by_role("tab", name="Fidelity").click()
+    page.locator(".js-plotly-plot").nth(2).wait_for(timeout=120_000)
+    page.get_by_role("tab", name="Fairness").click()
+    shot(page, "5_compare")
+
+    # 6 download the synthetic CSV and check it
+    page.get_by_role("tab", name="Downloads").click()
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Synthetic rows (CSV)").click()
+    data = Path(info.value.path()).read_bytes()
+    frame_csv = pd.read_csv(io.BytesIO(data))
+    assert list(frame_csv.columns) == nodes
+    assert len(frame_csv) == 120  # the newest run is selected: the language model's
+    assert set(frame_csv["sex"].dropna()) <= {"Male", "Female"}
