@@ -135,8 +135,10 @@ def refine(
     `real` is the real data's Decomposition (or its to_dict()); `decompose_options` go to
     fairness.decompose (e.g. {"learner": "logistic"} for a faster measure).
     """
-    from .fairness import decompose
+    from .fairness import METHODS, decompose
 
+    if method not in METHODS:
+        raise InputError(f"unknown decomposition method {method!r}; use one of {', '.join(METHODS)}")
     if not isinstance(fairness, FairnessSpec):
         raise InputError(f"fairness must be a FairnessSpec, got {type(fairness).__name__}")
     n, n_measure, max_rounds, abs_tol, rel_tol = _check_settings(n, n_measure, max_rounds, abs_tol, rel_tol)
