@@ -28,6 +28,8 @@ _NICE_STEPS = (1, 2, 5)
 
 def _clean_text(value) -> str:
     """Text for a category: no terminators or newlines inside (keeps the trie prefix-free)."""
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        value = int(value)  # a numeric category 11.0 reads as "11", as in the data file
     text = str(value).replace("\n", " ").replace("\r", " ").replace(",", ";").strip()
     return text or "(empty)"
 
@@ -420,6 +422,31 @@ class RowDecoder:
                 return [result[r] for r in rows]
             self._flush(pending, col, hide)
             pending = {}
+
+    @property
+    def length(self) -> int:
+        """Positions in the cache (real tokens and holes)."""
+        return 0 if self.mask is None else int(self.mask.shape[1])
+
+    def fork(self, rows: Sequence[int], since: int) -> list[int]:
+        """Append copies of `rows` whose tokens from position `since` on are hidden.
+
+        Used for counterfactual text: copy a row just before a value was written, then
+        write a different value into the copy. Returns the copies' row indices.
+        """
+        import torch
+
+        rows = list(rows)
+        b = self.batch_size
+        if not rows:
+            return []
+        index = torch.as_tensor(list(range(b)) + rows, dtype=torch.long, device=self.device)
+        self.cache.batch_select_indices(index)
+        self.mask = self.mask[index].clone()
+        self.mask[b:, since:] = 0
+        self.cols = self.cols[index]
+        self.last_logits = self.last_logits[index]
+        return list(range(b, b + len(rows)))
 
     def _flush(self, pending: dict, col: int, hide):
         if any(pending.values()):

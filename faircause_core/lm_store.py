@@ -180,7 +180,9 @@ def check_model_folder(path) -> Path:
     architectures = config.get("architectures") or []
     if not isinstance(architectures, list):
         architectures = [architectures]
-    if not model_type or model_type not in mapping:
+    if not model_type:
+        raise InputError(f"model folder {folder}: config.json names no model_type, so it is not a loadable causal language model")
+    if model_type not in mapping:
         raise InputError(
             f"model folder {folder}: model type {model_type!r} is not a causal (text generating) language model"
         )
@@ -316,4 +318,19 @@ def tiny_model(tokenizer_dir=None, path=None, seed: int = 0) -> Path:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    return target
+
+
+def tiny_test_model(seed: int = 0) -> Path:
+    """The tiny model, built once into the cache (tests and a "tiny test model" setting).
+
+    Uses the converted default model's tokenizer when present, else the bundled GGUF's.
+    """
+    target = cache_root() / "models" / f"tiny-test-llama-seed{int(seed)}"
+    if _is_converted(target) and (target / "tokenizer.json").is_file():
+        return target
+    source = default_model_dir() if _is_converted(default_model_dir()) else None
+    with _convert_lock, _file_lock(target.parent / f".{target.name}.lock"):
+        if not (_is_converted(target) and (target / "tokenizer.json").is_file()):
+            tiny_model(source, target, seed=seed)
     return target

@@ -1,0 +1,177 @@
+"""Model folders: every bad folder is one clear line; the tiny and the real model load offline."""
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import torch
+
+from faircause_core import lm_store
+from faircause_core.constrained import ValueVocabulary, sample_values
+from faircause_core.errors import InputError
+
+LLAMA_CONFIG = {"model_type": "llama", "architectures": ["LlamaForCausalLM"], "vocab_size": 10}
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    return lm_store.tiny_test_model(seed=0)
+
+
+def make_folder(root: Path, config=LLAMA_CONFIG, files=("model.safetensors", "tokenizer.json")) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    if config is not None:
+        text = config if isinstance(config, str) else json.dumps(config)
+        (root / "config.json").write_text(text)
+    for name in files:
+        (root / name).write_bytes(b"x")
+    return root
+
+
+def assert_rejected(path, *words):
+    with pytest.raises(InputError) as err:
+        lm_store.check_model_folder(path)
+    message = str(err.value)
+    assert "\n" not in message
+    assert str(path) in message
+    for word in words:
+        assert word in message
+    return message
+
+
+def test_a_plausible_folder_passes(tmp_path):
+    folder = make_folder(tmp_path / "ok")
+    assert lm_store.check_model_folder(folder) == folder
+    # a config without architectures is judged by its model type
+    other = make_folder(tmp_path / "gpt2", {"model_type": "gpt2"}, ("model.safetensors", "vocab.json", "merges.txt"))
+    assert lm_store.check_model_folder(str(other)) == other
+
+
+def test_missing_path_and_file_instead_of_folder(tmp_path):
+    assert_rejected(tmp_path / "nope", "does not exist")
+    a_file = tmp_path / "weights.safetensors"
+    a_file.write_bytes(b"x")
+    assert_rejected(a_file, "not a folder")
+    with pytest.raises(InputError):
+        lm_store.check_model_folder("")
+
+
+def test_missing_config(tmp_path):
+    assert_rejected(make_folder(tmp_path / "m", config=None), "config.json")
+
+
+@pytest.mark.parametrize("garbage", ["{not json", "[1, 2]", "\xff\xfe"])
+def test_garbage_config(tmp_path, garbage):
+    folder = make_folder(tmp_path / "m", config="{}")
+    (folder / "config.json").write_bytes(garbage.encode("latin-1"))
+    assert_rejected(folder, "config.json")
+
+
+def test_pickle_only_weights(tmp_path):
+    folder = make_folder(tmp_path / "m", files=("pytorch_model.bin", "tokenizer.json"))
+    assert_rejected(folder, "only safetensors weights are loaded")
+    folder = make_folder(tmp_path / "pt", files=("model.pt", "tokenizer.json"))
+    assert_rejected(folder, "only safetensors weights are loaded")
+
+
+def test_no_weights_at_all(tmp_path):
+    assert_rejected(make_folder(tmp_path / "m", files=("tokenizer.json",)), "safetensors")
+
+
+def test_custom_code_is_refused(tmp_path):
+    config = dict(LLAMA_CONFIG, auto_map={"AutoModelForCausalLM": "modeling_x.XForCausalLM"})
+    assert_rejected(make_folder(tmp_path / "m", config), "custom code")
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        {"model_type": "bert", "architectures": ["BertModel"]},
+        {"model_type": "bert", "architectures": ["BertForSequenceClassification"]},
+        {"model_type": "distilbert"},
+        {"model_type": "t5", "architectures": ["T5ForConditionalGeneration"]},
+        {"architectures": ["LlamaForCausalLM"]},
+    ],
+)
+def test_not_a_causal_lm(tmp_path, config):
+    assert_rejected(make_folder(tmp_path / "m", config), "causal")
+
+
+def test_missing_tokenizer(tmp_path):
+    assert_rejected(make_folder(tmp_path / "m", files=("model.safetensors",)), "tokenizer")
+    # half of a BPE tokenizer is not enough
+    assert_rejected(make_folder(tmp_path / "m2", files=("model.safetensors", "vocab.json")), "tokenizer")
+
+
+def test_cache_root_follows_env(monkeypatch, tmp_path):
+    monkeypatch.setenv("FAIRCAUSE_CACHE", str(tmp_path / "c"))
+    assert lm_store.cache_root() == tmp_path / "c"
+    assert lm_store.default_model_dir() == tmp_path / "c" / "models" / lm_store.DEFAULT_MODEL_NAME
+    monkeypatch.delenv("FAIRCAUSE_CACHE")
+    assert lm_store.cache_root() == Path.home() / ".cache" / "faircausesyn"
+
+
+def test_missing_model_package_says_make_setup(monkeypatch):
+    assert lm_store.bundled_gguf().name.endswith(".gguf")
+    monkeypatch.setattr(lm_store, "GGUF_PACKAGE", "no-such-package-faircause")
+    with pytest.raises(InputError, match="make setup"):
+        lm_store.bundled_gguf()
+
+
+def test_tiny_model_loads_and_generates(tiny):
+    model, tokenizer, device = lm_store.load_model(tiny, device="cpu")
+    assert device == "cpu"
+    assert model.config.num_hidden_layers == 2 and model.config.hidden_size == 64
+    assert model.config.vocab_size == len(tokenizer) == 49152  # the real SmolLM2 tokenizer
+    assert tokenizer.pad_token is not None
+    assert not model.training
+    ids = tokenizer("sex is", return_tensors="pt")["input_ids"]
+    with torch.inference_mode():
+        logits = model(ids).logits
+    assert logits.shape == (1, ids.shape[1], 49152) and torch.isfinite(logits).all()
+
+
+def test_broken_weights_become_one_line(tmp_path, tiny):
+    folder = tmp_path / "broken"
+    shutil.copytree(tiny, folder)
+    (folder / "model.safetensors").write_bytes(b"not a safetensors file")
+    with pytest.raises(InputError) as err:
+        lm_store.load_model(folder, device="cpu")
+    assert str(folder) in str(err.value) and "\n" not in str(err.value)
+
+
+def test_fingerprint_is_content_based(tmp_path, tiny):
+    first = lm_store.model_fingerprint(tiny)
+    assert first == lm_store.model_fingerprint(tiny)
+    copy = tmp_path / "copy"
+    shutil.copytree(tiny, copy)
+    assert lm_store.model_fingerprint(copy) == first  # a copy keeps its id
+    other = lm_store.tiny_model(tiny, tmp_path / "seed1", seed=1)
+    assert lm_store.model_fingerprint(other) != first  # different weights, different id
+
+
+def test_tiny_model_is_reproducible(tmp_path, tiny):
+    a = lm_store.tiny_model(tiny, tmp_path / "a", seed=3)
+    b = lm_store.tiny_model(tiny, tmp_path / "b", seed=3)
+    assert lm_store.model_fingerprint(a) == lm_store.model_fingerprint(b)
+    assert {"config.json", "model.safetensors", "tokenizer.json"} <= {p.name for p in a.iterdir()}
+
+
+def test_real_bundled_model_offline():
+    """The default model: converted once (cached), loaded, and steered to valid values."""
+    folder = lm_store.ensure_default_model()
+    assert lm_store.ensure_default_model() == folder  # second call: already there
+    assert (folder / "model.safetensors").is_file() and (folder / "config.json").is_file()
+    config = json.loads((folder / "config.json").read_text())
+    assert "quantization_config" not in config
+    assert not [p for p in folder.parent.iterdir() if p.name.startswith(f".{lm_store.DEFAULT_MODEL_NAME}.") and p.is_dir()]
+    model, tokenizer, device = lm_store.load_model(None)
+    assert model.config.num_hidden_layers == 30
+    prompt = tokenizer("The capital of France is", add_special_tokens=False)["input_ids"]
+    cities = ValueVocabulary.categorical(["Berlin", "London", "Madrid", "Paris"], column="city", terminator=".")
+    assert sample_values(model, tokenizer, [prompt], cities, rng=0, temperature=0) == ["Paris"]
+    ages = ValueVocabulary.numeric_range(18, 90, 0, column="age")
+    text = tokenizer("Patient record. age is", add_special_tokens=False)["input_ids"]
+    values = sample_values(model, tokenizer, [text, text, prompt], ages, rng=1)
+    assert all(18 <= v <= 90 and float(v).is_integer() for v in values)
