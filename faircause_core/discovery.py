@@ -26,8 +26,8 @@ METHODS = ("hillclimb", "pc")
 #: past it, and the time grows linearly with rows.
 MAX_DISCOVERY_ROWS = 20_000
 #: PC's cap is lower: with many rows every chi-square test rejects, the skeleton stays
-#: dense and the number of tests explodes (bootstrapped cohort: 10k rows took 90 s).
-MAX_PC_ROWS = 5_000
+#: dense and the number of tests explodes (bootstrapped cohort: 5k rows took 30-85 s).
+MAX_PC_ROWS = 3_000
 PC_SIGNIFICANCE = 0.01
 
 

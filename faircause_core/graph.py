@@ -74,6 +74,10 @@ class CausalGraph:
     def __setattr__(self, name, value):
         raise AttributeError("CausalGraph is immutable; use add_edge/remove_edge/reverse_edge")
 
+    def __reduce__(self):
+        # Rebuild through __init__ (pickle, deepcopy, st.cache_data), re-validating on load.
+        return (CausalGraph, (self._nodes, self._edges))
+
     # ----------------------------------------------------------------- basics
     @property
     def nodes(self) -> tuple[str, ...]:

@@ -55,12 +55,8 @@ class BackgroundKnowledge:
         for n in self.no_outgoing:
             if not isinstance(n, str):
                 raise InputError(f"no_outgoing entry {n!r} is not a column name")
-        self._tier_of: dict[str, int] = {}
-        for i, t in enumerate(self.tiers):
-            for n in t:
-                if n in self._tier_of:
-                    raise InputError(f"column '{n}' is in two tiers ({self._tier_of[n] + 1} and {i + 1})")
-                self._tier_of[n] = i
+        self._tier_cache = None
+        self._tiers_map()
         for a, b in sorted(self.required):
             why = self._refusal(a, b)
             if why:
@@ -74,8 +70,21 @@ class BackgroundKnowledge:
         """No constraints at all (discovery still keeps the outcome a sink)."""
         return cls()
 
+    def _tiers_map(self) -> dict[str, int]:
+        """Column -> tier index, rebuilt if `tiers` was edited in place (the dataclass is mutable)."""
+        key = tuple(tuple(t) for t in self.tiers)
+        if self._tier_cache is None or self._tier_cache[0] != key:
+            tier_of: dict[str, int] = {}
+            for i, t in enumerate(self.tiers):
+                for n in t:
+                    if n in tier_of:
+                        raise InputError(f"column '{n}' is in two tiers ({tier_of[n] + 1} and {i + 1})")
+                    tier_of[n] = i
+            self._tier_cache = (key, tier_of)
+        return self._tier_cache[1]
+
     def tier_of(self, node: str) -> int | None:
-        return self._tier_of.get(node)
+        return self._tiers_map().get(node)
 
     def _refusal(self, a: str, b: str) -> str | None:
         """Why a -> b is not allowed (one clause), or None."""
@@ -85,7 +94,8 @@ class BackgroundKnowledge:
             return f"'{a}' may have no outgoing edges"
         if (a, b) in self.forbidden:
             return f"edge {a} -> {b} is forbidden"
-        ta, tb = self._tier_of.get(a), self._tier_of.get(b)
+        tier_of = self._tiers_map()
+        ta, tb = tier_of.get(a), tier_of.get(b)
         if ta is not None and tb is not None and ta > tb:
             return f"'{a}' (tier {ta + 1}) comes after '{b}' (tier {tb + 1})"
         return None

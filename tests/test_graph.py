@@ -34,6 +34,15 @@ def test_json_round_trip_keeps_nodes_edges_and_order():
     assert CausalGraph.from_dict(g.to_dict()) == g
 
 
+def test_pickle_and_deepcopy():
+    import copy
+    import pickle
+
+    g = G("abc", [("a", "b"), ("b", "c")])
+    assert pickle.loads(pickle.dumps(g)) == g
+    assert copy.deepcopy(g) == g and copy.copy(g).edges == g.edges
+
+
 def test_save_and_load_file(tmp_path):
     g = G("xyz", [("x", "y"), ("z", "y")])
     p = tmp_path / "dag.json"

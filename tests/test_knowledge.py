@@ -124,3 +124,15 @@ def test_from_dict_rejects_bad_input(d, needle):
     with pytest.raises(InputError) as e:
         BackgroundKnowledge.from_dict(d, source="knowledge.json")
     assert needle in str(e.value) and str(e.value).startswith("knowledge.json")
+
+
+def test_in_place_edits_are_seen(kn):
+    """The dataclass is mutable (the dashboard edits it); rules follow the edits."""
+    assert kn.allows("smoke", "extra")  # in no tier yet
+    kn.tiers.insert(2, ["extra"])
+    assert not kn.allows("smoke", "extra") and kn.allows("extra", "smoke")
+    kn.forbidden.add(("extra", "smoke"))
+    assert not kn.allows("extra", "smoke")
+    kn.tiers[0].append("bp")
+    with pytest.raises(InputError, match="column 'bp' is in two tiers"):
+        kn.allows("a", "b")
