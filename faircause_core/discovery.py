@@ -117,6 +117,12 @@ def _quiet_pgmpy():
         log.setLevel(level)
 
 
+def _inside(edges, cols) -> set[tuple[str, str]]:
+    """The edges between searched columns (constant columns are left out of the search)."""
+    keep = set(cols)
+    return {(a, b) for a, b in edges if a in keep and b in keep}
+
+
 def _numpy_bic(data: pd.DataFrame):
     """pgmpy's discrete BIC with counts by numpy instead of a pandas groupby per call.
 
@@ -168,7 +174,7 @@ def _hillclimb(data: pd.DataFrame, kn: BackgroundKnowledge, seed: int, max_indeg
             moves.sort(key=lambda m: priority[m[0]])
             return iter(moves)
 
-    expert = ExpertKnowledge(forbidden_edges=kn.disallowed(cols), required_edges=set(kn.required))
+    expert = ExpertKnowledge(forbidden_edges=kn.disallowed(cols), required_edges=_inside(kn.required, cols))
     est = _SeededHillClimb(scoring_method=_numpy_bic(data), max_indegree=max_indegree, expert_knowledge=expert,
                            return_type="dag", show_progress=False)
     est.fit(data)
@@ -182,7 +188,7 @@ def _pc(data: pd.DataFrame, kn: BackgroundKnowledge, max_indegree: int):
     # No temporal_order for pgmpy: it would restrict separating sets to earlier tiers and
     # keep almost every edge from the baseline columns. Tiers act through the forbidden
     # edges (orientation) and through `_to_dag`.
-    expert = ExpertKnowledge(forbidden_edges=kn.disallowed(cols), required_edges=set(kn.required))
+    expert = ExpertKnowledge(forbidden_edges=kn.disallowed(cols), required_edges=_inside(kn.required, cols))
     est = PC(variant="stable", ci_test="chi_square", significance_level=PC_SIGNIFICANCE,
              max_cond_vars=max_indegree, expert_knowledge=expert, return_type="pdag",
              show_progress=False, n_jobs=1)
@@ -259,12 +265,17 @@ def discover(table, x: str, y: str, *, fixed=(), method: str = "hillclimb", know
         data = data.iloc[rows]
     data = data.reset_index(drop=True).astype(str)
 
-    with _quiet_pgmpy():
-        try:
-            if method == "hillclimb":
-                directed, undirected = _hillclimb(data, kn, seed, int(max_indegree))
-            else:
-                directed, undirected = _pc(data, kn, int(max_indegree))
-        except (ValueError, KeyError) as err:
-            raise InputError(f"causal discovery ({method}) failed: {err}") from None
+    # A constant column carries no evidence, and chi-square on it gives NaN p-values that
+    # PC reads as dependence: leave it out of the search (required edges still apply).
+    active = [c for c in cols if data[c].nunique() > 1]
+    directed, undirected = [], []
+    if len(active) >= 2:
+        with _quiet_pgmpy():
+            try:
+                if method == "hillclimb":
+                    directed, undirected = _hillclimb(data[active], kn, seed, int(max_indegree))
+                else:
+                    directed, undirected = _pc(data[active], kn, int(max_indegree))
+            except (ValueError, KeyError) as err:
+                raise InputError(f"causal discovery ({method}) failed: {err}") from None
     return CausalGraph(cols, _to_dag(cols, directed, undirected, kn))

@@ -206,6 +206,16 @@ def test_bad_input_is_one_line_error(table, kwargs, needle):
     assert needle in str(e.value) and "\n" not in str(e.value)
 
 
+def test_constant_columns_stay_isolated_unless_required():
+    df = make_frame(400, seed=4).assign(k="same")
+    t = table_from_frame(df)
+    for method in ("hillclimb", "pc"):
+        g = discover(t, "x", "y", method=method)
+        assert g.parents("k") == () and g.children("k") == ()
+        kn = BackgroundKnowledge(required={("k", "m")})
+        assert discover(t, "x", "y", method=method, knowledge=kn).has_edge("k", "m")
+
+
 def test_too_few_rows_is_input_error():
     with pytest.raises(InputError, match="at least 2 rows"):
         discover(pd.DataFrame({"x": ["a"], "y": [1]}), "x", "y")
