@@ -50,7 +50,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from threadpoolctl import threadpool_limits
+from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+from sklearn.linear_model import LogisticRegression, Ridge
+from threadpoolctl import threadpool_limits  # sklearn imported first: its OpenMP must be loaded to be limited
 
 from faircause_core.errors import InputError
 from faircause_core.limits import DEFAULT_LIMITS
@@ -347,8 +349,6 @@ class _Model:
             small = small or min(target.sum(), len(target) - target.sum()) < 10
         use_gbm = self.learner == "gbm" and not small
         if use_gbm:
-            from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
-
             cls = HistGradientBoostingClassifier if self.binary else HistGradientBoostingRegressor
             est = cls(
                 learning_rate=0.1,
@@ -363,8 +363,6 @@ class _Model:
             )
             est.fit(feats, target.astype(int) if self.binary else target)
         else:
-            from sklearn.linear_model import LogisticRegression, Ridge
-
             if self.binary:
                 est = LogisticRegression(C=1.0, max_iter=1000)
                 est.fit(feats, target.astype(int))
