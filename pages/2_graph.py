@@ -152,7 +152,11 @@ def build_state(graph, positions=None):
         role = role_of(n)
         i = counts.get(role, 0)
         counts[role] = i + 1
-        pos = (positions or {}).get(n) or (COLUMN_X[role], 40 + 80 * i)
+        if role == "other":  # aside, two to a row, so a long tail of columns stays compact
+            default = (COLUMN_X["other"] + 190 * (i % 2), 40 + 80 * (i // 2))
+        else:
+            default = (COLUMN_X[role], 40 + 80 * i)
+        pos = (positions or {}).get(n) or default
         nodes.append(StreamlitFlowNode(
             id=n, pos=pos, data={"content": n}, node_type="default", source_position="right",
             target_position="left", connectable=True, draggable=True, selectable=True,

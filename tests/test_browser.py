@@ -48,7 +48,7 @@ def server(tmp_path_factory):
     log = open(base / "server.log", "wb")
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1",
-         "--server.port", str(port), "--server.headless", "true"],
+         "--server.port", str(port), "--server.headless", "true", "--server.fileWatcherType", "none"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 90
@@ -86,7 +86,7 @@ def page(server):
 
 
 def shot(page, name):
-    page.wait_for_timeout(800)
+    page.wait_for_timeout(2500)  # let data grids and plots paint
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
@@ -109,10 +109,9 @@ def wait_for(predicate, timeout=60.0, what="condition"):
 
 
 def flow(page):
-    """The DAG editor frame, once a rebuilt editor has replaced the old one."""
-    page.wait_for_function("document.querySelectorAll('iframe[title*=\"streamlit_flow\"]').length == 1",
-                           timeout=60_000)
-    frame = page.frame_locator('iframe[title*="streamlit_flow"]')
+    """The DAG editor frame: the visible one (a replaced editor lingers, hidden, for a moment)."""
+    page.wait_for_timeout(1500)
+    frame = page.frame_locator('iframe[title*="streamlit_flow"]:visible')
     frame.locator(".react-flow__node").first.wait_for(timeout=60_000)
     page.wait_for_timeout(1000)
     return frame
@@ -129,6 +128,14 @@ def generate(page, generator_label, rows):
 
 
 def test_full_workflow_in_chromium(server, page):
+    try:
+        workflow(server, page)
+    except BaseException:
+        page.screenshot(path=str(ARTIFACTS / "failure.png"), full_page=True)
+        raise
+
+
+def workflow(server, page):
     url, ws = server
     page.goto(url)
     page.get_by_text("No data yet").wait_for()
