@@ -100,9 +100,11 @@ class SlotLayout:
         """Per-column value codes (n, K) in topological order; missing = the last code."""
         return np.stack([self.cols[c].encode(df[c]) for c in self.order], axis=1).astype(np.int64)
 
-    def decode(self, codes: np.ndarray, rng: np.random.Generator) -> pd.DataFrame:
-        """Codes (n, K) back to a frame with the table's columns and value types."""
-        return pd.DataFrame({c: self.cols[c].decode(codes[:, self.index[c]], rng) for c in self.columns})
+    def decode(self, codes: np.ndarray, u: np.ndarray) -> pd.DataFrame:
+        """Codes (n, K) back to a frame with the table's columns and value types; numbers
+        are the observed value at quantile u[k] (uniforms (K, n)) of the row's bin."""
+        return pd.DataFrame({c: self.cols[c].decode(codes[:, self.index[c]], u[self.index[c]])
+                             for c in self.columns})
 
     def parent_slots(self, c: str, codes: dict) -> np.ndarray:
         """Global value ids of c's parents per row (n, max_parents), PAD-filled; codes: col -> (n,)."""

@@ -181,8 +181,10 @@ class LLMGenerator(Generator):
                 self.kv_ = self.slot_lm_.prefix_kv()
         lay, roles = self.layout_, self.roles_
         rng = np.random.default_rng(int(seed))
-        # One uniform per row and column (+ one for x*): common random numbers across alphas.
-        u = rng.random((len(lay.order) + 1, n))
+        # Uniforms per row: one per column for its value, one per column for the observed
+        # number within a bin, one for x*: common random numbers across alphas.
+        k = len(lay.order)
+        u = rng.random((2 * k + 1, n))
         xstar = None
         if self.x0_ is not None and self.x1_ is not None:
             both = self.px_[self.x0_] + self.px_[self.x1_]
@@ -210,7 +212,7 @@ class LLMGenerator(Generator):
         if check:
             check()
         matrix = np.stack([codes[c] for c in lay.order], axis=1)
-        return lay.decode(matrix, np.random.default_rng([int(seed), 1]))
+        return lay.decode(matrix, u[k:2 * k])
 
     # ------------------------------------------------------------- helpers
     def column_distribution(self, column: str, parent_values: dict) -> pd.Series:
