@@ -34,7 +34,8 @@ def _pp(value: float) -> str:
 def _ci(low: float, high: float) -> str:
     if math.isnan(low) or math.isnan(high):
         return ""
-    return f" (95% CI {low * 100:+.1f} to {high * 100:+.1f})"
+    lo, hi = round(low * 100, 1) + 0.0, round(high * 100, 1) + 0.0  # + 0.0 turns -0.0 into 0.0
+    return f" (95% CI {lo:+.1f} to {hi:+.1f})"
 
 
 def _direction(value: float) -> str:

@@ -117,14 +117,18 @@ def flow(page):
     return frame
 
 
-def generate(page, generator_label, rows):
+def generate(page, ws, generator_label, rows):
+    """Start a run from the page and wait until the workspace holds it."""
+    runs = ws / "runs"
+    before = len(list(runs.glob("*/run.json")))
     page.get_by_text(generator_label).click()
     box = page.get_by_label("Rows to generate")
     box.fill(str(rows))
     box.press("Enter")
-    page.wait_for_timeout(800)
+    page.wait_for_timeout(1000)
     page.get_by_role("button", name="Generate", exact=True).click()
-    page.get_by_text(re.compile("Finished in .* saved as run")).wait_for(timeout=400_000)
+    wait_for(lambda: len(list(runs.glob("*/run.json"))) > before, timeout=480, what=f"{generator_label} run")
+    page.get_by_text(re.compile("Finished in .* saved as run")).wait_for(timeout=60_000)
 
 
 def test_full_workflow_in_chromium(server, page):
@@ -193,8 +197,8 @@ def workflow(server, page):
     go(page, "Generate")
     page.get_by_text("Fairness per pathway").wait_for()
     shot(page, "4_generate")
-    generate(page, "Bayesian network (quick preview)", 300)
-    generate(page, "Local language model (default)", 120)
+    generate(page, ws, "Bayesian network (quick preview)", 300)
+    generate(page, ws, "Local language model (default)", 120)
     runs = sorted(p.name for p in (ws / "runs").iterdir())
     assert len(runs) == 2
 
