@@ -20,7 +20,9 @@ of the other folds (clipped to [clip, 1 - clip]); with out-of-fold predictions
     theta = (1/n0) sum_i [ 1{x0} m(V_i) + 1{x1} (1 - pi_i)/pi_i (Y_i - m(V_i)) ]
     IF_i  = (n/n0) [ 1{x0} (m(V_i) - theta) + 1{x1} (1 - pi_i)/pi_i (Y_i - m(V_i)) ]
 
-and IF_i = (n/n_x) 1{X=x} (Y_i - mu_x) for the group means. Each effect's influence
+and IF_i = (n/n_x) 1{X=x} (Y_i - mu_x) for the group means. By default (normalize=True)
+the correction term is Hajek-normalised: it is divided by the sum of the weights
+(1 - pi)/pi over the x1 rows instead of by n0, with the matching influence function. Each effect's influence
 function is the same linear combination as its estimate; se = sd(IF)/sqrt(n) and the 95%
 interval is estimate +- 1.96 se. With Z empty A is mu1 (IF included), so Ctf-SE is exactly
 0 with se 0; with W empty B is A, so Ctf-IE is exactly 0.
@@ -69,6 +71,18 @@ SMALL_GROUP_ROWS = 50  # warning below this
 MIN_ROWS_PER_FOLD = 4  # each group must put this many rows in every fold
 EXTREME_SHARE = 0.01  # warn when more propensities than this fall outside the clip range
 MAX_LEVELS = DEFAULT_LIMITS.max_categories
+# Small trees, shrinkage and early stopping: flexible enough for the SCM tests, quick
+# enough for the 10k-row target (bench/bench_fairness.py).
+GBM_SETTINGS = dict(
+    learning_rate=0.1,
+    max_iter=150,
+    max_leaf_nodes=8,
+    min_samples_leaf=40,
+    l2_regularization=1.0,
+    early_stopping=True,
+    validation_fraction=0.2,
+    n_iter_no_change=8,
+)
 POSITIVE_WORDS = {"1", "yes", "y", "true", "t", "positive", "pos", "dead", "died", "death"}
 
 # Linear combinations of (mu0, mu1, A, B) that define each effect.
@@ -209,7 +223,7 @@ def _check_roles(data, x, y, z, w):
 
 def _resolve_group(series: pd.Series, value, name: str, label: str):
     """Find the observed X value a user meant: exact match, else by text ("1" -> 1)."""
-    seen = pd.unique(series.dropna())
+    seen = [v.item() if isinstance(v, np.generic) else v for v in pd.unique(series.dropna())]
     for v in seen:
         try:
             if bool(v == value):
@@ -223,7 +237,7 @@ def _resolve_group(series: pd.Series, value, name: str, label: str):
     try:
         num = float(text)
         for v in seen:
-            if isinstance(v, (int, float, np.integer, np.floating)) and float(v) == num:
+            if isinstance(v, (int, float)) and not isinstance(v, bool) and float(v) == num:
                 return v
     except ValueError:
         pass
@@ -240,7 +254,7 @@ def _binary_outcome(series: pd.Series, name: str, threshold, continuous: bool, n
             return series.astype(float).to_numpy()
         if not pd.api.types.is_numeric_dtype(series):
             raise InputError(f"outcome {name!r} is not numeric, so it cannot be a continuous outcome")
-        return series.astype(float).to_numpy()
+        return _finite(series)
     if threshold is not None:
         if not pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
             raise InputError(f"outcome {name!r} is not numeric, so threshold {threshold!r} cannot apply")
@@ -248,7 +262,7 @@ def _binary_outcome(series: pd.Series, name: str, threshold, continuous: bool, n
             t = float(threshold)
         except (TypeError, ValueError):
             raise InputError(f"threshold {threshold!r} for outcome {name!r} is not a number") from None
-        vals = series.astype(float).to_numpy()
+        vals = _finite(series)
         out = np.where(np.isnan(vals), np.nan, (vals >= t).astype(float))
         return out
     if pd.api.types.is_bool_dtype(series):
@@ -278,10 +292,18 @@ def _binary_outcome(series: pd.Series, name: str, threshold, continuous: bool, n
     else:
         raise InputError(f"outcome {name!r} has no observed values")
     missing = series.isna().to_numpy()
-    return np.where(missing, np.nan, (series == positive).to_numpy(dtype=bool).astype(float))
+    hit = series.eq(positive).fillna(False).to_numpy(dtype=bool)
+    return np.where(missing, np.nan, hit.astype(float))
 
 
 # ----------------------------------------------------------------------------- features
+
+
+def _finite(series: pd.Series) -> np.ndarray:
+    """Float values with NaN for missing and for +-inf (an inf is no usable measurement)."""
+    v = np.array(series.astype("float64").to_numpy(dtype=float, na_value=np.nan), dtype=float)
+    v[~np.isfinite(v)] = np.nan
+    return v
 
 
 def _design(df: pd.DataFrame, cols: list[str]) -> np.ndarray:
@@ -292,7 +314,7 @@ def _design(df: pd.DataFrame, cols: list[str]) -> np.ndarray:
         if pd.api.types.is_bool_dtype(s):
             s = s.astype(float)
         if pd.api.types.is_numeric_dtype(s) and not isinstance(s.dtype, pd.CategoricalDtype):
-            v = s.astype(float).to_numpy()
+            v = _finite(s)
             miss = np.isnan(v)
             med = np.nanmedian(v) if (~miss).any() else 0.0
             blocks.append(np.where(miss, med, v)[:, None])
@@ -350,17 +372,7 @@ class _Model:
         use_gbm = self.learner == "gbm" and not small
         if use_gbm:
             cls = HistGradientBoostingClassifier if self.binary else HistGradientBoostingRegressor
-            est = cls(
-                learning_rate=0.1,
-                max_iter=150,
-                max_leaf_nodes=8,
-                min_samples_leaf=40,
-                l2_regularization=1.0,
-                early_stopping=True,
-                validation_fraction=0.2,
-                n_iter_no_change=8,
-                random_state=self.seed,
-            )
+            est = cls(**GBM_SETTINGS, random_state=self.seed)
             est.fit(feats, target.astype(int) if self.binary else target)
         else:
             if self.binary:
@@ -419,16 +431,29 @@ def _nuisances(feats, is1, y, fold, learner, binary, seed, plugin):
     return m, pi
 
 
-def _theta(m, pi, is1, y, clip, plugin):
-    """Effect-on-x0 functional and its influence function (see module docstring)."""
+def _theta(m, pi, is1, y, clip, plugin, normalize):
+    """Effect-on-x0 functional and its influence function (see module docstring).
+
+    normalize=True divides the weighted residuals by the sum of weights instead of n0
+    (Hajek): the same when overlap is good, less biased when propensities are extreme.
+    """
     n = len(y)
     is0 = ~is1
     n0 = is0.sum()
     p = np.clip(pi, clip, 1.0 - clip)
-    corr = np.where(is1, (1.0 - p) / p * (y - m), 0.0)
+    wt = np.where(is1, (1.0 - p) / p, 0.0)
+    corr = wt * np.where(is1, y - m, 0.0)
     base = m[is0].sum() / n0
-    theta = base if plugin else base + corr.sum() / n0
-    infl = (n / n0) * (np.where(is0, m - theta, 0.0) + corr)
+    if plugin:
+        theta = base
+        infl = (n / n0) * (np.where(is0, m - theta, 0.0) + corr)
+    elif normalize:
+        shift = corr.sum() / wt.sum()
+        theta = base + shift
+        infl = (n / n0) * np.where(is0, m - base, 0.0) + (n / wt.sum()) * (corr - wt * shift)
+    else:
+        theta = base + corr.sum() / n0
+        infl = (n / n0) * (np.where(is0, m - theta, 0.0) + corr)
     return float(theta), infl
 
 
@@ -448,11 +473,14 @@ def decompose(
     learner: str | None = None,
     clip: float = 0.01,
     continuous_outcome: bool = False,
+    normalize: bool = True,
 ) -> Decomposition:
     """Decompose the x1-vs-x0 disparity in y into direct, indirect and spurious parts.
 
     learner=None means "gbm" for method="dr" and "logistic" for method="plugin" (the plug-in
-    is the fast preview). See the module docstring for the estimators and missing values.
+    is the fast preview). normalize=False gives the textbook 1/n0 one-step estimator instead
+    of the Hajek-normalised one (kept as default: equal under good overlap, and in our SCM
+    runs with poor overlap it halved the bias). See the module docstring for the estimators and missing values.
     """
     z, w = _as_columns(z, "z"), _as_columns(w, "w")
     _check_roles(data, x, y, z, w)
@@ -533,7 +561,7 @@ def decompose(
                 f"extreme propensities: {out:.1%} of P({x}={v1!r} | {given}) fall outside "
                 f"[{clip:g}, {1 - clip:g}]; estimates may be unstable"
             )
-        mu[name], inf[name] = _theta(m, pi, is1, yk, clip, plugin)
+        mu[name], inf[name] = _theta(m, pi, is1, yk, clip, plugin, normalize)
 
     estimates, ses = {}, {}
     for eff in EFFECTS:
@@ -545,7 +573,7 @@ def decompose(
     settings = {
         "x": x, "x0": v0, "x1": v1, "y": y, "z": list(z), "w": list(w), "seed": seed,
         "n_folds": n_folds, "threshold": threshold, "learner": learner, "clip": clip,
-        "continuous_outcome": bool(continuous_outcome),
+        "continuous_outcome": bool(continuous_outcome), "normalize": bool(normalize),
     }
     return Decomposition(
         estimates=estimates, ses=ses, quantities=quantities, n=n, n0=n0, n1=n1,
