@@ -265,6 +265,23 @@ def torch_generator(rng, device="cpu"):
     return gen
 
 
+_LOGIT_TRANSFORMS = ("final_logit_softcapping", "logit_scale", "logits_scaling", "output_multiplier_scale")
+
+
+def _output_head(model):
+    """(weight, bias) of a plain linear output layer, or None if logits need the full model."""
+    import torch
+
+    head = model.get_output_embeddings() if hasattr(model, "get_output_embeddings") else None
+    base = getattr(model, "base_model", None)
+    config = getattr(model, "config", None)
+    if not isinstance(head, torch.nn.Linear) or base is None or base is model:
+        return None
+    if any(getattr(config, name, None) not in (None, 1, 1.0) for name in _LOGIT_TRANSFORMS):
+        return None
+    return head.weight, head.bias
+
+
 class RowDecoder:
     """Incremental batched decoding over rows of different lengths with one KV cache."""
 
@@ -279,9 +296,9 @@ class RowDecoder:
         self.cache = None
         self.mask = None  # (B, L) 1 = real token
         self.cols = None  # (B, L) column label per position, -1 = prompt
-        self.last_logits = None  # (B, V) next-token logits after each row's last real token
+        self.last = None  # (B, H) last hidden state, or (B, V) logits on the slow path
         self.n_forward = 0
-        self._keep_supported = True
+        self._head = _output_head(model)
 
     @property
     def batch_size(self) -> int:
@@ -298,7 +315,7 @@ class RowDecoder:
         self.cache = DynamicCache()
         self.mask = torch.zeros((b, 0), dtype=torch.long, device=self.device)
         self.cols = torch.zeros((b, 0), dtype=torch.long, device=self.device)
-        self.last_logits = None
+        self.last = None
         self.feed(prefix_ids, col=-1)
         return self
 
@@ -309,7 +326,7 @@ class RowDecoder:
         self.cache.batch_repeat_interleave(n)
         self.mask = self.mask.repeat(n, 1)
         self.cols = self.cols.repeat(n, 1)
-        self.last_logits = self.last_logits.repeat(n, 1)
+        self.last = self.last.repeat(n, 1)
         return self
 
     def _view(self, hide: Optional[Iterable[int]]):
@@ -343,30 +360,46 @@ class RowDecoder:
         positions = start[:, None] + torch.arange(width, device=self.device)[None, :]
         attention = torch.cat([self._view(hide), new_mask], dim=1)
         last = (lengths - 1).clamp(min=0)
-        # Only each row's last position needs logits (a long prompt x 49k vocabulary is big).
-        keep, where = torch.unique(last, return_inverse=True)
         args = dict(input_ids=ids, attention_mask=attention, position_ids=positions,
                     past_key_values=self.cache, use_cache=True)
+        rows = torch.arange(b, device=self.device)
         with torch.inference_mode():
-            if self._keep_supported:
-                try:
-                    out = self.model(**args, logits_to_keep=keep)
-                    logits = out.logits.float()
-                except TypeError:  # a model class without logits_to_keep
-                    self._keep_supported = False
-            if not self._keep_supported:
+            if self._head is not None:
+                # Keep the hidden state; logits are computed later for allowed tokens only
+                # (the 49k-token output layer is most of the cost of a small model).
+                out = self.model.base_model(**args)
+                picked = out.last_hidden_state[rows, last].float()
+            else:
                 out = self.model(**args)
-                logits = out.logits.float()[:, keep]
+                picked = out.logits[rows, last].float()
         self.n_forward += 1
         self.cache = out.past_key_values
-        picked = logits[torch.arange(b, device=self.device), where]
-        if self.last_logits is None:
-            self.last_logits = picked
+        if self.last is None:
+            self.last = picked
         else:
-            keep = (lengths == 0)[:, None]
-            self.last_logits = torch.where(keep, self.last_logits, picked)
+            self.last = torch.where((lengths == 0)[:, None], self.last, picked)
         self.mask = torch.cat([self.mask, new_mask], dim=1)
         self.cols = torch.cat([self.cols, torch.full_like(new_mask, col)], dim=1)
+
+    def logits(self, rows: Sequence[int], token_ids=None):
+        """Next-token logits of `rows` (for `token_ids` only, or the whole vocabulary)."""
+        import torch
+
+        state = self.last[list(rows)]
+        if self._head is None:
+            return state if token_ids is None else state[:, token_ids]
+        weight, bias = self._head
+        with torch.inference_mode():
+            w = weight if token_ids is None else weight[token_ids]
+            out = state @ w.float().T
+            if bias is not None:
+                out = out + (bias if token_ids is None else bias[token_ids]).float()
+        return out
+
+    @property
+    def last_logits(self):
+        """Full next-token logits of every row (tests and debugging)."""
+        return self.logits(range(self.batch_size))
 
     def sample(self, vocab: ValueVocabulary, rows: Optional[Sequence[int]] = None, generator=None,
                temperature: float = 1.0, col: int = -1, hide: Optional[Iterable[int]] = None) -> list[int]:
@@ -394,23 +427,21 @@ class RowDecoder:
                 self._flush(pending, col, hide)
                 pending = {}
             if need:
-                logits = self.last_logits[need]
-                allowed_rows, allowed_toks = [], []
-                for i, r in enumerate(need):
-                    toks = vocab.allowed(node[r])
-                    allowed_rows.append(np.full(toks.size, i))
-                    allowed_toks.append(toks)
-                ri = torch.as_tensor(np.concatenate(allowed_rows), device=logits.device)
-                ti = torch.as_tensor(np.concatenate(allowed_toks), device=logits.device)
+                allowed = [vocab.allowed(node[r]) for r in need]
+                union, inverse = np.unique(np.concatenate(allowed), return_inverse=True)
+                logits = self.logits(need, torch.as_tensor(union, device=self.device))
+                ri = np.concatenate([np.full(a.size, i) for i, a in enumerate(allowed)])
+                ri = torch.as_tensor(ri, device=logits.device)
+                ci = torch.as_tensor(inverse, device=logits.device)
                 masked = torch.full_like(logits, float("-inf"))
-                masked[ri, ti] = logits[ri, ti]
+                masked[ri, ci] = logits[ri, ci]
                 if temperature is None or temperature <= 0:
                     chosen = masked.argmax(dim=1)
                 else:
                     probs = torch.softmax(masked / float(temperature), dim=1)
                     chosen = torch.multinomial(probs.cpu(), 1, generator=generator)[:, 0]
                 for i, r in enumerate(need):
-                    tok = int(chosen[i])
+                    tok = int(union[int(chosen[i])])
                     chain, end = vocab.forced_chain(vocab.children[node[r]][tok])
                     node[r] = end
                     pending[r] = pending.get(r, []) + [tok] + chain
@@ -445,7 +476,7 @@ class RowDecoder:
         self.mask = self.mask[index].clone()
         self.mask[b:, since:] = 0
         self.cols = self.cols[index]
-        self.last_logits = self.last_logits[index]
+        self.last = self.last[index]
         return list(range(b, b + len(rows)))
 
     def _flush(self, pending: dict, col: int, hide):

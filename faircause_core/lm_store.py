@@ -275,12 +275,14 @@ def load_tokenizer(source=None):
         raise InputError(f"could not load a tokenizer from {source}: {err}")
 
 
-def tiny_model(tokenizer_dir=None, path=None, seed: int = 0) -> Path:
+def tiny_model(tokenizer_dir=None, path=None, seed: int = 0, init_range: float = 0.02) -> Path:
     """Save a tiny random Llama causal LM with the real SmolLM2 tokenizer into `path`.
 
     Plumbing tests (here, the fine-tuning generator, the browser tests) need a model that
     behaves like the real one at the interface but loads and runs in a fraction of a second.
-    tokenizer_dir: a model folder or .gguf file; None = the bundled GGUF.
+    tokenizer_dir: a model folder or .gguf file; None = the bundled GGUF. A larger
+    init_range gives a model whose outputs depend strongly on its context (for tests that
+    must see conditioning change an output).
     """
     import torch
     from transformers import AutoModelForCausalLM, LlamaConfig
@@ -303,6 +305,7 @@ def tiny_model(tokenizer_dir=None, path=None, seed: int = 0) -> Path:
         eos_token_id=tokenizer.eos_token_id,
         pad_token_id=tokenizer.pad_token_id,
         tie_word_embeddings=True,
+        initializer_range=float(init_range),
         architectures=["LlamaForCausalLM"],
     )
     torch.manual_seed(seed)
