@@ -204,6 +204,10 @@ def _check_roles(data, x, y, z, w):
         raise InputError(f"data must be a pandas DataFrame, got {type(data).__name__}")
     known = set(map(str, data.columns))
     for role, col in [("x", x), ("y", y)] + [("z", c) for c in z] + [("w", c) for c in w]:
+        try:
+            hash(col)
+        except TypeError:
+            raise InputError(f"{role} must be one column name, got {col!r}") from None
         if col not in data.columns:
             hint = f" (columns: {', '.join(sorted(known)[:12])}{', ...' if len(known) > 12 else ''})"
             raise InputError(f"unknown column {col!r} given as {role}{hint}")

@@ -19,7 +19,7 @@ import pandas as pd
 import pytest
 
 from faircause_core.errors import InputError
-from faircause_core.fairness import COLUMNS, EFFECTS, Decomposition, decompose
+from faircause_core.fairness import COLUMNS, EFFECTS, Decomposition, _theta, decompose
 
 N = 8_000
 TRUTH_N = 400_000
@@ -80,7 +80,7 @@ def truth(scm: SCM) -> dict:
     out = {"tv": mu1 - mu0, "ctf_de": b - mu0, "ctf_ie": b - a, "ctf_se": a - mu1, "ett": a - mu0}
     for e in scm.zeros:
         out[e] = 0.0
-    return out
+    return out | {"mu0": mu0, "mu1": mu1, "A": a, "B": b}
 
 
 # ----------------------------------------------------------------------------- SCMs
@@ -301,6 +301,52 @@ def test_logistic_learner_dr_is_accurate_on_linear_scm():
     true = truth(FULL)
     for e in EFFECTS:
         assert abs(d[e] - true[e]) <= max(0.02, 3 * d.ses[e]), e
+
+
+@pytest.mark.parametrize("normalize", [True, False])
+def test_one_step_formula_with_true_nuisances(normalize):
+    """The estimator itself, apart from any learner: true m and pi recover B, and the
+    influence function is centred (so it describes the estimator's own fluctuation)."""
+    scm = FULL
+    rng = np.random.default_rng(42)
+    n = 20_000
+    z = scm.z(n, rng)
+    x = rng.random(n) < scm.px(z)
+    w = scm.w(x, z, scm.uw(n, rng))
+    y = (rng.random(n) < scm.py(x, z, w)).astype(float)
+    m = scm.py(np.ones(n, bool), z, w)  # E[Y | x1, Z, W]
+    # P(x1 | z, w) by Bayes with the known mechanisms: P(w | x, z) via the noise densities.
+    def lik(xv):
+        bmi_noise = w["bmi"] - 0.5 * z["age"] - 0.8 * xv
+        s = 0.3 * z["age"] + 0.96 * xv
+        cdf = lambda t: 1 / (1 + np.exp(-t))  # noqa: E731  logistic noise of the stage
+        p_stage = np.select(
+            [w["stage"] == "low", w["stage"] == "mid"],
+            [cdf(-0.5 - s), cdf(1.0 - s) - cdf(-0.5 - s)],
+            1 - cdf(1.0 - s),
+        )
+        return np.exp(-0.5 * bmi_noise**2) * p_stage
+    px = scm.px(z)
+    pi = px * lik(1) / (px * lik(1) + (1 - px) * lik(0))
+    theta, infl = _theta(m, pi, x, y, 0.0, False, normalize)
+    se = infl.std(ddof=1) / np.sqrt(n)
+    assert abs(theta - truth(scm)["B"]) < 3 * se
+    assert abs(infl.mean()) < 1e-10
+    plug, _ = _theta(m, pi, x, y, 0.0, True, normalize)
+    assert plug == pytest.approx(m[~x].mean())
+    # Double robustness: a badly biased outcome model is repaired by the true propensity.
+    bad = np.clip(m + 0.15 - 0.3 * (w["stage"] == "high"), 0, 1)
+    fixed, infl_bad = _theta(bad, pi, x, y, 0.0, False, normalize)
+    assert abs(fixed - truth(scm)["B"]) < 3 * infl_bad.std(ddof=1) / np.sqrt(n)
+    assert abs(bad[~x].mean() - truth(scm)["B"]) > 0.05  # the plug-in would be far off
+
+
+def test_textbook_unnormalised_estimator_is_accurate_too():
+    d = decompose(simulate(FULL, N, seed=21), "x", 0, 1, "y", ["age", "race"], ["bmi", "stage"], normalize=False)
+    true = truth(FULL)
+    for e in EFFECTS:
+        assert abs(d[e] - true[e]) <= max(0.02, 3 * d.ses[e]), e
+    assert d.settings["normalize"] is False
 
 
 # ----------------------------------------------------------------------------- result object
