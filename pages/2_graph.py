@@ -187,7 +187,6 @@ st.session_state.flow_state = returned
 # Diff what the editor holds with the canonical graph.
 in_editor = [(e.source, e.target) for e in returned.edges]
 if set(in_editor) != set(g.edges):
-    positions = {n.id: (n.position["x"], n.position["y"]) for n in returned.nodes}
     messages = []
     new = g
     for a, b in [e for e in g.edges if e not in set(in_editor)]:
@@ -202,7 +201,7 @@ if set(in_editor) != set(g.edges):
             new = new.add_edge(a, b)
     st.session_state.flow_messages = messages
     ui.set_graph(new)
-    st.session_state.flow_state = build_state(new, positions)
+    st.session_state.flow_state = build_state(new)  # re-laid out: a role may have changed
     st.rerun()
 
 selected = returned.selected_id

@@ -91,9 +91,8 @@ if start:
         st.error(str(err))
 
 
-@st.fragment(run_every=1.0)
 def progress_panel():
-    """Polls the background job; hands over to the whole page when it finishes."""
+    """Polls the background job; hands over to the whole page once when it ends."""
     job = ui.current_job(ui.root())
     if job is None:
         st.caption("No generation started yet in this workspace.")
@@ -105,12 +104,14 @@ def progress_panel():
             job.token.cancel()
             st.warning("Cancelling after the current batch...")
         return
-    if job.status == "done":
-        st.success(f"Finished in {job.finished - job.started:.0f} s and saved as run {job.run_id}.")
-        if st.session_state.get("run_id") != job.run_id:
+    if st.session_state.get("_job_seen") != job.job_id:  # first look at the ended job: stop polling
+        st.session_state._job_seen = job.job_id
+        if job.status == "done":
             st.session_state.run_id = job.run_id
             ui.persist()
-            st.rerun(scope="app")
+        st.rerun(scope="app")
+    if job.status == "done":
+        st.success(f"Finished in {job.finished - job.started:.0f} s and saved as run {job.run_id}.")
         ui.next_step("compare", "Next: compare real and synthetic data")
     elif job.status == "cancelled":
         st.info("The last generation was cancelled; nothing was saved.")
@@ -118,4 +119,6 @@ def progress_panel():
         st.error(job.error)
 
 
-progress_panel()
+# Poll once a second only while a job runs, so an idle page does not keep rerunning.
+polling = running or (job is not None and job.status == "running")
+st.fragment(run_every=1.0 if polling else None)(progress_panel)()
