@@ -242,22 +242,34 @@ class SlotLM(nn.Module):
         return self._score(h.reshape(b * k, -1), cols.repeat(b)).reshape(b, k, -1)
 
     @torch.inference_mode()
-    def column_probs(self, kv, c: str, slots: np.ndarray, chunk: int = 512, check=None) -> np.ndarray:
+    def column_probs(self, kv, c: str, slots: np.ndarray, chunk: int = 512, check=None,
+                     memo: dict | None = None) -> np.ndarray:
         """P(column c | parents) for each row of `slots` (n, S) as (n, card_c), computed once
-        per DISTINCT parent configuration; `check()` runs before every forward chunk."""
+        per DISTINCT parent configuration; `check()` runs before every forward chunk.
+
+        `memo` (config bytes -> probabilities, one dict per column) carries results across
+        calls: weights are fixed after fit, so a re-sample with other fairness settings
+        only runs the configurations it has not seen (common random numbers keep most)."""
         lay = self.layout
         uniq, inverse = np.unique(slots, axis=0, return_inverse=True)
         ci = lay.index[c]
         lo, hi = lay.offset[c], lay.offset[c] + lay.cols[c].card
         probs = np.empty((len(uniq), hi - lo))
+        memo = {} if memo is None else memo
+        keys = [row.tobytes() for row in uniq]
+        todo = [i for i, key in enumerate(keys) if key not in memo]
         device = self.value_in.device
-        for start in range(0, len(uniq), chunk):
+        for start in range(0, len(todo), chunk):
             if check is not None:
                 check()
-            part = torch.as_tensor(uniq[start:start + chunk], device=device)
-            cols = torch.full((len(part),), ci, dtype=torch.long, device=device)
-            logp = self.query_logprobs(kv, cols, part)[:, lo:hi]
-            probs[start:start + len(part)] = logp.exp().double().cpu().numpy()
+            rows = todo[start:start + chunk]
+            part = torch.as_tensor(uniq[rows], device=device)
+            cols = torch.full((len(rows),), ci, dtype=torch.long, device=device)
+            values = self.query_logprobs(kv, cols, part)[:, lo:hi].exp().double().cpu().numpy()
+            for i, p in zip(rows, values):
+                memo[keys[i]] = p
+        for i, key in enumerate(keys):
+            probs[i] = memo[key]
         return probs[inverse.reshape(-1)]
 
 

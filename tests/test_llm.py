@@ -92,7 +92,10 @@ def test_same_seed_same_rows_other_seed_other_rows(fitted):
 
 def test_each_pathway_edit_changes_only_its_mechanisms(fitted):
     keep = fitted.sample(1500, seed=3)
+    sizes = {c: len(m) for c, m in fitted.memo_.items()}
     de = fitted.sample(1500, FairnessSpec(de=1.0), seed=3)
+    # Re-sampling with DE removed runs the model at most for Y's new (x*) configurations.
+    assert {c for c, m in fitted.memo_.items() if len(m) != sizes[c]} <= {"y"}
     ie = fitted.sample(1500, FairnessSpec(ie=1.0), seed=3)
     se = fitted.sample(1500, FairnessSpec(se=1.0), seed=3)
     same = lambda a, b, cols: all(a[c].equals(b[c]) for c in cols)  # noqa: E731

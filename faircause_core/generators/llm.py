@@ -16,7 +16,9 @@ each as the alpha-mixture of FairnessSpec (generators/mechanisms.py).
 
 from __future__ import annotations
 
+import os
 import time
+from contextlib import contextmanager
 from typing import Optional
 
 import numpy as np
@@ -29,7 +31,25 @@ from .mechanisms import draw, mix, pathway_alpha, reference_states
 
 # Training budgets (steps of `batch_size` rows). Measured on the demo cohort (1,140 fit
 # rows, 15 columns) with SmolLM2-135M on 2 CPU cores: see bench/bench_llm.py.
-PRESETS = {"quick": 120, "thorough": 600}
+PRESETS = {"quick": 64, "thorough": 400}
+
+
+def default_threads() -> Optional[int]:
+    """One torch thread on a machine with <= 2 cores: measured here with other processes
+    busy, two threads spin-wait on each other and run ~10x slower (4 s vs 41 s per step)."""
+    return 1 if (os.cpu_count() or 1) <= 2 else None
+
+
+@contextmanager
+def torch_threads(n: Optional[int]):
+    """Use n intra-op threads inside the block and restore the previous setting after."""
+    before = torch.get_num_threads()
+    if n:
+        torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 class LLMGenerator(Generator):
@@ -39,7 +59,8 @@ class LLMGenerator(Generator):
     preset "quick"/"thorough" sets the step budget; train_steps / train_seconds override
     it (with train_seconds alone, training runs until the time is up). freeze_layers:
     lower decoder layers kept frozen (None = half of them). cache: reuse/store the
-    fine-tuned state on disk.
+    fine-tuned state on disk. threads: torch threads while fitting/sampling (default:
+    1 on a <= 2-core machine, else torch's choice; None = leave torch's setting).
     """
 
     name = "llm"
@@ -59,6 +80,7 @@ class LLMGenerator(Generator):
         cache: bool = True,
         seed: int = 0,
         sample_chunk: int = 512,
+        threads: Optional[int] = -1,
     ):
         if preset not in PRESETS:
             raise InputError(f"unknown training preset {preset!r}: use {' or '.join(PRESETS)}")
@@ -81,6 +103,11 @@ class LLMGenerator(Generator):
         self.cache = bool(cache)
         self.seed = seed
         self.sample_chunk = int(sample_chunk)
+        if threads == -1:
+            threads = default_threads()
+        if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
+            raise InputError(f"threads must be a whole number >= 1, got {threads!r}")
+        self.threads = threads
         # Check the training settings now, so a bad setting fails before a model loads.
         self._settings(n_layers=None)
 
@@ -99,6 +126,10 @@ class LLMGenerator(Generator):
 
     # ------------------------------------------------------------------ fit
     def fit(self, table, graph, roles, progress: Optional[ProgressFn] = None) -> "LLMGenerator":
+        with torch_threads(self.threads):
+            return self._fit(table, graph, roles, progress)
+
+    def _fit(self, table, graph, roles, progress: Optional[ProgressFn] = None) -> "LLMGenerator":
         from .. import lm_store
         from ..lm_slots import SlotLayout, SlotLM
         from ..lm_train import cache_key, load_cached, save_cached, train, _decoder_layers
@@ -135,6 +166,7 @@ class LLMGenerator(Generator):
         self.settings_ = settings
         self.layout_, self.slot_lm_, self.roles_ = layout, slot_lm, roles
         self.kv_ = None
+        self.memo_ = {c: {} for c in layout.order}  # per column: parent configuration -> P(column | it)
         self._fit_groups(layout, codes, roles)
         self.fit_seconds_ = time.perf_counter() - t0
         return self
@@ -164,6 +196,10 @@ class LLMGenerator(Generator):
         progress: Optional[ProgressFn] = None,
         cancel: Optional[CancelToken] = None,
     ) -> pd.DataFrame:
+        with torch_threads(self.threads):
+            return self._sample(n, fairness, seed, progress, cancel)
+
+    def _sample(self, n, fairness, seed, progress, cancel) -> pd.DataFrame:
         if not hasattr(self, "slot_lm_"):
             raise InputError("the language model generator is not fitted yet: call fit() first")
         n = check_rows(n)
@@ -194,10 +230,12 @@ class LLMGenerator(Generator):
         codes: dict = {}
         progress("sampling", 0, n)
         for j, c in enumerate(lay.order):
+            if check:
+                check()
             pa = lay.parents[c]
             p = self.slot_lm_.column_probs(self.kv_, c, lay.parent_slots(c, codes) if pa else
                                            np.full((n, lay.max_parents), -1, dtype=np.int64),
-                                           chunk=self.sample_chunk, check=check)
+                                           chunk=self.sample_chunk, check=check, memo=self.memo_[c])
             if c == roles.x and fairness.se != 0:
                 p = mix(p, np.broadcast_to(self.px_, p.shape), fairness.se)
             elif roles.x in pa and ((c == roles.y and fairness.de != 0) or (c in mediators and fairness.ie != 0)):
@@ -205,7 +243,7 @@ class LLMGenerator(Generator):
                 swapped = dict(codes)
                 swapped[roles.x] = xstar
                 p_ref = self.slot_lm_.column_probs(self.kv_, c, lay.parent_slots(c, swapped),
-                                                   chunk=self.sample_chunk, check=check)
+                                                   chunk=self.sample_chunk, check=check, memo=self.memo_[c])
                 p = mix(p, p_ref, pathway_alpha(alpha, codes[roles.x], self.x0_, self.x1_))
             codes[c] = draw(p, u[j])
             progress("sampling", int(n * (j + 1) / len(lay.order)), n)
@@ -240,5 +278,5 @@ class LLMGenerator(Generator):
             with torch.inference_mode():
                 self.kv_ = self.slot_lm_.prefix_kv()
         slots = lay.parent_slots(column, codes) if codes else np.full((1, lay.max_parents), -1, dtype=np.int64)
-        probs = self.slot_lm_.column_probs(self.kv_, column, slots)[0]
+        probs = self.slot_lm_.column_probs(self.kv_, column, slots, memo=self.memo_[column])[0]
         return pd.Series(probs, index=lay.value_texts(column), name=column)
