@@ -21,11 +21,12 @@ of the other folds (clipped to [clip, 1 - clip]); with out-of-fold predictions
     IF_i  = (n/n0) [ 1{x0} (m(V_i) - theta) + 1{x1} (1 - pi_i)/pi_i (Y_i - m(V_i)) ]
 
 and IF_i = (n/n_x) 1{X=x} (Y_i - mu_x) for the group means. By default (normalize=True)
-the correction term is Hajek-normalised: it is divided by the sum of the weights
-(1 - pi)/pi over the x1 rows instead of by n0, with the matching influence function. Each effect's influence
-function is the same linear combination as its estimate; se = sd(IF)/sqrt(n) and the 95%
-interval is estimate +- 1.96 se. With Z empty A is mu1 (IF included), so Ctf-SE is exactly
-0 with se 0; with W empty B is A, so Ctf-IE is exactly 0.
+the correction term is Hajek-normalised: divided by the sum of the weights (1 - pi)/pi over
+the x1 rows instead of by n0, with the matching influence function (same answer under good
+overlap, about half the bias with extreme propensities in our SCM runs). Each effect's
+influence function is the same linear combination as its estimate; se = sd(IF)/sqrt(n)
+and the 95% interval is estimate +- 1.96 se. With Z empty A is mu1 (IF included), so
+Ctf-SE is exactly 0 with se 0; with W empty B is A, so Ctf-IE is exactly 0.
 
 method="plugin": g-formula, the outcome models fitted once on all rows (logistic
 regression unless learner is given), A and B the means of m over the x0 rows. Its standard
@@ -34,14 +35,16 @@ errors come from the same influence-function formula evaluated at the plug-in nu
 
 Nuisance learners: "gbm" is a regularised HistGradientBoosting model with early stopping;
 "logistic" is (logistic or ridge) regression on standardised features. A training set too
-small for boosting (< 100 rows or < 10 of a class) gets the regression model instead.
+small for boosting (< 100 rows or < 10 of a class) gets the regression model instead, and
+a constant target a constant. Fits run on one thread: on a small shared machine OpenMP
+spin-waiting made boosting several times slower, and results stay bit-for-bit repeatable.
 
 Features and missing values: rows with a missing X or Y are dropped (count reported in
 .warnings), as are rows whose X is neither x0 nor x1 (a multi-group column becomes binary
-by the chosen pair). String, boolean-free object and categorical Z/W columns are one-hot
+by the chosen pair). String, object and categorical Z/W columns are one-hot
 coded with "missing" as its own level (rare levels past the 50 most frequent are pooled);
-numeric Z/W columns are used as they are, missing values imputed by the median plus a
-0/1 missing indicator.
+numeric (and boolean) Z/W columns are used as they are, missing or infinite values imputed
+by the median plus a 0/1 missing indicator.
 """
 
 from __future__ import annotations
@@ -554,9 +557,7 @@ def decompose(
         if (name == "A" and not z) or (name == "B" and not w):
             mu[name], inf[name] = mu[fallback], inf[fallback]
             continue
-        feats = _design(frame, cols)
-        if learner == "logistic":
-            feats = _standardise(feats)
+        feats = _standardise(_design(frame, cols))  # trees do not mind; regressions need it
         m, pi = _nuisances(feats, is1, yk, fold, learner, binary, seed, plugin)
         out = ((pi < clip) | (pi > 1.0 - clip)).mean()
         if out > EXTREME_SHARE:
