@@ -67,6 +67,25 @@ def _is_converted(folder: Path) -> bool:
 
 
 @contextmanager
+def atomic_folder(target: Path):
+    """Yield a temporary folder beside `target`; on success it replaces target in one rename.
+
+    So a reader never sees a half-written model (an interrupted write leaves no trace).
+    """
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    try:
+        yield tmp
+        if target.exists():
+            shutil.rmtree(target)
+        os.replace(tmp, target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+@contextmanager
 def _file_lock(path: Path):
     """Inter-process lock so two app processes do not both spend a minute converting."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -115,9 +134,7 @@ def ensure_default_model(progress: Optional[ProgressFn] = None) -> Path:
         plain.load_state_dict(quantized.state_dict())
         del quantized
         progress("converting model", 2, total)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{DEFAULT_MODEL_NAME}.", dir=target.parent))
-        try:
+        with atomic_folder(target) as tmp:
             plain.save_pretrained(tmp, safe_serialization=True)
             if tokenizer.pad_token is None:
                 tokenizer.pad_token = tokenizer.eos_token
@@ -126,12 +143,6 @@ def ensure_default_model(progress: Optional[ProgressFn] = None) -> Path:
                 json.dumps({"gguf": str(gguf), "size": gguf.stat().st_size}, indent=1)
             )
             progress("converting model", 3, total)
-            if target.exists():  # a stale, incomplete folder from an old layout
-                shutil.rmtree(target)
-            os.replace(tmp, target)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
         progress("converting model", total, total)
     return target
 
@@ -310,17 +321,9 @@ def tiny_model(tokenizer_dir=None, path=None, seed: int = 0, init_range: float =
     )
     torch.manual_seed(seed)
     model = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".tiny.", dir=target.parent))
-    try:
+    with atomic_folder(target) as tmp:
         model.save_pretrained(tmp, safe_serialization=True)
         tokenizer.save_pretrained(tmp)
-        if target.exists():
-            shutil.rmtree(target)
-        os.replace(tmp, target)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return target
 
 
