@@ -7,8 +7,12 @@ w=the rest), then prints the real cohort's decomposition. The machine is shared,
 table also records the load average at the start of each row.
 
     .venv/bin/python bench/bench_fairness.py [--sizes 1000,10000,100000] [--repeat 1]
+    .venv/bin/python bench/bench_fairness.py --coverage 10   # calibration, slow
 
-Writes bench/out/fairness.json.
+Writes bench/out/fairness.json. --coverage R re-runs the default estimator on R fresh
+samples (n = 8,000) of every SCM in tests/test_fairness.py and reports, per effect, the mean
+and sd of (estimate - truth)/se (0 and 1 when calibrated), how often the 95% interval
+covers the truth and how often |error| <= max(0.02, 3 se); writes bench/out/fairness_coverage.json.
 """
 
 from __future__ import annotations
@@ -76,11 +80,50 @@ def time_one(df, z, w, method, repeat):
     return best, res
 
 
+def coverage(reps: int) -> int:
+    """Calibration of the default estimator on the test SCMs over fresh samples."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    import test_fairness as T  # the SCMs and their exact truths live with the tests
+
+    effects = T.EFFECTS
+    rows = []
+    print(f"{'scm':26s} {'effect':7s} {'mean z':>7s} {'sd z':>6s} {'cover95':>8s} {'within':>7s}")
+    for scm in T.SCMS:
+        true = T.truth(scm)
+        z_cols, w_cols = T.roles(scm)
+        zs, cover, within = {e: [] for e in effects}, {e: 0 for e in effects}, {e: 0 for e in effects}
+        for r in range(reps):
+            df = T.simulate(scm, T.N, seed=50_000 + r)
+            d = decompose(df, "x", *scm.labels, "y", z_cols, w_cols, continuous_outcome=scm.continuous)
+            f = d.to_frame()
+            for e in effects:
+                est, se = f.loc[e, "estimate"], f.loc[e, "se"]
+                if se > 0:
+                    zs[e].append((est - true[e]) / se)
+                cover[e] += f.loc[e, "ci_low"] <= true[e] <= f.loc[e, "ci_high"] or se == 0
+                within[e] += abs(est - true[e]) <= max(0.02, 3 * se)
+        for e in effects:
+            z = np.array(zs[e]) if zs[e] else np.zeros(1)
+            row = {"scm": scm.name, "effect": e, "reps": reps, "mean_z": float(z.mean()), "sd_z": float(z.std()),
+                   "coverage95": cover[e] / reps, "within_tolerance": within[e] / reps}
+            rows.append(row)
+            print(f"{scm.name:26s} {e:7s} {row['mean_z']:+7.2f} {row['sd_z']:6.2f} {row['coverage95']:8.2f} "
+                  f"{row['within_tolerance']:7.2f}", flush=True)
+    out = ROOT / "bench" / "out"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "fairness_coverage.json").write_text(json.dumps(rows, indent=2))
+    print(f"\nwrote {out / 'fairness_coverage.json'}")
+    return 0
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="1000,10000,100000")
     ap.add_argument("--repeat", type=int, default=1, help="best of this many runs per cell")
+    ap.add_argument("--coverage", type=int, default=0, metavar="R", help="calibration over R samples per SCM")
     args = ap.parse_args()
+    if args.coverage:
+        return coverage(args.coverage)
     sizes = [int(s) for s in args.sizes.split(",")]
 
     decompose(*synthetic(500)[:1], "sex", "Male", "Female", "death", ["age"], ["chol"])  # warm imports

@@ -42,6 +42,7 @@ class SCM:
     zeros: tuple = ()  # effects that are 0 by construction
     labels: tuple = (0, 1)  # how X is coded: (x0, x1)
     continuous: bool = False
+    noise: float = 1.0  # sd of Y's noise around py when continuous (0: a predictor's output)
 
 
 def simulate(scm: SCM, n: int, seed: int) -> pd.DataFrame:
@@ -50,7 +51,7 @@ def simulate(scm: SCM, n: int, seed: int) -> pd.DataFrame:
     x = rng.random(n) < scm.px(z)
     w = scm.w(x, z, scm.uw(n, rng))
     mean = scm.py(x, z, w)
-    y = mean + rng.normal(0, 1, n) if scm.continuous else (rng.random(n) < mean).astype(int)
+    y = mean + rng.normal(0, scm.noise, n) if scm.continuous else (rng.random(n) < mean).astype(int)
     df = pd.DataFrame({**z, **w})
     labels = np.array(scm.labels, dtype=object)
     df.insert(0, "x", labels[x.astype(int)])
@@ -189,7 +190,13 @@ CONT = SCM(
 )
 
 
-SCMS = [FULL, NO_DE, NO_IE, NO_SE, NULL, Z_EMPTY, W_EMPTY, MULTI, CONT]
+# A classifier's predicted probabilities as the outcome (the fair-predictor metric).
+PROBS = SCM(
+    "predicted_probabilities", _z_multi, _px_multi, _uw_multi, _w_multi,
+    lambda x, z, w: _py_multi(x, z, w) * 0.8 + 0.1 * (w["diet"] == "poor"),
+    labels=("Male", "Female"), continuous=True, noise=0.0,
+)
+SCMS = [FULL, NO_DE, NO_IE, NO_SE, NULL, Z_EMPTY, W_EMPTY, MULTI, CONT, PROBS]
 
 
 def roles(scm: SCM):
