@@ -227,6 +227,7 @@ def main(argv=None) -> int:
             parser.error(f"unknown contender {name!r}: use great, ours, prompt")
         res["load_avg_1min"] = [load_before, os.getloadavg()[0]]
         results.append(res)
+        _write(args.out, args, results, {})  # keep what finished if a later contender fails
     header = f"{'contender':34} {'s/step':>8} {'fit s':>8} {'rows/s':>8} {'valid':>9} {'quality':>8} {'AUROC':>7}"
     print(header)
     print("-" * len(header))
@@ -240,12 +241,16 @@ def main(argv=None) -> int:
         if great is not None and r is not great and r.get("rows_per_s") and great.get("rows_per_s"):
             ratios[r["name"]] = r["rows_per_s"] / great["rows_per_s"]
             print(f"sampling speed {r['name']} / GReaT: {ratios[r['name']]:.1f}x")
-    out = Path(args.out)
+    print(f"wrote {_write(args.out, args, results, ratios)}")
+    return 0
+
+
+def _write(path, args, results, ratios) -> Path:
+    out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(dict(steps=args.steps, rows=args.rows, results=results,
                                    speed_ratio_vs_great=ratios), indent=1, default=float))
-    print(f"wrote {out}")
-    return 0
+    return out
 
 
 if __name__ == "__main__":

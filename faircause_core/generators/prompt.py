@@ -214,8 +214,11 @@ class PromptGenerator(Generator):
 
     def _sample_batch(self, model, tokenizer, prompt: list[int], size: int, fairness: FairnessSpec,
                       rng: np.random.Generator) -> dict:
+        # Prompt mode applies alpha as a per-row coin, so extrapolated dials are clipped to [0, 1].
         alpha = {p: min(1.0, max(0.0, getattr(fairness, p))) for p in ("de", "ie", "se")}
         edit_de = rng.random(size) < alpha["de"]
+        if self.mask_non_parents and self.x not in self.parents[self.y]:
+            edit_de[:] = False  # Y never sees X: no direct path to edit (and no copy to pay for)
         edit_ie = (rng.random(size) < alpha["ie"]) if self.ie_columns else np.zeros(size, dtype=bool)
         edit_se = rng.random(size) < alpha["se"]
         x_star = self._reference(fairness, rng, size)
