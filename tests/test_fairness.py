@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
@@ -512,7 +513,7 @@ def test_too_few_rows_per_group_or_fold():
 
 def test_demo_cohort_total_variation():
     """Real data: men died more (24.4% vs 14.8%), so TV(Male -> Female) is about -0.096."""
-    df = pd.read_csv("assets/nhefs_cohort.csv")
+    df = pd.read_csv(Path(__file__).resolve().parents[1] / "assets" / "nhefs_cohort.csv")
     w = [c for c in df.columns if c not in ("sex", "death", "age", "race")]
     d = decompose(df, "sex", "Male", "Female", "death", ["age", "race"], w, method="plugin")
     assert d["tv"] == pytest.approx(-0.096, abs=0.001)
