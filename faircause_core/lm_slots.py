@@ -156,6 +156,12 @@ class SlotLM(nn.Module):
             self.query_in = nn.Parameter(torch.stack([_mean_rows(emb_in, tokenizer, layout.query_text(c)) for c in order]))
             self.value_in = nn.Parameter(torch.stack([_mean_rows(emb_in, tokenizer, f" {t}") for t in texts]))
             self.value_out = nn.Parameter(torch.stack([_mean_rows(emb_out, tokenizer, f" {t}") for t in texts]))
+        # Zero-initialised additive path parent value -> child value logit (plus a per-value
+        # bias): a logistic-regression skip next to the LM, so main effects (e.g. sex on
+        # death) are learned within a short CPU budget while the LM learns the rest. It
+        # reads only the parents, like the mask, so the DAG property and the edits hold.
+        self.value_bias = nn.Parameter(torch.zeros(layout.n_values, device=emb_in.device))
+        self.parent_skip = nn.Parameter(torch.zeros(layout.n_values, layout.n_values, device=emb_in.device))
         device = emb_in.device
         self.register_buffer("q_pos", torch.tensor([layout.query_position(c) for c in order], device=device), persistent=False)
         v_pos = np.repeat([layout.value_position(c) for c in order], [layout.cols[c].card for c in order])
@@ -172,6 +178,14 @@ class SlotLM(nn.Module):
 
     def slot_parameters(self) -> list[nn.Parameter]:
         return [self.bos, self.query_in, self.value_in, self.value_out]
+
+    def skip_parameters(self) -> list[nn.Parameter]:
+        return [self.value_bias, self.parent_skip]
+
+    def _skip_logits(self, slots: torch.Tensor) -> torch.Tensor:
+        """(N, S) parent value ids (PAD -1) -> (N, n_values) additive logits."""
+        rows = self.parent_skip[slots.clamp(min=0)] * (slots >= 0)[..., None].to(self.dtype)
+        return self.value_bias + rows.sum(dim=1)
 
     def prefix_kv(self) -> list[tuple[torch.Tensor, torch.Tensor]]:
         """Keys/values of [BOS, every value slot] per layer: each slot sees BOS and itself."""
@@ -205,11 +219,11 @@ class SlotLM(nn.Module):
             past_key_values=DynamicCache(ddp_cache_data=layers),
             use_cache=True,
         )
-        return self._score(out.last_hidden_state[:, 0], cols)
+        return self._score(out.last_hidden_state[:, 0], cols, slots)
 
-    def _score(self, hidden: torch.Tensor, cols: torch.Tensor) -> torch.Tensor:
+    def _score(self, hidden: torch.Tensor, cols: torch.Tensor, slots: torch.Tensor) -> torch.Tensor:
         """Only the column's value output rows: the LM head restricted to valid values."""
-        logits = hidden @ self.value_out.T
+        logits = hidden @ self.value_out.T + self._skip_logits(slots)
         own = self.value_col[None, :] == cols[:, None]
         return torch.log_softmax(logits.masked_fill(~own, float("-inf")), dim=-1)
 
@@ -239,7 +253,10 @@ class SlotLM(nn.Module):
         hidden = self.base(inputs_embeds=x, position_ids=pos, attention_mask=mask).last_hidden_state
         h = hidden[:, 1::2]  # query slots
         cols = torch.arange(k, device=codes.device)
-        return self._score(h.reshape(b * k, -1), cols.repeat(b)).reshape(b, k, -1)
+        by_col = {c: codes[:, lay.index[c]].cpu().numpy() for c in lay.order}
+        slots = np.stack([lay.parent_slots(c, by_col) for c in lay.order], axis=1)  # (B, K, S)
+        slots = torch.as_tensor(slots.reshape(b * k, -1), device=codes.device)
+        return self._score(h.reshape(b * k, -1), cols.repeat(b), slots).reshape(b, k, -1)
 
     @torch.inference_mode()
     def column_probs(self, kv, c: str, slots: np.ndarray, chunk: int = 512, check=None,

@@ -5,7 +5,8 @@ are shared by every row), then each (column, parent configuration) of a minibatc
 is ONE query token over BOS + its parents' cached slots. Identical queries in a batch are
 merged and weighted by their target counts, so columns with few discrete parents cost a
 handful of tokens per step whatever the batch size. Loss: cross-entropy on every column.
-The new slot embeddings learn with a higher rate than the transformer, whose lower
+The new slot embeddings learn with a higher rate than the transformer (and the
+zero-initialised parent->value skip table with a higher one still), whose lower
 `freeze_layers` layers are frozen (no weight gradients, no optimizer state).
 
 The trained state (slot embeddings + the unfrozen transformer weights) is cached under
@@ -34,7 +35,7 @@ from .errors import InputError
 from .generators.base import ProgressFn, no_progress
 from .lm_slots import SlotLM
 
-ENCODING_VERSION = 2
+ENCODING_VERSION = 3
 STATE_FILE = "trainable.safetensors"
 META_FILE = "meta.json"
 
@@ -48,6 +49,7 @@ class TrainSettings:
     batch_size: int = 32
     lr: float = 1e-4
     slot_lr: float = 2e-3
+    skip_lr: float = 5e-2
     freeze_layers: int = 0
     seed: int = 0
 
@@ -60,7 +62,8 @@ class TrainSettings:
         for label, value, kind, low in checks:
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
                 raise InputError(f"{label} must be a whole number >= {low}, got {value!r}")
-        for label, value in (("learning rate", self.lr), ("slot learning rate", self.slot_lr)):
+        for label, value in (("learning rate", self.lr), ("slot learning rate", self.slot_lr),
+                             ("skip learning rate", self.skip_lr)):
             if not isinstance(value, (int, float)) or not 0 < float(value) < 1:
                 raise InputError(f"{label} must be a number between 0 and 1, got {value!r}")
         if self.seconds is not None and (not isinstance(self.seconds, (int, float)) or not self.seconds > 0):
@@ -144,11 +147,12 @@ def train(slot_lm: SlotLM, codes: np.ndarray, settings: TrainSettings,
     freeze_lower_layers(slot_lm, settings.freeze_layers)
     torch.manual_seed(settings.seed)
     rng = np.random.default_rng(settings.seed)
-    slots = slot_lm.slot_parameters()
-    slot_ids = {id(p) for p in slots}
-    body = [p for p in slot_lm.parameters() if p.requires_grad and id(p) not in slot_ids]
+    slots, skip = slot_lm.slot_parameters(), slot_lm.skip_parameters()
+    own = {id(p) for p in slots + skip}
+    body = [p for p in slot_lm.parameters() if p.requires_grad and id(p) not in own]
     optimizer = torch.optim.AdamW(
         [{"params": slots, "lr": settings.slot_lr, "weight_decay": 0.0},
+         {"params": skip, "lr": settings.skip_lr, "weight_decay": 0.0},
          {"params": body, "lr": settings.lr, "weight_decay": 0.01}]
     )
     base_lrs = [group["lr"] for group in optimizer.param_groups]

@@ -41,7 +41,11 @@ def slot_lm(tiny, table):
     model, tokenizer, _ = tiny
     torch.manual_seed(0)
     layout = SlotLayout(table, CausalGraph(list("abcd"), EDGES), max_bins=6)
-    return SlotLM(model, tokenizer, layout).eval()
+    slot_lm = SlotLM(model, tokenizer, layout).eval()
+    with torch.no_grad():  # a trained-looking skip path, so the tests cover it too
+        slot_lm.parent_skip.normal_(0, 0.5)
+        slot_lm.value_bias.normal_(0, 0.5)
+    return slot_lm
 
 
 def test_layout_values_order_and_missing(slot_lm, table):
