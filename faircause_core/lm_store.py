@@ -174,7 +174,10 @@ def check_model_folder(path) -> Path:
         raise InputError(f"model folder {folder}: config.json is not readable JSON ({err})")
     if not isinstance(config, dict):
         raise InputError(f"model folder {folder}: config.json is not a JSON object")
-    files = [p.name for p in folder.iterdir() if p.is_file()]
+    try:
+        files = [p.name for p in folder.iterdir() if p.is_file()]
+    except OSError as err:
+        raise InputError(f"model folder {folder} cannot be read ({err.strerror or err})")
     has_safetensors = any(name.endswith(".safetensors") for name in files)
     if not has_safetensors:
         if any(name.endswith(PICKLE_WEIGHTS) for name in files):
