@@ -179,6 +179,10 @@ def test_column_distribution_and_bad_inputs(fitted, folder, setup):
         LLMGenerator(preset="slow")
     with pytest.raises(InputError, match="training steps"):
         LLMGenerator(train_steps=0)
+    with pytest.raises(InputError, match="threads"):
+        LLMGenerator(threads=0)
+    with pytest.raises(InputError, match="training seconds"):
+        LLMGenerator(train_seconds=-1)
     with pytest.raises(InputError, match="does not exist"):
         LLMGenerator(model_dir="/nonexistent/model", train_steps=1).fit(*setup)
     table, graph, roles = setup

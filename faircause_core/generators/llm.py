@@ -11,7 +11,9 @@ value keys/values, with per-pathway edits by changing which X value a query sees
 - IE: the mediators in W that have X as a parent see x*;
 - SE: X is drawn from the mixture of its fitted P(X | parents) and the marginal P(X);
 
-each as the alpha-mixture of FairnessSpec (generators/mechanisms.py).
+each as the alpha-mixture of FairnessSpec (generators/mechanisms.py). Mechanism
+probabilities are memoised per parent configuration, so re-sampling with new fairness
+settings runs the model only for configurations it has not seen (x* for the edited ones).
 """
 
 from __future__ import annotations
@@ -29,8 +31,10 @@ from ..errors import InputError
 from .base import CancelToken, FairnessSpec, Generator, ProgressFn, check_rows, no_progress
 from .mechanisms import draw, mix, pathway_alpha, reference_states
 
-# Training budgets (steps of `batch_size` rows). Measured on the demo cohort (1,140 fit
-# rows, 15 columns) with SmolLM2-135M on 2 CPU cores: see bench/bench_llm.py.
+# Training budgets (steps of `batch_size` rows). On the demo cohort (1,140 fit rows, 15
+# columns) with SmolLM2-135M, one thread on the shared 2-core machine, a step took 3.6 s
+# (half the layers frozen; 5.2 s unfrozen) up to ~7 s under heavy load: quick ~4-7 min,
+# thorough ~25-45 min. bench/bench_llm.py measures it.
 PRESETS = {"quick": 64, "thorough": 400}
 
 
