@@ -19,9 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import shutil
-import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -207,22 +204,16 @@ def cache_dir(key: str) -> Path:
 
 
 def save_cached(slot_lm: SlotLM, key: str, meta: dict) -> Path:
-    """Write the trainable state atomically (temporary folder renamed into place)."""
+    """Write the trainable state atomically (lm_store.atomic_folder: one rename into place)."""
     from safetensors.torch import save_file
 
+    from .lm_store import atomic_folder
+
     target = cache_dir(key)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{key}.", dir=target.parent))
-    try:
+    with atomic_folder(target) as tmp:
         state = {k: v.detach().contiguous().cpu() for k, v in trainable_state(slot_lm).items()}
         save_file(state, str(tmp / STATE_FILE))
         (tmp / META_FILE).write_text(json.dumps(meta, indent=1, default=str))
-        if target.exists():
-            shutil.rmtree(target)
-        os.replace(tmp, target)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return target
 
 
