@@ -25,7 +25,7 @@ import torch
 from torch import nn
 
 from .errors import InputError
-from .generators.bayesnet import _categories, _Column, _is_numeric
+from .generators.columns import ColumnCodec, check_graph_matches_table
 
 MISSING_TEXT = "unknown"
 PAD = -1
@@ -43,37 +43,14 @@ class SlotLayout:
         df = table.df
         name = getattr(table, "name", "data")
         columns = list(df.columns)
-        nodes = list(graph.nodes)
-        only_graph = [c for c in nodes if c not in set(columns)]
-        only_table = [c for c in columns if c not in set(nodes)]
-        if only_graph or only_table:
-            raise InputError(
-                f"graph nodes and columns of {name!r} differ: only in graph: {', '.join(only_graph) or '-'}; "
-                f"only in table: {', '.join(only_table) or '-'}"
-            )
+        check_graph_matches_table(graph, table)
         if len(df) == 0:
             raise InputError(f"table {name!r} has no rows to fine-tune the language model on")
         self.columns = columns
         self.order = list(graph.topological_order())
         self.index = {c: i for i, c in enumerate(self.order)}
         self.parents = {c: list(graph.parents(c)) for c in self.order}
-        self.cols: dict[str, _Column] = {}
-        for c in columns:
-            s = df[c]
-            numeric = _is_numeric(table, c)
-            col = _Column(c, numeric, s.dtype, has_missing=bool(s.isna().any()))
-            if numeric:
-                values = s.to_numpy(dtype=float, na_value=np.nan)
-                if np.isnan(values).all():
-                    raise InputError(f"column {c!r} of {name!r} has no observed values")
-                from .binning import Binner
-
-                col.binner = Binner(max_bins).fit(values)
-            else:
-                col.states = _categories(table, c, s)
-                if not col.states:
-                    raise InputError(f"column {c!r} of {name!r} has no observed values")
-            self.cols[c] = col
+        self.cols: dict[str, ColumnCodec] = {c: ColumnCodec.from_table(table, c, max_bins) for c in columns}
         # Global value ids: column c (in topological order) owns ids offset[c] .. + card - 1.
         cards = [self.cols[c].card for c in self.order]
         self.offset = dict(zip(self.order, np.concatenate(([0], np.cumsum(cards)[:-1])).astype(int)))
