@@ -166,3 +166,15 @@ def check_rows(n) -> int:
     if value < 1 or value > 1_000_000:
         raise InputError(f"number of rows must be between 1 and 1,000,000, got {value}")
     return value
+
+
+def check_sample_request(n, fairness, x0, x1, x_name) -> int:
+    """Validate the arguments of `sample` once fitted: the row count (returned as an int),
+    that `fairness` is a FairnessSpec, and that pathway edits have both group states."""
+    n = check_rows(n)
+    if not isinstance(fairness, FairnessSpec):
+        raise InputError(f"fairness must be a FairnessSpec, got {type(fairness).__name__}")
+    edits = fairness.de != 0 or fairness.ie != 0 or fairness.se != 0
+    if edits and (x0 is None or x1 is None):
+        raise InputError(f"pathway edits need both groups x0 and x1 of {x_name!r}")
+    return n

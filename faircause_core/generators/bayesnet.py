@@ -19,7 +19,7 @@ import pandas as pd
 
 from ..binning import Binner
 from ..errors import InputError
-from .base import CancelToken, FairnessSpec, Generator, ProgressFn, check_rows, no_progress
+from .base import CancelToken, FairnessSpec, Generator, ProgressFn, check_sample_request, no_progress
 from .columns import ColumnCodec, check_graph_matches_table
 from .mechanisms import mix, draw, pathway_alpha, reference_states
 
@@ -170,12 +170,7 @@ class BayesNetGenerator(Generator):
     ) -> pd.DataFrame:
         if not hasattr(self, "cpt_"):
             raise InputError("the Bayes net is not fitted yet: call fit() first")
-        n = check_rows(n)
-        if not isinstance(fairness, FairnessSpec):
-            raise InputError(f"fairness must be a FairnessSpec, got {type(fairness).__name__}")
-        edits = fairness.de != 0 or fairness.ie != 0 or fairness.se != 0
-        if edits and (self.x0_ is None or self.x1_ is None):
-            raise InputError(f"pathway edits need both groups x0 and x1 of {self.roles_.x!r}")
+        n = check_sample_request(n, fairness, self.x0_, self.x1_, self.roles_.x)
         progress = progress or no_progress
         parts, done = [], 0
         for b, start in enumerate(range(0, n, self.batch_size)):

@@ -28,7 +28,7 @@ import pandas as pd
 import torch
 
 from ..errors import InputError
-from .base import CancelToken, FairnessSpec, Generator, ProgressFn, check_rows, no_progress
+from .base import CancelToken, FairnessSpec, Generator, ProgressFn, check_sample_request, no_progress
 from .mechanisms import draw, mix, pathway_alpha, reference_states
 
 # Training budgets (steps of `batch_size` rows). On the demo cohort (1,140 fit rows, 15
@@ -206,12 +206,7 @@ class LLMGenerator(Generator):
     def _sample(self, n, fairness, seed, progress, cancel) -> pd.DataFrame:
         if not hasattr(self, "slot_lm_"):
             raise InputError("the language model generator is not fitted yet: call fit() first")
-        n = check_rows(n)
-        if not isinstance(fairness, FairnessSpec):
-            raise InputError(f"fairness must be a FairnessSpec, got {type(fairness).__name__}")
-        edits = fairness.de != 0 or fairness.ie != 0 or fairness.se != 0
-        if edits and (self.x0_ is None or self.x1_ is None):
-            raise InputError(f"pathway edits need both groups x0 and x1 of {self.roles_.x!r}")
+        n = check_sample_request(n, fairness, self.x0_, self.x1_, self.roles_.x)
         progress = progress or no_progress
         check = cancel.check if cancel is not None else None
         if check:
