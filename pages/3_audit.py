@@ -9,24 +9,9 @@ from faircause_core.fairness import Decomposition
 from faircause_core.plots import EFFECT_LABELS, effects_bar
 from pages import ui
 
-ui.step_bar("audit")
-
-st.title("Fairness audit of the real data")
-tab = ui.table()
-if tab is None:
-    st.info("Load data first (step 1).")
-    ui.next_step("data", "Go to step 1: data")
-    st.stop()
-if ui.problem() is None or ui.graph() is None:
-    st.info("Choose the sensitive attribute, the outcome and a causal graph first (step 2).")
-    ui.next_step("graph", "Go to step 2: causal graph")
-    st.stop()
-try:
-    roles = ui.roles()
-except InputError as err:
-    st.error(str(err))
-    ui.next_step("graph", "Fix the question or the graph in step 2")
-    st.stop()
+tab, roles = ui.page_start("audit", "Fairness audit of the real data",
+                           "Choose the sensitive attribute, the outcome and a causal graph first (step 2).",
+                           fix_label="Fix the question or the graph in step 2")
 
 labels = {"dr": "Doubly robust (default, with confidence intervals)", "plugin": "Quick plug-in preview"}
 saved_method = st.session_state.get("method") or "dr"

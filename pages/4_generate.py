@@ -9,23 +9,8 @@ from faircause_core.generators.base import FairnessSpec
 from faircause_core.pipeline import GenerationSettings
 from pages import ui
 
-ui.step_bar("generate")
-
-st.title("Generate synthetic data")
-tab = ui.table()
-if tab is None:
-    st.info("Load data first (step 1).")
-    ui.next_step("data", "Go to step 1: data")
-    st.stop()
-if ui.problem() is None or ui.graph() is None:
-    st.info("Choose the question and a causal graph first (step 2).")
-    ui.next_step("graph", "Go to step 2: causal graph")
-    st.stop()
-try:
-    roles = ui.roles()
-except InputError as err:
-    st.error(str(err))
-    st.stop()
+tab, roles = ui.page_start("generate", "Generate synthetic data",
+                           "Choose the question and a causal graph first (step 2).")
 
 GENERATORS = {
     "llm": "Local language model (default)",

@@ -152,6 +152,34 @@ def roles(tab=None, g=None, p=None):
     return derive_roles(g, p.x, p.y, x0=x0, x1=x1, threshold=p.threshold)
 
 
+def page_start(step: str, title: str, graph_hint: str, fix_label: str | None = None):
+    """Step bar, title, then (table, roles) for a page that needs steps 1 and 2 done.
+
+    Shows guidance and stops the page when the data, question or graph is missing;
+    `graph_hint` is the info text for a missing question/graph. When the roles cannot be
+    derived, shows the one-line error (plus a link back to step 2 if `fix_label`) and stops.
+    """
+    step_bar(step)
+    st.title(title)
+    tab = table()
+    if tab is None:
+        st.info("Load data first (step 1).")
+        next_step("data", "Go to step 1: data")
+        st.stop()
+    if problem() is None or graph() is None:
+        st.info(graph_hint)
+        next_step("graph", "Go to step 2: causal graph")
+        st.stop()
+    try:
+        r = roles()
+    except InputError as err:
+        st.error(str(err))
+        if fix_label:
+            next_step("graph", fix_label)
+        st.stop()
+    return tab, r
+
+
 def roles_json(r) -> str:
     return json.dumps(r.to_dict(), sort_keys=True, default=str)
 
