@@ -203,10 +203,10 @@ def refine(
         alphas = new
 
     _, k_best, final_spec, synth = best
-    if n == n_measure:
-        data = synth
-    else:
-        data = generator.sample(n, final_spec, seed=seed, progress=progress, cancel=cancel)
+    # Deliver rows of the very sample the kept round measured: its rows are i.i.d. draws
+    # with the kept alphas, so the first n are a sample of their own, and what the loop
+    # certified is what the user gets (a fresh draw would add a second, unmeasured noise).
+    data = synth.iloc[:n].reset_index(drop=True)
     if converged:
         message = f"converged in round {k_best}: every pathway is within tolerance of its target"
     else:
