@@ -101,9 +101,11 @@ def effects_bar(sources: Mapping[str, object], title: str = "Fairness effects (p
         frame = effects_frame(obj) * 100
         color = SOURCE_COLORS.get(name, None)
         has_ci = frame["ci_low"].notna().any()
+        # A target of 0 ("remove this pathway") is a bar of no height: write the value so it shows.
+        text = None if has_ci else [f"{round(v, 1) + 0.0:+.1f}" for v in frame["estimate"]]  # no "-0.0"
         fig.add_bar(
             name=name, x=[EFFECT_LABELS[e] for e in frame.index], y=frame["estimate"],
-            marker_color=color,
+            marker_color=color, text=text, textposition="outside", cliponaxis=False,
             error_y=dict(type="data", symmetric=False, array=frame["ci_high"] - frame["estimate"],
                          arrayminus=frame["estimate"] - frame["ci_low"], visible=bool(has_ci)),
             hovertemplate="%{x}: %{y:.2f} pp<extra>" + name + "</extra>",
@@ -127,8 +129,8 @@ def rounds_plot(rounds: Sequence[Mapping], target: Mapping | None = None) -> go.
         if target and e in target and target[e] is not None:
             fig.add_hline(y=float(target[e]) * 100, line_dash="dash", line_color=color, opacity=0.6)
     fig.update_layout(xaxis_title="refinement round", yaxis_title="percentage points",
-                      xaxis=dict(dtick=1))
-    return _layout(fig, "Refinement rounds (dashed: target)", height=340)
+                      xaxis=dict(dtick=1, range=[0.5, len(rounds) + 0.5]))  # one round sits mid-axis
+    return _layout(fig, "Refinement rounds: effect per round (dashed: its target)", height=340)
 
 
 def _round_value(r: Mapping, effect: str):
@@ -179,15 +181,22 @@ def correlation_heatmaps(real_assoc: pd.DataFrame, synth_assoc: pd.DataFrame) ->
     diff = synth_assoc - real_assoc
     names = [_txt(c) for c in real_assoc.columns]
     fig = make_subplots(rows=1, cols=3, subplot_titles=("real", "synthetic", "synthetic - real"),
-                        horizontal_spacing=0.06)
+                        horizontal_spacing=0.04)
     for i, (mat, show) in enumerate(((real_assoc, False), (synth_assoc, False), (diff, True)), start=1):
         fig.add_heatmap(z=np.asarray(mat, dtype=float), x=names, y=names, zmin=-1, zmax=1,
                         colorscale=HEATMAP_SCALE, reversescale=True, showscale=show,
+                        colorbar=dict(thickness=14, len=0.8),
                         hovertemplate="%{y} / %{x}: %{z:.2f}<extra></extra>", row=1, col=i)
     fig.update_yaxes(autorange="reversed", showticklabels=False)
     fig.update_yaxes(showticklabels=True, row=1, col=1)
-    fig.update_xaxes(tickangle=45)
-    return _layout(fig, "Association between columns", height=460)
+    # Vertical names, one per cell: slanted ones run into each other with a dozen columns.
+    fig.update_xaxes(tickangle=-90, tickfont=dict(size=11))
+    fig.update_yaxes(tickfont=dict(size=11))
+    fig.update_annotations(font=dict(size=13))
+    fig = _layout(fig, "Association between columns (Pearson r, Cramér's V or eta; 0 = none)",
+                  height=max(460, 26 * len(names) + 200))
+    fig.update_layout(margin=dict(l=50, r=20, t=80, b=120))
+    return fig
 
 
 def quality_bars(columns: Sequence[Mapping] | pd.DataFrame, shape: float | None = None,

@@ -65,8 +65,12 @@ for name in tab.schema.names:
 frame = pd.DataFrame(rows)
 edited = st.data_editor(
     frame, key=f"w_kinds_{st.session_state.data_id}", hide_index=True, width="stretch",
+    height=min(35 * (len(frame) + 1) + 3, 760),  # every column visible without an inner scroll
     disabled=["column", "missing", "values"],
-    column_config={"kind": st.column_config.SelectboxColumn("kind", options=kinds, required=True)},
+    column_config={"column": st.column_config.TextColumn("column", width="small"),
+                   "kind": st.column_config.SelectboxColumn("kind", options=kinds, required=True, width="small"),
+                   "missing": st.column_config.NumberColumn("missing", width="small"),
+                   "values": st.column_config.TextColumn("values", width="large")},
 )
 changes = {r["column"]: r["kind"] for r, o in zip(edited.to_dict("records"), rows) if r["kind"] != o["kind"]}
 if changes:
@@ -82,7 +86,9 @@ if changes:
 missing = frame[frame["missing"] > 0][["column", "missing"]]
 if len(missing):
     st.markdown("**Missing values per column**")
-    st.bar_chart(missing.set_index("column"), horizontal=True, height=200)
+    # horizontal=True swaps the axes: y_label names the value axis
+    st.bar_chart(missing.set_index("column"), horizontal=True, height=60 + 40 * len(missing),
+                 x_label="", y_label="missing values (rows)", color="#1f6f8b")
 else:
     st.caption("No missing values.")
 

@@ -24,6 +24,7 @@ from pages import ui
 ui.step_bar("graph")
 
 COLUMN_X = {"z": 0, "x": 260, "w": 520, "y": 780, "other": 1040}
+OTHER_STEP = 190  # each further "other" sub-column (a child of another "other" node) sits this far right
 ARROW = {"type": "arrowclosed", "width": 18, "height": 18, "color": "#5b6b7b"}
 
 st.title("Fairness question and causal graph")
@@ -145,16 +146,27 @@ def role_of(node):
 
 
 def build_state(graph, positions=None):
-    """Nodes in role columns (Z, X, W, Y, other), role colours, arrowheads on every edge."""
+    """Nodes in role columns (Z, X, W, Y, other), role colours, arrowheads on every edge.
+
+    "Other" nodes go right of the outcome, starting one row below it (so edges into them do
+    not run behind the outcome node), in sub-columns by their depth among "other" nodes, so an
+    edge between two of them points rightwards like every other edge.
+    """
     counts = {}
+    depth = {}
     nodes = []
     for n in graph.topological_order():
         role = role_of(n)
-        i = counts.get(role, 0)
-        counts[role] = i + 1
-        if role == "other":  # aside, two to a row, so a long tail of columns stays compact
-            default = (COLUMN_X["other"] + 190 * (i % 2), 40 + 80 * (i // 2))
+        if role == "other":
+            d = 1 + max((depth[p] for p in graph.parents(n) if p in depth), default=-1)
+            depth[n] = d
+            key = ("other", d)
+            i = counts.get(key, 0)
+            counts[key] = i + 1
+            default = (COLUMN_X["other"] + OTHER_STEP * d, 40 + 80 * (i + 1))
         else:
+            i = counts.get(role, 0)
+            counts[role] = i + 1
             default = (COLUMN_X[role], 40 + 80 * i)
         pos = (positions or {}).get(n) or default
         nodes.append(StreamlitFlowNode(
@@ -243,7 +255,8 @@ st.download_button("Download DAG JSON", graph_json_bytes(g), file_name=f"{safe_f
 st.subheader("3. Roles read off the graph")
 if r is not None:
     table_rows = [{"column": n, "role": ROLE_LABELS[role_of(n)]} for n in g.topological_order()]
-    st.dataframe(pd.DataFrame(table_rows), hide_index=True, width="stretch")
+    st.dataframe(pd.DataFrame(table_rows), hide_index=True, width="stretch",
+                 height=min(35 * (len(table_rows) + 1) + 3, 760))  # all columns, no inner scroll
     st.caption(f"{len(g.edges)} edges. Z = {len(r.z)} confounders, W = {len(r.w)} mediators, "
                f"{len(r.other)} other columns (generated, but not part of the decomposition).")
     ui.next_step("audit", "Next: audit the real data's fairness")

@@ -35,12 +35,16 @@ for note in decomposition.warnings:
     st.warning(note)
 
 st.plotly_chart(effects_bar({"real": decomposition}), width="stretch", key="audit_chart")
+st.caption(f"Bars: {ui.md(roles.x1)} minus {ui.md(roles.x0)}, with 95% intervals. TV = Ctf-DE − Ctf-IE − "
+           f"Ctf-SE: the indirect and spurious effects count against the gap, so a bar above zero there "
+           f"means that pathway makes the rate lower for {ui.md(roles.x1)}. The sentences below state each "
+           f"pathway's share of the gap directly.")
 
 st.subheader("In plain words")
 for effect, text in explain_roles(decomposition, roles).items():
     st.markdown(f"- **{EFFECT_LABELS[effect]}**: {ui.md(text)}")
-st.caption("TV = Ctf-DE - Ctf-IE - Ctf-SE. Direct: X's effect on Y not through the mediators; "
-           "indirect: through the mediators W; spurious: through the confounders Z.")
+st.caption("Direct: X's effect on Y not through the mediators; indirect: through the mediators W; "
+           "spurious: through the confounders Z, not caused by X.")
 
 frame = decomposition.to_frame() * 100
 frame.index = [EFFECT_LABELS[e] for e in frame.index]

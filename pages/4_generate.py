@@ -56,9 +56,13 @@ with left:
 with right:
     rows = st.number_input("Rows to generate", min_value=50, max_value=200_000, value=1000, step=50, key="w_rows")
     seed = st.number_input("Seed", min_value=0, max_value=2**31 - 1, value=0, step=1, key="w_seed")
-    preset = st.selectbox("Training preset (language model)", ["quick", "thorough"], key="w_preset")
+    preset = st.selectbox("Training preset (language model)", ["quick", "thorough"], key="w_preset",
+                          disabled=choice not in ("llm", "own"),
+                          help="Only the language models are trained; the Bayesian network and prompt "
+                               "mode ignore it.")
     refine = st.checkbox("Refine until the measured effects hit the targets", value=True, key="w_refine")
-    rounds = st.number_input("Refinement rounds at most", min_value=1, max_value=20, value=4, key="w_rounds")
+    rounds = st.number_input("Refinement rounds at most", min_value=1, max_value=20, value=4, key="w_rounds",
+                             disabled=not refine)
 
 start = st.button("Generate", type="primary", disabled=running, key="w_start")
 if start:

@@ -63,10 +63,18 @@ fair_tab, fid_tab, util_tab, trade_tab, dl_tab = st.tabs(
 with fair_tab:
     st.plotly_chart(plots.effects_bar({"real": result.real_effects, "synthetic": result.synthetic_effects,
                                        "target": result.target}), width="stretch", key="cmp_effects")
+    n_real = (result.real_effects or {}).get("n")
+    st.caption(f"real: the {f'{n_real:,}' if n_real else 'fitting'} real rows the generator learned from (the other "
+               f"{result.settings.holdout:.0%} are held out for utility and privacy), so the numbers can differ "
+               f"a little from step 3. synthetic: the {len(result.synthetic):,} delivered rows; intervals are wide "
+               f"on a small sample. target: what the chosen edits ask for (0 = pathway removed).")
     if result.rounds:
         st.plotly_chart(plots.rounds_plot(result.rounds, result.target), width="stretch", key="cmp_rounds")
-        st.caption("Converged within tolerance." if result.converged else
-                   "Did not converge within the round limit: the last round is shown.")
+        n_measured = (result.rounds[-1].get("decomposition") or {}).get("n")
+        sample = f" on a generator sample of {n_measured:,} rows" if n_measured else ""
+        st.caption(("Converged within tolerance" if result.converged else
+                    "Did not converge within the round limit: the best round was kept")
+                   + f"; each round is measured{sample}.")
 
 kinds = json.dumps(run.get("kinds") or {}, sort_keys=True)
 with fid_tab:
