@@ -72,14 +72,15 @@ def markdown(records) -> str:
     lines.append("Delivered rows (their own decomposition, 95% CI), and what the refinement loop measured on its "
                  "larger generator-level sample in the round it kept:")
     lines.append("")
-    lines.append("| generator | mode | TV | Ctf-DE | Ctf-IE | Ctf-SE | loop: DE / IE / SE (rows) | alphas DE / IE / SE "
+    lines.append("| generator | mode | TV | Ctf-DE | Ctf-IE | Ctf-SE | loop: TV / DE / IE / SE (rows) | alphas DE / IE / SE "
                  "| rounds | converged |")
     lines.append("| --- " * 10 + "|")
     for r in records:
         s = effects(r["synthetic_effects"])
         kept = min(r["rounds"], key=lambda rd: max(abs(e) / max(t, 1e-9) for e, t in
                                                      zip(rd["errors"].values(), rd["tolerances"].values())))
-        loop = " / ".join(f"{kept['measured'][e]:+.3f}" for e in ("ctf_de", "ctf_ie", "ctf_se"))
+        loop_tv = effect_table(kept["decomposition"])["tv"]["estimate"]
+        loop = f"{loop_tv:+.3f} / " + " / ".join(f"{kept['measured'][e]:+.3f}" for e in ("ctf_de", "ctf_ie", "ctf_se"))
         n_loop = kept["decomposition"]["n"]
         alphas = " / ".join(f"{kept['alphas'][p]:.2f}" for p in ("de", "ie", "se"))
         lines.append(f"| {r['generator']} | {r['mode']} | " + " | ".join(fmt_ci(s[k]) for k in EFFECTS[:4])
