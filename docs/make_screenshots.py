@@ -18,63 +18,18 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
-import socket
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "docs" / "screenshots"
 DAG = ROOT / "assets" / "nhefs_dag.json"
-CHROMIUM = "/usr/bin/chromium"
-LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-               "--disable-component-update", "--disable-sync", "--no-first-run"]
 VIEWPORT = {"width": 1440, "height": 1000}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server(base: Path) -> tuple[subprocess.Popen, str, Path, object]:
-    port = free_port()
-    ws = base / "ws"
-    env = dict(os.environ, FAIRCAUSE_WORKSPACE=str(ws), PYTHONHASHSEED="0", HF_HUB_OFFLINE="1",
-               TRANSFORMERS_OFFLINE="1", STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
-    log = open(base / "server.log", "wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1",
-         "--server.port", str(port), "--server.headless", "true", "--server.fileWatcherType", "none"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 90
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            break
-        try:
-            if urllib.request.urlopen(url + "/_stcore/health", timeout=2).read() == b"ok":
-                return proc, url, ws, log
-        except OSError:
-            time.sleep(0.5)
-    proc.terminate()
-    log.close()
-    raise SystemExit("streamlit did not start:\n" + (base / "server.log").read_text()[-2000:])
-
-
-def stop_server(proc: subprocess.Popen, log) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+sys.path.insert(0, str(ROOT))
+from tests.streamlit_server import CHROMIUM, LAUNCH_ARGS, AppServer  # noqa: E402
 
 
 def session(ws: Path) -> dict:
@@ -208,7 +163,11 @@ def main() -> int:
     OUT.mkdir(parents=True, exist_ok=True)
     tmp = tempfile.TemporaryDirectory(prefix="faircause-shots-")
     base = Path(tmp.name)
-    proc, url, ws, log = start_server(base)
+    app = AppServer(base)
+    if not app.wait_healthy():
+        app.stop()
+        raise SystemExit("streamlit did not start:\n" + app.log_tail())
+    url, ws = app.url, app.workspace
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS, headless=True)
@@ -226,7 +185,7 @@ def main() -> int:
                 context.close()
                 browser.close()
     finally:
-        stop_server(proc, log)
+        app.stop()
         if args.keep:
             print(f"workspace and server log kept in {base}", file=sys.stderr)
             tmp._finalizer.detach()

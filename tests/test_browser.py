@@ -7,13 +7,8 @@ look at the compare page and download the CSV. Screenshots go to test-artifacts/
 
 import io
 import json
-import os
 import re
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pandas as pd
@@ -21,17 +16,10 @@ import pytest
 
 from tests.conftest import DEMO, ROOT
 
-CHROMIUM = "/usr/bin/chromium"
+from tests.streamlit_server import CHROMIUM, LAUNCH_ARGS, AppServer
+
 ARTIFACTS = ROOT / "test-artifacts"
-LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-               "--disable-component-update", "--disable-sync", "--no-first-run"]
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="/usr/bin/chromium is not installed")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -41,33 +29,12 @@ def server(tmp_path_factory):
 
     base = tmp_path_factory.mktemp("browser")
     model = tiny_model(path=base / "tiny-model", seed=0)
-    port = _free_port()
-    env = dict(os.environ, FAIRCAUSE_WORKSPACE=str(base / "ws"), FAIRCAUSE_MODEL_DIR=str(model),
-               PYTHONHASHSEED="0", HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1",
-               STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
-    log = open(base / "server.log", "wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1",
-         "--server.port", str(port), "--server.headless", "true", "--server.fileWatcherType", "none"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 90
-    while time.time() < deadline:
-        try:
-            if urllib.request.urlopen(url + "/_stcore/health", timeout=2).read() == b"ok":
-                break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        proc.terminate()
-        pytest.fail("streamlit did not start: " + (base / "server.log").read_text()[-2000:])
-    yield url, base / "ws"
-    proc.terminate()
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+    app = AppServer(base, FAIRCAUSE_MODEL_DIR=str(model))
+    if not app.wait_healthy():
+        app.stop()
+        pytest.fail("streamlit did not start: " + app.log_tail())
+    yield app.url, app.workspace
+    app.stop()
 
 
 @pytest.fixture(scope="module")

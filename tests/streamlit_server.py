@@ -1,0 +1,65 @@
+"""Start and stop `streamlit run app.py` on a free loopback port, for the browser test and
+docs/make_screenshots.py: one launcher, the same Chromium flags for both."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = "/usr/bin/chromium"
+# Debian's Chromium as root, headless, with nothing reaching out to the network.
+LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+               "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class AppServer:
+    """The app on 127.0.0.1 with its own workspace; `url` once healthy. Log in base/server.log."""
+
+    def __init__(self, base: Path, **env: str):
+        self.base = Path(base)
+        self.workspace = self.base / "ws"
+        port = free_port()
+        full_env = dict(os.environ, FAIRCAUSE_WORKSPACE=str(self.workspace), PYTHONHASHSEED="0",
+                        HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1",
+                        STREAMLIT_BROWSER_GATHER_USAGE_STATS="false", **env)
+        self.log_path = self.base / "server.log"
+        self._log = open(self.log_path, "wb")
+        # No file watcher: it watches the whole repository (.venv included) and overflowed.
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1",
+             "--server.port", str(port), "--server.headless", "true", "--server.fileWatcherType", "none"],
+            cwd=ROOT, env=full_env, stdout=self._log, stderr=subprocess.STDOUT)
+        self.url = f"http://127.0.0.1:{port}"
+
+    def wait_healthy(self, timeout: float = 90.0) -> bool:
+        deadline = time.time() + timeout
+        while time.time() < deadline and self.proc.poll() is None:
+            try:
+                if urllib.request.urlopen(self.url + "/_stcore/health", timeout=2).read() == b"ok":
+                    return True
+            except OSError:
+                time.sleep(0.5)
+        return False
+
+    def log_tail(self, chars: int = 2000) -> str:
+        return self.log_path.read_text(errors="replace")[-chars:]
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        self._log.close()
