@@ -38,7 +38,7 @@ test: $(STAMP) chromium
 	$(VPY) -m pytest -q -p no:cacheprovider tests
 
 bench: $(STAMP)
-	$(VPY) -m pip install -q --no-deps -r requirements-bench.txt
+	$(VPY) -m pip install -q -r requirements-bench.txt
 	$(VPY) bench/run_all.py
 
 clean:
