@@ -39,14 +39,15 @@ def effects(d: dict) -> dict:
     return effect_table(d)
 
 
-def run(generators, modes, rows, seed, rounds):
+def run(generators, modes, rows, seed, rounds, preset="quick"):
     table = load_table(ROOT / "assets" / "nhefs_cohort.csv")
     graph = CausalGraph.from_json((ROOT / "assets" / "nhefs_dag.json").read_text())
     roles = derive_roles(graph, "sex", "death", "Male", "Female")
     out = []
     for gen in generators:
         for mode in modes:
-            settings = GenerationSettings(generator=gen, rows=rows, seed=seed, fairness=MODES[mode], max_rounds=rounds)
+            settings = GenerationSettings(generator=gen, rows=rows, seed=seed, fairness=MODES[mode],
+                                          max_rounds=rounds, preset=preset)
             t = time.perf_counter()
             res = run_generation(table, graph, roles, settings,
                                  progress=lambda s, d, n: print(f"\r[{gen}/{mode}] {s}: {d}/{n}   ", end="", file=sys.stderr))
@@ -128,11 +129,12 @@ def main():
     ap.add_argument("--rows", type=int, default=1629)
     ap.add_argument("--rounds", type=int, default=4)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--preset", choices=["quick", "thorough"], default="quick")
     args = ap.parse_args()
-    records = run(args.generators.split(","), args.modes.split(","), args.rows, args.seed, args.rounds)
+    records = run(args.generators.split(","), args.modes.split(","), args.rows, args.seed, args.rounds, args.preset)
     out = ROOT / "bench" / "out"
     out.mkdir(parents=True, exist_ok=True)
-    tag = args.generators.replace(",", "_")
+    tag = args.generators.replace(",", "_") + ("" if args.preset == "quick" else f"_{args.preset}")
     (out / f"results_{tag}.json").write_text(json.dumps(records, indent=2, default=str))
     md = markdown(records)
     (out / f"results_{tag}.md").write_text(md)
