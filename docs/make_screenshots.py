@@ -21,7 +21,6 @@ import json
 import re
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -29,21 +28,12 @@ OUT = ROOT / "docs" / "screenshots"
 DAG = ROOT / "assets" / "nhefs_dag.json"
 VIEWPORT = {"width": 1440, "height": 1000}
 sys.path.insert(0, str(ROOT))
-from tests.streamlit_server import CHROMIUM, LAUNCH_ARGS, AppServer  # noqa: E402
+from tests.streamlit_server import CHROMIUM, LAUNCH_ARGS, AppServer, wait_for  # noqa: E402
 
 
 def session(ws: Path) -> dict:
     path = ws / "session.json"
     return json.loads(path.read_text()) if path.exists() else {}
-
-
-def wait_for(predicate, timeout: float = 60.0, what: str = "condition") -> None:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if predicate():
-            return
-        time.sleep(0.5)
-    raise TimeoutError(f"timed out waiting for {what}")
 
 
 def settle(page, ms: int = 2500) -> None:

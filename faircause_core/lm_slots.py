@@ -41,11 +41,8 @@ class SlotLayout:
 
     def __init__(self, table, graph, max_bins: int = 24):
         df = table.df
-        name = getattr(table, "name", "data")
         columns = list(df.columns)
-        check_graph_matches_table(graph, table)
-        if len(df) == 0:
-            raise InputError(f"table {name!r} has no rows to fine-tune the language model on")
+        check_graph_matches_table(graph, table, "fine-tune the language model on")
         self.columns = columns
         self.order = list(graph.topological_order())
         self.index = {c: i for i, c in enumerate(self.order)}

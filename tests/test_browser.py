@@ -8,7 +8,6 @@ look at the compare page and download the CSV. Screenshots go to test-artifacts/
 import io
 import json
 import re
-import time
 from pathlib import Path
 
 import pandas as pd
@@ -16,7 +15,7 @@ import pytest
 
 from tests.conftest import DEMO, ROOT
 
-from tests.streamlit_server import CHROMIUM, LAUNCH_ARGS, AppServer
+from tests.streamlit_server import CHROMIUM, LAUNCH_ARGS, AppServer, wait_for
 
 ARTIFACTS = ROOT / "test-artifacts"
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="/usr/bin/chromium is not installed")
@@ -64,15 +63,6 @@ def go(page, title):
 
 def session(ws: Path) -> dict:
     return json.loads((ws / "session.json").read_text())
-
-
-def wait_for(predicate, timeout=60.0, what="condition"):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if predicate():
-            return
-        time.sleep(0.5)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def flow(page):

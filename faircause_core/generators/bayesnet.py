@@ -73,9 +73,7 @@ class BayesNetGenerator(Generator):
         df = table.df
         name = getattr(table, "name", "data")
         columns = list(df.columns)
-        check_graph_matches_table(graph, table)
-        if len(df) == 0:
-            raise InputError(f"table {name!r} has no rows to fit the Bayes net on")
+        check_graph_matches_table(graph, table, "fit the Bayes net on")
         for role in ("x", "y"):
             if getattr(roles, role) not in set(columns):
                 raise InputError(f"{'sensitive attribute' if role == 'x' else 'outcome'} {getattr(roles, role)!r} is not a column of {name!r}")

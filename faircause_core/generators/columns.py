@@ -17,8 +17,9 @@ from ..binning import MISSING, Binner
 from ..errors import InputError
 
 
-def check_graph_matches_table(graph, table) -> None:
-    """InputError (one line) unless the graph's nodes are exactly the table's columns."""
+def check_graph_matches_table(graph, table, purpose: str = "fit on") -> None:
+    """InputError (one line) unless the graph's nodes are exactly the table's columns and
+    the table has rows; `purpose` finishes "table ... has no rows to ..."."""
     name = getattr(table, "name", "data")
     columns = list(table.df.columns)
     nodes = list(graph.nodes)
@@ -29,6 +30,8 @@ def check_graph_matches_table(graph, table) -> None:
             f"graph nodes and columns of {name!r} differ: only in graph: {', '.join(only_graph) or '-'}; "
             f"only in table: {', '.join(only_table) or '-'}"
         )
+    if len(table.df) == 0:
+        raise InputError(f"table {name!r} has no rows to {purpose}")
 
 
 @dataclass
