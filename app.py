@@ -13,7 +13,7 @@ HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
-from faircause_core import workspace  # noqa: E402
+from faircause_core.workflow import workspace  # noqa: E402
 from faircause_core.errors import InputError  # noqa: E402
 from pages import ui  # noqa: E402
 

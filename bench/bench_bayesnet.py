@@ -26,12 +26,12 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from faircause_core.data import load_table, table_from_frame  # noqa: E402
-from faircause_core.fairness import decompose  # noqa: E402
+from faircause_core.io.data import load_table, table_from_frame  # noqa: E402
+from faircause_core.causal.fairness import decompose  # noqa: E402
 from faircause_core.generators.base import FairnessSpec  # noqa: E402
 from faircause_core.generators.bayesnet import BayesNetGenerator  # noqa: E402
-from faircause_core.graph import CausalGraph, derive_roles  # noqa: E402
-from faircause_core.refine import refine  # noqa: E402
+from faircause_core.causal.graph import CausalGraph, derive_roles  # noqa: E402
+from faircause_core.workflow.refine import refine  # noqa: E402
 
 EFFECTS = ["tv", "ctf_de", "ctf_ie", "ctf_se", "ett"]
 
@@ -69,7 +69,7 @@ def effects(df, roles) -> dict:
 
 def quality(real, synth, schema) -> dict:
     try:
-        from faircause_core.fidelity import quality_report
+        from faircause_core.metrics.fidelity import quality_report
     except ImportError:
         return {}
     q = quality_report(real, synth, schema)

@@ -24,9 +24,9 @@ sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 
-from faircause_core import discovery  # noqa: E402
-from faircause_core.data import load_table, table_from_frame  # noqa: E402
-from faircause_core.knowledge import default_knowledge  # noqa: E402
+from faircause_core.causal import discovery  # noqa: E402
+from faircause_core.io.data import load_table, table_from_frame  # noqa: E402
+from faircause_core.causal.knowledge import default_knowledge  # noqa: E402
 
 X, Y, FIXED = "sex", "death", ("age", "race")
 BUDGET_S = 5.0  # demo cohort, per method

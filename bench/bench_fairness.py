@@ -30,7 +30,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from faircause_core.fairness import decompose  # noqa: E402
+from faircause_core.causal.fairness import decompose  # noqa: E402
 
 TARGETS = {("dr", 10_000): 10.0, ("plugin", 10_000): 1.0}
 

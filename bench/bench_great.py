@@ -34,9 +34,9 @@ import pandas as pd  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from faircause_core import lm_store  # noqa: E402
-from faircause_core.data import load_table, table_from_frame  # noqa: E402
-from faircause_core.graph import CausalGraph, derive_roles  # noqa: E402
+from faircause_core.generators.lm import store as lm_store  # noqa: E402
+from faircause_core.io.data import load_table, table_from_frame  # noqa: E402
+from faircause_core.causal.graph import CausalGraph, derive_roles  # noqa: E402
 
 DATA = ROOT / "assets" / "nhefs_cohort.csv"
 DAG = ROOT / "assets" / "nhefs_dag.json"
@@ -93,7 +93,7 @@ def score(synth: pd.DataFrame, table, train: pd.DataFrame, test: pd.DataFrame) -
         result["note"] = f"only {len(synth)} valid rows: no scores"
         return result
     try:
-        from faircause_core.fidelity import quality_report
+        from faircause_core.metrics.fidelity import quality_report
 
         report = quality_report(train, synth, table.schema)
         result.update(quality=report["quality"], shape=report["shape"], trend=report["trend"])
@@ -102,7 +102,7 @@ def score(synth: pd.DataFrame, table, train: pd.DataFrame, test: pd.DataFrame) -
     except Exception as err:  # a metric failing must not hide the timings
         result["quality_error"] = str(err)
     try:
-        from faircause_core.utility import tstr_auroc
+        from faircause_core.metrics.utility import tstr_auroc
 
         auroc = tstr_auroc(train, synth, test, TARGET, table.schema, seed=0)
         result.update(auroc_tstr=auroc["tstr"], auroc_trtr=auroc["trtr"])

@@ -32,14 +32,14 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from faircause_core import lm_store  # noqa: E402
-from faircause_core.data import load_table, table_from_frame  # noqa: E402
-from faircause_core.fairness import decompose  # noqa: E402
+from faircause_core.generators.lm import store as lm_store  # noqa: E402
+from faircause_core.io.data import load_table, table_from_frame  # noqa: E402
+from faircause_core.causal.fairness import decompose  # noqa: E402
 from faircause_core.generators.base import FairnessSpec  # noqa: E402
 from faircause_core.generators.llm import LLMGenerator, default_threads  # noqa: E402
-from faircause_core.graph import CausalGraph, derive_roles  # noqa: E402
-from faircause_core.lm_slots import SlotLayout, SlotLM  # noqa: E402
-from faircause_core.lm_train import TrainSettings, train  # noqa: E402
+from faircause_core.causal.graph import CausalGraph, derive_roles  # noqa: E402
+from faircause_core.generators.lm.slots import SlotLayout, SlotLM  # noqa: E402
+from faircause_core.generators.lm.train import TrainSettings, train  # noqa: E402
 
 EFFECTS = ["tv", "ctf_de", "ctf_ie", "ctf_se"]
 GREAT_ROWS_PER_S = 1.0  # GReaT on this machine (issue): ~1 row/s, ~48 min end to end
@@ -76,7 +76,7 @@ def effects(df, roles) -> dict:
 
 
 def quality(real, synth, schema) -> dict:
-    from faircause_core.fidelity import quality_report
+    from faircause_core.metrics.fidelity import quality_report
 
     q = quality_report(real, synth, schema)
     return {k: round(float(q[k]), 3) for k in ("shape", "trend", "quality")}

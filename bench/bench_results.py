@@ -20,10 +20,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from faircause_core.data import load_table  # noqa: E402
+from faircause_core.io.data import load_table  # noqa: E402
 from faircause_core.generators.base import FairnessSpec  # noqa: E402
-from faircause_core.graph import CausalGraph, derive_roles  # noqa: E402
-from faircause_core.pipeline import GenerationSettings, effect_table, run_generation  # noqa: E402
+from faircause_core.causal.graph import CausalGraph, derive_roles  # noqa: E402
+from faircause_core.workflow.pipeline import GenerationSettings, effect_table, run_generation  # noqa: E402
 
 MODES = {
     "mirror": FairnessSpec(),

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import Optional, Sequence
 
-from .errors import InputError, one_line
+from faircause_core.errors import InputError, one_line
 
 EFFECT_NAMES = {
     "tv": "TV (total variation)",
@@ -108,8 +108,8 @@ def _progress_printer(quiet: bool = False):
 
 
 def _load(args):
-    from .data import load_table
-    from .problem import FairnessProblem, resolve_value, validate_problem
+    from faircause_core.io.data import load_table
+    from faircause_core.causal.question import FairnessProblem, resolve_value, validate_problem
 
     table = load_table(args.data)
     x0 = getattr(args, "x0", None)
@@ -131,7 +131,7 @@ def _load(args):
 
 
 def _read_dag(path: str, table):
-    from .graph import CausalGraph
+    from faircause_core.causal.graph import CausalGraph
 
     p = Path(path)
     if not p.is_file():
@@ -151,7 +151,7 @@ def _read_dag(path: str, table):
 
 
 def _discover(table, args):
-    from .discovery import discover
+    from faircause_core.causal.discovery import discover
 
     fixed = tuple(args.fixed) if args.fixed is not None else ()
     method = args.method if args.command == "discover" else "hillclimb"
@@ -186,8 +186,8 @@ def _json_default(o):
 
 
 def cmd_audit(args) -> int:
-    from .fairness import decompose
-    from .graph import derive_roles
+    from faircause_core.causal.fairness import decompose
+    from faircause_core.causal.graph import derive_roles
 
     table, x0, x1, warnings = _load(args)
     if args.dag:
@@ -198,7 +198,7 @@ def cmd_audit(args) -> int:
         for col in z + w:
             if col not in table.df.columns:
                 raise InputError(f"unknown column {col!r} in --z/--w")
-        from .graph import Roles
+        from faircause_core.causal.graph import Roles
 
         other = tuple(c for c in table.df.columns if c not in set(z) | set(w) | {args.sensitive, args.outcome})
         roles = Roles(args.sensitive, args.outcome, tuple(z), tuple(w), other, x0, x1, args.threshold)
@@ -224,7 +224,7 @@ def cmd_audit(args) -> int:
 
 
 def cmd_discover(args) -> int:
-    from .graph import derive_roles
+    from faircause_core.causal.graph import derive_roles
 
     table, _, _, _ = _load(args)
     graph = _discover(table, args)
@@ -242,10 +242,10 @@ def cmd_discover(args) -> int:
 
 
 def cmd_generate(args) -> int:
-    from .export import to_csv_bytes
-    from .generators.base import FairnessSpec
-    from .graph import derive_roles
-    from .pipeline import GenerationSettings, run_generation
+    from faircause_core.io.export import to_csv_bytes
+    from faircause_core.generators.base import FairnessSpec
+    from faircause_core.causal.graph import derive_roles
+    from faircause_core.workflow.pipeline import GenerationSettings, run_generation
 
     table, x0, x1, warnings = _load(args)
     graph = _read_dag(args.dag, table)
@@ -254,7 +254,7 @@ def cmd_generate(args) -> int:
     if args.model and args.generator == "bayesnet":
         raise InputError("--model applies to the llm and prompt generators, not bayesnet")
     if args.model:
-        from .lm_store import check_model_folder
+        from faircause_core.generators.lm.store import check_model_folder
 
         check_model_folder(args.model)
     settings = GenerationSettings(
@@ -302,7 +302,7 @@ def cmd_generate(args) -> int:
 
 
 def _frame(decomposition_dict: dict):
-    from .fairness import Decomposition
+    from faircause_core.causal.fairness import Decomposition
 
     return Decomposition.from_dict(decomposition_dict).to_frame()
 

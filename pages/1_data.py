@@ -5,7 +5,7 @@ import streamlit as st
 
 from faircause_core.errors import InputError
 from faircause_core.limits import DEFAULT_LIMITS
-from faircause_core.schema import Kind
+from faircause_core.io.schema import Kind
 from pages import ui
 
 ui.step_bar("data")

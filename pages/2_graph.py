@@ -15,10 +15,10 @@ from streamlit_flow.layouts import ManualLayout
 from streamlit_flow.state import StreamlitFlowState
 
 from faircause_core.errors import InputError
-from faircause_core.export import graph_json_bytes, safe_filename
-from faircause_core.graph import CausalGraph
-from faircause_core.plots import ROLE_COLORS, ROLE_LABELS
-from faircause_core.problem import FairnessProblem, validate_problem
+from faircause_core.io.export import graph_json_bytes, safe_filename
+from faircause_core.causal.graph import CausalGraph
+from faircause_core.present.plots import ROLE_COLORS, ROLE_LABELS
+from faircause_core.causal.question import FairnessProblem, validate_problem
 from pages import ui
 
 ui.step_bar("graph")

@@ -4,9 +4,9 @@ import pandas as pd
 import streamlit as st
 
 from faircause_core.errors import InputError
-from faircause_core.explain import explain_roles
-from faircause_core.fairness import Decomposition
-from faircause_core.plots import EFFECT_LABELS, effects_bar
+from faircause_core.present.explain import explain_roles
+from faircause_core.causal.fairness import Decomposition
+from faircause_core.present.plots import EFFECT_LABELS, effects_bar
 from pages import ui
 
 tab, roles = ui.page_start("audit", "Fairness audit of the real data",

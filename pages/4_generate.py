@@ -6,7 +6,7 @@ import streamlit as st
 
 from faircause_core.errors import InputError
 from faircause_core.generators.base import FairnessSpec
-from faircause_core.pipeline import GenerationSettings
+from faircause_core.workflow.pipeline import GenerationSettings
 from pages import ui
 
 tab, roles = ui.page_start("generate", "Generate synthetic data",
@@ -32,7 +32,7 @@ with left:
                               key="w_model_dir")
         model_dir = typed.strip() or None
         if model_dir:
-            from faircause_core.lm_store import check_model_folder
+            from faircause_core.generators.lm.store import check_model_folder
 
             try:
                 check_model_folder(model_dir)

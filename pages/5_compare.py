@@ -5,11 +5,12 @@ import json
 import pandas as pd
 import streamlit as st
 
-from faircause_core import plots, workspace
+from faircause_core.present import plots
+from faircause_core.workflow import workspace
 from faircause_core.errors import InputError
-from faircause_core.explain import summary_line
-from faircause_core.export import graph_json_bytes, json_bytes, safe_filename, to_csv_bytes
-from faircause_core.report import build_report
+from faircause_core.present.explain import summary_line
+from faircause_core.io.export import graph_json_bytes, json_bytes, safe_filename, to_csv_bytes
+from faircause_core.present.report import build_report
 from pages import ui
 
 ui.step_bar("compare")
@@ -44,7 +45,7 @@ def _real_frame(data_id: str, kinds: str, ws: str) -> pd.DataFrame:
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _associations(run_id: str, data_id: str, kinds: str, ws: str):
-    from faircause_core.fidelity import correlation_matrices
+    from faircause_core.metrics.fidelity import correlation_matrices
 
     tab = workspace.load_data(data_id, json.loads(kinds) or None, root=ws)
     synth = ui.run_cached(run_id, ws)["result"].synthetic

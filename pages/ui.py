@@ -17,7 +17,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from faircause_core import workspace
+from faircause_core.workflow import workspace
 from faircause_core.errors import InputError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -90,8 +90,8 @@ def set_data(content: bytes, filename: str) -> None:
 @st.cache_data(show_spinner=False, max_entries=32)
 def audit_cached(data_id: str, kinds: str, roles_json: str, method: str, ws: str) -> dict:
     """Decomposition.to_dict(), keyed on the data hash + kinds + roles + method."""
-    from faircause_core.graph import Roles
-    from faircause_core.pipeline import audit
+    from faircause_core.causal.graph import Roles
+    from faircause_core.workflow.pipeline import audit
 
     tab = _table(data_id, kinds, ws)
     return audit(tab, Roles.from_dict(json.loads(roles_json)), method=method, seed=0).to_dict()
@@ -99,7 +99,7 @@ def audit_cached(data_id: str, kinds: str, roles_json: str, method: str, ws: str
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def discover_cached(data_id: str, kinds: str, x: str, y: str, fixed: tuple, ws: str) -> dict:
-    from faircause_core.discovery import discover
+    from faircause_core.causal.discovery import discover
 
     return discover(_table(data_id, kinds, ws), x, y, fixed=fixed, seed=0).to_dict()
 
@@ -113,7 +113,7 @@ def run_cached(run_id: str, ws: str) -> dict:
 
 def problem():
     """The FairnessProblem in session (x, x0, x1 as text, y, threshold) or None."""
-    from faircause_core.problem import FairnessProblem
+    from faircause_core.causal.question import FairnessProblem
 
     p = st.session_state.get("problem")
     if not p:
@@ -122,7 +122,7 @@ def problem():
 
 
 def graph():
-    from faircause_core.graph import CausalGraph
+    from faircause_core.causal.graph import CausalGraph
 
     g = st.session_state.get("graph")
     return CausalGraph.from_dict(g) if g else None
@@ -139,8 +139,8 @@ def set_graph(g, discovered: bool = False) -> None:
 
 def roles(tab=None, g=None, p=None):
     """Roles read off the DAG for the chosen question; InputError if they cannot be."""
-    from faircause_core.graph import derive_roles
-    from faircause_core.problem import resolve_value
+    from faircause_core.causal.graph import derive_roles
+    from faircause_core.causal.question import resolve_value
 
     tab = tab if tab is not None else table()
     g = g if g is not None else graph()
@@ -254,7 +254,7 @@ def jobs() -> dict:
 def start_job(tab, g, r, settings, data_id: str, kinds: dict, ws: str) -> Job:
     """Run pipeline.run_generation in a thread and save the run to the workspace."""
     from faircause_core.generators.base import CancelToken, Cancelled
-    from faircause_core.pipeline import run_generation
+    from faircause_core.workflow.pipeline import run_generation
 
     job = Job(job_id=workspace.new_run_id(), label=f"{settings.generator}, {settings.fairness.label()}",
               token=CancelToken())

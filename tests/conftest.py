@@ -20,21 +20,21 @@ DEMO_EDGES = [
 
 @pytest.fixture(scope="session")
 def demo_table():
-    from faircause_core.data import load_table
+    from faircause_core.io.data import load_table
 
     return load_table(DEMO)
 
 
 @pytest.fixture(scope="session")
 def demo_graph(demo_table):
-    from faircause_core.graph import CausalGraph
+    from faircause_core.causal.graph import CausalGraph
 
     return CausalGraph(demo_table.schema.names, DEMO_EDGES)
 
 
 @pytest.fixture(scope="session")
 def demo_roles(demo_graph):
-    from faircause_core.graph import derive_roles
+    from faircause_core.causal.graph import derive_roles
 
     return derive_roles(demo_graph, "sex", "death", x0="Male", x1="Female")
 
@@ -43,7 +43,7 @@ def demo_roles(demo_graph):
 def bayes_run(demo_table, demo_graph, demo_roles):
     """One real end-to-end run (Bayesian network, DE removed, no refinement, 400 rows)."""
     from faircause_core.generators.base import FairnessSpec
-    from faircause_core.pipeline import GenerationSettings, run_generation
+    from faircause_core.workflow.pipeline import GenerationSettings, run_generation
 
     settings = GenerationSettings(generator="bayesnet", rows=400, seed=0, refine=False,
                                   fairness=FairnessSpec(de=1.0))

@@ -67,7 +67,7 @@ def test_demo_end_to_end(app):
     assert len(graph["edges"]) > 0
 
     # Simulate the editor returning an edit: one fine edge and one that closes a cycle.
-    from faircause_core.graph import CausalGraph
+    from faircause_core.causal.graph import CausalGraph
     from streamlit_flow.elements import StreamlitFlowEdge
 
     g = CausalGraph.from_dict(graph)

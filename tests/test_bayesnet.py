@@ -4,12 +4,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from faircause_core.data import Table, load_table, table_from_frame
+from faircause_core.io.data import Table, load_table, table_from_frame
 from faircause_core.errors import InputError
-from faircause_core.fairness import decompose
+from faircause_core.causal.fairness import decompose
 from faircause_core.generators.base import CancelToken, Cancelled, FairnessSpec
 from faircause_core.generators.bayesnet import BayesNetGenerator
-from faircause_core.graph import CausalGraph, derive_roles
+from faircause_core.causal.graph import CausalGraph, derive_roles
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "assets" / "nhefs_cohort.csv"

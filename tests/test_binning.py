@@ -1,6 +1,6 @@
 import numpy as np
 
-from faircause_core.binning import MISSING, Binner
+from faircause_core.io.binning import MISSING, Binner
 
 
 def test_few_distinct_values_get_one_bin_each():

@@ -24,7 +24,7 @@ pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="/usr/bin/ch
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """streamlit run app.py on a free loopback port, with a temp workspace and a tiny model."""
-    from faircause_core.lm_store import tiny_model
+    from faircause_core.generators.lm.store import tiny_model
 
     base = tmp_path_factory.mktemp("browser")
     model = tiny_model(path=base / "tiny-model", seed=0)
@@ -119,7 +119,7 @@ def workflow(server, page):
 
     # 3a add an edge by dragging from a source handle to a target handle
     nodes = session(ws)["graph"]["nodes"]
-    from faircause_core.graph import CausalGraph
+    from faircause_core.causal.graph import CausalGraph
 
     g = CausalGraph(nodes, before)
     a, b = next((p, c) for p in ("race", "age", "education") for c in ("death", "high_bp", "cholesterol")

@@ -62,7 +62,7 @@ def test_audit_with_explicit_roles_matches_identity(tmp_path, small_csv):
     proc = run_cli(*AUDIT, "--data", small_csv, "--z", "age", "race", "--w", "smoke_intensity,weight_kg_1971",
                    "--method", "plugin", "--json", out)
     assert proc.returncode == 0, proc.stderr
-    from faircause_core.fairness import Decomposition
+    from faircause_core.causal.fairness import Decomposition
 
     frame = Decomposition.from_dict(json.loads(out.read_text())["decomposition"]).to_frame()["estimate"]
     assert abs(frame["tv"] - (frame["ctf_de"] - frame["ctf_ie"] - frame["ctf_se"])) < 1e-9

@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 import torch
 
-from faircause_core import lm_store
-from faircause_core.constrained import RowDecoder, ValueVocabulary, infer_decimals, sample_values
+from faircause_core.generators.lm import store as lm_store
+from faircause_core.generators.lm.constrained import RowDecoder, ValueVocabulary, infer_decimals, sample_values
 from faircause_core.errors import InputError
 
 

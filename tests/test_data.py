@@ -5,10 +5,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from faircause_core.data import Table, load_table, table_from_frame
+from faircause_core.io.data import Table, load_table, table_from_frame
 from faircause_core.errors import InputError
 from faircause_core.limits import Limits
-from faircause_core.schema import Kind
+from faircause_core.io.schema import Kind
 
 DEMO = Path(__file__).resolve().parents[1] / "assets" / "nhefs_cohort.csv"
 GOOD = "id,sex,age,score\n" + "".join(f"{i},{'FM'[i % 2]},{20 + i % 7},{i * 0.5:.1f}\n" for i in range(30))

@@ -10,12 +10,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from faircause_core import discovery
-from faircause_core.data import load_table, table_from_frame
-from faircause_core.discovery import discover, discretize
+from faircause_core.causal import discovery
+from faircause_core.io.data import load_table, table_from_frame
+from faircause_core.causal.discovery import discover, discretize
 from faircause_core.errors import InputError
-from faircause_core.graph import CausalGraph
-from faircause_core.knowledge import BackgroundKnowledge, default_knowledge
+from faircause_core.causal.graph import CausalGraph
+from faircause_core.causal.knowledge import BackgroundKnowledge, default_knowledge
 
 ROOT = Path(__file__).resolve().parents[1]
 COHORT = ROOT / "assets" / "nhefs_cohort.csv"
@@ -121,8 +121,8 @@ def test_discovery_does_not_depend_on_hash_seed(cohort):
     """Ties between equal moves follow the seed, not Python's string hashing."""
     code = (
         "import json\n"
-        "from faircause_core.data import load_table\n"
-        "from faircause_core.discovery import discover\n"
+        "from faircause_core.io.data import load_table\n"
+        "from faircause_core.causal.discovery import discover\n"
         f"t = load_table({str(COHORT)!r})\n"
         "print(json.dumps([discover(t, 'sex', 'death', fixed=('age', 'race'), method=m).to_dict()"
         " for m in ('hillclimb', 'pc')]))\n"

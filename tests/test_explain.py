@@ -5,7 +5,7 @@ import math
 import pandas as pd
 import pytest
 
-from faircause_core.explain import explain_all, outcome_phrase, sentence, summary_line
+from faircause_core.present.explain import explain_all, outcome_phrase, sentence, summary_line
 
 
 def frame(**values):

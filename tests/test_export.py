@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pandas as pd
 
-from faircause_core.export import graph_json_bytes, json_bytes, neutralize_cell, safe_filename, to_csv_bytes
+from faircause_core.io.export import graph_json_bytes, json_bytes, neutralize_cell, safe_filename, to_csv_bytes
 
 
 def test_formula_cells_get_an_apostrophe_and_numbers_do_not():
@@ -36,7 +36,7 @@ def test_real_synthetic_rows_export(bayes_run):
 
 
 def test_json_helpers(demo_graph, bayes_run):
-    from faircause_core.graph import CausalGraph
+    from faircause_core.causal.graph import CausalGraph
 
     assert CausalGraph.from_json(graph_json_bytes(demo_graph)) == demo_graph
     settings = json.loads(json_bytes(bayes_run.settings.to_dict()))

@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 
 from faircause_core.errors import InputError
-from faircause_core.fairness import COLUMNS, EFFECTS, Decomposition, _theta, decompose
+from faircause_core.causal.fairness import COLUMNS, EFFECTS, Decomposition, _theta, decompose
 
 N = 8_000
 TRUTH_N = 400_000

@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 
 from faircause_core.errors import InputError
-from faircause_core.fidelity import (
+from faircause_core.metrics.fidelity import (
     column_pair_trends,
     column_shapes,
     correlation_matrices,

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from faircause_core.errors import InputError
-from faircause_core.graph import CausalGraph, Roles, derive_roles
+from faircause_core.causal.graph import CausalGraph, Roles, derive_roles
 
 ROOT = Path(__file__).resolve().parents[1]
 

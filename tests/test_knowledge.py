@@ -3,8 +3,8 @@
 import pytest
 
 from faircause_core.errors import InputError
-from faircause_core.graph import CausalGraph
-from faircause_core.knowledge import BackgroundKnowledge, default_knowledge
+from faircause_core.causal.graph import CausalGraph
+from faircause_core.causal.knowledge import BackgroundKnowledge, default_knowledge
 
 NODES = ["sex", "race", "age", "smoke", "bp", "weight", "death"]
 

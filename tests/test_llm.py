@@ -9,13 +9,13 @@ import pandas as pd
 import pytest
 import torch
 
-from faircause_core import lm_store
-from faircause_core.data import table_from_frame
+from faircause_core.generators.lm import store as lm_store
+from faircause_core.io.data import table_from_frame
 from faircause_core.errors import InputError
-from faircause_core.fairness import decompose
+from faircause_core.causal.fairness import decompose
 from faircause_core.generators.base import CancelToken, Cancelled, FairnessSpec
 from faircause_core.generators.llm import LLMGenerator
-from faircause_core.graph import CausalGraph, derive_roles
+from faircause_core.causal.graph import CausalGraph, derive_roles
 
 torch.set_num_threads(1)
 

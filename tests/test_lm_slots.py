@@ -6,11 +6,11 @@ import pandas as pd
 import pytest
 import torch
 
-from faircause_core import lm_store
-from faircause_core.data import table_from_frame
+from faircause_core.generators.lm import store as lm_store
+from faircause_core.io.data import table_from_frame
 from faircause_core.errors import InputError
-from faircause_core.graph import CausalGraph
-from faircause_core.lm_slots import MISSING_TEXT, SlotLayout, SlotLM
+from faircause_core.causal.graph import CausalGraph
+from faircause_core.generators.lm.slots import MISSING_TEXT, SlotLayout, SlotLM
 
 torch.set_num_threads(1)  # tiny matmuls: one thread avoids spin-waiting on a shared machine
 

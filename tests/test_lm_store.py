@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from faircause_core import lm_store
-from faircause_core.constrained import ValueVocabulary, sample_values
+from faircause_core.generators.lm import store as lm_store
+from faircause_core.generators.lm.constrained import ValueVocabulary, sample_values
 from faircause_core.errors import InputError
 
 LLAMA_CONFIG = {"model_type": "llama", "architectures": ["LlamaForCausalLM"], "vocab_size": 10}

@@ -6,12 +6,12 @@ import pandas as pd
 import pytest
 import torch
 
-from faircause_core import lm_store
-from faircause_core.data import table_from_frame
+from faircause_core.generators.lm import store as lm_store
+from faircause_core.io.data import table_from_frame
 from faircause_core.errors import InputError
-from faircause_core.graph import CausalGraph
-from faircause_core.lm_slots import SlotLayout, SlotLM
-from faircause_core.lm_train import (
+from faircause_core.causal.graph import CausalGraph
+from faircause_core.generators.lm.slots import SlotLayout, SlotLM
+from faircause_core.generators.lm.train import (
     TrainSettings, batch_loss, cache_key, data_hash, load_cached, save_cached, train, trainable_state,
 )
 

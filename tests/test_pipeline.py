@@ -5,11 +5,11 @@ from pathlib import Path
 
 import pytest
 
-from faircause_core.data import load_table
+from faircause_core.io.data import load_table
 from faircause_core.errors import InputError
 from faircause_core.generators.base import FairnessSpec
-from faircause_core.graph import CausalGraph, derive_roles
-from faircause_core.pipeline import GenerationSettings, RunResult, predictor_roles, run_generation, split_holdout
+from faircause_core.causal.graph import CausalGraph, derive_roles
+from faircause_core.workflow.pipeline import GenerationSettings, RunResult, predictor_roles, run_generation, split_holdout
 
 ROOT = Path(__file__).resolve().parents[1]
 

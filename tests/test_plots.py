@@ -6,12 +6,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from faircause_core import plots
+from faircause_core.present import plots
 from faircause_core.errors import InputError
 
 
 def test_effects_frame_reads_every_shape(bayes_run):
-    from faircause_core.fairness import Decomposition
+    from faircause_core.causal.fairness import Decomposition
 
     d = Decomposition.from_dict(bayes_run.real_effects)
     a = plots.effects_frame(d)
@@ -50,7 +50,7 @@ def test_distribution_overlay_numeric_and_categorical_escape_names():
 
 
 def test_heatmaps_quality_rounds_tradeoff(demo_table, bayes_run):
-    from faircause_core.fidelity import correlation_matrices
+    from faircause_core.metrics.fidelity import correlation_matrices
 
     real_m, syn_m, diff = correlation_matrices(demo_table.df, bayes_run.synthetic, demo_table.schema)
     fig = plots.correlation_heatmaps(real_m, syn_m)

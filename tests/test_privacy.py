@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 
 from faircause_core.errors import InputError
-from faircause_core.privacy import distance_to_closest_record
+from faircause_core.metrics.privacy import distance_to_closest_record
 
 KINDS = {"age": "integer", "chol": "continuous", "sex": "binary", "diet": "categorical"}
 

@@ -4,10 +4,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from faircause_core.data import load_table, table_from_frame
+from faircause_core.io.data import load_table, table_from_frame
 from faircause_core.errors import InputError
 from faircause_core.limits import Limits
-from faircause_core.problem import (
+from faircause_core.causal.question import (
     FairnessProblem,
     binary_outcome,
     group_mask,

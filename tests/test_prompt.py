@@ -4,12 +4,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from faircause_core import lm_store
-from faircause_core.data import load_table, table_from_frame
+from faircause_core.generators.lm import store as lm_store
+from faircause_core.io.data import load_table, table_from_frame
 from faircause_core.errors import InputError
 from faircause_core.generators.base import CancelToken, Cancelled, FairnessSpec
 from faircause_core.generators.prompt import PromptGenerator
-from faircause_core.graph import CausalGraph, derive_roles
+from faircause_core.causal.graph import CausalGraph, derive_roles
 
 COLUMNS = ["sex", "age", "race", "smoke_intensity", "exercise", "cholesterol", "weight_kg_1971", "death"]
 EDGES = [

@@ -4,10 +4,10 @@ import pandas as pd
 import pytest
 
 from faircause_core.errors import InputError
-from faircause_core.fairness import decompose
+from faircause_core.causal.fairness import decompose
 from faircause_core.generators.base import CancelToken, Cancelled, FairnessSpec
 from faircause_core.generators.bayesnet import BayesNetGenerator
-from faircause_core.refine import RefineResult, refine, targets_and_tolerances
+from faircause_core.workflow.refine import RefineResult, refine, targets_and_tolerances
 from test_bayesnet import scm_setup
 
 ROUND_KEYS = {"round", "alphas", "decomposition", "measured", "targets", "errors", "tolerances", "within", "seconds"}

@@ -2,8 +2,8 @@
 
 import re
 
-from faircause_core.graph import CausalGraph, Roles
-from faircause_core.report import build_report
+from faircause_core.causal.graph import CausalGraph, Roles
+from faircause_core.present.report import build_report
 
 
 def test_report_is_self_contained_with_numbers(bayes_run, demo_graph, demo_roles):

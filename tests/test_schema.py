@@ -6,7 +6,7 @@ import pytest
 
 from faircause_core.errors import InputError
 from faircause_core.limits import Limits
-from faircause_core.schema import (
+from faircause_core.io.schema import (
     ColumnSchema,
     Kind,
     Schema,

@@ -3,8 +3,8 @@ import pandas as pd
 import pytest
 
 from faircause_core.errors import InputError
-from faircause_core.graph import Roles
-from faircause_core.utility import FeatureEncoder, fair_predictor, tstr_auroc
+from faircause_core.causal.graph import Roles
+from faircause_core.metrics.utility import FeatureEncoder, fair_predictor, tstr_auroc
 
 KINDS = {"age": "continuous", "sex": "binary", "bp": "continuous", "diet": "categorical", "death": "binary"}
 

@@ -5,7 +5,7 @@ import json
 import pandas as pd
 import pytest
 
-from faircause_core import workspace
+from faircause_core.workflow import workspace
 from faircause_core.errors import InputError
 from tests.conftest import DEMO
 

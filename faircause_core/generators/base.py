@@ -15,7 +15,7 @@ from typing import Callable, Optional
 
 import pandas as pd
 
-from ..errors import InputError
+from faircause_core.errors import InputError
 
 ProgressFn = Callable[[str, int, int], None]
 PATHWAYS = ("de", "ie", "se")

@@ -17,11 +17,11 @@ from typing import Optional
 import numpy as np
 import pandas as pd
 
-from ..binning import Binner
-from ..errors import InputError
-from .base import CancelToken, FairnessSpec, Generator, ProgressFn, check_sample_request, no_progress
-from .columns import ColumnCodec, check_graph_matches_table
-from .mechanisms import mix, draw, pathway_alpha, reference_states
+from faircause_core.io.binning import Binner
+from faircause_core.errors import InputError
+from faircause_core.generators.base import CancelToken, FairnessSpec, Generator, ProgressFn, check_sample_request, no_progress
+from faircause_core.generators.columns import ColumnCodec, check_graph_matches_table
+from faircause_core.generators.mechanisms import mix, draw, pathway_alpha, reference_states
 
 PRIORS = ("BDeu", "K2", "logistic")
 

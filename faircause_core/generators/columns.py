@@ -13,8 +13,8 @@ from typing import Optional
 import numpy as np
 import pandas as pd
 
-from ..binning import MISSING, Binner
-from ..errors import InputError
+from faircause_core.io.binning import MISSING, Binner
+from faircause_core.errors import InputError
 
 
 def check_graph_matches_table(graph, table, purpose: str = "fit on") -> None:

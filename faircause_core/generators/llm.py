@@ -27,9 +27,9 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ..errors import InputError
-from .base import CancelToken, FairnessSpec, Generator, ProgressFn, check_sample_request, no_progress
-from .mechanisms import draw, mix, pathway_alpha, reference_states
+from faircause_core.errors import InputError
+from faircause_core.generators.base import CancelToken, FairnessSpec, Generator, ProgressFn, check_sample_request, no_progress
+from faircause_core.generators.mechanisms import draw, mix, pathway_alpha, reference_states
 
 # Training budgets (steps of `batch_size` rows). On the demo cohort (1,140 fit rows, 15
 # columns) with SmolLM2-135M, one thread on the shared 2-core machine, a step took 3.6 s
@@ -116,7 +116,7 @@ class LLMGenerator(Generator):
         self._settings(n_layers=None)
 
     def _settings(self, n_layers: Optional[int]):
-        from ..lm_train import TrainSettings
+        from faircause_core.generators.lm.train import TrainSettings
 
         if self.train_steps is not None:
             steps = self.train_steps
@@ -134,9 +134,9 @@ class LLMGenerator(Generator):
             return self._fit(table, graph, roles, progress)
 
     def _fit(self, table, graph, roles, progress: Optional[ProgressFn] = None) -> "LLMGenerator":
-        from .. import lm_store
-        from ..lm_slots import SlotLayout, SlotLM
-        from ..lm_train import cache_key, load_cached, save_cached, train, _decoder_layers
+        from faircause_core.generators.lm import store as lm_store
+        from faircause_core.generators.lm.slots import SlotLayout, SlotLM
+        from faircause_core.generators.lm.train import cache_key, load_cached, save_cached, train, _decoder_layers
 
         progress = progress or no_progress
         t0 = time.perf_counter()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import FairnessSpec
+from faircause_core.generators.base import FairnessSpec
 
 
 def mix(p_own, p_ref, alpha) -> np.ndarray:

@@ -23,9 +23,9 @@ from typing import Optional
 import numpy as np
 import pandas as pd
 
-from ..constrained import RowDecoder, ValueVocabulary, torch_generator
-from ..errors import InputError
-from .base import CancelToken, FairnessSpec, Generator, ProgressFn, check_rows, no_progress
+from faircause_core.generators.lm.constrained import RowDecoder, ValueVocabulary, torch_generator
+from faircause_core.errors import InputError
+from faircause_core.generators.base import CancelToken, FairnessSpec, Generator, ProgressFn, check_rows, no_progress
 
 SYSTEM_PROMPT = (
     "You write realistic new rows for a table of {name}. A row lists every column in the same "
@@ -137,7 +137,7 @@ class PromptGenerator(Generator):
     # model ---------------------------------------------------------------------------
     def _model(self, progress: ProgressFn):
         if self._loaded is None:
-            from ..lm_store import ensure_default_model, load_model
+            from faircause_core.generators.lm.store import ensure_default_model, load_model
 
             path = self.model_dir
             if path is None:

@@ -16,10 +16,10 @@ from itertools import permutations
 import numpy as np
 import pandas as pd
 
-from .binning import MISSING, Binner
-from .errors import InputError
-from .graph import CausalGraph
-from .knowledge import BackgroundKnowledge, default_knowledge
+from faircause_core.io.binning import MISSING, Binner
+from faircause_core.errors import InputError
+from faircause_core.causal.graph import CausalGraph
+from faircause_core.causal.knowledge import BackgroundKnowledge, default_knowledge
 
 METHODS = ("hillclimb", "pc")
 #: Above this many rows the search runs on a seeded subsample: BIC decisions barely move
@@ -80,7 +80,7 @@ def discretize(df: pd.DataFrame, schema=None, bins: int = 4) -> pd.DataFrame:
 def _frame_and_schema(table):
     """A `data.Table` (df + schema); a bare DataFrame gets its schema inferred."""
     if isinstance(table, pd.DataFrame):
-        from .schema import infer_schema
+        from faircause_core.io.schema import infer_schema
         schema, _ = infer_schema(table)
         return table, schema
     if not hasattr(table, "df") or not hasattr(table, "schema"):
@@ -240,7 +240,7 @@ def discover(table, x: str, y: str, *, fixed=(), method: str = "hillclimb", know
     chi-square tests at 1%; its undirected edges are oriented by tiers, then column order.
     Tables over MAX_DISCOVERY_ROWS (PC: MAX_PC_ROWS) are searched on a seeded subsample.
     """
-    from .schema import unknown_column_message
+    from faircause_core.io.schema import unknown_column_message
 
     if method not in METHODS:
         raise InputError(f"unknown discovery method '{method}'; use one of: {', '.join(METHODS)}")

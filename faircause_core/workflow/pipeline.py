@@ -14,11 +14,11 @@ from typing import Optional
 import numpy as np
 import pandas as pd
 
-from .data import Table
-from .errors import InputError
-from .fairness import Decomposition, decompose
-from .generators.base import CancelToken, FairnessSpec, ProgressFn, check_rows, no_progress
-from .graph import CausalGraph, Roles
+from faircause_core.io.data import Table
+from faircause_core.errors import InputError
+from faircause_core.causal.fairness import Decomposition, decompose
+from faircause_core.generators.base import CancelToken, FairnessSpec, ProgressFn, check_rows, no_progress
+from faircause_core.causal.graph import CausalGraph, Roles
 
 GENERATORS = ("llm", "bayesnet", "prompt")
 PRESETS = ("quick", "thorough")
@@ -145,14 +145,14 @@ def split_holdout(table: Table, share: float, seed: int) -> tuple[Table, pd.Data
 def make_generator(settings: GenerationSettings):
     """The generator object a setting names (imports lazily: torch is slow to import)."""
     if settings.generator == "bayesnet":
-        from .generators.bayesnet import BayesNetGenerator
+        from faircause_core.generators.bayesnet import BayesNetGenerator
 
         return BayesNetGenerator()
     if settings.generator == "prompt":
-        from .generators.prompt import PromptGenerator
+        from faircause_core.generators.prompt import PromptGenerator
 
         return PromptGenerator(model_dir=settings.model_dir)
-    from .generators.llm import LLMGenerator
+    from faircause_core.generators.llm import LLMGenerator
 
     return LLMGenerator(model_dir=settings.model_dir, preset=settings.preset, train_steps=settings.train_steps)
 
@@ -176,9 +176,9 @@ def predictor_roles(graph: CausalGraph, roles: Roles) -> Roles:
 def measure(real_fit: Table, holdout: pd.DataFrame, synthetic: pd.DataFrame, graph: CausalGraph,
             roles: Roles, seed: int) -> dict:
     """Fidelity, utility, privacy and the fair-predictor measure of one synthetic table."""
-    from .fidelity import quality_report
-    from .privacy import distance_to_closest_record
-    from .utility import fair_predictor, tstr_auroc
+    from faircause_core.metrics.fidelity import quality_report
+    from faircause_core.metrics.privacy import distance_to_closest_record
+    from faircause_core.metrics.utility import fair_predictor, tstr_auroc
 
     schema = real_fit.schema
     real = real_fit.df
@@ -195,7 +195,7 @@ def measure(real_fit: Table, holdout: pd.DataFrame, synthetic: pd.DataFrame, gra
         fair = fair_predictor(real, synthetic, holdout, predictor_roles(graph, roles), schema, seed=seed)
     except InputError as err:  # e.g. the synthetic data lost a group entirely
         fair = {"error": str(err)}
-    from .problem import binary_outcome
+    from faircause_core.causal.question import binary_outcome
 
     outcome = {
         "real_rate": float(np.nanmean(binary_outcome(real[roles.y], roles.threshold))),
@@ -237,7 +237,7 @@ def run_generation(
     cancel: Optional[CancelToken] = None,
 ) -> RunResult:
     """Split, audit the fitting part, fit, sample (with refinement), then measure."""
-    from .refine import refine
+    from faircause_core.workflow.refine import refine
 
     progress = progress or no_progress
     timings: dict = {}

@@ -19,7 +19,7 @@ from typing import Iterable, Optional, Sequence
 
 import numpy as np
 
-from .errors import InputError
+from faircause_core.errors import InputError
 
 MISSING_TEXT = "missing"
 MAX_NUMERIC_VALUES = 20_000

@@ -26,8 +26,8 @@ from typing import Iterable
 import numpy as np
 import pandas as pd
 
-from .errors import InputError
-from .limits import DEFAULT_LIMITS, Limits
+from faircause_core.errors import InputError
+from faircause_core.limits import DEFAULT_LIMITS, Limits
 
 #: Cells treated as missing (compared after stripping spaces, case-insensitively).
 #: "None" is deliberately absent: it is a common category label ("None / Light / Heavy").

@@ -16,7 +16,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .errors import InputError
+from faircause_core.errors import InputError
 
 EFFECTS = ("tv", "ctf_de", "ctf_ie", "ctf_se", "ett")
 EFFECT_LABELS = {

@@ -17,9 +17,9 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
-from .errors import InputError, one_line
-from .limits import DEFAULT_LIMITS, Limits
-from .schema import (
+from faircause_core.errors import InputError, one_line
+from faircause_core.limits import DEFAULT_LIMITS, Limits
+from faircause_core.io.schema import (
     ColumnSchema,
     Kind,
     Schema,

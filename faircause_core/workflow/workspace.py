@@ -24,8 +24,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from .errors import InputError
-from .export import _plain
+from faircause_core.errors import InputError
+from faircause_core.io.export import _plain
 
 ENV_VAR = "FAIRCAUSE_WORKSPACE"
 _RUN_ID = re.compile(r"^\d{8}-\d{6}-[0-9a-f]{6}$")
@@ -115,7 +115,7 @@ def data_file(data_id: str, root=None) -> tuple[bytes, str]:
 
 def load_data(data_id: str, kinds: dict | None = None, root=None):
     """Re-read a saved upload into a Table, applying the user's kind overrides."""
-    from .data import load_table
+    from faircause_core.io.data import load_table
 
     content, filename = data_file(data_id, root)
     table = load_table(content, name=filename)
@@ -232,8 +232,8 @@ def list_runs(root=None) -> list[dict]:
 
 def load_run(run_id: str, root=None) -> dict:
     """A saved run: id, name, created, data_id, kinds, graph, roles, result (RunResult)."""
-    from .graph import CausalGraph, Roles
-    from .pipeline import RunResult
+    from faircause_core.causal.graph import CausalGraph, Roles
+    from faircause_core.workflow.pipeline import RunResult
 
     folder = _run_folder(run_id, root)
     record = _read_json(folder / "run.json", f"run {run_id}")

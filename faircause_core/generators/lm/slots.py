@@ -24,8 +24,8 @@ import pandas as pd
 import torch
 from torch import nn
 
-from .errors import InputError
-from .generators.columns import ColumnCodec, check_graph_matches_table
+from faircause_core.errors import InputError
+from faircause_core.generators.columns import ColumnCodec, check_graph_matches_table
 
 MISSING_TEXT = "unknown"
 PAD = -1

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from itertools import permutations
 from typing import Iterable
 
-from .errors import InputError
-from .graph import CausalGraph
+from faircause_core.errors import InputError
+from faircause_core.causal.graph import CausalGraph
 
 
 def _edge_set(edges, what: str) -> set[tuple[str, str]]:

@@ -17,8 +17,8 @@ from typing import Optional
 
 import pandas as pd
 
-from .errors import InputError
-from .generators.base import PATHWAYS, CancelToken, FairnessSpec, ProgressFn, check_rows, no_progress
+from faircause_core.errors import InputError
+from faircause_core.generators.base import PATHWAYS, CancelToken, FairnessSpec, ProgressFn, check_rows, no_progress
 
 EFFECT_OF = {"de": "ctf_de", "ie": "ctf_ie", "se": "ctf_se"}
 ALPHA_RANGE = (-1.0, 2.0)
@@ -56,7 +56,7 @@ class RefineResult:
 def _estimates(decomposition) -> dict:
     """{effect: estimate} from a fairness.Decomposition or its to_dict()."""
     if isinstance(decomposition, dict):
-        from .fairness import Decomposition
+        from faircause_core.causal.fairness import Decomposition
 
         decomposition = Decomposition.from_dict(decomposition)
     frame = decomposition.to_frame()
@@ -135,7 +135,7 @@ def refine(
     `real` is the real data's Decomposition (or its to_dict()); `decompose_options` go to
     fairness.decompose (e.g. {"learner": "logistic"} for a faster measure).
     """
-    from .fairness import METHODS, decompose
+    from faircause_core.causal.fairness import METHODS, decompose
 
     if method not in METHODS:
         raise InputError(f"unknown decomposition method {method!r}; use one of {', '.join(METHODS)}")

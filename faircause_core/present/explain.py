@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 from typing import Sequence
 
-from .plots import EFFECT_LABELS, EFFECTS, effects_frame
+from faircause_core.present.plots import EFFECT_LABELS, EFFECTS, effects_frame
 
 
 def outcome_phrase(y: str, threshold: float | None = None) -> str:

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .errors import InputError
-from .limits import DEFAULT_LIMITS, Limits
-from .schema import Kind, plain_value, unknown_column_message
+from faircause_core.errors import InputError
+from faircause_core.limits import DEFAULT_LIMITS, Limits
+from faircause_core.io.schema import Kind, plain_value, unknown_column_message
 
 #: Labels read as "the event happened" / "it did not" when an outcome is text.
 POSITIVE_LABELS = frozenset({"yes", "y", "true", "t", "1", "positive", "pos", "dead", "died", "death", "deceased", "event"})

@@ -25,8 +25,8 @@ import numpy as np
 import pandas as pd
 from sklearn.neighbors import NearestNeighbors
 
-from .errors import InputError
-from .fidelity import NUMERIC_KINDS, _canonical, _check_frame, _kinds, _numeric
+from faircause_core.errors import InputError
+from faircause_core.metrics.fidelity import NUMERIC_KINDS, _canonical, _check_frame, _kinds, _numeric
 
 ONE_HOT_WEIGHT = 0.5  # two coordinates differ on a category mismatch: 2 * 0.5 = 1
 

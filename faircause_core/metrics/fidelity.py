@@ -33,8 +33,8 @@ import numpy as np
 import pandas as pd
 from scipy.stats import ks_2samp
 
-from .binning import Binner
-from .errors import InputError
+from faircause_core.io.binning import Binner
+from faircause_core.errors import InputError
 
 KINDS = ("binary", "categorical", "ordinal", "integer", "continuous", "identifier")
 NUMERIC_KINDS = ("integer", "continuous")

@@ -30,9 +30,9 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.metrics import roc_auc_score
 from threadpoolctl import threadpool_limits
 
-from .errors import InputError
-from .fidelity import NUMERIC_KINDS, _canonical, _check_frame, _kinds, _numeric
-from .problem import binary_outcome
+from faircause_core.errors import InputError
+from faircause_core.metrics.fidelity import NUMERIC_KINDS, _canonical, _check_frame, _kinds, _numeric
+from faircause_core.causal.question import binary_outcome
 
 MAX_NATIVE_CATEGORIES = 250  # HistGradientBoosting allows at most max_bins (255) categories
 
@@ -186,7 +186,7 @@ def tstr_auroc(real_train, synth, real_test, target, schema, seed=0, threshold=N
 # ----------------------------------------------------------------------------- fairness
 def fair_predictor(real_train, synth, real_test, roles, schema, seed=0) -> dict:
     """Ctf-DE of the predictions of a real-trained and a synthetic-trained model (method.md 4)."""
-    from .fairness import decompose
+    from faircause_core.causal.fairness import decompose
 
     target = roles.y
     kinds = _kinds(schema)

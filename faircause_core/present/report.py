@@ -13,8 +13,8 @@ from typing import Iterable, Mapping
 
 import pandas as pd
 
-from . import plots
-from .explain import explain_roles
+from faircause_core.present import plots
+from faircause_core.present.explain import explain_roles
 
 _CSS = """
 body{font-family:Inter,Segoe UI,Helvetica,Arial,sans-serif;color:#1f2d3d;max-width:1100px;margin:2em auto;padding:0 1em}

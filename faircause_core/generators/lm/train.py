@@ -28,9 +28,9 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .errors import InputError
-from .generators.base import ProgressFn, no_progress
-from .lm_slots import SlotLM
+from faircause_core.errors import InputError
+from faircause_core.generators.base import ProgressFn, no_progress
+from faircause_core.generators.lm.slots import SlotLM
 
 ENCODING_VERSION = 3
 STATE_FILE = "trainable.safetensors"
@@ -198,7 +198,7 @@ def _schedule(done: float) -> float:
 
 
 def cache_dir(key: str) -> Path:
-    from . import lm_store
+    from faircause_core.generators.lm import store as lm_store
 
     return lm_store.cache_root() / "finetuned" / key
 
@@ -207,7 +207,7 @@ def save_cached(slot_lm: SlotLM, key: str, meta: dict) -> Path:
     """Write the trainable state atomically (lm_store.atomic_folder: one rename into place)."""
     from safetensors.torch import save_file
 
-    from .lm_store import atomic_folder
+    from faircause_core.generators.lm.store import atomic_folder
 
     target = cache_dir(key)
     with atomic_folder(target) as tmp:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from .errors import InputError
+from faircause_core.errors import InputError
 
 _KEYS = ("nodes", "edges")
 
