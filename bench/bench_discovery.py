@@ -1,6 +1,7 @@
-"""Time causal discovery (hill climb BIC and PC) on the demo cohort and bootstrapped copies.
+"""Time causal discovery (hill climb BIC and PC) on real cohorts and bootstrapped copies.
 
-Rows are bootstrapped from assets/nhefs_cohort.csv (seeded) to 1k, 10k and 100k. Above
+The real cohorts are the demo (assets/nhefs_cohort.csv) and, when present, flchain and medpar
+from ../shared/data (skipped with a note otherwise). Rows are bootstrapped from assets/nhefs_cohort.csv (seeded) to 1k, 10k and 100k. Above
 discovery.MAX_DISCOVERY_ROWS (hill climb) / MAX_PC_ROWS (PC) the search runs on a seeded
 subsample, so the large sizes time discretization plus the capped search. Bootstrapped
 rows repeat, which makes every dependence look significant: graphs get denser with n. Prints a table and writes
@@ -30,14 +31,22 @@ from faircause_core.causal.knowledge import default_knowledge  # noqa: E402
 
 X, Y, FIXED = "sex", "death", ("age", "race")
 BUDGET_S = 5.0  # demo cohort, per method
+SHARED = ROOT.parent / "shared" / "data"
+#: name, file, X, Y, fixed: the natural question of each cohort (see ../shared/data/README.md).
+COHORTS = (
+    ("cohort", ROOT / "assets" / "nhefs_cohort.csv", X, Y, FIXED),
+    ("flchain", SHARED / "flchain_cohort.csv", "sex", "death", ("age",)),
+    ("medpar", SHARED / "medpar_cohort.csv", "white", "died", ("age80",)),
+)
 
 
-def _time_once(table, method: str, seed: int) -> tuple[float, int]:
+def _time_once(table, roles, method: str, seed: int) -> tuple[float, int]:
+    x, y, fixed = roles
     t0 = time.perf_counter()
-    g = discovery.discover(table, X, Y, fixed=FIXED, method=method, seed=seed)
+    g = discovery.discover(table, x, y, fixed=fixed, method=method, seed=seed)
     dt = time.perf_counter() - t0
-    kn = default_knowledge(g.nodes, X, Y, FIXED)
-    assert not kn.violations(g) and not g.children(Y), "discovery broke the knowledge"
+    kn = default_knowledge(g.nodes, x, y, fixed)
+    assert not kn.violations(g) and not g.children(y), "discovery broke the knowledge"
     return dt, len(g.edges)
 
 
@@ -53,13 +62,18 @@ def main() -> int:
     import pgmpy.causal_discovery  # noqa: F401
     import_s = time.perf_counter() - t0
 
-    cohort = load_table(ROOT / "assets" / "nhefs_cohort.csv")
+    datasets = []
+    for name, path, x, y, fixed in COHORTS:
+        if path.exists():
+            datasets.append((name, load_table(path), (x, y, fixed)))
+        else:
+            print(f"skipping {name}: {path} not found")
+    cohort = datasets[0][1]
     rng = np.random.default_rng(args.seed)
-    datasets = [("cohort", cohort)]
     for n in sizes:
         rows = rng.integers(0, len(cohort.df), n)
         datasets.append((f"bootstrap {n:,}", table_from_frame(cohort.df.iloc[rows].reset_index(drop=True),
-                                                              name=f"bootstrap{n}")))
+                                                              name=f"bootstrap{n}"), (X, Y, FIXED)))
 
     results = []
     header = f"{'data':<18}{'rows':>9}{'method':>11}{'seconds':>10}{'edges':>7}"
@@ -68,14 +82,15 @@ def main() -> int:
           f"PC on at most {discovery.MAX_PC_ROWS:,}")
     print(header)
     print("-" * len(header))
-    for name, table in datasets:
+    for name, table, roles in datasets:
         for method in discovery.METHODS:
             times, edges = [], 0
             for _ in range(args.repeats):
-                dt, edges = _time_once(table, method, args.seed)
+                dt, edges = _time_once(table, roles, method, args.seed)
                 times.append(dt)
             best = min(times)
-            rec = {"data": name, "rows": len(table.df), "columns": table.df.shape[1], "method": method,
+            rec = {"data": name, "x": roles[0], "y": roles[1], "rows": len(table.df),
+                   "columns": table.df.shape[1], "method": method,
                    "seconds": round(best, 3), "all_seconds": [round(t, 3) for t in times], "edges": edges}
             if name == "cohort":
                 rec["budget_s"] = BUDGET_S
