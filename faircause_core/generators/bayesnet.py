@@ -3,10 +3,10 @@
 Fit: numbers go to quantile bins (binning.Binner, missing = its own state), categories keep
 their values; pgmpy estimates one CPD per node with a Dirichlet prior so unseen parent
 combinations get a proper distribution instead of zeros/NaN. Sample: our own vectorised
-ancestral sampling with numpy lookups (pgmpy's sampler cannot edit pathways), one uniform
-per row and node (common random numbers across alphas), pathway edits from
-mechanisms.py, bins mapped back to observed values of the bin (as Binner.sample, but
-with one uniform per row so unchanged rows keep their values).
+ancestral sampling with numpy lookups (pgmpy's sampler cannot edit pathways): the loop of
+sampling.py, shared with the language model, with one uniform per row and node (common
+random numbers across alphas); bins mapped back to observed values of the bin (as
+Binner.sample, but with one uniform per row so unchanged rows keep their values).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from faircause_core.io.binning import Binner
 from faircause_core.errors import InputError
 from faircause_core.generators.base import CancelToken, FairnessSpec, Generator, ProgressFn, check_sample_request, no_progress
 from faircause_core.generators.columns import ColumnCodec, check_graph_matches_table
-from faircause_core.generators.mechanisms import mix, draw, pathway_alpha, reference_states
+from faircause_core.generators.sampling import Groups, ancestral_sample
 
 PRIORS = ("BDeu", "K2", "logistic")
 
@@ -103,24 +103,10 @@ class BayesNetGenerator(Generator):
             self.parents_[v] = pa
             self.cpt_[v] = (table_v.reshape(-1, cols[v].card), [cols[p].card for p in pa])
 
-        x = cols[roles.x]
-        counts = np.bincount(codes[roles.x].to_numpy(), minlength=x.card).astype(float)
-        self.px_ = counts / counts.sum()
-        self.x0_ = self._group_state(x, getattr(roles, "x0", None), "x0")
-        self.x1_ = self._group_state(x, getattr(roles, "x1", None), "x1")
-        if self.x0_ is None and self.x1_ is None and x.n_values == 2:
-            self.x0_, self.x1_ = 0, 1
+        self.groups_ = Groups.fit(cols[roles.x], codes[roles.x].to_numpy(), roles)
         self.fit_seconds_ = time.perf_counter() - t0
         progress("fitting Bayes net", 2, 2)
         return self
-
-    def _group_state(self, x: ColumnCodec, value, label: str) -> Optional[int]:
-        if value is None:
-            return None
-        state = x.state_of(value)
-        if state is None:
-            raise InputError(f"group value {value!r} ({label}) not found in column {x.name!r}")
-        return state
 
     def _shrink_bins(self, cols: dict, parents: dict, df: pd.DataFrame) -> None:
         """Lower the bins of numeric columns until every CPD fits max_cpd_cells."""
@@ -168,7 +154,7 @@ class BayesNetGenerator(Generator):
     ) -> pd.DataFrame:
         if not hasattr(self, "cpt_"):
             raise InputError("the Bayes net is not fitted yet: call fit() first")
-        n = check_sample_request(n, fairness, self.x0_, self.x1_, self.roles_.x)
+        n = check_sample_request(n, fairness, self.groups_.x0, self.groups_.x1, self.roles_.x)
         progress = progress or no_progress
         parts, done = [], 0
         for b, start in enumerate(range(0, n, self.batch_size)):
@@ -191,33 +177,12 @@ class BayesNetGenerator(Generator):
         return pd.concat(parts, ignore_index=True)
 
     def _sample_codes(self, m: int, fairness: FairnessSpec, u: np.ndarray) -> dict:
-        """Ancestral sampling of state codes for m rows, with the pathway edits applied."""
-        roles = self.roles_
-        x, y = roles.x, roles.y
-        mediators = set(getattr(roles, "w", ()) or ())
-        p_x0 = 0.5
-        if self.x0_ is not None and self.x1_ is not None:
-            both = self.px_[self.x0_] + self.px_[self.x1_]
-            p_x0 = self.px_[self.x0_] / both if both > 0 else 0.5
-        xstar = None
-        if self.x0_ is not None and self.x1_ is not None:
-            xstar = reference_states(fairness.reference, m, self.x0_, self.x1_, p_x0, u[-1])
-        codes: dict = {}
-        for j, v in enumerate(self.order_):
+        """State codes for m rows: the shared loop over CPD lookups (u[-1] draws x*)."""
+        def probs(v: str, codes: dict) -> np.ndarray:
             flat, dims = self.cpt_[v]
-            pa = self.parents_[v]
-            idx = self._config(pa, dims, codes, m)
-            p = flat[idx]
-            if v == x and fairness.se != 0:
-                p = mix(p, np.broadcast_to(self.px_, p.shape), fairness.se)
-            elif x in pa and ((v == y and fairness.de != 0) or (v in mediators and fairness.ie != 0)):
-                alpha = fairness.de if v == y else fairness.ie
-                swapped = dict(codes)
-                swapped[x] = xstar
-                p_ref = flat[self._config(pa, dims, swapped, m)]
-                p = mix(p, p_ref, pathway_alpha(alpha, codes[x], self.x0_, self.x1_))
-            codes[v] = draw(p, u[j])
-        return codes
+            return flat[self._config(self.parents_[v], dims, codes, m)]
+
+        return ancestral_sample(self.order_, self.parents_, probs, fairness, self.roles_, self.groups_, u, u[-1])
 
     @staticmethod
     def _config(pa: list, dims: list, codes: dict, m: int) -> np.ndarray:

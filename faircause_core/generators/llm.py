@@ -11,7 +11,8 @@ value keys/values, with per-pathway edits by changing which X value a query sees
 - IE: the mediators in W that have X as a parent see x*;
 - SE: X is drawn from the mixture of its fitted P(X | parents) and the marginal P(X);
 
-each as the alpha-mixture of FairnessSpec (generators/mechanisms.py). Mechanism
+each as the alpha-mixture of FairnessSpec, in the sampling loop shared with the Bayes net
+(generators/sampling.py); this module supplies the model's conditionals. Mechanism
 probabilities are memoised per parent configuration, so re-sampling with new fairness
 settings runs the model only for configurations it has not seen (x* for the edited ones).
 """
@@ -29,7 +30,7 @@ import torch
 
 from faircause_core.errors import InputError
 from faircause_core.generators.base import CancelToken, FairnessSpec, Generator, ProgressFn, check_sample_request, no_progress
-from faircause_core.generators.mechanisms import draw, mix, pathway_alpha, reference_states
+from faircause_core.generators.sampling import Groups, ancestral_sample
 
 # Training budgets (steps of `batch_size` rows). On the demo cohort (1,140 fit rows, 15
 # columns) with SmolLM2-135M, one thread on the shared 2-core machine, a step took 3.6 s
@@ -171,25 +172,9 @@ class LLMGenerator(Generator):
         self.layout_, self.slot_lm_, self.roles_ = layout, slot_lm, roles
         self.kv_ = None
         self.memo_ = {c: {} for c in layout.order}  # per column: parent configuration -> P(column | it)
-        self._fit_groups(layout, codes, roles)
+        self.groups_ = Groups.fit(layout.cols[roles.x], codes[:, layout.index[roles.x]], roles)
         self.fit_seconds_ = time.perf_counter() - t0
         return self
-
-    def _fit_groups(self, layout, codes: np.ndarray, roles) -> None:
-        """Marginal P(X) (SE edit, marginal reference) and the state codes of x0 / x1."""
-        col = layout.cols[roles.x]
-        xcodes = codes[:, layout.index[roles.x]]
-        self.px_ = np.bincount(xcodes, minlength=col.card).astype(float) / len(xcodes)
-        states = []
-        for label in ("x0", "x1"):
-            value = getattr(roles, label, None)
-            state = None if value is None else col.state_of(value)
-            if value is not None and state is None:
-                raise InputError(f"group value {value!r} ({label}) not found in column {roles.x!r}")
-            states.append(state)
-        if states == [None, None] and col.n_values == 2:
-            states = [0, 1]
-        self.x0_, self.x1_ = states
 
     # --------------------------------------------------------------- sample
     def sample(
@@ -206,7 +191,7 @@ class LLMGenerator(Generator):
     def _sample(self, n, fairness, seed, progress, cancel) -> pd.DataFrame:
         if not hasattr(self, "slot_lm_"):
             raise InputError("the language model generator is not fitted yet: call fit() first")
-        n = check_sample_request(n, fairness, self.x0_, self.x1_, self.roles_.x)
+        n = check_sample_request(n, fairness, self.groups_.x0, self.groups_.x1, self.roles_.x)
         progress = progress or no_progress
         check = cancel.check if cancel is not None else None
         if check:
@@ -214,38 +199,25 @@ class LLMGenerator(Generator):
         if self.kv_ is None:
             with torch.inference_mode():
                 self.kv_ = self.slot_lm_.prefix_kv()
-        lay, roles = self.layout_, self.roles_
+        lay = self.layout_
         rng = np.random.default_rng(int(seed))
         # Uniforms per row: one per column for its value, one per column for the observed
         # number within a bin, one for x*: common random numbers across alphas.
         k = len(lay.order)
         u = rng.random((2 * k + 1, n))
-        xstar = None
-        if self.x0_ is not None and self.x1_ is not None:
-            both = self.px_[self.x0_] + self.px_[self.x1_]
-            p_x0 = self.px_[self.x0_] / both if both > 0 else 0.5
-            xstar = reference_states(fairness.reference, n, self.x0_, self.x1_, p_x0, u[-1])
-        mediators = set(roles.w or ())
-        codes: dict = {}
+        no_parents = np.full((n, lay.max_parents), -1, dtype=np.int64)
+
+        def probs(c: str, codes: dict) -> np.ndarray:
+            slots = lay.parent_slots(c, codes) if lay.parents[c] else no_parents
+            return self.slot_lm_.column_probs(self.kv_, c, slots, chunk=self.sample_chunk, check=check,
+                                              memo=self.memo_[c])
+
+        def on_column(done: int, total: int) -> None:
+            progress("sampling", int(n * done / total), n)
+
         progress("sampling", 0, n)
-        for j, c in enumerate(lay.order):
-            if check:
-                check()
-            pa = lay.parents[c]
-            p = self.slot_lm_.column_probs(self.kv_, c, lay.parent_slots(c, codes) if pa else
-                                           np.full((n, lay.max_parents), -1, dtype=np.int64),
-                                           chunk=self.sample_chunk, check=check, memo=self.memo_[c])
-            if c == roles.x and fairness.se != 0:
-                p = mix(p, np.broadcast_to(self.px_, p.shape), fairness.se)
-            elif roles.x in pa and ((c == roles.y and fairness.de != 0) or (c in mediators and fairness.ie != 0)):
-                alpha = fairness.de if c == roles.y else fairness.ie
-                swapped = dict(codes)
-                swapped[roles.x] = xstar
-                p_ref = self.slot_lm_.column_probs(self.kv_, c, lay.parent_slots(c, swapped),
-                                                   chunk=self.sample_chunk, check=check, memo=self.memo_[c])
-                p = mix(p, p_ref, pathway_alpha(alpha, codes[roles.x], self.x0_, self.x1_))
-            codes[c] = draw(p, u[j])
-            progress("sampling", int(n * (j + 1) / len(lay.order)), n)
+        codes = ancestral_sample(lay.order, lay.parents, probs, fairness, self.roles_, self.groups_, u, u[-1],
+                                 check=check, on_column=on_column)
         if check:
             check()
         matrix = np.stack([codes[c] for c in lay.order], axis=1)

@@ -1,0 +1,108 @@
+"""The one ancestral sampling loop of the generators whose mechanisms are per-column
+conditionals (the Bayes net's CPDs, the slot language model's masked queries).
+
+method.md section 3: walk the DAG's topological order, draw each column given its parents,
+and edit a pathway by changing what its mechanism is conditioned on:
+- DE: Y's mechanism is also evaluated with X replaced by the reference x*,
+- IE: so are the mechanisms of the mediators W that have X as a parent,
+- SE: X's mechanism P(X | Z) is mixed with the marginal P(X),
+each as the alpha-mixture of FairnessSpec (mechanisms.py). A generator supplies only
+`probs(column, codes)`, its P(column | parents) per row for the state codes drawn so far;
+which mechanisms are edited, and how, is decided here once for all of them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Optional
+
+import numpy as np
+
+from faircause_core.errors import InputError
+from faircause_core.generators.base import FairnessSpec
+from faircause_core.generators.columns import ColumnCodec
+from faircause_core.generators.mechanisms import draw, edits_needed, mix, pathway_alpha, reference_states
+
+# probs(column, codes) -> (n, card of column): the fitted mechanism for every row, given
+# the state codes (column -> (n,) ints) of at least the column's parents.
+ProbsFn = Callable[[str, dict], np.ndarray]
+
+
+@dataclass(frozen=True)
+class Groups:
+    """What the pathway edits need to know about X, in state codes: the marginal P(X)
+    (SE edit, marginal reference) and the states of the groups x0 / x1 (None if unset)."""
+
+    px: np.ndarray
+    x0: Optional[int] = None
+    x1: Optional[int] = None
+
+    @classmethod
+    def fit(cls, col: ColumnCodec, xcodes, roles) -> "Groups":
+        """From X's fitted codes and roles.x0 / roles.x1 (raw values or their text); a
+        binary X whose groups were not chosen takes its two states in order."""
+        xcodes = np.asarray(xcodes)
+        px = np.bincount(xcodes, minlength=col.card).astype(float) / len(xcodes)
+        states = []
+        for label in ("x0", "x1"):
+            value = getattr(roles, label, None)
+            state = None if value is None else col.state_of(value)
+            if value is not None and state is None:
+                raise InputError(f"group value {value!r} ({label}) not found in column {col.name!r}")
+            states.append(state)
+        if states == [None, None] and col.n_values == 2:
+            states = [0, 1]
+        return cls(px, *states)
+
+    @property
+    def complete(self) -> bool:
+        return self.x0 is not None and self.x1 is not None
+
+    def reference(self, reference: str, u) -> Optional[np.ndarray]:
+        """Per-row x* (one per uniform in `u`) for the DE/IE edits; None without both groups.
+        The marginal reference draws x0 with P(X = x0 | X in {x0, x1})."""
+        if not self.complete:
+            return None
+        both = self.px[self.x0] + self.px[self.x1]
+        p_x0 = self.px[self.x0] / both if both > 0 else 0.5
+        return reference_states(reference, len(u), self.x0, self.x1, p_x0, u)
+
+
+def ancestral_sample(
+    order: list,
+    parents: dict,
+    probs: ProbsFn,
+    fairness: FairnessSpec,
+    roles,
+    groups: Groups,
+    u: np.ndarray,
+    u_ref: np.ndarray,
+    check: Optional[Callable[[], None]] = None,
+    on_column: Optional[Callable[[int, int], None]] = None,
+) -> dict:
+    """State codes (column -> (n,) ints) for n = len(u_ref) rows, with the pathway edits.
+
+    Column order[j] is drawn with the uniforms u[j] (one per row, so with common random
+    numbers a change of alpha moves few rows) and x* with u_ref. `check()` runs before each
+    column (raise there to cancel); `on_column(done, total)` after each one.
+    """
+    x, y = roles.x, roles.y
+    mediators = set(getattr(roles, "w", ()) or ())
+    edit = edits_needed(fairness)
+    xstar = groups.reference(fairness.reference, u_ref)
+    codes: dict = {}
+    for j, v in enumerate(order):
+        if check is not None:
+            check()
+        pa = parents[v]
+        p = probs(v, codes)
+        if v == x and edit["se"]:
+            p = mix(p, np.broadcast_to(groups.px, p.shape), fairness.se)
+        elif x in pa and ((v == y and edit["de"]) or (v in mediators and edit["ie"])):
+            alpha = fairness.de if v == y else fairness.ie
+            p_ref = probs(v, {**codes, x: xstar})
+            p = mix(p, p_ref, pathway_alpha(alpha, codes[x], groups.x0, groups.x1))
+        codes[v] = draw(p, u[j])
+        if on_column is not None:
+            on_column(j + 1, len(order))
+    return codes
