@@ -1,7 +1,8 @@
 """FairCauseSyn Studio: the dashboard entry point (`make run`).
 
 Sets the page up, restores the last session from the workspace folder and hands over to
-the five step pages. All computation lives in faircause_core; pages only draw.
+the five step pages. All computation lives in faircause_core; the app's own code (session,
+caches, jobs, editor logic) in faircause_app; pages only draw.
 """
 
 import sys
@@ -13,9 +14,9 @@ HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
-from faircause_core.workflow import workspace  # noqa: E402
+from faircause_app import state  # noqa: E402
 from faircause_core.errors import InputError  # noqa: E402
-from pages import ui  # noqa: E402
+from faircause_core.workflow import workspace  # noqa: E402
 
 st.set_page_config(page_title="FairCauseSyn Studio", page_icon=str(HERE / "assets" / "logo.svg"), layout="wide")
 st.markdown(f"<style>{(HERE / 'assets' / 'style.css').read_text(encoding='utf-8')}</style>", unsafe_allow_html=True)
@@ -23,14 +24,14 @@ st.logo(str(HERE / "assets" / "logo.svg"))
 
 with st.sidebar:
     st.caption("Workspace folder (runs, data and the last session are kept here)")
-    typed = st.text_input("Workspace folder", value=ui.root(), key="w_workspace", label_visibility="collapsed")
+    typed = st.text_input("Workspace folder", value=state.root(), key="w_workspace", label_visibility="collapsed")
     try:
         st.session_state.workspace_root = str(workspace.workspace_root(typed))
     except InputError as err:
         st.error(str(err))
     st.caption("Patient data never leaves this machine.")
 
-ui.restore()
+state.restore()
 
 PAGES = [
     st.Page("pages/1_data.py", title="1 Data", icon=":material/table:", url_path="data", default=True),

@@ -3,12 +3,13 @@
 import pandas as pd
 import streamlit as st
 
+from faircause_app import nav, state
+from faircause_app.text import md
 from faircause_core.errors import InputError
-from faircause_core.limits import DEFAULT_LIMITS
 from faircause_core.io.schema import Kind
-from pages import ui
+from faircause_core.limits import DEFAULT_LIMITS
 
-ui.step_bar("data")
+nav.step_bar("data")
 
 st.title("Your data")
 st.write("Upload a patient table (CSV, Parquet or Excel), or start with the bundled demo cohort. "
@@ -29,22 +30,22 @@ with right:
 if upload is not None and st.session_state.get("_upload_seen") != upload.file_id:
     st.session_state._upload_seen = upload.file_id
     try:
-        ui.set_data(upload.getvalue(), upload.name)
+        state.set_data(upload.getvalue(), upload.name)
         st.success(f"Loaded {upload.name}.")
     except InputError as err:
         st.error(str(err))
 if demo:
     try:
-        ui.set_data(ui.DEMO_PATH.read_bytes(), ui.DEMO_PATH.name)
+        state.set_data(state.DEMO_PATH.read_bytes(), state.DEMO_PATH.name)
     except (InputError, OSError) as err:
         st.error(str(err))
 
-tab = ui.table()
+tab = state.table()
 if tab is None:
     st.info("No data yet: upload a file above or click **Use the demo cohort**.")
     st.stop()
 
-st.subheader(f"{ui.md(tab.name)}: {tab.n_rows:,} rows, {len(tab.schema.names)} columns")
+st.subheader(f"{md(tab.name)}: {tab.n_rows:,} rows, {len(tab.schema.names)} columns")
 for note in tab.warnings:
     st.warning(note)
 
@@ -78,7 +79,7 @@ if changes:
     try:
         tab.with_kinds(merged)  # validate before keeping it
         st.session_state.kinds = merged
-        ui.persist()
+        state.persist()
         st.rerun()
     except InputError as err:
         st.error(str(err))
@@ -92,4 +93,4 @@ if len(missing):
 else:
     st.caption("No missing values.")
 
-ui.next_step("graph", "Next: choose the fairness question and the causal graph")
+nav.next_step("graph", "Next: choose the fairness question and the causal graph")

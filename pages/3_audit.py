@@ -1,17 +1,17 @@
 """Step 3: the real data's fairness decomposition, as a chart, a table and plain sentences."""
 
-import pandas as pd
 import streamlit as st
 
+from faircause_app import cache, nav, state
+from faircause_app.text import md
+from faircause_core.causal.fairness import Decomposition
 from faircause_core.errors import InputError
 from faircause_core.present.explain import explain_roles
-from faircause_core.causal.fairness import Decomposition
 from faircause_core.present.plots import EFFECT_LABELS, effects_bar
-from pages import ui
 
-tab, roles = ui.page_start("audit", "Fairness audit of the real data",
-                           "Choose the sensitive attribute, the outcome and a causal graph first (step 2).",
-                           fix_label="Fix the question or the graph in step 2")
+tab, roles = nav.page_start("audit", "Fairness audit of the real data",
+                            "Choose the sensitive attribute, the outcome and a causal graph first (step 2).",
+                            fix_label="Fix the question or the graph in step 2")
 
 labels = {"dr": "Doubly robust (default, with confidence intervals)", "plugin": "Quick plug-in preview"}
 saved_method = st.session_state.get("method") or "dr"
@@ -19,30 +19,31 @@ method = st.radio("Estimator", list(labels), format_func=labels.get, horizontal=
                   index=list(labels).index(saved_method), key="w_method")
 if method != saved_method:
     st.session_state.method = method
-    ui.persist()
+    state.persist()
 
 with st.spinner("Estimating the decomposition (cached after the first time)..."):
     try:
-        result = ui.audit_cached(st.session_state.data_id, ui.kinds_json(), ui.roles_json(roles), method, ui.root())
+        result = cache.audit(st.session_state.data_id, state.kinds_json(), state.roles_json(roles), method,
+                             state.root())
     except InputError as err:
         st.error(str(err))
         st.stop()
 decomposition = Decomposition.from_dict(result)
 
-st.caption(f"X = {ui.md(roles.x)}: {ui.md(roles.x1)} (x1) compared with {ui.md(roles.x0)} (x0); "
-           f"Y = {ui.md(roles.y)}. n = {decomposition.n:,} ({decomposition.n0:,} vs {decomposition.n1:,}).")
+st.caption(f"X = {md(roles.x)}: {md(roles.x1)} (x1) compared with {md(roles.x0)} (x0); "
+           f"Y = {md(roles.y)}. n = {decomposition.n:,} ({decomposition.n0:,} vs {decomposition.n1:,}).")
 for note in decomposition.warnings:
     st.warning(note)
 
 st.plotly_chart(effects_bar({"real": decomposition}), width="stretch", key="audit_chart")
-st.caption(f"Bars: {ui.md(roles.x1)} minus {ui.md(roles.x0)}, with 95% intervals. TV = Ctf-DE − Ctf-IE − "
+st.caption(f"Bars: {md(roles.x1)} minus {md(roles.x0)}, with 95% intervals. TV = Ctf-DE − Ctf-IE − "
            f"Ctf-SE: the indirect and spurious effects count against the gap, so a bar above zero there "
-           f"means that pathway makes the rate lower for {ui.md(roles.x1)}. The sentences below state each "
+           f"means that pathway makes the rate lower for {md(roles.x1)}. The sentences below state each "
            f"pathway's share of the gap directly.")
 
 st.subheader("In plain words")
 for effect, text in explain_roles(decomposition, roles).items():
-    st.markdown(f"- **{EFFECT_LABELS[effect]}**: {ui.md(text)}")
+    st.markdown(f"- **{EFFECT_LABELS[effect]}**: {md(text)}")
 st.caption("Direct: X's effect on Y not through the mediators; indirect: through the mediators W; "
            "spurious: through the confounders Z, not caused by X.")
 
@@ -50,4 +51,4 @@ frame = decomposition.to_frame() * 100
 frame.index = [EFFECT_LABELS[e] for e in frame.index]
 frame.columns = ["estimate (pp)", "std. error (pp)", "95% CI low (pp)", "95% CI high (pp)"]
 st.dataframe(frame.round(2), width="stretch")
-ui.next_step("generate", "Next: generate synthetic data")
+nav.next_step("generate", "Next: generate synthetic data")

@@ -1,16 +1,15 @@
 """Step 4: choose a generator and the fairness edits, then run in the background with progress."""
 
-import time
-
 import streamlit as st
 
+from faircause_app import jobs, nav, panels, state
+from faircause_app.text import md
 from faircause_core.errors import InputError
 from faircause_core.generators.base import FairnessSpec
 from faircause_core.workflow.pipeline import GenerationSettings
-from pages import ui
 
-tab, roles = ui.page_start("generate", "Generate synthetic data",
-                           "Choose the question and a causal graph first (step 2).")
+tab, roles = nav.page_start("generate", "Generate synthetic data",
+                            "Choose the question and a causal graph first (step 2).")
 
 GENERATORS = {
     "llm": "Local language model (default)",
@@ -18,15 +17,15 @@ GENERATORS = {
     "bayesnet": "Bayesian network (quick preview)",
     "prompt": "Prompt mode (no training)",
 }
-job = ui.current_job(ui.root())
+job = jobs.current_job(state.root())
 running = job is not None and job.status == "running"
 
 left, right = st.columns([3, 2])
 with left:
     choice = st.radio("Generator", list(GENERATORS), format_func=GENERATORS.get, key="w_generator")
-    model_dir = ui.model_dir_from_env() if choice in ("llm", "prompt") else None
+    model_dir = jobs.model_dir_from_env() if choice in ("llm", "prompt") else None
     if model_dir:
-        st.caption(f"Language model folder from FAIRCAUSE_MODEL_DIR: {ui.md(model_dir)}")
+        st.caption(f"Language model folder from FAIRCAUSE_MODEL_DIR: {md(model_dir)}")
     if choice == "own":
         typed = st.text_input("Model folder (a Hugging Face causal LM with safetensors weights)",
                               key="w_model_dir")
@@ -73,41 +72,13 @@ if start:
             generator="llm" if choice == "own" else choice, model_dir=model_dir, preset=preset,
             rows=int(rows), seed=int(seed), fairness=FairnessSpec(reference=reference, **alphas),
             refine=bool(refine), max_rounds=int(rounds))
-        job = ui.start_job(tab, ui.graph(), roles, settings, st.session_state.data_id,
-                           dict(st.session_state.get("kinds") or {}), ui.root())
+        job = jobs.start_job(tab, state.graph(), roles, settings, st.session_state.data_id,
+                             dict(st.session_state.get("kinds") or {}), state.root())
         running = True
     except InputError as err:
         st.error(str(err))
 
 
-def progress_panel():
-    """Polls the background job; hands over to the whole page once when it ends."""
-    job = ui.current_job(ui.root())
-    if job is None:
-        st.caption("No generation started yet in this workspace.")
-        return
-    if job.status == "running":
-        st.progress(job.fraction(), text=f"{job.stage}: {job.done:,} of {job.total:,} {job.eta()}".strip())
-        st.caption(f"Running {ui.md(job.label)} for {time.time() - job.started:.0f} s.")
-        if st.button("Cancel", key="w_cancel"):
-            job.token.cancel()
-            st.warning("Cancelling after the current batch...")
-        return
-    if st.session_state.get("_job_seen") != job.job_id:  # first look at the ended job: stop polling
-        st.session_state._job_seen = job.job_id
-        if job.status == "done":
-            st.session_state.run_id = job.run_id
-            ui.persist()
-        st.rerun(scope="app")
-    if job.status == "done":
-        st.success(f"Finished in {job.finished - job.started:.0f} s and saved as run {job.run_id}.")
-        ui.next_step("compare", "Next: compare real and synthetic data")
-    elif job.status == "cancelled":
-        st.info("The last generation was cancelled; nothing was saved.")
-    else:
-        st.error(job.error)
-
-
 # Poll once a second only while a job runs, so an idle page does not keep rerunning.
 polling = running or (job is not None and job.status == "running")
-st.fragment(run_every=1.0 if polling else None)(progress_panel)()
+st.fragment(run_every=1.0 if polling else None)(panels.job_progress)()

@@ -1,0 +1,224 @@
+"""Drawing blocks too long for a page, one piece each, so a page reads as its outline.
+
+Step 2: the fairness question form and the row of graph sources (discover, reset, empty,
+import). Step 4: the progress of the background job. Step 5: the fairness, fidelity,
+utility-and-privacy and downloads tabs of a run.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pandas as pd
+import streamlit as st
+
+from faircause_app import cache, editor, jobs, nav, state
+from faircause_app.text import md
+from faircause_core.causal.graph import CausalGraph
+from faircause_core.causal.question import FairnessProblem, validate_problem
+from faircause_core.errors import InputError
+from faircause_core.io.export import graph_json_bytes, json_bytes, safe_filename, to_csv_bytes
+from faircause_core.present import plots
+from faircause_core.present.report import build_report
+
+
+def _index(options, value, default=0):
+    return options.index(value) if value in options else default
+
+
+def groups(tab, col: str) -> list[str]:
+    """The values of X offered as groups, as text (categories, else up to 50 seen values)."""
+    cs = tab.schema[col]
+    if cs.categories:
+        return [str(v) for v in cs.categories]
+    return sorted({str(v) for v in tab.df[col].dropna().unique()})[:50]
+
+
+def question_form(tab) -> tuple[FairnessProblem, bool, list[str]]:
+    """X, its two groups, Y (with a threshold for a numeric Y) and the fixed baseline columns.
+
+    Keeps the choice in session (and session.json); returns (problem, valid, fixed), showing
+    the problem's warnings, or its one-line error when it is not valid.
+    """
+    names = tab.schema.names
+    saved = st.session_state.get("problem") or {}
+    c1, c2, c3 = st.columns(3)
+    x = c1.selectbox("Sensitive attribute (X)", names, index=_index(names, saved.get("x"), _index(names, "sex")),
+                     key="w_x")
+    options = groups(tab, x)
+    x0 = c2.selectbox("Baseline group (x0)", options, index=_index(options, saved.get("x0")), key=f"w_x0_{x}")
+    x1 = c3.selectbox("Comparison group (x1)", options,
+                      index=_index(options, saved.get("x1"), 1 if len(options) > 1 else 0), key=f"w_x1_{x}")
+    c4, c5 = st.columns(2)
+    y_options = [n for n in names if n != x]
+    y = c4.selectbox("Outcome (Y)", y_options, index=_index(y_options, saved.get("y"), _index(y_options, "death")),
+                     key="w_y")
+    threshold = None
+    if tab.schema[y].is_numeric and tab.df[y].nunique() > 2:
+        cs = tab.schema[y]
+        threshold = c5.number_input(f"Count {y} as 'yes' when it is at least", value=float(
+            saved.get("threshold") if saved.get("threshold") is not None else tab.df[y].median()),
+            min_value=float(cs.minimum), max_value=float(cs.maximum), key=f"w_thr_{y}")
+        c5.caption(f"Share at or above: {(tab.df[y] >= threshold).mean():.1%}")
+    problem = FairnessProblem(x, x0, x1, y, threshold)
+    try:
+        for note in validate_problem(tab, problem):
+            st.warning(note)
+        valid = True
+    except InputError as err:
+        st.error(str(err))
+        valid = False
+    state.keep("problem", {"x": x, "x0": x0, "x1": x1, "y": y, "threshold": threshold})
+
+    fixed_default = [c for c in (st.session_state.get("fixed") or [c for c in ("age", "race") if c in names])
+                     if c in names and c not in (x, y)]
+    fixed = st.multiselect("Baseline columns fixed before everything else (nothing can cause them; e.g. age, race)",
+                           [n for n in names if n not in (x, y)], default=fixed_default, key=f"w_fixed_{x}_{y}")
+    state.keep("fixed", fixed)
+    return problem, valid, fixed
+
+
+def graph_sources(tab, problem: FairnessProblem, valid: bool, fixed: list[str]) -> None:
+    """Where a graph comes from: discovery (cached), the discovered one again, empty, or a JSON file."""
+    b1, b2, b3, b4 = st.columns(4)
+    if b1.button("Discover the graph from the data", type="primary", disabled=not valid, key="w_discover"):
+        with st.spinner("Searching for a causal graph that fits the data and your tiers..."):
+            try:
+                found = cache.discover(st.session_state.data_id, state.kinds_json(), problem.x, problem.y,
+                                       tuple(fixed), state.root())
+                state.set_graph(CausalGraph.from_dict(found), discovered=True)
+            except InputError as err:
+                st.error(str(err))
+    if b2.button("Reset to discovered", disabled=not st.session_state.get("discovered"), key="w_reset"):
+        state.set_graph(CausalGraph.from_dict(st.session_state.discovered))
+    if b3.button("Start from an empty graph", key="w_empty"):
+        state.set_graph(CausalGraph(tab.schema.names, []))
+    with b4.popover("Import DAG JSON"):
+        dag_file = st.file_uploader("DAG JSON", type=["json"], key="w_dag_upload")
+        if dag_file is not None and st.session_state.get("_dag_seen") != dag_file.file_id:
+            st.session_state._dag_seen = dag_file.file_id
+            try:
+                g = editor.imported(dag_file.getvalue(), dag_file.name, tab.schema.names, tab.name)
+                state.set_graph(g)
+                st.success(f"Imported {len(g.edges)} edges from {dag_file.name}.")
+            except InputError as err:
+                st.error(str(err))
+
+
+# ------------------------------------------------------------------------- step 4 progress
+
+def job_progress() -> None:
+    """Polls the background job; hands over to the whole page once when it ends."""
+    job = jobs.current_job(state.root())
+    if job is None:
+        st.caption("No generation started yet in this workspace.")
+        return
+    if job.status == "running":
+        st.progress(job.fraction(), text=f"{job.stage}: {job.done:,} of {job.total:,} {job.eta()}".strip())
+        st.caption(f"Running {md(job.label)} for {time.time() - job.started:.0f} s.")
+        if st.button("Cancel", key="w_cancel"):
+            job.token.cancel()
+            st.warning("Cancelling after the current batch...")
+        return
+    if st.session_state.get("_job_seen") != job.job_id:  # first look at the ended job: stop polling
+        st.session_state._job_seen = job.job_id
+        if job.status == "done":
+            st.session_state.run_id = job.run_id
+            state.persist()
+        st.rerun(scope="app")
+    if job.status == "done":
+        st.success(f"Finished in {job.finished - job.started:.0f} s and saved as run {job.run_id}.")
+        nav.next_step("compare", "Next: compare real and synthetic data")
+    elif job.status == "cancelled":
+        st.info("The last generation was cancelled; nothing was saved.")
+    else:
+        st.error(job.error)
+
+
+# ----------------------------------------------------------------------------- step 5 tabs
+
+def fairness_tab(result) -> None:
+    """Effects of real, synthetic and target side by side, then the refinement rounds."""
+    st.plotly_chart(plots.effects_bar({"real": result.real_effects, "synthetic": result.synthetic_effects,
+                                       "target": result.target}), width="stretch", key="cmp_effects")
+    n_real = (result.real_effects or {}).get("n")
+    st.caption(f"real: the {f'{n_real:,}' if n_real else 'fitting'} real rows the generator learned from (the other "
+               f"{result.settings.holdout:.0%} are held out for utility and privacy), so the numbers can differ "
+               f"a little from step 3. synthetic: the {len(result.synthetic):,} delivered rows; intervals are wide "
+               f"on a small sample. target: what the chosen edits ask for (0 = pathway removed).")
+    if result.rounds:
+        st.plotly_chart(plots.rounds_plot(result.rounds, result.target), width="stretch", key="cmp_rounds")
+        n_measured = (result.rounds[-1].get("decomposition") or {}).get("n")
+        sample = f" on a generator sample of {n_measured:,} rows" if n_measured else ""
+        st.caption(("Converged within tolerance" if result.converged else
+                    "Did not converge within the round limit: the best round was kept")
+                   + f"; each round is measured{sample}.")
+
+
+def fidelity_tab(run_id: str, run: dict) -> None:
+    """Quality scores, one column's distributions and the association heatmaps."""
+    result = run["result"]
+    fid = result.metrics.get("fidelity") or {}
+    if fid:
+        st.plotly_chart(plots.quality_bars(fid.get("columns", []), fid.get("shape"), fid.get("trend"),
+                                           fid.get("quality")), width="stretch", key="cmp_quality")
+    if not run.get("data_id"):
+        return
+    kinds = json.dumps(run.get("kinds") or {}, sort_keys=True)
+    try:
+        real = cache.real_frame(run["data_id"], kinds, state.root())
+        cols = [c for c in result.synthetic.columns if c in real.columns]
+        col = st.selectbox("Column", cols, key="w_cmp_col")
+        numeric = pd.api.types.is_numeric_dtype(real[col]) and real[col].nunique() > 12
+        st.plotly_chart(plots.distribution_overlay(real[col], result.synthetic[col], col, numeric),
+                        width="stretch", key="cmp_dist")
+        real_m, synth_m = cache.associations(run_id, run["data_id"], kinds, state.root())
+        st.plotly_chart(plots.correlation_heatmaps(real_m, synth_m), width="stretch", key="cmp_heat")
+    except InputError as err:
+        st.error(str(err))
+
+
+def utility_tab(result) -> None:
+    """TRTR against TSTR, the fair predictor's direct effect, and the DCR privacy table."""
+    util = result.metrics.get("utility") or {}
+    fair = result.metrics.get("fair_predictor") or {}
+    priv = result.metrics.get("privacy") or {}
+    c1, c2 = st.columns(2)
+    if util:
+        c1.plotly_chart(plots.score_bars({"TRTR (trained on real)": util.get("trtr"),
+                                          "TSTR (trained on synthetic)": util.get("tstr")},
+                                         "Utility: AUROC on held-out real rows", "AUROC", range_=(0, 1.05)),
+                        width="stretch", key="cmp_util")
+    if fair and "error" not in fair:
+        c2.plotly_chart(plots.score_bars({"trained on real": abs(fair.get("ctf_de_real_model") or 0) * 100,
+                                          "trained on synthetic": abs(fair.get("ctf_de_synth_model") or 0) * 100},
+                                         f"Fair predictor: |Ctf-DE| of predictions (reduction "
+                                         f"{(fair.get('reduction') or 0):.0%})", "percentage points"),
+                        width="stretch", key="cmp_fair")
+    elif fair:
+        c2.warning(fair["error"])
+    if priv:
+        st.markdown("**Privacy: distance to the closest real record (DCR)**")
+        st.dataframe(pd.DataFrame([priv]), hide_index=True, width="stretch")
+        st.caption("Synthetic rows should be no closer to the training rows than unseen real rows are "
+                   "(compare the synthetic and holdout medians); exact copies should be near 0%.")
+
+
+def downloads_tab(run_id: str, run: dict) -> None:
+    """The synthetic rows, the DAG, the settings and (built on request) the HTML report."""
+    result, roles, graph = run["result"], run["roles"], run["graph"]
+    stem = safe_filename(f"{run_id}_{result.settings.generator}")
+    st.download_button("Synthetic rows (CSV)", to_csv_bytes(result.synthetic), file_name=f"{stem}_synthetic.csv",
+                       mime="text/csv", key="dl_csv", type="primary")
+    st.download_button("Causal graph (DAG JSON)", graph_json_bytes(graph), file_name=f"{stem}_dag.json",
+                       mime="application/json", key="dl_dag")
+    st.download_button("Run settings (JSON)", json_bytes(result.settings.to_dict()),
+                       file_name=f"{stem}_settings.json", mime="application/json", key="dl_settings")
+    if st.button("Build the HTML report", key="w_build_report"):
+        st.session_state.report_html = (run_id, build_report(result, roles, graph=graph,
+                                                             data_name=f"workspace data {run.get('data_id')}"))
+    rep = st.session_state.get("report_html")
+    if rep and rep[0] == run_id:
+        st.download_button("HTML report (self-contained)", rep[1].encode("utf-8"), file_name=f"{stem}_report.html",
+                           mime="text/html", key="dl_report")

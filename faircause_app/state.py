@@ -1,0 +1,146 @@
+"""Session state: the canonical values the pages share, and their copy in session.json.
+
+Pages keep canonical values in plain session keys (table, problem, graph, ...) and use
+separate widget keys, because Streamlit drops a widget's state when its page is left.
+What the app shows is written to <workspace>/session.json so a refresh or restart finds it.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import streamlit as st
+
+from faircause_app import cache
+from faircause_core.errors import InputError
+from faircause_core.workflow import workspace
+
+DEMO_PATH = Path(__file__).resolve().parents[1] / "assets" / "nhefs_cohort.csv"
+SAVED_KEYS = ("data_id", "kinds", "problem", "fixed", "graph", "discovered", "run_id", "method")
+
+
+def root() -> str:
+    """The workspace folder chosen in the sidebar (the engine's default until then)."""
+    return st.session_state.get("workspace_root") or str(workspace.default_root())
+
+
+def kinds_json() -> str:
+    return json.dumps(st.session_state.get("kinds") or {}, sort_keys=True)
+
+
+def roles_json(r) -> str:
+    return json.dumps(r.to_dict(), sort_keys=True, default=str)
+
+
+# --------------------------------------------------------------------------------- data
+
+def table():
+    """The current Table (rebuilt from the workspace copy through the cache), or None."""
+    data_id = st.session_state.get("data_id")
+    if not data_id:
+        return None
+    try:
+        return cache.table(data_id, kinds_json(), root())
+    except InputError as err:
+        st.error(str(err))
+        return None
+
+
+def set_data(content: bytes, filename: str) -> None:
+    """Keep an upload in the workspace and make it the current table (resets the rest)."""
+    data_id = workspace.save_data(content, filename, root=root())
+    cache.table(data_id, "{}", root())  # load now so a bad file fails here, with its message
+    if data_id != st.session_state.get("data_id"):
+        for key in ("problem", "graph", "discovered", "flow_state", "fixed"):
+            st.session_state.pop(key, None)
+    st.session_state.data_id = data_id
+    st.session_state.kinds = {}
+    persist()
+
+
+# ------------------------------------------------------------------------- problem / graph
+
+def problem():
+    """The FairnessProblem in session (x, x0, x1 as text, y, threshold) or None."""
+    from faircause_core.causal.question import FairnessProblem
+
+    p = st.session_state.get("problem")
+    if not p:
+        return None
+    return FairnessProblem(p["x"], p["x0"], p["x1"], p["y"], p.get("threshold"))
+
+
+def graph():
+    from faircause_core.causal.graph import CausalGraph
+
+    g = st.session_state.get("graph")
+    return CausalGraph.from_dict(g) if g else None
+
+
+def set_graph(g, discovered: bool = False) -> None:
+    """Keep a new graph; the editor is rebuilt under a new key so it shows exactly this one."""
+    st.session_state.graph = g.to_dict()
+    if discovered:
+        st.session_state.discovered = g.to_dict()
+    st.session_state.flow_version = st.session_state.get("flow_version", 0) + 1
+    st.session_state.pop("flow_state", None)
+    persist()
+
+
+def edit_graph(change) -> None:
+    """Keep the graph `change()` returns and rerun; a refused edit is one error line."""
+    try:
+        set_graph(change())
+    except InputError as err:
+        st.error(str(err))
+        return
+    st.rerun()
+
+
+def roles(tab=None, g=None, p=None):
+    """Roles read off the DAG for the chosen question; InputError if they cannot be."""
+    from faircause_core.causal.graph import derive_roles
+    from faircause_core.causal.question import resolve_value
+
+    tab = tab if tab is not None else table()
+    g = g if g is not None else graph()
+    p = p if p is not None else problem()
+    if tab is None or g is None or p is None:
+        return None
+    x0 = resolve_value(tab.df[p.x], p.x0)
+    x1 = resolve_value(tab.df[p.x], p.x1)
+    return derive_roles(g, p.x, p.y, x0=x0, x1=x1, threshold=p.threshold)
+
+
+# ------------------------------------------------------------------------------ persistence
+
+def keep(key: str, value) -> None:
+    """Set a canonical session value and save the session when it changed."""
+    if st.session_state.get(key) != value:
+        st.session_state[key] = value
+        persist()
+
+
+def persist() -> None:
+    """Write what the app shows to <workspace>/session.json (survives refresh/restart)."""
+    state = {k: st.session_state.get(k) for k in SAVED_KEYS}
+    try:
+        workspace.save_session(state, root=root())
+    except (InputError, OSError) as err:
+        st.warning(f"could not save the session to the workspace: {err}")
+
+
+def restore() -> None:
+    """Once per browser session: bring back the last data, DAG, roles and run."""
+    if st.session_state.get("_restored_from") == root():
+        return
+    st.session_state._restored_from = root()
+    try:
+        saved = workspace.load_session(root=root())
+    except InputError as err:
+        st.error(str(err))
+        return
+    for key in SAVED_KEYS:
+        if saved.get(key) is not None:
+            st.session_state[key] = saved[key]
