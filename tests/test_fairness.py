@@ -429,6 +429,22 @@ def test_outcome_coding_threshold_and_strings():
     assert thr["tv"] == base["tv"]
 
 
+def test_outcome_coded_by_the_question_rule_deceased_living():
+    """One coding rule: "Deceased" is the event (as for the outcome rates and the metrics),
+    so TV has the sign of rate(x1) - rate(x0) of Deceased, whatever the other label is."""
+    from faircause_core.causal.question import Outcome, binary_outcome
+
+    df = simulate(FULL, 3000, seed=4)
+    words = df.assign(y=np.where(df.y == 1, "Deceased", "Living"))
+    d = decompose(words, "x", 0, 1, "y", ["age"], ["bmi"], method="plugin")
+    rate = pd.Series(binary_outcome(words["y"])).groupby(words["x"].to_numpy()).mean()
+    assert d["tv"] == pytest.approx(rate[1] - rate[0], abs=1e-12) and abs(d["tv"]) > 0.05
+    dead = (words.y == "Deceased").groupby(words.x).mean()
+    assert d["tv"] == pytest.approx(dead[1] - dead[0], abs=1e-12)
+    assert d.settings["positive"] == "Deceased" == Outcome.resolve(words["y"]).positive
+    assert d["tv"] == decompose(df, "x", 0, 1, "y", ["age"], ["bmi"], method="plugin")["tv"]
+
+
 def test_continuous_outcome_uses_raw_values():
     df = simulate(CONT, 3000, seed=5)
     d = decompose(df, "x", 0, 1, "y", ["age", "race"], ["bmi", "stage"], method="plugin", continuous_outcome=True)
@@ -475,15 +491,15 @@ def test_warns_on_small_group_and_extreme_propensities():
     [
         (dict(x="sex"), "unknown column 'sex'"),
         (dict(z=["nope"]), "unknown column 'nope'"),
-        (dict(x0=5), "x0 value 5 does not occur in column 'x'"),
+        (dict(x0=5), "x0 value '5' does not occur in column 'x'"),
         (dict(x1="Female"), "x1 value 'Female'"),
-        (dict(x1=0), "same value"),
+        (dict(x1=0), "same group"),
         (dict(z=["age"], w=["age"]), "both z"),
         (dict(z=["x"]), "'x' is x"),
         (dict(w=["y"]), "'y' is y"),
         (dict(z=["age", "age"]), "listed twice"),
         (dict(y="x"), "both the sensitive attribute"),
-        (dict(y="bmi", w=["stage"]), "has 3000 values"),
+        (dict(y="bmi", w=["stage"]), "has 3000 distinct values"),
         (dict(method="bayes"), "unknown method"),
         (dict(learner="forest"), "unknown learner"),
         (dict(n_folds=1), "n_folds"),

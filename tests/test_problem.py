@@ -9,6 +9,8 @@ from faircause_core.errors import InputError
 from faircause_core.limits import Limits
 from faircause_core.causal.question import (
     FairnessProblem,
+    Outcome,
+    Question,
     binary_outcome,
     group_mask,
     resolve_value,
@@ -60,7 +62,7 @@ def test_resolve_text(demo):
 
 
 def test_resolve_lists_available_values(demo):
-    with pytest.raises(InputError, match=r"^value 'F' not found in column 'sex'; available: 'Female', 'Male'$"):
+    with pytest.raises(InputError, match=r"^value 'F' does not occur in column 'sex'; available: 'Female', 'Male'$"):
         resolve_value(demo.df["sex"], "F")
     with pytest.raises(InputError) as info:
         resolve_value(demo.df["age"], "200")
@@ -120,6 +122,42 @@ def test_outcome_single_value_is_read_by_its_label():
     assert binary_outcome(pd.Series([1, 1], name="y")).tolist() == [1.0, 1.0]
 
 
+def test_outcome_booleans_and_a_named_positive_value():
+    assert binary_outcome(pd.Series([True, False, True], name="b")).tolist() == [1.0, 0.0, 1.0]
+    s = pd.Series(["Yes", "No", "Maybe", None], name="y")
+    out = Outcome.resolve(s, positive=" yes").code(s)  # one versus the rest
+    assert out[:3].tolist() == [1.0, 0.0, 0.0] and np.isnan(out[3])
+    with pytest.raises(InputError, match="^positive value 'Sure' does not occur in column 'y'"):
+        Outcome.resolve(s, positive="Sure")
+
+
+def test_outcome_meaning_is_fixed_on_the_rows_it_was_resolved_on():
+    real = pd.Series(["Living", "Deceased", "Living"], name="y")
+    outcome = Outcome.resolve(real)
+    assert outcome.positive == "Deceased" and outcome.label == "y=Deceased"
+    synth = pd.Series(["Deceased", "Deceased", "unknown", None], name="y")
+    coded = outcome.code(synth)
+    assert coded[:2].tolist() == [1.0, 1.0] and np.isnan(coded[2:]).all()
+    assert outcome.unknown(synth) == 1
+    assert binary_outcome(synth[:2]).tolist() == [1.0, 1.0]  # read on its own: the same meaning
+    with pytest.raises(InputError, match="not both"):
+        Outcome.resolve(pd.Series([1.0, 2.0], name="y"), threshold=1, continuous=True)
+
+
+def test_question_resolves_groups_and_outcome_once(demo):
+    q = FairnessProblem("sex", "female", " Male", "death").resolve(demo)
+    assert (q.x0, q.x1, q.y, q.threshold, q.outcome.positive) == ("Female", "Male", "death", None, 1)
+    in0, in1 = q.masks(demo.df)
+    assert in0.tolist() == (demo.df["sex"] == "Female").tolist() and not (in0 & in1).any()
+    assert q.outcomes(demo.df).tolist() == demo.df["death"].astype(float).tolist()
+    t = Question.resolve(demo.df, "death", "0", "1.0", "cholesterol", threshold=240)
+    assert (t.x0, t.x1) == (0, 1) and t.outcome.label == "cholesterol >= 240"
+    with pytest.raises(InputError, match=r"^x0 value 'F' does not occur in column 'sex'"):
+        Question.resolve(demo.df, "sex", "F", "Male", "death")
+    with pytest.raises(InputError, match=r"^x0 and x1 are the same group \('Male'\) of 'sex'"):
+        Question.resolve(demo.df, "sex", "male", "MALE", "death")
+
+
 def test_outcome_errors(demo):
     with pytest.raises(InputError, match="outcome 'high_bp' has 3 distinct values; give a threshold"):
         binary_outcome(demo.df["high_bp"])
@@ -144,7 +182,7 @@ def test_demo_problem_is_valid(demo):
         (FairnessProblem("gender", "Male", "Female", "death"), "sensitive attribute: column 'gender' not found; columns: sex, race"),
         (FairnessProblem("sex", "Male", "Female", "dead"), "outcome: column 'dead' not found"),
         (FairnessProblem("sex", "Male", "Female", "sex"), "the sensitive attribute and the outcome are the same column 'sex'"),
-        (FairnessProblem("sex", "Male", "Other", "death"), "value 'Other' not found in column 'sex'; available: 'Female', 'Male'"),
+        (FairnessProblem("sex", "Male", "Other", "death"), "x1 value 'Other' does not occur in column 'sex'; available: 'Female', 'Male'"),
         (FairnessProblem("sex", "Male", "MALE", "death"), "x0 and x1 are the same group ('Male') of 'sex'"),
         (FairnessProblem("death", "0", "1.0", "sex"), None),
         (FairnessProblem("sex", "Male", "Female", "education"), "outcome 'education' has 5 distinct values; give a threshold"),

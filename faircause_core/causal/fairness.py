@@ -39,6 +39,10 @@ small for boosting (< 100 rows or < 10 of a class) gets the regression model ins
 a constant target a constant. Fits run on one thread: on a small shared machine OpenMP
 spin-waiting made boosting several times slower, and results stay bit-for-bit repeatable.
 
+The question (which observed values x0/x1 mean, which Y value counts as 1, the group
+masks) is resolved by `causal.question.Question`, the rule the metrics and the app use, and
+the results are the `causal.effects.Decomposition` type.
+
 Features and missing values: rows with a missing X or Y are dropped (count reported in
 .warnings), as are rows whose X is neither x0 nor x1 (a multi-group column becomes binary
 by the chosen pair). String, object and categorical Z/W columns are one-hot
@@ -51,7 +55,6 @@ from __future__ import annotations
 
 import math
 import warnings as _pywarnings
-from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -59,13 +62,19 @@ from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostin
 from sklearn.linear_model import LogisticRegression, Ridge
 from threadpoolctl import threadpool_limits  # sklearn imported first: its OpenMP must be loaded to be limited
 
+from faircause_core.causal.effects import (  # noqa: F401  (re-exported: the public contract)
+    COLUMNS,
+    EFFECT_LABELS,
+    EFFECTS,
+    QUANTITIES,
+    Z95,
+    Decomposition,
+    as_decomposition,
+)
+from faircause_core.causal.question import Question, numbers
 from faircause_core.errors import InputError
+from faircause_core.io.export import plain
 from faircause_core.limits import DEFAULT_LIMITS
-
-EFFECTS = ["tv", "ctf_de", "ctf_ie", "ctf_se", "ett"]
-COLUMNS = ["estimate", "se", "ci_low", "ci_high"]
-QUANTITIES = ["mu0", "mu1", "A", "B"]
-Z95 = 1.959963984540054  # standard normal 97.5% quantile
 
 METHODS = ("dr", "plugin")
 LEARNERS = ("gbm", "logistic")
@@ -86,7 +95,6 @@ GBM_SETTINGS = dict(
     validation_fraction=0.2,
     n_iter_no_change=8,
 )
-POSITIVE_WORDS = {"1", "yes", "y", "true", "t", "positive", "pos", "dead", "died", "death"}
 
 # Linear combinations of (mu0, mu1, A, B) that define each effect.
 _COEF = {
@@ -96,94 +104,6 @@ _COEF = {
     "ctf_se": {"A": 1.0, "mu1": -1.0},
     "ett": {"A": 1.0, "mu0": -1.0},
 }
-
-
-# ----------------------------------------------------------------------------- result
-
-
-@dataclass
-class Decomposition:
-    """Estimates, standard errors and intervals of the five effects, plus the four means.
-
-    Kept JSON-safe (to_dict/from_dict) so the app, CLI and refinement log can store it.
-    """
-
-    estimates: dict
-    ses: dict
-    quantities: dict  # {"mu0"|"mu1"|"A"|"B": {"estimate": float, "se": float}}
-    n: int
-    n0: int
-    n1: int
-    method: str
-    warnings: list = field(default_factory=list)
-    settings: dict = field(default_factory=dict)
-
-    def __getitem__(self, effect: str) -> float:
-        if effect not in self.estimates:
-            raise KeyError(f"unknown effect {effect!r}; use one of {', '.join(EFFECTS)}")
-        return float(self.estimates[effect])
-
-    def to_frame(self) -> pd.DataFrame:
-        est = np.array([self.estimates[e] for e in EFFECTS], dtype=float)
-        se = np.array([self.ses[e] for e in EFFECTS], dtype=float)
-        out = pd.DataFrame(
-            {"estimate": est, "se": se, "ci_low": est - Z95 * se, "ci_high": est + Z95 * se},
-            index=pd.Index(EFFECTS),
-        )
-        return out[COLUMNS]
-
-    def to_dict(self) -> dict:
-        return {
-            "estimates": {e: float(self.estimates[e]) for e in EFFECTS},
-            "ses": {e: float(self.ses[e]) for e in EFFECTS},
-            "quantities": {
-                q: {"estimate": float(v["estimate"]), "se": float(v["se"])}
-                for q, v in self.quantities.items()
-            },
-            "n": int(self.n),
-            "n0": int(self.n0),
-            "n1": int(self.n1),
-            "method": str(self.method),
-            "warnings": [str(w) for w in self.warnings],
-            "settings": _jsonable(self.settings),
-        }
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "Decomposition":
-        try:
-            return cls(
-                estimates={e: float(d["estimates"][e]) for e in EFFECTS},
-                ses={e: float(d["ses"][e]) for e in EFFECTS},
-                quantities={
-                    q: {"estimate": float(v["estimate"]), "se": float(v["se"])}
-                    for q, v in d["quantities"].items()
-                },
-                n=int(d["n"]),
-                n0=int(d["n0"]),
-                n1=int(d["n1"]),
-                method=str(d["method"]),
-                warnings=list(d.get("warnings", [])),
-                settings=dict(d.get("settings", {})),
-            )
-        except (KeyError, TypeError, ValueError, AttributeError) as err:
-            raise InputError(f"not a saved decomposition: missing or bad field {err}") from None
-
-    def __repr__(self) -> str:
-        parts = ", ".join(f"{e}={self.estimates[e]:+.4f}" for e in EFFECTS)
-        return f"Decomposition({self.method}, n={self.n}: {parts})"
-
-
-def _jsonable(obj):
-    """Numpy scalars and tuples to plain Python, so json.dumps never fails on settings."""
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    return obj
 
 
 # ----------------------------------------------------------------------------- inputs
@@ -228,89 +148,7 @@ def _check_roles(data, x, y, z, w):
         raise InputError(f"column {both[0]!r} is in both z (confounders) and w (mediators)")
 
 
-def _resolve_group(series: pd.Series, value, name: str, label: str):
-    """Find the observed X value a user meant: exact match, else by text ("1" -> 1)."""
-    seen = [v.item() if isinstance(v, np.generic) else v for v in pd.unique(series.dropna())]
-    for v in seen:
-        try:
-            if bool(v == value):
-                return v
-        except (TypeError, ValueError):
-            pass
-    text = str(value).strip()
-    for v in seen:
-        if str(v).strip() == text:
-            return v
-    try:
-        num = float(text)
-        for v in seen:
-            if isinstance(v, (int, float)) and not isinstance(v, bool) and float(v) == num:
-                return v
-    except ValueError:
-        pass
-    shown = ", ".join(repr(v) for v in sorted(map(str, seen))[:10])
-    raise InputError(f"{label} value {value!r} does not occur in column {name!r} (values: {shown})")
-
-
-def _binary_outcome(series: pd.Series, name: str, threshold, continuous: bool, notes: list) -> np.ndarray:
-    """Outcome as float (0/1 unless continuous); NaN kept so the caller can drop it."""
-    if continuous:
-        if threshold is not None:
-            raise InputError(f"outcome {name!r}: give either a threshold or continuous_outcome=True, not both")
-        if pd.api.types.is_bool_dtype(series):
-            return series.astype(float).to_numpy()
-        if not pd.api.types.is_numeric_dtype(series):
-            raise InputError(f"outcome {name!r} is not numeric, so it cannot be a continuous outcome")
-        return _finite(series)
-    if threshold is not None:
-        if not pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
-            raise InputError(f"outcome {name!r} is not numeric, so threshold {threshold!r} cannot apply")
-        try:
-            t = float(threshold)
-        except (TypeError, ValueError):
-            raise InputError(f"threshold {threshold!r} for outcome {name!r} is not a number") from None
-        vals = _finite(series)
-        out = np.where(np.isnan(vals), np.nan, (vals >= t).astype(float))
-        return out
-    if pd.api.types.is_bool_dtype(series):
-        return series.astype(float).to_numpy()
-    seen = pd.unique(series.dropna())
-    if len(seen) > 2:
-        raise InputError(
-            f"outcome {name!r} has {len(seen)} values; it must be binary, or give a threshold "
-            f"(y >= threshold counts as 1)"
-        )
-    numeric = pd.api.types.is_numeric_dtype(series)
-    if len(seen) == 2:
-        if numeric:
-            positive = max(seen)
-        else:
-            texts = sorted(str(v) for v in seen)
-            hits = [t for t in texts if t.strip().lower() in POSITIVE_WORDS]
-            positive = hits[0] if len(hits) == 1 else texts[1]
-            positive = next(v for v in seen if str(v) == positive)
-    elif len(seen) == 1:
-        only = seen[0]
-        notes.append(f"outcome {name!r} has the single value {only!r}: every effect is 0")
-        if numeric:
-            positive = only if float(only) != 0.0 else object()
-        else:
-            positive = only if str(only).strip().lower() in POSITIVE_WORDS else object()
-    else:
-        raise InputError(f"outcome {name!r} has no observed values")
-    missing = series.isna().to_numpy()
-    hit = series.eq(positive).fillna(False).to_numpy(dtype=bool)
-    return np.where(missing, np.nan, hit.astype(float))
-
-
 # ----------------------------------------------------------------------------- features
-
-
-def _finite(series: pd.Series) -> np.ndarray:
-    """Float values with NaN for missing and for +-inf (an inf is no usable measurement)."""
-    v = np.array(series.astype("float64").to_numpy(dtype=float, na_value=np.nan), dtype=float)
-    v[~np.isfinite(v)] = np.nan
-    return v
 
 
 def _design(df: pd.DataFrame, cols: list[str]) -> np.ndarray:
@@ -321,7 +159,7 @@ def _design(df: pd.DataFrame, cols: list[str]) -> np.ndarray:
         if pd.api.types.is_bool_dtype(s):
             s = s.astype(float)
         if pd.api.types.is_numeric_dtype(s) and not isinstance(s.dtype, pd.CategoricalDtype):
-            v = _finite(s)
+            v = numbers(s)
             miss = np.isnan(v)
             med = np.nanmedian(v) if (~miss).any() else 0.0
             blocks.append(np.where(miss, med, v)[:, None])
@@ -508,18 +346,18 @@ def decompose(
     seed = int(seed)
 
     notes: list[str] = []
-    xs = data[x]
-    v0 = _resolve_group(xs, x0, x, "x0")
-    v1 = _resolve_group(xs, x1, x, "x1")
-    if v0 == v1 or str(v0) == str(v1):
-        raise InputError(f"x0 and x1 are the same value {v0!r} of column {x!r}; pick two different groups")
-    yv = _binary_outcome(data[y], y, threshold, continuous_outcome, notes)
+    question = Question.resolve(data, x, x0, x1, y, threshold=threshold, continuous=continuous_outcome)
+    v0, v1 = question.x0, question.x1
+    yv = question.outcomes(data)
+    if np.isnan(yv).all():
+        raise InputError(f"outcome {y!r} has no observed values")
+    if question.outcome.values is not None and len(question.outcome.values) == 1:
+        notes.append(f"outcome {y!r} has the single value {question.outcome.values[0]!r}: every effect is 0")
 
-    missing = xs.isna().to_numpy() | np.isnan(yv)
+    missing = data[x].isna().to_numpy() | np.isnan(yv)
     if missing.any():
         notes.append(f"dropped {int(missing.sum())} rows with missing {x!r} or {y!r}")
-    in0 = (xs == v0).to_numpy(dtype=bool)
-    in1 = (xs == v1).to_numpy(dtype=bool)
+    in0, in1 = question.masks(data)
     other = ~missing & ~in0 & ~in1
     if other.any():
         notes.append(f"dropped {int(other.sum())} rows whose {x!r} is neither {v0!r} nor {v1!r}")
@@ -576,13 +414,13 @@ def decompose(
     # Exact collapses: no floating noise in an effect that is zero by construction.
     quantities = {q: {"estimate": mu[q], "se": _se(inf[q])} for q in QUANTITIES}
     settings = {
-        "x": x, "x0": v0, "x1": v1, "y": y, "z": list(z), "w": list(w), "seed": seed,
-        "n_folds": n_folds, "threshold": threshold, "learner": learner, "clip": clip,
+        "x": x, "x0": v0, "x1": v1, "y": y, "positive": question.outcome.positive, "z": list(z), "w": list(w),
+        "seed": seed, "n_folds": n_folds, "threshold": threshold, "learner": learner, "clip": clip,
         "continuous_outcome": bool(continuous_outcome), "normalize": bool(normalize),
     }
     return Decomposition(
         estimates=estimates, ses=ses, quantities=quantities, n=n, n0=n0, n1=n1,
-        method=method, warnings=notes, settings=_jsonable(settings),
+        method=method, warnings=notes, settings=plain(settings),
     )
 
 

@@ -1,7 +1,11 @@
 """The fairness question on a table: sensitive attribute X (x0 vs x1) and binary outcome Y.
 
-Users type x0/x1 as text, so `resolve_value` maps "1" to 1, "female" to "Female" and so
-on. `validate_problem` refuses a question that cannot be estimated (one group, absent
+The one home of the question's rules, used by the decomposition, the metrics, the loop,
+the CLI and the app alike. Users type x0/x1 as text, so `resolve_value` maps "1" to 1,
+"female" to "Female" and so on. `Outcome` fixes once which Y value counts as 1 (or the
+threshold) and codes any table with it, real or synthetic; `Question` is a
+`FairnessProblem` resolved on a table: the two observed X values and Y's coding, with
+the group masks. `validate_problem` refuses a question that cannot be estimated (one group, absent
 values, constant outcome, groups too small or without events) with one clear line, and
 returns warnings for questions that can be estimated but only roughly.
 """
@@ -34,6 +38,11 @@ class FairnessProblem:
     y: str
     threshold: float | None = None
 
+    def resolve(self, data) -> "Question":
+        """This question on a table: X's two observed values and Y's 0/1 coding."""
+        df, _ = _frame_and_schema(data)
+        return Question.resolve(df, self.x, self.x0, self.x1, self.y, self.threshold)
+
 
 def _is_numeric(series: pd.Series) -> bool:
     return pd.api.types.is_numeric_dtype(series.dtype) or pd.api.types.is_bool_dtype(series.dtype)
@@ -55,19 +64,24 @@ def _listing(values: list) -> str:
 
 
 def _as_float(value: object) -> float | None:
+    if isinstance(value, (bool, np.bool_, int, float, np.integer, np.floating)):
+        return float(value)
     try:
         return float(str(value).strip())
     except (TypeError, ValueError):
         return None
 
 
-def resolve_value(series: pd.Series, text: object) -> object:
-    """The value in `series` that the user's text means; InputError listing the options."""
+def resolve_value(series: pd.Series, text: object, role: str = "") -> object:
+    """The value in `series` that the user's text means; InputError listing the options.
+
+    `role` ("x0", "x1", "positive") names the value in the message.
+    """
     name = series.name
     values = _distinct(series)
     typed = "" if text is None else str(plain_value(text) if not isinstance(text, str) else text).strip()
     if typed == "":
-        raise InputError(f"no group value given for column '{name}'; available: {_listing(values)}")
+        raise InputError(f"no {role or 'group'} value given for column '{name}'; available: {_listing(values)}")
     if _is_numeric(series):
         f = _as_float(typed)
         for v in values:
@@ -84,7 +98,8 @@ def resolve_value(series: pd.Series, text: object) -> object:
         numeric_match = [v for v in values if f is not None and _as_float(v) == f]
         if len(numeric_match) == 1:
             return numeric_match[0]
-    raise InputError(f"value '{typed}' not found in column '{name}'; available: {_listing(values)}")
+    raise InputError(f"{role + ' ' if role else ''}value '{typed}' does not occur in column '{name}'; "
+                     f"available: {_listing(values)}")
 
 
 def group_mask(series: pd.Series, value: object) -> np.ndarray:
@@ -117,38 +132,136 @@ def _positive_value(values: list, numeric: bool) -> object | None:
     return values[-1]
 
 
+def numbers(series: pd.Series) -> np.ndarray:
+    """Float values with NaN for missing and for +-inf (an inf is no usable measurement)."""
+    v = np.array(series.astype("float64").to_numpy(dtype=float, na_value=np.nan), dtype=float)
+    v[~np.isfinite(v)] = np.nan
+    return v
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """Y as 0/1, its meaning fixed once on the rows it was resolved on.
+
+    Resolved on the real rows and applied to synthetic ones, a table that only has one
+    outcome value is still read correctly. `positive` is the value counted as 1 (None:
+    a threshold decides, or no observed value means the event); `values` are the values
+    the coding knows, others code as missing (None: every value but `positive` is 0).
+    """
+
+    name: str
+    threshold: float | None = None
+    positive: object = None
+    values: tuple | None = None
+    continuous: bool = False
+
+    @classmethod
+    def resolve(cls, series: pd.Series, threshold: float | None = None, positive: object = None,
+                continuous: bool = False) -> "Outcome":
+        """The coding rules of ARCHITECTURE.md: two numbers -> the larger is 1; text -> the
+        event-like label (Yes, Dead, Deceased...) is 1, else the one that is not
+        negative-looking, else the later in sorted order; `positive` names it outright."""
+        name = series.name
+        if continuous:
+            if threshold is not None:
+                raise InputError(f"outcome '{name}': give either a threshold or a continuous outcome, not both")
+            if not _is_numeric(series):
+                raise InputError(f"outcome '{name}' is not numeric, so it cannot be a continuous outcome")
+            return cls(name, continuous=True)
+        if threshold is not None:
+            t = _as_float(threshold)
+            if t is None or not np.isfinite(t):
+                raise InputError(f"threshold '{threshold}' for outcome '{name}' is not a number")
+            outcome = cls(name, threshold=t)
+            outcome.code(series)  # refuses text that is not a number
+            return outcome
+        if positive is not None:
+            return cls(name, positive=resolve_value(series, positive, role="positive"))
+        values = _distinct(series)
+        if len(values) > 2:
+            raise InputError(
+                f"outcome '{name}' has {len(values)} distinct values; give a threshold (numeric outcome) "
+                "or choose a two-valued outcome"
+            )
+        return cls(name, positive=_positive_value(values, _is_numeric(series)), values=tuple(values))
+
+    def _known(self, series: pd.Series) -> np.ndarray:
+        known = np.zeros(len(series), dtype=bool)
+        for value in self.values or ():
+            known |= group_mask(series, value)
+        return known
+
+    def code(self, series: pd.Series) -> np.ndarray:
+        """This outcome in `series` as float 0/1 (raw numbers if continuous), NaN for missing."""
+        missing = series.isna().to_numpy()
+        if self.continuous:
+            return numbers(series)
+        if self.threshold is not None:
+            values = pd.to_numeric(series, errors="coerce") if not _is_numeric(series) else series
+            bad = values.isna().to_numpy() & ~missing
+            if bad.any():
+                example = series[bad].iloc[0]
+                raise InputError(f"outcome '{self.name}' is not numeric (e.g. '{example}'), so a threshold cannot apply")
+            arr = values.to_numpy(dtype=float, na_value=np.nan)
+            return np.where(missing, np.nan, (arr >= self.threshold).astype(float))
+        hit = group_mask(series, self.positive) if self.positive is not None else np.zeros(len(series), dtype=bool)
+        unknown = missing | (~self._known(series) if self.values is not None else False)
+        return np.where(unknown, np.nan, hit.astype(float))
+
+    def unknown(self, series: pd.Series) -> int:
+        """Rows whose value this coding never saw (coded as missing)."""
+        if self.values is None or self.continuous or self.threshold is not None:
+            return 0
+        return int((series.notna().to_numpy() & ~self._known(series)).sum())
+
+    @property
+    def label(self) -> str:
+        """How 'Y = 1' reads for this outcome, for messages ('death=1', 'y >= 5')."""
+        if self.threshold is not None:
+            return f"{self.name} >= {plain_value(self.threshold)}"
+        return f"{self.name}={plain_value(self.positive)}"
+
+
 def binary_outcome(series: pd.Series, threshold: float | None = None) -> np.ndarray:
-    """Outcome as float 0/1 with NaN for missing (rules in ARCHITECTURE.md, problem.py)."""
-    name = series.name
-    missing = series.isna().to_numpy()
-    if threshold is not None:
-        t = _as_float(threshold)
-        if t is None or not np.isfinite(t):
-            raise InputError(f"threshold '{threshold}' for outcome '{name}' is not a number")
-        numbers = pd.to_numeric(series, errors="coerce") if not _is_numeric(series) else series
-        bad = numbers.isna().to_numpy() & ~missing
-        if bad.any():
-            example = series[bad].iloc[0]
-            raise InputError(f"outcome '{name}' is not numeric (e.g. '{example}'), so a threshold cannot apply")
-        arr = numbers.to_numpy(dtype=float, na_value=np.nan)
-        return np.where(missing, np.nan, (arr >= t).astype(float))
-    values = _distinct(series)
-    if len(values) > 2:
-        raise InputError(
-            f"outcome '{name}' has {len(values)} distinct values; give a threshold (numeric outcome) "
-            "or choose a two-valued outcome"
-        )
-    positive = _positive_value(values, _is_numeric(series))
-    hit = group_mask(series, positive) if positive is not None else np.zeros(len(series), dtype=bool)
-    return np.where(missing, np.nan, hit.astype(float))
+    """Outcome as float 0/1 with NaN for missing, coded by `Outcome`'s rule on itself."""
+    return Outcome.resolve(series, threshold).code(series)
 
 
-def _outcome_label(series: pd.Series, threshold: float | None) -> str:
-    """How 'Y = 1' reads for this outcome, for messages ('death=1', 'y >= 5')."""
-    if threshold is not None:
-        return f"{series.name} >= {plain_value(threshold)}"
-    positive = _positive_value(_distinct(series), _is_numeric(series))
-    return f"{series.name}={plain_value(positive)}"
+@dataclass(frozen=True)
+class Question:
+    """A fairness question resolved on a table: the observed X values x0 and x1 and Y's coding."""
+
+    x: str
+    x0: object
+    x1: object
+    outcome: Outcome
+
+    @property
+    def y(self) -> str:
+        return self.outcome.name
+
+    @property
+    def threshold(self) -> float | None:
+        return self.outcome.threshold
+
+    @classmethod
+    def resolve(cls, df: pd.DataFrame, x: str, x0: object, x1: object, y: str, threshold: float | None = None,
+                positive: object = None, continuous: bool = False) -> "Question":
+        """Resolve the user's x0/x1 text and Y's positive value once (columns must exist)."""
+        xs = df[x]
+        v0, v1 = resolve_value(xs, x0, role="x0"), resolve_value(xs, x1, role="x1")
+        if v0 == v1 or str(v0) == str(v1):
+            raise InputError(f"x0 and x1 are the same group ('{plain_value(v0)}') of '{x}'; choose two different groups")
+        return cls(x, v0, v1, Outcome.resolve(df[y], threshold, positive, continuous))
+
+    def masks(self, df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """Rows of group x0 and of group x1 (a missing X is in neither)."""
+        xs = df[self.x]
+        return group_mask(xs, self.x0), group_mask(xs, self.x1)
+
+    def outcomes(self, df: pd.DataFrame) -> np.ndarray:
+        """Y of every row coded 0/1 (raw if continuous), NaN where missing or unknown."""
+        return self.outcome.code(df[self.y])
 
 
 def _frame_and_schema(data):
@@ -176,29 +289,29 @@ def validate_problem(data, problem: FairnessProblem, limits: Limits = DEFAULT_LI
     _check_column(df, schema, y, "outcome")
     if x == y:
         raise InputError(f"the sensitive attribute and the outcome are the same column '{x}'")
-    xs, ys = df[x], df[y]
+    xs = df[x]
     groups = _distinct(xs)
     if len(groups) < 2:
         only = f"only one group ('{plain_value(groups[0])}')" if groups else "no values"
         raise InputError(f"sensitive attribute '{x}' has {only}; it needs at least two groups")
-    v0, v1 = resolve_value(xs, problem.x0), resolve_value(xs, problem.x1)
-    if v0 == v1:
-        raise InputError(f"x0 and x1 are the same group ('{plain_value(v0)}') of '{x}'; choose two different groups")
-    outcome = binary_outcome(ys, problem.threshold)
+    question = problem.resolve(df)
+    v0, v1 = question.x0, question.x1
+    outcome = question.outcomes(df)
     observed = ~np.isnan(outcome)
-    label = _outcome_label(ys, problem.threshold)
+    label = question.outcome.label
     if not observed.any():
         raise InputError(f"outcome '{y}' has no values")
     if np.nanmin(outcome) == np.nanmax(outcome):
         if problem.threshold is None:
-            detail = f"'{plain_value(_distinct(ys)[0])}' in every row"
+            detail = f"'{plain_value(_distinct(df[y])[0])}' in every row"
         else:
             detail = f"{label} is {'true' if np.nanmax(outcome) == 1 else 'false'} in every row"
         raise InputError(f"outcome '{y}' is constant ({detail}); nothing to compare")
 
     warnings: list[str] = []
-    for value in (v0, v1):
-        in_group = group_mask(xs, value) & observed
+    in0, in1 = question.masks(df)
+    for value, mask in ((v0, in0), (v1, in1)):
+        in_group = mask & observed
         n, events = int(in_group.sum()), float(outcome[in_group].sum())
         group = f"group {x}={plain_value(value)}"
         if n < limits.min_group_size:
@@ -212,7 +325,7 @@ def validate_problem(data, problem: FairnessProblem, limits: Limits = DEFAULT_LI
         if n < SMALL_GROUP_WARNING:
             warnings.append(f"{group} is small ({n} rows with an outcome): estimates will be noisy")
     if len(groups) > 2:
-        others = int((~group_mask(xs, v0) & ~group_mask(xs, v1) & xs.notna().to_numpy()).sum())
+        others = int((~in0 & ~in1 & xs.notna().to_numpy()).sum())
         warnings.append(
             f"'{x}' has {len(groups)} groups; only '{plain_value(v0)}' and '{plain_value(v1)}' are compared "
             f"({others} rows of other groups are left out)"

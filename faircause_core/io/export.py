@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import re
 
 import numpy as np
@@ -48,26 +49,35 @@ def to_csv_bytes(df: pd.DataFrame) -> bytes:
     return buf.getvalue().encode("utf-8")
 
 
-def _plain(obj):
-    """numpy/pandas values to JSON types (so settings and metrics always serialise)."""
+def plain(obj):
+    """JSON types only, so settings, metrics and results always serialise: the one sanitiser.
+
+    numpy and pandas values become Python ones, tuples and sets lists, keys text, NaN and
+    infinities null (json.dumps would write NaN, which strict JSON readers reject), objects
+    with to_dict() their dict, and anything else its text.
+    """
     if isinstance(obj, dict):
-        return {str(k): _plain(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple, set)):
-        return [_plain(v) for v in obj]
+        return {str(k): plain(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple, set, frozenset)):
+        return [plain(v) for v in obj]
     if isinstance(obj, pd.DataFrame):
-        return _plain(obj.to_dict(orient="records"))
+        return plain(obj.to_dict(orient="records"))
+    if isinstance(obj, np.ndarray):
+        return plain(obj.tolist())
     if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, float) and (obj != obj):
+        obj = obj.item()
+    if isinstance(obj, float) and not math.isfinite(obj):
         return None
+    if obj is None or isinstance(obj, (str, bool, int, float)):
+        return obj
     if hasattr(obj, "to_dict"):
-        return _plain(obj.to_dict())
-    return obj
+        return plain(obj.to_dict())
+    return str(obj)
 
 
 def json_bytes(obj) -> bytes:
     """Pretty UTF-8 JSON of settings, a DAG dict or metrics."""
-    return (json.dumps(_plain(obj), indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    return (json.dumps(plain(obj), indent=2, ensure_ascii=False) + "\n").encode("utf-8")
 
 
 def graph_json_bytes(graph) -> bytes:

@@ -25,7 +25,8 @@ from pathlib import Path
 import pandas as pd
 
 from faircause_core.errors import InputError
-from faircause_core.io.export import _plain
+from faircause_core.causal.effects import as_decomposition
+from faircause_core.io.export import plain
 
 ENV_VAR = "FAIRCAUSE_WORKSPACE"
 _RUN_ID = re.compile(r"^\d{8}-\d{6}-[0-9a-f]{6}$")
@@ -64,7 +65,7 @@ def _write_atomic(path: Path, content: bytes) -> None:
 
 
 def _write_json(path: Path, obj) -> None:
-    _write_atomic(path, json.dumps(_plain(obj), indent=2, ensure_ascii=False).encode("utf-8"))
+    _write_atomic(path, json.dumps(plain(obj), indent=2, ensure_ascii=False).encode("utf-8"))
 
 
 def _read_json(path: Path, what: str) -> dict:
@@ -176,10 +177,10 @@ def save_run(result, *, graph, roles, data_id: str | None = None, kinds: dict | 
 
 
 def _estimate(effects: dict, effect: str):
+    """One effect of a stored result, or None when the record lacks it."""
     try:
-        est = effects.get("estimates", effects)[effect]
-        return float(est["estimate"] if isinstance(est, dict) else est)
-    except (KeyError, TypeError, ValueError, AttributeError):
+        return as_decomposition(effects)[effect]
+    except (InputError, KeyError):
         return None
 
 
