@@ -3,15 +3,18 @@
 A `CausalGraph` is immutable: every edit returns a new graph, so the dashboard can keep an
 undo history and a generator can never see a graph change under it. Every invalid graph
 (unknown node, self loop, duplicate, cycle) is refused with one line naming the culprit.
+The graph algorithms (cycles, ancestors, topological order) are networkx's, run on a frozen
+`nx.DiGraph` whose nodes and edges are inserted in node order, which makes them deterministic.
 """
 
 from __future__ import annotations
 
-import heapq
 import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
+
+import networkx as nx
 
 from faircause_core.errors import InputError
 
@@ -22,10 +25,44 @@ def _fmt_cycle(cycle: Sequence[str]) -> str:
     return " -> ".join(str(n) for n in cycle)
 
 
+def edge_pair(e: object) -> tuple | None:
+    """`e` as a (parent, child) tuple, or None when it is not a pair (a string is not)."""
+    try:
+        pair = tuple(e) if not isinstance(e, (str, bytes)) else ()
+    except TypeError:
+        return None
+    return pair if len(pair) == 2 else None
+
+
+def _ordered_digraph(nodes: Iterable[str], edges: Iterable[Sequence[str]]) -> nx.DiGraph:
+    """A DiGraph with the nodes (then unlisted endpoints) first-seen first and edges in node order.
+
+    networkx walks nodes and neighbours in insertion order, so this order is what makes its
+    searches (which cycle is found first, tie order) deterministic.
+    """
+    g = nx.DiGraph()
+    g.add_nodes_from(nodes)
+    edges = [tuple(e) for e in edges]
+    for e in edges:
+        g.add_nodes_from(e)
+    pos = {n: i for i, n in enumerate(g)}
+    g.add_edges_from(sorted(edges, key=lambda e: (pos[e[0]], pos[e[1]])))
+    return g
+
+
+def _cycle_in(g: nx.DiGraph) -> list[str] | None:
+    """The first cycle a depth-first search in node order meets, closed: [a, b, c, a]."""
+    try:
+        cycle = nx.find_cycle(g)
+    except nx.NetworkXNoCycle:
+        return None
+    return [a for a, _ in cycle] + [cycle[-1][1]]
+
+
 class CausalGraph:
     """Immutable DAG over named columns; edges are (parent, child) in node order."""
 
-    __slots__ = ("_nodes", "_edges", "_index", "_parents", "_children", "_topo")
+    __slots__ = ("_nodes", "_edges", "_index", "_g", "_parents", "_children", "_topo")
 
     def __init__(self, nodes: Iterable[str], edges: Iterable[Sequence[str]] = ()):
         nodes = tuple(nodes)
@@ -38,11 +75,8 @@ class CausalGraph:
             index[n] = len(index)
         seen: set[tuple[str, str]] = set()
         for e in edges:
-            try:
-                pair = tuple(e) if not isinstance(e, (str, bytes)) else ()
-            except TypeError:
-                pair = ()
-            if len(pair) != 2:
+            pair = edge_pair(e)
+            if pair is None:
                 raise InputError(f"graph edge {e!r} is not a [parent, child] pair")
             a, b = pair
             for n in (a, b):
@@ -53,22 +87,17 @@ class CausalGraph:
             if (a, b) in seen:
                 raise InputError(f"graph edge '{a}' -> '{b}' appears twice")
             seen.add((a, b))
-        cycle = CausalGraph.find_cycle(nodes, seen)
-        if cycle is not None:
-            raise InputError(f"graph has a cycle: {_fmt_cycle(cycle)}")
-        ordered = tuple(sorted(seen, key=lambda e: (index[e[0]], index[e[1]])))
-        parents: dict[str, list[str]] = {n: [] for n in nodes}
-        children: dict[str, list[str]] = {n: [] for n in nodes}
-        for a, b in ordered:
-            children[a].append(b)
-        for a, b in sorted(ordered, key=lambda e: (index[e[1]], index[e[0]])):
-            parents[b].append(a)
+        g = _ordered_digraph(nodes, seen)
+        if not nx.is_directed_acyclic_graph(g):
+            raise InputError(f"graph has a cycle: {_fmt_cycle(_cycle_in(g))}")
         set_ = object.__setattr__
         set_(self, "_nodes", nodes)
-        set_(self, "_edges", ordered)
+        set_(self, "_edges", tuple(g.edges))  # (parent, child) sorted by node order
         set_(self, "_index", index)
-        set_(self, "_parents", {n: tuple(v) for n, v in parents.items()})
-        set_(self, "_children", {n: tuple(v) for n, v in children.items()})
+        set_(self, "_g", nx.freeze(g))
+        # Insertion order makes both lists follow node order.
+        set_(self, "_parents", {n: tuple(g.pred[n]) for n in nodes})
+        set_(self, "_children", {n: tuple(g.succ[n]) for n in nodes})
         set_(self, "_topo", None)
 
     def __setattr__(self, name, value):
@@ -116,24 +145,13 @@ class CausalGraph:
     def children(self, node: str) -> tuple[str, ...]:
         return self._children[self._check(node)]
 
-    def _reach(self, node: str, step: dict[str, tuple[str, ...]]) -> frozenset[str]:
-        self._check(node)
-        seen: set[str] = set()
-        stack = list(step[node])
-        while stack:
-            n = stack.pop()
-            if n not in seen:
-                seen.add(n)
-                stack.extend(step[n])
-        return frozenset(seen)
-
     def ancestors(self, node: str) -> frozenset[str]:
         """All nodes with a directed path into `node` (not the node itself)."""
-        return self._reach(node, self._parents)
+        return frozenset(nx.ancestors(self._g, self._check(node)))
 
     def descendants(self, node: str) -> frozenset[str]:
         """All nodes reachable from `node` (not the node itself)."""
-        return self._reach(node, self._children)
+        return frozenset(nx.descendants(self._g, self._check(node)))
 
     def topological_order(self) -> tuple[str, ...]:
         """Parents before children; among ready nodes the earliest in node order goes first.
@@ -141,18 +159,8 @@ class CausalGraph:
         Deterministic so the language model always sees columns in the same order.
         """
         if self._topo is None:
-            indeg = {n: len(self._parents[n]) for n in self._nodes}
-            heap = [self._index[n] for n in self._nodes if indeg[n] == 0]
-            heapq.heapify(heap)
-            out = []
-            while heap:
-                n = self._nodes[heapq.heappop(heap)]
-                out.append(n)
-                for c in self._children[n]:
-                    indeg[c] -= 1
-                    if indeg[c] == 0:
-                        heapq.heappush(heap, self._index[c])
-            object.__setattr__(self, "_topo", tuple(out))
+            order = nx.lexicographical_topological_sort(self._g, key=self._index.__getitem__)
+            object.__setattr__(self, "_topo", tuple(order))
         return self._topo
 
     # ----------------------------------------------------------------- cycles
@@ -163,37 +171,7 @@ class CausalGraph:
         Tolerates edge endpoints missing from `nodes` (the dashboard checks a candidate edge
         before building a graph). Deterministic: search in node order, then edge order.
         """
-        order: dict[str, int] = {}
-        for n in nodes:
-            order.setdefault(n, len(order))
-        adj: dict[str, list[str]] = {}
-        for e in edges:
-            a, b = tuple(e)
-            order.setdefault(a, len(order))
-            order.setdefault(b, len(order))
-            adj.setdefault(a, []).append(b)
-        for a in adj:
-            adj[a].sort(key=order.__getitem__)
-        WHITE, GREY, BLACK = 0, 1, 2
-        color = {n: WHITE for n in order}
-        for root in order:
-            if color[root] != WHITE:
-                continue
-            path = [root]
-            color[root] = GREY
-            stack = [iter(adj.get(root, ()))]
-            while stack:
-                nxt = next(stack[-1], None)
-                if nxt is None:
-                    color[path.pop()] = BLACK
-                    stack.pop()
-                elif color[nxt] == GREY:
-                    return path[path.index(nxt):] + [nxt]
-                elif color[nxt] == WHITE:
-                    color[nxt] = GREY
-                    path.append(nxt)
-                    stack.append(iter(adj.get(nxt, ())))
-        return None
+        return _cycle_in(_ordered_digraph(nodes, edges))
 
     # ----------------------------------------------------------------- edits
     def _with_edges(self, edges: Iterable[tuple[str, str]]) -> "CausalGraph":

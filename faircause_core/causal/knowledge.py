@@ -12,17 +12,14 @@ from itertools import permutations
 from typing import Iterable
 
 from faircause_core.errors import InputError
-from faircause_core.causal.graph import CausalGraph
+from faircause_core.causal.graph import CausalGraph, edge_pair
 
 
 def _edge_set(edges, what: str) -> set[tuple[str, str]]:
     out = set()
     for e in edges or ():
-        try:
-            pair = tuple(e) if not isinstance(e, (str, bytes)) else ()
-        except TypeError:
-            pair = ()
-        if len(pair) != 2 or not all(isinstance(n, str) for n in pair):
+        pair = edge_pair(e)
+        if pair is None or not all(isinstance(n, str) for n in pair):
             raise InputError(f"{what} edge {e!r} is not a [parent, child] pair of column names")
         out.add(pair)
     return out
