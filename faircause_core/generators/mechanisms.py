@@ -1,7 +1,7 @@
 """Pathway edits on per-row probability arrays, shared by every generator.
 
-A generator evaluates a mechanism twice, once with the row's own X and once with the
-reference x*, and hands both probability arrays here. Mixing with alpha is the same as
+The sampling loop (sampling.py) evaluates an edited mechanism twice, once with the row's
+own X and once with the reference x*, and hands both probability arrays here. Mixing with alpha is the same as
 replacing X by x* with probability alpha (FairnessSpec semantics). Draws use one uniform
 per row, so with common random numbers a small change of alpha changes few rows: this is
 what lets the refinement loop compare rounds that differ only by alpha.
