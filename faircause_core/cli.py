@@ -16,15 +16,6 @@ from typing import Optional, Sequence
 
 from faircause_core.errors import InputError, one_line
 
-EFFECT_NAMES = {
-    "tv": "TV (total variation)",
-    "ctf_de": "Ctf-DE (direct)",
-    "ctf_ie": "Ctf-IE (indirect)",
-    "ctf_se": "Ctf-SE (spurious)",
-    "ett": "ETT",
-}
-
-
 class _Parser(argparse.ArgumentParser):
     """argparse that reports a usage problem as one line with exit status 2."""
 
@@ -109,7 +100,7 @@ def _progress_printer(quiet: bool = False):
 
 def _load(args):
     from faircause_core.io.data import load_table
-    from faircause_core.causal.question import FairnessProblem, resolve_value, validate_problem
+    from faircause_core.causal.question import FairnessProblem, validate_problem
 
     table = load_table(args.data)
     x0 = getattr(args, "x0", None)
@@ -118,8 +109,8 @@ def _load(args):
     if x0 is not None:
         problem = FairnessProblem(args.sensitive, x0, x1, args.outcome, args.threshold)
         warnings = validate_problem(table, problem)
-        x0 = resolve_value(table.df[args.sensitive], x0)
-        x1 = resolve_value(table.df[args.sensitive], x1)
+        question = problem.resolve(table)
+        x0, x1 = question.x0, question.x1
     else:
         for col in (args.sensitive, args.outcome):
             if col not in table.df.columns:
@@ -158,31 +149,26 @@ def _discover(table, args):
     return discover(table, args.sensitive, args.outcome, fixed=fixed, seed=args.seed, method=method)
 
 
-def effects_table(frame, title: str) -> str:
+def effects_table(decomposition, title: str) -> str:
+    """A Decomposition (or its to_dict()) as a text table: estimate, se and 95% interval."""
+    from faircause_core.causal.effects import EFFECT_LABELS, as_decomposition
+
     lines = [title, f"{'effect':<24}{'estimate':>10}{'se':>9}   95% CI"]
-    for key, row in frame.iterrows():
+    for key, row in as_decomposition(decomposition).to_frame().iterrows():
         lines.append(
-            f"{EFFECT_NAMES.get(key, key):<24}{row['estimate']:>+10.4f}{row['se']:>9.4f}   "
+            f"{EFFECT_LABELS[key]:<24}{row['estimate']:>+10.4f}{row['se']:>9.4f}   "
             f"[{row['ci_low']:+.4f}, {row['ci_high']:+.4f}]"
         )
     return "\n".join(lines)
 
 
 def _write_json(path: str, obj) -> None:
+    from faircause_core.io.export import plain
+
     try:
-        Path(path).write_text(json.dumps(obj, indent=2, default=_json_default), encoding="utf-8")
+        Path(path).write_text(json.dumps(plain(obj), indent=2), encoding="utf-8")
     except OSError as err:
         raise InputError(f"cannot write {path}: {err.strerror or err}")
-
-
-def _json_default(o):
-    import numpy as np
-
-    if isinstance(o, (np.floating, np.integer)):
-        return o.item()
-    if isinstance(o, np.ndarray):
-        return o.tolist()
-    return str(o)
 
 
 def cmd_audit(args) -> int:
@@ -211,7 +197,7 @@ def cmd_audit(args) -> int:
     print(f"data: {args.data} ({len(table.df)} rows); X = {roles.x} ({x0} -> {x1}); Y = {roles.y}; roles from {source}")
     print(f"Z (confounders): {', '.join(roles.z) or '(none)'}")
     print(f"W (mediators):   {', '.join(roles.w) or '(none)'}")
-    print(effects_table(dec.to_frame(), f"\nDecomposition ({'doubly robust' if args.method == 'dr' else 'plug-in'}):"))
+    print(effects_table(dec, f"\nDecomposition ({'doubly robust' if args.method == 'dr' else 'plug-in'}):"))
     for w in list(warnings) + list(dec.warnings):
         print(f"warning: {w}")
     if args.json_out:
@@ -270,11 +256,9 @@ def cmd_generate(args) -> int:
         Path(args.out).write_bytes(to_csv_bytes(result.synthetic))
     except OSError as err:
         raise InputError(f"cannot write {args.out}: {err.strerror or err}")
-    frame_real = _frame(result.real_effects)
-    frame_syn = _frame(result.synthetic_effects)
     print(f"{len(result.synthetic)} synthetic rows written to {args.out} ({fairness.label()}, generator {args.generator})")
-    print(effects_table(frame_real, "\nReal (fitting split):"))
-    print(effects_table(frame_syn, "\nSynthetic:"))
+    print(effects_table(result.real_effects, "\nReal (fitting split):"))
+    print(effects_table(result.synthetic_effects, "\nSynthetic:"))
     print("\nRefinement rounds:")
     for r in result.rounds:
         alphas = " ".join(f"{p.upper()}={a:.2f}" for p, a in r["alphas"].items())
@@ -289,8 +273,9 @@ def cmd_generate(args) -> int:
     print(f"AUROC train-on-real {m['utility']['trtr']:.3f}, train-on-synthetic {m['utility']['tstr']:.3f}")
     fp = m["fair_predictor"]
     if "reduction" in fp:
+        reduction = "n/a" if fp["reduction"] is None else f"{fp['reduction']:.0%}"  # null: no real-model effect
         print(f"fair predictor: Ctf-DE real-trained {fp['ctf_de_real_model']:+.4f}, synthetic-trained "
-              f"{fp['ctf_de_synth_model']:+.4f}, reduction {fp['reduction']:.0%}")
+              f"{fp['ctf_de_synth_model']:+.4f}, reduction {reduction}")
     pv = m["privacy"]
     print(f"privacy: exact copies {pv['exact_copy_share']:.1%}, median DCR synthetic {pv['dcr_synth_median']:.3f} "
           f"vs holdout {pv['dcr_holdout_median']:.3f}")
@@ -299,12 +284,6 @@ def cmd_generate(args) -> int:
     if args.report:
         _write_json(args.report, result.to_dict())
     return 0
-
-
-def _frame(decomposition_dict: dict):
-    from faircause_core.causal.fairness import Decomposition
-
-    return Decomposition.from_dict(decomposition_dict).to_frame()
 
 
 COMMANDS = {"audit": cmd_audit, "discover": cmd_discover, "generate": cmd_generate}

@@ -2,15 +2,16 @@
 
 import math
 
-import pandas as pd
 import pytest
 
+from faircause_core.causal.effects import Decomposition
 from faircause_core.present.explain import explain_all, outcome_phrase, sentence, summary_line
 
 
 def frame(**values):
-    rows = {e: {"estimate": v, "se": 0.01, "ci_low": v - 0.02, "ci_high": v + 0.02} for e, v in values.items()}
-    return pd.DataFrame.from_dict(rows, orient="index")
+    """A Decomposition with these estimates and a standard error of 0.01 each."""
+    return Decomposition(estimates=values, ses={e: 0.01 for e in values}, quantities={}, n=100, n0=50, n1=50,
+                         method="dr")
 
 
 def test_direct_effect_reads_like_the_example():

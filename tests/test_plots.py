@@ -1,5 +1,6 @@
 """Figures carry the right traces, shared colours, CIs and escaped data text."""
 
+import json
 import math
 
 import numpy as np
@@ -10,20 +11,23 @@ from faircause_core.present import plots
 from faircause_core.errors import InputError
 
 
-def test_effects_frame_reads_every_shape(bayes_run):
-    from faircause_core.causal.fairness import Decomposition
+def test_one_results_type_and_its_stored_forms(bayes_run):
+    from faircause_core.causal.effects import Decomposition, as_decomposition
 
     d = Decomposition.from_dict(bayes_run.real_effects)
-    a = plots.effects_frame(d)
-    b = plots.effects_frame(bayes_run.real_effects)
-    c = plots.effects_frame(d.to_frame())
-    assert list(a.index) == list(plots.EFFECTS)
+    a = d.to_frame()
+    b = as_decomposition(bayes_run.real_effects).to_frame()
+    assert as_decomposition(d) is d and list(a.index) == list(plots.EFFECTS)
     np.testing.assert_allclose(a.values, b.values, rtol=1e-6)
-    np.testing.assert_allclose(a.values, c[["estimate", "ci_low", "ci_high"]].values)
-    t = plots.effects_frame(bayes_run.target)
-    assert list(t.index) == ["ctf_de", "ctf_ie", "ctf_se"] and t["ci_low"].isna().all()
+    t = as_decomposition(bayes_run.target)
+    assert t == Decomposition.from_targets(bayes_run.target) == bayes_run.decompositions()["target"]
+    f = t.to_frame()
+    assert list(f.index) == ["ctf_de", "ctf_ie", "ctf_se"] and f["ci_low"].isna().all()
+    assert Decomposition.from_dict(json.loads(json.dumps(t.to_dict()))).to_frame().equals(f)
     with pytest.raises(InputError):
-        plots.effects_frame(42)
+        as_decomposition(42)
+    with pytest.raises(InputError, match="unknown effect 'de'"):
+        Decomposition.from_targets({"de": 0.0})
 
 
 def test_effects_bar_sources_colours_and_error_bars(bayes_run):
@@ -34,9 +38,13 @@ def test_effects_bar_sources_colours_and_error_bars(bayes_run):
     assert [t.marker.color for t in fig.data] == [plots.SOURCE_COLORS[n] for n in names]
     real = fig.data[0]
     assert real.error_y.visible and len(real.y) == 5
-    est = plots.effects_frame(bayes_run.real_effects)["estimate"].values * 100
+    est = bayes_run.decompositions()["real"].to_frame()["estimate"].values * 100
     np.testing.assert_allclose(real.y, est)
     assert fig.data[2].error_y.visible is False
+    same = plots.effects_bar(bayes_run.decompositions())  # the results type itself
+    assert [t.name for t in same.data] == names
+    for mine, stored in zip(same.data, fig.data):
+        np.testing.assert_allclose(mine.y, stored.y)
 
 
 def test_distribution_overlay_numeric_and_categorical_escape_names():

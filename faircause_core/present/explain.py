@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 from typing import Sequence
 
-from faircause_core.present.plots import EFFECT_LABELS, EFFECTS, effects_frame
+from faircause_core.causal.effects import EFFECT_LABELS, as_decomposition
 
 
 def outcome_phrase(y: str, threshold: float | None = None) -> str:
@@ -97,12 +97,12 @@ def sentence(effect: str, estimate: float, ci_low: float, ci_high: float, *, x0:
 
 def explain_all(effects, *, x0, x1, y: str, threshold: float | None = None,
                 z: Sequence[str] = (), w: Sequence[str] = ()) -> dict[str, str]:
-    """{effect: sentence} for every effect in a Decomposition / frame / dict."""
-    frame = effects_frame(effects)
+    """{effect: sentence} for every effect of a Decomposition (or its stored form)."""
+    frame = as_decomposition(effects).to_frame()
     return {
-        e: sentence(e, float(frame.loc[e, "estimate"]), float(frame.loc[e, "ci_low"]),
-                    float(frame.loc[e, "ci_high"]), x0=x0, x1=x1, y=y, threshold=threshold, z=z, w=w)
-        for e in EFFECTS if e in frame.index
+        e: sentence(e, float(row["estimate"]), float(row["ci_low"]), float(row["ci_high"]),
+                    x0=x0, x1=x1, y=y, threshold=threshold, z=z, w=w)
+        for e, row in frame.iterrows()
     }
 
 
@@ -114,6 +114,6 @@ def explain_roles(effects, roles) -> dict[str, str]:
 
 def summary_line(real, synthetic, effect: str = "ctf_de") -> str:
     """'Ctf-DE (direct): real -4.1 pp, synthetic -0.3 pp' for captions."""
-    r = effects_frame(real).loc[effect, "estimate"] * 100
-    s = effects_frame(synthetic).loc[effect, "estimate"] * 100
+    r = as_decomposition(real)[effect] * 100
+    s = as_decomposition(synthetic)[effect] * 100
     return f"{EFFECT_LABELS[effect]}: real {r:+.1f} pp, synthetic {s:+.1f} pp"

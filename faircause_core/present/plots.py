@@ -1,8 +1,9 @@
 """Plotly figures shared by the dashboard and the HTML report, with one colour scheme.
 
 Colours are constants here so a role, a group or a data source looks the same in the DAG
-editor, every chart and the report. Figures take plain data (frames, dicts of numbers);
-they never compute fairness or metrics themselves.
+editor, every chart and the report. Fairness figures take the one results type,
+`causal.effects.Decomposition` (or its stored form, read by `as_decomposition`); the others
+take plain data. Figures never compute fairness or metrics themselves.
 """
 
 from __future__ import annotations
@@ -16,16 +17,8 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from faircause_core.errors import InputError
+from faircause_core.causal.effects import EFFECT_LABELS, EFFECTS, Decomposition, as_decomposition  # noqa: F401
 
-EFFECTS = ("tv", "ctf_de", "ctf_ie", "ctf_se", "ett")
-EFFECT_LABELS = {
-    "tv": "TV (total gap)",
-    "ctf_de": "Ctf-DE (direct)",
-    "ctf_ie": "Ctf-IE (indirect)",
-    "ctf_se": "Ctf-SE (spurious)",
-    "ett": "ETT (effect on x0)",
-}
 # Roles in the standard fairness model: confounders, sensitive, mediators, outcome, rest.
 ROLE_COLORS = {"z": "#8a6fbf", "x": "#d9822b", "w": "#3a8fd0", "y": "#2e8b57", "other": "#9aa5b1"}
 ROLE_LABELS = {"z": "Confounder (Z)", "x": "Sensitive attribute (X)", "w": "Mediator (W)",
@@ -50,55 +43,13 @@ def _layout(fig: go.Figure, title: str, height: int = 380) -> go.Figure:
     return fig
 
 
-def effects_frame(obj) -> pd.DataFrame:
-    """Normalise a Decomposition, its to_frame() or to_dict(), or {effect: number} to one frame.
-
-    Returns columns estimate, ci_low, ci_high indexed by the effects present (NaN CI when
-    only point values are known, e.g. a target).
-    """
-    if obj is None:
-        raise InputError("no fairness effects to show")
-    if hasattr(obj, "to_frame") and not isinstance(obj, pd.DataFrame):
-        obj = obj.to_frame()
-    if isinstance(obj, pd.DataFrame):
-        frame = obj.copy()
-    elif isinstance(obj, Mapping) and "estimates" in obj:
-        est, ses = obj["estimates"], obj.get("ses", {})
-        rows = {}
-        for e in EFFECTS:
-            if e in est:
-                v, s = float(est[e]), float(ses.get(e, math.nan))
-                rows[e] = {"estimate": v, "ci_low": v - 1.959964 * s, "ci_high": v + 1.959964 * s}
-        frame = pd.DataFrame.from_dict(rows, orient="index")
-    elif isinstance(obj, Mapping):
-        rows = {}
-        for e in EFFECTS:
-            if e not in obj:
-                continue
-            v = obj[e]
-            if isinstance(v, Mapping):
-                rows[e] = {"estimate": float(v.get("estimate", math.nan)),
-                           "ci_low": float(v.get("ci_low", math.nan)),
-                           "ci_high": float(v.get("ci_high", math.nan))}
-            else:
-                rows[e] = {"estimate": float(v), "ci_low": math.nan, "ci_high": math.nan}
-        frame = pd.DataFrame.from_dict(rows, orient="index")
-    else:
-        raise InputError(f"cannot read fairness effects from a {type(obj).__name__}")
-    for col in ("estimate", "ci_low", "ci_high"):
-        if col not in frame:
-            frame[col] = math.nan
-    order = [e for e in EFFECTS if e in frame.index]
-    return frame.loc[order, ["estimate", "ci_low", "ci_high"]].astype(float)
-
-
-def effects_bar(sources: Mapping[str, object], title: str = "Fairness effects (percentage points)") -> go.Figure:
+def effects_bar(sources: Mapping[str, Decomposition], title: str = "Fairness effects (percentage points)") -> go.Figure:
     """Grouped bars per effect, one colour per source (real/synthetic/target), 95% CI whiskers."""
     fig = go.Figure()
     for name, obj in sources.items():
         if obj is None:
             continue
-        frame = effects_frame(obj) * 100
+        frame = as_decomposition(obj).to_frame() * 100
         color = SOURCE_COLORS.get(name, None)
         has_ci = frame["ci_low"].notna().any()
         # A target of 0 ("remove this pathway") is a bar of no height: write the value so it shows.
@@ -115,8 +66,9 @@ def effects_bar(sources: Mapping[str, object], title: str = "Fairness effects (p
     return _layout(fig, title)
 
 
-def rounds_plot(rounds: Sequence[Mapping], target: Mapping | None = None) -> go.Figure:
+def rounds_plot(rounds: Sequence[Mapping], target: Decomposition | Mapping | None = None) -> go.Figure:
     """The refinement loop: each pathway's measured effect per round, dashed line at its target."""
+    goal = as_decomposition(target).estimates if target else {}
     fig = go.Figure()
     xs = list(range(1, len(rounds) + 1))
     for e in ("ctf_de", "ctf_ie", "ctf_se"):
@@ -126,28 +78,16 @@ def rounds_plot(rounds: Sequence[Mapping], target: Mapping | None = None) -> go.
         color = {"ctf_de": "#c0392b", "ctf_ie": "#2980b9", "ctf_se": "#8e44ad"}[e]
         fig.add_scatter(x=xs, y=[None if v is None else v * 100 for v in ys], mode="lines+markers",
                         name=EFFECT_LABELS[e], line=dict(color=color))
-        if target and e in target and target[e] is not None:
-            fig.add_hline(y=float(target[e]) * 100, line_dash="dash", line_color=color, opacity=0.6)
+        if not _isnan(goal.get(e)):
+            fig.add_hline(y=goal[e] * 100, line_dash="dash", line_color=color, opacity=0.6)
     fig.update_layout(xaxis_title="refinement round", yaxis_title="percentage points",
                       xaxis=dict(dtick=1, range=[0.5, len(rounds) + 0.5]))  # one round sits mid-axis
     return _layout(fig, "Refinement rounds: effect per round (dashed: its target)", height=340)
 
 
 def _round_value(r: Mapping, effect: str):
-    """A round's measured value for an effect, whatever nesting the loop stored."""
-    for key in ("measured", "effects", "estimates"):
-        inner = r.get(key)
-        if isinstance(inner, Mapping):
-            if "estimates" in inner and isinstance(inner["estimates"], Mapping):
-                inner = inner["estimates"]
-            v = inner.get(effect)
-            if isinstance(v, Mapping):
-                v = v.get("estimate")
-            if v is not None:
-                return float(v)
-    v = r.get(effect)
-    if isinstance(v, Mapping):
-        v = v.get("estimate")
+    """A refinement round's measured value for an effect (refine.refine's log), or None."""
+    v = (r.get("measured") or {}).get(effect)
     return None if v is None else float(v)
 
 

@@ -13,6 +13,7 @@ from typing import Iterable, Mapping
 
 import pandas as pd
 
+from faircause_core.causal.effects import EFFECT_LABELS, EFFECTS, Decomposition
 from faircause_core.present import plots
 from faircause_core.present.explain import explain_roles
 
@@ -62,11 +63,11 @@ class _Figures:
         return out
 
 
-def _effects_rows(sources: Mapping[str, object], sentences: Mapping[str, str]) -> list[dict]:
-    frames = {k: plots.effects_frame(v) for k, v in sources.items() if v}
+def _effects_rows(sources: Mapping[str, Decomposition], sentences: Mapping[str, str]) -> list[dict]:
+    frames = {k: v.to_frame() for k, v in sources.items()}
     rows = []
-    for e in plots.EFFECTS:
-        row = {"effect": plots.EFFECT_LABELS[e]}
+    for e in EFFECTS:
+        row = {"effect": EFFECT_LABELS[e]}
         for name, f in frames.items():
             if e in f.index:
                 est, lo, hi = (float(f.loc[e, c]) * 100 for c in ("estimate", "ci_low", "ci_high"))
@@ -79,8 +80,8 @@ def _effects_rows(sources: Mapping[str, object], sentences: Mapping[str, str]) -
 def build_report(result, roles, *, graph=None, data_name: str = "data", title: str = "FairCauseSyn report") -> str:
     """HTML for a pipeline.RunResult with its roles (and DAG if given)."""
     figs = _Figures()
-    sources = {"real": result.real_effects, "synthetic": result.synthetic_effects, "target": result.target}
-    sentences = explain_roles(result.real_effects, roles)
+    sources = result.decompositions()
+    sentences = explain_roles(sources["real"], roles)
     metrics = result.metrics or {}
     parts = [f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{_e(title)}</title>",
              f"<style>{_CSS}</style></head><body>",
@@ -98,7 +99,7 @@ def build_report(result, roles, *, graph=None, data_name: str = "data", title: s
     parts += ["<h2>Fairness: real, synthetic, target</h2>", figs.html(plots.effects_bar(sources)),
               _table(_effects_rows(sources, sentences))]
     if result.rounds:
-        parts += ["<h2>Refinement rounds</h2>", figs.html(plots.rounds_plot(result.rounds, result.target)),
+        parts += ["<h2>Refinement rounds</h2>", figs.html(plots.rounds_plot(result.rounds, sources.get("target"))),
                   f"<p>Converged: {_e('yes' if result.converged else 'no')}</p>"]
     fid = metrics.get("fidelity") or {}
     if fid:

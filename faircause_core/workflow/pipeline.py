@@ -16,7 +16,10 @@ import pandas as pd
 
 from faircause_core.io.data import Table
 from faircause_core.errors import InputError
-from faircause_core.causal.fairness import Decomposition, decompose
+from faircause_core.causal.effects import Decomposition, as_decomposition
+from faircause_core.causal.fairness import decompose
+from faircause_core.causal.question import Outcome
+from faircause_core.io.export import plain as _plain  # metrics made JSON-safe by the one sanitiser
 from faircause_core.generators.base import CancelToken, FairnessSpec, ProgressFn, check_rows, no_progress
 from faircause_core.causal.graph import CausalGraph, Roles
 
@@ -104,6 +107,14 @@ class RunResult:
             "message": self.message,
         }
 
+    def decompositions(self) -> dict[str, Decomposition]:
+        """{"real", "synthetic", "target"}: the run's fairness results as the one results type,
+        the sources a fairness figure, sentence or report takes (no target when there is none)."""
+        out = {"real": as_decomposition(self.real_effects), "synthetic": as_decomposition(self.synthetic_effects)}
+        if self.target:
+            out["target"] = Decomposition.from_targets(self.target)
+        return out
+
     @classmethod
     def from_dict(cls, d: dict, synthetic: pd.DataFrame) -> "RunResult":
         return cls(
@@ -158,8 +169,8 @@ def make_generator(settings: GenerationSettings):
 
 
 def effect_table(decomposition_dict: dict) -> dict:
-    """{effect: {estimate, se, ci_low, ci_high}} from a Decomposition.to_dict()."""
-    frame = Decomposition.from_dict(decomposition_dict).to_frame()
+    """{effect: {estimate, se, ci_low, ci_high}} from a Decomposition or its to_dict()."""
+    frame = as_decomposition(decomposition_dict).to_frame()
     return {k: {c: float(v) for c, v in row.items()} for k, row in frame.iterrows()}
 
 
@@ -195,11 +206,10 @@ def measure(real_fit: Table, holdout: pd.DataFrame, synthetic: pd.DataFrame, gra
         fair = fair_predictor(real, synthetic, holdout, predictor_roles(graph, roles), schema, seed=seed)
     except InputError as err:  # e.g. the synthetic data lost a group entirely
         fair = {"error": str(err)}
-    from faircause_core.causal.question import binary_outcome
-
+    coding = Outcome.resolve(real[roles.y], roles.threshold)  # the real rows fix what counts as 1
     outcome = {
-        "real_rate": float(np.nanmean(binary_outcome(real[roles.y], roles.threshold))),
-        "synthetic_rate": float(np.nanmean(binary_outcome(synthetic[roles.y], roles.threshold))),
+        "real_rate": float(np.nanmean(coding.code(real[roles.y]))),
+        "synthetic_rate": float(np.nanmean(coding.code(synthetic[roles.y]))),
     }
     return {
         "outcome": outcome,
@@ -208,16 +218,6 @@ def measure(real_fit: Table, holdout: pd.DataFrame, synthetic: pd.DataFrame, gra
         "privacy": _plain(privacy),
         "fair_predictor": _plain(fair),
     }
-
-
-def _plain(d: dict) -> dict:
-    """numpy scalars to Python numbers so the result is JSON-safe."""
-    out = {}
-    for k, v in d.items():
-        if isinstance(v, (np.floating, np.integer)):
-            v = v.item()
-        out[k] = v
-    return out
 
 
 def measure_rows(settings: GenerationSettings) -> int:

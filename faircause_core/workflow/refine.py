@@ -17,6 +17,7 @@ from typing import Optional
 
 import pandas as pd
 
+from faircause_core.causal.effects import as_decomposition
 from faircause_core.errors import InputError
 from faircause_core.generators.base import PATHWAYS, CancelToken, FairnessSpec, ProgressFn, check_rows, no_progress
 
@@ -54,17 +55,8 @@ class RefineResult:
 
 
 def _estimates(decomposition) -> dict:
-    """{effect: estimate} from a fairness.Decomposition or its to_dict()."""
-    if isinstance(decomposition, dict):
-        from faircause_core.causal.fairness import Decomposition
-
-        decomposition = Decomposition.from_dict(decomposition)
-    frame = decomposition.to_frame()
-    return {e: float(frame.loc[e, "estimate"]) for e in frame.index}
-
-
-def _as_dict(decomposition) -> dict:
-    return decomposition if isinstance(decomposition, dict) else decomposition.to_dict()
+    """{effect: estimate} of a Decomposition or its to_dict()."""
+    return dict(as_decomposition(decomposition).estimates)
 
 
 def targets_and_tolerances(real: dict, fairness: FairnessSpec, abs_tol: float, rel_tol: float) -> tuple[dict, dict]:
@@ -174,7 +166,7 @@ def refine(
         rounds.append({
             "round": k,
             "alphas": dict(alphas),
-            "decomposition": _as_dict(dec),
+            "decomposition": dec.to_dict(),
             "measured": {e: measured[e] for e in targets},
             "targets": dict(targets),
             "errors": errors,
@@ -221,7 +213,7 @@ def refine(
         rounds=rounds,
         converged=converged,
         final_fairness=final_spec,
-        real=_as_dict(real),
+        real=as_decomposition(real).to_dict(),
         targets=targets,
         message=message,
     )
