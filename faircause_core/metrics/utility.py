@@ -32,7 +32,7 @@ from threadpoolctl import threadpool_limits
 
 from faircause_core.errors import InputError
 from faircause_core.metrics.fidelity import NUMERIC_KINDS, _canonical, _check_frame, _kinds, _numeric
-from faircause_core.causal.question import binary_outcome
+from faircause_core.causal.question import Outcome
 
 MAX_NATIVE_CATEGORIES = 250  # HistGradientBoosting allows at most max_bins (255) categories
 
@@ -95,39 +95,16 @@ def _fit_predict(encoder, X_train, y_train, X_test, seed: int) -> np.ndarray:
 
 
 # ----------------------------------------------------------------------------- outcome
-def _is_positive(value, positive) -> bool:
-    """Does an outcome value mean the given positive class ("1" matches 1 and 1.0)?"""
-    if value == positive or str(value).strip() == str(positive).strip():
-        return True
-    try:
-        return float(value) == float(positive)
-    except (TypeError, ValueError):
-        return False
-
-
 def _outcomes(target: str, real_frames, synth: pd.DataFrame, threshold, positive, notes: list):
-    """0/1/NaN labels for each real frame and the synthetic one, with one shared meaning."""
+    """0/1/NaN labels for each real frame and the synthetic one, with one shared meaning:
+    question.Outcome resolved on the real rows, applied to both."""
     real = pd.concat([f[target] for f in real_frames], ignore_index=True)
     synth_s = synth[target].reset_index(drop=True)
-    if positive is not None:
-        seen = pd.unique(real.dropna())
-        if not any(_is_positive(v, positive) for v in seen):
-            raise InputError(f"positive value {positive!r} does not occur in real column '{target}'")
-        label = {v: float(_is_positive(v, positive)) for v in pd.unique(pd.concat([real, synth_s]).dropna())}
-        real_y = real.map(label).to_numpy(dtype=float)
-        synth_y = synth_s.map(label).to_numpy(dtype=float)
-    elif threshold is not None:
-        real_y, synth_y = binary_outcome(real, threshold), binary_outcome(synth_s, threshold)
-    else:
-        real_y = binary_outcome(real, None)
-        ok = ~np.isnan(real_y)
-        keys = pd.Series(real_y[ok], index=pd.Index(_canonical(real[ok]), dtype=object))
-        label = keys[~keys.index.duplicated()]
-        codes = label.index.get_indexer(pd.Index(_canonical(synth_s), dtype=object))
-        synth_y = np.where(codes < 0, np.nan, label.to_numpy()[np.maximum(codes, 0)])
-        unknown = int(((codes < 0) & synth_s.notna().to_numpy()).sum())
-        if unknown:
-            notes.append(f"{unknown} synthetic rows have an outcome value not seen in the real data; dropped")
+    coding = Outcome.resolve(real, threshold=threshold, positive=positive)
+    real_y, synth_y = coding.code(real), coding.code(synth_s)
+    unknown = coding.unknown(synth_s)
+    if unknown:
+        notes.append(f"{unknown} synthetic rows have an outcome value not seen in the real data; dropped")
     parts, start = [], 0
     for f in real_frames:
         parts.append(real_y[start:start + len(f)])
