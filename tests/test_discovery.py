@@ -89,13 +89,25 @@ def test_discretize_rejects_bad_bins(table, bins):
         discretize(table.df, table.schema, bins=bins)
 
 
-def test_numpy_bic_matches_pgmpy_bic(table):
+def test_hillclimb_score_is_pgmpy_bic_with_a_seeded_tie_break(table):
     from pgmpy.structure_score import BIC
 
     data = discretize(table.df, table.schema).astype(str)
-    ours, theirs = discovery._numpy_bic(data), BIC(data)
-    for var, parents in [("y", ()), ("y", ("m",)), ("y", ("m", "age", "x")), ("noise", ("c", "x"))]:
-        assert ours.local_score(var, parents) == pytest.approx(theirs.local_score(var, parents), rel=1e-9)
+    ours, theirs = discovery._tie_broken_bic(data, 0), BIC(data)
+    for var in ("y", "noise"):
+        assert ours.local_score(var, ()) == theirs.local_score(var, ())
+    for var, parents in [("y", ("m",)), ("y", ("m", "age", "x")), ("noise", ("c", "x"))]:
+        diff = ours.local_score(var, parents) - theirs.local_score(var, parents)
+        assert 0 <= diff < discovery.TIE_BREAK * len(parents)
+
+    def gain(score, a, b):
+        return score.local_score(b, (a,)) - score.local_score(b, ())
+
+    # x -> m and m -> x gain the same BIC; the bonus tells them apart, one way or the other by seed.
+    assert gain(theirs, "x", "m") == pytest.approx(gain(theirs, "m", "x"), rel=1e-9)
+    wins = {gain(discovery._tie_broken_bic(data, s), "x", "m") > gain(discovery._tie_broken_bic(data, s), "m", "x")
+            for s in range(8)}
+    assert wins == {True, False}
 
 
 # --------------------------------------------------------------------- discover
