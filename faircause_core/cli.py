@@ -7,7 +7,6 @@ exits with status 2 and one line on stderr, never a traceback.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -163,10 +162,10 @@ def effects_table(decomposition, title: str) -> str:
 
 
 def _write_json(path: str, obj) -> None:
-    from faircause_core.io.export import plain
+    from faircause_core.io.export import json_bytes
 
     try:
-        Path(path).write_text(json.dumps(plain(obj), indent=2), encoding="utf-8")
+        Path(path).write_bytes(json_bytes(obj))
     except OSError as err:
         raise InputError(f"cannot write {path}: {err.strerror or err}")
 

@@ -26,7 +26,7 @@ import pandas as pd
 
 from faircause_core.errors import InputError
 from faircause_core.causal.effects import as_decomposition
-from faircause_core.io.export import plain
+from faircause_core.io.export import json_bytes
 
 ENV_VAR = "FAIRCAUSE_WORKSPACE"
 _RUN_ID = re.compile(r"^\d{8}-\d{6}-[0-9a-f]{6}$")
@@ -65,7 +65,7 @@ def _write_atomic(path: Path, content: bytes) -> None:
 
 
 def _write_json(path: Path, obj) -> None:
-    _write_atomic(path, json.dumps(plain(obj), indent=2, ensure_ascii=False).encode("utf-8"))
+    _write_atomic(path, json_bytes(obj))
 
 
 def _read_json(path: Path, what: str) -> dict:
