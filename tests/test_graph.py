@@ -110,6 +110,23 @@ def test_find_cycle_static():
     assert CausalGraph.find_cycle(["a"], []) is None
 
 
+def test_find_cycle_returns_a_real_closed_cycle_on_random_graphs():
+    import random
+
+    rng = random.Random(0)
+    for _ in range(300):
+        nodes = list("abcdefg")[: rng.randint(1, 7)]
+        edges = list({(rng.choice(nodes), rng.choice(nodes)) for _ in range(rng.randint(0, 10))} - {(n, n) for n in nodes})
+        cycle = CausalGraph.find_cycle(nodes, edges)
+        if cycle is None:
+            CausalGraph(nodes, edges)  # acyclic: builds
+            continue
+        assert cycle[0] == cycle[-1] and len(set(cycle)) == len(cycle) - 1
+        assert all(e in edges for e in zip(cycle, cycle[1:]))
+        with pytest.raises(InputError, match="graph has a cycle: " + " -> ".join(cycle)):
+            CausalGraph(nodes, edges)
+
+
 def test_add_and_reverse_refuse_a_cycle_naming_it():
     g = G("abc", [("a", "b"), ("b", "c")])
     with pytest.raises(InputError) as e:
@@ -173,6 +190,24 @@ def test_topological_order_is_deterministic_by_node_order():
     g1, g2 = G("abcde", [("a", "e"), ("b", "e"), ("c", "d")]), G("abcde", [("c", "d"), ("b", "e"), ("a", "e")])
     assert g1 == g2 and g1.edges == g2.edges
     assert g1.topological_order() == g2.topological_order() == ("a", "b", "c", "d", "e")
+
+
+def test_topological_order_takes_the_earliest_ready_node_on_random_dags():
+    import random
+
+    rng = random.Random(1)
+    for _ in range(200):
+        rank = list(range(8))
+        rng.shuffle(rank)  # a hidden order makes the graph acyclic; node order is another
+        nodes = [f"n{i}" for i in rng.sample(range(8), 8)]  # names not in node order either
+        edges = [(nodes[a], nodes[b]) for a in range(8) for b in range(8) if rank[a] < rank[b] and rng.random() < 0.3]
+        g = CausalGraph(nodes, edges)
+        expected, placed = [], set()
+        while len(expected) < len(nodes):
+            ready = next(n for n in nodes if n not in placed and set(g.parents(n)) <= placed)
+            expected.append(ready)
+            placed.add(ready)
+        assert g.topological_order() == tuple(expected)
 
 
 def test_topological_order_puts_parents_first_on_a_larger_graph():
