@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pandas as pd
 
-from faircause_core.io.export import graph_json_bytes, json_bytes, neutralize_cell, safe_filename, to_csv_bytes
+from faircause_core.io.export import graph_json_bytes, json_bytes, neutralize_cell, plain, safe_filename, to_csv_bytes
 
 
 def test_formula_cells_get_an_apostrophe_and_numbers_do_not():
@@ -43,3 +43,14 @@ def test_json_helpers(demo_graph, bayes_run):
     assert settings["generator"] == "bayesnet" and settings["fairness"]["de"] == 1.0
     assert json.loads(json_bytes({"a": np.float64(1.5), "b": float("nan")})) == {"a": 1.5, "b": None}
     assert safe_filename("../etc/pass wd.csv") == "etc_pass_wd.csv" and safe_filename("///") == "data"
+
+
+def test_plain_is_strict_json_for_numpy_pandas_and_results(tmp_path, bayes_run):
+    """The one sanitiser: what json.dumps would reject or write as non-standard NaN becomes JSON types."""
+    obj = {1: np.int64(2), "t": (np.float32(0.5), {np.bool_(True)}), "inf": -np.inf, "arr": np.array([1.0, np.nan]),
+           "df": pd.DataFrame({"a": [1]}), "path": tmp_path}
+    assert plain(obj) == {"1": 2, "t": [0.5, [True]], "inf": None, "arr": [1.0, None], "df": [{"a": 1}],
+                          "path": str(tmp_path)}
+    text = json.dumps(plain(bayes_run.decompositions()), allow_nan=False)  # a Decomposition via its to_dict
+    assert json.loads(text)["real"] == bayes_run.real_effects
+    assert json.loads(text)["target"]["ses"] == {"ctf_de": None, "ctf_ie": None, "ctf_se": None}
