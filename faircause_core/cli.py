@@ -268,7 +268,9 @@ def cmd_generate(args) -> int:
         print(f"  round {r['round']}: alpha {alphas}: {measured}")
     print(result.message or f"converged: {result.converged}")
     m = result.metrics
-    print(f"\nquality {m['fidelity']['quality']:.3f} (shape {m['fidelity']['shape']:.3f}, trend {m['fidelity']['trend']:.3f})")
+    fid = m["fidelity"]
+    print(f"\nSDMetrics Quality Score {fid['quality']:.3f} (Column Shapes {fid['shape']:.3f}, "
+          f"Column Pair Trends {fid['trend']:.3f})")
     print(f"AUROC train-on-real {m['utility']['trtr']:.3f}, train-on-synthetic {m['utility']['tstr']:.3f}")
     fp = m["fair_predictor"]
     if "reduction" in fp:

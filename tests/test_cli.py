@@ -186,4 +186,4 @@ def test_generate_bayesnet_writes_csv_and_report(tmp_path):
     assert rep["settings"]["fairness"]["de"] == 1.0
     assert rep["rounds"] and "metrics" in rep and "timings" in rep
     assert {"fidelity", "utility", "privacy", "fair_predictor"} <= set(rep["metrics"])
-    assert "Synthetic" in proc.stdout and "quality" in proc.stdout
+    assert "Synthetic" in proc.stdout and "SDMetrics Quality Score" in proc.stdout

@@ -71,32 +71,93 @@ def test_hand_computed_scores():
     assert pairs[("x", "y")] == pytest.approx(0.0)  # rho +1 vs -1
 
 
-def test_missing_rate_is_blended_into_number_shapes():
+def test_missing_values_are_scored_apart_from_shapes():
+    """SDMetrics' shapes read observed values only; MissingValueSimilarity shows the missing share."""
     real = pd.DataFrame({"x": np.arange(100, dtype=float)})
     synth = real.copy()
     synth.loc[::2, "x"] = np.nan  # same range of observed values, half missing
-    score = column_shapes(real, synth, {"x": "continuous"})["score"].iloc[0]
-    ks = 1 - 0.01  # observed halves differ by at most one step of the CDF
-    assert score == pytest.approx(ks * 0.5, abs=0.01)
-    # all-missing against observed scores 0
+    row = column_shapes(real, synth, {"x": "continuous"}).iloc[0]
+    assert row["score"] == pytest.approx(1 - 0.01)  # observed halves differ by one step of the CDF
+    assert row["missing_similarity"] == pytest.approx(0.5)
+    # all-missing against observed: no shape score (SDMetrics leaves it out), no missing match, a note
     synth["x"] = np.nan
-    assert column_shapes(real, synth, {"x": "continuous"})["score"].iloc[0] == 0.0
+    rep = quality_report(real.assign(y=1.0), synth.assign(y=1.0), {"x": "continuous", "y": "continuous"})
+    row = rep["columns"].set_index("column").loc["x"]
+    assert np.isnan(row["score"]) and row["missing_similarity"] == 0.0
+    assert rep["shape"] == 1.0  # the mean over the columns SDMetrics could score
+    assert any("column 'x': no observed values" in n for n in rep["notes"])
 
 
-def test_missing_is_its_own_category_and_numbers_match_across_types():
+def test_numbers_match_across_types_and_missing_is_apart():
     real = pd.DataFrame({"c": pd.Series([1, 0, 1, 0], dtype="int64")})
     synth = pd.DataFrame({"c": pd.Series([1.0, 0.0, 1.0, np.nan])})
-    score = column_shapes(real, synth, {"c": "binary"})["score"].iloc[0]
-    assert score == pytest.approx(0.75)  # only the missing quarter differs
+    row = column_shapes(real, synth, {"c": "binary"}).iloc[0]
+    assert row["score"] == pytest.approx(1 - 1 / 6)  # observed shares 2/3 vs 1/2: 1 equals 1.0
+    assert row["missing_similarity"] == pytest.approx(0.75)
 
 
-def test_contingency_uses_real_quantile_bins():
+def test_contingency_bins_each_table_on_its_own_range():
+    """SDMetrics cuts a number into 10 equal-width bins of each table's own range: a shift shows
+    in the column shape, a reversed dependency in the pair."""
     rng = np.random.default_rng(3)
-    real = pd.DataFrame({"x": rng.normal(size=500), "g": rng.choice(["a", "b"], 500)})
-    synth = real.copy()
-    synth["x"] = synth["x"] + 5  # all synthetic values land in the top real bin
-    pairs = column_pair_trends(real, synth, {"x": "continuous", "g": "binary"})
-    assert pairs["score"].iloc[0] < 0.2
+    g = rng.choice(["a", "b"], 500)
+    real = pd.DataFrame({"x": rng.normal(size=500) + 3 * (g == "a"), "g": g})
+    kinds = {"x": "continuous", "g": "binary"}
+    shifted = real.assign(x=real["x"] + 50)
+    assert column_pair_trends(real, shifted, kinds)["score"].iloc[0] == pytest.approx(1.0)
+    assert column_shapes(real, shifted, kinds).set_index("column").loc["x", "score"] == 0.0
+    flipped = real.assign(g=np.where(g == "a", "b", "a"))
+    pair = column_pair_trends(real, flipped, kinds).iloc[0]
+    assert pair["counted"] and pair["real_association"] > 0.3
+    assert pair["score"] < 0.2
+
+
+def test_scores_are_exactly_sdmetrics():
+    """Our wrapper gives SDMetrics' own numbers: the single-table QualityReport with metadata
+    from the kinds (identifier dropped) and the single metrics on each column and pair."""
+    import warnings
+
+    from sdmetrics.column_pairs import ContingencySimilarity, CorrelationSimilarity
+    from sdmetrics.single_column import KSComplement, TVComplement
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # the single-table report is deprecated
+        from sdmetrics.reports.single_table import QualityReport
+
+    df = cohort(300)
+    synth = cohort(250, seed=5)
+    synth["sbp"] = synth["sbp"] * 1.05
+    kinds = {**KINDS, "grade": "ordinal", "income": "continuous"}
+    rng = np.random.default_rng(7)
+    df["grade"], synth["grade"] = rng.integers(1, 4, 300), rng.integers(1, 4, 250).astype(float)
+    df["income"], synth["income"] = 2 * df["age"] + rng.normal(0, 30, 300), rng.normal(200, 30, 250)
+    rep = quality_report(df, synth, kinds)
+
+    metadata = {"columns": {"age": {"sdtype": "numerical"}, "sbp": {"sdtype": "numerical"},
+                            "sex": {"sdtype": "categorical"}, "smoker": {"sdtype": "categorical"},
+                            "grade": {"sdtype": "categorical"}, "income": {"sdtype": "numerical"}}}
+    cols = list(metadata["columns"])
+    ref = QualityReport()
+    ref.generate(df[cols], synth[cols].reset_index(drop=True), metadata, verbose=False)
+    props = ref.get_properties().set_index("Property")["Score"]
+    assert rep["quality"] == ref.get_score()
+    assert (rep["shape"], rep["trend"]) == (props["Column Shapes"], props["Column Pair Trends"])
+    assert list(rep["properties"]["property"]) == ["SDMetrics Quality Score", "Column Shapes", "Column Pair Trends"]
+    assert list(rep["properties"]["score"]) == [rep["quality"], rep["shape"], rep["trend"]]
+
+    shapes = rep["columns"].set_index("column")["score"]
+    assert shapes["age"] == KSComplement.compute(df["age"], synth["age"])
+    assert shapes["sbp"] == KSComplement.compute(df["sbp"], synth["sbp"])
+    assert shapes["smoker"] == TVComplement.compute(df["smoker"], synth["smoker"])
+    assert shapes["grade"] == TVComplement.compute(df["grade"], synth["grade"])
+    pairs = rep["pairs"].set_index(["column_a", "column_b"])
+    assert pairs.loc[("age", "sbp"), "score"] == CorrelationSimilarity.compute(df[["age", "sbp"]], synth[["age", "sbp"]])
+    assert pairs.loc[("sex", "smoker"), "score"] == ContingencySimilarity.compute(
+        df[["sex", "smoker"]], synth[["sex", "smoker"]])
+    # the trend is the mean over the pairs related in the real data, as SDMetrics' default
+    assert pairs["counted"].sum() < len(pairs)  # grade is unrelated to everything
+    assert rep["trend"] == pytest.approx(pairs.loc[pairs["counted"], "score"].mean(), abs=1e-12)
+    assert not pairs.loc[pairs.index.get_level_values(0) == "grade", "counted"].any()
 
 
 def test_correlation_matrices():

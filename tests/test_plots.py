@@ -66,7 +66,7 @@ def test_heatmaps_quality_rounds_tradeoff(demo_table, bayes_run):
     np.testing.assert_allclose(np.asarray(fig.data[2].z, dtype=float), diff.values.astype(float), atol=1e-12)
     fid = bayes_run.metrics["fidelity"]
     q = plots.quality_bars(fid["columns"], fid["shape"], fid["trend"], fid["quality"])
-    assert len(q.data[0].y) == len(demo_table.schema.names) and "quality" in q.layout.title.text
+    assert len(q.data[0].y) == len(demo_table.schema.names) and "SDMetrics Quality Score" in q.layout.title.text
     r = plots.rounds_plot([{"measured": {"ctf_de": -0.05}}, {"measured": {"ctf_de": -0.01}}], {"ctf_de": 0.0})
     assert list(r.data[0].y) == [-5.0, -1.0]
     pts = [{"run_id": "a", "label": "bn", "generator": "bayesnet", "fairness_gap": 1.0, "quality": 0.9},

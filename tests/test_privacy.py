@@ -64,10 +64,17 @@ def test_copies_compare_raw_values_by_type():
 
 def test_subsampling_is_seeded():
     real, synth, hold = table(400, 0), table(400, 1), table(400, 2)
-    a = distance_to_closest_record(real, synth, hold, KINDS, seed=4, max_rows=100)
-    b = distance_to_closest_record(real, synth, hold, KINDS, seed=4, max_rows=100)
-    assert a == b and a["n_synth"] == 100 and a["n_real_train"] == 100
+    a = distance_to_closest_record(real, synth, hold, KINDS, seed=4, max_rows=100, sensitive="sex",
+                                   sdmetrics_rows=150)
+    b = distance_to_closest_record(real, synth, hold, KINDS, seed=4, max_rows=100, sensitive="sex",
+                                   sdmetrics_rows=150)
+    assert not any(isinstance(v, float) and np.isnan(v) for v in a.values())  # so == compares every number
+    assert a == b and a["n_synth"] == 100 and a["n_real_train"] == 100 and a["sdmetrics_rows"] == 150
     assert any("sample of 100 rows" in n for n in a["notes"])
+    assert any("sample of 150 rows" in n for n in a["notes"])
+    c = distance_to_closest_record(real, synth, hold, KINDS, seed=5, max_rows=100, sensitive="sex",
+                                   sdmetrics_rows=150)
+    assert c["dcr_baseline_random_median"] != a["dcr_baseline_random_median"]  # the seed is used
 
 
 def test_bad_inputs():
@@ -78,3 +85,62 @@ def test_bad_inputs():
         distance_to_closest_record(real, real, real, KINDS, max_rows=0)
     with pytest.raises(InputError, match="synthetic column 'age' has a non-numeric value 'x'"):
         distance_to_closest_record(real, real.astype({"age": object}).assign(age="x"), real, KINDS)
+
+
+def test_sdmetrics_privacy_numbers_are_exactly_sdmetrics():
+    """On tables under sdmetrics_rows nothing is sampled: the scores are SDMetrics' own on the
+    raw frames with metadata from the kinds (the random baseline seeded the same way)."""
+    import warnings
+
+    from sdmetrics.single_table import DCRBaselineProtection, DCROverfittingProtection, DisclosureProtection
+
+    real, synth, hold = table(200, 0), table(150, 1), table(120, 2)
+    out = distance_to_closest_record(real, synth, hold, KINDS, seed=3, sensitive="sex", known=["age", "diet"])
+    assert out["sdmetrics_rows"] == 200 and not any("SDMetrics privacy metrics use" in n for n in out["notes"])
+    meta = {"tables": {"t": {"columns": {"age": {"sdtype": "numerical"}, "chol": {"sdtype": "numerical"},
+                                         "sex": {"sdtype": "categorical"}, "diet": {"sdtype": "categorical"}}}}}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        over = DCROverfittingProtection.compute_breakdown(real, synth, hold, meta, "t")
+        state = np.random.get_state()
+        np.random.seed(3)
+        base = type("Seeded", (DCRBaselineProtection,), {"_seed": 3}).compute_breakdown(
+            real.astype({"sex": object}), synth.astype({"sex": object}), meta, "t")
+        np.random.set_state(state)
+        dis = DisclosureProtection.compute_breakdown(real, synth, ["age", "diet"], ["sex"],
+                                                     continuous_column_names=["age"])
+    assert out["dcr_overfitting_protection"] == over["score"]
+    assert out["closer_to_training_share"] == over["synthetic_data_percentages"]["closer_to_training"]
+    assert out["dcr_baseline_protection"] == base["score"]
+    assert out["dcr_baseline_random_median"] == base["median_DCR_to_real_data"]["random_data_baseline"]
+    assert out["disclosure_protection"] == dis["score"]
+    assert out["disclosure_cap_protection"] == dis["cap_protection"]
+    assert out["disclosure_baseline_protection"] == dis["baseline_protection"] == 0.5
+    assert (out["disclosure_sensitive"], out["disclosure_known"]) == ("sex", ["age", "diet"])
+
+
+def test_sdmetrics_privacy_tells_copies_from_fresh_rows():
+    real, hold = table(300, 0), table(300, 1)
+    copy = distance_to_closest_record(real, real.copy(), hold, KINDS, sensitive="diet")
+    assert copy["dcr_baseline_protection"] == 0.0 and copy["dcr_overfitting_protection"] == 0.0
+    assert copy["closer_to_training_share"] == 1.0
+    assert copy["disclosure_known"] == ["age", "chol", "sex"]  # every other column by default
+    assert copy["disclosure_protection"] < 0.6  # the copy gives away part of a known person's diet
+    fresh = distance_to_closest_record(real, table(300, 3), hold, KINDS, sensitive="diet")
+    assert fresh["dcr_baseline_protection"] > 0.3 and fresh["dcr_overfitting_protection"] > 0.8
+    assert fresh["disclosure_protection"] > 0.9  # diet is independent of the rest: near chance
+    alone = distance_to_closest_record(real, table(300, 3), None, KINDS)
+    assert np.isnan(alone["dcr_overfitting_protection"]) and np.isnan(alone["disclosure_protection"])
+    assert any("no sensitive column" in n for n in alone["notes"])
+
+
+def test_sdmetrics_privacy_bad_inputs():
+    real = table(50, 0)
+    with pytest.raises(InputError, match="sensitive column 'bmi' is not a model column"):
+        distance_to_closest_record(real, real, real, KINDS, sensitive="bmi")
+    with pytest.raises(InputError, match="known column 'bmi' is not a model column"):
+        distance_to_closest_record(real, real, real, KINDS, sensitive="sex", known=["age", "bmi"])
+    with pytest.raises(InputError, match="sensitive column 'sex' cannot also be a known column"):
+        distance_to_closest_record(real, real, real, KINDS, sensitive="sex", known=["sex", "age"])
+    with pytest.raises(InputError, match="sdmetrics_rows 0 must be"):
+        distance_to_closest_record(real, real, real, KINDS, sdmetrics_rows=0)

@@ -1,225 +1,153 @@
 """Fidelity: how closely a synthetic table mirrors the real one, column by column and in pairs.
 
-What was chosen and why. The scores follow the semantics of SDMetrics' quality report
-(the de-facto standard for tabular synthetic data) but are computed here with numpy and
-scipy, so no extra package is needed and every number can be traced:
+What was chosen and why. Users compare our numbers with SDMetrics' (the de-facto standard
+for tabular synthetic data), so the scores are SDMetrics' own: its QualityReport with
+metadata built from our schema (frames.sdmetrics_columns). The "SDMetrics Quality Score"
+is the mean of two properties:
 
-- Column shapes. Numbers: KS complement, 1 - the two-sample Kolmogorov-Smirnov statistic
-  (scipy.stats.ks_2samp) on the non-missing values, multiplied by the missing-rate match
-  1 - |missing share real - missing share synthetic|; so a column scores 1 only when both
-  its value distribution and how often it is missing agree, and an all-missing side
-  against an observed one scores 0. Discrete columns: TV complement, 1 - the total
-  variation distance of the category frequencies, with "missing" as its own category.
-- Column pair trends. Two numbers: correlation similarity 1 - |rho_real - rho_synth| / 2
-  (Pearson, pairwise complete; an undefined correlation, e.g. a constant column, counts
-  as 0). Any pair with a discrete column: contingency similarity 1 - TVD of the joint
-  frequency tables, numbers cut into at most 10 quantile bins of the REAL data
-  (binning.Binner), missing as its own state in both columns.
-- quality = (mean shape score + mean pair score) / 2, as in SDMetrics.
-- Association heatmaps (correlation_matrices): signed Pearson for two numbers, Cramer's V
-  for two discrete columns, the correlation ratio eta for a number and a discrete column
-  (both one-hot free and in [0, 1]); pairwise complete rows; undefined counts as 0.
+- Column Shapes: per column, KSComplement (numbers) or TVComplement (categories), both on
+  the non-missing values, averaged.
+- Column Pair Trends: per pair, CorrelationSimilarity (two numbers, Pearson) or
+  ContingencySimilarity (otherwise; numbers cut into 10 equal-width bins of each table's
+  own range). With SDMetrics' defaults only pairs that are related in the real data count
+  towards the average (|Pearson| > 0.5, Cramer's V > 0.3): a weak pair says little about
+  whether dependencies were kept. A second report with the thresholds at 0 gives a score
+  for every pair, so the pairs table shows them all with "counted" marking the ones in the
+  average; the average itself is SDMetrics' number.
 
-The small helpers here that read a schema and align frames are shared by utility.py and
-privacy.py.
+Two deliberate settings: ContingencySimilarity runs on all rows (SDMetrics would draw an
+unseeded sample above 50,000 rows, so a result could not be reproduced), and each column
+also gets SDMetrics' MissingValueSimilarity, because the shape scores ignore missing
+values and a generator that loses or invents missing values should still be visible.
+
+The association heatmaps (correlation_matrices) are ours, for display only: signed Pearson
+for two numbers, Cramer's V (scipy) for two categories and the correlation ratio eta for a
+number and a category, on pairwise complete rows; undefined counts as 0.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import warnings
 from itertools import combinations
 
 import numpy as np
 import pandas as pd
-from scipy.stats import ks_2samp
+from scipy.stats.contingency import association
+from sdmetrics.reports import QualityReport
+from sdmetrics.single_column import MissingValueSimilarity
 
-from faircause_core.io.binning import Binner
-from faircause_core.errors import InputError
+from faircause_core.metrics.frames import (
+    NUMERIC_KINDS, TABLE, canonical, check_frame, model_kinds, numbers, sdmetrics_columns, sdmetrics_frame,
+)
 
-KINDS = ("binary", "categorical", "ordinal", "integer", "continuous", "identifier")
-NUMERIC_KINDS = ("integer", "continuous")
-TREND_BINS = 10
-
-
-# ----------------------------------------------------------------------------- helpers
-def _kinds(schema) -> dict[str, str]:
-    """{column: kind string} for the model columns of a Schema or a plain {col: kind} dict.
-
-    Accepting a dict keeps the metrics usable (and testable) without the schema module.
-    """
-    if isinstance(schema, Mapping):
-        items = list(schema.items())
-    elif isinstance(getattr(schema, "columns", None), Mapping):
-        items = list(schema.columns.items())
-    else:
-        raise InputError(f"schema must be a Schema or a {{column: kind}} dict, got {type(schema).__name__}")
-    out = {}
-    for name, kind in items:
-        kind = getattr(kind, "kind", kind)  # a ColumnSchema
-        kind = str(getattr(kind, "value", kind)).lower()  # a Kind enum
-        if kind not in KINDS:
-            raise InputError(f"column '{name}': unknown kind '{kind}' (expected one of {', '.join(KINDS)})")
-        if kind != "identifier":
-            out[str(name)] = kind
-    if not out:
-        raise InputError("schema has no model columns to compare")
-    return out
+QUALITY = "SDMetrics Quality Score"
+SHAPES = "Column Shapes"
+TRENDS = "Column Pair Trends"
 
 
-def _check_frame(df, which: str, columns) -> None:
-    """A table must be a non-empty DataFrame holding every schema column."""
-    if not isinstance(df, pd.DataFrame):
-        raise InputError(f"{which} table must be a DataFrame, got {type(df).__name__}")
-    if len(df) == 0:
-        raise InputError(f"{which} table has no rows")
-    for col in columns:
-        if col not in df.columns:
-            raise InputError(f"{which} table has no column '{col}'")
+# ----------------------------------------------------------------------------- SDMetrics
+def _frames(real, synth, schema):
+    """Validated (kinds, real, synthetic) with the model columns as SDMetrics reads them."""
+    kinds = model_kinds(schema)
+    check_frame(real, "real", kinds)
+    check_frame(synth, "synthetic", kinds)
+    return kinds, sdmetrics_frame(real, kinds, "real"), sdmetrics_frame(synth, kinds, "synthetic")
 
 
-def _numeric(series: pd.Series, which: str) -> np.ndarray:
-    """float64 values of a numeric column; a non-number is a user error naming the value."""
-    try:
-        return series.astype("float64").to_numpy()
-    except (TypeError, ValueError):
-        conv = pd.to_numeric(series, errors="coerce")
-        bad = series[conv.isna() & series.notna()].iloc[0]
-        raise InputError(f"{which} column '{series.name}' has a non-numeric value {bad!r}") from None
+def _report(real: pd.DataFrame, synth: pd.DataFrame, kinds: dict, thresholds: bool = True) -> QualityReport:
+    """SDMetrics' QualityReport on all rows; thresholds=False scores every column pair."""
+    report = QualityReport()
+    report.num_rows_subsample = None
+    if not thresholds:
+        report.real_correlation_threshold = 0
+        report.real_association_threshold = 0
+    metadata = {"tables": {TABLE: {"columns": sdmetrics_columns(kinds)}}}
+    with warnings.catch_warnings():  # e.g. a constant column: SDMetrics records it as an error
+        warnings.simplefilter("ignore")
+        report.generate({TABLE: real}, {TABLE: synth}, metadata, verbose=False)
+    return report
 
 
-def _canonical(series: pd.Series) -> np.ndarray:
-    """Raw discrete values with numbers as float, so 1, 1.0 and np.int64(1) are one category."""
-    if pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype):
-        return series.astype("float64").to_numpy()
-
-    def key(v):
-        if isinstance(v, (bool, np.bool_)):
-            return float(v)
-        if isinstance(v, (int, float, np.integer, np.floating)):
-            return float(v)
-        return v
-
-    return np.array([key(v) for v in series.to_numpy(dtype=object)], dtype=object)
+def _errors(details: pd.DataFrame, label) -> list[str]:
+    """SDMetrics' per-row error messages as notes."""
+    if "Error" not in details:
+        return []
+    return [f"{label(row)}: SDMetrics could not score it ({row['Error']})"
+            for _, row in details.iterrows() if isinstance(row["Error"], str)]
 
 
-def _discrete_codes(*series: pd.Series) -> tuple[list[np.ndarray], int]:
-    """Integer codes shared across frames, 0 = missing; returns (codes per series, n levels)."""
-    parts = [_canonical(s) for s in series]
-    allv = np.concatenate([p.astype(object) for p in parts])
-    codes, uniques = pd.factorize(allv, use_na_sentinel=True)
-    codes = codes + 1
-    out, start = [], 0
-    for p in parts:
-        out.append(codes[start:start + len(p)])
-        start += len(p)
-    return out, len(uniques) + 1
-
-
-def _numeric_codes(real: np.ndarray, synth: np.ndarray) -> tuple[list[np.ndarray], int]:
-    """Quantile-bin codes fitted on the REAL values, 0 = missing."""
-    seen = real[~np.isnan(real)]
-    if seen.size == 0:  # nothing to bin on: observed vs missing only
-        return [(~np.isnan(v)).astype(np.int64) for v in (real, synth)], 2
-    b = Binner(max_bins=TREND_BINS).fit(seen)
-    return [b.transform(v) + 1 for v in (real, synth)], b.n_bins_ + 1
-
-
-def _tvd(a: np.ndarray, b: np.ndarray, n_levels: int) -> float:
-    """Total variation distance between the frequency tables of two code arrays."""
-    if n_levels > 1_000_000:  # a huge sparse joint table: count only the codes that occur
-        _, both = np.unique(np.concatenate([a, b]), return_inverse=True)
-        a, b, n_levels = both[:len(a)], both[len(a):], int(both.max()) + 1
-    p = np.bincount(a, minlength=n_levels) / len(a)
-    q = np.bincount(b, minlength=n_levels) / len(b)
-    return 0.5 * float(np.abs(p - q).sum())
-
-
-def _prepare(real, synth, schema):
-    """Validate and turn both frames into per-column arrays (numbers) and shared codes."""
-    kinds = _kinds(schema)
-    _check_frame(real, "real", kinds)
-    _check_frame(synth, "synthetic", kinds)
-    values, codes = {}, {}
+def _columns(report: QualityReport, real, synth, kinds, notes: list) -> pd.DataFrame:
+    details = report.get_details(SHAPES, TABLE).set_index("Column")
+    notes.extend(_errors(details.reset_index(), lambda r: f"column '{r['Column']}'"))
+    rows = []
     for col, kind in kinds.items():
-        if kind in NUMERIC_KINDS:
-            r, s = _numeric(real[col], "real"), _numeric(synth[col], "synthetic")
-            values[col] = (r, s)
-            codes[col] = _numeric_codes(r, s)
-        else:
-            codes[col] = _discrete_codes(real[col], synth[col])
-    return kinds, values, codes
+        score = float(details.loc[col, "Score"])
+        if np.isnan(score) and "Error" not in details:
+            notes.append(f"column '{col}': no observed values on one side, left out of {SHAPES} as SDMetrics does")
+        missing = float(MissingValueSimilarity.compute(real[col], synth[col]))
+        rows.append((col, kind, details.loc[col, "Metric"], score, missing))
+    return pd.DataFrame(rows, columns=["column", "kind", "metric", "score", "missing_similarity"])
 
 
-# ----------------------------------------------------------------------------- shapes
-def _ks_complement(r: np.ndarray, s: np.ndarray) -> float:
-    """(1 - KS on observed values) * (1 - |missing-rate difference|)."""
-    ro, so = r[~np.isnan(r)], s[~np.isnan(s)]
-    if ro.size and so.size:
-        ks = 1.0 - float(ks_2samp(ro, so).statistic)
-    else:
-        ks = 1.0 if ro.size == so.size == 0 else 0.0
-    missing_match = 1.0 - abs(np.isnan(r).mean() - np.isnan(s).mean())
-    return ks * float(missing_match)
+def _pairs(standard: QualityReport, every: QualityReport, notes: list) -> pd.DataFrame:
+    std = standard.get_details(TRENDS, TABLE)
+    notes.extend(_errors(std, lambda r: f"pair '{r['Column 1']}' / '{r['Column 2']}'"))
+    key = ["Column 1", "Column 2"]
+    every_score = every.get_details(TRENDS, TABLE).set_index(key)["Score"].reindex(pd.MultiIndex.from_frame(std[key]))
+    return pd.DataFrame({
+        "column_a": std["Column 1"].to_numpy(dtype=object),
+        "column_b": std["Column 2"].to_numpy(dtype=object),
+        "metric": std["Metric"].to_numpy(dtype=object),
+        "score": every_score.to_numpy(dtype=float),
+        "counted": std["Meets Threshold?"].fillna(False).to_numpy(dtype=bool),
+        "real_correlation": std["Real Correlation"].to_numpy(dtype=float),
+        "synthetic_correlation": std["Synthetic Correlation"].to_numpy(dtype=float),
+        "real_association": std["Real Association"].to_numpy(dtype=float),
+    })
 
 
 def column_shapes(real: pd.DataFrame, synth: pd.DataFrame, schema) -> pd.DataFrame:
-    """One score per column in [0, 1]: KS complement for numbers, TV complement otherwise."""
-    kinds, values, codes = _prepare(real, synth, schema)
-    return _shapes(kinds, values, codes)
-
-
-def _shapes(kinds, values, codes) -> pd.DataFrame:
-    rows = []
-    for col, kind in kinds.items():
-        if kind in NUMERIC_KINDS:
-            rows.append((col, kind, "KSComplement", _ks_complement(*values[col])))
-        else:
-            (a, b), n = codes[col]
-            rows.append((col, kind, "TVComplement", 1.0 - _tvd(a, b, n)))
-    return pd.DataFrame(rows, columns=["column", "kind", "metric", "score"])
-
-
-# ----------------------------------------------------------------------------- pairs
-def _pearson_matrix(frame: pd.DataFrame) -> pd.DataFrame:
-    """Pairwise-complete Pearson; undefined (constant or < 2 rows) as 0."""
-    return frame.corr(method="pearson", min_periods=2).fillna(0.0)
+    """One SDMetrics shape score per column (KSComplement / TVComplement) and its missing-value match."""
+    kinds, r, s = _frames(real, synth, schema)
+    return _columns(_report(r, s, kinds), r, s, kinds, [])
 
 
 def column_pair_trends(real: pd.DataFrame, synth: pd.DataFrame, schema) -> pd.DataFrame:
-    """One score per column pair in [0, 1]: correlation or contingency similarity."""
-    kinds, values, codes = _prepare(real, synth, schema)
-    return _pairs(kinds, values, codes)
-
-
-def _pairs(kinds, values, codes) -> pd.DataFrame:
-    nums = [c for c, k in kinds.items() if k in NUMERIC_KINDS]
-    rho_r = _pearson_matrix(pd.DataFrame({c: values[c][0] for c in nums}))
-    rho_s = _pearson_matrix(pd.DataFrame({c: values[c][1] for c in nums}))
-    rows = []
-    for a, b in combinations(kinds, 2):
-        if kinds[a] in NUMERIC_KINDS and kinds[b] in NUMERIC_KINDS:
-            score = 1.0 - abs(rho_r.loc[a, b] - rho_s.loc[a, b]) / 2.0
-            rows.append((a, b, "CorrelationSimilarity", float(score)))
-        else:
-            (ra, sa), na = codes[a]
-            (rb, sb), nb = codes[b]
-            tvd = _tvd(ra * nb + rb, sa * nb + sb, na * nb)
-            rows.append((a, b, "ContingencySimilarity", 1.0 - tvd))
-    return pd.DataFrame(rows, columns=["column_a", "column_b", "metric", "score"])
+    """One SDMetrics score per column pair; "counted" marks the pairs in the standard average."""
+    kinds, r, s = _frames(real, synth, schema)
+    return _pairs(_report(r, s, kinds), _report(r, s, kinds, thresholds=False), [])
 
 
 def quality_report(real: pd.DataFrame, synth: pd.DataFrame, schema) -> dict:
-    """Shapes, pair trends and their SDMetrics-style overall quality (a single column: no trend)."""
-    kinds, values, codes = _prepare(real, synth, schema)
-    columns = _shapes(kinds, values, codes)
-    pairs = _pairs(kinds, values, codes)
-    shape = float(columns["score"].mean())
-    trend = float(pairs["score"].mean()) if len(pairs) else float("nan")
-    quality = shape if np.isnan(trend) else (shape + trend) / 2.0
-    return dict(shape=shape, trend=trend, quality=quality, columns=columns, pairs=pairs)
+    """SDMetrics Quality Score with its two properties, per-column and per-pair tables and notes.
+
+    shape / trend / quality are SDMetrics' Column Shapes, Column Pair Trends and overall
+    score; trend is NaN (and quality = shape) when no pair counts, e.g. a single column.
+    """
+    kinds, r, s = _frames(real, synth, schema)
+    standard = _report(r, s, kinds)
+    notes: list[str] = []
+    columns = _columns(standard, r, s, kinds, notes)
+    pairs = _pairs(standard, _report(r, s, kinds, thresholds=False), notes)
+    props = standard.get_properties().set_index("Property")["Score"]
+    shape, trend = float(props[SHAPES]), float(props[TRENDS])
+    if len(pairs) and not pairs["counted"].any():
+        notes.append(f"no column pair is related in the real data (|Pearson| > 0.5 or Cramer's V > 0.3): "
+                     f"no {TRENDS} score")
+    properties = pd.DataFrame({"property": [QUALITY, SHAPES, TRENDS],
+                               "score": [float(standard.get_score()), shape, trend]})
+    return dict(shape=shape, trend=trend, quality=float(standard.get_score()), columns=columns, pairs=pairs,
+                properties=properties, notes=notes)
 
 
 # ----------------------------------------------------------------------------- heatmaps
+def _discrete_codes(*series: pd.Series) -> list[np.ndarray]:
+    """Integer codes shared across frames, 0 = missing."""
+    parts = [canonical(s) for s in series]
+    codes, _ = pd.factorize(np.concatenate([p.astype(object) for p in parts]), use_na_sentinel=True)
+    return np.split(codes + 1, np.cumsum([len(p) for p in parts])[:-1])
+
+
 def _cramers_v(a: np.ndarray, b: np.ndarray) -> float:
     """Cramer's V of two code arrays (missing already removed); 0 when undefined."""
     _, a = np.unique(a, return_inverse=True)
@@ -227,11 +155,8 @@ def _cramers_v(a: np.ndarray, b: np.ndarray) -> float:
     r, c = a.max() + 1 if a.size else 0, b.max() + 1 if b.size else 0
     if min(r, c) < 2:
         return 0.0
-    table = np.bincount(a * c + b, minlength=r * c).reshape(r, c).astype(float)
-    n = table.sum()
-    expected = np.outer(table.sum(1), table.sum(0)) / n
-    chi2 = float(((table - expected) ** 2 / expected).sum())
-    return float(np.sqrt(chi2 / n / (min(r, c) - 1)))
+    table = np.bincount(a * c + b, minlength=r * c).reshape(r, c)
+    return float(association(table, method="cramer"))
 
 
 def _eta(y: np.ndarray, g: np.ndarray) -> float:
@@ -273,10 +198,12 @@ def _association(kinds, arrays, codes) -> pd.DataFrame:
 
 def correlation_matrices(real: pd.DataFrame, synth: pd.DataFrame, schema):
     """(real association, synthetic association, synthetic - real) for heatmaps."""
-    kinds, values, codes = _prepare(real, synth, schema)
-    mats = []
-    for side in (0, 1):
-        arrays = {c: values[c][side] for c in values}
-        side_codes = {c: codes[c][0][side] for c, k in kinds.items() if k not in NUMERIC_KINDS}
-        mats.append(_association(kinds, arrays, side_codes))
+    kinds = model_kinds(schema)
+    check_frame(real, "real", kinds)
+    check_frame(synth, "synthetic", kinds)
+    mats, frames = [], (("real", real), ("synthetic", synth))
+    codes = {c: _discrete_codes(real[c], synth[c]) for c, k in kinds.items() if k not in NUMERIC_KINDS}
+    for side, (which, df) in enumerate(frames):
+        arrays = {c: numbers(df[c], which) for c, k in kinds.items() if k in NUMERIC_KINDS}
+        mats.append(_association(kinds, arrays, {c: v[side] for c, v in codes.items()}))
     return mats[0], mats[1], mats[1] - mats[0]

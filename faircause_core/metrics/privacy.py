@@ -17,18 +17,45 @@ rows that are much closer to the training rows than fresh real rows are (ratio w
   (seeded) first, since the search is what costs time.
 - Exact copies are counted on ALL rows on the raw values (NaN equals NaN, 1 equals 1.0,
   the number 1 differs from the text "1"), by hashing rows (pandas.util.hash_pandas_object).
+
+Beside it, SDMetrics' privacy metrics, so the numbers match what users get from SDMetrics
+and cover part of what Anonymeter measures (Anonymeter itself pins numpy < 1.27 and
+pyarrow < 22, so it cannot join this stack):
+- DCRBaselineProtection: median DCR of synthetic rows over that of uniformly random rows
+  (1 = no closer than random data).
+- DCROverfittingProtection: share of synthetic rows closer to the training rows than to
+  the holdout rows (score 1 when at most half are).
+- DisclosureProtection (CAP): how well an attacker who knows some columns of a person
+  (`known`, default every other column) guesses a sensitive column from the synthetic
+  rows, against guessing by chance; numbers cut into 10 bins. It measures inferability,
+  which a faithful synthetic table shares with the real one: read it beside the holdout.
+Their distances are all pairs (a pandas cross join), so each table is first cut to a
+seeded sample of `sdmetrics_rows` rows, as SDMetrics' own num_rows_subsample does (1,000:
+8-9 s per DCR metric on the flchain training half on a busy 2-core machine, where all
+3,937 rows would take minutes). Like SDMetrics' sampling this dilutes copying: a copied
+row is found only when its source row was drawn too (a full copy of flchain scored 0.04
+baseline and 0.57 overfitting protection on 1,000-row samples), so exact_copy_share (all
+rows) and our DCR (up to max_rows rows) are the copy checks. SDMetrics' sampling and its
+random baseline table are unseeded; here both use `seed`, so a result can be reproduced.
 """
 
 from __future__ import annotations
 
+import warnings
+from contextlib import contextmanager
+
 import numpy as np
 import pandas as pd
+from sdmetrics.single_table import DCRBaselineProtection, DCROverfittingProtection, DisclosureProtection
 from sklearn.neighbors import NearestNeighbors
 
 from faircause_core.errors import InputError
-from faircause_core.metrics.fidelity import NUMERIC_KINDS, _canonical, _check_frame, _kinds, _numeric
+from faircause_core.metrics.frames import (
+    NUMERIC_KINDS, TABLE, canonical, check_frame, model_kinds, numbers, sdmetrics_columns, sdmetrics_frame,
+)
 
 ONE_HOT_WEIGHT = 0.5  # two coordinates differ on a category mismatch: 2 * 0.5 = 1
+SDMETRICS_ROWS = 1000
 
 
 def _row_hashes(df: pd.DataFrame, kinds: dict, which: str) -> np.ndarray:
@@ -36,9 +63,9 @@ def _row_hashes(df: pd.DataFrame, kinds: dict, which: str) -> np.ndarray:
     cols = {}
     for col, kind in kinds.items():
         if kind in NUMERIC_KINDS:
-            cols[col] = _numeric(df[col], which)
+            cols[col] = numbers(df[col], which)
             continue
-        vals = _canonical(df[col])
+        vals = canonical(df[col])
         if vals.dtype != object:
             cols[col] = vals
         else:
@@ -56,14 +83,14 @@ class _RowEncoder:
         self.numeric_, self.categories_ = {}, {}
         for col, kind in self.kinds.items():
             if kind in NUMERIC_KINDS:
-                v = _numeric(real[col], "real training")
+                v = numbers(real[col], "real training")
                 seen = v[~np.isnan(v)]
                 lo, hi = (seen.min(), seen.max()) if seen.size else (0.0, 1.0)
                 span = hi - lo if hi > lo else 1.0
                 centre = (np.median(seen) - lo) / span if seen.size else 0.0
                 self.numeric_[col] = (lo, span, centre)
             else:
-                allv = pd.Series(np.concatenate([_canonical(f[col]).astype(object) for f in (real, *others)]))
+                allv = pd.Series(np.concatenate([canonical(f[col]).astype(object) for f in (real, *others)]))
                 self.categories_[col] = pd.Index(pd.unique(allv.dropna()), dtype=object)
         return self
 
@@ -72,13 +99,13 @@ class _RowEncoder:
         for col in self.kinds:
             if col in self.numeric_:
                 lo, span, centre = self.numeric_[col]
-                v = _numeric(df[col], which)
+                v = numbers(df[col], which)
                 miss = np.isnan(v)
                 blocks.append(np.where(miss, centre, (v - lo) / span)[:, None])
                 blocks.append(miss.astype(float)[:, None])
             else:
                 cats = self.categories_[col]
-                codes = cats.get_indexer(pd.Index(_canonical(df[col]), dtype=object))
+                codes = cats.get_indexer(pd.Index(canonical(df[col]), dtype=object))
                 codes = np.where(codes < 0, len(cats), codes)  # missing: its own column
                 onehot = np.zeros((len(df), len(cats) + 1))
                 onehot[np.arange(len(df)), codes] = ONE_HOT_WEIGHT
@@ -92,16 +119,24 @@ def _subsample(df: pd.DataFrame, max_rows: int, rng: np.random.Generator) -> pd.
     return df.iloc[np.sort(rng.choice(len(df), size=max_rows, replace=False))]
 
 
-def distance_to_closest_record(real_train, synth, real_holdout, schema, seed=0, max_rows=5000) -> dict:
-    """Exact-copy shares and DCR of synthetic rows vs the holdout baseline (see module doc)."""
-    kinds = _kinds(schema)
-    if isinstance(max_rows, bool) or not isinstance(max_rows, (int, np.integer)) or max_rows < 1:
-        raise InputError(f"max_rows {max_rows!r} must be a whole number >= 1")
+def _check_rows(name: str, value) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise InputError(f"{name} {value!r} must be a whole number >= 1")
+
+
+def distance_to_closest_record(real_train, synth, real_holdout, schema, seed=0, max_rows=5000,
+                               sensitive=None, known=None, sdmetrics_rows=SDMETRICS_ROWS) -> dict:
+    """Exact-copy shares and DCR of synthetic rows vs the holdout baseline, and SDMetrics'
+    DCR and disclosure protections (see module doc); sensitive=None skips disclosure."""
+    kinds = model_kinds(schema)
+    _check_rows("max_rows", max_rows)
+    _check_rows("sdmetrics_rows", sdmetrics_rows)
+    known = _attack_columns(kinds, sensitive, known)
     frames = {"real training": real_train, "synthetic": synth}
     if real_holdout is not None:
         frames["real holdout"] = real_holdout
     for which, df in frames.items():
-        _check_frame(df, which, kinds)
+        check_frame(df, which, kinds)
 
     hashes = {which: _row_hashes(df, kinds, which) for which, df in frames.items()}
     train_set = hashes["real training"]
@@ -136,5 +171,91 @@ def distance_to_closest_record(real_train, synth, real_holdout, schema, seed=0, 
             notes.append("most holdout rows equal a training row (median distance 0): no ratio")
     if any(len(sub[w]) < len(df) for w, df in frames.items()):
         notes.append(f"distances use a seeded sample of {max_rows} rows per table")
+    out.update(sdmetrics_privacy(frames, kinds, seed, int(sdmetrics_rows), sensitive, known, notes))
     out["notes"] = notes
+    return out
+
+
+# ----------------------------------------------------------------------------- SDMetrics
+def _attack_columns(kinds: dict, sensitive, known) -> list[str] | None:
+    """The columns a disclosure attacker knows: checked names, default every other column."""
+    if sensitive is None:
+        return None
+    if sensitive not in kinds:
+        raise InputError(f"sensitive column '{sensitive}' is not a model column of the schema")
+    if known is None:
+        return [c for c in kinds if c != sensitive]
+    known = [known] if isinstance(known, str) else list(known)
+    for col in known:
+        if col not in kinds:
+            raise InputError(f"known column '{col}' is not a model column of the schema")
+    if sensitive in known:
+        raise InputError(f"sensitive column '{sensitive}' cannot also be a known column")
+    if not known:
+        raise InputError("a disclosure attack needs at least one known column")
+    return known
+
+
+@contextmanager
+def _numpy_global_seed(seed: int):
+    """SDMetrics draws the random baseline's missing cells from numpy's global generator: seed
+    it for the call and give the caller its state back."""
+    state = np.random.get_state()
+    np.random.seed(seed)
+    try:
+        yield
+    finally:
+        np.random.set_state(state)
+
+
+def _score(value) -> float:
+    return float(value) if value is not None else float("nan")
+
+
+def sdmetrics_privacy(frames: dict, kinds: dict, seed: int, rows: int, sensitive, known, notes: list) -> dict:
+    """SDMetrics' DCRBaselineProtection, DCROverfittingProtection and DisclosureProtection on
+    seeded samples of `rows` rows per table (frames: {"real training", "synthetic", ["real holdout"]})."""
+    rng = np.random.default_rng([seed, 1])
+    sub = {which: sdmetrics_frame(_subsample(df, rows, rng), kinds, which) for which, df in frames.items()}
+    train, synth, hold = sub["real training"], sub["synthetic"], sub.get("real holdout")
+    metadata = {"tables": {TABLE: {"columns": sdmetrics_columns(kinds)}}}
+    nan = float("nan")
+    out = dict(sdmetrics_rows=max(len(t) for t in sub.values()))
+    if any(len(sub[w]) < len(df) for w, df in frames.items()):
+        notes.append(f"SDMetrics privacy metrics use a seeded sample of {rows} rows per table")
+
+    seeded = type("DCRBaselineProtection", (DCRBaselineProtection,), {"_seed": seed})
+    with warnings.catch_warnings(), _numpy_global_seed(seed):
+        warnings.simplefilter("ignore")
+        base = seeded.compute_breakdown(train, synth, metadata, TABLE)
+    out.update(dcr_baseline_protection=_score(base["score"]),
+               dcr_baseline_synth_median=_score(base["median_DCR_to_real_data"]["synthetic_data"]),
+               dcr_baseline_random_median=_score(base["median_DCR_to_real_data"]["random_data_baseline"]))
+
+    if hold is None:
+        out.update(dcr_overfitting_protection=nan, closer_to_training_share=nan)
+    else:
+        with warnings.catch_warnings():  # SDMetrics warns when the holdout is under half the training rows
+            warnings.simplefilter("ignore")
+            over = DCROverfittingProtection.compute_breakdown(train, synth, hold, metadata, TABLE)
+        out.update(dcr_overfitting_protection=_score(over["score"]),
+                   closer_to_training_share=_score(over["synthetic_data_percentages"]["closer_to_training"]))
+
+    out.update(disclosure_protection=nan, disclosure_cap_protection=nan, disclosure_baseline_protection=nan,
+               disclosure_sensitive=sensitive, disclosure_known=list(known) if known else [])
+    if sensitive is None:
+        notes.append("no sensitive column given: no disclosure protection")
+        return out
+    numeric = [c for c in known if kinds[c] in NUMERIC_KINDS]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        dis = DisclosureProtection.compute_breakdown(train, synth, known, [sensitive],
+                                                     continuous_column_names=numeric or None)
+    out.update(disclosure_protection=_score(dis["score"]), disclosure_cap_protection=_score(dis["cap_protection"]),
+               disclosure_baseline_protection=_score(dis["baseline_protection"]))
+    if np.isnan(out["disclosure_cap_protection"]):
+        notes.append("no real row's known values occur in the synthetic rows: the disclosure attack "
+                     "has nothing to match (SDMetrics gives no score)")
+    elif np.isnan(out["disclosure_protection"]):
+        notes.append(f"sensitive column '{sensitive}' has one value in the real rows: no disclosure baseline")
     return out

@@ -31,9 +31,10 @@ from sklearn.metrics import roc_auc_score
 from threadpoolctl import threadpool_limits
 
 from faircause_core.errors import InputError
-from faircause_core.metrics.fidelity import NUMERIC_KINDS, _canonical, _check_frame, _kinds, _numeric
+from faircause_core.metrics.frames import NUMERIC_KINDS, canonical, check_frame, model_kinds, numbers
 from faircause_core.causal.question import Outcome
 
+_canonical = canonical  # the name _outcomes reads
 MAX_NATIVE_CATEGORIES = 250  # HistGradientBoosting allows at most max_bins (255) categories
 
 
@@ -57,7 +58,7 @@ class FeatureEncoder:
                 continue
             seen = set()
             for df in frames:
-                seen.update(v for v in _canonical(df[col]) if not pd.isna(v))
+                seen.update(v for v in canonical(df[col]) if not pd.isna(v))
             self.categories_[col] = pd.Index(sorted(seen, key=_sort_key), dtype=object)
         return self
 
@@ -73,10 +74,10 @@ class FeatureEncoder:
         out = np.empty((len(df), len(self.columns)))
         for j, col in enumerate(self.columns):
             if col in self.categories_:
-                codes = self.categories_[col].get_indexer(pd.Index(_canonical(df[col]), dtype=object))
+                codes = self.categories_[col].get_indexer(pd.Index(canonical(df[col]), dtype=object))
                 out[:, j] = np.where(codes < 0, np.nan, codes)  # missing (or unseen) -> NaN
             else:
-                out[:, j] = _numeric(df[col], which)
+                out[:, j] = numbers(df[col], which)
         return out
 
 
@@ -115,11 +116,11 @@ def _outcomes(target: str, real_frames, synth: pd.DataFrame, threshold, positive
 # ----------------------------------------------------------------------------- TSTR
 def _setup(real_train, synth, real_test, target, schema, threshold, positive):
     """Shared checks, feature encoding and labels for both utility metrics."""
-    kinds = _kinds(schema)
+    kinds = model_kinds(schema)
     if target not in kinds:
         raise InputError(f"outcome column '{target}' is not a model column of the schema")
     for df, which in ((real_train, "real training"), (synth, "synthetic"), (real_test, "real test")):
-        _check_frame(df, which, kinds)
+        check_frame(df, which, kinds)
     features = [c for c in kinds if c != target]
     if not features:
         raise InputError(f"no feature columns besides the outcome '{target}'")
@@ -166,7 +167,7 @@ def fair_predictor(real_train, synth, real_test, roles, schema, seed=0) -> dict:
     from faircause_core.causal.fairness import decompose
 
     target = roles.y
-    kinds = _kinds(schema)
+    kinds = model_kinds(schema)
     for role, col in [("x", roles.x), ("y", target)] + [("z", c) for c in roles.z] + [("w", c) for c in roles.w]:
         if col not in kinds:
             raise InputError(f"{role} column '{col}' is not a model column of the schema")

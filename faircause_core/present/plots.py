@@ -151,7 +151,9 @@ def quality_bars(columns: Sequence[Mapping] | pd.DataFrame, shape: float | None 
         fig.add_bar(x=frame[score_col], y=[_txt(v) for v in frame[name_col]], orientation="h",
                     marker_color=SOURCE_COLORS["synthetic"], hovertemplate="%{y}: %{x:.3f}<extra></extra>")
     fig.update_xaxes(range=[0, 1], title="column shape score (1 = identical)")
-    parts = [f"{k} {v:.2f}" for k, v in (("quality", quality), ("shape", shape), ("trend", trend)) if v is not None]
+    # SDMetrics' own names, so the numbers can be compared with SDMetrics' report
+    parts = [f"{k} {v:.2f}" for k, v in (("SDMetrics Quality Score", quality), ("Column Shapes", shape),
+                                         ("Column Pair Trends", trend)) if v is not None]
     return _layout(fig, "Fidelity: " + ", ".join(parts) if parts else "Fidelity", height=max(300, 24 * len(frame) + 100))
 
 

@@ -199,9 +199,12 @@ def measure(real_fit: Table, holdout: pd.DataFrame, synthetic: pd.DataFrame, gra
         "trend": float(q["trend"]),
         "quality": float(q["quality"]),
         "columns": q["columns"].to_dict(orient="records"),
+        "notes": q["notes"],
     }
     utility = tstr_auroc(real, synthetic, holdout, roles.y, schema, seed=seed, threshold=roles.threshold)
-    privacy = distance_to_closest_record(real, synthetic, holdout, schema, seed=seed)
+    # disclosure: an attacker who knows a person's protected attribute and background columns guesses Y
+    privacy = distance_to_closest_record(real, synthetic, holdout, schema, seed=seed, sensitive=roles.y,
+                                         known=[roles.x, *roles.z])
     try:
         fair = fair_predictor(real, synthetic, holdout, predictor_roles(graph, roles), schema, seed=seed)
     except InputError as err:  # e.g. the synthetic data lost a group entirely
