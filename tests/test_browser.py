@@ -66,12 +66,23 @@ def session(ws: Path) -> dict:
 
 
 def flow(page):
-    """The DAG editor frame: the visible one (a replaced editor lingers, hidden, for a moment)."""
+    """The DAG editor frame: the visible one (a replaced editor lingers, hidden, for a moment),
+    scrolled wholly into the window, so mouse moves at its nodes' and edges' coordinates land."""
     page.wait_for_timeout(1500)
+    page.locator('iframe[title*="streamlit_flow"]:visible').scroll_into_view_if_needed()
     frame = page.frame_locator('iframe[title*="streamlit_flow"]:visible')
     frame.locator(".react-flow__node").first.wait_for(timeout=60_000)
     page.wait_for_timeout(1000)
     return frame
+
+
+def middle_of(page, edge):
+    """Page coordinates of the point halfway along an edge's path. Its box cannot be used: a
+    straight horizontal edge has a flat box, which Playwright's click counts as out of view."""
+    frame_box = page.locator('iframe[title*="streamlit_flow"]:visible').bounding_box()
+    x, y = edge.evaluate("p => { const m = p.getPointAtLength(p.getTotalLength() / 2)"
+                         ".matrixTransform(p.getScreenCTM()); return [m.x, m.y]; }")
+    return frame_box["x"] + x, frame_box["y"] + y
 
 
 def generate(page, ws, generator_label, rows):
@@ -138,7 +149,7 @@ def workflow(server, page):
     edge = frame.locator(f'[data-testid="rf__edge-{victim[0]}->{victim[1]}"] .react-flow__edge-interaction')
     edge.wait_for(state="attached")
     page.wait_for_timeout(1000)
-    edge.click(button="right", force=True)
+    page.mouse.click(*middle_of(page, edge), button="right")
     frame.get_by_text("Delete Edge").click()
     wait_for(lambda: victim not in {tuple(e) for e in session(ws)["graph"]["edges"]}, what="edge deleted")
     assert (a, b) in {tuple(e) for e in session(ws)["graph"]["edges"]}
