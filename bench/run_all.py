@@ -11,6 +11,7 @@ SCRIPTS = [
     "bench_bayesnet.py",
     "bench_llm.py",
     "bench_great.py",
+    "bench_sdmetrics.py",
     "bench_results.py",
 ]
 

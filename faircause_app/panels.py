@@ -140,15 +140,15 @@ def job_progress() -> None:
 
 def fairness_tab(result) -> None:
     """Effects of real, synthetic and target side by side, then the refinement rounds."""
-    st.plotly_chart(plots.effects_bar({"real": result.real_effects, "synthetic": result.synthetic_effects,
-                                       "target": result.target}), width="stretch", key="cmp_effects")
-    n_real = (result.real_effects or {}).get("n")
+    d = result.decompositions()
+    st.plotly_chart(plots.effects_bar(d), width="stretch", key="cmp_effects")
+    n_real = d["real"].n
     st.caption(f"real: the {f'{n_real:,}' if n_real else 'fitting'} real rows the generator learned from (the other "
                f"{result.settings.holdout:.0%} are held out for utility and privacy), so the numbers can differ "
                f"a little from step 3. synthetic: the {len(result.synthetic):,} delivered rows; intervals are wide "
                f"on a small sample. target: what the chosen edits ask for (0 = pathway removed).")
     if result.rounds:
-        st.plotly_chart(plots.rounds_plot(result.rounds, result.target), width="stretch", key="cmp_rounds")
+        st.plotly_chart(plots.rounds_plot(result.rounds, d.get("target")), width="stretch", key="cmp_rounds")
         n_measured = (result.rounds[-1].get("decomposition") or {}).get("n")
         sample = f" on a generator sample of {n_measured:,} rows" if n_measured else ""
         st.caption(("Converged within tolerance" if result.converged else

@@ -101,16 +101,14 @@ def edit_graph(change) -> None:
 def roles(tab=None, g=None, p=None):
     """Roles read off the DAG for the chosen question; InputError if they cannot be."""
     from faircause_core.causal.graph import derive_roles
-    from faircause_core.causal.question import resolve_value
 
     tab = tab if tab is not None else table()
     g = g if g is not None else graph()
     p = p if p is not None else problem()
     if tab is None or g is None or p is None:
         return None
-    x0 = resolve_value(tab.df[p.x], p.x0)
-    x1 = resolve_value(tab.df[p.x], p.x1)
-    return derive_roles(g, p.x, p.y, x0=x0, x1=x1, threshold=p.threshold)
+    q = p.resolve(tab)
+    return derive_roles(g, p.x, p.y, x0=q.x0, x1=q.x1, threshold=p.threshold)
 
 
 # ------------------------------------------------------------------------------ persistence

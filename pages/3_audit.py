@@ -4,10 +4,10 @@ import streamlit as st
 
 from faircause_app import cache, nav, state
 from faircause_app.text import md
-from faircause_core.causal.fairness import Decomposition
+from faircause_core.causal.effects import EFFECT_LABELS, Decomposition
 from faircause_core.errors import InputError
 from faircause_core.present.explain import explain_roles
-from faircause_core.present.plots import EFFECT_LABELS, effects_bar
+from faircause_core.present.plots import effects_bar
 
 tab, roles = nav.page_start("audit", "Fairness audit of the real data",
                             "Choose the sensitive attribute, the outcome and a causal graph first (step 2).",
