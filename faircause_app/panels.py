@@ -8,6 +8,7 @@ utility-and-privacy and downloads tabs of a run.
 from __future__ import annotations
 
 import json
+import re
 import time
 
 import pandas as pd
@@ -23,8 +24,30 @@ from faircause_core.present import plots
 from faircause_core.present.report import build_report
 
 
+OUTCOME_NAME = re.compile(r"(death|died|dead|deceased|mortality|surviv|outcome|event|readmi|complication)", re.I)
+
+
 def _index(options, value, default=0):
     return options.index(value) if value in options else default
+
+
+def default_outcome(tab, options: list[str]) -> int:
+    """A two-valued column, one named like an outcome first (death, died, event...): never a
+    number cut at its median."""
+    two = [i for i, c in enumerate(options) if tab.df[c].nunique(dropna=True) == 2]
+    named = [i for i in two if OUTCOME_NAME.search(str(options[i]))]
+    return (named or two or [0])[0]
+
+
+def _rule_positive(tab, y: str) -> str | None:
+    """The value the coding rule counts as 1 (the select box's default), as text."""
+    from faircause_core.causal.question import Outcome
+    from faircause_core.io.schema import plain_value
+
+    try:
+        return str(plain_value(Outcome.resolve(tab.df[y]).positive))
+    except InputError:
+        return None
 
 
 def groups(tab, col: str) -> list[str]:
@@ -52,16 +75,20 @@ def question_form(tab) -> tuple[FairnessProblem, bool, list[str]]:
                       index=_index(options, saved.get("x1"), 1 if len(options) > 1 else 0), key=f"w_x1_{x}")
     c4, c5 = st.columns(2)
     y_options = [n for n in names if n != x]
-    y = c4.selectbox("Outcome (Y)", y_options, index=_index(y_options, saved.get("y"), _index(y_options, "death")),
+    y = c4.selectbox("Outcome (Y)", y_options, index=_index(y_options, saved.get("y"), default_outcome(tab, y_options)),
                      key="w_y")
-    threshold = None
+    threshold, positive = None, None
     if tab.schema[y].is_numeric and tab.df[y].nunique() > 2:
         cs = tab.schema[y]
         threshold = c5.number_input(f"Count {y} as 'yes' when it is at least", value=float(
             saved.get("threshold") if saved.get("threshold") is not None else tab.df[y].median()),
             min_value=float(cs.minimum), max_value=float(cs.maximum), key=f"w_thr_{y}")
         c5.caption(f"Share at or above: {(tab.df[y] >= threshold).mean():.1%}")
-    problem = FairnessProblem(x, x0, x1, y, threshold)
+    elif len(values := groups(tab, y)) == 2:
+        rule = _rule_positive(tab, y)
+        positive = c5.selectbox(f"Which value of {y} counts as the outcome (Y = 1)?", values,
+                                index=_index(values, saved.get("positive"), _index(values, rule)), key=f"w_pos_{y}")
+    problem = FairnessProblem(x, x0, x1, y, threshold, positive)
     try:
         for note in validate_problem(tab, problem):
             st.warning(note)
@@ -69,7 +96,9 @@ def question_form(tab) -> tuple[FairnessProblem, bool, list[str]]:
     except InputError as err:
         st.error(str(err))
         valid = False
-    state.keep("problem", {"x": x, "x0": x0, "x1": x1, "y": y, "threshold": threshold})
+    if valid:
+        st.caption(f"Y = 1 means {problem.resolve(tab).outcome.label}")
+    state.keep("problem", {"x": x, "x0": x0, "x1": x1, "y": y, "threshold": threshold, "positive": positive})
 
     fixed_default = [c for c in (st.session_state.get("fixed") or [c for c in ("age", "race") if c in names])
                      if c in names and c not in (x, y)]

@@ -62,13 +62,13 @@ def set_data(content: bytes, filename: str) -> None:
 # ------------------------------------------------------------------------- problem / graph
 
 def problem():
-    """The FairnessProblem in session (x, x0, x1 as text, y, threshold) or None."""
+    """The FairnessProblem in session (x, x0, x1 as text, y, threshold, positive) or None."""
     from faircause_core.causal.question import FairnessProblem
 
     p = st.session_state.get("problem")
     if not p:
         return None
-    return FairnessProblem(p["x"], p["x0"], p["x1"], p["y"], p.get("threshold"))
+    return FairnessProblem(p["x"], p["x0"], p["x1"], p["y"], p.get("threshold"), p.get("positive"))
 
 
 def graph():
@@ -108,7 +108,7 @@ def roles(tab=None, g=None, p=None):
     if tab is None or g is None or p is None:
         return None
     q = p.resolve(tab)
-    return derive_roles(g, p.x, p.y, x0=q.x0, x1=q.x1, threshold=p.threshold)
+    return derive_roles(g, p.x, p.y, x0=q.x0, x1=q.x1, threshold=p.threshold, positive=q.outcome.positive)
 
 
 # ------------------------------------------------------------------------------ persistence

@@ -36,6 +36,9 @@ def _common(p: argparse.ArgumentParser, group_values: bool = True) -> None:
         p.add_argument("--x0", required=True, help="baseline group of X (e.g. Male)")
         p.add_argument("--x1", required=True, help="comparison group of X (e.g. Female)")
     p.add_argument("--outcome", required=True, metavar="Y", help="outcome column")
+    if group_values:
+        p.add_argument("--positive", default=None, metavar="VALUE",
+                       help="the outcome value that counts as 1 (e.g. Deceased); default: the coding rule decides")
     p.add_argument("--threshold", type=float, default=None, help="Y >= threshold counts as 1 for a numeric outcome")
     p.add_argument("--fixed", nargs="*", default=None,
                    help="baseline columns that nothing can cause (first tier, e.g. age race)")
@@ -104,12 +107,14 @@ def _load(args):
     table = load_table(args.data)
     x0 = getattr(args, "x0", None)
     x1 = getattr(args, "x1", None)
-    warnings = []
+    warnings = list(table.warnings)
     if x0 is not None:
-        problem = FairnessProblem(args.sensitive, x0, x1, args.outcome, args.threshold)
-        warnings = validate_problem(table, problem)
+        problem = FairnessProblem(args.sensitive, x0, x1, args.outcome, args.threshold, args.positive)
+        warnings += validate_problem(table, problem)
         question = problem.resolve(table)
         x0, x1 = question.x0, question.x1
+        args.positive = question.outcome.positive  # resolved once: the value every step codes as 1
+        print(f"Y = 1 means {question.outcome.label}")
     else:
         for col in (args.sensitive, args.outcome):
             if col not in table.df.columns:
@@ -176,7 +181,8 @@ def cmd_audit(args) -> int:
 
     table, x0, x1, warnings = _load(args)
     if args.dag:
-        roles = derive_roles(_read_dag(args.dag, table), args.sensitive, args.outcome, x0, x1, args.threshold)
+        roles = derive_roles(_read_dag(args.dag, table), args.sensitive, args.outcome, x0, x1, args.threshold,
+                             args.positive)
         source = f"DAG {args.dag}"
     elif args.z is not None or args.w is not None:
         z, w = _split(args.z), _split(args.w)
@@ -186,13 +192,14 @@ def cmd_audit(args) -> int:
         from faircause_core.causal.graph import Roles
 
         other = tuple(c for c in table.df.columns if c not in set(z) | set(w) | {args.sensitive, args.outcome})
-        roles = Roles(args.sensitive, args.outcome, tuple(z), tuple(w), other, x0, x1, args.threshold)
+        roles = Roles(args.sensitive, args.outcome, tuple(z), tuple(w), other, x0, x1, args.threshold, args.positive)
         source = "--z/--w"
     else:
-        roles = derive_roles(_discover(table, args), args.sensitive, args.outcome, x0, x1, args.threshold)
+        roles = derive_roles(_discover(table, args), args.sensitive, args.outcome, x0, x1, args.threshold,
+                             args.positive)
         source = "discovered DAG"
     dec = decompose(table.df, roles.x, roles.x0, roles.x1, roles.y, roles.z, roles.w,
-                    seed=args.seed, method=args.method, threshold=roles.threshold)
+                    seed=args.seed, method=args.method, threshold=roles.threshold, positive=roles.positive)
     print(f"data: {args.data} ({len(table.df)} rows); X = {roles.x} ({x0} -> {x1}); Y = {roles.y}; roles from {source}")
     print(f"Z (confounders): {', '.join(roles.z) or '(none)'}")
     print(f"W (mediators):   {', '.join(roles.w) or '(none)'}")
@@ -202,6 +209,7 @@ def cmd_audit(args) -> int:
     if args.json_out:
         _write_json(args.json_out, {
             "data": str(args.data), "x": roles.x, "x0": str(x0), "x1": str(x1), "y": roles.y,
+            "positive": roles.positive, "threshold": roles.threshold,
             "z": list(roles.z), "w": list(roles.w), "roles_from": source,
             "decomposition": dec.to_dict(), "warnings": list(warnings) + list(dec.warnings),
         })
@@ -211,7 +219,7 @@ def cmd_audit(args) -> int:
 def cmd_discover(args) -> int:
     from faircause_core.causal.graph import derive_roles
 
-    table, _, _, _ = _load(args)
+    table, _, _, warnings = _load(args)
     graph = _discover(table, args)
     roles = derive_roles(graph, args.sensitive, args.outcome)
     try:
@@ -223,6 +231,8 @@ def cmd_discover(args) -> int:
         print(f"  {parent} -> {child}")
     print(f"Z (confounders): {', '.join(roles.z) or '(none)'}")
     print(f"W (mediators):   {', '.join(roles.w) or '(none)'}")
+    for w in warnings:
+        print(f"warning: {w}")
     return 0
 
 
@@ -234,7 +244,7 @@ def cmd_generate(args) -> int:
 
     table, x0, x1, warnings = _load(args)
     graph = _read_dag(args.dag, table)
-    roles = derive_roles(graph, args.sensitive, args.outcome, x0, x1, args.threshold)
+    roles = derive_roles(graph, args.sensitive, args.outcome, x0, x1, args.threshold, args.positive)
     fairness = FairnessSpec.parse(args.remove, args.alpha, args.reference)
     if args.model and args.generator == "bayesnet":
         raise InputError("--model applies to the llm and prompt generators, not bayesnet")

@@ -125,3 +125,22 @@ def test_demo_end_to_end(app):
     fresh.run()
     assert fresh.session_state["problem"]["x0"] == "Male"
     assert {tuple(e) for e in fresh.session_state["graph"]["edges"]} == edges
+
+
+def test_outcome_coding_is_shown_and_chosen_on_the_graph_page(app):
+    """Y = 1 is stated; a Deceased/Living outcome defaults to Deceased; the choice reaches the roles."""
+    import pandas as pd
+
+    df = pd.read_csv(ROOT / "assets" / "nhefs_cohort.csv").head(400)
+    df["death"] = df["death"].map({1: "Deceased", 0: "Living"})
+    app.file_uploader(key="w_upload").upload("coded.csv", df.to_csv(index=False).encode(), "text/csv").run()
+    app.switch_page("pages/2_graph.py").run()
+    no_problems(app)
+    assert app.selectbox(key="w_y").value == "death"
+    box = app.selectbox(key="w_pos_death")
+    assert box.value == "Deceased" and set(box.options) == {"Deceased", "Living"}
+    assert any("Y = 1 means death=Deceased" in c for c in texts(app.caption))
+    box.select("Living").run()
+    no_problems(app)
+    assert any("Y = 1 means death=Living" in c for c in texts(app.caption))
+    assert app.session_state["problem"]["positive"] == "Living"

@@ -187,3 +187,50 @@ def test_generate_bayesnet_writes_csv_and_report(tmp_path):
     assert rep["rounds"] and "metrics" in rep and "timings" in rep
     assert {"fidelity", "utility", "privacy", "fair_predictor"} <= set(rep["metrics"])
     assert "Synthetic" in proc.stdout and "SDMetrics Quality Score" in proc.stdout
+
+
+@pytest.fixture(scope="module")
+def deceased_csv(tmp_path_factory):
+    """The demo slice with death written as Deceased / Living (a coding the old word list got backwards)."""
+    import pandas as pd
+
+    df = pd.read_csv(DEMO).sample(600, random_state=0)
+    df["death"] = df["death"].map({1: "Deceased", 0: "Living"})
+    path = tmp_path_factory.mktemp("cli_positive") / "deceased.csv"
+    df.to_csv(path, index=False)
+    return path
+
+
+def _audit_tv(csv, tmp_path, *extra):
+    out = tmp_path / f"audit{len(extra)}.json"
+    proc = run_cli("audit", "--sensitive", "sex", "--x0", "Male", "--x1", "Female", "--outcome", "death",
+                   "--data", csv, "--z", "age", "race", "--method", "plugin", "--json", out, *extra)
+    assert proc.returncode == 0, proc.stderr
+    return proc, json.loads(out.read_text())
+
+
+def test_positive_value_is_shown_recorded_and_chosen_both_ways(tmp_path, deceased_csv):
+    import pandas as pd
+
+    df = pd.read_csv(deceased_csv)
+    rate = lambda g: (df.loc[df["sex"] == g, "death"] == "Deceased").mean()  # noqa: E731
+    proc, default = _audit_tv(deceased_csv, tmp_path)
+    assert "Y = 1 means death=Deceased" in proc.stdout
+    assert default["positive"] == "Deceased"
+    assert default["decomposition"]["settings"]["positive"] == "Deceased"
+    tv = default["decomposition"]["estimates"]["tv"]
+    assert tv == pytest.approx(rate("Female") - rate("Male"), abs=1e-9)
+
+    proc, living = _audit_tv(deceased_csv, tmp_path, "--positive", "Living")
+    assert "Y = 1 means death=Living" in proc.stdout
+    assert living["positive"] == "Living"
+    assert living["decomposition"]["estimates"]["tv"] == pytest.approx(-tv, abs=1e-9)
+
+    proc, deceased = _audit_tv(deceased_csv, tmp_path, "--positive", "Deceased")
+    assert deceased["decomposition"]["estimates"]["tv"] == pytest.approx(tv, abs=1e-9)
+
+
+def test_positive_value_not_in_the_outcome_is_one_line(deceased_csv):
+    proc = run_cli("audit", "--sensitive", "sex", "--x0", "Male", "--x1", "Female", "--outcome", "death",
+                   "--data", deceased_csv, "--z", "age", "--positive", "Dead")
+    assert_one_line_error(proc, "Dead", "death")

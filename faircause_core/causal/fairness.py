@@ -315,6 +315,7 @@ def decompose(
     method: str = "dr",
     n_folds: int = 5,
     threshold=None,
+    positive=None,
     learner: str | None = None,
     clip: float = 0.01,
     continuous_outcome: bool = False,
@@ -346,7 +347,8 @@ def decompose(
     seed = int(seed)
 
     notes: list[str] = []
-    question = Question.resolve(data, x, x0, x1, y, threshold=threshold, continuous=continuous_outcome)
+    question = Question.resolve(data, x, x0, x1, y, threshold=threshold, positive=positive,
+                                continuous=continuous_outcome)
     v0, v1 = question.x0, question.x1
     yv = question.outcomes(data)
     if np.isnan(yv).all():

@@ -292,18 +292,20 @@ class Roles:
     x0: object = None
     x1: object = None
     threshold: float | None = None
+    positive: object = None  # the Y value that counts as 1 (None: the coding rule decides)
 
     def to_dict(self) -> dict:
         return {"x": self.x, "y": self.y, "z": list(self.z), "w": list(self.w),
-                "other": list(self.other), "x0": self.x0, "x1": self.x1, "threshold": self.threshold}
+                "other": list(self.other), "x0": self.x0, "x1": self.x1, "threshold": self.threshold,
+                "positive": self.positive}
 
     @classmethod
     def from_dict(cls, d: dict) -> "Roles":
         return cls(d["x"], d["y"], tuple(d.get("z", ())), tuple(d.get("w", ())),
-                   tuple(d.get("other", ())), d.get("x0"), d.get("x1"), d.get("threshold"))
+                   tuple(d.get("other", ())), d.get("x0"), d.get("x1"), d.get("threshold"), d.get("positive"))
 
 
-def derive_roles(graph: CausalGraph, x: str, y: str, x0=None, x1=None, threshold=None) -> Roles:
+def derive_roles(graph: CausalGraph, x: str, y: str, x0=None, x1=None, threshold=None, positive=None) -> Roles:
     """Read Z, W and the rest off the DAG (standard fairness model), in topological order.
 
     Z: not descendants of X, ancestors of Y. W: descendants of X, ancestors of Y.
@@ -326,4 +328,4 @@ def derive_roles(graph: CausalGraph, x: str, y: str, x0=None, x1=None, threshold
             (w if n in de_x else z).append(n)
         else:
             other.append(n)
-    return Roles(x, y, tuple(z), tuple(w), tuple(other), x0, x1, threshold)
+    return Roles(x, y, tuple(z), tuple(w), tuple(other), x0, x1, threshold, positive)

@@ -37,11 +37,12 @@ class FairnessProblem:
     x1: str
     y: str
     threshold: float | None = None
+    positive: str | None = None  # the Y value that counts as 1 (None: the coding rule decides)
 
     def resolve(self, data) -> "Question":
         """This question on a table: X's two observed values and Y's 0/1 coding."""
         df, _ = _frame_and_schema(data)
-        return Question.resolve(df, self.x, self.x0, self.x1, self.y, self.threshold)
+        return Question.resolve(df, self.x, self.x0, self.x1, self.y, self.threshold, self.positive)
 
 
 def _is_numeric(series: pd.Series) -> bool:

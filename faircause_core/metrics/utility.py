@@ -171,7 +171,7 @@ def fair_predictor(real_train, synth, real_test, roles, schema, seed=0) -> dict:
     for role, col in [("x", roles.x), ("y", target)] + [("z", c) for c in roles.z] + [("w", c) for c in roles.w]:
         if col not in kinds:
             raise InputError(f"{role} column '{col}' is not a model column of the schema")
-    enc, data, notes = _setup(real_train, synth, real_test, target, schema, roles.threshold, None)
+    enc, data, notes = _setup(real_train, synth, real_test, target, schema, roles.threshold, roles.positive)
     X_te = data["test"][0]
     out = dict(n_test=int(len(X_te)), notes=notes)
     for key, part in (("real", "train"), ("synth", "synth")):

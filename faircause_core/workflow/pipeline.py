@@ -137,7 +137,7 @@ def audit(table: Table, roles: Roles, method: str = "dr", seed: int = 0) -> Deco
     df = table.df if isinstance(table, Table) else table
     return decompose(
         df, roles.x, roles.x0, roles.x1, roles.y, roles.z, roles.w,
-        seed=seed, method=method, threshold=roles.threshold,
+        seed=seed, method=method, threshold=roles.threshold, positive=roles.positive,
     )
 
 
@@ -201,7 +201,8 @@ def measure(real_fit: Table, holdout: pd.DataFrame, synthetic: pd.DataFrame, gra
         "columns": q["columns"].to_dict(orient="records"),
         "notes": q["notes"],
     }
-    utility = tstr_auroc(real, synthetic, holdout, roles.y, schema, seed=seed, threshold=roles.threshold)
+    utility = tstr_auroc(real, synthetic, holdout, roles.y, schema, seed=seed, threshold=roles.threshold,
+                         positive=roles.positive)
     # disclosure: an attacker who knows a person's protected attribute and background columns guesses Y
     privacy = distance_to_closest_record(real, synthetic, holdout, schema, seed=seed, sensitive=roles.y,
                                          known=[roles.x, *roles.z])
@@ -209,7 +210,7 @@ def measure(real_fit: Table, holdout: pd.DataFrame, synthetic: pd.DataFrame, gra
         fair = fair_predictor(real, synthetic, holdout, predictor_roles(graph, roles), schema, seed=seed)
     except InputError as err:  # e.g. the synthetic data lost a group entirely
         fair = {"error": str(err)}
-    coding = Outcome.resolve(real[roles.y], roles.threshold)  # the real rows fix what counts as 1
+    coding = Outcome.resolve(real[roles.y], roles.threshold, roles.positive)  # the real rows fix what counts as 1
     outcome = {
         "real_rate": float(np.nanmean(coding.code(real[roles.y]))),
         "synthetic_rate": float(np.nanmean(coding.code(synthetic[roles.y]))),
@@ -273,7 +274,7 @@ def run_generation(
     t = time.perf_counter()
     final = decompose(
         synthetic, roles.x, roles.x0, roles.x1, roles.y, roles.z, roles.w,
-        seed=settings.seed, threshold=roles.threshold,
+        seed=settings.seed, threshold=roles.threshold, positive=roles.positive,
     )
     metrics = measure(fit_table, holdout, synthetic, graph, roles, settings.seed)
     timings["measure_s"] = time.perf_counter() - t

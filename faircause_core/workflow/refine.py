@@ -156,7 +156,7 @@ def refine(
         try:
             dec = decompose(
                 synth, roles.x, roles.x0, roles.x1, roles.y, roles.z, roles.w,
-                seed=seed, method=method, threshold=roles.threshold, **options,
+                seed=seed, method=method, threshold=roles.threshold, positive=roles.positive, **options,
             )
         except InputError as err:
             raise InputError(f"measuring the synthetic rows of refinement round {k} failed: {err}") from None
