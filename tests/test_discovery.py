@@ -115,11 +115,24 @@ def test_hillclimb_score_is_pgmpy_bic_with_a_seeded_tie_break(table):
 def test_hillclimb_recovers_known_structure_within_default_knowledge():
     # Without c: a consequence of y contradicts the knowledge that y is a sink.
     table = table_from_frame(make_frame().drop(columns="c"))
-    g = discover(table, "x", "y", fixed=("age",))
+    g = discover(table, "x", "y", fixed=("age",), backbone=False)
     kn = default_knowledge(table.df.columns, "x", "y", ("age",))
     assert_respects(g, kn, "y")
     assert set(g.edges) == {("x", "m"), ("m", "y"), ("age", "y")}
     assert g.nodes == tuple(table.df.columns)
+
+
+def test_backbone_adds_the_fairness_model_edges_to_what_the_search_found():
+    """Search finds x -> m -> y and age -> y; the backbone assumes the rest of Z/X/W -> Y."""
+    table = table_from_frame(make_frame().drop(columns="c"))
+    rep = discovery.discover_report(table, "x", "y", fixed=("age",))
+    assert set(rep.found.edges) == {("x", "m"), ("m", "y"), ("age", "y")}
+    backbone = {("age", "x"), ("age", "m"), ("age", "noise"), ("x", "m"), ("x", "noise"),
+                ("x", "y"), ("age", "y"), ("m", "y"), ("noise", "y")}
+    assert set(rep.graph.edges) == backbone
+    assert set(rep.assumed) == backbone - set(rep.found.edges) and rep.refused == ()
+    assert discover(table, "x", "y", fixed=("age",)) == rep.graph
+    assert_respects(rep.graph, default_knowledge(table.df.columns, "x", "y", ("age",)), "y")
 
 
 def test_discovery_is_deterministic_for_a_seed(table):
@@ -170,7 +183,7 @@ def test_no_edge_out_of_y_even_without_knowledge(table):
 
 
 def test_pc_option_finds_the_skeleton(table):
-    g = discover(table, "x", "y", fixed=("age",), method="pc")
+    g = discover(table, "x", "y", fixed=("age",), method="pc", backbone=False)
     adjacent = {frozenset(e) for e in g.edges}
     assert {frozenset(("x", "m")), frozenset(("m", "y")), frozenset(("age", "y"))} <= adjacent
     assert_respects(g, default_knowledge(table.df.columns, "x", "y", ("age",)), "y")
@@ -178,8 +191,12 @@ def test_pc_option_finds_the_skeleton(table):
 
 
 def test_max_indegree_limits_parents(table):
-    g = discover(table, "x", "y", knowledge=BackgroundKnowledge.empty(), max_indegree=1)
+    g = discover(table, "x", "y", knowledge=BackgroundKnowledge.empty(), max_indegree=1, backbone=False)
     assert max(len(g.parents(n)) for n in g.nodes) == 1
+    # It bounds the search, not the backbone: with it y has every other column as a parent.
+    rep = discovery.discover_report(table, "x", "y", knowledge=BackgroundKnowledge.empty(), max_indegree=1)
+    assert max(len(rep.found.parents(n)) for n in rep.found.nodes) == 1
+    assert set(rep.graph.parents("y")) == {"age", "x", "m", "c", "noise"}
 
 
 def test_large_tables_are_subsampled_deterministically(table, monkeypatch):
@@ -222,10 +239,52 @@ def test_constant_columns_stay_isolated_unless_required():
     df = make_frame(400, seed=4).assign(k="same")
     t = table_from_frame(df)
     for method in ("hillclimb", "pc"):
-        g = discover(t, "x", "y", method=method)
+        g = discover(t, "x", "y", method=method, backbone=False)
         assert g.parents("k") == () and g.children("k") == ()
         kn = BackgroundKnowledge(required={("k", "m")})
-        assert discover(t, "x", "y", method=method, knowledge=kn).has_edge("k", "m")
+        assert discover(t, "x", "y", method=method, knowledge=kn, backbone=False).has_edge("k", "m")
+
+
+def test_a_column_recorded_after_the_outcome_is_a_child_of_y_never_a_cause(table):
+    """c = 3y + noise: marked after the outcome, the search may draw y -> c and nothing out of c."""
+    from faircause_core.causal.graph import derive_roles
+
+    for method in ("hillclimb", "pc"):
+        rep = discovery.discover_report(table, "x", "y", fixed=("age",), after_outcome=("c",), method=method)
+        assert rep.found.has_edge("y", "c")
+        for g in (rep.found, rep.graph):
+            assert g.children("c") == () and g.children("y") == ("c",)
+        roles = derive_roles(rep.graph, "x", "y")
+        assert roles.z == ("age",) and set(roles.w) == {"m", "noise"} and roles.other == ("c",)
+        assert rep.graph.has_edge("x", "y") and not any("c" in e for e in rep.assumed)
+
+
+def test_user_knowledge_with_the_backbone_keeps_the_cluster_order(table):
+    """Without tiers the search could draw m -> x; with the backbone nothing points back into X or Z."""
+    from faircause_core.causal.backbone import Clusters
+
+    kn = BackgroundKnowledge(forbidden={("m", "y")})
+    rep = discovery.discover_report(table, "x", "y", fixed=("age",), after_outcome="c", knowledge=kn)
+    clusters = Clusters(table.df.columns, "x", "y", ("age",), ("c",))
+    assert all(clusters.backward(a, b) is None for a, b in rep.graph.edges)
+    assert not rep.graph.has_edge("m", "y")
+    assert rep.refused == (("m", "y", "edge m -> y is forbidden"),)
+    with pytest.raises(InputError, match="required edge m -> x contradicts the standard fairness model"):
+        discover(table, "x", "y", knowledge=BackgroundKnowledge(required={("m", "x")}))
+    assert discover(table, "x", "y", knowledge=BackgroundKnowledge(required={("m", "x")}),
+                    backbone=False).has_edge("m", "x")
+
+
+@pytest.mark.parametrize("kwargs, needle", [
+    (dict(after_outcome=("nope",)), "column 'nope' not found"),
+    (dict(after_outcome=("x",)), "'x' cannot be both recorded after the outcome and the sensitive attribute"),
+    (dict(after_outcome="y"), "'y' cannot be both recorded after the outcome and the outcome"),
+    (dict(fixed=("age",), after_outcome=("age",)), "'age' is marked both fixed and recorded after the outcome"),
+])
+def test_bad_after_outcome_is_one_line_error(table, kwargs, needle):
+    with pytest.raises(InputError) as e:
+        discover(table, "x", "y", **kwargs)
+    assert needle in str(e.value) and "\n" not in str(e.value)
 
 
 def test_too_few_rows_is_input_error():
@@ -243,10 +302,10 @@ def test_tiers_rule_out_implausible_edges_on_the_cohort(cohort):
     kn = default_knowledge(cols, "sex", "death", ("age", "race"))
     empty = BackgroundKnowledge.empty()
 
-    unconstrained_pc = discover(cohort, "sex", "death", method="pc", knowledge=empty)
+    unconstrained_pc = discover(cohort, "sex", "death", method="pc", knowledge=empty, backbone=False)
     assert ("weight_kg_1971", "sex") in unconstrained_pc.edges
     assert kn.violations(unconstrained_pc)  # more tier violations besides
-    unconstrained_hc = discover(cohort, "sex", "death", knowledge=empty)
+    unconstrained_hc = discover(cohort, "sex", "death", knowledge=empty, backbone=False)
     assert kn.violations(unconstrained_hc)
     # The raw search, without even the outcome-is-a-sink rule, makes death a cause.
     data = discretize(cohort.df, cohort.schema).astype(str)
@@ -254,10 +313,12 @@ def test_tiers_rule_out_implausible_edges_on_the_cohort(cohort):
     assert ("death", "high_bp") in raw_edges
 
     for method in ("hillclimb", "pc"):
-        g = discover(cohort, "sex", "death", fixed=("age", "race"), method=method)
-        assert not (set(g.edges) & IMPLAUSIBLE)
-        assert_respects(g, kn, "death")
-        assert g.has_edge("age", "death")
+        rep = discovery.discover_report(cohort, "sex", "death", fixed=("age", "race"), method=method)
+        for g in (rep.found, rep.graph):
+            assert not (set(g.edges) & IMPLAUSIBLE)
+            assert_respects(g, kn, "death")
+            assert g.has_edge("age", "death")
+        assert rep.graph.has_edge("sex", "death")
 
 
 def test_demo_dag_is_the_reviewed_discovery(cohort):
@@ -267,6 +328,6 @@ def test_demo_dag_is_the_reviewed_discovery(cohort):
     assert kn.violations(dag) == []
     assert dag.has_edge("age", "death") and dag.has_edge("sex", "death")
     # every discovered edge survived the review, as is or reversed
-    found = discover(cohort, "sex", "death", fixed=("age", "race"))
+    found = discover(cohort, "sex", "death", fixed=("age", "race"), backbone=False)
     for a, b in found.edges:
         assert dag.has_edge(a, b) or dag.has_edge(b, a), (a, b)

@@ -4,7 +4,7 @@ import pytest
 
 from faircause_core.errors import InputError
 from faircause_core.causal.graph import CausalGraph
-from faircause_core.causal.knowledge import BackgroundKnowledge, default_knowledge
+from faircause_core.causal.knowledge import BackgroundKnowledge, check_column_marks, default_knowledge
 
 NODES = ["sex", "race", "age", "smoke", "bp", "weight", "death"]
 
@@ -136,3 +136,78 @@ def test_in_place_edits_are_seen(kn):
     kn.tiers[0].append("bp")
     with pytest.raises(InputError, match="column 'bp' is in two tiers"):
         kn.allows("a", "b")
+
+
+# --------------------------------------------------------------------- after the outcome
+
+FL = ["age", "sex", "kappa", "creatinine", "death", "futime", "chapter"]
+
+
+@pytest.fixture
+def fl():
+    return default_knowledge(FL, "sex", "death", fixed=("age",), after_outcome=("futime", "chapter"))
+
+
+def test_after_outcome_is_the_last_tier(fl):
+    assert fl.tiers == [["age"], ["sex"], ["kappa", "creatinine"], ["death"], ["futime", "chapter"]]
+    assert fl.after_outcome == {"futime", "chapter"} and fl.no_outgoing == {"death"}
+
+
+def test_after_outcome_columns_depend_on_anything_and_cause_nothing_earlier(fl):
+    # Y may point into them (and only into them); anything may.
+    for n in ("age", "sex", "kappa", "death"):
+        assert fl.allows(n, "futime") and fl.allows(n, "chapter")
+    assert not fl.allows("death", "kappa")
+    assert fl.allows("futime", "chapter") and fl.allows("chapter", "futime")
+    for n in ("age", "sex", "kappa", "creatinine", "death"):
+        assert not fl.allows("futime", n) and not fl.allows("chapter", n)
+    # The rule holds without tiers too: it is the after_outcome set, not the order.
+    k = BackgroundKnowledge(after_outcome={"futime"}, no_outgoing={"death"})
+    assert not k.allows("futime", "death") and not k.allows("futime", "kappa")
+    assert k.allows("death", "futime") and not k.allows("death", "kappa")
+
+
+def test_after_outcome_violation_names_the_edge(fl):
+    g = CausalGraph(FL, [("futime", "death"), ("death", "chapter"), ("chapter", "kappa")])
+    assert fl.violations(g) == [
+        "The edge futime -> death is not allowed: 'futime' is recorded after the outcome, so it cannot cause 'death'.",
+        "The edge chapter -> kappa is not allowed: 'chapter' is recorded after the outcome, so it cannot cause 'kappa'.",
+    ]
+    with pytest.raises(InputError, match="required edge futime -> death contradicts the background knowledge: "
+                                         "'futime' is recorded after the outcome"):
+        BackgroundKnowledge(required={("futime", "death")}, after_outcome={"futime"})
+
+
+def test_after_outcome_dict_round_trip_and_old_dicts(fl):
+    d = fl.to_dict()
+    assert d["after_outcome"] == ["chapter", "futime"]
+    assert BackgroundKnowledge.from_dict(d) == fl
+    old = {k: v for k, v in d.items() if k != "after_outcome"}
+    back = BackgroundKnowledge.from_dict(old)
+    assert back.after_outcome == set() and back.tiers == fl.tiers
+    with pytest.raises(InputError, match="kb: 'after_outcome' must be a list of column names"):
+        BackgroundKnowledge.from_dict({"after_outcome": [1]}, source="kb")
+    with pytest.raises(InputError, match="after_outcome entry 1 is not a column name"):
+        BackgroundKnowledge(after_outcome={1})
+
+
+@pytest.mark.parametrize("marks, needle", [
+    (dict(fixed=("age",), after_outcome=("age",)), "'age' is marked both fixed and recorded after the outcome; choose one"),
+    (dict(after_outcome=("futime",), exclude=("futime",)), "'futime' is marked both recorded after the outcome and excluded"),
+    (dict(after_outcome=("sex",)), "'sex' cannot be both recorded after the outcome and the sensitive attribute"),
+    (dict(exclude=("death",)), "'death' cannot be both excluded and the outcome"),
+    (dict(exclude=("zz",)), "excluded column 'zz' is not a column"),
+    (dict(after_outcome=("zz",)), "after-outcome column 'zz' is not a column"),
+    (dict(fixed="zz"), "fixed column 'zz' is not a column"),
+])
+def test_check_column_marks(marks, needle):
+    with pytest.raises(InputError) as e:
+        check_column_marks(FL, "sex", "death", **marks)
+    assert needle in str(e.value) and "\n" not in str(e.value)
+
+
+def test_check_column_marks_accepts_consistent_marks():
+    assert check_column_marks(FL, "sex", "death", fixed=("age", "age"), after_outcome="futime",
+                              exclude=("chapter",)) is None
+    with pytest.raises(InputError, match="'age' is marked both fixed and recorded after the outcome"):
+        default_knowledge(FL, "sex", "death", fixed=("age",), after_outcome=("age",))

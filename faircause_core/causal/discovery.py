@@ -4,8 +4,11 @@ Data are discretized first (quantile bins for numbers, missing as its own state)
 discrete score (pgmpy's "bic-d") or test (chi-square) covers mixed tables. pgmpy does the
 search through its public API, the knowledge handed over as an `ExpertKnowledge`; the result
 is then passed through `_to_dag`, which enforces the knowledge as hard rules (pgmpy's PC
-only treats knowledge as hints), so the output never has an edge out of Y, a tier
-violation or a cycle.
+only treats knowledge as hints), so the output never has an edge out of Y (except into a
+column recorded after the outcome), a tier violation or a cycle. By default the standard
+fairness model's backbone (`causal.backbone`) is then added: the search decides the edges
+within the baseline columns, within the mediators and into the after-outcome columns, not
+whether X -> Y exists.
 """
 
 from __future__ import annotations
@@ -21,7 +24,8 @@ import pandas as pd
 from faircause_core.io.binning import MISSING, Binner
 from faircause_core.errors import InputError
 from faircause_core.causal.graph import CausalGraph
-from faircause_core.causal.knowledge import BackgroundKnowledge, default_knowledge
+from faircause_core.causal.backbone import BackboneResult, Clusters, backbone_report
+from faircause_core.causal.knowledge import BackgroundKnowledge, check_column_marks, default_knowledge
 
 METHODS = ("hillclimb", "pc")
 #: Above this many rows the search runs on a seeded subsample: BIC decisions barely move
@@ -93,10 +97,15 @@ def _frame_and_schema(table):
     return table.df, table.schema
 
 
-def _effective_knowledge(knowledge, cols, x, y, fixed) -> BackgroundKnowledge:
-    """The knowledge to enforce: the default one, or the user's plus 'nothing leaves Y'."""
+def _effective_knowledge(knowledge, cols, x, y, fixed, after, backbone) -> BackgroundKnowledge:
+    """The knowledge to enforce: the default one, or the user's plus 'nothing leaves Y'.
+
+    A user's knowledge also gets the after-outcome columns and, with the backbone, the
+    cluster order (nothing back into X or the fixed columns), so the search never finds
+    an edge the backbone would have to reverse.
+    """
     if knowledge is None:
-        return default_knowledge(cols, x, y, fixed)
+        return default_knowledge(cols, x, y, fixed, after)
     if isinstance(knowledge, dict):
         knowledge = BackgroundKnowledge.from_dict(knowledge)
     if not isinstance(knowledge, BackgroundKnowledge):
@@ -106,8 +115,18 @@ def _effective_knowledge(knowledge, cols, x, y, fixed) -> BackgroundKnowledge:
         for n in (a, b):
             if n not in known:
                 raise InputError(f"required edge {a} -> {b} names '{n}', which is not a column")
-    return BackgroundKnowledge(knowledge.forbidden, knowledge.required, knowledge.tiers,
-                               knowledge.no_outgoing | {y})
+    after_outcome = knowledge.after_outcome | set(after)
+    kn = BackgroundKnowledge(knowledge.forbidden, knowledge.required, knowledge.tiers,
+                             knowledge.no_outgoing | {y}, after_outcome)
+    if not backbone:
+        return kn
+    clusters = Clusters(cols, x, y, fixed, after_outcome & known)
+    for a, b in sorted(kn.required):
+        why = clusters.backward(a, b)
+        if why:
+            raise InputError(f"required edge {a} -> {b} contradicts the standard fairness model: {why}")
+    backward = {(a, b) for a, b in permutations(cols, 2) if clusters.backward(a, b)}
+    return BackgroundKnowledge(kn.forbidden | backward, kn.required, kn.tiers, kn.no_outgoing, after_outcome)
 
 
 @contextmanager
@@ -212,15 +231,12 @@ def _to_dag(cols: list[str], directed, undirected, kn: BackgroundKnowledge) -> l
     return list(dag.edges)
 
 
-def discover(table, x: str, y: str, *, fixed=(), method: str = "hillclimb", knowledge=None,
-             seed: int = 0, max_indegree: int = 4, bins: int = 4) -> CausalGraph:
-    """A DAG over the table's columns, learned from data within the background knowledge.
-
-    `knowledge=None` uses `default_knowledge(columns, x, y, fixed)`; a given knowledge is
-    used as is (then `fixed` is ignored), always with 'nothing leaves y' added.
-    hillclimb: greedy BIC search (ties broken by a seeded order). pc: PC-stable with
-    chi-square tests at 1%; its undirected edges are oriented by tiers, then column order.
-    Tables over MAX_DISCOVERY_ROWS (PC: MAX_PC_ROWS) are searched on a seeded subsample.
+def discover_report(table, x: str, y: str, *, fixed=(), after_outcome=(), method: str = "hillclimb",
+                    knowledge=None, seed: int = 0, max_indegree: int = 4, bins: int = 4,
+                    backbone: bool = True) -> BackboneResult:
+    """`discover`'s graph with where its edges come from: `.found` is what the search found,
+    `.assumed` the backbone edges added to it, `.refused` backbone edges the knowledge refused
+    (with reasons). Without the backbone, `.graph` is `.found` and the other two are empty.
     """
     from faircause_core.io.schema import unknown_column_message
 
@@ -228,16 +244,19 @@ def discover(table, x: str, y: str, *, fixed=(), method: str = "hillclimb", know
         raise InputError(f"unknown discovery method '{method}'; use one of: {', '.join(METHODS)}")
     if not isinstance(max_indegree, (int, np.integer)) or isinstance(max_indegree, bool) or max_indegree < 1:
         raise InputError(f"max_indegree must be an integer >= 1, got {max_indegree!r}")
+    fixed = (fixed,) if isinstance(fixed, str) else tuple(fixed)
+    after = (after_outcome,) if isinstance(after_outcome, str) else tuple(after_outcome)
     df, schema = _frame_and_schema(table)
     cols = [str(c) for c in df.columns]
     if len(cols) != len(set(cols)):
         raise InputError("the table has duplicate column names")
-    for n in (x, y, *fixed):
+    for n in (x, y, *fixed, *after):
         if n not in cols:
             raise InputError(unknown_column_message(n, cols))
+    check_column_marks(cols, x, y, fixed, after)
     if len(df) < 2:
         raise InputError(f"discovery needs at least 2 rows, the table has {len(df)}")
-    kn = _effective_knowledge(knowledge, cols, x, y, tuple(fixed))
+    kn = _effective_knowledge(knowledge, cols, x, y, fixed, after, backbone)
 
     data = discretize(df, schema, bins)
     data.columns = cols
@@ -260,4 +279,27 @@ def discover(table, x: str, y: str, *, fixed=(), method: str = "hillclimb", know
                     directed, undirected = _pc(data[active], kn, int(max_indegree))
             except (ValueError, KeyError) as err:
                 raise InputError(f"causal discovery ({method}) failed: {err}") from None
-    return CausalGraph(cols, _to_dag(cols, directed, undirected, kn))
+    found = CausalGraph(cols, _to_dag(cols, directed, undirected, kn))
+    if not backbone:
+        return BackboneResult(found, found)
+    return backbone_report(found, x, y, fixed, kn.after_outcome & set(cols), kn)
+
+
+def discover(table, x: str, y: str, *, fixed=(), after_outcome=(), method: str = "hillclimb", knowledge=None,
+             seed: int = 0, max_indegree: int = 4, bins: int = 4, backbone: bool = True) -> CausalGraph:
+    """A DAG over the table's columns: learned from data within the background knowledge,
+    plus the standard fairness model's backbone (`causal.backbone`) unless `backbone=False`.
+
+    `knowledge=None` uses `default_knowledge(columns, x, y, fixed, after_outcome)`; a given
+    knowledge is used as is, always with 'nothing leaves y' and the after-outcome columns
+    added (then `fixed` adds no tier, but still names the backbone's Z, and with the backbone
+    nothing may point back into X or a fixed column).
+    hillclimb: greedy BIC search (ties broken by a seeded order). pc: PC-stable with
+    chi-square tests at 1%; its undirected edges are oriented by tiers, then column order.
+    Tables over MAX_DISCOVERY_ROWS (PC: MAX_PC_ROWS) are searched on a seeded subsample.
+    `max_indegree` bounds the search only: with the backbone Y has every non-after-outcome
+    column as a parent. Use `discover_report` to tell found edges from assumed ones.
+    """
+    return discover_report(table, x, y, fixed=fixed, after_outcome=after_outcome, method=method,
+                           knowledge=knowledge, seed=seed, max_indegree=max_indegree, bins=bins,
+                           backbone=backbone).graph

@@ -3,6 +3,9 @@
 Unconstrained structure search on the demo cohort proposes edges such as weight -> sex
 and death -> cholesterol: statistically fine, causally absurd. Tiers (baseline columns,
 then X, then everything else, then Y) and "nothing leaves the outcome" rule them out.
+Columns recorded after the outcome (follow-up time, cause of death) form a last tier:
+they may depend on anything, Y included, but cause nothing that is not after-outcome,
+so they can never act as confounders or mediators.
 """
 
 from __future__ import annotations
@@ -13,6 +16,16 @@ from typing import Iterable
 
 from faircause_core.errors import InputError
 from faircause_core.causal.graph import CausalGraph, edge_pair
+
+
+def _name_set(names, what: str) -> set[str]:
+    if isinstance(names, str):
+        names = {names}
+    out = set(names or ())
+    for n in out:
+        if not isinstance(n, str):
+            raise InputError(f"{what} entry {n!r} is not a column name")
+    return out
 
 
 def _edge_set(edges, what: str) -> set[tuple[str, str]]:
@@ -30,12 +43,16 @@ class BackgroundKnowledge:
     """Forbidden/required edges, ordered tiers (no edge back to an earlier tier), sinks.
 
     Nodes in no tier are unconstrained by tiers. Edges within a tier are allowed.
+    `after_outcome` columns are recorded after Y: an edge from one of them into a column
+    that is not after-outcome is refused, and a `no_outgoing` column (Y) may still point
+    into them (death -> cause of death).
     """
 
     forbidden: set = field(default_factory=set)
     required: set = field(default_factory=set)
     tiers: list = field(default_factory=list)
     no_outgoing: set = field(default_factory=set)
+    after_outcome: set = field(default_factory=set)
 
     def __post_init__(self):
         self.forbidden = _edge_set(self.forbidden, "forbidden")
@@ -52,6 +69,7 @@ class BackgroundKnowledge:
         for n in self.no_outgoing:
             if not isinstance(n, str):
                 raise InputError(f"no_outgoing entry {n!r} is not a column name")
+        self.after_outcome = _name_set(self.after_outcome, "after_outcome")
         self._tier_cache = None
         self._tiers_map()
         for a, b in sorted(self.required):
@@ -87,7 +105,9 @@ class BackgroundKnowledge:
         """Why a -> b is not allowed (one clause), or None."""
         if a == b:
             return f"'{a}' -> '{b}' is a self loop"
-        if a in self.no_outgoing:
+        if a in self.after_outcome and b not in self.after_outcome:
+            return f"'{a}' is recorded after the outcome, so it cannot cause '{b}'"
+        if a in self.no_outgoing and b not in self.after_outcome:
             return f"'{a}' may have no outgoing edges"
         if (a, b) in self.forbidden:
             return f"edge {a} -> {b} is forbidden"
@@ -99,6 +119,10 @@ class BackgroundKnowledge:
 
     def allows(self, a: str, b: str) -> bool:
         return self._refusal(a, b) is None
+
+    def why_not(self, a: str, b: str) -> str | None:
+        """Why the edge a -> b is refused (one clause), or None when it is allowed."""
+        return self._refusal(a, b)
 
     def disallowed(self, nodes: Iterable[str]) -> set[tuple[str, str]]:
         """Every ordered pair among `nodes` that may not be an edge (for the search)."""
@@ -125,13 +149,14 @@ class BackgroundKnowledge:
             "required": [list(e) for e in sorted(self.required)],
             "tiers": [list(t) for t in self.tiers],
             "no_outgoing": sorted(self.no_outgoing),
+            "after_outcome": sorted(self.after_outcome),
         }
 
     @classmethod
     def from_dict(cls, d: object, source: str = "background knowledge") -> "BackgroundKnowledge":
         if not isinstance(d, dict):
             raise InputError(f"{source}: expected an object, got {type(d).__name__}")
-        keys = ("forbidden", "required", "tiers", "no_outgoing")
+        keys = ("forbidden", "required", "tiers", "no_outgoing", "after_outcome")  # dicts may omit any
         extra = sorted(str(k) for k in d if k not in keys)
         if extra:
             raise InputError(f"{source}: unknown key '{extra[0]}' (expected {', '.join(keys)})")
@@ -139,32 +164,54 @@ class BackgroundKnowledge:
             if k in d and not isinstance(d[k], list):
                 raise InputError(f"{source}: '{k}' must be a list")
         try:
+            for k in ("no_outgoing", "after_outcome"):
+                if not all(isinstance(n, str) for n in d.get(k, [])):
+                    raise InputError(f"'{k}' must be a list of column names")
             return cls(d.get("forbidden", []), d.get("required", []), d.get("tiers", []),
-                       set(d.get("no_outgoing", [])))
-        except TypeError:
-            raise InputError(f"{source}: 'no_outgoing' must be a list of column names") from None
+                       set(d.get("no_outgoing", [])), set(d.get("after_outcome", [])))
         except InputError as err:
             raise InputError(f"{source}: {err}") from None
 
 
-def default_knowledge(nodes: Iterable[str], x: str, y: str, fixed: Iterable[str] = ()) -> BackgroundKnowledge:
-    """Tiers [fixed baseline columns, [x], everything else, [y]] and nothing out of y.
+def check_column_marks(columns: Iterable[str], x: str, y: str, fixed: Iterable[str] = (),
+                       after_outcome: Iterable[str] = (), exclude: Iterable[str] = ()) -> None:
+    """Refuse, in one line, marks that contradict each other or name no column.
 
-    Putting the fixed columns first also means no non-fixed column can point into them.
+    A column has at most one mark (fixed, after the outcome, excluded); X and Y have none,
+    since the question needs them as they are.
     """
-    nodes = list(nodes)
-    fixed = list(dict.fromkeys(fixed))
-    known = set(nodes)
+    columns = list(columns)
+    known = set(columns)
     for role, n in (("sensitive attribute", x), ("outcome", y)):
         if n not in known:
             raise InputError(f"{role} '{n}' is not a column")
     if x == y:
         raise InputError(f"sensitive attribute and outcome are the same column '{x}'")
-    for n in fixed:
-        if n not in known:
-            raise InputError(f"fixed column '{n}' is not a column")
-        if n in (x, y):
-            raise InputError(f"'{n}' cannot be both fixed and the {'sensitive attribute' if n == x else 'outcome'}")
-    rest = [n for n in nodes if n not in fixed and n not in (x, y)]
-    tiers = [t for t in (fixed, [x], rest, [y]) if t]
-    return BackgroundKnowledge(set(), set(), tiers, {y})
+    marked: dict[str, str] = {}
+    for label, mark, names in (("fixed", "fixed", fixed), ("after-outcome", "recorded after the outcome", after_outcome),
+                               ("excluded", "excluded", exclude)):
+        for n in ((names,) if isinstance(names, str) else names):
+            if n not in known:
+                raise InputError(f"{label} column '{n}' is not a column")
+            if n in (x, y):
+                role = "sensitive attribute" if n == x else "outcome"
+                raise InputError(f"'{n}' cannot be both {mark} and the {role}")
+            if n in marked and marked[n] != mark:
+                raise InputError(f"'{n}' is marked both {marked[n]} and {mark}; choose one")
+            marked[n] = mark
+
+
+def default_knowledge(nodes: Iterable[str], x: str, y: str, fixed: Iterable[str] = (),
+                      after_outcome: Iterable[str] = ()) -> BackgroundKnowledge:
+    """Tiers [fixed, [x], everything else, [y], after_outcome]; nothing out of y but into them.
+
+    Putting the fixed columns first also means no non-fixed column can point into them;
+    after-outcome columns come last and may have any parent, Y included.
+    """
+    nodes = list(nodes)
+    fixed = list(dict.fromkeys([fixed] if isinstance(fixed, str) else fixed))
+    after = list(dict.fromkeys([after_outcome] if isinstance(after_outcome, str) else after_outcome))
+    check_column_marks(nodes, x, y, fixed, after)
+    rest = [n for n in nodes if n not in fixed and n not in after and n not in (x, y)]
+    tiers = [t for t in (fixed, [x], rest, [y], after) if t]
+    return BackgroundKnowledge(set(), set(), tiers, {y}, set(after))
