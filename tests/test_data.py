@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from faircause_core.io.data import Table, load_table, table_from_frame
+from faircause_core.io.data import Table, exclude_columns, load_table, table_from_frame
 from faircause_core.errors import InputError
 from faircause_core.limits import Limits
 from faircause_core.io.schema import Kind
@@ -299,3 +299,50 @@ def test_table_from_frame_types_like_a_file(tmp_path):
         table_from_frame(df[["ok"]], name="frame")
     with pytest.raises(InputError, match="expected a table"):
         table_from_frame([1, 2], name="frame")
+
+
+# ------------------------------------------------------------------- excluded columns
+
+def test_exclude_columns_leaves_them_out_entirely():
+    table = load_table(DEMO, kinds={"age": "continuous"})
+    out = exclude_columns(table, ["cholesterol", "quit_smoking"])
+    assert "cholesterol" not in out.df.columns and "cholesterol" not in out.schema
+    assert "quit_smoking" not in out.schema and out.schema.names == list(out.df.columns)
+    assert list(out.df.columns) == [c for c in table.df.columns if c not in ("cholesterol", "quit_smoking")]
+    assert out.df.equals(table.df[out.df.columns]) and out.n_rows == table.n_rows
+    assert out.schema.kind("age") is Kind.CONTINUOUS  # earlier override kept
+    noted = table.with_kinds({"race": "identifier"})  # a column note: "'race' set to identifier"
+    assert any("'race'" in w for w in noted.warnings)
+    assert not any("'race'" in w for w in exclude_columns(noted, ["race"]).warnings)
+    assert "cholesterol" in table.df.columns  # the original is untouched
+    # re-typing the result never brings an excluded column back
+    again = out.with_kinds({"sex": "categorical"})
+    assert "cholesterol" not in again.schema and again.schema.kind("sex") is Kind.CATEGORICAL
+    assert exclude_columns(table, "cholesterol").schema.names == [c for c in table.schema.names if c != "cholesterol"]
+    assert exclude_columns(table, []) is table
+
+
+def test_exclude_an_identifier_column(tmp_path):
+    table = load_table(_write(tmp_path, "small.csv", GOOD))
+    assert "id" in table.schema and "id" not in table.df.columns
+    out = exclude_columns(table, ["id"])
+    assert "id" not in out.schema and list(out.df.columns) == list(table.df.columns)
+    assert "id" not in out.with_kinds({"age": "auto"}).schema
+
+
+@pytest.mark.parametrize("columns, message", [
+    (["cholesterl"], "nhefs_cohort.csv: cannot exclude column 'cholesterl' not found; columns: sex"),
+    ([3], "cannot exclude column '3' not found"),
+])
+def test_exclude_unknown_column_is_one_line(columns, message):
+    with pytest.raises(InputError) as e:
+        exclude_columns(load_table(DEMO), columns)
+    assert message in str(e.value) and "\n" not in str(e.value)
+
+
+def test_exclude_cannot_leave_fewer_than_two_columns(tmp_path):
+    table = load_table(_write(tmp_path, "small.csv", GOOD))
+    with pytest.raises(InputError, match=r"small.csv: excluding sex, age leaves fewer than two columns \(left: 'score'\)"):
+        exclude_columns(table, ["sex", "age"])
+    with pytest.raises(InputError, match="needs a loaded table"):
+        exclude_columns(table.df, ["sex"])

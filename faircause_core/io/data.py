@@ -103,6 +103,29 @@ def table_from_frame(
     return _build_table(parsed, name, limits, kinds, list(_notes or []))
 
 
+def exclude_columns(table: Table, columns) -> Table:
+    """A new Table without `columns`: left out of the model entirely (not generated, no role).
+
+    For a column that is neither a cause nor wanted in the output (a free-text note, a
+    second copy of the outcome). Re-typing the result later never brings them back.
+    """
+    if not isinstance(table, Table):
+        raise InputError(f"exclude_columns needs a loaded table, got {type(table).__name__}")
+    names = [columns] if isinstance(columns, str) else list(dict.fromkeys(columns or ()))
+    for col in names:
+        if not isinstance(col, str) or col not in table.schema:
+            raise InputError(f"{table.name}: cannot exclude {unknown_column_message(col, table.schema.names)}")
+    if not names:
+        return table
+    left = [c for c in table.schema.model_columns if c not in names]
+    if len(left) < 2:
+        shown = ", ".join(f"'{c}'" for c in left) or "none"
+        raise InputError(f"{table.name}: excluding {', '.join(names)} leaves fewer than two columns (left: {shown})")
+    raw = table.raw if table.raw is not None else table.df
+    return _build_table(raw.drop(columns=[c for c in names if c in raw.columns]), table.name, table.limits,
+                        None, table.file_warnings, base=table)
+
+
 # ---------------------------------------------------------------------- typing helpers
 
 def _build_table(
