@@ -419,17 +419,19 @@ def direct_effect_warning(graph, decomposition: Decomposition, x: str | None = N
     graph = _graph(graph)
     if not isinstance(decomposition, Decomposition):
         raise InputError(f"expected a Decomposition, got {type(decomposition).__name__}")
+    if "ctf_de" not in decomposition.effects:
+        return None
+    row = decomposition.to_frame().loc["ctf_de"]
+    low, high, est = float(row["ci_low"]), float(row["ci_high"]), float(row["estimate"])
+    if not (math.isfinite(low) and math.isfinite(high)) or low <= 0.0 <= high:
+        return None
     settings = decomposition.settings or {}
     x = x if x is not None else settings.get("x")
     y = y if y is not None else settings.get("y")
     if x is None or y is None:
         raise InputError("the decomposition does not say which columns are X and Y; give x and y")
     _check_xy(graph, x, y)
-    if graph.has_edge(x, y) or "ctf_de" not in decomposition.effects:
-        return None
-    row = decomposition.to_frame().loc["ctf_de"]
-    low, high, est = float(row["ci_low"]), float(row["ci_high"]), float(row["estimate"])
-    if not (math.isfinite(low) and math.isfinite(high)) or low <= 0.0 <= high:
+    if graph.has_edge(x, y):
         return None
     groups = ""
     if settings.get("x0") is not None and settings.get("x1") is not None:
