@@ -79,12 +79,16 @@ def ancestral_sample(
     u_ref: np.ndarray,
     check: Optional[Callable[[], None]] = None,
     on_column: Optional[Callable[[int, int], None]] = None,
+    sees_x: Optional[dict] = None,
 ) -> dict:
     """State codes (column -> (n,) ints) for n = len(u_ref) rows, with the pathway edits.
 
     Column order[j] is drawn with the uniforms u[j] (one per row, so with common random
     numbers a change of alpha moves few rows) and x* with u_ref. `check()` runs before each
     column (raise there to cancel); `on_column(done, total)` after each one.
+    `sees_x` {column: X state}: that column's mechanism reads X as this state instead of
+    the row's own (an intervention on one edge out of X, for counterfactuals; the pathway
+    edits then act on top of it, as on the row's own X).
     """
     x, y = roles.x, roles.y
     mediators = set(getattr(roles, "w", ()) or ())
@@ -95,14 +99,48 @@ def ancestral_sample(
         if check is not None:
             check()
         pa = parents[v]
-        p = probs(v, codes)
+        seen = codes if not sees_x or v not in sees_x or x not in pa else {**codes, x: np.full(len(u_ref), sees_x[v])}
+        p = probs(v, seen)
         if v == x and edit["se"]:
             p = mix(p, np.broadcast_to(groups.px, p.shape), fairness.se)
         elif x in pa and ((v == y and edit["de"]) or (v in mediators and edit["ie"])):
             alpha = fairness.de if v == y else fairness.ie
             p_ref = probs(v, {**codes, x: xstar})
-            p = mix(p, p_ref, pathway_alpha(alpha, codes[x], groups.x0, groups.x1))
+            p = mix(p, p_ref, pathway_alpha(alpha, seen[x], groups.x0, groups.x1))
         codes[v] = draw(p, u[j])
         if on_column is not None:
             on_column(j + 1, len(order))
     return codes
+
+
+def counterfactual_effects(run: Callable[[Optional[dict]], dict], order: list, roles, groups: Groups,
+                           positive: Callable[[np.ndarray], np.ndarray]) -> dict:
+    """The generator's own TV, Ctf-DE, Ctf-IE, Ctf-SE and ETT (method.md section 2), by
+    Monte Carlo on its mechanisms rather than by estimation on its rows.
+
+    `run(sees_x)` returns the state codes of one ancestral pass with the same uniforms
+    (ancestral_sample's `sees_x`); `positive(codes of Y)` codes the outcome as 0/1 (NaN: missing, left out). Three
+    passes: factual; every mechanism reading X = x1 (gives Y_{x1}); only Y's reading x1
+    (gives Y_{x1, W_{x0}} on the rows whose X is x0). Z and X are drawn alike in all three,
+    so each effect is a difference of means over the same rows (common random numbers).
+    """
+    if not groups.complete:
+        raise InputError("the counterfactual effects need both groups x0 and x1")
+    x, y = roles.x, roles.y
+    fact = run(None)
+    total = run({v: groups.x1 for v in order if v != x})
+    direct = run({y: groups.x1})
+    for v in order:  # X and what precedes it must not depend on the interventions
+        if v == x:
+            break
+        if not (np.array_equal(fact[v], total[v]) and np.array_equal(fact[v], direct[v])):
+            raise RuntimeError(f"column {v!r} before X changed under an intervention on X")
+    in0, in1 = fact[x] == groups.x0, fact[x] == groups.x1
+    if not in0.any() or not in1.any():
+        raise InputError("the generator drew no row of one of the groups x0, x1")
+    y_f, y_tot, y_dir = (np.asarray(positive(c[y]), dtype=float) for c in (fact, total, direct))
+    e_y0, e_y1 = np.nanmean(y_f[in0]), np.nanmean(y_f[in1])
+    e_x1 = np.nanmean(y_tot[in0])  # E[Y_{x1} | x0]
+    e_x1w0 = np.nanmean(y_dir[in0])  # E[Y_{x1, W_{x0}} | x0]
+    return {"tv": e_y1 - e_y0, "ctf_de": e_x1w0 - e_y0, "ctf_ie": e_x1w0 - e_x1,
+            "ctf_se": e_x1 - e_y1, "ett": e_x1 - e_y0, "n0": int(in0.sum()), "n1": int(in1.sum())}
