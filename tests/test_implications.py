@@ -219,7 +219,7 @@ def test_direct_effect_warning_wording_and_silence():
 
 @pytest.mark.parametrize("call, message", [
     (lambda t: check_graph(t, CausalGraph(NODES + ["weight"], EDGES), "sex", "death"),
-     "the graph does not match the table: node"),
+     "the graph does not match the table: column 'weight' not found"),
     (lambda t: check_graph(t, GRAPH, "gender", "death"), "sensitive attribute 'gender' is not a node"),
     (lambda t: check_graph(t, GRAPH, "sex", "death", alpha=1.5), "alpha must be a number between 0 and 1"),
     (lambda t: check_graph(t, GRAPH, "sex", "death", max_rows=10), "max_rows must be a whole number"),

@@ -6,9 +6,11 @@ about b. `check_graph` tests that for every omitted pathway edge of the standard
 model (X -> Y, X -> w, w -> Y, z -> Y, z -> X, z -> w, with Z and W from
 `graph.derive_roles`), plus c -> Y for every other column c that the graph keeps away from
 Y (a column unrelated to Y in the graph is exactly how a too-sparse discovered graph hides
-a pathway), and says in plain words which omissions the data contradicts. w -> w' and
-z -> z' are not pathway edges and are not tested. `direct_effect_warning` is the audit's
-side: a graph without X -> Y whose audited direct effect is clearly not 0.
+a pathway), and says in plain words which omissions the data contradicts. Not tested:
+w -> w' and z -> z' (no pathway edges), and edges from X or Z into other columns (they
+matter only once the column reaches Y, which c -> Y checks). `direct_effect_warning` is
+the audit's side: a graph without X -> Y whose audited direct effect is clearly not 0.
+Speed: on flchain's 7,874 rows, 18 omissions take about 0.7 s on one core.
 
 The test, chosen for mixed patient tables: a likelihood-ratio test of nested regression
 models, b on parents(b) versus b on parents(b) + a, with the LR statistic referred to a
@@ -129,7 +131,7 @@ def _graph(graph) -> CausalGraph:
 def _check_nodes(graph: CausalGraph, df: pd.DataFrame) -> None:
     for n in graph.nodes:
         if n not in df.columns:
-            raise InputError(f"the graph does not match the table: node {unknown_column_message(n, df.columns)}")
+            raise InputError(f"the graph does not match the table: {unknown_column_message(n, df.columns)}")
 
 
 def _check_xy(graph: CausalGraph, x: str, y: str) -> None:
