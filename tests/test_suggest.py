@@ -1,0 +1,139 @@
+"""Suggested marks: after the outcome (names, missingness fixed by Y) and fixed baseline traits."""
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from faircause_core.causal.suggest import (
+    Suggestion,
+    after_outcome_name,
+    fixed_name,
+    suggest_marks,
+    suggested,
+    words,
+)
+from faircause_core.errors import InputError
+from faircause_core.io.data import load_table, table_from_frame
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared" / "data"
+
+
+def _cohort(name):
+    path = ROOT / "assets" / name if name.startswith("nhefs") else SHARED / name
+    if not path.exists():
+        pytest.skip(f"{path} is not available here")
+    return load_table(path)
+
+
+def test_flchain_follow_up_time_and_cause_of_death_are_after_the_outcome():
+    s = suggest_marks(_cohort("flchain_cohort.csv"), "sex", "death")
+    assert suggested(s, "after_outcome") == ["futime", "chapter"]
+    assert suggested(s, "fixed") == ["age"]
+    chapter = next(x for x in s if x.column == "chapter")
+    assert chapter.reason == ("'chapter' is missing in 100% of rows with death = 0 and 0% with death = 1: "
+                              "it is recorded because of the outcome")
+    assert "follow-up time" in next(x for x in s if x.column == "futime").reason
+
+
+def test_medpar_and_demo_suggest_baseline_columns_only():
+    medpar = suggest_marks(_cohort("medpar_cohort.csv"), "white", "died")
+    assert suggested(medpar, "fixed") == ["age80"] and suggested(medpar, "after_outcome") == []
+    demo = suggest_marks(_cohort("nhefs_cohort.csv"), "sex", "death")
+    assert suggested(demo, "fixed") == ["race", "age"] and suggested(demo, "after_outcome") == []
+    # sex is a baseline trait too, but not when it is the question's X
+    other_x = suggest_marks(_cohort("nhefs_cohort.csv"), "race", "death")
+    assert suggested(other_x, "fixed") == ["sex", "age"]
+    assert all("\n" not in x.reason for x in demo + medpar + other_x)
+
+
+def test_words():
+    assert words("daysToDeath") == "days to death"
+    assert words("age80") == "age 80"
+    assert words("sample.yr") == "sample yr"
+    assert words("Follow-Up_Days") == "follow up days"
+    assert words("FU time (d)") == "fu time d"
+
+
+@pytest.mark.parametrize("name", [
+    "futime", "fu_time", "FUtime", "follow_up_days", "followup", "Follow-up (years)", "time_to_death",
+    "daysToDeath", "days_to_last_follow_up", "months until event", "survival_months", "surv_time", "OS_months",
+    "pfs_status", "last_contact", "lastFollowUp", "date_last", "censored", "censoring", "event_time",
+    "date_of_death", "cause_of_death", "death_date", "DOD", "age_at_death", "discharge_destination",
+])
+def test_names_that_read_as_after_the_outcome(name):
+    assert after_outcome_name(name) is not None
+
+
+@pytest.mark.parametrize("name", [
+    "fruit", "time_of_day", "future_risk", "furosemide", "futility", "survey_score", "surveillance",
+    "time_to_treatment", "follower_count", "last_name", "days_in_hospital", "los", "sample.yr", "chapter",
+    "death", "kappa", "age", "smoke_years", "event", "lastname",
+])
+def test_names_that_do_not(name):
+    assert after_outcome_name(name) is None
+
+
+@pytest.mark.parametrize("name, what", [
+    ("age", "age"), ("age80", "age"), ("Age_group", "age"), ("ageYears", "age"), ("race", "race or ethnicity"),
+    ("ethnicity", "race or ethnicity"), ("white", "race or ethnicity"), ("sex", "sex or gender"),
+    ("Gender", "sex or gender"), ("female", "sex or gender"), ("year_of_birth", "birth"), ("birthYear", "birth"),
+    ("dob", "birth"),
+])
+def test_names_that_read_as_baseline(name, what):
+    assert fixed_name(name) == what
+
+
+@pytest.mark.parametrize("name", [
+    "stage", "average_bp", "agent", "dosage", "language", "usage", "mortgage", "trace", "grace_score",
+    "sexually_active", "white_cell_count", "embrace", "page",
+])
+def test_names_that_do_not_read_as_baseline(name):
+    assert fixed_name(name) is None
+
+
+def _frame(n=400, seed=0):
+    rng = np.random.default_rng(seed)
+    y = rng.choice(["Alive", "Dead"], n, p=[0.7, 0.3])
+    cause = np.where(y == "Dead", rng.choice(["heart", "cancer"], n), None)
+    cause[np.flatnonzero(y == "Dead")[:3]] = None  # a few deaths without a recorded cause
+    lab = rng.normal(0, 1, n)
+    lab[rng.random(n) < np.where(y == "Dead", 0.3, 0.1)] = np.nan  # missing more among the dead, but not by Y
+    score = rng.normal(0, 1, n)
+    return pd.DataFrame({"grp": rng.choice(["a", "b"], n), "y": y, "cause": cause, "lab": lab, "score": score,
+                         "birth_year": rng.integers(1920, 1960, n)})
+
+
+def test_missingness_fixed_by_the_outcome_on_a_table_with_text_outcome():
+    s = suggest_marks(table_from_frame(_frame()), "grp", "y")
+    assert [(x.column, x.mark) for x in s] == [("cause", "after_outcome"), ("birth_year", "fixed")]
+    assert s[0].reason.startswith("'cause' is missing in 100% of rows with y = Alive and ")
+    assert " with y = Dead: it is recorded because of the outcome" in s[0].reason
+    # a threshold outcome: labels say which side
+    df = _frame().assign(y=lambda d: np.where(d["y"] == "Dead", 9.0, 1.0) + np.arange(len(d)) % 3)
+    s = suggest_marks(df, "grp", "y", threshold=5)
+    assert "rows with y < 5 and" in s[0].reason and "with y >= 5" in s[0].reason
+
+
+def test_missingness_rule_needs_a_gap_and_enough_rows():
+    df = _frame()
+    df.loc[(df["y"] == "Alive").to_numpy() & (np.arange(len(df)) % 5 == 0), "cause"] = "heart"  # gap ~0.8 -> <0.8
+    assert "cause" not in suggested(suggest_marks(df, "grp", "y"), "after_outcome")
+    small = _frame(n=400)
+    small["y"] = np.where(np.arange(400) < 10, "Dead", "Alive")  # 10 events: too few to judge
+    small["cause"] = np.where(small["y"] == "Dead", "heart", None)
+    assert suggested(suggest_marks(small, "grp", "y"), "after_outcome") == []
+    # an outcome with many values and no threshold only skips this rule
+    many = _frame().assign(y=np.arange(400) % 7)
+    assert [x.column for x in suggest_marks(many, "grp", "y")] == ["birth_year"]
+
+
+def test_bad_input_is_one_line_error():
+    with pytest.raises(InputError, match="column 'nope' not found"):
+        suggest_marks(_frame(), "nope", "y")
+    with pytest.raises(InputError, match="needs a loaded table"):
+        suggest_marks([1, 2], "grp", "y")
+    with pytest.raises(InputError, match="unknown mark 'baseline'"):
+        suggested([Suggestion("a", "fixed", "r")], "baseline")
