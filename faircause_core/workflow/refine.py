@@ -1,10 +1,18 @@
-"""The refinement loop: generate, measure the decomposition, steer each pathway's alpha.
+"""The refinement loop: generate, measure the decomposition, steer only what the user edits.
 
 The paper re-prompted "reduce all fairness metrics" without feeding the numbers back; here
 the measured Ctf-DE/IE/SE are compared with their targets ((1 - alpha_user) x the real
-effect) and each pathway's internal alpha moves by a damped secant step until every effect
-is within tolerance or the round limit is hit. Fitted models smooth effects away (or leak
-them through proxies), so the internal alpha may go past [0, 1] (clipped to [-1, 2]).
+effect). Rules that keep every number meaningful:
+
+- alphas stay in [0, 1]: a share of a pathway removed; outside it has no causal meaning;
+- only a partial edit (0 < alpha < 1) is steered, by a damped secant step inside [0, 1];
+  a kept pathway (alpha 0, mirror mode in particular) is a plain fit and a removed one
+  (alpha 1) is exact by construction: their miss is the generator's gap, reported, never a
+  lever to pull;
+- a lever the graph gives no path for is frozen and reported (`frozen`);
+- a round is within tolerance only if the target lies inside the measurement's 95%
+  interval, or the miss is below the tolerance plus its standard error;
+- the delivered rows are a fresh draw at the final alphas (not the measured sample).
 Every round uses the same seed (common random numbers) so rounds differ only by alpha.
 """
 
@@ -15,16 +23,17 @@ import time
 from dataclasses import dataclass, field
 from typing import Optional
 
+import numpy as np
 import pandas as pd
 
-from faircause_core.causal.effects import as_decomposition
+from faircause_core.causal.effects import Z95, as_decomposition
 from faircause_core.errors import InputError
 from faircause_core.generators.base import PATHWAYS, CancelToken, FairnessSpec, ProgressFn, check_rows, no_progress
 
 EFFECT_OF = {"de": "ctf_de", "ie": "ctf_ie", "se": "ctf_se"}
-ALPHA_RANGE = (-1.0, 2.0)
+ALPHA_RANGE = (0.0, 1.0)
 DAMPING = 0.8  # < 1: the measured slope is noisy, overshooting costs a round
-MAX_STEP = 0.75  # no single round moves an alpha further than this
+MAX_STEP = 0.5  # no single round moves an alpha further than this
 MIN_SLOPE = 0.01  # |d effect / d alpha| floor: a near-zero effect must not blow up the step
 
 
@@ -39,6 +48,12 @@ class RefineResult:
     real: dict = field(default_factory=dict)
     targets: dict = field(default_factory=dict)
     message: str = ""
+    frozen: dict = field(default_factory=dict)
+
+    @property
+    def alphas_used(self) -> dict:
+        """{de, ie, se}: the alphas the delivered rows were drawn with."""
+        return {p: float(getattr(self.final_fairness, p)) for p in PATHWAYS}
 
     def rounds_frame(self) -> pd.DataFrame:
         """One row per round and pathway, for a table or a convergence plot."""
@@ -48,7 +63,8 @@ class RefineResult:
                 e = EFFECT_OF[p]
                 rows.append({
                     "round": r["round"], "pathway": p.upper(), "alpha": r["alphas"][p],
-                    "measured": r["measured"][e], "target": r["targets"][e], "error": r["errors"][e],
+                    "measured": r["measured"][e], "ci_low": r["intervals"][e][0], "ci_high": r["intervals"][e][1],
+                    "target": r["targets"][e], "error": r["errors"][e],
                     "tolerance": r["tolerances"][e], "within": r["within"][e], "seconds": r["seconds"],
                 })
         return pd.DataFrame(rows)
@@ -70,6 +86,14 @@ def targets_and_tolerances(real: dict, fairness: FairnessSpec, abs_tol: float, r
     return targets, tols
 
 
+def within_tolerance(estimate: float, se: float, target: float, tol: float) -> bool:
+    """The noise-aware rule: the target lies inside the 95% interval of the measurement, or
+    the miss is below the tolerance plus one standard error."""
+    se = se if math.isfinite(se) else 0.0
+    miss = abs(estimate - target)
+    return miss <= Z95 * se or miss <= tol + se
+
+
 def _check_settings(n, n_measure, max_rounds, abs_tol, rel_tol) -> tuple[int, int, int, float, float]:
     n = check_rows(n)
     n_measure = max(n, 4000) if n_measure is None else check_rows(n_measure)
@@ -88,7 +112,7 @@ def _check_settings(n, n_measure, max_rounds, abs_tol, rel_tol) -> tuple[int, in
 
 
 def _next_alpha(a: float, err: float, slope: float) -> float:
-    """Damped Newton step on err(alpha) with the given slope, bounded and clipped."""
+    """Damped Newton step on err(alpha) with the given slope, bounded and kept in [0, 1]."""
     step = -err / slope
     step = max(-MAX_STEP, min(MAX_STEP, DAMPING * step))
     return max(ALPHA_RANGE[0], min(ALPHA_RANGE[1], a + step))
@@ -102,6 +126,11 @@ def _secant(slope: float, a_new: float, a_old: float, m_new: float, m_old: float
     if s * slope <= 0 or abs(s) < MIN_SLOPE:  # noise flipped it or flattened it: ignore
         return slope
     return s
+
+
+def fresh_seed(seed: int) -> int:
+    """The seed of the delivered draw: independent of the measured rounds' random numbers."""
+    return int(np.random.SeedSequence([int(seed), 1]).generate_state(1)[0])
 
 
 def refine(
@@ -120,12 +149,13 @@ def refine(
     progress: Optional[ProgressFn] = None,
     cancel: Optional[CancelToken] = None,
     decompose_options: Optional[dict] = None,
+    frozen: Optional[dict] = None,
 ) -> RefineResult:
-    """Steer a fitted generator's per-pathway alphas until the synthetic decomposition
-    matches the targets; return the final n rows and every round's numbers.
+    """Measure a fitted generator's decomposition, steer partial edits, deliver n fresh rows.
 
-    `real` is the real data's Decomposition (or its to_dict()); `decompose_options` go to
-    fairness.decompose (e.g. {"learner": "logistic"} for a faster measure).
+    `real` is the real data's Decomposition (or its to_dict()); `frozen` maps a pathway
+    the graph gives no path for to the reason ({"se": "sex has no parents in this graph"}):
+    it is never moved. `decompose_options` go to fairness.decompose.
     """
     from faircause_core.causal.fairness import METHODS, decompose
 
@@ -136,22 +166,25 @@ def refine(
     n, n_measure, max_rounds, abs_tol, rel_tol = _check_settings(n, n_measure, max_rounds, abs_tol, rel_tol)
     progress = progress or no_progress
     options = dict(decompose_options or {})
+    frozen = dict(frozen or {})
     real_est = _estimates(real)
     targets, tols = targets_and_tolerances(real_est, fairness, abs_tol, rel_tol)
 
-    alphas = {p: getattr(fairness, p) for p in PATHWAYS}
+    alphas = {p: float(getattr(fairness, p)) for p in PATHWAYS}
+    steered = [p for p in PATHWAYS if 0.0 < alphas[p] < 1.0 and p not in frozen]
     slopes = {p: -real_est[EFFECT_OF[p]] for p in PATHWAYS}
     slopes = {p: (s if abs(s) >= MIN_SLOPE else (MIN_SLOPE if s >= 0 else -MIN_SLOPE)) for p, s in slopes.items()}
     rounds: list = []
-    best = None  # (score, round index, spec, data)
+    best = None  # (score, round index, alphas)
     previous = None
     converged = False
-    for k in range(1, max_rounds + 1):
+    rounds_allowed = max_rounds if steered else 1  # nothing to steer: one plain measurement
+    for k in range(1, rounds_allowed + 1):
         if cancel is not None:
             cancel.check()
-        progress(f"refining: round {k}", k, max_rounds)
+        progress(f"refining: round {k}", k, rounds_allowed)
         t0 = time.perf_counter()
-        spec = FairnessSpec(reference=fairness.reference, allow_extrapolation=True, **alphas)
+        spec = FairnessSpec(reference=fairness.reference, **alphas)
         synth = generator.sample(n_measure, spec, seed=seed, cancel=cancel)
         try:
             dec = decompose(
@@ -160,14 +193,15 @@ def refine(
             )
         except InputError as err:
             raise InputError(f"measuring the synthetic rows of refinement round {k} failed: {err}") from None
-        measured = _estimates(dec)
+        measured, ses = _estimates(dec), dict(dec.ses)
         errors = {e: measured[e] - targets[e] for e in targets}
-        within = {e: abs(errors[e]) <= tols[e] for e in targets}
+        within = {e: within_tolerance(measured[e], ses[e], targets[e], tols[e]) for e in targets}
         rounds.append({
             "round": k,
             "alphas": dict(alphas),
             "decomposition": dec.to_dict(),
             "measured": {e: measured[e] for e in targets},
+            "intervals": {e: [measured[e] - Z95 * ses[e], measured[e] + Z95 * ses[e]] for e in targets},
             "targets": dict(targets),
             "errors": errors,
             "tolerances": dict(tols),
@@ -176,38 +210,32 @@ def refine(
         })
         score = max(abs(errors[e]) / max(tols[e], 1e-9) for e in targets)
         if best is None or score < best[0]:
-            best = (score, k, spec, synth)
+            best = (score, k, dict(alphas))
         if all(within.values()):
             converged = True
             break
-        if k == max_rounds:
+        if k == rounds_allowed or not any(not within[EFFECT_OF[p]] for p in steered):
             break
         if cancel is not None:
             cancel.check()
         new = dict(alphas)
-        for p in PATHWAYS:
+        for p in steered:
             e = EFFECT_OF[p]
             if previous is not None:
                 slopes[p] = _secant(slopes[p], alphas[p], previous[0][p], measured[e], previous[1][e])
             if not within[e]:
                 new[p] = _next_alpha(alphas[p], errors[e], slopes[p])
         previous = (dict(alphas), measured)
+        if new == alphas:  # pinned at 0 or 1: another round would measure the same thing
+            break
         alphas = new
 
-    _, k_best, final_spec, synth = best
-    # Deliver rows of the very sample the kept round measured: its rows are i.i.d. draws
-    # with the kept alphas, so the first n are a sample of their own, and what the loop
-    # certified is what the user gets (a fresh draw would add a second, unmeasured noise).
-    data = synth.iloc[:n].reset_index(drop=True)
-    if converged:
-        message = f"converged in round {k_best}: every pathway is within tolerance of its target"
-    else:
-        worst = max(targets, key=lambda e: abs(rounds[k_best - 1]["errors"][e]) - tols[e])
-        err = rounds[k_best - 1]["errors"][worst]
-        message = (
-            f"not converged after {len(rounds)} rounds; kept round {k_best}, whose largest miss is "
-            f"{worst} off by {err:+.3f} (tolerance {tols[worst]:.3f})"
-        )
+    _, k_best, final_alphas = best
+    final_spec = FairnessSpec(reference=fairness.reference, **final_alphas)
+    progress("drawing the delivered rows", 0, 1)
+    data = generator.sample(n, final_spec, seed=fresh_seed(seed), cancel=cancel).reset_index(drop=True)
+    progress("drawing the delivered rows", 1, 1)
+    message = _message(rounds, k_best, converged, steered, tols)
     return RefineResult(
         data=data,
         rounds=rounds,
@@ -216,4 +244,21 @@ def refine(
         real=as_decomposition(real).to_dict(),
         targets=targets,
         message=message,
+        frozen=frozen,
     )
+
+
+def _message(rounds: list, k_best: int, converged: bool, steered: list, tols: dict) -> str:
+    """One sentence on what the loop found; "converged" only when the noise-aware rule held."""
+    kept = rounds[k_best - 1]
+    if converged:
+        if steered:
+            return f"converged in round {k_best}: every effect is within tolerance of its target"
+        return "every effect of the generator is within tolerance of its target (one measurement, not steered)"
+    worst = max(kept["errors"], key=lambda e: abs(kept["errors"][e]) - tols[e])
+    lo, hi = kept["intervals"][worst]
+    miss = (f"{worst} measured {kept['measured'][worst]:+.3f} [{lo:+.3f}, {hi:+.3f}] against a target of "
+            f"{kept['targets'][worst]:+.3f} (tolerance {tols[worst]:.3f})")
+    if steered:
+        return f"not converged after {len(rounds)} rounds; kept round {k_best}, whose largest miss is {miss}"
+    return f"not within tolerance: {miss}; a plain fit, not steered: this is the generator's gap"
