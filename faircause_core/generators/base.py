@@ -178,3 +178,40 @@ def check_sample_request(n, fairness, x0, x1, x_name) -> int:
     if edits and (x0 is None or x1 is None):
         raise InputError(f"pathway edits need both groups x0 and x1 of {x_name!r}")
     return n
+
+
+
+def pathway_gaps(graph, roles) -> dict:
+    """{pathway: one-line reason} for each of DE, IE, SE that the graph gives no path for.
+
+    DE needs the edge X -> Y; IE a mediator (W non-empty, so some child of X lies on a path
+    to Y); SE a parent of X in Z (a common cause of X and Y). The one rule behind
+    check_edits and anything else that must know which pathways exist (e.g. a loop that
+    cannot steer a pathway the graph lacks).
+    """
+    x, y = roles.x, roles.y
+    gaps = {}
+    if not graph.has_edge(x, y):
+        gaps["de"] = f"the graph has no direct path from {x} to {y}: there is no direct effect to remove"
+    if not tuple(roles.w):
+        gaps["ie"] = f"the graph has no path from {x} to {y} through a mediator: there is no indirect effect to remove"
+    parents = tuple(graph.parents(x))
+    if not parents:
+        gaps["se"] = f"{x} has no parents in this graph: there is no spurious effect to remove"
+    elif not set(parents) & set(roles.z):
+        gaps["se"] = f"no parent of {x} reaches {y} in this graph: there is no spurious effect to remove"
+    return gaps
+
+
+def check_edits(graph, roles, fairness: FairnessSpec) -> None:
+    """Refuse (InputError, one line) a pathway edit that the graph gives no path for.
+
+    Without this an edit of a missing pathway changes nothing, and a run would report the
+    pathway "removed" on data that still carries whatever the graph failed to show. Any
+    alpha other than 0 counts as an edit (partial ones too). The CLI, the pipeline and the
+    app all reach this one rule (pathway_gaps).
+    """
+    gaps = pathway_gaps(graph, roles)
+    problems = [gaps[p] for p in PATHWAYS if getattr(fairness, p) != 0 and p in gaps]
+    if problems:
+        raise InputError("; ".join(problems))

@@ -20,7 +20,7 @@ from faircause_core.causal.effects import Decomposition, as_decomposition
 from faircause_core.causal.fairness import decompose
 from faircause_core.causal.question import Outcome
 from faircause_core.io.export import plain as _plain  # metrics made JSON-safe by the one sanitiser
-from faircause_core.generators.base import CancelToken, FairnessSpec, ProgressFn, check_rows, no_progress
+from faircause_core.generators.base import CancelToken, FairnessSpec, ProgressFn, check_edits, check_rows, no_progress
 from faircause_core.causal.graph import CausalGraph, Roles
 
 GENERATORS = ("llm", "bayesnet", "prompt")
@@ -243,6 +243,7 @@ def run_generation(
     """Split, audit the fitting part, fit, sample (with refinement), then measure."""
     from faircause_core.workflow.refine import refine
 
+    check_edits(graph, roles, settings.fairness)  # an edit the graph has no path for: refused before any work
     progress = progress or no_progress
     timings: dict = {}
     t0 = time.perf_counter()
