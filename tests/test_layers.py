@@ -110,3 +110,30 @@ def test_the_check_catches_a_backward_import():
                           "faircause_core.workflow.refine")
     assert not violations("from ..base import FairnessSpec\n", "faircause_core.generators.lm.store")
 
+
+
+def test_published_contracts_keep_their_homes():
+    """Checks outside the repository import these: faircause_core.fairness.decompose and the CLI."""
+    import subprocess
+    import sys
+
+    import numpy as np
+    import pandas as pd
+
+    from faircause_core import fairness
+    from faircause_core.causal import fairness as home
+
+    assert fairness.decompose is home.decompose and fairness.Decomposition is home.Decomposition
+    rng = np.random.default_rng(0)
+    z = rng.normal(size=600)
+    x = (rng.random(600) < 1 / (1 + np.exp(-z))).astype(int)
+    y = (rng.random(600) < 1 / (1 + np.exp(-(z + x)))).astype(int)
+    table = fairness.decompose(pd.DataFrame({"x": x, "z": z, "y": y}), "x", 0, 1, "y", z=("z",), w=(),
+                               seed=0, method="plugin").to_frame()
+    assert list(table.index) == ["tv", "ctf_de", "ctf_ie", "ctf_se", "ett"]
+    assert list(table.columns) == ["estimate", "se", "ci_low", "ci_high"]
+    est = table["estimate"]
+    assert est["tv"] == pytest.approx(est["ctf_de"] - est["ctf_ie"] - est["ctf_se"], abs=1e-9)
+    out = subprocess.run([sys.executable, "-m", "faircause_core", "--help"], capture_output=True, text=True,
+                         cwd=ROOT, timeout=120)
+    assert out.returncode == 0 and all(c in out.stdout for c in ("audit", "discover", "generate"))
