@@ -31,7 +31,7 @@ def _cohort(name):
 def test_flchain_follow_up_time_and_cause_of_death_are_after_the_outcome():
     s = suggest_marks(_cohort("flchain_cohort.csv"), "sex", "death")
     assert suggested(s, "after_outcome") == ["futime", "chapter"]
-    assert suggested(s, "fixed") == ["age"]
+    assert suggested(s, "fixed") == ["age", "sample.yr"]
     chapter = next(x for x in s if x.column == "chapter")
     assert chapter.reason == ("'chapter' is missing in 100% of rows with death = 0 and 0% with death = 1: "
                               "it is recorded because of the outcome")
@@ -80,7 +80,8 @@ def test_names_that_do_not(name):
     ("age", "age"), ("age80", "age"), ("Age_group", "age"), ("ageYears", "age"), ("race", "race or ethnicity"),
     ("ethnicity", "race or ethnicity"), ("white", "race or ethnicity"), ("sex", "sex or gender"),
     ("Gender", "sex or gender"), ("female", "sex or gender"), ("year_of_birth", "birth"), ("birthYear", "birth"),
-    ("dob", "birth"),
+    ("dob", "birth"), ("sample.yr", "the calendar year of entry"), ("enrollment_year", "the calendar year of entry"),
+    ("baselineYear", "the calendar year of entry"),
 ])
 def test_names_that_read_as_baseline(name, what):
     assert fixed_name(name) == what
@@ -88,7 +89,8 @@ def test_names_that_read_as_baseline(name, what):
 
 @pytest.mark.parametrize("name", [
     "stage", "average_bp", "agent", "dosage", "language", "usage", "mortgage", "trace", "grace_score",
-    "sexually_active", "white_cell_count", "embrace", "page",
+    "sexually_active", "white_cell_count", "embrace", "page", "smoke_years", "study_years", "year_of_death",
+    "sample_size", "years_since_entry",
 ])
 def test_names_that_do_not_read_as_baseline(name):
     assert fixed_name(name) is None

@@ -11,7 +11,8 @@ The rules read only names and missingness, so they hold on tables nobody tuned t
   for the dead): the share missing differs by at least MISSING_GAP between Y = 0 and 1;
 - a name that reads as follow-up, survival or time to an event, the last contact, censoring,
   or a record of the death (date, cause, age at death);
-- fixed: a name that reads as age, race or ethnicity, sex or gender, or birth.
+- fixed: a name that reads as age, race or ethnicity, sex or gender, birth, or the
+  calendar year of entry (sample, enrolment, baseline year).
 Names are split into words first (snake_case, camelCase, dots, letters|digits), so "age80"
 is the word "age" while "stage" or "average" are not.
 """
@@ -55,6 +56,8 @@ _FIXED_NAMES = [
     (re.compile(r"\brace\b|\bethnic(?:ity|ities|group)?\b"), "race or ethnicity"),
     (re.compile(r"\bsex\b|\bgender\b"), "sex or gender"),
     (re.compile(r"\bbirth\w*|\b(?:dob|yob|born)\b"), "birth"),
+    (re.compile(r"\b(?:sample|sampling|enrol\w*|entry|baseline|calendar|recruitment|index) (?:yr|year)\b"),
+     "the calendar year of entry"),
 ]
 #: Whole names that are a race or sex indicator column on their own ("white" = 0/1).
 _FIXED_WHOLE = {"white": "race or ethnicity", "black": "race or ethnicity", "hispanic": "race or ethnicity",
