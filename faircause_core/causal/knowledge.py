@@ -63,12 +63,7 @@ class BackgroundKnowledge:
                 raise InputError(f"tier {t!r} is not a list of column names")
             tiers.append(list(t))
         self.tiers = tiers
-        if isinstance(self.no_outgoing, str):
-            self.no_outgoing = {self.no_outgoing}
-        self.no_outgoing = set(self.no_outgoing or ())
-        for n in self.no_outgoing:
-            if not isinstance(n, str):
-                raise InputError(f"no_outgoing entry {n!r} is not a column name")
+        self.no_outgoing = _name_set(self.no_outgoing, "no_outgoing")
         self.after_outcome = _name_set(self.after_outcome, "after_outcome")
         self._tier_cache = None
         self._tiers_map()
