@@ -263,6 +263,9 @@ def test_other_bad_inputs(scm):
         BayesNetGenerator(prior="uniform")
     with pytest.raises(InputError, match="max_bins"):
         BayesNetGenerator(max_bins=1)
+    for bad in ({"cpd": "forest"}, {"cpd": "logistic", "prior": "BDeu"}, {"C": 0}, {"C": "strong"}):
+        with pytest.raises(InputError):
+            BayesNetGenerator(**bad)
     bad_roles = derive_roles(graph, "x", "y", x0="M", x1="Other")
     with pytest.raises(InputError, match="'Other'"):
         BayesNetGenerator().fit(table, graph, bad_roles)
@@ -272,3 +275,97 @@ def test_other_bad_inputs(scm):
     gen = BayesNetGenerator().fit(table, graph, roles)
     with pytest.raises(InputError):
         gen.sample(10, fairness={"de": 1})
+
+
+# ------------------------------------------------ wide families (the fairness backbone)
+
+def backbone_graph(columns, z, x, w, y, within=()):
+    """The standard fairness model's backbone by hand: z -> X, z -> w, X -> w, X -> Y, z -> Y,
+    w -> Y, plus the given within-W edges."""
+    edges = [(a, x) for a in z] + [(a, b) for a in z for b in w] + [(x, b) for b in w]
+    edges += [(x, y)] + [(a, y) for a in (*z, *w)] + list(within)
+    return CausalGraph(columns, edges)
+
+
+def simulate_wide(n=6000, seed=0) -> pd.DataFrame:
+    """Y with 14 parents: 3 confounders, X, 10 mediators (two numeric); X's direct effect +0.15."""
+    rng = np.random.default_rng(seed)
+    z = rng.binomial(1, 0.5, (n, 3))
+    x = rng.binomial(1, 0.25 + 0.15 * z.sum(axis=1))
+    w = rng.binomial(1, 0.2 + 0.3 * x[:, None] * (np.arange(8) % 2) + 0.1 * z[:, :1], (n, 8))
+    bp = np.round(rng.normal(120 + 8 * x + 5 * z[:, 1], 12), 0)
+    chol = np.round(rng.normal(200 + 10 * w[:, 0] - 6 * x, 25), 0)
+    y = rng.binomial(1, 0.05 + 0.15 * x + 0.04 * w.sum(axis=1) + 0.05 * z[:, 2] + 0.1 * (bp > 130) + 0.05 * (chol > 210))
+    df = pd.DataFrame({f"z{i}": z[:, i] for i in range(3)})
+    df["x"] = np.where(x, "F", "M")
+    for i in range(8):
+        df[f"w{i}"] = w[:, i]
+    df["bp"], df["chol"], df["y"] = bp, chol, y
+    return df
+
+
+@pytest.fixture(scope="module")
+def wide():
+    table = table_from_frame(simulate_wide(), name="wide")
+    w = [f"w{i}" for i in range(8)] + ["bp", "chol"]
+    graph = backbone_graph(list(table.df.columns), ["z0", "z1", "z2"], "x", w, "y",
+                           within=[("w0", "chol"), ("w1", "w2"), ("w3", "bp")])
+    roles = derive_roles(graph, "x", "y", x0="M", x1="F")
+    return table, graph, roles, BayesNetGenerator().fit(table, graph, roles)
+
+
+def test_wide_family_fits_without_a_table(wide):
+    table, graph, roles, gen = wide
+    card = gen.describe().set_index("column")
+    assert len(gen.parents_["y"]) == 14
+    assert card.loc["y", "cpd"] == "posterior (sparse)"  # a table would have 2 x 2^12 x 10 x 10 = 819,200 cells
+    assert card.loc["y", "cpd_cells"] <= 2 * len(table.df)  # only the parent combinations seen in fitting
+    assert card.loc["z0", "cpd"] == "table"
+
+
+def test_wide_mirror_and_de_removal(wide):
+    table, _, roles, gen = wide
+    real = measure(table.df, roles)
+    mirror = measure(gen.sample(8000, seed=1), roles)
+    assert_close(real, mirror, EFFECTS)
+    removed = measure(gen.sample(8000, FairnessSpec(de=1), seed=1), roles)
+    assert_removed(removed, "ctf_de")
+    assert_close(mirror, removed, ["ctf_ie", "ctf_se"])
+
+
+def test_sparse_posterior_equals_the_pgmpy_table(scm):
+    """The per-row posterior (large families) is the very estimator pgmpy tabulates (small ones)."""
+    table, graph, roles, tabled, _ = scm
+    sparse = BayesNetGenerator(max_cpd_cells=0).fit(table, graph, roles)
+    assert set(sparse.describe()["cpd"]) == {"table", "posterior (sparse)"}  # roots stay tables
+    rng = np.random.default_rng(0)
+    for v in ("y", "w", "bmi"):
+        codes = {p: rng.integers(0, tabled.cols_[p].card, 500) for p in tabled.parents_[v]}
+        assert tabled.cpd_[v].kind == "table" and sparse.cpd_[v].kind == "posterior (sparse)"
+        np.testing.assert_allclose(sparse.cpd_[v](codes, 500), tabled.cpd_[v](codes, 500), atol=1e-9)
+
+
+def test_logistic_cpd_alone_also_reproduces_the_scm(scm):
+    table, graph, roles, _, real = scm
+    gen = BayesNetGenerator(cpd="logistic").fit(table, graph, roles)
+    assert set(gen.describe()["cpd"]) == {"logistic"}
+    assert_close(real, measure(gen.sample(8000, seed=1), roles), EFFECTS)
+
+
+# --------------------------------------------- the generator's own counterfactual effects
+
+def test_generator_effects_match_the_known_scm_and_the_edits(scm):
+    """simulate_scm's Y is linear in X: its true Ctf-DE is +0.2 for everyone."""
+    _, _, roles, gen, real = scm
+    mirror = gen.effects(100_000)
+    assert abs(mirror["ctf_de"] - 0.2) < 3 * real.loc["ctf_de", "se"]
+    for e in EFFECTS:
+        assert abs(mirror[e] - real.loc[e, "estimate"]) < 3 * real.loc[e, "se"], e
+    assert mirror["tv"] == pytest.approx(mirror["ctf_de"] - mirror["ctf_ie"] - mirror["ctf_se"], abs=1e-12)
+    de = gen.effects(100_000, FairnessSpec(de=1))
+    assert de["ctf_de"] == 0.0 and de["ctf_ie"] == mirror["ctf_ie"] and de["ctf_se"] == mirror["ctf_se"]
+    ie = gen.effects(100_000, FairnessSpec(ie=1))  # (its Ctf-DE moves: W's distribution changed)
+    assert ie["ctf_ie"] == 0.0 and abs(mirror["ctf_ie"]) > 0.05
+    se = gen.effects(100_000, FairnessSpec(se=1))
+    assert abs(se["ctf_se"]) < 0.01 and abs(mirror["ctf_se"]) > 0.05
+    assert gen.effects(50_000, seed=4) == gen.effects(50_000, seed=4)

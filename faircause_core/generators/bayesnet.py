@@ -154,7 +154,8 @@ class BayesNetGenerator(Generator):
     model alone. `prior` ("logistic" default; "BDeu" / "K2" are pgmpy's uniform priors,
     tables only) and `equivalent_sample_size` (pseudo rows per parent combination) set the
     Dirichlet; `C` is the logistic model's inverse L2 strength. A family whose table
-    (child states x parent combinations) exceeds `max_cpd_cells` is never tabulated.
+    (child states x parent combinations) exceeds `max_cpd_cells` is never tabulated
+    (roots always are: their table is the marginal).
     """
 
     name = "bayesnet"
@@ -218,7 +219,8 @@ class BayesNetGenerator(Generator):
         codes = pd.DataFrame({c: cols[c].encode(df[c]) for c in columns})
         # pgmpy orders a CPD's evidence as sorted(parents); the tables follow that order.
         self.parents_ = {v: sorted(graph.parents(v)) for v in self.order_}
-        small = [v for v in self.order_ if self.cpd == "posterior" and self._cells(v) <= self.max_cpd_cells]
+        small = [v for v in self.order_  # a root's table is its marginal: always tiny
+                 if self.cpd == "posterior" and (not self.parents_[v] or self._cells(v) <= self.max_cpd_cells)]
         if self.prior != "logistic" and len(small) < len(self.order_):
             big = next(v for v in self.order_ if v not in small)
             raise InputError(f"column {big!r} has too many parent value combinations for a {self.prior} table "
