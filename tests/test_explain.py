@@ -53,3 +53,50 @@ def test_decomposition_dict_and_summary(bayes_run):
     assert line.startswith("Ctf-DE (direct): real ") and "synthetic" in line
     with pytest.raises(KeyError):
         sentence("nope", 0.0, math.nan, math.nan, x0="a", x1="b", y="y")
+
+
+def test_contributions_negate_ie_and_se_with_their_intervals():
+    from faircause_core.present.explain import contributions
+
+    f = frame(tv=-0.10, ctf_de=-0.06, ctf_ie=0.02, ctf_se=0.02, ett=-0.08)
+    c = contributions(f)
+    raw = f.to_frame()
+    assert c.loc["ctf_ie", "estimate"] == -0.02 and c.loc["ctf_de", "estimate"] == -0.06
+    assert c.loc["ctf_se", "ci_low"] == -raw.loc["ctf_se", "ci_high"] and c.loc["ctf_se", "se"] == raw.loc["ctf_se", "se"]
+    assert c.loc[["ctf_de", "ctf_ie", "ctf_se"], "estimate"].sum() == pytest.approx(c.loc["tv", "estimate"])
+
+
+def test_fair_predictor_lines_with_intervals_undefined_reduction_and_control():
+    from faircause_core.present.explain import fair_predictor_lines
+
+    fair = dict(real_trained_de=-0.031, real_trained_de_ci_low=-0.066, real_trained_de_ci_high=-0.003,
+                synthetic_trained_de=0.018, synthetic_trained_de_ci_low=0.002, synthetic_trained_de_ci_high=0.038,
+                reduction=0.43, reduction_ci_low=-9.3, reduction_ci_high=0.88, control=None)
+    lines = fair_predictor_lines(fair)
+    assert "-3.1 pp (95% CI -6.6 to -0.3)" in lines[0] and "+1.8 pp (95% CI +0.2 to +3.8)" in lines[1]
+    assert lines[2].endswith("43% (95% CI -930% to 88%)") and len(lines) == 3
+    fair.update(reduction=None, reduction_ci_low=None, reduction_ci_high=None,
+                control=dict(synthetic_trained_de=-0.028, reduction=None))
+    lines = fair_predictor_lines(fair)
+    assert "undefined" in lines[2] and "control" in lines[3] and "-2.8 pp" in lines[3]
+    assert fair_predictor_lines({"error": "no x1 rows"}) == ["fair predictor not measured: no x1 rows"]
+    old = fair_predictor_lines({"ctf_de_real_model": -0.05, "ctf_de_synth_model": -0.01, "reduction": 0.8})
+    assert "-5.0 pp" in old[0] and "80%" in old[2]  # a run saved before the exact measure
+
+
+def test_one_exact_copy_in_4024_rows_is_counted_not_rounded_away():
+    import numpy as np
+    import pandas as pd
+
+    from faircause_core.metrics.privacy import distance_to_closest_record
+    from faircause_core.present.explain import copies_text
+
+    rng = np.random.default_rng(0)
+    kinds = {"a": "continuous", "b": "continuous"}
+    real = pd.DataFrame(rng.normal(size=(300, 2)), columns=["a", "b"])
+    synth = pd.DataFrame(rng.normal(size=(4024, 2)), columns=["a", "b"])
+    synth.iloc[17] = real.iloc[5]
+    out = distance_to_closest_record(real, synth, None, kinds, sdmetrics_rows=200)
+    assert (out["exact_copies"], out["synthetic_rows"]) == (1, 4024)
+    assert f"{out['exact_copy_share']:.1%}" == "0.0%"  # what the CLI used to print
+    assert copies_text(out) == "1 of 4,024 synthetic rows"

@@ -39,7 +39,7 @@ def test_effects_bar_sources_colours_and_error_bars(bayes_run):
     real = fig.data[0]
     assert real.error_y.visible and len(real.y) == 5
     est = bayes_run.decompositions()["real"].to_frame()["estimate"].values * 100
-    np.testing.assert_allclose(real.y, est)
+    np.testing.assert_allclose(real.y, est * [1, 1, -1, -1, 1])  # IE and SE as contributions to the gap
     assert fig.data[2].error_y.visible is False
     same = plots.effects_bar(bayes_run.decompositions())  # the results type itself
     assert [t.name for t in same.data] == names
@@ -75,3 +75,24 @@ def test_heatmaps_quality_rounds_tradeoff(demo_table, bayes_run):
     assert [tr.name for tr in t.data] == ["bayesnet"]
     s = plots.score_bars({"a": 0.5, "b": float("nan")}, "t", "AUROC")
     assert list(s.data[0].x) == ["a"]
+
+
+def test_effects_bar_and_sentences_agree_on_sign():
+    """The reviewed case: Ctf-IE = +2.6 pp reads "2.6 points lower" and its bar is -2.6,
+    labelled as the negated effect; direct + indirect + spurious bars add up to TV."""
+    from faircause_core.causal.effects import Decomposition
+    from faircause_core.present.explain import CONTRIBUTION_LABELS, explain_all
+
+    d = Decomposition(estimates=dict(tv=-0.05, ctf_de=-0.02, ctf_ie=0.026, ctf_se=0.004, ett=-0.04),
+                      ses={e: 0.005 for e in plots.EFFECTS}, quantities={}, n=500, n0=250, n1=250, method="dr")
+    bar = plots.effects_bar({"real": d}).data[0]
+    bars = dict(zip(bar.x, bar.y))
+    assert bars[CONTRIBUTION_LABELS["ctf_ie"]] == pytest.approx(-2.6) and "\u2212Ctf-IE" in bar.x[2]
+    lows = dict(zip(bar.x, np.asarray(bar.y) - np.asarray(bar.error_y.arrayminus)))
+    assert lows[CONTRIBUTION_LABELS["ctf_ie"]] == pytest.approx(-2.6 - 1.96 * 0.5, abs=1e-3)
+    assert sum(bars[CONTRIBUTION_LABELS[e]] for e in ("ctf_de", "ctf_ie", "ctf_se")) == pytest.approx(bars["TV (total gap)"])
+    text = explain_all(d, x0="Male", x1="Female", y="death", w=["bp"], z=["age"])
+    for effect, label in CONTRIBUTION_LABELS.items():
+        said = "lower" if "points lower" in text[effect] else "higher"
+        assert said == ("lower" if bars[label] < 0 else "higher"), effect
+    assert "2.6 percentage points lower" in text["ctf_ie"]

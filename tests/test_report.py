@@ -1,5 +1,6 @@
 """The HTML report is self-contained (inline plotly.js, no CDN) and escapes data text."""
 
+import html
 import re
 
 from faircause_core.causal.graph import CausalGraph, Roles
@@ -25,3 +26,17 @@ def test_data_text_is_escaped(bayes_run):
     page = build_report(bayes_run, roles, graph=CausalGraph([evil, "death"], [(evil, "death")]), data_name=evil)
     assert evil not in page and "<b>F</b>" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_report_table_uses_the_charts_sign_and_shows_fair_predictor_warnings(bayes_run, demo_roles):
+    from faircause_core.present.explain import SIGN_NOTE, contributions
+
+    page = build_report(bayes_run, demo_roles)
+    ie = contributions(bayes_run.decompositions()["real"]).loc["ctf_ie", "estimate"] * 100
+    row = re.search(r"<td>\u2212Ctf-IE \(indirect\)</td><td>([^<]+)</td>", page)
+    assert row and row.group(1).startswith(f"{ie:+.2f}")
+    assert "indirect and spurious effects are shown as" in page and SIGN_NOTE[:40] in page
+    fair = bayes_run.metrics["fair_predictor"]
+    assert "direct effect of X on the predictions of a model trained on real rows" in page
+    for note in fair["notes"]:
+        assert f"<div class='warn'>{html.escape(note)}</div>" in page

@@ -10,6 +10,11 @@ Semantics follow method.md section 2 (x0 baseline group, x1 comparison group):
   ETT = E[Y_{x1}|x0] - E[Y|x0]                x0 people switched to x1 with everything
                                               downstream following
 TV = DE + (-IE) + (-SE), so each sentence states the signed contribution it adds to the gap.
+
+One sign convention for every figure, table and sentence shown (`contributions`,
+`CONTRIBUTION_LABELS`, `SIGN_NOTE`): each number is that pathway's contribution to the
+x1-minus-x0 gap, so Ctf-IE and Ctf-SE are shown negated and labelled so. A review found the
+chart showing Ctf-IE as +2.6 beside a sentence saying "2.6 points lower".
 """
 
 from __future__ import annotations
@@ -17,7 +22,29 @@ from __future__ import annotations
 import math
 from typing import Sequence
 
+import pandas as pd
+
 from faircause_core.causal.effects import EFFECT_LABELS, as_decomposition
+
+SIGNS = {"tv": 1, "ctf_de": 1, "ctf_ie": -1, "ctf_se": -1, "ett": 1}  # method.md: TV = DE - IE - SE
+CONTRIBUTION_LABELS = {"tv": "TV (total gap)", "ctf_de": "Ctf-DE (direct)", "ctf_ie": "\u2212Ctf-IE (indirect)",
+                       "ctf_se": "\u2212Ctf-SE (spurious)", "ett": "ETT (effect on x0)"}
+SIGN_NOTE = ("Every number is a contribution to the gap, x1's rate minus x0's, in percentage points: the "
+             "indirect and spurious effects are shown as \u2212Ctf-IE and \u2212Ctf-SE, because they enter "
+             "the gap with a minus sign (TV = Ctf-DE \u2212 Ctf-IE \u2212 Ctf-SE), so direct + indirect + "
+             "spurious = TV and a negative number always means a lower rate for x1.")
+
+
+def contributions(effects) -> pd.DataFrame:
+    """estimate, se, ci_low, ci_high per effect as signed contributions to the gap (IE and SE
+    negated, their intervals flipped): the numbers every chart, table and sentence shows."""
+    frame = as_decomposition(effects).to_frame()
+    flip = frame.index.map(SIGNS) < 0
+    out = frame.copy()
+    out.loc[flip, "estimate"] = -frame.loc[flip, "estimate"]
+    out.loc[flip, "ci_low"] = -frame.loc[flip, "ci_high"]
+    out.loc[flip, "ci_high"] = -frame.loc[flip, "ci_low"]
+    return out
 
 
 def outcome_phrase(y: str, threshold: float | None = None) -> str:
@@ -63,11 +90,13 @@ def _uncertain(low: float, high: float) -> str:
 
 def sentence(effect: str, estimate: float, ci_low: float, ci_high: float, *, x0: str, x1: str,
              y: str, threshold: float | None = None, z: Sequence[str] = (), w: Sequence[str] = ()) -> str:
-    """The sentence for one effect. Numbers are signed contributions to the x1-vs-x0 gap."""
+    """The sentence for one effect, from its method.md value (Ctf-IE, not its negation). The
+    numbers said are signed contributions to the x1-vs-x0 gap, as `contributions` gives."""
     rate = outcome_phrase(y, threshold)
     x0, x1 = str(x0), str(x1)
-    if effect in ("ctf_ie", "ctf_se"):
-        # These enter the gap with a minus sign: report the contribution, flip the interval.
+    if effect not in SIGNS:
+        raise KeyError(f"unknown effect {effect!r}")
+    if SIGNS[effect] < 0:  # enters the gap with a minus sign: say the contribution, flip the interval
         estimate, ci_low, ci_high = -estimate, -ci_high, -ci_low
     size, way, ci, unsure = _pp(estimate), _direction(estimate), _ci(ci_low, ci_high), _uncertain(ci_low, ci_high)
     if way == "no different":
@@ -117,3 +146,46 @@ def summary_line(real, synthetic, effect: str = "ctf_de") -> str:
     r = as_decomposition(real)[effect] * 100
     s = as_decomposition(synthetic)[effect] * 100
     return f"{EFFECT_LABELS[effect]}: real {r:+.1f} pp, synthetic {s:+.1f} pp"
+
+
+def _pp_ci(d: dict, key: str) -> str:
+    est = d.get(key)
+    if est is None:
+        return "n/a"
+    lo, hi = d.get(f"{key}_ci_low"), d.get(f"{key}_ci_high")
+    ci = "" if lo is None or hi is None else f" (95% CI {lo * 100:+.1f} to {hi * 100:+.1f})"
+    return f"{est * 100:+.1f} pp{ci}"
+
+
+def _reduction_text(d: dict) -> str:
+    red = d.get("reduction")
+    if red is None or (isinstance(red, float) and math.isnan(red)):
+        return "undefined: the real-trained predictor's direct effect is not distinguishable from 0"
+    lo, hi = d.get("reduction_ci_low"), d.get("reduction_ci_high")
+    return f"{red:.0%}" + ("" if lo is None or hi is None else f" (95% CI {lo:.0%} to {hi:.0%})")
+
+
+def fair_predictor_lines(fair: dict) -> list[str]:
+    """The fair-predictor measure (metrics.utility.fair_predictor) in a few plain lines, with
+    intervals, for the CLI, the app and the report; its notes are shown apart, as warnings."""
+    if fair.get("error"):
+        return [f"fair predictor not measured: {fair['error']}"]
+    if "real_trained_de" not in fair:  # a run saved before the exact measure
+        fair = dict(fair, real_trained_de=fair.get("ctf_de_real_model"),
+                    synthetic_trained_de=fair.get("ctf_de_synth_model"))
+    lines = [f"direct effect of X on the predictions of a model trained on real rows: {_pp_ci(fair, 'real_trained_de')}",
+             f"trained on synthetic rows: {_pp_ci(fair, 'synthetic_trained_de')}",
+             f"bias reduction (1 - |synthetic| / |real|): {_reduction_text(fair)}"]
+    control = fair.get("control")
+    if control:
+        lines.append(f"control, trained on a mirror-mode synthetic table: {_pp_ci(control, 'synthetic_trained_de')}, "
+                     f"reduction {_reduction_text(control)}")
+    return lines
+
+
+def copies_text(privacy: dict) -> str:
+    """'1 of 4,024 synthetic rows' (a count: a share rounds one copy to 0.0%)."""
+    n = privacy.get("synthetic_rows")
+    if privacy.get("exact_copies") is None or n is None:  # a run saved before the count was kept
+        return f"{privacy.get('exact_copy_share', float('nan')):.2%} of synthetic rows"
+    return f"{privacy['exact_copies']:,} of {n:,} synthetic rows"

@@ -18,6 +18,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from faircause_core.causal.effects import EFFECT_LABELS, EFFECTS, Decomposition, as_decomposition  # noqa: F401
+from faircause_core.present.explain import CONTRIBUTION_LABELS, contributions
 
 # Roles in the standard fairness model: confounders, sensitive, mediators, outcome, rest.
 ROLE_COLORS = {"z": "#8a6fbf", "x": "#d9822b", "w": "#3a8fd0", "y": "#2e8b57", "other": "#9aa5b1"}
@@ -43,19 +44,24 @@ def _layout(fig: go.Figure, title: str, height: int = 380) -> go.Figure:
     return fig
 
 
-def effects_bar(sources: Mapping[str, Decomposition], title: str = "Fairness effects (percentage points)") -> go.Figure:
-    """Grouped bars per effect, one colour per source (real/synthetic/target), 95% CI whiskers."""
+EFFECTS_TITLE = "Contributions to the gap, x1 minus x0 (pp): TV = Ctf-DE + (\u2212Ctf-IE) + (\u2212Ctf-SE)"
+
+
+def effects_bar(sources: Mapping[str, Decomposition], title: str = EFFECTS_TITLE) -> go.Figure:
+    """Grouped bars per effect, one colour per source (real/synthetic/target), 95% CI whiskers.
+    Bars are contributions to the gap (explain.contributions: IE and SE negated), the numbers
+    the sentences say, so a bar below zero always reads "lower for x1"."""
     fig = go.Figure()
     for name, obj in sources.items():
         if obj is None:
             continue
-        frame = as_decomposition(obj).to_frame() * 100
+        frame = contributions(obj) * 100
         color = SOURCE_COLORS.get(name, None)
         has_ci = frame["ci_low"].notna().any()
         # A target of 0 ("remove this pathway") is a bar of no height: write the value so it shows.
         text = None if has_ci else [f"{round(v, 1) + 0.0:+.1f}" for v in frame["estimate"]]  # no "-0.0"
         fig.add_bar(
-            name=name, x=[EFFECT_LABELS[e] for e in frame.index], y=frame["estimate"],
+            name=name, x=[CONTRIBUTION_LABELS[e] for e in frame.index], y=frame["estimate"],
             marker_color=color, text=text, textposition="outside", cliponaxis=False,
             error_y=dict(type="data", symmetric=False, array=frame["ci_high"] - frame["estimate"],
                          arrayminus=frame["estimate"] - frame["ci_low"], visible=bool(has_ci)),
@@ -67,7 +73,8 @@ def effects_bar(sources: Mapping[str, Decomposition], title: str = "Fairness eff
 
 
 def rounds_plot(rounds: Sequence[Mapping], target: Decomposition | Mapping | None = None) -> go.Figure:
-    """The refinement loop: each pathway's measured effect per round, dashed line at its target."""
+    """The refinement loop: each pathway's measured effect per round with its 95% interval,
+    a dashed line at its target and a shaded band for the tolerance around it."""
     goal = as_decomposition(target).estimates if target else {}
     fig = go.Figure()
     xs = list(range(1, len(rounds) + 1))
@@ -76,13 +83,24 @@ def rounds_plot(rounds: Sequence[Mapping], target: Decomposition | Mapping | Non
         if all(v is None for v in ys):
             continue
         color = {"ctf_de": "#c0392b", "ctf_ie": "#2980b9", "ctf_se": "#8e44ad"}[e]
+        spans = [(r.get("intervals") or {}).get(e) for r in rounds]
+        bars = None
+        if all(sp is not None and v is not None for sp, v in zip(spans, ys)):
+            bars = dict(type="data", symmetric=False, color=color, thickness=1.2,
+                        array=[(hi - v) * 100 for (lo, hi), v in zip(spans, ys)],
+                        arrayminus=[(v - lo) * 100 for (lo, hi), v in zip(spans, ys)])
         fig.add_scatter(x=xs, y=[None if v is None else v * 100 for v in ys], mode="lines+markers",
-                        name=EFFECT_LABELS[e], line=dict(color=color))
+                        name=EFFECT_LABELS[e], line=dict(color=color), error_y=bars)
         if not _isnan(goal.get(e)):
             fig.add_hline(y=goal[e] * 100, line_dash="dash", line_color=color, opacity=0.6)
+            tol = (rounds[-1].get("tolerances") or {}).get(e) if rounds else None
+            if tol is not None and not _isnan(tol):
+                fig.add_hrect(y0=(goal[e] - tol) * 100, y1=(goal[e] + tol) * 100, fillcolor=color,
+                              opacity=0.08, line_width=0)
     fig.update_layout(xaxis_title="refinement round", yaxis_title="percentage points",
                       xaxis=dict(dtick=1, range=[0.5, len(rounds) + 0.5]))  # one round sits mid-axis
-    return _layout(fig, "Refinement rounds: effect per round (dashed: its target)", height=340)
+    return _layout(fig, "Refinement rounds: effect per round with 95% CI (dashed: target; band: tolerance)",
+                   height=340)
 
 
 def _round_value(r: Mapping, effect: str):

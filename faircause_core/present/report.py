@@ -13,9 +13,10 @@ from typing import Iterable, Mapping
 
 import pandas as pd
 
-from faircause_core.causal.effects import EFFECT_LABELS, EFFECTS, Decomposition
+from faircause_core.causal.effects import EFFECTS, Decomposition
 from faircause_core.present import plots
-from faircause_core.present.explain import explain_roles
+from faircause_core.present.explain import (CONTRIBUTION_LABELS, SIGN_NOTE, contributions, explain_roles,
+                                           fair_predictor_lines)
 
 _CSS = """
 body{font-family:Inter,Segoe UI,Helvetica,Arial,sans-serif;color:#1f2d3d;max-width:1100px;margin:2em auto;padding:0 1em}
@@ -64,10 +65,11 @@ class _Figures:
 
 
 def _effects_rows(sources: Mapping[str, Decomposition], sentences: Mapping[str, str]) -> list[dict]:
-    frames = {k: v.to_frame() for k, v in sources.items()}
+    """The chart's numbers as a table: contributions to the gap, the sign the sentences use."""
+    frames = {k: contributions(v) for k, v in sources.items()}
     rows = []
     for e in EFFECTS:
-        row = {"effect": EFFECT_LABELS[e]}
+        row = {"effect": CONTRIBUTION_LABELS[e]}
         for name, f in frames.items():
             if e in f.index:
                 est, lo, hi = (float(f.loc[e, c]) * 100 for c in ("estimate", "ci_low", "ci_high"))
@@ -97,6 +99,7 @@ def build_report(result, roles, *, graph=None, data_name: str = "data", title: s
                      {"role": "mediators W", "columns": ", ".join(roles.w) or "-", "detail": ""},
                      {"role": "other", "columns": ", ".join(roles.other) or "-", "detail": ""}])]
     parts += ["<h2>Fairness: real, synthetic, target</h2>", figs.html(plots.effects_bar(sources)),
+              f"<p class='note'>{_e(SIGN_NOTE)} Here x1 = {_e(roles.x1)} and x0 = {_e(roles.x0)}.</p>",
               _table(_effects_rows(sources, sentences))]
     if result.rounds:
         parts += ["<h2>Refinement rounds</h2>", figs.html(plots.rounds_plot(result.rounds, sources.get("target"))),
@@ -114,7 +117,8 @@ def build_report(result, roles, *, graph=None, data_name: str = "data", title: s
             "AUROC on held-out real rows", "AUROC", range_=(0, 1.05))), _kv(util)]
     fair = metrics.get("fair_predictor") or {}
     if fair:
-        parts += ["<h2>Fair predictor</h2>", _kv(fair)]
+        parts += ["<h2>Fair predictor</h2>"] + [f"<p>{_e(line)}</p>" for line in fair_predictor_lines(fair)]
+        parts += [f"<div class='warn'>{_e(note)}</div>" for note in fair.get("notes") or []]
     priv = metrics.get("privacy") or {}
     if priv:
         parts += ["<h2>Privacy</h2>", _kv(priv)]
