@@ -42,9 +42,10 @@ def slot_lm(tiny, table):
     torch.manual_seed(0)
     layout = SlotLayout(table, CausalGraph(list("abcd"), EDGES), max_bins=6)
     slot_lm = SlotLM(model, tokenizer, layout).eval()
-    with torch.no_grad():  # a trained-looking skip path, so the tests cover it too
+    with torch.no_grad():  # a trained-looking skip path and an open gate: the tests cover both
         slot_lm.parent_skip.normal_(0, 0.5)
         slot_lm.value_bias.normal_(0, 0.5)
+        slot_lm.lm_gate.fill_(1.0)
     return slot_lm
 
 

@@ -12,7 +12,7 @@ from faircause_core.errors import InputError
 from faircause_core.causal.graph import CausalGraph
 from faircause_core.generators.lm.slots import SlotLayout, SlotLM
 from faircause_core.generators.lm.train import (
-    TrainSettings, batch_loss, cache_key, data_hash, load_cached, save_cached, train, trainable_state,
+    TrainSettings, batch_loss, cache_key, data_hash, fit_skip_tables, load_cached, save_cached, train, trainable_state,
 )
 
 torch.set_num_threads(1)
@@ -43,6 +43,8 @@ def _slot_lm(folder, table, seed=0):
 
 def test_merged_batch_loss_equals_row_loss(folder, table):
     slot_lm = _slot_lm(folder, table).eval()
+    with torch.no_grad():  # open the gate: the LM's logits take part
+        slot_lm.lm_gate.fill_(1.0)
     codes = slot_lm.layout.encode(table.df)
     rows = np.arange(40)
     with torch.no_grad():
@@ -61,7 +63,12 @@ def test_training_learns_and_freezing_freezes(folder, table):
     seen = []
     stats = train(slot_lm, codes, TrainSettings(steps=60, batch_size=64, lr=3e-3, slot_lr=1e-2, freeze_layers=1),
                   progress=lambda stage, done, total: seen.append((stage, done, total)))
-    assert stats["steps"] == 60 and stats["last_loss"] < stats["first_loss"] - 0.1
+    # The logistic start already learns the main effects (first step's loss far below the
+    # untrained model's log of the value counts); the steps after it do not undo them.
+    lay = slot_lm.layout
+    untrained = float(np.mean([np.log(lay.cols[c].card) for c in lay.order]))
+    assert stats["steps"] == 60 and stats["logistic_loss"] < untrained - 0.15
+    assert stats["last_loss"] < stats["first_loss"] + 0.05
     assert seen[0] == ("fine-tuning", 0, 60) and seen[-1] == ("fine-tuning", 60, 60)
     after = dict(slot_lm.named_parameters())
     layer0 = [k for k in before if ".layers.0." in k]
@@ -70,6 +77,50 @@ def test_training_learns_and_freezing_freezes(folder, table):
     assert any(not torch.equal(before[k], after[k]) for k in layer1)
     assert not torch.equal(before["value_in"], after["value_in"])
     assert torch.equal(before["lm.model.embed_tokens.weight"], after["lm.model.embed_tokens.weight"])
+
+
+def test_logistic_start_reproduces_a_known_logistic_dependence(folder):
+    """Before any training step the model is the fitted main-effects logistic model: on a
+    simulated y with logit = -1 + 1.5 [a = t] - 1.0 [b = p] + 0.8 [b = r], P(y | a, b) from
+    the model matches the true one in every parent configuration, and the two parents'
+    table rows carry the true log-odds differences."""
+    rng = np.random.default_rng(11)
+    n = 20_000
+    a = rng.choice(["s", "t"], n)
+    b = rng.choice(["p", "q", "r"], n)
+    logit = -1.0 + 1.5 * (a == "t") - 1.0 * (b == "p") + 0.8 * (b == "r")
+    y = np.where(rng.random(n) < 1 / (1 + np.exp(-logit)), "yes", "no")
+    toy = table_from_frame(pd.DataFrame({"a": a, "b": b, "y": y}), name="logit.csv")
+    graph = CausalGraph(["a", "b", "y"], [("a", "y"), ("b", "y")])
+    model, tokenizer, _ = lm_store.load_model(folder, "cpu")
+    slot_lm = SlotLM(model, tokenizer, SlotLayout(toy, graph)).eval()
+    lay = slot_lm.layout
+    codes = lay.encode(toy.df)
+    untrained = slot_lm.column_probs(slot_lm.prefix_kv(), "y", lay.parent_slots("y", {"a": codes[:, 0], "b": codes[:, 1]}))
+    assert np.abs(untrained[:, 1] - untrained[:, 1].mean()).max() < 1e-9  # nothing learned yet
+    stats = fit_skip_tables(slot_lm, codes, l2=1.0)
+    assert stats["logistic_loss"] < np.log([2, 3, 2]).mean() - 0.02  # below the untrained (uniform) model
+    kv = slot_lm.prefix_kv()
+    for av in ("s", "t"):
+        for bv in ("p", "q", "r"):
+            parents = {"a": np.array([lay.cols["a"].state_of(av)]), "b": np.array([lay.cols["b"].state_of(bv)])}
+            p_yes = slot_lm.column_probs(kv, "y", lay.parent_slots("y", parents))[0, lay.cols["y"].state_of("yes")]
+            true = 1 / (1 + np.exp(-(-1.0 + 1.5 * (av == "t") - 1.0 * (bv == "p") + 0.8 * (bv == "r"))))
+            assert abs(p_yes - true) < 0.02, (av, bv, p_yes, true)
+    table_ = slot_lm.parent_skip.detach().numpy()
+    yes, no = lay.offset["y"] + lay.cols["y"].state_of("yes"), lay.offset["y"] + lay.cols["y"].state_of("no")
+
+    def log_odds(col, value):
+        row = lay.offset[col] + lay.cols[col].state_of(value)
+        return table_[row, yes] - table_[row, no]
+
+    assert abs(log_odds("a", "t") - log_odds("a", "s") - 1.5) < 0.1
+    assert abs(log_odds("b", "r") - log_odds("b", "q") - 0.8) < 0.1
+    assert abs(log_odds("b", "p") - log_odds("b", "q") + 1.0) < 0.1
+    # Only y's parents' rows into y's values are set: no other column reads them.
+    others = np.ones(lay.n_values, dtype=bool)
+    others[lay.offset["y"]:lay.offset["y"] + lay.cols["y"].card] = False
+    assert np.all(table_[:, others] == 0)
 
 
 def test_seconds_budget_stops_early(folder, table):
@@ -109,6 +160,7 @@ def test_cache_round_trip_and_key(folder, table, tmp_path, monkeypatch):
     ({"lr": 0}, "learning rate"),
     ({"slot_lr": "fast"}, "slot learning rate"),
     ({"seconds": -3}, "training seconds"),
+    ({"skip_l2": -1.0}, "skip table penalty"),
 ])
 def test_bad_settings_are_one_line_input_errors(kwargs, words):
     with pytest.raises(InputError, match=words) as err:

@@ -37,6 +37,10 @@ from faircause_core.generators.sampling import Groups, ancestral_sample
 # (half the layers frozen; 5.2 s unfrozen) up to ~7 s under heavy load: quick ~4-7 min,
 # thorough ~25-45 min. bench/bench_llm.py measures it.
 PRESETS = {"quick": 64, "thorough": 400}
+# What sits beside the skip tables: the pretrained transformer, the same architecture with
+# random weights, or nothing (the skip tables alone). The last two exist for the ablation
+# that measures what the pretrained weights contribute (bench/bench_lm_ablation.py).
+BODIES = ("pretrained", "random", "none")
 
 
 def default_threads() -> Optional[int]:
@@ -66,6 +70,8 @@ class LLMGenerator(Generator):
     lower decoder layers kept frozen (None = half of them). cache: reuse/store the
     fine-tuned state on disk. threads: torch threads while fitting/sampling (default:
     1 on a <= 2-core machine, else torch's choice; None = leave torch's setting).
+    body: "pretrained" (default), "random" (same architecture, random weights) or "none"
+    (the logistic skip tables alone), see BODIES.
     """
 
     name = "llm"
@@ -86,7 +92,10 @@ class LLMGenerator(Generator):
         seed: int = 0,
         sample_chunk: int = 512,
         threads: Optional[int] = -1,
+        body: str = "pretrained",
     ):
+        if body not in BODIES:
+            raise InputError(f"unknown model body {body!r}: use {', '.join(BODIES)}")
         if preset not in PRESETS:
             raise InputError(f"unknown training preset {preset!r}: use {' or '.join(PRESETS)}")
         if isinstance(max_bins, bool) or not isinstance(max_bins, (int, np.integer)) or max_bins < 2:
@@ -96,6 +105,7 @@ class LLMGenerator(Generator):
         if device is not None and str(device).split(":")[0] not in ("cpu", "cuda", "mps"):
             raise InputError(f"device must be cpu, cuda or mps, got {device!r}")
         self.model_dir = model_dir
+        self.body = body
         self.preset = preset
         self.train_steps = train_steps
         self.train_seconds = train_seconds
@@ -148,15 +158,17 @@ class LLMGenerator(Generator):
                 raise InputError(f"{label} {col!r} is not a column of {name!r}")
         folder = lm_store.ensure_default_model(progress) if self.model_dir is None else lm_store.check_model_folder(self.model_dir)
         progress("loading model", 0, 1)
-        model, tokenizer, device = lm_store.load_model(folder, self.device)
+        random_seed = self.seed if self.body == "random" else None
+        model, tokenizer, device = lm_store.load_model(folder, self.device, random_seed=random_seed)
         torch.manual_seed(self.seed)
-        slot_lm = SlotLM(model, tokenizer, layout).to(device)
+        slot_lm = SlotLM(model, tokenizer, layout, use_lm=self.body != "none").to(device)
         settings = self._settings(n_layers=len(_decoder_layers(slot_lm)))
         progress("loading model", 1, 1)
         self.load_seconds_ = time.perf_counter() - t0
 
         codes = layout.encode(table.df)
-        self.cache_key_ = cache_key(table.df, slot_lm, graph.edges, lm_store.model_fingerprint(folder), settings)
+        model_id = f"{lm_store.model_fingerprint(folder)}:{self.body}"
+        self.cache_key_ = cache_key(table.df, slot_lm, graph.edges, model_id, settings)
         meta = load_cached(slot_lm, self.cache_key_, settings) if self.cache else None
         self.from_cache_ = meta is not None
         if meta is None:

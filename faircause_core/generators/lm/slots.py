@@ -114,10 +114,11 @@ def _mean_rows(matrix: torch.Tensor, tokenizer, text: str) -> torch.Tensor:
 class SlotLM(nn.Module):
     """A causal LM plus trainable slot embeddings; scores each column's values at its query."""
 
-    def __init__(self, lm, tokenizer, layout: SlotLayout):
+    def __init__(self, lm, tokenizer, layout: SlotLayout, use_lm: bool = True):
         super().__init__()
         self.lm = lm
         self.layout = layout
+        self.use_lm = bool(use_lm)
         self.base = getattr(lm, lm.base_model_prefix)
         emb_in = lm.get_input_embeddings().weight.detach()
         out = lm.get_output_embeddings()
@@ -130,12 +131,18 @@ class SlotLM(nn.Module):
             self.query_in = nn.Parameter(torch.stack([_mean_rows(emb_in, tokenizer, layout.query_text(c)) for c in order]))
             self.value_in = nn.Parameter(torch.stack([_mean_rows(emb_in, tokenizer, f" {t}") for t in texts]))
             self.value_out = nn.Parameter(torch.stack([_mean_rows(emb_out, tokenizer, f" {t}") for t in texts]))
-        # Zero-initialised additive path parent value -> child value logit (plus a per-value
-        # bias): a logistic-regression skip next to the LM, so main effects (e.g. sex on
-        # death) are learned within a short CPU budget while the LM learns the rest. It
-        # reads only the parents, like the mask, so the DAG property and the edits hold.
+        # Additive path parent value -> child value logit (plus a per-value bias): a
+        # main-effects logistic model of each column on its parents, next to the LM. Its
+        # closed-form fit (train.fit_skip_tables) sets it before the first step, so main
+        # effects (e.g. sex on death) start right. It reads only the parents, like the
+        # mask, so the DAG property and the edits hold. The LM's logits enter through a
+        # per-column gate that starts at 0 (ReZero): at step 0 the model IS the logistic
+        # fit, and the transformer's contribution grows only as far as training finds it
+        # lowers the loss (its initial logits are confidently wrong, e.g. 3.8 nats per
+        # row for a 2-valued column on the demo).
         self.value_bias = nn.Parameter(torch.zeros(layout.n_values, device=emb_in.device))
         self.parent_skip = nn.Parameter(torch.zeros(layout.n_values, layout.n_values, device=emb_in.device))
+        self.lm_gate = nn.Parameter(torch.zeros(len(order), device=emb_in.device))
         device = emb_in.device
         self.register_buffer("q_pos", torch.tensor([layout.query_position(c) for c in order], device=device), persistent=False)
         v_pos = np.repeat([layout.value_position(c) for c in order], [layout.cols[c].card for c in order])
@@ -154,15 +161,22 @@ class SlotLM(nn.Module):
         return [self.bos, self.query_in, self.value_in, self.value_out]
 
     def skip_parameters(self) -> list[nn.Parameter]:
-        return [self.value_bias, self.parent_skip]
+        return [self.value_bias, self.parent_skip, self.lm_gate]
 
-    def _skip_logits(self, slots: torch.Tensor) -> torch.Tensor:
-        """(N, S) parent value ids (PAD -1) -> (N, n_values) additive logits."""
-        rows = self.parent_skip[slots.clamp(min=0)] * (slots >= 0)[..., None].to(self.dtype)
-        return self.value_bias + rows.sum(dim=1)
+    def skip_logits(self, slots: torch.Tensor) -> torch.Tensor:
+        """(N, S) parent value ids (PAD -1) -> (N, n_values) additive logits (a sum of table
+        rows without materialising (N, S, n_values): outcomes may have 10+ parents)."""
+        if slots.shape[1] == 0:
+            return self.value_bias.expand(slots.shape[0], -1)
+        rows = nn.functional.embedding_bag(slots.clamp(min=0), self.parent_skip,
+                                           per_sample_weights=(slots >= 0).to(self.dtype), mode="sum")
+        return self.value_bias + rows
 
     def prefix_kv(self) -> list[tuple[torch.Tensor, torch.Tensor]]:
-        """Keys/values of [BOS, every value slot] per layer: each slot sees BOS and itself."""
+        """Keys/values of [BOS, every value slot] per layer: each slot sees BOS and itself
+        (none without the LM: the skip tables alone need no keys)."""
+        if not self.use_lm:
+            return []
         x = torch.cat([self.bos, self.value_in], dim=0)[None]
         p = x.shape[1]
         eye = torch.eye(p, dtype=torch.bool, device=x.device)
@@ -179,6 +193,8 @@ class SlotLM(nn.Module):
         """
         from transformers import DynamicCache
 
+        if not self.use_lm:
+            return self._score(None, cols, slots)
         n = cols.shape[0]
         index = torch.cat([torch.zeros(n, 1, dtype=torch.long, device=slots.device), slots.clamp(min=0) + 1], dim=1)
         layers = [(k[0][:, index].transpose(0, 1), v[0][:, index].transpose(0, 1)) for k, v in kv]
@@ -195,9 +211,12 @@ class SlotLM(nn.Module):
         )
         return self._score(out.last_hidden_state[:, 0], cols, slots)
 
-    def _score(self, hidden: torch.Tensor, cols: torch.Tensor, slots: torch.Tensor) -> torch.Tensor:
-        """Only the column's value output rows: the LM head restricted to valid values."""
-        logits = hidden @ self.value_out.T + self._skip_logits(slots)
+    def _score(self, hidden, cols: torch.Tensor, slots: torch.Tensor) -> torch.Tensor:
+        """Only the column's value output rows: the LM head restricted to valid values, gated,
+        plus the skip tables (hidden None: the skip tables alone)."""
+        logits = self.skip_logits(slots)
+        if hidden is not None:
+            logits = logits + self.lm_gate[cols][:, None] * (hidden @ self.value_out.T)
         own = self.value_col[None, :] == cols[:, None]
         return torch.log_softmax(logits.masked_fill(~own, float("-inf")), dim=-1)
 
@@ -225,12 +244,12 @@ class SlotLM(nn.Module):
                 allowed[qi, lay.value_position(p)] = True
         mask = _additive_mask(allowed, self.dtype)[None, None].expand(b, 1, -1, -1)
         hidden = self.base(inputs_embeds=x, position_ids=pos, attention_mask=mask).last_hidden_state
-        h = hidden[:, 1::2]  # query slots
+        h = hidden[:, 1::2].reshape(b * k, -1) if self.use_lm else None  # query slots
         cols = torch.arange(k, device=codes.device)
         by_col = {c: codes[:, lay.index[c]].cpu().numpy() for c in lay.order}
         slots = np.stack([lay.parent_slots(c, by_col) for c in lay.order], axis=1)  # (B, K, S)
         slots = torch.as_tensor(slots.reshape(b * k, -1), device=codes.device)
-        return self._score(h.reshape(b * k, -1), cols.repeat(b), slots).reshape(b, k, -1)
+        return self._score(h, cols.repeat(b), slots).reshape(b, k, -1)
 
     @torch.inference_mode()
     def column_probs(self, kv, c: str, slots: np.ndarray, chunk: int = 512, check=None,

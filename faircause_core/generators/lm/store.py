@@ -216,23 +216,32 @@ def default_device() -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
-def load_model(path=None, device: Optional[str] = None, dtype=None):
-    """Load (model, tokenizer, device) from a local folder; the default model if path is None."""
+def load_model(path=None, device: Optional[str] = None, dtype=None, random_seed: Optional[int] = None):
+    """Load (model, tokenizer, device) from a local folder; the default model if path is None.
+
+    random_seed: build the folder's architecture from its config with fresh random weights
+    (seeded) instead of loading them: the ablation that asks what pretraining adds."""
     import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
 
     folder = ensure_default_model() if path is None else check_model_folder(path)
     device = device or default_device()
     dtype = dtype or torch.float32
     try:
         tokenizer = AutoTokenizer.from_pretrained(str(folder), local_files_only=True, trust_remote_code=False)
-        model = AutoModelForCausalLM.from_pretrained(
-            str(folder),
-            local_files_only=True,
-            use_safetensors=True,
-            trust_remote_code=False,
-            dtype=dtype,
-        )
+        if random_seed is None:
+            model = AutoModelForCausalLM.from_pretrained(
+                str(folder),
+                local_files_only=True,
+                use_safetensors=True,
+                trust_remote_code=False,
+                dtype=dtype,
+            )
+        else:
+            config = AutoConfig.from_pretrained(str(folder), local_files_only=True, trust_remote_code=False)
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(int(random_seed))
+                model = AutoModelForCausalLM.from_config(config, dtype=dtype)
         model.to(device)
     except InputError:
         raise

@@ -5,9 +5,14 @@ are shared by every row), then each (column, parent configuration) of a minibatc
 is ONE query token over BOS + its parents' cached slots. Identical queries in a batch are
 merged and weighted by their target counts, so columns with few discrete parents cost a
 handful of tokens per step whatever the batch size. Loss: cross-entropy on every column.
-The new slot embeddings learn with a higher rate than the transformer (and the
-zero-initialised parent->value skip table with a higher one still), whose lower
-`freeze_layers` layers are frozen (no weight gradients, no optimizer state).
+
+Before the first step, the parent->value skip tables get a closed-form start: an
+L2-penalised multinomial logistic fit of each column on its one-hot parent values, on all
+fit rows (`fit_skip_tables`). With the LM's gate at 0 the model then starts as exactly
+that main-effects model, and training learns what the transformer adds on top. The slot
+embeddings learn with a higher rate than the transformer, whose lower `freeze_layers`
+layers are frozen (no weight gradients, no optimizer state); the skip tables and the gate
+have a rate of their own.
 
 The trained state (slot embeddings + the unfrozen transformer weights) is cached under
 lm_store.cache_root()/finetuned/<key>, keyed by the data content, the column order, the
@@ -32,7 +37,7 @@ from faircause_core.errors import InputError
 from faircause_core.generators.base import ProgressFn, no_progress
 from faircause_core.generators.lm.slots import SlotLM
 
-ENCODING_VERSION = 3
+ENCODING_VERSION = 4  # 4: logistic start of the skip tables, gated LM logits
 STATE_FILE = "trainable.safetensors"
 META_FILE = "meta.json"
 
@@ -46,7 +51,8 @@ class TrainSettings:
     batch_size: int = 32
     lr: float = 1e-4
     slot_lr: float = 2e-3
-    skip_lr: float = 5e-2
+    skip_lr: float = 1e-2
+    skip_l2: float = 1.0
     freeze_layers: int = 0
     seed: int = 0
 
@@ -63,6 +69,8 @@ class TrainSettings:
                              ("skip learning rate", self.skip_lr)):
             if not isinstance(value, (int, float)) or not 0 < float(value) < 1:
                 raise InputError(f"{label} must be a number between 0 and 1, got {value!r}")
+        if isinstance(self.skip_l2, bool) or not isinstance(self.skip_l2, (int, float)) or not self.skip_l2 >= 0:
+            raise InputError(f"skip table penalty must be a number >= 0, got {self.skip_l2!r}")
         if self.seconds is not None and (not isinstance(self.seconds, (int, float)) or not self.seconds > 0):
             raise InputError(f"training seconds must be a positive number, got {self.seconds!r}")
 
@@ -105,6 +113,57 @@ def _decoder_layers(slot_lm: SlotLM):
     return layers
 
 
+def prepare_trainable(slot_lm: SlotLM, settings: TrainSettings) -> None:
+    """Which parameters train: all but the frozen layers, or the skip tables alone when the
+    model runs without its LM (then nothing else is ever read)."""
+    freeze_lower_layers(slot_lm, settings.freeze_layers)
+    if not slot_lm.use_lm:
+        for p in slot_lm.parameters():
+            p.requires_grad_(False)
+        slot_lm.value_bias.requires_grad_(True)
+        slot_lm.parent_skip.requires_grad_(True)
+
+
+def fit_skip_tables(slot_lm: SlotLM, codes: np.ndarray, l2: float, max_iter: int = 200) -> dict:
+    """Set the skip tables to the penalised maximum-likelihood main-effects model.
+
+    Per column c: logit P(c = v | parents) = bias_v + sum over parents p of table[p's value, v],
+    i.e. a multinomial logistic regression on one-hot parent values, fitted by L-BFGS on the
+    exact log-likelihood of all rows (identical queries merged) plus l2/2 * ||table||^2
+    (the bias is not penalised; l2 = 1 is scikit-learn's C = 1). The LM's logits are left
+    out: the gate starts at 0, so this is the whole model at step 0.
+    """
+    t0 = time.perf_counter()
+    cols, slots, counts = _batch(codes, np.arange(len(codes)), slot_lm)
+    own = slot_lm.value_col[None, :] == cols[:, None]
+    seen = counts > 0
+    params = [slot_lm.value_bias, slot_lm.parent_skip]
+    with torch.no_grad():
+        for p in params:
+            p.zero_()
+    wanted = [p.requires_grad for p in params]
+    for p in params:
+        p.requires_grad_(True)
+    optimizer = torch.optim.LBFGS(params, lr=1.0, max_iter=max_iter, history_size=20,
+                                  tolerance_grad=1e-7, tolerance_change=1e-10, line_search_fn="strong_wolfe")
+    total = float(counts.sum())  # rows x columns: the loss is per (row, column), as in batch_loss
+
+    def objective() -> torch.Tensor:
+        optimizer.zero_grad(set_to_none=True)
+        logp = torch.log_softmax(slot_lm.skip_logits(slots).masked_fill(~own, float("-inf")), dim=-1)
+        nll = -(counts * logp.masked_fill(~seen, 0.0)).sum()
+        loss = (nll + 0.5 * l2 * slot_lm.parent_skip.pow(2).sum()) / total
+        loss.backward()
+        return loss
+
+    optimizer.step(objective)
+    loss = float(objective().detach())
+    for p, w in zip(params, wanted):
+        p.requires_grad_(w)
+        p.grad = None
+    return {"logistic_loss": loss, "logistic_seconds": time.perf_counter() - t0}
+
+
 def trainable_state(slot_lm: SlotLM) -> dict:
     return {name: p for name, p in slot_lm.named_parameters() if p.requires_grad}
 
@@ -141,17 +200,18 @@ def train(slot_lm: SlotLM, codes: np.ndarray, settings: TrainSettings,
           progress: Optional[ProgressFn] = None) -> dict:
     """Fine-tune in place for settings.steps steps (or until settings.seconds elapse)."""
     progress = progress or no_progress
-    freeze_lower_layers(slot_lm, settings.freeze_layers)
+    prepare_trainable(slot_lm, settings)
+    start = fit_skip_tables(slot_lm, codes, settings.skip_l2)
     torch.manual_seed(settings.seed)
     rng = np.random.default_rng(settings.seed)
-    slots, skip = slot_lm.slot_parameters(), slot_lm.skip_parameters()
-    own = {id(p) for p in slots + skip}
+    slots = [p for p in slot_lm.slot_parameters() if p.requires_grad]
+    skip = [p for p in slot_lm.skip_parameters() if p.requires_grad]
+    own = {id(p) for p in slot_lm.slot_parameters() + slot_lm.skip_parameters()}
     body = [p for p in slot_lm.parameters() if p.requires_grad and id(p) not in own]
-    optimizer = torch.optim.AdamW(
-        [{"params": slots, "lr": settings.slot_lr, "weight_decay": 0.0},
-         {"params": skip, "lr": settings.skip_lr, "weight_decay": 0.0},
-         {"params": body, "lr": settings.lr, "weight_decay": 0.01}]
-    )
+    groups = [{"params": slots, "lr": settings.slot_lr, "weight_decay": 0.0},
+              {"params": skip, "lr": settings.skip_lr, "weight_decay": 0.0},
+              {"params": body, "lr": settings.lr, "weight_decay": 0.01}]
+    optimizer = torch.optim.AdamW([g for g in groups if g["params"]])
     base_lrs = [group["lr"] for group in optimizer.param_groups]
     n = len(codes)
     batch = min(settings.batch_size, n)
@@ -186,6 +246,7 @@ def train(slot_lm: SlotLM, codes: np.ndarray, settings: TrainSettings,
     slot_lm.eval()
     seconds = time.perf_counter() - t0
     return {"steps": step, "seconds": seconds, "first_loss": losses[0], "last_loss": float(np.mean(losses[-5:])),
+            **start,
             "trainable_parameters": int(sum(p.numel() for p in slot_lm.parameters() if p.requires_grad))}
 
 
@@ -224,7 +285,7 @@ def load_cached(slot_lm: SlotLM, key: str, settings: TrainSettings) -> Optional[
     folder = cache_dir(key)
     if not (folder / STATE_FILE).is_file() or not (folder / META_FILE).is_file():
         return None
-    freeze_lower_layers(slot_lm, settings.freeze_layers)
+    prepare_trainable(slot_lm, settings)
     expected = set(trainable_state(slot_lm))
     try:
         state = load_file(str(folder / STATE_FILE), device=str(slot_lm.value_in.device))
