@@ -234,3 +234,58 @@ def test_positive_value_not_in_the_outcome_is_one_line(deceased_csv):
     proc = run_cli("audit", "--sensitive", "sex", "--x0", "Male", "--x1", "Female", "--outcome", "death",
                    "--data", deceased_csv, "--z", "age", "--positive", "Dead")
     assert_one_line_error(proc, "Dead", "death")
+
+
+FLCHAIN = ROOT.parent / "shared" / "data" / "flchain_cohort.csv"
+FL = ["--data", FLCHAIN, "--sensitive", "sex", "--outcome", "death"]
+
+
+@pytest.fixture(scope="module")
+def flchain_dag(tmp_path_factory):
+    """flchain discovered at default settings: the suggestions mark futime and chapter."""
+    out = tmp_path_factory.mktemp("flchain") / "dag.json"
+    proc = run_cli("discover", *FL, "--out", out)
+    assert proc.returncode == 0, proc.stderr
+    return proc, json.loads(out.read_text())
+
+
+def test_default_discovery_marks_follow_up_columns_and_keeps_the_backbone(flchain_dag):
+    proc, dag = flchain_dag
+    assert "suggestion applied: futime marked recorded after the outcome" in proc.stdout
+    assert "suggestion applied: chapter marked recorded after the outcome" in proc.stdout
+    assert "suggestion applied: age marked fixed" in proc.stdout
+    edges = {tuple(e) for e in dag["edges"]}
+    assert ("sex", "death") in edges and ("death", "futime") in edges and ("death", "chapter") in edges
+    assert not any(a in ("futime", "chapter") and b not in ("futime", "chapter") for a, b in edges)
+    assert "(assumed)" in proc.stdout and "found by the search" in proc.stdout
+    z_line = next(ln for ln in proc.stdout.splitlines() if ln.startswith("Z (confounders)"))
+    assert "futime" not in z_line and "chapter" not in z_line and "age" in z_line
+
+
+def test_a_graph_without_the_direct_edge_is_contradicted_in_plain_words(flchain_dag, tmp_path):
+    _, dag = flchain_dag
+    dag["edges"] = [e for e in dag["edges"] if tuple(e) != ("sex", "death")]
+    path = tmp_path / "no_direct.json"
+    path.write_text(json.dumps(dag))
+    proc = run_cli("audit", *FL, "--x0", "F", "--x1", "M", "--dag", path, "--method", "plugin")
+    assert proc.returncode == 0, proc.stderr
+    assert "graph check: the data contradicts 'sex does not affect death directly' (p < 0.001" in proc.stdout
+
+
+def test_marks_and_exclusions_are_checked(flchain_dag, tmp_path):
+    out = tmp_path / "dag.json"
+    proc = run_cli("discover", *FL, "--exclude", "chapter", "--after-outcome", "futime", "--fixed", "age",
+                   "--out", out)
+    assert proc.returncode == 0, proc.stderr
+    dag = json.loads(out.read_text())
+    assert "chapter" not in dag["nodes"] and ["death", "futime"] in dag["edges"]
+    assert "suggestion applied" not in proc.stdout  # the user's flags are the user's word
+    for extra, needle in ((["--exclude", "death"], "death"), (["--after-outcome", "sex"], "sex"),
+                          (["--after-outcome", "nosuch"], "nosuch"), (["--fixed", "age", "--after-outcome", "age"], "age")):
+        assert_one_line_error(run_cli("discover", *FL, *extra, "--out", tmp_path / "x.json"), needle)
+    _, full = flchain_dag
+    full["edges"] = [e for e in full["edges"] if e[0] != "death" and e[1] != "futime"] + [["futime", "creatinine"]]
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(full))
+    assert_one_line_error(run_cli("audit", *FL, "--x0", "F", "--x1", "M", "--dag", bad, "--method", "plugin"),
+                          "futime", "after the outcome")

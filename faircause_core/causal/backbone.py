@@ -9,8 +9,10 @@ interval excluded 0. So the backbone keeps every one of them unless the user rem
 Column-level rule. Z = the fixed (baseline) columns; A = the columns recorded after the
 outcome; W = every other column (not X, not Y, not fixed, not after-outcome), i.e. the
 columns between X and Y in the tiers. The backbone adds z -> X for every z, X -> w and
-z -> w for every w, and X -> Y, z -> Y, w -> Y. Edges within Z and within W, and every
-edge into or within A (Y -> a included), come from the input graph (discovery's). A
+z -> w for every w, X -> Y, z -> Y, w -> Y, and Y -> a for every a (an after-outcome
+column is recorded because of the outcome or after it, so the graph says so: the
+descendants of Y are exactly what a predictor of Y must never see). Edges within Z and
+within W, and the other edges into or within A, come from the input graph (discovery's). A
 backbone edge that the background knowledge refuses (e.g. a user-forbidden edge) is not
 added and is reported in `BackboneResult.refused`.
 
@@ -54,7 +56,7 @@ class Clusters:
         """Every backbone edge, in node order of the parent then the child."""
         x, y = self.x, self.y
         out = [(z, x) for z in self.z] + [(x, w) for w in self.w] + [(z, w) for z in self.z for w in self.w]
-        out += [(x, y)] + [(z, y) for z in self.z] + [(w, y) for w in self.w]
+        out += [(x, y)] + [(z, y) for z in self.z] + [(w, y) for w in self.w] + [(y, a) for a in self.after]
         pos = {n: i for i, n in enumerate(self.columns)}
         return sorted(out, key=lambda e: (pos[e[0]], pos[e[1]]))
 
