@@ -21,6 +21,7 @@ from faircause_core.causal.question import FairnessProblem, validate_problem
 from faircause_core.errors import InputError
 from faircause_core.io.export import graph_json_bytes, json_bytes, safe_filename, to_csv_bytes
 from faircause_core.present import plots
+from faircause_core.present.explain import fair_predictor_lines
 from faircause_core.present.report import build_report
 
 
@@ -222,11 +223,14 @@ def utility_tab(result) -> None:
     if fair and "error" not in fair:
         c2.plotly_chart(plots.score_bars({"trained on real": abs(fair.get("ctf_de_real_model") or 0) * 100,
                                           "trained on synthetic": abs(fair.get("ctf_de_synth_model") or 0) * 100},
-                                         f"Fair predictor: |Ctf-DE| of predictions (reduction "
-                                         f"{(fair.get('reduction') or 0):.0%})", "percentage points"),
+                                         "Fair predictor: |direct effect| of X on predictions", "percentage points"),
                         width="stretch", key="cmp_fair")
+        for line in fair_predictor_lines(fair):
+            c2.markdown(f"- {md(line)}")
+        for note in fair.get("notes") or []:
+            c2.warning(md(note))
     elif fair:
-        c2.warning(fair["error"])
+        c2.warning(md(fair["error"]))
     if priv:
         st.markdown("**Privacy: distance to the closest real record (DCR)**")
         st.dataframe(pd.DataFrame([priv]), hide_index=True, width="stretch")

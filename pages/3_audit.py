@@ -4,9 +4,9 @@ import streamlit as st
 
 from faircause_app import cache, nav, state
 from faircause_app.text import md
-from faircause_core.causal.effects import EFFECT_LABELS, Decomposition
+from faircause_core.causal.effects import Decomposition
 from faircause_core.errors import InputError
-from faircause_core.present.explain import explain_roles
+from faircause_core.present.explain import CONTRIBUTION_LABELS, SIGN_NOTE, contributions, explain_roles
 from faircause_core.present.plots import effects_bar
 
 tab, roles = nav.page_start("audit", "Fairness audit of the real data",
@@ -36,19 +36,17 @@ for note in decomposition.warnings:
     st.warning(note)
 
 st.plotly_chart(effects_bar({"real": decomposition}), width="stretch", key="audit_chart")
-st.caption(f"Bars: {md(roles.x1)} minus {md(roles.x0)}, with 95% intervals. TV = Ctf-DE − Ctf-IE − "
-           f"Ctf-SE: the indirect and spurious effects count against the gap, so a bar above zero there "
-           f"means that pathway makes the rate lower for {md(roles.x1)}. The sentences below state each "
-           f"pathway's share of the gap directly.")
+st.caption(f"{md(SIGN_NOTE)} Here x1 = {md(roles.x1)} and x0 = {md(roles.x0)}; bars carry 95% intervals, and "
+           f"the sentences and the table below use the same signs.")
 
 st.subheader("In plain words")
 for effect, text in explain_roles(decomposition, roles).items():
-    st.markdown(f"- **{EFFECT_LABELS[effect]}**: {md(text)}")
+    st.markdown(f"- **{md(CONTRIBUTION_LABELS[effect])}**: {md(text)}")
 st.caption("Direct: X's effect on Y not through the mediators; indirect: through the mediators W; "
            "spurious: through the confounders Z, not caused by X.")
 
-frame = decomposition.to_frame() * 100
-frame.index = [EFFECT_LABELS[e] for e in frame.index]
+frame = contributions(decomposition) * 100
+frame.index = [CONTRIBUTION_LABELS[e] for e in frame.index]
 frame.columns = ["estimate (pp)", "std. error (pp)", "95% CI low (pp)", "95% CI high (pp)"]
 st.dataframe(frame.round(2), width="stretch")
 nav.next_step("generate", "Next: generate synthetic data")
