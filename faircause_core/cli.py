@@ -42,6 +42,11 @@ def _common(p: argparse.ArgumentParser, group_values: bool = True) -> None:
     p.add_argument("--threshold", type=float, default=None, help="Y >= threshold counts as 1 for a numeric outcome")
     p.add_argument("--fixed", nargs="*", default=None,
                    help="baseline columns that nothing can cause (first tier, e.g. age race)")
+    p.add_argument("--after-outcome", nargs="*", default=None, metavar="COL",
+                   help="columns recorded after the outcome (follow-up time, cause of death): generated after Y, "
+                        "never a cause of an earlier column, never a confounder or mediator")
+    p.add_argument("--exclude", nargs="*", default=None, metavar="COL",
+                   help="columns left out entirely (not modelled, not generated)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -104,10 +109,19 @@ def _load(args):
     from faircause_core.io.data import load_table
     from faircause_core.causal.question import FairnessProblem, validate_problem
 
+    from faircause_core.causal.knowledge import check_column_marks
+    from faircause_core.io.data import exclude_columns
+
     table = load_table(args.data)
+    args.exclude = _split(args.exclude)
+    check_column_marks(table.schema.names, args.sensitive, args.outcome, exclude=args.exclude)
+    if args.exclude:
+        table = exclude_columns(table, args.exclude)
+    notes = _apply_suggestions(table, args)
+    check_column_marks(list(table.df.columns), args.sensitive, args.outcome, args.fixed, args.after_outcome)
     x0 = getattr(args, "x0", None)
     x1 = getattr(args, "x1", None)
-    warnings = list(table.warnings)
+    warnings = list(table.warnings) + notes
     if x0 is not None:
         problem = FairnessProblem(args.sensitive, x0, x1, args.outcome, args.threshold, args.positive)
         warnings += validate_problem(table, problem)
@@ -119,14 +133,49 @@ def _load(args):
         for col in (args.sensitive, args.outcome):
             if col not in table.df.columns:
                 raise InputError(f"unknown column {col!r} in {args.data}")
-    for col in args.fixed or []:
-        if col not in table.df.columns:
-            raise InputError(f"unknown column {col!r} in --fixed")
     return table, x0, x1, warnings
 
 
-def _read_dag(path: str, table):
+def _say(lines) -> None:
+    """Notes on stdout: suggestions and graph checks as they are, anything else as a warning."""
+    for line in lines:
+        print(line if line.startswith(("suggestion", "graph check:")) else f"warning: {line}")
+
+
+def _apply_suggestions(table, args) -> list[str]:
+    """Marks the user left out (--fixed / --after-outcome not given) default to the tool's
+    suggestions, each said in one line; a given flag (even empty) is the user's word."""
+    from faircause_core.causal.suggest import suggest_marks
+
+    flag = {"after_outcome": "--after-outcome", "fixed": "--fixed"}
+    found = [s for s in suggest_marks(table, args.sensitive, args.outcome, args.threshold) if s.mark in flag]
+    notes = []
+    for mark, label in (("fixed", "fixed (baseline)"), ("after_outcome", "recorded after the outcome")):
+        given = getattr(args, mark)
+        if given is None:
+            setattr(args, mark, [s.column for s in found if s.mark == mark])
+            notes += [f"suggestion applied: {s.column} marked {label}, because {s.reason} "
+                      f"(give {flag[mark]} to choose yourself)" for s in found if s.mark == mark]
+        else:
+            setattr(args, mark, _split(given))
+            notes += [f"suggestion: {flag[mark]} {s.column} ({s.reason})" for s in found
+                      if s.mark == mark and s.column not in getattr(args, mark)]
+    return notes
+
+
+def _graph_check(table, graph, args, x0=None, x1=None) -> list[str]:
+    """Every pathway edge the graph leaves out that the data contradicts, in plain words."""
+    from faircause_core.causal.implications import check_graph
+
+    found = check_graph(table, graph, args.sensitive, args.outcome, x0=x0, x1=x1, threshold=args.threshold,
+                        schema=table.schema, seed=args.seed)
+    return [f"graph check: {r.sentence}" for r in found if r.contradicted]
+
+
+def _read_dag(path: str, table, args=None):
+    """The DAG file for this table: excluded columns dropped from it, after-outcome marks checked."""
     from faircause_core.causal.graph import CausalGraph
+    from faircause_core.causal.knowledge import BackgroundKnowledge
 
     p = Path(path)
     if not p.is_file():
@@ -136,6 +185,12 @@ def _read_dag(path: str, table):
     except (UnicodeDecodeError, OSError) as err:
         raise InputError(f"cannot read DAG file {path}: {err}")
     graph = CausalGraph.from_json(text)
+    excluded = set(getattr(args, "exclude", None) or ())
+    if excluded:
+        graph = graph.subgraph([n for n in graph.nodes if n not in excluded])
+    after = getattr(args, "after_outcome", None) or ()
+    for problem in BackgroundKnowledge(after_outcome=[a for a in after if a in graph.nodes]).violations(graph):
+        raise InputError(f"DAG {path}: {problem}")
     missing = [c for c in table.df.columns if c not in graph.nodes]
     extra = [n for n in graph.nodes if n not in table.df.columns]
     if extra:
@@ -146,11 +201,12 @@ def _read_dag(path: str, table):
 
 
 def _discover(table, args):
-    from faircause_core.causal.discovery import discover
+    """discover_report: the graph with the edges the search found and those the backbone assumed."""
+    from faircause_core.causal.discovery import discover_report
 
-    fixed = tuple(args.fixed) if args.fixed is not None else ()
     method = args.method if args.command == "discover" else "hillclimb"
-    return discover(table, args.sensitive, args.outcome, fixed=fixed, seed=args.seed, method=method)
+    return discover_report(table, args.sensitive, args.outcome, fixed=tuple(args.fixed),
+                           after_outcome=tuple(args.after_outcome), seed=args.seed, method=method)
 
 
 def effects_table(decomposition, title: str) -> str:
@@ -181,8 +237,8 @@ def cmd_audit(args) -> int:
 
     table, x0, x1, warnings = _load(args)
     if args.dag:
-        roles = derive_roles(_read_dag(args.dag, table), args.sensitive, args.outcome, x0, x1, args.threshold,
-                             args.positive)
+        graph = _read_dag(args.dag, table, args)
+        roles = derive_roles(graph, args.sensitive, args.outcome, x0, x1, args.threshold, args.positive)
         source = f"DAG {args.dag}"
     elif args.z is not None or args.w is not None:
         z, w = _split(args.z), _split(args.w)
@@ -193,10 +249,10 @@ def cmd_audit(args) -> int:
 
         other = tuple(c for c in table.df.columns if c not in set(z) | set(w) | {args.sensitive, args.outcome})
         roles = Roles(args.sensitive, args.outcome, tuple(z), tuple(w), other, x0, x1, args.threshold, args.positive)
-        source = "--z/--w"
+        source, graph = "--z/--w", None
     else:
-        roles = derive_roles(_discover(table, args), args.sensitive, args.outcome, x0, x1, args.threshold,
-                             args.positive)
+        graph = _discover(table, args).graph
+        roles = derive_roles(graph, args.sensitive, args.outcome, x0, x1, args.threshold, args.positive)
         source = "discovered DAG"
     dec = decompose(table.df, roles.x, roles.x0, roles.x1, roles.y, roles.z, roles.w,
                     seed=args.seed, method=args.method, threshold=roles.threshold, positive=roles.positive)
@@ -204,8 +260,13 @@ def cmd_audit(args) -> int:
     print(f"Z (confounders): {', '.join(roles.z) or '(none)'}")
     print(f"W (mediators):   {', '.join(roles.w) or '(none)'}")
     print(effects_table(dec, f"\nDecomposition ({'doubly robust' if args.method == 'dr' else 'plug-in'}):"))
-    for w in list(warnings) + list(dec.warnings):
-        print(f"warning: {w}")
+    if graph is not None:
+        from faircause_core.causal.implications import direct_effect_warning
+
+        warnings += _graph_check(table, graph, args, x0, x1)
+        note = direct_effect_warning(graph, dec)
+        warnings += [note] if note else []
+    _say(list(warnings) + list(dec.warnings))
     if args.json_out:
         _write_json(args.json_out, {
             "data": str(args.data), "x": roles.x, "x0": str(x0), "x1": str(x1), "y": roles.y,
@@ -220,19 +281,24 @@ def cmd_discover(args) -> int:
     from faircause_core.causal.graph import derive_roles
 
     table, _, _, warnings = _load(args)
-    graph = _discover(table, args)
+    report = _discover(table, args)
+    graph = report.graph
     roles = derive_roles(graph, args.sensitive, args.outcome)
     try:
         Path(args.out).write_text(graph.to_json(), encoding="utf-8")
     except OSError as err:
         raise InputError(f"cannot write {args.out}: {err.strerror or err}")
     print(f"{len(graph.edges)} edges among {len(graph.nodes)} columns written to {args.out}")
+    assumed = set(report.assumed)
+    print(f"{len(graph.edges) - len(assumed)} found by the search, {len(assumed)} assumed by the standard fairness "
+          "model (remove one only on purpose: its absence is a causal claim)")
     for parent, child in graph.edges:
-        print(f"  {parent} -> {child}")
+        print(f"  {parent} -> {child}{'   (assumed)' if (parent, child) in assumed else ''}")
+    for parent, child, why in report.refused:
+        print(f"  not added: {parent} -> {child} ({why})")
     print(f"Z (confounders): {', '.join(roles.z) or '(none)'}")
     print(f"W (mediators):   {', '.join(roles.w) or '(none)'}")
-    for w in warnings:
-        print(f"warning: {w}")
+    _say(warnings + _graph_check(table, graph, args))
     return 0
 
 
@@ -243,7 +309,7 @@ def cmd_generate(args) -> int:
     from faircause_core.workflow.pipeline import GenerationSettings, run_generation
 
     table, x0, x1, warnings = _load(args)
-    graph = _read_dag(args.dag, table)
+    graph = _read_dag(args.dag, table, args)
     roles = derive_roles(graph, args.sensitive, args.outcome, x0, x1, args.threshold, args.positive)
     fairness = FairnessSpec.parse(args.remove, args.alpha, args.reference)
     if args.model and args.generator == "bayesnet":
@@ -272,11 +338,15 @@ def cmd_generate(args) -> int:
     for r in result.rounds:
         alphas = " ".join(f"{p.upper()}={a:.2f}" for p, a in r["alphas"].items())
         measured = ", ".join(
-            f"{e}={v:+.4f} (target {r['targets'][e]:+.4f}{', ok' if r['within'][e] else ''})"
+            f"{e}={v:+.4f} [{r['intervals'][e][0]:+.4f}, {r['intervals'][e][1]:+.4f}] "
+            f"(target {r['targets'][e]:+.4f}{', ok' if r['within'][e] else ''})"
             for e, v in r["measured"].items()
-        )
+        ) if "intervals" in r else ""
         print(f"  round {r['round']}: alpha {alphas}: {measured}")
-    print(result.message or f"converged: {result.converged}")
+    print(result.message)
+    print("alphas used: " + " ".join(f"{p.upper()}={a:.2f}" for p, a in result.alphas_used.items()))
+    for pathway, why in result.frozen.items():
+        print(f"{pathway.upper()} cannot be edited: {why}")
     m = result.metrics
     fid = m["fidelity"]
     print(f"\nSDMetrics Quality Score {fid['quality']:.3f} (Column Shapes {fid['shape']:.3f}, "
@@ -292,8 +362,7 @@ def cmd_generate(args) -> int:
     pv = m["privacy"]
     print(f"privacy: exact copies {copies_text(pv)}, median DCR synthetic {pv['dcr_synth_median']:.3f} "
           f"vs holdout {pv['dcr_holdout_median']:.3f}")
-    for w in list(warnings) + list(result.warnings):
-        print(f"warning: {w}")
+    _say(list(warnings) + list(result.warnings))
     if args.report:
         _write_json(args.report, result.to_dict())
     return 0

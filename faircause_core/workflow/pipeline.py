@@ -91,6 +91,8 @@ class RunResult:
     timings: dict
     warnings: list = field(default_factory=list)
     message: str = ""
+    alphas_used: dict = field(default_factory=dict)  # {de, ie, se} the delivered rows were drawn with
+    frozen: dict = field(default_factory=dict)  # {pathway: why it cannot be edited in this graph}
 
     def to_dict(self) -> dict:
         """JSON-safe summary (the synthetic rows are saved separately as CSV)."""
@@ -105,6 +107,8 @@ class RunResult:
             "timings": self.timings,
             "warnings": list(self.warnings),
             "message": self.message,
+            "alphas_used": dict(self.alphas_used),
+            "frozen": dict(self.frozen),
         }
 
     def decompositions(self) -> dict[str, Decomposition]:
@@ -129,6 +133,8 @@ class RunResult:
             timings=d.get("timings", {}),
             warnings=d.get("warnings", []),
             message=d.get("message", ""),
+            alphas_used=d.get("alphas_used", {}),
+            frozen=d.get("frozen", {}),
         )
 
 
@@ -177,10 +183,11 @@ def effect_table(decomposition_dict: dict) -> dict:
 def predictor_roles(graph: CausalGraph, roles: Roles) -> Roles:
     """Roles for decomposing a classifier's predictions: every feature is a parent of the
     prediction, so columns that play no role for Y still count, as mediators when they
-    descend from X and as confounders otherwise."""
-    desc = graph.descendants(roles.x)
-    extra_w = tuple(c for c in roles.other if c in desc)
-    extra_z = tuple(c for c in roles.other if c not in desc)
+    descend from X and as confounders otherwise; columns recorded after the outcome (the
+    descendants of Y) are no feature at all."""
+    desc, after = graph.descendants(roles.x), graph.descendants(roles.y)
+    extra_w = tuple(c for c in roles.other if c in desc and c not in after)
+    extra_z = tuple(c for c in roles.other if c not in desc and c not in after)
     return replace(roles, z=tuple(roles.z) + extra_z, w=tuple(roles.w) + extra_w, other=())
 
 
@@ -190,6 +197,7 @@ def measure(real_fit: Table, holdout: pd.DataFrame, synthetic: pd.DataFrame, gra
     (`control`: a mirror-mode synthetic table from the same generator, when there is one)."""
     from faircause_core.metrics.fidelity import quality_report
     from faircause_core.metrics.privacy import distance_to_closest_record
+    from faircause_core.metrics.frames import model_kinds
     from faircause_core.metrics.utility import fair_predictor, tstr_auroc
 
     schema = real_fit.schema
@@ -202,15 +210,18 @@ def measure(real_fit: Table, holdout: pd.DataFrame, synthetic: pd.DataFrame, gra
         "columns": q["columns"].to_dict(orient="records"),
         "notes": q["notes"],
     }
-    utility = tstr_auroc(real, synthetic, holdout, roles.y, schema, seed=seed, threshold=roles.threshold,
+    # the graph's descendants of Y are recorded after the outcome (follow-up time, cause of
+    # death): a predictor of Y that saw them would only show the leak
+    after = tuple(sorted(graph.descendants(roles.y)))
+    features = {c: k for c, k in model_kinds(schema).items() if c not in after}
+    utility = tstr_auroc(real, synthetic, holdout, roles.y, features, seed=seed, threshold=roles.threshold,
                          positive=roles.positive)
     # disclosure: an attacker who knows a person's protected attribute and background columns guesses Y
     privacy = distance_to_closest_record(real, synthetic, holdout, schema, seed=seed, sensitive=roles.y,
                                          known=[roles.x, *roles.z])
     try:
-        # the graph's descendants of Y are recorded after the outcome: never a predictor's input
         fair = fair_predictor(real, synthetic, holdout, predictor_roles(graph, roles), schema, seed=seed,
-                              control=control, exclude=tuple(sorted(graph.descendants(roles.y))))
+                              control=control, exclude=after)
     except InputError as err:  # e.g. the synthetic data lost a group entirely
         fair = {"error": str(err)}
     coding = Outcome.resolve(real[roles.y], roles.threshold, roles.positive)  # the real rows fix what counts as 1
@@ -297,4 +308,6 @@ def run_generation(
         timings={k: round(v, 3) for k, v in timings.items()},
         warnings=list(real.warnings) + list(final.warnings),
         message=result.message,
+        alphas_used=result.alphas_used,
+        frozen=result.frozen,
     )
