@@ -110,7 +110,9 @@ def markdown(records) -> str:
     for r in records:
         m = r["metrics"]
         fp = m["fair_predictor"]
-        red = f"{fp['reduction']:.0%}" if "reduction" in fp else "n/a"
+        red = "n/a" if fp.get("reduction") is None else (  # None: the real-trained effect's interval contains 0
+            f"{fp['reduction']:.0%} [{fp['reduction_ci_low']:.0%}, {fp['reduction_ci_high']:.0%}]"
+            if fp.get("reduction_ci_low") is not None else f"{fp['reduction']:.0%}")
         lines.append(
             f"| {r['generator']} | {r['mode']} | {m['fidelity']['quality']:.3f} | {m['fidelity']['shape']:.3f} | "
             f"{m['fidelity']['trend']:.3f} | {m['utility']['tstr']:.3f} | {m['utility']['trtr']:.3f} | "
