@@ -255,7 +255,7 @@ def run_generation(
     cancel: Optional[CancelToken] = None,
 ) -> RunResult:
     """Split, audit the fitting part, fit, sample (with refinement), then measure."""
-    from faircause_core.workflow.refine import refine
+    from faircause_core.workflow.refine import fresh_seed, refine
 
     check_edits(graph, roles, settings.fairness)  # an edit the graph has no path for: refused before any work
     progress = progress or no_progress
@@ -291,7 +291,12 @@ def run_generation(
         synthetic, roles.x, roles.x0, roles.x1, roles.y, roles.z, roles.w,
         seed=settings.seed, threshold=roles.threshold, positive=roles.positive,
     )
-    metrics = measure(fit_table, holdout, synthetic, graph, roles, settings.seed)
+    # the fair predictor's control: the same fitted generator with nothing removed (an edit's
+    # own share of a bias reduction is the difference to it); a mirror run is its own control
+    edited = any(getattr(settings.fairness, p) > 0 for p in ("de", "ie", "se"))
+    control = generator.sample(settings.rows, FairnessSpec(), seed=fresh_seed(settings.seed),
+                               cancel=cancel) if edited else None
+    metrics = measure(fit_table, holdout, synthetic, graph, roles, settings.seed, control=control)
     timings["measure_s"] = time.perf_counter() - t
     timings["total_s"] = time.perf_counter() - t0
     progress("done", 1, 1)
