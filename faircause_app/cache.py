@@ -21,22 +21,66 @@ def table(data_id: str, kinds_json: str, ws: str):
     return workspace.load_data(data_id, json.loads(kinds_json) or None, root=ws)
 
 
+@st.cache_resource(show_spinner=False, max_entries=8)
+def model_table(data_id: str, kinds_json: str, exclude: tuple, ws: str):
+    """The Table without the excluded columns (shared, not copied)."""
+    from faircause_core.io.data import exclude_columns
+
+    return exclude_columns(table(data_id, kinds_json, ws), exclude)
+
+
 @st.cache_data(show_spinner=False, max_entries=32)
-def audit(data_id: str, kinds: str, roles_json: str, method: str, ws: str) -> dict:
-    """Decomposition.to_dict(), keyed on the data hash + kinds + roles + method."""
+def audit(data_id: str, kinds: str, exclude: tuple, roles_json: str, method: str, ws: str) -> dict:
+    """Decomposition.to_dict(), keyed on the data hash + kinds + exclusions + roles + method."""
     from faircause_core.causal.graph import Roles
     from faircause_core.workflow.pipeline import audit as run_audit
 
-    tab = table(data_id, kinds, ws)
+    tab = model_table(data_id, kinds, exclude, ws)
     return run_audit(tab, Roles.from_dict(json.loads(roles_json)), method=method, seed=0).to_dict()
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
-def discover(data_id: str, kinds: str, x: str, y: str, fixed: tuple, ws: str) -> dict:
-    """The discovered graph as a dict (a search takes seconds; a rerun must not repeat it)."""
-    from faircause_core.causal.discovery import discover as run_discovery
+@st.cache_data(show_spinner=False, max_entries=32)
+def suggestions(data_id: str, kinds: str, x: str, y: str, threshold, ws: str) -> list:
+    """suggest_marks on the loaded table, as (column, mark, reason) tuples."""
+    from faircause_core.causal.suggest import suggest_marks
 
-    return run_discovery(table(data_id, kinds, ws), x, y, fixed=fixed, seed=0).to_dict()
+    return [(s.column, s.mark, s.reason) for s in suggest_marks(table(data_id, kinds, ws), x, y, threshold)]
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def discover(data_id: str, kinds: str, x: str, y: str, fixed: tuple, after_outcome: tuple, exclude: tuple,
+             ws: str) -> dict:
+    """discover_report as plain JSON: {graph, found (what the search found), assumed, refused}.
+
+    Keyed on every mark: a search takes seconds and a rerun must not repeat it.
+    """
+    from faircause_core.causal.discovery import discover_report
+
+    report = discover_report(model_table(data_id, kinds, exclude, ws), x, y, fixed=fixed,
+                             after_outcome=after_outcome, seed=0)
+    return {"graph": report.graph.to_dict(), "found": report.found.to_dict(),
+            "assumed": [list(e) for e in report.assumed], "refused": [list(r) for r in report.refused]}
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def graph_check(data_id: str, kinds: str, exclude: tuple, graph_json: str, problem_json: str,
+                 ws: str) -> list[dict]:
+    """check_graph's implications (to_dict) for the graph and question, on the rows the audit uses.
+
+    Keyed on the data, kinds, exclusions, graph and question, so an edit reruns it and nothing
+    else (the fixed and after-outcome marks act only through the graph, which is in the key).
+    """
+    from faircause_core.causal.graph import CausalGraph
+    from faircause_core.causal.implications import check_graph
+    from faircause_core.causal.question import FairnessProblem
+
+    tab = model_table(data_id, kinds, exclude, ws)
+    p = json.loads(problem_json)
+    problem = FairnessProblem(p["x"], p["x0"], p["x1"], p["y"], p.get("threshold"), p.get("positive"))
+    q = problem.resolve(tab)
+    found = check_graph(tab, CausalGraph.from_json(graph_json), p["x"], p["y"], x0=q.x0, x1=q.x1,
+                        threshold=p.get("threshold"), schema=tab.schema, seed=0)
+    return [i.to_dict() for i in found]
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
@@ -53,10 +97,13 @@ def real_frame(data_id: str, kinds: str, ws: str) -> pd.DataFrame:
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def associations(run_id: str, data_id: str, kinds: str, ws: str):
-    """(real, synthetic) association matrices of a run, for the heatmaps."""
+    """(real, synthetic) association matrices of a run, for the heatmaps (over the run's
+    columns: a column excluded from the run is not in its synthetic rows)."""
+    from faircause_core.io.data import exclude_columns
     from faircause_core.metrics.fidelity import correlation_matrices
 
     tab = workspace.load_data(data_id, json.loads(kinds) or None, root=ws)
     synth = saved_run(run_id, ws)["result"].synthetic
+    tab = exclude_columns(tab, [c for c in tab.schema.names if c not in synth.columns])
     real_m, synth_m, _ = correlation_matrices(tab.df, synth, tab.schema)
     return real_m, synth_m

@@ -11,6 +11,7 @@ from __future__ import annotations
 from streamlit_flow.elements import StreamlitFlowEdge, StreamlitFlowNode
 from streamlit_flow.state import StreamlitFlowState
 
+from faircause_core.causal.backbone import assumed_edges
 from faircause_core.causal.graph import CausalGraph
 from faircause_core.errors import InputError
 from faircause_core.present.plots import ROLE_COLORS
@@ -18,6 +19,15 @@ from faircause_core.present.plots import ROLE_COLORS
 COLUMN_X = {"z": 0, "x": 260, "w": 520, "y": 780, "other": 1040}
 OTHER_STEP = 190  # each further "other" sub-column (a child of another "other" node) sits this far right
 ARROW = {"type": "arrowclosed", "width": 18, "height": 18, "color": "#5b6b7b"}
+#: How an edge is drawn by where it comes from: found by the search, assumed by the standard
+#: fairness model (dashed, lighter: its removal is a claim), or drawn by the user.
+EDGE_STYLES = {
+    "found": {"stroke": "#5b6b7b", "strokeWidth": 1.6},
+    "assumed": {"stroke": "#9aa8b6", "strokeWidth": 1.4, "strokeDasharray": "6 4"},
+    "drawn": {"stroke": "#1f6f8b", "strokeWidth": 1.6},
+}
+EDGE_LEGEND = ("solid: found in the data; dashed: assumed by the standard fairness model (remove one only on "
+               "purpose: its absence is a causal claim); blue: added by you or imported")
 
 
 def role_of(node: str, roles) -> str:
@@ -56,8 +66,22 @@ def layout(graph: CausalGraph, roles) -> dict[str, tuple[int, int]]:
     return positions
 
 
-def build_state(graph: CausalGraph, roles) -> StreamlitFlowState:
-    """The editor's content: laid-out nodes in role colours, an arrowhead on every edge."""
+def edge_origins(graph: CausalGraph, found: CausalGraph | None, backbone) -> dict[tuple[str, str], str]:
+    """"found", "assumed" or "drawn" for each edge; {} when no search has run (nothing to tell).
+
+    Edges the search did not find (backbone.assumed_edges) are "assumed" when the standard
+    fairness model's backbone holds them, else the user's own.
+    """
+    if found is None:
+        return {}
+    not_found = set(assumed_edges(graph, found))
+    backbone = set(map(tuple, backbone))
+    return {e: ("found" if e not in not_found else "assumed" if e in backbone else "drawn") for e in graph.edges}
+
+
+def build_state(graph: CausalGraph, roles, origins: dict | None = None) -> StreamlitFlowState:
+    """The editor's content: laid-out nodes in role colours, an arrowhead on every edge, each
+    edge drawn by its origin (EDGE_STYLES; solid when unknown)."""
     nodes = [StreamlitFlowNode(
         id=n, pos=pos, data={"content": n}, node_type="default", source_position="right",
         target_position="left", connectable=True, draggable=True, selectable=True,
@@ -65,7 +89,7 @@ def build_state(graph: CausalGraph, roles) -> StreamlitFlowState:
                "borderRadius": "8px", "fontSize": "13px", "width": "150px"})
         for n, pos in layout(graph, roles).items()]
     edges = [StreamlitFlowEdge(id=f"{a}->{b}", source=a, target=b, marker_end=dict(ARROW), deletable=True,
-                               focusable=True, style={"stroke": "#5b6b7b", "strokeWidth": 1.6})
+                               focusable=True, style=dict(EDGE_STYLES[(origins or {}).get((a, b), "found")]))
              for a, b in graph.edges]
     return StreamlitFlowState(nodes=nodes, edges=edges)
 

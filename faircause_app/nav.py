@@ -39,7 +39,7 @@ def need_table(hint: str = "Load data first (step 1)."):
 
 
 def page_start(step: str, title: str, graph_hint: str, fix_label: str | None = None):
-    """Step bar, title, then (table, roles) for a page that needs steps 1 and 2 done.
+    """Step bar, title, then (model table, roles) for a page that needs steps 1 and 2 done.
 
     Shows guidance and stops the page when the data, question or graph is missing;
     `graph_hint` is the info text for a missing question/graph. When the roles cannot be
@@ -47,7 +47,10 @@ def page_start(step: str, title: str, graph_hint: str, fix_label: str | None = N
     """
     step_bar(step)
     st.title(title)
-    tab = need_table()
+    need_table()
+    tab = state.model_table()  # without the excluded columns, as the graph page built the graph on
+    if tab is None:
+        st.stop()
     if state.problem() is None or state.graph() is None:
         st.info(graph_hint)
         next_step("graph", "Go to step 2: causal graph")

@@ -1,8 +1,9 @@
 """Drawing blocks too long for a page, one piece each, so a page reads as its outline.
 
 Step 2: the fairness question form and the row of graph sources (discover, reset, empty,
-import). Step 4: the progress of the background job. Step 5: the fairness, fidelity,
-utility-and-privacy and downloads tabs of a run.
+import); the column marks and the graph check are in graph_blocks. Step 4: the progress of
+the background job. Step 5: the fairness, fidelity, utility-and-privacy and downloads tabs
+of a run.
 """
 
 from __future__ import annotations
@@ -59,11 +60,12 @@ def groups(tab, col: str) -> list[str]:
     return sorted({str(v) for v in tab.df[col].dropna().unique()})[:50]
 
 
-def question_form(tab) -> tuple[FairnessProblem, bool, list[str]]:
-    """X, its two groups, Y (with a threshold for a numeric Y) and the fixed baseline columns.
+def question_form(tab) -> tuple[FairnessProblem, bool]:
+    """X, its two groups and Y (with a threshold for a numeric Y); the column marks follow
+    (graph_blocks.marks_form).
 
-    Keeps the choice in session (and session.json); returns (problem, valid, fixed), showing
-    the problem's warnings, or its one-line error when it is not valid.
+    Keeps the choice in session (and session.json); returns (problem, valid), showing the
+    problem's warnings, or its one-line error when it is not valid.
     """
     names = tab.schema.names
     saved = st.session_state.get("problem") or {}
@@ -100,24 +102,19 @@ def question_form(tab) -> tuple[FairnessProblem, bool, list[str]]:
     if valid:
         st.caption(f"Y = 1 means {problem.resolve(tab).outcome.label}")
     state.keep("problem", {"x": x, "x0": x0, "x1": x1, "y": y, "threshold": threshold, "positive": positive})
-
-    fixed_default = [c for c in (st.session_state.get("fixed") or [c for c in ("age", "race") if c in names])
-                     if c in names and c not in (x, y)]
-    fixed = st.multiselect("Baseline columns fixed before everything else (nothing can cause them; e.g. age, race)",
-                           [n for n in names if n not in (x, y)], default=fixed_default, key=f"w_fixed_{x}_{y}")
-    state.keep("fixed", fixed)
-    return problem, valid, fixed
+    return problem, valid
 
 
-def graph_sources(tab, problem: FairnessProblem, valid: bool, fixed: list[str]) -> None:
-    """Where a graph comes from: discovery (cached), the discovered one again, empty, or a JSON file."""
+def graph_sources(tab, problem: FairnessProblem, valid: bool, marks, all_names) -> None:
+    """Where a graph comes from: discovery (cached, with the column marks), the discovered one
+    again, empty, or a JSON file (over all columns: excluded ones are dropped afterwards)."""
     b1, b2, b3, b4 = st.columns(4)
     if b1.button("Discover the graph from the data", type="primary", disabled=not valid, key="w_discover"):
         with st.spinner("Searching for a causal graph that fits the data and your tiers..."):
             try:
-                found = cache.discover(st.session_state.data_id, state.kinds_json(), problem.x, problem.y,
-                                       tuple(fixed), state.root())
-                state.set_graph(CausalGraph.from_dict(found), discovered=True)
+                state.set_discovered(cache.discover(st.session_state.data_id, state.kinds_json(), problem.x,
+                                                    problem.y, marks.fixed, marks.after_outcome, marks.exclude,
+                                                    state.root()))
             except InputError as err:
                 st.error(str(err))
     if b2.button("Reset to discovered", disabled=not st.session_state.get("discovered"), key="w_reset"):
@@ -129,7 +126,7 @@ def graph_sources(tab, problem: FairnessProblem, valid: bool, fixed: list[str]) 
         if dag_file is not None and st.session_state.get("_dag_seen") != dag_file.file_id:
             st.session_state._dag_seen = dag_file.file_id
             try:
-                g = editor.imported(dag_file.getvalue(), dag_file.name, tab.schema.names, tab.name)
+                g = editor.imported(dag_file.getvalue(), dag_file.name, all_names, tab.name)
                 state.set_graph(g)
                 st.success(f"Imported {len(g.edges)} edges from {dag_file.name}.")
             except InputError as err:
@@ -181,9 +178,13 @@ def fairness_tab(result) -> None:
         st.plotly_chart(plots.rounds_plot(result.rounds, d.get("target")), width="stretch", key="cmp_rounds")
         n_measured = (result.rounds[-1].get("decomposition") or {}).get("n")
         sample = f" on a generator sample of {n_measured:,} rows" if n_measured else ""
-        st.caption(("Converged within tolerance" if result.converged else
-                    "Did not converge within the round limit: the best round was kept")
-                   + f"; each round is measured{sample}.")
+        st.caption(f"{result.message or ('within tolerance' if result.converged else 'not within tolerance')}; "
+                   f"each round is measured{sample}, then the delivered rows are a fresh draw.")
+    if result.alphas_used:
+        st.caption("Alphas used (share of each pathway removed): " + ", ".join(
+            f"{p.upper()} {a:.2f}" for p, a in result.alphas_used.items()))
+    for pathway, why in (result.frozen or {}).items():
+        st.info(f"{pathway.upper()} cannot be edited: {md(why)}")
 
 
 def fidelity_tab(run_id: str, run: dict) -> None:
@@ -246,7 +247,7 @@ def downloads_tab(run_id: str, run: dict) -> None:
                        mime="text/csv", key="dl_csv", type="primary")
     st.download_button("Causal graph (DAG JSON)", graph_json_bytes(graph), file_name=f"{stem}_dag.json",
                        mime="application/json", key="dl_dag")
-    st.download_button("Run settings (JSON)", json_bytes(result.settings.to_dict()),
+    st.download_button("Run settings (JSON)", json_bytes({**result.settings.to_dict(), "alphas_used": result.alphas_used}),
                        file_name=f"{stem}_settings.json", mime="application/json", key="dl_settings")
     if st.button("Build the HTML report", key="w_build_report"):
         st.session_state.report_html = (run_id, build_report(result, roles, graph=graph,

@@ -17,7 +17,11 @@ from faircause_core.errors import InputError
 from faircause_core.workflow import workspace
 
 DEMO_PATH = Path(__file__).resolve().parents[1] / "assets" / "nhefs_cohort.csv"
-SAVED_KEYS = ("data_id", "kinds", "problem", "fixed", "graph", "discovered", "run_id", "method")
+SAVED_KEYS = ("data_id", "kinds", "problem", "fixed", "graph", "discovered", "run_id", "method",
+              "after_outcome", "exclude", "marks_for", "found")
+#: What belongs to one table: dropped when new data is loaded.
+DATA_KEYS = ("problem", "graph", "discovered", "found", "flow_state", "fixed", "after_outcome", "exclude",
+             "marks_for")
 
 
 def root() -> str:
@@ -36,7 +40,8 @@ def roles_json(r) -> str:
 # --------------------------------------------------------------------------------- data
 
 def table():
-    """The current Table (rebuilt from the workspace copy through the cache), or None."""
+    """The current Table as loaded, every column (rebuilt from the workspace copy through the
+    cache), or None. The data page and the column marks use it; the model uses model_table()."""
     data_id = st.session_state.get("data_id")
     if not data_id:
         return None
@@ -47,12 +52,29 @@ def table():
         return None
 
 
+def excluded() -> tuple[str, ...]:
+    return tuple(st.session_state.get("exclude") or ())
+
+
+def model_table():
+    """The Table everything after the marks uses: the loaded one without the excluded columns
+    (the one home of exclusion: discovery, the graph, the check, the audit and generation)."""
+    data_id = st.session_state.get("data_id")
+    if not data_id:
+        return None
+    try:
+        return cache.model_table(data_id, kinds_json(), excluded(), root())
+    except InputError as err:
+        st.error(str(err))
+        return None
+
+
 def set_data(content: bytes, filename: str) -> None:
     """Keep an upload in the workspace and make it the current table (resets the rest)."""
     data_id = workspace.save_data(content, filename, root=root())
     cache.table(data_id, "{}", root())  # load now so a bad file fails here, with its message
     if data_id != st.session_state.get("data_id"):
-        for key in ("problem", "graph", "discovered", "flow_state", "fixed"):
+        for key in DATA_KEYS:
             st.session_state.pop(key, None)
     st.session_state.data_id = data_id
     st.session_state.kinds = {}
@@ -78,14 +100,30 @@ def graph():
     return CausalGraph.from_dict(g) if g else None
 
 
-def set_graph(g, discovered: bool = False) -> None:
+def set_graph(g) -> None:
     """Keep a new graph; the editor is rebuilt under a new key so it shows exactly this one."""
     st.session_state.graph = g.to_dict()
-    if discovered:
-        st.session_state.discovered = g.to_dict()
     st.session_state.flow_version = st.session_state.get("flow_version", 0) + 1
     st.session_state.pop("flow_state", None)
     persist()
+
+
+def set_discovered(report: dict) -> None:
+    """Keep cache.discover's result: its graph becomes the current and the "reset" one, and
+    what the search found alone is kept so assumed edges stay known after edits."""
+    from faircause_core.causal.graph import CausalGraph
+
+    st.session_state.discovered = report["graph"]
+    st.session_state.found = report["found"]
+    set_graph(CausalGraph.from_dict(report["graph"]))
+
+
+def found():
+    """The graph the last discovery found in the data (without assumed edges), or None."""
+    from faircause_core.causal.graph import CausalGraph
+
+    f = st.session_state.get("found")
+    return CausalGraph.from_dict(f) if f else None
 
 
 def edit_graph(change) -> None:
@@ -102,7 +140,7 @@ def roles(tab=None, g=None, p=None):
     """Roles read off the DAG for the chosen question; InputError if they cannot be."""
     from faircause_core.causal.graph import derive_roles
 
-    tab = tab if tab is not None else table()
+    tab = tab if tab is not None else model_table()
     g = g if g is not None else graph()
     p = p if p is not None else problem()
     if tab is None or g is None or p is None:

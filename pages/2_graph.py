@@ -9,7 +9,7 @@ import streamlit as st
 from streamlit_flow import streamlit_flow
 from streamlit_flow.layouts import ManualLayout
 
-from faircause_app import editor, nav, state
+from faircause_app import editor, graph_blocks, nav, state
 from faircause_app.panels import graph_sources, question_form
 from faircause_app.text import md
 from faircause_core.errors import InputError
@@ -18,21 +18,27 @@ from faircause_core.present.plots import ROLE_COLORS, ROLE_LABELS
 
 nav.step_bar("graph")
 st.title("Fairness question and causal graph")
-tab = nav.need_table("Load data first (step 1), then come back here to choose the sensitive attribute and outcome.")
-names = tab.schema.names
+loaded = nav.need_table("Load data first (step 1), then come back here to choose the sensitive attribute and "
+                        "outcome.")
 
 st.subheader("1. The question")
-problem, valid, fixed = question_form(tab)
+problem, valid = question_form(loaded)
+marks = graph_blocks.marks_form(loaded, problem)
+valid = valid and marks.valid
+tab = state.model_table()  # the excluded columns left out of everything from here on
+if tab is None:
+    st.stop()
+names = tab.schema.names
 
 st.subheader("2. The causal graph")
-graph_sources(tab, problem, valid, fixed)
+graph_sources(tab, problem, valid, marks, loaded.schema.names)
 
 g = state.graph()
 if g is None:
     st.info("No graph yet: click **Discover the graph from the data** (or start from an empty graph and "
             "draw the edges yourself).")
     st.stop()
-fitted = editor.on_columns(g, names)  # data columns changed under a saved graph: keep what still applies
+fitted = graph_blocks.fit_graph(g, tab, marks)  # columns or marks changed under a saved graph
 if fitted != g:
     g = fitted
     state.set_graph(g)
@@ -45,13 +51,14 @@ except InputError as err:
 
 legend = "".join(f'<span style="background:{ROLE_COLORS[k]}">{v}</span>' for k, v in ROLE_LABELS.items())
 st.markdown(f'<div class="fc-legend">{legend}</div>', unsafe_allow_html=True)  # static labels only
+graph_blocks.edge_legend()
 st.caption("Drag from a node's right handle to another node's left handle to add an edge. Click an edge to "
            "select it (buttons below), or right-click it for the edge menu.")
 for msg in st.session_state.pop("flow_messages", []):
     st.error(msg)
 
 if "flow_state" not in st.session_state:
-    st.session_state.flow_state = editor.build_state(g, r)
+    st.session_state.flow_state = graph_blocks.editor_state(g, r, problem, marks)
 returned = streamlit_flow(f"dag_editor_{st.session_state.get('flow_version', 0)}", st.session_state.flow_state,
                           height=560, fit_view=True, allow_new_edges=True, get_edge_on_click=True,
                           get_node_on_click=False, enable_edge_menu=True, hide_watermark=True,
@@ -61,7 +68,7 @@ edited = editor.apply_editor_edges(g, [(e.source, e.target) for e in returned.ed
 if edited is not None:
     new, st.session_state.flow_messages = edited
     state.set_graph(new)
-    st.session_state.flow_state = editor.build_state(new, r)  # re-laid out: a role may have changed
+    st.session_state.flow_state = graph_blocks.editor_state(new, r, problem, marks)  # re-laid out: roles may change
     st.rerun()
 
 sel_edge = editor.selected_edge(returned)
@@ -86,7 +93,13 @@ with st.expander("Add or remove an edge by name"):
 st.download_button("Download DAG JSON", graph_json_bytes(g), file_name=f"{safe_filename(tab.name)}_dag.json",
                    mime="application/json", key="w_dag_download")
 
-st.subheader("3. Roles read off the graph")
+st.subheader("3. The graph checked against the data")
+if r is not None:
+    graph_blocks.graph_check(g)
+else:
+    st.info("Choose a valid question and marks above to check the graph against the data.")
+
+st.subheader("4. Roles read off the graph")
 if r is not None:
     table_rows = [{"column": n, "role": ROLE_LABELS[editor.role_of(n, r)]} for n in g.topological_order()]
     st.dataframe(pd.DataFrame(table_rows), hide_index=True, width="stretch",

@@ -5,6 +5,7 @@ import streamlit as st
 from faircause_app import cache, nav, state
 from faircause_app.text import md
 from faircause_core.causal.effects import Decomposition
+from faircause_core.causal.implications import direct_effect_warning
 from faircause_core.errors import InputError
 from faircause_core.present.explain import CONTRIBUTION_LABELS, SIGN_NOTE, contributions, explain_roles
 from faircause_core.present.plots import effects_bar
@@ -23,8 +24,8 @@ if method != saved_method:
 
 with st.spinner("Estimating the decomposition (cached after the first time)..."):
     try:
-        result = cache.audit(st.session_state.data_id, state.kinds_json(), state.roles_json(roles), method,
-                             state.root())
+        result = cache.audit(st.session_state.data_id, state.kinds_json(), state.excluded(), state.roles_json(roles),
+                             method, state.root())
     except InputError as err:
         st.error(str(err))
         st.stop()
@@ -34,6 +35,9 @@ st.caption(f"X = {md(roles.x)}: {md(roles.x1)} (x1) compared with {md(roles.x0)}
            f"Y = {md(roles.y)}. n = {decomposition.n:,} ({decomposition.n0:,} vs {decomposition.n1:,}).")
 for note in decomposition.warnings:
     st.warning(note)
+direct_note = direct_effect_warning(state.graph(), decomposition)
+if direct_note:  # the graph omits X -> Y, yet the direct effect's interval excludes 0
+    st.warning(md(direct_note[:1].upper() + direct_note[1:]))
 
 st.plotly_chart(effects_bar({"real": decomposition}), width="stretch", key="audit_chart")
 st.caption(f"{md(SIGN_NOTE)} Here x1 = {md(roles.x1)} and x0 = {md(roles.x0)}; bars carry 95% intervals, and "

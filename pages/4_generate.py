@@ -5,7 +5,7 @@ import streamlit as st
 from faircause_app import jobs, nav, panels, state
 from faircause_app.text import md
 from faircause_core.errors import InputError
-from faircause_core.generators.base import FairnessSpec
+from faircause_core.generators.base import FairnessSpec, pathway_gaps
 from faircause_core.workflow.pipeline import GenerationSettings
 
 tab, roles = nav.page_start("generate", "Generate synthetic data",
@@ -63,7 +63,11 @@ with right:
     rounds = st.number_input("Refinement rounds at most", min_value=1, max_value=20, value=4, key="w_rounds",
                              disabled=not refine)
 
-start = st.button("Generate", type="primary", disabled=running, key="w_start")
+gaps = pathway_gaps(state.graph(), roles)  # an edit the graph gives no path for would be a silent no-op
+refused = [gaps[p] for p, a in alphas.items() if a != 0 and p in gaps]
+for line in refused:
+    st.warning(f"{md(line[:1].upper() + line[1:])}. Change the edit, or add the missing edge in step 2.")
+start = st.button("Generate", type="primary", disabled=running or bool(refused), key="w_start")
 if start:
     try:
         if choice == "own" and not model_dir:

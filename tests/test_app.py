@@ -144,3 +144,200 @@ def test_outcome_coding_is_shown_and_chosen_on_the_graph_page(app):
     no_problems(app)
     assert any("Y = 1 means death=Living" in c for c in texts(app.caption))
     assert app.session_state["problem"]["positive"] == "Living"
+
+
+# ------------------------------------------------------------- issue 7: marks, check, refusals
+
+FLCHAIN = ROOT.parent / "shared" / "data" / "flchain_cohort.csv"
+
+
+def upload(at, path, rows=None):
+    """Upload a CSV (optionally its first rows) through the data page, then open the graph page."""
+    import pandas as pd
+
+    content = path.read_bytes() if rows is None else pd.read_csv(path).head(rows).to_csv(index=False).encode()
+    at.file_uploader(key="w_upload").upload(path.name, content, "text/csv").run()
+    no_problems(at)
+    at.switch_page("pages/2_graph.py").run()
+    no_problems(at)
+    return at
+
+
+def demo_graph_page(at, discover=True):
+    """The demo on the graph page with sex (Male -> Female) and death, the graph discovered."""
+    at.button(key="w_demo").click().run()
+    at.switch_page("pages/2_graph.py").run()
+    at.selectbox(key="w_x0_sex").set_value("Male")
+    at.selectbox(key="w_x1_sex").set_value("Female").run()
+    if discover:
+        at.button(key="w_discover").click().run()
+    no_problems(at)
+    assert not at.error, texts(at.error)
+    return at
+
+
+def plain(text: str) -> str:
+    """Markdown source as the reader sees it (md() escapes data text with backslashes)."""
+    import re
+
+    return re.sub(r"\\(.)", r"\1", text)
+
+
+def remove_edge_by_name(at, a, b):
+    at.selectbox(key="w_edge_from").set_value(a)
+    at.selectbox(key="w_edge_to").set_value(b)
+    at.button(key="w_edge_remove").click().run()
+    no_problems(at)
+    assert (a, b) not in {tuple(e) for e in at.session_state["graph"]["edges"]}
+
+
+@pytest.mark.skipif(not FLCHAIN.exists(), reason="../shared/data/flchain_cohort.csv is not here")
+def test_flchain_marks_are_suggested_with_reasons_and_reach_discovery(app):
+    at = upload(app, FLCHAIN)
+    assert at.selectbox(key="w_x").value == "sex" and at.selectbox(key="w_y").value == "death"
+    assert at.multiselect(key="w_after_outcome_sex_death").value == ["futime", "chapter"]
+    assert "age" in at.multiselect(key="w_fixed_sex_death").value
+    assert at.multiselect(key="w_exclude_sex_death").value == []
+    reasons = " ".join(m for m in texts(at.markdown) if "Suggested because" in m)
+    assert "futime" in reasons and "chapter" in reasons and "known only after the outcome" in reasons
+    assert "recorded because of the outcome" in reasons  # chapter: missing for the living
+    assert at.session_state["after_outcome"] == ["futime", "chapter"]
+
+    at.button(key="w_discover").click().run()
+    no_problems(at)
+    assert not at.error, texts(at.error)
+    from faircause_core.causal.graph import CausalGraph, derive_roles
+
+    g = CausalGraph.from_dict(at.session_state["graph"])
+    roles = derive_roles(g, "sex", "death")
+    assert "futime" not in roles.z + roles.w and "chapter" not in roles.z + roles.w
+    assert g.has_edge("death", "futime") and not g.children("chapter")  # generated after Y, causes nothing
+    assert g.has_edge("sex", "death")  # assumed by the standard fairness model
+    # found vs assumed: an assumed edge is drawn dashed, a found one solid, and the legend says so
+    found = CausalGraph.from_dict(at.session_state["found"])
+    styles = {(e.source, e.target): e.style for e in at.session_state["flow_state"].edges}
+    assumed = [e for e in g.edges if not found.has_edge(*e)]
+    assert assumed and all("strokeDasharray" in styles[e] for e in assumed)
+    assert all("strokeDasharray" not in styles[e] for e in found.edges)
+    assert any("dashed: assumed by the standard fairness model" in c for c in texts(at.caption))
+
+    # marks that contradict each other: one error line, discovery disabled
+    at.multiselect(key="w_fixed_sex_death").select("futime").run()
+    no_problems(at)
+    assert [e for e in texts(at.error) if "futime" in e] == [
+        "'futime' is marked both fixed and recorded after the outcome; choose one"]
+    assert at.button(key="w_discover").disabled
+
+    # the marks persist: a restart restores them from session.json
+    fresh = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+    fresh.run()
+    assert fresh.session_state["after_outcome"] == ["futime", "chapter"]
+    assert "futime" in fresh.session_state["fixed"]
+
+
+def test_excluded_column_leaves_the_graph_the_discovery_and_the_audit(app):
+    at = demo_graph_page(app)
+    assert "cholesterol" in at.session_state["graph"]["nodes"]
+    at.multiselect(key="w_exclude_sex_death").select("cholesterol").run()
+    no_problems(at)
+    assert any("excluded: cholesterol" in i for i in texts(at.info)), texts(at.info)
+    assert "cholesterol" not in at.session_state["graph"]["nodes"]
+    assert set(at.dataframe[-1].value["column"]) == set(at.session_state["graph"]["nodes"])
+    at.button(key="w_discover").click().run()
+    no_problems(at)
+    assert "cholesterol" not in at.session_state["graph"]["nodes"]
+    assert "cholesterol" not in at.session_state["found"]["nodes"]
+    assert len(at.session_state["graph"]["nodes"]) == 14
+
+    at.switch_page("pages/3_audit.py").run()
+    no_problems(at)
+    assert not at.error, texts(at.error)
+    assert len(at.get("plotly_chart")) == 1
+
+    # the exclusion is saved, and new data clears it (as it clears the question and graph)
+    import json
+    import os
+    from pathlib import Path
+
+    saved = json.loads((Path(os.environ["FAIRCAUSE_WORKSPACE"]) / "session.json").read_text())
+    assert saved["exclude"] == ["cholesterol"] and saved["marks_for"] == ["sex", "death"]
+    at.switch_page("pages/1_data.py").run()
+    upload(at, ROOT / "assets" / "nhefs_cohort.csv", rows=600)
+    assert at.session_state["exclude"] == [] and at.multiselect(key="w_exclude_sex_death").value == []
+
+
+def test_a_session_saved_before_the_marks_existed_still_loads(tmp_path, monkeypatch):
+    """session.json from before issue 7 (no after_outcome, exclude, marks_for, found keys)."""
+    import json
+
+    from faircause_core.workflow import workspace
+
+    ws = tmp_path / "ws"
+    monkeypatch.setenv("FAIRCAUSE_WORKSPACE", str(ws))
+    data_id = workspace.save_data((ROOT / "assets" / "nhefs_cohort.csv").read_bytes(), "nhefs_cohort.csv", root=ws)
+    from tests.conftest import DEMO_EDGES
+
+    from faircause_core.causal.graph import CausalGraph
+    from faircause_core.io.data import load_table
+
+    g = CausalGraph(load_table(ROOT / "assets" / "nhefs_cohort.csv").schema.names, DEMO_EDGES)
+    old = {"data_id": data_id, "kinds": {}, "fixed": ["age"], "graph": g.to_dict(), "discovered": g.to_dict(),
+           "problem": {"x": "sex", "x0": "Male", "x1": "Female", "y": "death", "threshold": None, "positive": "1"}}
+    workspace.save_session(old, root=ws)
+    assert "exclude" not in json.loads((ws / "session.json").read_text())
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+    at.run()
+    at.switch_page("pages/2_graph.py").run()
+    no_problems(at)
+    assert not at.error, texts(at.error)
+    assert {tuple(e) for e in at.session_state["graph"]["edges"]} == set(DEMO_EDGES)
+    assert at.multiselect(key="w_exclude_sex_death").value == []
+    assert set(at.multiselect(key="w_fixed_sex_death").value) == {"age", "race"}  # the suggestions
+    assert any("No discovery has run" in c for c in texts(at.caption))  # no found graph saved: all solid
+
+
+def test_graph_check_warns_and_one_click_adds_the_edge(app):
+    at = demo_graph_page(app)
+    assert any("contradicts none of the graph's omitted pathway edges" in s for s in texts(at.success))
+    remove_edge_by_name(at, "sex", "death")
+    warning = [plain(w) for w in texts(at.warning) if "sex does not affect death directly" in w]
+    assert len(warning) == 1 and warning[0].startswith("The data contradicts"), texts(at.warning)
+    assert "p = 0.0" in warning[0] or "p < 0.001" in warning[0]
+    at.button(key="w_fix_sex_death").click().run()
+    no_problems(at)
+    assert ("sex", "death") in {tuple(e) for e in at.session_state["graph"]["edges"]}
+    assert ("sex", "death") in {(e.source, e.target) for e in at.session_state["flow_state"].edges}
+    assert not [w for w in texts(at.warning) if "sex does not affect death" in w]
+    assert any("contradicts none" in s for s in texts(at.success))
+
+
+def test_audit_warns_when_the_graph_omits_a_direct_effect_the_data_shows(app):
+    at = demo_graph_page(app)
+    at.switch_page("pages/3_audit.py").run()
+    no_problems(at)
+    assert not [w for w in texts(at.warning) if "directly" in w]  # the edge is there: no warning
+    at.switch_page("pages/2_graph.py").run()
+    remove_edge_by_name(at, "sex", "death")
+    at.switch_page("pages/3_audit.py").run()
+    no_problems(at)
+    lines = [plain(w) for w in texts(at.warning) if "does not affect death directly" in w]
+    assert len(lines) == 1 and "add the edge sex -> death" in lines[0], texts(at.warning)
+    assert "95% CI" in lines[0]
+
+
+def test_generate_refuses_an_edit_the_graph_has_no_path_for(app):
+    at = demo_graph_page(app)
+    remove_edge_by_name(at, "sex", "death")
+    at.switch_page("pages/4_generate.py").run()
+    no_problems(at)
+    assert not at.button(key="w_start").disabled
+    assert not [w for w in texts(at.warning) if "no direct path" in w]
+    at.selectbox(key="w_mode_de").set_value("remove").run()
+    no_problems(at)
+    lines = [w for w in texts(at.warning) if "no direct path from sex to death" in w]
+    assert len(lines) == 1 and "no direct effect to remove" in lines[0], texts(at.warning)
+    assert at.button(key="w_start").disabled
+    at.selectbox(key="w_mode_de").set_value("partial").run()
+    assert at.button(key="w_start").disabled  # any share of a missing pathway is refused
+    at.selectbox(key="w_mode_de").set_value("keep").run()
+    assert not at.button(key="w_start").disabled

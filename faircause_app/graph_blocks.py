@@ -1,0 +1,141 @@
+"""Step 2's blocks for columns that are not causes and for a graph checked against the data.
+
+The column marks (fixed, recorded after the outcome, excluded) default to the engine's
+suggestions, each shown with its one-line reason; a saved graph is fitted to the marks
+(excluded columns dropped); the editor tells found from assumed edges; and every pathway
+edge the graph omits is tested on the data, with a one-click fix for a contradicted one.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import streamlit as st
+
+from faircause_app import cache, editor, state
+from faircause_app.text import md
+from faircause_core.causal.backbone import backbone_edges
+from faircause_core.causal.graph import CausalGraph
+from faircause_core.causal.knowledge import BackgroundKnowledge, check_column_marks
+from faircause_core.errors import InputError
+
+MARKS = ("fixed", "after_outcome", "exclude")
+MARK_LABELS = {
+    "fixed": "Baseline columns fixed before everything else (nothing can cause them; e.g. age, race)",
+    "after_outcome": "Recorded after the outcome (follow-up time, survival, cause of death: generated after Y, "
+                     "never a cause)",
+    "exclude": "Excluded (left out entirely)",
+}
+SHORT = {"fixed": "fixed baseline column", "after_outcome": "recorded after the outcome"}
+
+
+@dataclass(frozen=True)
+class Marks:
+    """The user's column marks for the current question, and whether they agree with each other."""
+
+    fixed: tuple = ()
+    after_outcome: tuple = ()
+    exclude: tuple = ()
+    valid: bool = True
+
+
+def mark_defaults(found: list, options: list[str], question: list[str]) -> dict[str, list[str]]:
+    """What each multiselect starts with: the saved marks when they were chosen for this X and Y,
+    else the suggestions (excluded columns are kept: they do not depend on the question)."""
+    ss = st.session_state
+    if ss.get("marks_for") == question:
+        return {m: [c for c in (ss.get(m) or []) if c in options] for m in MARKS}
+    exclude = [c for c in (ss.get("exclude") or []) if c in options]
+    out = {m: [c for c, mark, _ in found if mark == m and c in options and c not in exclude]
+           for m in ("fixed", "after_outcome")}
+    return {**out, "exclude": exclude}
+
+
+def marks_form(tab, problem) -> Marks:
+    """Three multiselects (fixed, after the outcome, excluded), pre-selected from suggest_marks,
+    the suggestions with their reasons, and the marks' one-line error when they contradict."""
+    names = tab.schema.names
+    x, y = problem.x, problem.y
+    options = [n for n in names if n not in (x, y)]
+    try:
+        found = cache.suggestions(st.session_state.data_id, state.kinds_json(), x, y, problem.threshold, state.root())
+    except InputError as err:
+        st.error(str(err))
+        found = []
+    defaults = mark_defaults(found, options, [x, y])
+    chosen = {}
+    for column, mark in zip(st.columns(3), MARKS):
+        chosen[mark] = column.multiselect(MARK_LABELS[mark], options, default=defaults[mark], key=f"w_{mark}_{x}_{y}")
+        state.keep(mark, chosen[mark])
+    state.keep("marks_for", [x, y])
+    if found:
+        lines = [f"- {md(c)}: {SHORT[mark]}, because {md(reason)}" for c, mark, reason in found]
+        st.markdown("**Suggested because...**\n" + "\n".join(lines))
+    try:
+        check_column_marks(names, x, y, chosen["fixed"], chosen["after_outcome"], chosen["exclude"])
+        valid = True
+    except InputError as err:
+        st.error(str(err))
+        valid = False
+    return Marks(*(tuple(chosen[m]) for m in MARKS), valid)
+
+
+def fit_graph(g: CausalGraph, tab, marks: Marks) -> CausalGraph:
+    """A saved graph on the model table's columns: excluded columns dropped (said in one info
+    line), and a warning for each edge out of a column recorded after the outcome."""
+    dropped = [n for n in g.nodes if n in marks.exclude]
+    if dropped:
+        g = g.subgraph([n for n in g.nodes if n not in marks.exclude])
+        st.info(f"Left out of the graph because they are excluded: {md(', '.join(dropped))}.")
+    g = editor.on_columns(g, tab.schema.names)
+    after = [c for c in marks.after_outcome if c in g.nodes]
+    for problem in BackgroundKnowledge(after_outcome=after).violations(g):
+        st.warning(md(problem))
+    return g
+
+
+def editor_state(g: CausalGraph, r, problem, marks: Marks):
+    """The editor's content with each edge drawn by its origin (found, assumed, drawn)."""
+    try:
+        backbone = backbone_edges(g.nodes, problem.x, problem.y, [c for c in marks.fixed if c in g.nodes],
+                                  [c for c in marks.after_outcome if c in g.nodes])
+    except InputError:
+        backbone = []
+    return editor.build_state(g, r, editor.edge_origins(g, state.found(), backbone))
+
+
+def edge_legend() -> None:
+    if state.found() is not None:
+        st.caption(editor.EDGE_LEGEND)
+    else:
+        st.caption("No discovery has run on this data, so every edge is drawn solid: found and assumed edges "
+                   "cannot be told apart.")
+
+
+def graph_check(g: CausalGraph) -> None:
+    """Each omitted pathway edge the data contradicts, in plain words, with a button that adds it
+    through the editor's own path (state.edit_graph, which refuses a cycle)."""
+    try:
+        with st.spinner("Checking the graph against the data..."):
+            found = cache.graph_check(st.session_state.data_id, state.kinds_json(), state.excluded(), g.to_json(),
+                                      json.dumps(st.session_state.get("problem"), sort_keys=True), state.root())
+    except InputError as err:
+        st.error(str(err))
+        return
+    hits = [i for i in found if i["contradicted"]]
+    tested = [i for i in found if i["p_value"] is not None]
+    for imp in hits:
+        a, b = imp["edge"]
+        text, button = st.columns([4, 1])
+        text.warning(md(imp["sentence"][:1].upper() + imp["sentence"][1:]))
+        if button.button(f"Add the edge {md(a)} -> {md(b)}", key=f"w_fix_{a}_{b}"):
+            state.edit_graph(lambda a=a, b=b: g.add_edge(a, b))
+    if not hits:
+        kept = "" if found else ": the graph keeps every pathway edge"
+        st.success(f"The data contradicts none of the graph's omitted pathway edges ({len(tested)} checked{kept}).")
+    for imp in found:
+        if imp["p_value"] is None:
+            st.caption(md(imp["sentence"]))
+    st.caption("Each edge of the standard fairness model that the graph leaves out claims an independence; it is "
+               "tested with a likelihood-ratio test of nested models, Holm-adjusted over the checks.")
