@@ -66,6 +66,8 @@ def test_bayesnet_run_removes_direct_effect_and_measures_everything(demo):
     control = m["fair_predictor"]["control"]  # the same generator with nothing removed, beside the edit
     assert control is not None and control["synthetic_trained_de"] is not None
     assert res.alphas_used == {"de": 1.0, "ie": 0.0, "se": 0.0} and res.to_dict()["alphas_used"] == res.alphas_used
+    if not graph.parents("sex"):  # the reviewed DAG gives sex no parents: the SE lever is frozen, and says why
+        assert "sex has no parents" in res.frozen["se"] and res.to_dict()["frozen"] == res.frozen
     assert any(s.startswith("refining") for s in stages) and stages[-1] == "done"
     again = RunResult.from_dict(json.loads(json.dumps(res.to_dict())), res.synthetic)
     assert again.settings == settings and again.rounds == res.rounds

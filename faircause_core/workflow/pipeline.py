@@ -20,7 +20,9 @@ from faircause_core.causal.effects import Decomposition, as_decomposition
 from faircause_core.causal.fairness import decompose
 from faircause_core.causal.question import Outcome
 from faircause_core.io.export import plain as _plain  # metrics made JSON-safe by the one sanitiser
-from faircause_core.generators.base import CancelToken, FairnessSpec, ProgressFn, check_edits, check_rows, no_progress
+from faircause_core.generators.base import (
+    CancelToken, FairnessSpec, ProgressFn, check_edits, check_rows, no_progress, pathway_gaps,
+)
 from faircause_core.causal.graph import CausalGraph, Roles
 
 GENERATORS = ("llm", "bayesnet", "prompt")
@@ -280,7 +282,7 @@ def run_generation(
         generator, settings.rows, settings.fairness, roles, real,
         seed=settings.seed, max_rounds=settings.max_rounds if settings.refine else 1,
         n_measure=measure_rows(settings),
-        progress=progress, cancel=cancel,
+        progress=progress, cancel=cancel, frozen=pathway_gaps(graph, roles),
     )
     timings["sample_s"] = time.perf_counter() - t
     synthetic = result.data
