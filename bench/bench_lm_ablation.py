@@ -12,7 +12,8 @@ fit criterion: lower is better, judged on rows the model never saw).
     .venv/bin/python bench/bench_lm_ablation.py [--cohort demo|medpar|flchain]
         [--variants pretrained,random,skip,bayesnet] [--steps N] [--effect-rows 10000]
 
-Cohorts: the demo (X = sex, Y = death, reviewed DAG assets/nhefs_dag.json); medpar
+Cohorts: the demo (X = sex, Y = death, reviewed DAG assets/nhefs_dag.json, or with
+--discovered a graph from discover with age and race fixed); medpar
 (X = white 1 vs 0, Y = died, age80 fixed) and flchain (X = sex F vs M, Y = death, futime
 and chapter dropped: recorded after the outcome) with a graph from causal.discovery.discover.
 Writes bench/out/lm_ablation_<cohort>.json.
@@ -47,12 +48,13 @@ EFFECTS = ("tv", "ctf_de", "ctf_ie", "ctf_se")
 DATA = ROOT.parent / "shared" / "data"
 
 
-def cohort(name: str):
-    """(full table, graph, roles, fit table, holdout frame) for one named cohort."""
+def cohort(name: str, discovered: bool = False):
+    """(full table, graph, roles, fit table, holdout frame) for one named cohort; the demo
+    takes its reviewed DAG unless `discovered`."""
     if name == "demo":
         table = load_table(ROOT / "assets" / "nhefs_cohort.csv")
-        graph = CausalGraph.load(ROOT / "assets" / "nhefs_dag.json")
-        x, y, x0, x1, fixed = "sex", "death", "Male", "Female", ()
+        graph = None if discovered else CausalGraph.load(ROOT / "assets" / "nhefs_dag.json")
+        x, y, x0, x1, fixed = "sex", "death", "Male", "Female", ("age", "race")
     elif name == "medpar":
         table = load_table(DATA / "medpar_cohort.csv")
         x, y, x0, x1, fixed = "white", "died", 0, 1, ("age80",)
@@ -103,8 +105,8 @@ def make(variant: str, steps):
     return LLMGenerator(train_steps=steps, device="cpu", threads=1, cache=False, **extra)
 
 
-def run(name: str, variants: list[str], steps, effect_rows: int) -> dict:
-    table, graph, roles, fit, holdout = cohort(name)
+def run(name: str, variants: list[str], steps, effect_rows: int, discovered: bool = False) -> dict:
+    table, graph, roles, fit, holdout = cohort(name, discovered)
     n = len(table.df)
     out = {"cohort": name, "fit_rows": len(fit.df), "edges": sorted(map(list, graph.edges)),
            "parents_of_y": list(graph.parents(roles.y)), "real": effects(fit.df, roles), "variants": {}}
@@ -138,15 +140,16 @@ def main() -> int:
     ap.add_argument("--variants", default="pretrained,random,skip,bayesnet")
     ap.add_argument("--steps", type=int, default=None, help="training steps (default: the quick preset)")
     ap.add_argument("--effect-rows", type=int, default=10_000)
+    ap.add_argument("--discovered", action="store_true", help="demo: a discovered graph instead of the reviewed DAG")
     ap.add_argument("--out", default=None)
     args = ap.parse_args()
     torch.set_num_threads(1)
     os.environ.setdefault("FAIRCAUSE_CACHE", str(Path.home() / ".cache" / "faircausesyn"))
-    res = run(args.cohort, args.variants.split(","), args.steps, args.effect_rows)
+    res = run(args.cohort, args.variants.split(","), args.steps, args.effect_rows, args.discovered)
     rows = [{"variant": v, **{e: r["effects"][e][0] for e in EFFECTS}, "quality": r["quality"], "tstr": r["tstr"],
              "fit_s": r["fit_s"], "sample_s": r["sample_s"]} for v, r in res["variants"].items()]
     print(pd.DataFrame([{"variant": "real", **{e: res["real"][e][0] for e in EFFECTS}}] + rows).to_string(index=False))
-    path = Path(args.out) if args.out else ROOT / "bench" / "out" / f"lm_ablation_{args.cohort}.json"
+    path = Path(args.out) if args.out else ROOT / "bench" / "out" / f"lm_ablation_{args.cohort}{'_discovered' if args.discovered else ''}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(res, indent=1) + "\n")
     print(f"wrote {path}")

@@ -3,7 +3,10 @@
 Each row is a sequence of slots in a topological order of the DAG, with an attention mask
 that shows each column's query only its DAG parents (lm_slots.py), so the model's
 conditionals are the mechanisms of a structural causal model and a non-parent proxy
-cannot leak X into a column. Fine-tuning (lm_train.py) is cached on disk; sampling goes
+cannot leak X into a column. Each column's logits are a main-effects logistic model of its
+parents (the skip tables, fitted in closed form before the first step) plus the
+transformer's logits through a gate that starts at 0, so training adds to a model whose
+main effects are already right. Fine-tuning (lm_train.py) is cached on disk; sampling goes
 column by column, one query token per DISTINCT parent configuration over precomputed
 value keys/values, with per-pathway edits by changing which X value a query sees:
 
