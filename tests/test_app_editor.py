@@ -114,3 +114,21 @@ def test_imported_dag_must_use_the_table_columns(graph):
     assert g.nodes == tuple(NODES + ["bmi"]) and set(g.edges) == set(EDGES)
     with pytest.raises(InputError, match="dag.json: node 'weight' is not a column of cohort.csv"):
         editor.imported(graph.to_json().encode(), "dag.json", ["age", "sex", "smoke", "death"], "cohort.csv")
+
+
+def test_edge_origins_tell_found_assumed_and_drawn_edges_apart(graph):
+    """After edits: edges the search found are solid, backbone edges it did not find dashed,
+    the user's own edges neither; with no search run there is nothing to tell."""
+    found = CausalGraph(NODES, [("age", "smoke"), ("smoke", "death")])
+    backbone = [("sex", "smoke"), ("age", "death"), ("sex", "death")]
+    edited = graph.add_edge("sex", "weight").remove_edge("smoke", "death")
+    origins = editor.edge_origins(edited, found, backbone)
+    assert origins == {("age", "smoke"): "found", ("sex", "smoke"): "assumed", ("age", "death"): "assumed",
+                       ("sex", "weight"): "drawn"}
+    assert editor.edge_origins(edited, None, backbone) == {}
+    styles = {(e.source, e.target): e.style for e in
+              editor.build_state(edited, derive_roles(edited, "sex", "death"), origins).edges}
+    assert styles[("sex", "smoke")]["strokeDasharray"] and "strokeDasharray" not in styles[("age", "smoke")]
+    assert styles[("sex", "weight")] == editor.EDGE_STYLES["drawn"] != editor.EDGE_STYLES["found"]
+    plain = editor.build_state(edited, None).edges
+    assert all(e.style == editor.EDGE_STYLES["found"] for e in plain)

@@ -188,3 +188,53 @@ def workflow(server, page):
     assert list(frame_csv.columns) == nodes
     assert len(frame_csv) == 120  # the newest run is selected: the language model's
     assert set(frame_csv["sex"].dropna()) <= {"Male", "Female"}
+
+
+def test_graph_check_and_its_one_click_fix_in_chromium(server, page, tmp_path):
+    """A graph without X -> Y, imported through the page: the contradiction is shown in plain
+    words, and its button adds the edge to the graph and to the editor."""
+    try:
+        graph_check_fix(server, page, tmp_path)
+    except BaseException:
+        page.screenshot(path=str(ARTIFACTS / "failure_graph_check.png"), full_page=True)
+        raise
+
+
+def graph_check_fix(server, page, tmp_path):
+    from faircause_core.causal.graph import CausalGraph
+
+    url, ws = server
+    page.goto(url)
+    page.locator("input[type=file]").first.set_input_files(str(DEMO))  # the same data keeps its graph
+    page.get_by_text(re.compile(r"1,629 rows, 15 columns")).wait_for()
+    go(page, "Causal graph")
+    page.get_by_text("Sensitive attribute (X)").wait_for()
+    wait_for(lambda: (session(ws).get("problem") or {}).get("x") == "sex", what="question saved")
+    if session(ws).get("graph") is None:
+        page.get_by_role("button", name="Discover the graph from the data").click()
+        wait_for(lambda: session(ws).get("graph") is not None, timeout=120, what="discovered graph saved")
+    g = CausalGraph.from_dict(session(ws)["graph"])
+    without = CausalGraph(g.nodes, [e for e in g.edges if e != ("sex", "death")])
+    dag = tmp_path / "no_direct_edge.json"
+    dag.write_text(without.to_json(), encoding="utf-8")
+
+    page.get_by_role("button", name="Import DAG JSON").click()
+    page.locator("input[type=file]").last.set_input_files(str(dag))
+    wait_for(lambda: ("sex", "death") not in {tuple(e) for e in session(ws)["graph"]["edges"]},
+             what="graph without sex -> death imported")
+    page.keyboard.press("Escape")  # close the import popover
+    warning = page.get_by_text(re.compile(r"The data contradicts 'sex does not affect death directly' \(p"))
+    warning.wait_for(timeout=60_000)
+    frame = flow(page)
+    assert frame.locator('[data-testid="rf__edge-sex->death"]').count() == 0
+    warning.scroll_into_view_if_needed()
+    shot(page, "2b_graph_check")
+
+    page.get_by_role("button", name=re.compile("^Add the edge sex (->|\u2192) death$")).click()  # md: -> is an arrow
+    wait_for(lambda: ("sex", "death") in {tuple(e) for e in session(ws)["graph"]["edges"]},
+             what="edge sex -> death added by the one-click fix")
+    page.get_by_text(re.compile("The data contradicts none of the graph's omitted pathway edges")).wait_for()
+    frame = flow(page)
+    frame.locator('[data-testid="rf__edge-sex->death"]').wait_for(state="attached", timeout=30_000)
+    assert page.get_by_text(re.compile("sex does not affect death directly")).count() == 0
+    shot(page, "2c_graph_fixed")
