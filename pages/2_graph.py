@@ -1,7 +1,9 @@
-"""Step 2: the fairness question (X, its groups, Y) and the causal graph, discovered then edited.
+"""Step 2: the fairness question (X, its groups, Y), the column marks, and the causal graph,
+discovered, edited, then checked against the data.
 
 The editor is streamlit-flow; faircause_app.editor lays it out and turns its edits into a
 new graph (refusing cycles), and the editor is rebuilt under a new key after every change.
+faircause_app.graph_blocks draws the marks, the found/assumed legend and the graph check.
 """
 
 import pandas as pd
