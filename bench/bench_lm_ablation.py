@@ -86,6 +86,8 @@ def effects(df: pd.DataFrame, roles) -> dict:
 def heldout_logloss(gen: LLMGenerator, holdout: pd.DataFrame) -> dict:
     """Mean -log P(value | parents) per column on rows the model never saw."""
     lay = gen.layout_
+    if gen.kv_ is None:
+        gen.sample(1, seed=0)  # computes the cached value keys
     codes = lay.encode(holdout)
     by_col = {c: codes[:, lay.index[c]] for c in lay.order}
     out = {}
@@ -126,7 +128,7 @@ def run(name: str, variants: list[str], steps, effect_rows: int, discovered: boo
         rec = {"fit_s": round(fit_s, 1), "sample_s": round(sample_s, 1), "effects": effects(synth, roles),
                "quality": round(float(q["quality"]), 4), "tstr": round(auc["tstr"], 4), "trtr": round(auc["trtr"], 4)}
         if v != "bayesnet":
-            rec["train"] = {k: gen.train_stats_.get(k) for k in ("steps", "seconds", "first_loss", "last_loss")}
+            rec["train"] = {k: gen.train_stats_.get(k) for k in ("steps", "seconds", "first_loss", "last_loss", "logistic_seconds", "gate_max")}
             rec["heldout_logloss"] = heldout_logloss(gen, holdout)
         rec["gap"] = {e: round(rec["effects"][e][0] - out["real"][e][0], 4) for e in EFFECTS}
         out["variants"][v] = rec

@@ -246,7 +246,7 @@ def train(slot_lm: SlotLM, codes: np.ndarray, settings: TrainSettings,
     slot_lm.eval()
     seconds = time.perf_counter() - t0
     return {"steps": step, "seconds": seconds, "first_loss": losses[0], "last_loss": float(np.mean(losses[-5:])),
-            **start,
+            **start, "gate_max": float(slot_lm.lm_gate.detach().abs().max()),
             "trainable_parameters": int(sum(p.numel() for p in slot_lm.parameters() if p.requires_grad))}
 
 
