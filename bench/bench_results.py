@@ -20,6 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from faircause_core.errors import InputError  # noqa: E402
 from faircause_core.io.data import load_table  # noqa: E402
 from faircause_core.generators.base import FairnessSpec  # noqa: E402
 from faircause_core.causal.graph import CausalGraph, derive_roles  # noqa: E402
@@ -49,8 +50,13 @@ def run(generators, modes, rows, seed, rounds, preset="quick"):
             settings = GenerationSettings(generator=gen, rows=rows, seed=seed, fairness=MODES[mode],
                                           max_rounds=rounds, preset=preset)
             t = time.perf_counter()
-            res = run_generation(table, graph, roles, settings,
-                                 progress=lambda s, d, n: print(f"\r[{gen}/{mode}] {s}: {d}/{n}   ", end="", file=sys.stderr))
+            try:
+                res = run_generation(table, graph, roles, settings, progress=lambda s, d, n: print(
+                    f"\r[{gen}/{mode}] {s}: {d}/{n}   ", end="", file=sys.stderr))
+            except InputError as err:  # an edit the graph has no path for is refused, and said so
+                print(f"{gen:9s} {mode:9s} refused: {err}", flush=True)
+                out.append({"generator": gen, "mode": mode, "refused": str(err)})
+                continue
             print(file=sys.stderr)
             rec = res.to_dict()
             rec["generator"], rec["mode"], rec["wall_s"] = gen, mode, time.perf_counter() - t
@@ -65,7 +71,10 @@ def fmt_ci(e: dict) -> str:
 
 
 def markdown(records) -> str:
-    lines = []
+    refused = [r for r in records if "refused" in r]
+    records = [r for r in records if "refused" not in r]
+    lines = [f"Refused before any work: {r['generator']} {r['mode']}: {r['refused']}" for r in refused]
+    lines += [""] if refused else []
     real = effects(records[0]["real_effects"])
     lines.append("Real fitting split (70%, doubly robust, 95% CI): " + ", ".join(
         f"{k} {fmt_ci(real[k])}" for k in EFFECTS))
