@@ -79,11 +79,19 @@ def edge_origins(graph: CausalGraph, found: CausalGraph | None, backbone) -> dic
     return {e: ("found" if e not in not_found else "assumed" if e in backbone else "drawn") for e in graph.edges}
 
 
+def node_label(name: str) -> str:
+    """A column name as inert node content: streamlit-flow renders `data.content` as Markdown
+    with raw HTML, GFM autolinks and KaTeX math, so every character but an ASCII letter or digit
+    becomes a numeric character reference, which the Markdown parser turns back into plain text
+    after block, inline, HTML and math syntax have been recognised (none is, from a reference)."""
+    return "".join(c if c.isascii() and c.isalnum() else f"&#{ord(c) or 0xFFFD};" for c in str(name))
+
+
 def build_state(graph: CausalGraph, roles, origins: dict | None = None) -> StreamlitFlowState:
     """The editor's content: laid-out nodes in role colours, an arrowhead on every edge, each
     edge drawn by its origin (EDGE_STYLES; solid when unknown)."""
     nodes = [StreamlitFlowNode(
-        id=n, pos=pos, data={"content": n}, node_type="default", source_position="right",
+        id=n, pos=pos, data={"content": node_label(n)}, node_type="default", source_position="right",
         target_position="left", connectable=True, draggable=True, selectable=True,
         style={"background": ROLE_COLORS[role_of(n, roles)], "color": "white", "border": "1px solid #33415c",
                "borderRadius": "8px", "fontSize": "13px", "width": "150px"})

@@ -259,3 +259,55 @@ def graph_check_fix(server, page, tmp_path):
     wait_for(lambda: page.get_by_text(re.compile("sex does not affect death directly")).count() == 0,
              what="the contradiction gone once the edge is there")
     shot(page, "2c_graph_fixed")
+
+
+HOSTILE = ["<img src=x onerror=alert(1)>", "<b>x</b>", "<script>alert(1)</script>"]
+
+
+def test_column_names_are_text_in_the_graph_editor(server, page, tmp_path):
+    """Column names that are HTML reach the editor's nodes as their literal text: no element is
+    made from a label and no script runs (streamlit-flow renders node content as Markdown with
+    raw HTML, so editor.node_label must neutralise it)."""
+    import numpy as np
+
+    url, ws = server
+    rng = np.random.default_rng(0)
+    n = 240
+    group = rng.integers(0, 2, n)
+    cols = {"group": group}
+    for i, name in enumerate(HOSTILE):
+        cols[name] = np.round(rng.normal(size=n) + 0.5 * group * i, 3)
+    cols["death"] = (rng.random(n) < 0.3 + 0.3 * group).astype(int)
+    csv = tmp_path / "hostile.csv"
+    pd.DataFrame(cols).to_csv(csv, index=False)
+
+    context = page.context.browser.new_context(viewport={"width": 1440, "height": 1000})
+    pg = context.new_page()
+    pg.set_default_timeout(60_000)
+    dialogs = []
+    pg.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    try:
+        pg.goto(url)
+        pg.locator("input[type=file]").first.set_input_files(str(csv))
+        pg.get_by_text(re.compile(r"240 rows, 5 columns")).wait_for()
+        go(pg, "Causal graph")
+        wait_for(lambda: (session(ws).get("problem") or {}).get("x") == "group", what="question saved")
+        pg.get_by_role("button", name="Discover the graph from the data").click()
+        wait_for(lambda: set((session(ws).get("graph") or {}).get("nodes", [])) == set(cols), timeout=120,
+                 what="discovered graph saved")
+        frame = flow(pg)
+        nodes = frame.locator(".react-flow__node")
+        wait_for(lambda: nodes.count() == len(cols), what="all five nodes drawn")
+        shown = {nodes.nth(i).get_attribute("data-id"): nodes.nth(i).inner_text().strip() for i in range(len(cols))}
+        assert shown == {c: c for c in cols}  # each label is the literal name, as text
+        for tag in ("img", "b", "script"):
+            assert frame.locator(f".react-flow__node {tag}").count() == 0, tag
+        for name in HOSTILE:
+            frame.get_by_text(name, exact=True).wait_for(timeout=10_000)
+        assert dialogs == []
+        pg.screenshot(path=str(ARTIFACTS / "2d_hostile_names.png"), full_page=True)
+    except BaseException:
+        pg.screenshot(path=str(ARTIFACTS / "failure_hostile_names.png"), full_page=True)
+        raise
+    finally:
+        context.close()
