@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from faircause_app import cache, editor, state
+from faircause_app import cache, editor, state, text
 from faircause_app.text import md
 from faircause_core.causal.backbone import backbone_edges
 from faircause_core.causal.graph import CausalGraph
@@ -61,7 +61,7 @@ def marks_form(tab, problem) -> Marks:
     try:
         found = cache.suggestions(st.session_state.data_id, state.kinds_json(), x, y, problem.threshold, state.root())
     except InputError as err:
-        st.error(str(err))
+        text.error(err)
         found = []
     defaults = mark_defaults(found, options, [x, y])
     chosen = {}
@@ -76,7 +76,7 @@ def marks_form(tab, problem) -> Marks:
         check_column_marks(names, x, y, chosen["fixed"], chosen["after_outcome"], chosen["exclude"])
         valid = True
     except InputError as err:
-        st.error(str(err))
+        text.error(err)
         valid = False
     return Marks(*(tuple(chosen[m]) for m in MARKS), valid)
 
@@ -91,7 +91,7 @@ def fit_graph(g: CausalGraph, tab, marks: Marks) -> CausalGraph:
     g = editor.on_columns(g, tab.schema.names)
     after = [c for c in marks.after_outcome if c in g.nodes]
     for problem in BackgroundKnowledge(after_outcome=after).violations(g):
-        st.warning(md(problem))
+        text.warning(problem)
     return g
 
 
@@ -121,14 +121,14 @@ def graph_check(g: CausalGraph) -> None:
             found = cache.graph_check(st.session_state.data_id, state.kinds_json(), state.excluded(), g.to_json(),
                                       json.dumps(st.session_state.get("problem"), sort_keys=True), state.root())
     except InputError as err:
-        st.error(str(err))
+        text.error(err)
         return
     hits = [i for i in found if i["contradicted"]]
     tested = [i for i in found if i["p_value"] is not None]
     for imp in hits:
         a, b = imp["edge"]
-        text, button = st.columns([4, 1])
-        text.warning(md(imp["sentence"][:1].upper() + imp["sentence"][1:]))
+        said, button = st.columns([4, 1])
+        text.warning(imp["sentence"][:1].upper() + imp["sentence"][1:], said)
         if button.button(f"Add the edge {md(a)} -> {md(b)}", key=f"w_fix_{a}_{b}"):
             state.edit_graph(lambda a=a, b=b: g.add_edge(a, b))
     if not hits:

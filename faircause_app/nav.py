@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from faircause_app import state
+from faircause_app import state, text
 from faircause_core.errors import InputError
 
 STEPS = [("data", "1 Data"), ("graph", "2 Causal graph"), ("audit", "3 Fairness audit"),
@@ -58,7 +58,7 @@ def page_start(step: str, title: str, graph_hint: str, fix_label: str | None = N
     try:
         r = state.roles()
     except InputError as err:
-        st.error(str(err))
+        text.error(err)
         if fix_label:
             next_step("graph", fix_label)
         st.stop()

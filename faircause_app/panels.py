@@ -15,7 +15,7 @@ import time
 import pandas as pd
 import streamlit as st
 
-from faircause_app import cache, editor, jobs, nav, state
+from faircause_app import cache, editor, jobs, nav, state, text
 from faircause_app.text import md
 from faircause_core.causal.graph import CausalGraph
 from faircause_core.causal.question import FairnessProblem, validate_problem
@@ -83,24 +83,24 @@ def question_form(tab) -> tuple[FairnessProblem, bool]:
     threshold, positive = None, None
     if tab.schema[y].is_numeric and tab.df[y].nunique() > 2:
         cs = tab.schema[y]
-        threshold = c5.number_input(f"Count {y} as 'yes' when it is at least", value=float(
+        threshold = c5.number_input(f"Count {md(y)} as 'yes' when it is at least", value=float(
             saved.get("threshold") if saved.get("threshold") is not None else tab.df[y].median()),
             min_value=float(cs.minimum), max_value=float(cs.maximum), key=f"w_thr_{y}")
         c5.caption(f"Share at or above: {(tab.df[y] >= threshold).mean():.1%}")
     elif len(values := groups(tab, y)) == 2:
         rule = _rule_positive(tab, y)
-        positive = c5.selectbox(f"Which value of {y} counts as the outcome (Y = 1)?", values,
+        positive = c5.selectbox(f"Which value of {md(y)} counts as the outcome (Y = 1)?", values,
                                 index=_index(values, saved.get("positive"), _index(values, rule)), key=f"w_pos_{y}")
     problem = FairnessProblem(x, x0, x1, y, threshold, positive)
     try:
         for note in validate_problem(tab, problem):
-            st.warning(note)
+            text.warning(note)
         valid = True
     except InputError as err:
-        st.error(str(err))
+        text.error(err)
         valid = False
     if valid:
-        st.caption(f"Y = 1 means {problem.resolve(tab).outcome.label}")
+        st.caption(f"Y = 1 means {md(problem.resolve(tab).outcome.label)}")
     state.keep("problem", {"x": x, "x0": x0, "x1": x1, "y": y, "threshold": threshold, "positive": positive})
     return problem, valid
 
@@ -116,7 +116,7 @@ def graph_sources(tab, problem: FairnessProblem, valid: bool, marks, all_names) 
                                                     problem.y, marks.fixed, marks.after_outcome, marks.exclude,
                                                     state.root()))
             except InputError as err:
-                st.error(str(err))
+                text.error(err)
     if b2.button("Reset to discovered", disabled=not st.session_state.get("discovered"), key="w_reset"):
         state.set_graph(CausalGraph.from_dict(st.session_state.discovered))
     if b3.button("Start from an empty graph", key="w_empty"):
@@ -128,9 +128,9 @@ def graph_sources(tab, problem: FairnessProblem, valid: bool, marks, all_names) 
             try:
                 g = editor.imported(dag_file.getvalue(), dag_file.name, all_names, tab.name)
                 state.set_graph(g)
-                st.success(f"Imported {len(g.edges)} edges from {dag_file.name}.")
+                st.success(f"Imported {len(g.edges)} edges from {md(dag_file.name)}.")
             except InputError as err:
-                st.error(str(err))
+                text.error(err)
 
 
 # ------------------------------------------------------------------------- step 4 progress
@@ -155,12 +155,12 @@ def job_progress() -> None:
             state.persist()
         st.rerun(scope="app")
     if job.status == "done":
-        st.success(f"Finished in {job.finished - job.started:.0f} s and saved as run {job.run_id}.")
+        st.success(f"Finished in {job.finished - job.started:.0f} s and saved as run {md(job.run_id)}.")
         nav.next_step("compare", "Next: compare real and synthetic data")
     elif job.status == "cancelled":
         st.info("The last generation was cancelled; nothing was saved.")
     else:
-        st.error(job.error)
+        text.error(job.error)
 
 
 # ----------------------------------------------------------------------------- step 5 tabs
@@ -178,7 +178,7 @@ def fairness_tab(result) -> None:
         st.plotly_chart(plots.rounds_plot(result.rounds, d.get("target")), width="stretch", key="cmp_rounds")
         n_measured = (result.rounds[-1].get("decomposition") or {}).get("n")
         sample = f" on a generator sample of {n_measured:,} rows" if n_measured else ""
-        st.caption(f"{result.message or ('within tolerance' if result.converged else 'not within tolerance')}; "
+        st.caption(f"{md(result.message or ('within tolerance' if result.converged else 'not within tolerance'))}; "
                    f"each round is measured{sample}, then the delivered rows are a fresh draw.")
     if result.alphas_used:
         st.caption("Alphas used (share of each pathway removed): " + ", ".join(
@@ -207,7 +207,7 @@ def fidelity_tab(run_id: str, run: dict) -> None:
         real_m, synth_m = cache.associations(run_id, run["data_id"], kinds, state.root())
         st.plotly_chart(plots.correlation_heatmaps(real_m, synth_m), width="stretch", key="cmp_heat")
     except InputError as err:
-        st.error(str(err))
+        text.error(err)
 
 
 def utility_tab(result) -> None:
@@ -229,9 +229,9 @@ def utility_tab(result) -> None:
         for line in fair_predictor_lines(fair):
             c2.markdown(f"- {md(line)}")
         for note in fair.get("notes") or []:
-            c2.warning(md(note))
+            text.warning(note, c2)
     elif fair:
-        c2.warning(md(fair["error"]))
+        text.warning(fair["error"], c2)
     if priv:
         st.markdown("**Privacy: distance to the closest real record (DCR)**")
         st.dataframe(pd.DataFrame([priv]), hide_index=True, width="stretch")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from faircause_app import cache
+from faircause_app import cache, text
 from faircause_core.errors import InputError
 from faircause_core.workflow import workspace
 
@@ -48,7 +48,7 @@ def table():
     try:
         return cache.table(data_id, kinds_json(), root())
     except InputError as err:
-        st.error(str(err))
+        text.error(err)
         return None
 
 
@@ -65,7 +65,7 @@ def model_table():
     try:
         return cache.model_table(data_id, kinds_json(), excluded(), root())
     except InputError as err:
-        st.error(str(err))
+        text.error(err)
         return None
 
 
@@ -131,7 +131,7 @@ def edit_graph(change) -> None:
     try:
         set_graph(change())
     except InputError as err:
-        st.error(str(err))
+        text.error(err)
         return
     st.rerun()
 
@@ -164,7 +164,7 @@ def persist() -> None:
     try:
         workspace.save_session(state, root=root())
     except (InputError, OSError) as err:
-        st.warning(f"could not save the session to the workspace: {err}")
+        text.warning(f"could not save the session to the workspace: {err}")
 
 
 def restore() -> None:
@@ -175,7 +175,7 @@ def restore() -> None:
     try:
         saved = workspace.load_session(root=root())
     except InputError as err:
-        st.error(str(err))
+        text.error(err)
         return
     for key in SAVED_KEYS:
         if saved.get(key) is not None:

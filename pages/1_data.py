@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from faircause_app import nav, state
+from faircause_app import nav, state, text
 from faircause_app.text import md
 from faircause_core.errors import InputError
 from faircause_core.io.schema import Kind
@@ -31,14 +31,14 @@ if upload is not None and st.session_state.get("_upload_seen") != upload.file_id
     st.session_state._upload_seen = upload.file_id
     try:
         state.set_data(upload.getvalue(), upload.name)
-        st.success(f"Loaded {upload.name}.")
+        st.success(f"Loaded {md(upload.name)}.")
     except InputError as err:
-        st.error(str(err))
+        text.error(err)
 if demo:
     try:
         state.set_data(state.DEMO_PATH.read_bytes(), state.DEMO_PATH.name)
     except (InputError, OSError) as err:
-        st.error(str(err))
+        text.error(err)
 
 tab = state.table()
 if tab is None:
@@ -47,7 +47,7 @@ if tab is None:
 
 st.subheader(f"{md(tab.name)}: {tab.n_rows:,} rows, {len(tab.schema.names)} columns")
 for note in tab.warnings:
-    st.warning(note)
+    text.warning(note)
 
 st.markdown("**Preview** (first 50 rows)")
 st.dataframe(tab.df.head(50), width="stretch", height=260)
@@ -82,7 +82,7 @@ if changes:
         state.persist()
         st.rerun()
     except InputError as err:
-        st.error(str(err))
+        text.error(err)
 
 missing = frame[frame["missing"] > 0][["column", "missing"]]
 if len(missing):

@@ -11,7 +11,7 @@ import streamlit as st
 from streamlit_flow import streamlit_flow
 from streamlit_flow.layouts import ManualLayout
 
-from faircause_app import editor, graph_blocks, nav, state
+from faircause_app import editor, graph_blocks, nav, state, text
 from faircause_app.panels import graph_sources, question_form
 from faircause_app.text import md
 from faircause_core.errors import InputError
@@ -48,7 +48,7 @@ if fitted != g:
 try:
     r = state.roles(tab, g, problem) if valid else None
 except InputError as err:
-    st.error(str(err))
+    text.error(err)
     r = None
 
 legend = "".join(f'<span style="background:{ROLE_COLORS[k]}">{v}</span>' for k, v in ROLE_LABELS.items())
@@ -57,7 +57,7 @@ graph_blocks.edge_legend()
 st.caption("Drag from a node's right handle to another node's left handle to add an edge. Click an edge to "
            "select it (buttons below), or right-click it for the edge menu.")
 for msg in st.session_state.pop("flow_messages", []):
-    st.error(msg)
+    text.error(msg)
 
 if "flow_state" not in st.session_state:
     st.session_state.flow_state = graph_blocks.editor_state(g, r, problem, marks)

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from faircause_app import cache, nav, state
+from faircause_app import cache, nav, state, text
 from faircause_app.text import md
 from faircause_core.causal.effects import Decomposition
 from faircause_core.causal.implications import direct_effect_warning
@@ -27,17 +27,17 @@ with st.spinner("Estimating the decomposition (cached after the first time)...")
         result = cache.audit(st.session_state.data_id, state.kinds_json(), state.excluded(), state.roles_json(roles),
                              method, state.root())
     except InputError as err:
-        st.error(str(err))
+        text.error(err)
         st.stop()
 decomposition = Decomposition.from_dict(result)
 
 st.caption(f"X = {md(roles.x)}: {md(roles.x1)} (x1) compared with {md(roles.x0)} (x0); "
            f"Y = {md(roles.y)}. n = {decomposition.n:,} ({decomposition.n0:,} vs {decomposition.n1:,}).")
 for note in decomposition.warnings:
-    st.warning(note)
+    text.warning(note)
 direct_note = direct_effect_warning(state.graph(), decomposition)
 if direct_note:  # the graph omits X -> Y, yet the direct effect's interval excludes 0
-    st.warning(md(direct_note[:1].upper() + direct_note[1:]))
+    text.warning(direct_note[:1].upper() + direct_note[1:])
 
 st.plotly_chart(effects_bar({"real": decomposition}), width="stretch", key="audit_chart")
 st.caption(f"{md(SIGN_NOTE)} Here x1 = {md(roles.x1)} and x0 = {md(roles.x0)}; bars carry 95% intervals, and "

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from faircause_app import jobs, nav, panels, state
+from faircause_app import jobs, nav, panels, state, text
 from faircause_app.text import md
 from faircause_core.errors import InputError
 from faircause_core.generators.base import FairnessSpec, pathway_gaps
@@ -37,7 +37,7 @@ with left:
                 check_model_folder(model_dir)
                 st.success("Model folder looks usable.")
             except InputError as err:
-                st.error(str(err))
+                text.error(err)
                 model_dir = None
 
     st.markdown("**Fairness per pathway** — keep it as in the real data, remove it, or remove a share.")
@@ -49,7 +49,7 @@ with left:
             alphas[key] = c2.slider(f"share of {key.upper()} removed", 0.0, 1.0, 0.5, 0.05, key=f"w_alpha_{key}")
         else:
             alphas[key] = 1.0 if mode == "remove" else 0.0
-    refs = {"x1": f"x1 ({roles.x1})", "x0": f"x0 ({roles.x0})", "marginal": "drawn from P(X)"}
+    refs = {"x1": f"x1 ({md(roles.x1)})", "x0": f"x0 ({md(roles.x0)})", "marginal": "drawn from P(X)"}
     reference = st.radio("Reference group x* used when a pathway is removed", list(refs), format_func=refs.get,
                          horizontal=True, key="w_reference")
 with right:
@@ -80,7 +80,7 @@ if start:
                              dict(st.session_state.get("kinds") or {}), state.root())
         running = True
     except InputError as err:
-        st.error(str(err))
+        text.error(err)
 
 
 # Poll once a second only while a job runs, so an idle page does not keep rerunning.

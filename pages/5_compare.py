@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from faircause_app import cache, nav, panels, state
+from faircause_app import cache, nav, panels, state, text
 from faircause_app.text import md
 from faircause_core.errors import InputError
 from faircause_core.present import plots
@@ -28,15 +28,15 @@ state.keep("run_id", choice)
 try:
     run = cache.saved_run(choice, state.root())
 except InputError as err:
-    st.error(str(err))
+    text.error(err)
     st.stop()
 result = run["result"]
 
-st.caption(f"{md(result.settings.fairness.label())}; generator {result.settings.generator}, "
+st.caption(f"{md(result.settings.fairness.label())}; generator {md(result.settings.generator)}, "
            f"{len(result.synthetic):,} rows, seed {result.settings.seed}. "
            f"{md(summary_line(result.real_effects, result.synthetic_effects))}.")
 for note in result.warnings:
-    st.warning(note)
+    text.warning(note)
 
 fair_tab, fid_tab, util_tab, trade_tab, dl_tab = st.tabs(
     ["Fairness", "Fidelity", "Utility and privacy", "Trade-off (all runs)", "Downloads"])
@@ -61,7 +61,7 @@ with trade_tab:
             state.persist()
             st.rerun()
         except InputError as err:
-            st.error(str(err))
+            text.error(err)
 
 with dl_tab:
     panels.downloads_tab(choice, run)

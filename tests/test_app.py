@@ -45,7 +45,7 @@ def test_every_page_cold_shows_guidance(app):
 def test_bad_upload_is_one_error_line(app):
     app.file_uploader(key="w_upload").upload("broken.csv", b"\x00\x01\x02binary", "text/csv").run()
     no_problems(app)
-    assert len(app.error) == 1 and "broken.csv" in app.error[0].value and "\n" not in app.error[0].value
+    assert len(app.error) == 1 and "broken.csv" in plain(app.error[0].value) and "\n" not in app.error[0].value
 
 
 def test_demo_end_to_end(app):
@@ -82,7 +82,7 @@ def test_demo_end_to_end(app):
     at.session_state["flow_state"] = state
     at.run()
     no_problems(at)
-    assert any("refused" in e and f"{a} -> {b} -> {a}" in e for e in texts(at.error)), texts(at.error)
+    assert any("refused" in e and f"{a} -> {b} -> {a}" in e for e in map(plain, texts(at.error))), texts(at.error)
     edges = {tuple(e) for e in at.session_state["graph"]["edges"]}
     assert (b, a) not in edges and free in edges
     rebuilt = at.session_state["flow_state"]
@@ -139,10 +139,10 @@ def test_outcome_coding_is_shown_and_chosen_on_the_graph_page(app):
     assert app.selectbox(key="w_y").value == "death"
     box = app.selectbox(key="w_pos_death")
     assert box.value == "Deceased" and set(box.options) == {"Deceased", "Living"}
-    assert any("Y = 1 means death=Deceased" in c for c in texts(app.caption))
+    assert any("Y = 1 means death=Deceased" in plain(c) for c in texts(app.caption))
     box.select("Living").run()
     no_problems(app)
-    assert any("Y = 1 means death=Living" in c for c in texts(app.caption))
+    assert any("Y = 1 means death=Living" in plain(c) for c in texts(app.caption))
     assert app.session_state["problem"]["positive"] == "Living"
 
 
@@ -224,7 +224,7 @@ def test_flchain_marks_are_suggested_with_reasons_and_reach_discovery(app):
     # marks that contradict each other: one error line, discovery disabled
     at.multiselect(key="w_fixed_sex_death").select("futime").run()
     no_problems(at)
-    assert [e for e in texts(at.error) if "futime" in e] == [
+    assert [plain(e) for e in texts(at.error) if "futime" in e] == [
         "'futime' is marked both fixed and recorded after the outcome; choose one"]
     assert at.button(key="w_discover").disabled
 
@@ -341,3 +341,88 @@ def test_generate_refuses_an_edit_the_graph_has_no_path_for(app):
     assert at.button(key="w_start").disabled  # any share of a missing pathway is refused
     at.selectbox(key="w_mode_de").set_value("keep").run()
     assert not at.button(key="w_start").disabled
+
+
+# ------------------------------------------------------------- issue 12: data text stays text
+
+X_MD, Y_LINK, AGE_LINK, CONST_LINK = "**x**", "[link](http://example.com)", "[age](http://example.com)", "[c](http://e.com)"
+
+
+def hostile_csv() -> bytes:
+    """Columns named like Markdown: X `**x**` (3 groups, so a note quotes it), a link as Y, a
+    link-named age (a suggested mark whose reason quotes it) and a constant link (a load warning)."""
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    n = 600
+    x = rng.choice(["a", "b", "c"], n)
+    age = rng.integers(20, 80, n)
+    y = (rng.random(n) < 0.2 + 0.2 * (x == "b") + 0.004 * (age - 20)).astype(int)
+    return pd.DataFrame({X_MD: x, AGE_LINK: age, CONST_LINK: 1, Y_LINK: y}).to_csv(index=False).encode()
+
+
+def assert_inert(messages):
+    """No message's Markdown source holds a name unescaped; each that names one holds md(name)."""
+    from faircause_app.text import md
+
+    for m in messages:
+        for name in (X_MD, Y_LINK, AGE_LINK, CONST_LINK, "(http://"):
+            assert name not in m, m
+    named = [m for m in messages if any(n in plain(m) for n in (X_MD, Y_LINK, AGE_LINK, CONST_LINK))]
+    assert all(any(md(n) in m for n in (X_MD, Y_LINK, AGE_LINK, CONST_LINK)) for m in named), named
+    return named
+
+
+def shown(at) -> list[str]:
+    return [e.value for kind in ("error", "warning", "info", "success", "caption", "markdown", "subheader")
+            for e in getattr(at, kind)]
+
+
+def test_markdown_in_column_and_file_names_is_shown_literally(app):
+    """Data page (file name, load warning), graph page (question note, widget labels, mark
+    reasons, graph check) and an error path: the Markdown source escapes every special, so
+    `**x**` is not bold and `[link](...)` is not a link."""
+    from pathlib import Path
+
+    from faircause_app.text import md
+
+    at = app
+    at.file_uploader(key="w_upload").upload(f"{Y_LINK}.csv", hostile_csv(), "text/csv").run()
+    no_problems(at)
+    named = assert_inert(shown(at))
+    assert any(f"Loaded {md(Y_LINK)}" in s for s in texts(at.success)), texts(at.success)
+    assert any(md(CONST_LINK) in w and "single value" in w for w in texts(at.warning)), texts(at.warning)
+    assert at.subheader[0].value.startswith(md(Path(f"{Y_LINK}.csv").name) + ":")  # the loader keeps the base name
+
+    at.switch_page("pages/2_graph.py").run()
+    no_problems(at)
+    assert at.selectbox(key="w_x").value == X_MD and at.selectbox(key="w_y").value == Y_LINK
+    assert_inert(shown(at))
+    assert any(md(X_MD) in w and "3 groups" in w for w in texts(at.warning)), texts(at.warning)
+    assert at.selectbox(key=f"w_pos_{Y_LINK}").label == f"Which value of {md(Y_LINK)} counts as the outcome (Y = 1)?"
+    reasons = [m for m in texts(at.markdown) if "Suggested because" in m]
+    assert reasons and md(AGE_LINK) in reasons[0], texts(at.markdown)
+    assert any(f"Y = 1 means {md(Y_LINK + '=1')}" in c for c in texts(at.caption)), texts(at.caption)
+
+    at.button(key="w_discover").click().run()
+    no_problems(at)
+    assert not at.error, texts(at.error)
+    assert_inert(shown(at))
+    checked = [m for m in texts(at.success) + texts(at.warning) + texts(at.caption) if "pathway edge" in m
+               or "does not affect" in plain(m) or "not tested" in plain(m)]
+    assert checked, shown(at)  # the graph check ran and said so
+    at.button(key="w_reset").click().run()  # the same graph again: nothing new, nothing broken
+    no_problems(at)
+
+    # error paths: a question that cannot be estimated, and a file that cannot be read, both name data
+    at.selectbox(key="w_x").set_value(CONST_LINK).run()
+    no_problems(at)
+    assert at.error and assert_inert(texts(at.error)), texts(at.error)
+    at.switch_page("pages/1_data.py").run()
+    bad = "**x** [link](javascript:alert(1)).csv"
+    at.file_uploader(key="w_upload").upload(bad, b"\x00\x01\x02binary", "text/csv").run()
+    no_problems(at)
+    assert len(at.error) == 1 and at.error[0].value.startswith(md(bad)), texts(at.error)
+    assert "[link](" not in at.error[0].value and "**x**" not in at.error[0].value
+    assert named
