@@ -70,3 +70,97 @@ def test_session_and_root_resolution(tmp_path, monkeypatch):
     f.write_text("x")
     with pytest.raises(InputError, match="is a file"):
         workspace.workspace_root(f)
+
+
+# ------------------------------------------------- issue 12: paths read from workspace files
+
+def one_line_refusal(call) -> str:
+    with pytest.raises(InputError) as info:
+        call()
+    message = str(info.value)
+    assert "\n" not in message
+    return message
+
+
+@pytest.mark.parametrize("file", ["/etc/hostname", "../../../../../../etc/hostname", "../other/source.csv",
+                                  "sub/../../other/source.csv"])
+def test_meta_file_outside_the_upload_folder_is_refused(tmp_path, file):
+    """A crafted meta.json (absolute path, ..) cannot make the workspace read another file,
+    not even another upload in the same workspace."""
+    data_id = workspace.save_data(b"a,b\n1,2\n", "t.csv", root=tmp_path)
+    other = tmp_path / "data" / "other"
+    other.mkdir()
+    (other / "source.csv").write_text("secret,1\n")
+    meta = tmp_path / "data" / data_id / "meta.json"
+    meta.write_text(json.dumps({"filename": "t.csv", "file": file}))
+    message = one_line_refusal(lambda: workspace.data_file(data_id, root=tmp_path))
+    assert "outside the workspace" in message and data_id in message
+    with pytest.raises(InputError, match="outside the workspace"):
+        workspace.load_data(data_id, root=tmp_path)
+
+
+@pytest.mark.parametrize("file", [None, 7, ["source.csv"], "", "a\x00b", "."])
+def test_meta_file_that_is_not_a_file_name_is_refused(tmp_path, file):
+    data_id = workspace.save_data(b"a,b\n1,2\n", "t.csv", root=tmp_path)
+    (tmp_path / "data" / data_id / "meta.json").write_text(json.dumps({"file": file}))
+    one_line_refusal(lambda: workspace.data_file(data_id, root=tmp_path))
+
+
+def test_symlinks_out_of_the_workspace_are_refused(tmp_path):
+    """A source file, meta.json, data folder, run folder, run file or session.json that is a
+    symlink to a file outside the workspace is refused (or skipped), never read."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.csv").write_text("secret,1\n2,3\n")
+    (outside / "meta.json").write_text(json.dumps({"file": "secret.csv"}))
+    (outside / "run.json").write_text(json.dumps({"id": "x", "graph": {}, "roles": {}, "result": {}}))
+    ws = tmp_path / "ws"
+
+    data_id = workspace.save_data(b"a,b\n1,2\n", "t.csv", root=ws)
+    folder = ws / "data" / data_id
+    (folder / "source.csv").unlink()
+    (folder / "source.csv").symlink_to(outside / "secret.csv")
+    assert "outside the workspace" in one_line_refusal(lambda: workspace.data_file(data_id, root=ws))
+
+    (folder / "meta.json").unlink()
+    (folder / "meta.json").symlink_to(outside / "meta.json")
+    assert "outside the workspace" in one_line_refusal(lambda: workspace.data_file(data_id, root=ws))
+
+    linked_id = "f" * 16
+    (ws / "data" / linked_id).symlink_to(outside, target_is_directory=True)
+    assert "outside the workspace" in one_line_refusal(lambda: workspace.data_file(linked_id, root=ws))
+
+    run_id = "20260101-000000-abcdef"
+    (ws / "runs" / run_id).symlink_to(outside, target_is_directory=True)
+    assert workspace.list_runs(root=ws) == []  # skipped, the list still opens
+    assert "outside the workspace" in one_line_refusal(lambda: workspace.load_run(run_id, root=ws))
+    workspace.delete_run(run_id, root=ws)  # removes the planted link only
+    assert not (ws / "runs" / run_id).exists() and (outside / "secret.csv").exists()
+
+    inner = ws / "runs" / "20260101-000001-abcdef"
+    inner.mkdir()
+    (inner / "run.json").symlink_to(outside / "run.json")
+    assert workspace.list_runs(root=ws) == []
+    assert "outside the workspace" in one_line_refusal(lambda: workspace.load_run(inner.name, root=ws))
+    (inner / "run.json").unlink()
+    (inner / "run.json").write_text(json.dumps({"id": inner.name}))
+    (inner / "synthetic.csv").symlink_to(outside / "secret.csv")
+    assert "outside the workspace" in one_line_refusal(lambda: workspace.load_run(inner.name, root=ws))
+
+    (outside / "session.json").write_text(json.dumps({"data_id": data_id}))
+    (ws / "session.json").symlink_to(outside / "session.json")
+    assert workspace.load_session(root=ws) == {}
+
+
+def test_a_symlinked_workspace_and_links_inside_it_still_work(tmp_path):
+    """The checks resolve the workspace too: a workspace reached through a symlink, and a
+    source file linked to another file inside its own folder, are read as before."""
+    real = tmp_path / "real"
+    real.mkdir()
+    (tmp_path / "link").symlink_to(real, target_is_directory=True)
+    data_id = workspace.save_data(b"a,b\n1,2\n", "t.csv", root=tmp_path / "link")
+    assert workspace.data_file(data_id, root=tmp_path / "link") == (b"a,b\n1,2\n", "t.csv")
+    folder = real / "data" / data_id
+    (folder / "source.csv").rename(folder / "kept.csv")
+    (folder / "source.csv").symlink_to(folder / "kept.csv")
+    assert workspace.data_file(data_id, root=tmp_path / "link")[0] == b"a,b\n1,2\n"

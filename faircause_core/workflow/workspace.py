@@ -52,6 +52,18 @@ def workspace_root(root=None, create: bool = True) -> Path:
     return path
 
 
+def _inside(base: Path, path, what: str) -> Path:
+    """`path` resolved (symlinks followed), refused with one line unless it stays inside `base`:
+    a crafted meta.json, run folder or symlink must not make the app read another file."""
+    try:
+        home, real = Path(base).resolve(), (Path(base) / path).resolve()
+    except (OSError, RuntimeError, ValueError, TypeError) as err:
+        raise InputError(f"{what}: the path {str(path)[:200]!r} cannot be resolved ({err}); refused")
+    if not real.is_relative_to(home):
+        raise InputError(f"{what}: the path {str(path)[:200]!r} points outside the workspace; refused")
+    return real
+
+
 def _write_atomic(path: Path, content: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".tmp.", dir=path.parent)
@@ -68,7 +80,11 @@ def _write_json(path: Path, obj) -> None:
     _write_atomic(path, json_bytes(obj))
 
 
-def _read_json(path: Path, what: str) -> dict:
+def _read_json(path: Path, what: str, base: Path) -> dict:
+    """A JSON object from a workspace file, which must resolve inside `base` and be a plain file."""
+    path = _inside(base, path, what)
+    if path.exists() and not path.is_file():
+        raise InputError(f"{what} in the workspace is not a file ({path})")
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -99,19 +115,29 @@ def save_data(content: bytes, filename: str, root=None) -> str:
 
 
 def _data_folder(data_id: str, root=None) -> Path:
+    """The resolved data/<data_id> folder, inside the workspace's data folder."""
     if not isinstance(data_id, str) or not _DATA_ID.match(data_id):
         raise InputError(f"not a workspace data id: {data_id!r}")
-    return workspace_root(root) / "data" / data_id
+    base = workspace_root(root) / "data"
+    return _inside(base, data_id, f"data {data_id}")
 
 
 def data_file(data_id: str, root=None) -> tuple[bytes, str]:
-    """(bytes, original file name) of a saved upload."""
+    """(bytes, original file name) of a saved upload; meta.json's "file" must name a plain
+    file inside the upload's own folder (no absolute path, no .., no symlink out)."""
     folder = _data_folder(data_id, root)
-    meta = _read_json(folder / "meta.json", f"data {data_id}")
+    what = f"data {data_id}"
+    meta = _read_json(folder / "meta.json", what, folder)
+    name = meta.get("file")
+    if not isinstance(name, str) or not name:
+        raise InputError(f"{what} in the workspace is incomplete: meta.json names no file")
+    path = _inside(folder, name, what)
+    if not path.is_file():
+        raise InputError(f"{what} in the workspace is unreadable: {name[:200]!r} is not a file")
     try:
-        return (folder / meta["file"]).read_bytes(), str(meta.get("filename") or meta["file"])
-    except (OSError, KeyError) as err:
-        raise InputError(f"data {data_id} in the workspace is unreadable: {err}")
+        return path.read_bytes(), str(meta.get("filename") or name)
+    except OSError as err:
+        raise InputError(f"{what} in the workspace is unreadable: {err.strerror or err}")
 
 
 def load_data(data_id: str, kinds: dict | None = None, root=None):
@@ -136,17 +162,19 @@ def load_session(root=None) -> dict:
     if not path.exists():
         return {}
     try:
-        return _read_json(path, "session")
+        return _read_json(path, "session", path.parent)
     except InputError:
         return {}
 
 
 # --------------------------------------------------------------------------------- runs
 
-def _run_folder(run_id: str, root=None) -> Path:
+def _run_folder(run_id: str, root=None, resolve: bool = True) -> Path:
+    """runs/<run_id>, resolved and refused unless inside the workspace's runs folder."""
     if not isinstance(run_id, str) or not _RUN_ID.match(run_id):
         raise InputError(f"not a run id: {run_id!r}")
-    return workspace_root(root) / "runs" / run_id
+    base = workspace_root(root) / "runs"
+    return _inside(base, run_id, f"run {run_id}") if resolve else base / run_id
 
 
 def new_run_id() -> str:
@@ -224,7 +252,8 @@ def list_runs(root=None) -> list[dict]:
         if not _RUN_ID.match(folder.name) or not (folder / "run.json").is_file():
             continue
         try:
-            out.append(_summary(_read_json(folder / "run.json", f"run {folder.name}")))
+            inside = _inside(base, folder.name, f"run {folder.name}")
+            out.append(_summary(_read_json(inside / "run.json", f"run {folder.name}", inside)))
         except InputError:
             continue
     out.sort(key=lambda r: (r.get("created") or 0, r["run_id"]), reverse=True)
@@ -237,9 +266,12 @@ def load_run(run_id: str, root=None) -> dict:
     from faircause_core.workflow.pipeline import RunResult
 
     folder = _run_folder(run_id, root)
-    record = _read_json(folder / "run.json", f"run {run_id}")
+    record = _read_json(folder / "run.json", f"run {run_id}", folder)
+    rows = _inside(folder, "synthetic.csv", f"run {run_id}")
     try:
-        synthetic = pd.read_csv(folder / "synthetic.csv")
+        if not rows.is_file():
+            raise OSError(f"{rows.name} is not a file")
+        synthetic = pd.read_csv(rows)
     except (OSError, ValueError) as err:
         raise InputError(f"run {run_id}: synthetic rows are unreadable ({err})")
     try:
@@ -260,7 +292,10 @@ def load_run(run_id: str, root=None) -> dict:
 
 def delete_run(run_id: str, root=None) -> None:
     """Remove a run folder (an unknown id is an InputError)."""
-    folder = _run_folder(run_id, root)
+    folder = _run_folder(run_id, root, resolve=False)
+    if folder.is_symlink():  # a link planted in runs/: remove the link, never what it points to
+        folder.unlink()
+        return
     if not folder.is_dir():
         raise InputError(f"run {run_id} not found in the workspace")
     shutil.rmtree(folder)
