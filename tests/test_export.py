@@ -54,3 +54,16 @@ def test_plain_is_strict_json_for_numpy_pandas_and_results(tmp_path, bayes_run):
     text = json.dumps(plain(bayes_run.decompositions()), allow_nan=False)  # a Decomposition via its to_dict
     assert json.loads(text)["real"] == bayes_run.real_effects
     assert json.loads(text)["target"]["ses"] == {"ctf_de": None, "ctf_ie": None, "ctf_se": None}
+
+
+def test_whole_numbers_stay_whole_in_the_csv():
+    """Issue 10: 45, not 45.0; death 0, not 0.0; real decimals and missing cells untouched."""
+    import numpy as np
+    import pandas as pd
+
+    from faircause_core.io.export import to_csv_bytes
+
+    df = pd.DataFrame({"age": [45.0, 61.0, np.nan], "death": [0.0, 1.0, 0.0], "bmi": [22.5, 30.0, 27.1],
+                       "sex": ["F", "M", "F"]})
+    lines = to_csv_bytes(df).decode().splitlines()
+    assert lines == ["age,death,bmi,sex", "45,0,22.5,F", "61,1,30.0,M", ",0,27.1,F"]

@@ -42,10 +42,25 @@ def safe_frame(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def whole_numbers(df: pd.DataFrame) -> pd.DataFrame:
+    """Float columns whose every value is a whole number as nullable integers, so a CSV says
+    45 and 0, not 45.0 and 0.0 (numeric columns are float64 inside the engine, for NaN)."""
+    out = df.copy()
+    for i in range(out.shape[1]):
+        s = out.iloc[:, i]
+        if pd.api.types.is_float_dtype(s):
+            v = s.to_numpy(dtype=float, na_value=np.nan)
+            ok = ~np.isnan(v)
+            if ok.any() and np.all(np.isfinite(v[ok])) and np.all(v[ok] == np.round(v[ok])) \
+                    and np.all(np.abs(v[ok]) < 2 ** 53):
+                out.isetitem(i, s.astype("Int64"))
+    return out
+
+
 def to_csv_bytes(df: pd.DataFrame) -> bytes:
-    """UTF-8 CSV of `safe_frame(df)` (missing values as empty cells)."""
+    """UTF-8 CSV of `safe_frame(df)` (missing values as empty cells, whole numbers whole)."""
     buf = io.StringIO()
-    safe_frame(df).to_csv(buf, index=False, lineterminator="\n")
+    safe_frame(whole_numbers(df)).to_csv(buf, index=False, lineterminator="\n")
     return buf.getvalue().encode("utf-8")
 
 
