@@ -211,3 +211,17 @@ def test_mostly_missing_column_warns():
     assert schema["lab"].n_missing == 3
     assert "column 'lab' is 60% missing" in warnings
     assert not any("'k'" in w for w in warnings)
+
+
+def test_thousands_separators_are_read_as_numbers():
+    """Issue 10: "265,000" is a number, not a 176-level category; "1,5" (a decimal comma) stays text."""
+    import pandas as pd
+
+    from faircause_core.io.data import table_from_frame
+
+    df = pd.DataFrame({"platelets": ["265,000", "1,250,000.5", "98000", None] * 10,
+                       "odd": ["1,5", "2,5", "3,5", "4,5"] * 10})
+    tab = table_from_frame(df)
+    assert tab.schema["platelets"].is_numeric
+    assert list(tab.df["platelets"].iloc[:4].fillna(-1)) == [265000.0, 1250000.5, 98000.0, -1]
+    assert not tab.schema["odd"].is_numeric

@@ -38,6 +38,7 @@ ORDINAL_MAX_VALUES = 12
 IDENTIFIER_MIN_ROWS = 20
 MAX_DECIMALS = 8
 MISSING_SHARE_WARNING = 0.5  # warn when more than half a column is missing
+_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
 _LEADING_ZERO = re.compile(r"^[+-]?0\d")
 
 
@@ -230,7 +231,10 @@ def _parse_objects(values: np.ndarray, index, name) -> pd.Series:
     if not present.any():
         return pd.Series(np.nan, index=index, name=name, dtype=float)
     if from_text.any():
-        parsed = pd.to_numeric(pd.Series([t if f else None for t, f in zip(texts, from_text)], dtype=object), errors="coerce")
+        # "265,000" is a number with a thousands separator (only the strict 1,234,567 pattern:
+        # a decimal comma like "1,5" stays text)
+        plain = [(t.replace(",", "") if _THOUSANDS.match(t) else t) if f else None for t, f in zip(texts, from_text)]
+        parsed = pd.to_numeric(pd.Series(plain, dtype=object), errors="coerce")
         numbers[from_text] = parsed.to_numpy(dtype=float, na_value=np.nan)[from_text]
     numbers[~np.isfinite(numbers)] = np.nan
     all_numeric = not np.isnan(numbers[present]).any()
