@@ -53,7 +53,8 @@ with left:
     reference = st.radio("Reference group x* used when a pathway is removed", list(refs), format_func=refs.get,
                          horizontal=True, key="w_reference")
 with right:
-    rows = st.number_input("Rows to generate", min_value=50, max_value=200_000, value=1000, step=50, key="w_rows")
+    rows = st.number_input("Rows to generate", min_value=50, max_value=200_000, step=50, key="w_rows",
+                           value=min(200_000, max(50, len(tab.df))))  # the cohort's size
     seed = st.number_input("Seed", min_value=0, max_value=2**31 - 1, value=0, step=1, key="w_seed")
     preset = st.selectbox("Training preset (language model)", ["quick", "thorough"], key="w_preset",
                           disabled=choice not in ("llm", "own"),

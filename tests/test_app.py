@@ -103,6 +103,7 @@ def test_demo_end_to_end(app):
     at.switch_page("pages/4_generate.py").run()
     no_problems(at)
     at.radio(key="w_generator").set_value("bayesnet")
+    assert at.number_input(key="w_rows").value == 1629  # defaults to the cohort's size
     at.number_input(key="w_rows").set_value(300)
     at.checkbox(key="w_refine").uncheck()
     at.button(key="w_start").click().run()
