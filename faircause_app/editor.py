@@ -102,12 +102,28 @@ def build_state(graph: CausalGraph, roles, origins: dict | None = None) -> Strea
     return StreamlitFlowState(nodes=nodes, edges=edges)
 
 
-def apply_editor_edges(graph: CausalGraph, in_editor) -> tuple[CausalGraph, list[str]] | None:
+def mark_rule(columns, x: str, y: str, fixed=(), after_outcome=()):
+    """(a, b) -> why the user's marks refuse the edge a -> b, or None: nothing causes a fixed
+    column, and a column recorded after the outcome causes nothing earlier. The wording is
+    the backbone's (`Clusters.backward`), the one home of the cluster order."""
+    from faircause_core.causal.backbone import Clusters
+
+    try:
+        clusters = Clusters(columns, x, y, fixed, after_outcome)
+    except InputError:  # marks that clash are reported by the marks form, not here
+        return lambda a, b: None
+    fixed, after = set(clusters.z), set(clusters.after)
+    return lambda a, b: clusters.backward(a, b) if (b in fixed and a not in fixed) or (
+        a in after and b not in after) else None
+
+
+def apply_editor_edges(graph: CausalGraph, in_editor, refuse=None) -> tuple[CausalGraph, list[str]] | None:
     """The graph after the editor's edits and one message per refused edge; None if unchanged.
 
     `in_editor` is the editor's (source, target) list. Edges gone from it are removed first,
     then new ones are added in the editor's order; an edge that is a self loop, names an
-    unknown column or would close a cycle is refused.
+    unknown column, would close a cycle, or that `refuse(a, b)` gives a reason against (the
+    user's marks: see `mark_rule`) is refused with that reason.
     """
     in_editor = list(in_editor)
     if set(in_editor) == set(graph.edges):
@@ -120,8 +136,11 @@ def apply_editor_edges(graph: CausalGraph, in_editor) -> tuple[CausalGraph, list
         if a == b or a not in graph.nodes or b not in graph.nodes:
             messages.append(f"edge {a} -> {b} refused: not an edge between two different columns")
             continue
+        why = refuse(a, b) if refuse is not None else None
         cycle = CausalGraph.find_cycle(new.nodes, list(new.edges) + [(a, b)])
-        if cycle is not None:
+        if why:
+            messages.append(f"edge {a} -> {b} refused: {why}")
+        elif cycle is not None:
             messages.append(f"edge {a} -> {b} refused: it would close the cycle {' -> '.join(cycle)}")
         else:
             new = new.add_edge(a, b)

@@ -66,7 +66,8 @@ returned = streamlit_flow(f"dag_editor_{st.session_state.get('flow_version', 0)}
                           get_node_on_click=False, enable_edge_menu=True, hide_watermark=True,
                           layout=ManualLayout(), min_zoom=0.2)
 st.session_state.flow_state = returned
-edited = editor.apply_editor_edges(g, [(e.source, e.target) for e in returned.edges])
+edited = editor.apply_editor_edges(g, [(e.source, e.target) for e in returned.edges], editor.mark_rule(
+    g.nodes, problem.x, problem.y, marks.fixed, marks.after_outcome))
 if edited is not None:
     new, st.session_state.flow_messages = edited
     state.set_graph(new)

@@ -132,3 +132,18 @@ def test_edge_origins_tell_found_assumed_and_drawn_edges_apart(graph):
     assert styles[("sex", "weight")] == editor.EDGE_STYLES["drawn"] != editor.EDGE_STYLES["found"]
     plain = editor.build_state(edited, None).edges
     assert all(e.style == editor.EDGE_STYLES["found"] for e in plain)
+
+
+def test_an_edge_into_a_fixed_column_or_out_of_an_after_outcome_column_is_refused_with_its_reason():
+    """Issue 10 item 5: refused like a cycle, with the reason, instead of accepted silently."""
+    from faircause_app import editor
+    from faircause_core.causal.graph import CausalGraph
+
+    g = CausalGraph(["age", "sex", "bp", "death", "futime"], [("age", "sex"), ("sex", "death")])
+    rule = editor.mark_rule(g.nodes, "sex", "death", fixed=("age",), after_outcome=("futime",))
+    new, messages = editor.apply_editor_edges(
+        g, list(g.edges) + [("bp", "age"), ("futime", "bp"), ("bp", "death"), ("death", "futime")], rule)
+    assert set(new.edges) == {("age", "sex"), ("sex", "death"), ("bp", "death"), ("death", "futime")}
+    assert messages == ["edge bp -> age refused: 'age' is fixed (a baseline column), so 'bp' cannot cause it",
+                        "edge futime -> bp refused: 'futime' is recorded after the outcome, so it cannot cause 'bp'"]
+    assert editor.apply_editor_edges(g, list(g.edges) + [("bp", "age")])[1] == []  # no marks: no refusal
