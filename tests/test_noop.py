@@ -59,10 +59,9 @@ def test_a_missing_pathway_is_refused_and_only_that_one(edges, pathway, needle):
     check_edits(graph, roles, FairnessSpec(**others))  # the pathways that exist can still be edited
 
 
-def test_extrapolated_alpha_counts_as_an_edit():
-    graph, roles = roles_of(without(("x", "y")))
-    with pytest.raises(InputError, match="direct"):
-        check_edits(graph, roles, FairnessSpec(de=-0.3, allow_extrapolation=True))
+def test_an_alpha_outside_0_1_is_refused_before_any_edit():
+    with pytest.raises(InputError, match=r"alpha for DE must be in \[0, 1\]"):
+        FairnessSpec(de=-0.3)
 
 
 def test_a_parent_of_x_that_does_not_reach_y_gives_no_spurious_effect():

@@ -54,8 +54,8 @@ class FairnessSpec:
 
     Generators apply alpha as a mixture of mechanisms: for the edited mechanism they use
     p = (1 - alpha) * p(. | own x, ...) + alpha * p(. | x*, ...), which is the same as
-    replacing X by x* with probability alpha; with extrapolation the mixture is clipped at
-    0 and renormalised. DE edits Y's mechanism, IE edits the mechanisms of X's children in
+    replacing X by x* with probability alpha (alpha stays in [0, 1]: outside it a share of a
+    pathway has no causal meaning). DE edits Y's mechanism, IE edits the mechanisms of X's children in
     W, SE mixes P(X | Z) with the marginal P(X).
     """
 
@@ -63,9 +63,6 @@ class FairnessSpec:
     ie: float = 0.0
     se: float = 0.0
     reference: str = "x1"
-    # The refinement loop may steer slightly past the user's dial (alpha in [-1, 2]) to
-    # undo what model fitting smoothed away; users only ever set values in [0, 1].
-    allow_extrapolation: bool = False
 
     def __post_init__(self) -> None:
         for name in PATHWAYS:
@@ -74,8 +71,7 @@ class FairnessSpec:
                 value = float(value)
             except (TypeError, ValueError):
                 raise InputError(f"alpha for {name.upper()} must be a number in [0, 1], got {value!r}")
-            low, high = (-1.0, 2.0) if self.allow_extrapolation else (0.0, 1.0)
-            if not low <= value <= high:
+            if not 0.0 <= value <= 1.0:
                 raise InputError(f"alpha for {name.upper()} must be in [0, 1], got {value}")
             object.__setattr__(self, name, value)
         if self.reference not in REFERENCES:
@@ -115,9 +111,7 @@ class FairnessSpec:
         return [p for p in PATHWAYS if getattr(self, p) > 0]
 
     def to_dict(self) -> dict:
-        d = asdict(self)
-        d.pop("allow_extrapolation")
-        return d
+        return asdict(self)
 
     @classmethod
     def from_dict(cls, d: dict) -> "FairnessSpec":

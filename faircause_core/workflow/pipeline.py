@@ -295,9 +295,8 @@ def run_generation(
     )
     # the fair predictor's control: the same fitted generator with nothing removed (an edit's
     # own share of a bias reduction is the difference to it); a mirror run is its own control
-    edited = any(getattr(settings.fairness, p) > 0 for p in ("de", "ie", "se"))
     control = generator.sample(settings.rows, FairnessSpec(), seed=fresh_seed(settings.seed),
-                               cancel=cancel) if edited else None
+                               cancel=cancel) if settings.fairness.removed() else None
     metrics = measure(fit_table, holdout, synthetic, graph, roles, settings.seed, control=control)
     timings["measure_s"] = time.perf_counter() - t
     timings["total_s"] = time.perf_counter() - t0
