@@ -47,6 +47,15 @@ def suggestions(data_id: str, kinds: str, x: str, y: str, threshold, ws: str) ->
     return [(s.column, s.mark, s.reason) for s in suggest_marks(table(data_id, kinds, ws), x, y, threshold)]
 
 
+@st.cache_data(show_spinner=False, max_entries=32)
+def leaves_to_check(data_id: str, kinds: str, x: str, y: str, fixed: tuple, after_outcome: tuple, ws: str) -> list:
+    """suggest_from_discovery on the loaded table, as (column, reason) pairs: offered, never pre-selected."""
+    from faircause_core.causal.suggest import suggest_from_discovery
+
+    found = suggest_from_discovery(table(data_id, kinds, ws), x, y, fixed=fixed, after_outcome=after_outcome)
+    return [(s.column, s.reason) for s in found]
+
+
 @st.cache_data(show_spinner=False, max_entries=16)
 def discover(data_id: str, kinds: str, x: str, y: str, fixed: tuple, after_outcome: tuple, exclude: tuple,
              ws: str) -> dict:

@@ -73,6 +73,13 @@ def marks_form(tab, problem) -> Marks:
         lines = [f"- {md(c)}: {SHORT[mark]}, because {md(reason)}" for c, mark, reason in found]
         st.markdown("**Suggested because...**\n" + "\n".join(lines))
     try:
+        checks = cache.leaves_to_check(st.session_state.data_id, state.kinds_json(), x, y, tuple(chosen["fixed"]),
+                                       tuple(chosen["after_outcome"]), state.root())
+    except InputError:
+        checks = []
+    if checks:
+        st.caption("Worth checking (not pre-selected):\n" + "\n".join(f"- {md(c)}: {md(why)}" for c, why in checks))
+    try:
         check_column_marks(names, x, y, chosen["fixed"], chosen["after_outcome"], chosen["exclude"])
         valid = True
     except InputError as err:

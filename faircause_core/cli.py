@@ -144,6 +144,7 @@ def _apply_suggestions(table, args) -> list[str]:
     flag = {"after_outcome": "--after-outcome", "fixed": "--fixed"}
     found = [s for s in suggest_marks(table, args.sensitive, args.outcome, args.threshold) if s.mark in flag]
     notes = []
+    args.after_outcome_given = args.after_outcome is not None
     for mark, label in (("fixed", "fixed (baseline)"), ("after_outcome", "recorded after the outcome")):
         given = getattr(args, mark)
         if given is None:
@@ -292,8 +293,20 @@ def cmd_discover(args) -> int:
         print(f"  not added: {parent} -> {child} ({why})")
     print(f"Z (confounders): {', '.join(roles.z) or '(none)'}")
     print(f"W (mediators):   {', '.join(roles.w) or '(none)'}")
-    _say(warnings + _graph_check(table, graph, args))
+    _say(warnings + _graph_check(table, graph, args) + _leaves_to_check(table, args))
     return 0
+
+
+def _leaves_to_check(table, args) -> list[str]:
+    """When --after-outcome was left to the tool: columns a free search makes children of Y
+    alone, offered to check (never applied: the evidence is weak)."""
+    from faircause_core.causal.suggest import suggest_from_discovery
+
+    if args.after_outcome_given:
+        return []
+    found = suggest_from_discovery(table, args.sensitive, args.outcome, fixed=args.fixed,
+                                   after_outcome=args.after_outcome, seed=args.seed)
+    return [f"suggestion to check: {s.reason} (give --after-outcome {s.column} to mark it)" for s in found]
 
 
 def cmd_generate(args) -> int:

@@ -262,6 +262,21 @@ def test_default_discovery_marks_follow_up_columns_and_keeps_the_backbone(flchai
     assert "futime" not in z_line and "chapter" not in z_line and "age" in z_line
 
 
+def test_discover_offers_children_of_the_outcome_alone_to_check(tmp_path):
+    medpar = ROOT.parent / "shared" / "data" / "medpar_cohort.csv"
+    if not medpar.exists():
+        pytest.skip("medpar cohort not available")
+    args = ["discover", "--data", medpar, "--sensitive", "white", "--outcome", "died", "--out", tmp_path / "d.json"]
+    proc = run_cli(*args)
+    assert proc.returncode == 0, proc.stderr
+    line = next(ln for ln in proc.stdout.splitlines() if ln.startswith("suggestion to check:"))
+    assert "'los'" in line and "give --after-outcome los to mark it" in line
+    dag = json.loads((tmp_path / "d.json").read_text())
+    assert ["died", "los"] not in dag["edges"]  # offered, not applied
+    given = run_cli(*args, "--after-outcome")  # the user decided: no search, no offer
+    assert given.returncode == 0 and "suggestion to check" not in given.stdout
+
+
 def test_a_graph_without_the_direct_edge_is_contradicted_in_plain_words(flchain_dag, tmp_path):
     _, dag = flchain_dag
     dag["edges"] = [e for e in dag["edges"] if tuple(e) != ("sex", "death")]

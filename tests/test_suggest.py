@@ -139,3 +139,24 @@ def test_bad_input_is_one_line_error():
         suggest_marks([1, 2], "grp", "y")
     with pytest.raises(InputError, match="unknown mark 'baseline'"):
         suggested([Suggestion("a", "fixed", "r")], "baseline")
+
+
+def test_discovery_offers_children_of_the_outcome_alone_to_check_never_firm():
+    from faircause_core.causal.suggest import suggest_from_discovery
+
+    medpar = suggest_from_discovery(_cohort("medpar_cohort.csv"), "white", "died", fixed=["age80"])
+    assert [s.column for s in medpar] == ["los"]  # length of stay: ends with the death or the discharge
+    assert not medpar[0].firm and suggested(medpar, "after_outcome") == []
+    assert "'died' is its only parent" in medpar[0].reason
+    flchain = _cohort("flchain_cohort.csv")
+    assert "chapter" in [s.column for s in suggest_from_discovery(flchain, "sex", "death", fixed=["age"])]
+    # once marked, it is not offered again
+    marked = suggest_from_discovery(flchain, "sex", "death", fixed=["age"], after_outcome=["futime", "chapter"])
+    assert "chapter" not in [s.column for s in marked]
+
+
+def test_discovery_check_names_unknown_columns_in_one_line():
+    from faircause_core.causal.suggest import suggest_from_discovery
+
+    with pytest.raises(InputError, match="nope"):
+        suggest_from_discovery(_cohort("medpar_cohort.csv"), "white", "died", fixed=["nope"])

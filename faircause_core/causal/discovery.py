@@ -285,6 +285,46 @@ def discover_report(table, x: str, y: str, *, fixed=(), after_outcome=(), method
     return backbone_report(found, x, y, fixed, kn.after_outcome & set(cols), kn)
 
 
+def outcome_leaves(table, x: str, y: str, *, fixed=(), after_outcome=(), seed: int = 0, bins: int = 4,
+                   max_indegree: int = 4) -> list[str]:
+    """Columns that a search free to put edges out of Y makes children of Y alone.
+
+    Nothing may point into X or the fixed columns; everything else is open, Y included.
+    A column whose only parent is then Y depends on the rest only through the outcome: if
+    it were a cause of Y instead, it would have to be independent of Y's other causes. That
+    is how a record made after the outcome looks, but BIC on binned rows is weak evidence
+    (the demo's high blood pressure comes out this way), so callers offer it to check,
+    never apply it. Columns already marked after the outcome are not listed again.
+    """
+    df, schema = _frame_and_schema(table)
+    cols = [str(c) for c in df.columns]
+    fixed = [fixed] if isinstance(fixed, str) else list(fixed)
+    for n in (x, y, *fixed):
+        if n not in cols:
+            from faircause_core.io.schema import unknown_column_message
+            raise InputError(unknown_column_message(n, cols))
+    early = set(fixed) | {x}
+    kn = BackgroundKnowledge(forbidden={(a, b) for a, b in permutations(cols, 2) if b in early and a not in early})
+    data = discretize(df, schema, bins)
+    data.columns = cols
+    if len(data) > MAX_DISCOVERY_ROWS:
+        data = data.iloc[np.sort(np.random.default_rng(seed).choice(len(data), MAX_DISCOVERY_ROWS, replace=False))]
+    data = data.reset_index(drop=True).astype(str)
+    active = [c for c in cols if data[c].nunique() > 1]
+    if y not in active or len(active) < 3:
+        return []
+    with _quiet_pgmpy():
+        try:
+            directed, _ = _hillclimb(data[active], kn, seed, int(max_indegree))
+        except (ValueError, KeyError) as err:
+            raise InputError(f"causal discovery (hillclimb) failed: {err}") from None
+    parents: dict[str, set] = {c: set() for c in cols}
+    for a, b in directed:
+        parents[b].add(a)
+    skip = set(after_outcome) | early | {y}
+    return [c for c in cols if c not in skip and parents[c] == {y}]
+
+
 def discover(table, x: str, y: str, *, fixed=(), after_outcome=(), method: str = "hillclimb", knowledge=None,
              seed: int = 0, max_indegree: int = 4, bins: int = 4, backbone: bool = True) -> CausalGraph:
     """A DAG over the table's columns: learned from data within the background knowledge,

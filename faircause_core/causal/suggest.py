@@ -6,13 +6,15 @@ never be a cause. "fixed": a baseline trait (age, race, sex when it is not X, bi
 that nothing in the table can cause; with the standard fairness model backbone a column
 that is not fixed is treated as a mediator of X, so the fixed ones are the confounders Z.
 
-The rules read only names and missingness, so they hold on tables nobody tuned them for:
+The firm rules read only names and missingness, so they hold on tables nobody tuned them for:
 - a column whose missingness is (nearly) determined by Y (a cause of death recorded only
   for the dead): the share missing differs by at least MISSING_GAP between Y = 0 and 1;
 - a name that reads as follow-up, survival or time to an event, the last contact, censoring,
   or a record of the death (date, cause, age at death);
 - fixed: a name that reads as age, race or ethnicity, sex or gender, birth, or the
   calendar year of entry (sample, enrolment, baseline year).
+A weaker rule, `suggest_from_discovery`, runs a search that may put edges out of Y and
+offers each column it makes a child of Y alone as one to check; it is never pre-selected.
 Names are split into words first (snake_case, camelCase, dots, letters|digits), so "age80"
 is the word "age" while "stage" or "average" are not.
 """
@@ -67,11 +69,16 @@ _FIXED_WHOLE = {"white": "race or ethnicity", "black": "race or ethnicity", "his
 
 @dataclass(frozen=True)
 class Suggestion:
-    """Mark `column` as `mark` ("after_outcome" or "fixed"), because of `reason` (one line)."""
+    """Mark `column` as `mark` ("after_outcome" or "fixed"), because of `reason` (one line).
+
+    `firm` suggestions are pre-selected (and applied by the CLI when the flag is not given);
+    the others are only offered for the user to check.
+    """
 
     column: str
     mark: str
     reason: str
+    firm: bool = True
 
 
 def words(name: str) -> str:
@@ -161,9 +168,23 @@ def suggest_marks(table, x: str, y: str, threshold: float | None = None) -> list
     return out
 
 
+def suggest_from_discovery(table, x: str, y: str, *, fixed=(), after_outcome=(), seed: int = 0) -> list[Suggestion]:
+    """Columns a free search makes children of Y alone (`discovery.outcome_leaves`), offered to
+    check as recorded after the outcome, never firm: the search's evidence is weak."""
+    from faircause_core.causal.discovery import outcome_leaves
+
+    df = table if isinstance(table, pd.DataFrame) else getattr(table, "df", None)
+    if not isinstance(df, pd.DataFrame):
+        raise InputError(f"suggest_from_discovery needs a loaded table, got {type(table).__name__}")
+    leaves = outcome_leaves(table, x, y, fixed=fixed, after_outcome=after_outcome, seed=seed)
+    return [Suggestion(c, "after_outcome", f"discovery finds that '{c}' depends on the other columns only "
+                                           f"through '{y}' ('{y}' is its only parent): check whether it is "
+                                           f"recorded after the outcome", firm=False) for c in leaves]
+
+
 def suggested(suggestions: list[Suggestion], mark: str) -> list[str]:
-    """The columns suggested for one mark, in order (what a form pre-selects)."""
+    """The columns firmly suggested for one mark, in order (what a form pre-selects)."""
     if mark not in MARKS:
         raise InputError(f"unknown mark '{mark}'; use one of: {', '.join(MARKS)}")
-    return [s.column for s in suggestions if s.mark == mark]
+    return [s.column for s in suggestions if s.mark == mark and s.firm]
 
