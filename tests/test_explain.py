@@ -50,7 +50,7 @@ def test_decomposition_dict_and_summary(bayes_run):
     out = explain_all(real, x0="Male", x1="Female", y="death")
     assert len(out) == 5
     line = summary_line(real, bayes_run.synthetic_effects)
-    assert line.startswith("Ctf-DE (direct): real ") and "synthetic" in line
+    assert line.startswith("Direct: real ") and "synthetic" in line
     with pytest.raises(KeyError):
         sentence("nope", 0.0, math.nan, math.nan, x0="a", x1="b", y="y")
 
@@ -100,3 +100,58 @@ def test_one_exact_copy_in_4024_rows_is_counted_not_rounded_away():
     assert (out["exact_copies"], out["synthetic_rows"]) == (1, 4024)
     assert f"{out['exact_copy_share']:.1%}" == "0.0%"  # what the CLI used to print
     assert copies_text(out) == "1 of 4,024 synthetic rows"
+
+
+# ----------------------------------------------------------- labels and clinician words
+
+def test_typed_labels_name_the_groups_and_the_outcome_in_every_sentence():
+    from faircause_core.causal.question import ValueLabels
+
+    labels = ValueLabels.from_dict({"x": {"0": "men", "1": "women"}, "y": {"1": "died", "0": "survived"}})
+    f = frame(tv=-0.10, ctf_de=-0.06, ctf_ie=0.02, ctf_se=0.02, ett=-0.08)
+    out = explain_all(f, x0=0, x1=1, y="death", z=["age"], w=["bp"], x="sex", positive=1, labels=labels)
+    assert out["tv"].startswith("Overall, the share who died is 10.0 percentage points lower for women than for men")
+    assert "as if men were women but kept their own bp" in out["ctf_de"]
+    assert out["ett"].startswith("Had men been women")
+    for text in out.values():  # no bare code, no symbol
+        assert " 0 " not in text and " 1 " not in text and "x0" not in text and "x1" not in text
+
+
+def test_numeric_codes_without_labels_read_as_column_equals_value():
+    f = frame(tv=0.03, ctf_de=0.01, ctf_ie=-0.01, ctf_se=-0.01, ett=0.02)
+    out = explain_all(f, x0=0, x1=1, y="death", z=["age"], w=["bp"], x="sex", positive=1)
+    assert "higher for sex = 1 than for sex = 0" in out["tv"] and "the death rate" in out["tv"]
+    text = explain_all(f, x0="Male", x1="Female", y="death", x="sex", z=["age"], w=["bp"])["tv"]
+    assert "for Female than for Male" in text  # text values as they are
+    assert outcome_phrase("status", positive="Deceased") == "the share with status = Deceased"
+    assert outcome_phrase("death", positive=0) == "the share with death = 0"  # Y = 1 is the 0 code: said so
+
+
+def test_no_mediators_gives_a_sentence_not_an_interval_of_zero():
+    f = frame(tv=-0.05, ctf_de=-0.04, ctf_ie=0.0, ctf_se=0.01, ett=-0.04)
+    f.ses["ctf_ie"] = 0.0
+    out = explain_all(f, x0="Male", x1="Female", y="death", x="sex", z=["age"], w=[])
+    assert out["ctf_ie"] == ("The graph has no mediators between sex and death, so there is no indirect "
+                             "effect to measure.")
+    assert "+0.0 to +0.0" not in " ".join(out.values())
+    assert "may be no effect" in out["ctf_se"] or "CI" in out["ctf_se"]  # confounders present: numbers kept
+    # A nonzero estimate with no mediators named (a caller that left w out) keeps its numbers.
+    g = frame(tv=-0.05, ctf_de=-0.04, ctf_ie=0.02, ctf_se=0.01, ett=-0.04)
+    assert "2.0 percentage points" in explain_all(g, x0="A", x1="B", y="death")["ctf_ie"]
+
+
+def test_labels_and_notes_use_words_and_keep_the_symbols_for_tooltips():
+    from faircause_core.causal.graph import Roles
+    from faircause_core.present.explain import (CONTRIBUTION_LABELS, SIGN_NOTE, SYMBOL_HELP, SYMBOLS,
+                                                effects_title, question_line, sign_note)
+
+    shown = " ".join(CONTRIBUTION_LABELS.values()) + SIGN_NOTE
+    for symbol in ("x0", "x1", "ETT", "Ctf", "TV", "P(X)", "x*"):
+        assert symbol not in shown, symbol
+    assert set(SYMBOLS) == set(CONTRIBUTION_LABELS) and "ETT" in SYMBOL_HELP and "x0" in SYMBOL_HELP
+    roles = Roles.from_dict({"x": "sex", "y": "death", "x0": 0, "x1": 1, "positive": 1,
+                             "labels": {"x": {"0": "men", "1": "women"}, "y": {"1": "died"}}})
+    assert question_line(roles) == ("Comparing women (comparison group) with men (baseline group) on the "
+                                    "share who died.")
+    assert "comparison group is women" in sign_note(roles) and effects_title(roles).startswith(
+        "Contributions to the gap, women minus men")

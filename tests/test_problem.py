@@ -273,3 +273,63 @@ def test_problem_is_frozen():
 def test_bad_data_type():
     with pytest.raises(InputError, match="expected a Table or DataFrame, got list"):
         validate_problem([1, 2], FairnessProblem("a", "1", "2", "b"))
+
+
+# ------------------------------------------------------------------------ value labels
+
+def test_labels_resolve_to_the_columns_spelling_and_name_the_groups(demo):
+    from faircause_core.causal.question import ValueLabels
+
+    labels = {"x": {"female": "women", "MALE": "men"}, "y": {"1.0": "died", "0": "survived"}}
+    q = FairnessProblem("sex", "Male", "Female", "death", labels=labels).resolve(demo)
+    assert q.labels.to_dict() == {"x": {"Female": "women", "Male": "men"}, "y": {"1": "died", "0": "survived"}}
+    assert (q.name0, q.name1, q.outcome_label) == ("men", "women", "death=1 (died)")
+    plain = FairnessProblem("death", "0", "1", "sex").resolve(demo)  # numeric codes, no labels
+    assert (plain.name0, plain.name1) == ("death = 0", "death = 1")
+    text = FairnessProblem("sex", "Male", "Female", "death").resolve(demo)  # text values as they are
+    assert (text.name0, text.name1, text.outcome_label) == ("Male", "Female", "death=1")
+    assert ValueLabels.from_dict({"x": {"0": "  "}}).x == ()  # an empty box is no label
+    assert hash(FairnessProblem("sex", "Male", "Female", "death", labels=labels))  # still a frozen value
+
+
+@pytest.mark.parametrize("labels, message", [
+    ({"x": {"F": "women"}}, r"^labelled value 'F' does not occur in column 'sex'; available: 'Female', 'Male'"),
+    ({"y": {"2": "died"}}, r"^labelled value '2' does not occur in column 'death'"),
+    ({"x": {"Male": "people", "Female": "People"}}, r"^the two groups of 'sex' have the same label 'people'"),
+    ({"x": {"Male": "x" * 61}}, r"^label for X = Male is 61 characters; at most 60"),
+    ({"x": ["men"]}, r"^labels for 'X' must map values to words"),
+])
+def test_bad_labels_are_one_line(demo, labels, message):
+    with pytest.raises(InputError, match=message) as info:
+        FairnessProblem("sex", "Male", "Female", "death", labels=labels).resolve(demo)
+    assert "\n" not in str(info.value)
+
+
+def test_outcome_labels_need_a_two_valued_outcome(demo):
+    with pytest.raises(InputError, match="labels for outcome 'cholesterol' need a two-valued outcome"):
+        FairnessProblem("sex", "Male", "Female", "cholesterol", threshold=240, labels={"y": {"1": "high"}}).resolve(demo)
+
+
+def test_cli_label_syntax():
+    from faircause_core.causal.question import ValueLabels
+
+    got = ValueLabels.parse(["sex:0=men,1=women", "death:1=died"], "sex", "death")
+    assert got.to_dict() == {"x": {"0": "men", "1": "women"}, "y": {"1": "died"}}
+    odd = ValueLabels.parse(["T Stage :1=early, 2 = late stage"], "T Stage ", "y")  # colon-free prefix match
+    assert odd.to_dict()["x"] == {"1": "early", "2": "late stage"}
+    for specs, message in ((["age:0=young"], "column 'age' is neither the sensitive attribute 'sex'"),
+                           (["sex0=men"], "'sex0=men' is not COLUMN:VALUE=LABEL"),
+                           (["sex:0men"], "'0men' in 'sex:0men' is not VALUE=LABEL"),
+                           (["sex:0="], "is not VALUE=LABEL"),
+                           (["sex:0=men,0=boys"], "value '0' of 'sex' is labelled twice")):
+        with pytest.raises(InputError, match=message):
+            ValueLabels.parse(specs, "sex", "death")
+
+
+def test_roles_carry_the_labels_through_their_stored_form(demo_graph):
+    from faircause_core.causal.graph import Roles, derive_roles
+
+    r = derive_roles(demo_graph, "sex", "death", "Male", "Female", labels={"x": {"Male": "men"}})
+    back = Roles.from_dict(r.to_dict())
+    assert back == r and back.labels.x_label("Male") == "men" and r.to_dict()["labels"]["x"] == {"Male": "men"}
+    assert derive_roles(demo_graph, "sex", "death").labels is None and Roles.from_dict({"x": "a", "y": "b"}).labels is None

@@ -29,11 +29,11 @@ def test_data_text_is_escaped(bayes_run):
 
 
 def test_report_table_uses_the_charts_sign_and_shows_fair_predictor_warnings(bayes_run, demo_roles):
-    from faircause_core.present.explain import SIGN_NOTE, contributions
+    from faircause_core.present.explain import CONTRIBUTION_LABELS, SIGN_NOTE, contributions
 
     page = build_report(bayes_run, demo_roles)
     ie = contributions(bayes_run.decompositions()["real"]).loc["ctf_ie", "estimate"] * 100
-    row = re.search(r"<td>\u2212Ctf-IE \(indirect\)</td><td>([^<]+)</td>", page)
+    row = re.search(f"<td>{re.escape(html.escape(CONTRIBUTION_LABELS['ctf_ie']))}</td><td>([^<]+)</td>", page)
     assert row and row.group(1).startswith(f"{ie:+.2f}")
     assert "indirect and spurious effects are shown as" in page and SIGN_NOTE[:40] in page
     fair = bayes_run.metrics["fair_predictor"]

@@ -16,6 +16,7 @@ from typing import Iterable, Sequence
 
 import networkx as nx
 
+from faircause_core.causal.question import ValueLabels
 from faircause_core.errors import InputError
 
 _KEYS = ("nodes", "edges")
@@ -262,6 +263,8 @@ class CausalGraph:
             d = json.loads(text)
         except (json.JSONDecodeError, UnicodeDecodeError, TypeError) as err:
             raise InputError(f"{source} is not valid JSON: {err}") from None
+        except RecursionError:  # "[[[[..." deeper than the decoder's recursion limit
+            raise InputError(f"{source} is nested too deeply to be a graph") from None
         return cls.from_dict(d, source=source)
 
     @classmethod
@@ -293,19 +296,22 @@ class Roles:
     x1: object = None
     threshold: float | None = None
     positive: object = None  # the Y value that counts as 1 (None: the coding rule decides)
+    labels: object = None  # question.ValueLabels: the words for X's groups and Y's values
 
     def to_dict(self) -> dict:
         return {"x": self.x, "y": self.y, "z": list(self.z), "w": list(self.w),
                 "other": list(self.other), "x0": self.x0, "x1": self.x1, "threshold": self.threshold,
-                "positive": self.positive}
+                "positive": self.positive, "labels": self.labels.to_dict() if self.labels else None}
 
     @classmethod
     def from_dict(cls, d: dict) -> "Roles":
         return cls(d["x"], d["y"], tuple(d.get("z", ())), tuple(d.get("w", ())),
-                   tuple(d.get("other", ())), d.get("x0"), d.get("x1"), d.get("threshold"), d.get("positive"))
+                   tuple(d.get("other", ())), d.get("x0"), d.get("x1"), d.get("threshold"), d.get("positive"),
+                   ValueLabels.from_dict(d.get("labels")) or None)
 
 
-def derive_roles(graph: CausalGraph, x: str, y: str, x0=None, x1=None, threshold=None, positive=None) -> Roles:
+def derive_roles(graph: CausalGraph, x: str, y: str, x0=None, x1=None, threshold=None, positive=None,
+                 labels=None) -> Roles:
     """Read Z, W and the rest off the DAG (standard fairness model), in topological order.
 
     Z: not descendants of X, ancestors of Y. W: descendants of X, ancestors of Y.
@@ -328,4 +334,5 @@ def derive_roles(graph: CausalGraph, x: str, y: str, x0=None, x1=None, threshold
             (w if n in de_x else z).append(n)
         else:
             other.append(n)
-    return Roles(x, y, tuple(z), tuple(w), tuple(other), x0, x1, threshold, positive)
+    return Roles(x, y, tuple(z), tuple(w), tuple(other), x0, x1, threshold, positive,
+                 ValueLabels.from_dict(labels) or None)

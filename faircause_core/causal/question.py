@@ -5,7 +5,10 @@ the CLI and the app alike. Users type x0/x1 as text, so `resolve_value` maps "1"
 "female" to "Female" and so on. `Outcome` fixes once which Y value counts as 1 (or the
 threshold) and codes any table with it, real or synthetic; `Question` is a
 `FairnessProblem` resolved on a table: the two observed X values and Y's coding, with
-the group masks. `validate_problem` refuses a question that cannot be estimated (one group, absent
+the group masks. `ValueLabels` are the words the user types for X's groups and Y's values
+("0" -> "men", "1" -> "died"); `group_name` and `outcome_name` turn a value into the words
+every sentence, chart and report uses (a typed label, else a text value as it is, else
+"sex = 0": never a bare "0"). `validate_problem` refuses a question that cannot be estimated (one group, absent
 values, constant outcome, groups too small or without events) with one clear line, and
 returns warnings for questions that can be estimated but only roughly.
 """
@@ -26,6 +29,124 @@ POSITIVE_LABELS = frozenset({"yes", "y", "true", "t", "1", "positive", "pos", "d
 NEGATIVE_LABELS = frozenset({"no", "n", "false", "f", "0", "negative", "neg", "alive", "survived", "none"})
 SMALL_GROUP_WARNING = 50
 _MAX_LISTED = 10
+MAX_LABEL = 60  # characters in a typed label: it goes inside sentences and chart titles
+
+
+def _label_pairs(mapping, column: str) -> tuple:
+    """((value text, label), ...) from a {value: label} mapping; an empty label is no label."""
+    if mapping is None:
+        return ()
+    if not isinstance(mapping, dict):
+        raise InputError(f"labels for '{column}' must map values to words, got {type(mapping).__name__}")
+    pairs = {}
+    for value, label in mapping.items():
+        key = str(plain_value(value) if not isinstance(value, str) else value).strip()
+        word = "" if label is None else " ".join(str(label).split())  # one line, single spaces
+        if not word:
+            continue
+        if not key:
+            raise InputError(f"a label for '{column}' ('{word}') names no value")
+        if len(word) > MAX_LABEL:
+            raise InputError(f"label for {column} = {key} is {len(word)} characters; at most {MAX_LABEL}")
+        pairs[key] = word
+    return tuple(pairs.items())
+
+
+@dataclass(frozen=True)
+class ValueLabels:
+    """Words for values of X and Y, typed by the user: a code 0/1 reads "men"/"women".
+
+    Keys are values as text ("0", "Female"); `Question.resolve` checks each names a value of
+    its column and spells it as the column does. Stored as {"x": {...}, "y": {...}}.
+    """
+
+    x: tuple = ()  # ((value text, label), ...)
+    y: tuple = ()
+
+    @classmethod
+    def from_dict(cls, d) -> "ValueLabels":
+        if d is None or isinstance(d, ValueLabels):
+            return d or cls()
+        if not isinstance(d, dict):
+            raise InputError(f"labels must be {{'x': {{value: label}}, 'y': {{value: label}}}}, got {type(d).__name__}")
+        return cls(_label_pairs(d.get("x"), "X"), _label_pairs(d.get("y"), "Y"))
+
+    def to_dict(self) -> dict:
+        return {"x": dict(self.x), "y": dict(self.y)}
+
+    def __bool__(self) -> bool:
+        return bool(self.x or self.y)
+
+    def x_label(self, value) -> str | None:
+        return dict(self.x).get(_key(value))
+
+    def y_label(self, value) -> str | None:
+        return dict(self.y).get(_key(value))
+
+    @classmethod
+    def parse(cls, specs, x: str, y: str) -> "ValueLabels":
+        """The CLI's `--labels sex:0=men,1=women death:1=died`: COLUMN:VALUE=LABEL[,VALUE=LABEL...]
+        per argument, COLUMN being the sensitive attribute or the outcome."""
+        found = {"x": {}, "y": {}}
+        for spec in specs or ():
+            spec = str(spec).strip()
+            column = next((c for c in (x, y) if c is not None and spec.startswith(f"{c}:")), None)
+            if column is None:
+                head = spec.split(":", 1)[0] if ":" in spec else spec
+                if ":" in spec and head not in (x, y):
+                    raise InputError(f"--labels: column '{head}' is neither the sensitive attribute '{x}' "
+                                     f"nor the outcome '{y}'")
+                raise InputError(f"--labels: '{spec}' is not COLUMN:VALUE=LABEL[,VALUE=LABEL] "
+                                 f"(e.g. {x}:0=men,1=women)")
+            role = "x" if column == x else "y"
+            for item in spec[len(column) + 1:].split(","):
+                value, eq, word = item.partition("=")
+                if not eq or not value.strip() or not word.strip():
+                    raise InputError(f"--labels: '{item.strip()}' in '{spec}' is not VALUE=LABEL "
+                                     f"(e.g. {column}:1=women)")
+                if value.strip() in found[role]:
+                    raise InputError(f"--labels: value '{value.strip()}' of '{column}' is labelled twice")
+                found[role][value.strip()] = word
+        return cls.from_dict(found)
+
+    def resolved(self, xs: pd.Series, ys: pd.Series) -> "ValueLabels":
+        """The same labels keyed by the values as the columns spell them; a value that does
+        not occur in its column is one InputError line listing those that do."""
+        def on(series, pairs):
+            out = {}
+            for value, word in pairs:
+                key = _key(resolve_value(series, value, role="labelled"))
+                if key in out and out[key] != word:
+                    raise InputError(f"value '{key}' of '{series.name}' has two labels: '{out[key]}' and '{word}'")
+                out[key] = word
+            return tuple(out.items())
+
+        return ValueLabels(on(xs, self.x), on(ys, self.y))
+
+
+def _key(value) -> str:
+    return str(plain_value(value))
+
+
+def _is_code(value) -> bool:
+    """A number, or text that reads as one ('0', '1.0'): shown with its column's name."""
+    return _as_float(value) is not None
+
+
+def group_name(x: str, value, labels: ValueLabels | None = None) -> str:
+    """How a group of X reads in a sentence: its typed label, a text value as it is
+    ('Female'), else 'sex = 0' (never a bare code)."""
+    word = labels.x_label(value) if labels else None
+    if word:
+        return word
+    text = _key(value)
+    return f"{x} = {text}" if x and _is_code(value) else text
+
+
+def outcome_name(y: str, value, labels: ValueLabels | None = None) -> str:
+    """How a value of Y reads: its typed label, else 'death = 1'."""
+    word = labels.y_label(value) if labels else None
+    return word or f"{y} = {_key(value)}"
 
 
 @dataclass(frozen=True)
@@ -38,11 +159,16 @@ class FairnessProblem:
     y: str
     threshold: float | None = None
     positive: str | None = None  # the Y value that counts as 1 (None: the coding rule decides)
+    labels: ValueLabels | None = None  # words for X's groups and Y's values ({"x": {...}, "y": {...}} too)
+
+    def __post_init__(self):
+        object.__setattr__(self, "labels", ValueLabels.from_dict(self.labels))
 
     def resolve(self, data) -> "Question":
         """This question on a table: X's two observed values and Y's 0/1 coding."""
         df, _ = _frame_and_schema(data)
-        return Question.resolve(df, self.x, self.x0, self.x1, self.y, self.threshold, self.positive)
+        return Question.resolve(df, self.x, self.x0, self.x1, self.y, self.threshold, self.positive,
+                                labels=self.labels)
 
 
 def _is_numeric(series: pd.Series) -> bool:
@@ -236,10 +362,26 @@ class Question:
     x0: object
     x1: object
     outcome: Outcome
+    labels: ValueLabels = ValueLabels()
 
     @property
     def y(self) -> str:
         return self.outcome.name
+
+    @property
+    def name0(self) -> str:
+        """The baseline group in words ('men', 'Female', 'sex = 0')."""
+        return group_name(self.x, self.x0, self.labels)
+
+    @property
+    def name1(self) -> str:
+        return group_name(self.x, self.x1, self.labels)
+
+    @property
+    def outcome_label(self) -> str:
+        """'death=1 (died)': the coding with the typed word for Y = 1 when there is one."""
+        word = self.labels.y_label(self.outcome.positive) if self.outcome.positive is not None else None
+        return self.outcome.label + (f" ({word})" if word else "")
 
     @property
     def threshold(self) -> float | None:
@@ -247,13 +389,23 @@ class Question:
 
     @classmethod
     def resolve(cls, df: pd.DataFrame, x: str, x0: object, x1: object, y: str, threshold: float | None = None,
-                positive: object = None, continuous: bool = False) -> "Question":
-        """Resolve the user's x0/x1 text and Y's positive value once (columns must exist)."""
+                positive: object = None, continuous: bool = False, labels=None) -> "Question":
+        """Resolve the user's x0/x1 text, Y's positive value and the typed labels once
+        (columns must exist)."""
         xs = df[x]
         v0, v1 = resolve_value(xs, x0, role="x0"), resolve_value(xs, x1, role="x1")
         if v0 == v1 or str(v0) == str(v1):
             raise InputError(f"x0 and x1 are the same group ('{plain_value(v0)}') of '{x}'; choose two different groups")
-        return cls(x, v0, v1, Outcome.resolve(df[y], threshold, positive, continuous))
+        outcome = Outcome.resolve(df[y], threshold, positive, continuous)
+        labels = ValueLabels.from_dict(labels)
+        if labels.y and outcome.positive is None:
+            raise InputError(f"labels for outcome '{y}' need a two-valued outcome; with a threshold it reads "
+                             f"as '{outcome.label}'")
+        labels = labels.resolved(xs, df[y])
+        w0, w1 = group_name(x, v0, labels), group_name(x, v1, labels)
+        if w0.casefold() == w1.casefold():
+            raise InputError(f"the two groups of '{x}' have the same label '{w0}'; give them different words")
+        return cls(x, v0, v1, outcome, labels)
 
     def masks(self, df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         """Rows of group x0 and of group x1 (a missing X is in neither)."""
@@ -299,7 +451,7 @@ def validate_problem(data, problem: FairnessProblem, limits: Limits = DEFAULT_LI
     v0, v1 = question.x0, question.x1
     outcome = question.outcomes(df)
     observed = ~np.isnan(outcome)
-    label = question.outcome.label
+    label = question.outcome_label
     if not observed.any():
         raise InputError(f"outcome '{y}' has no values")
     if np.nanmin(outcome) == np.nanmax(outcome):
@@ -314,7 +466,8 @@ def validate_problem(data, problem: FairnessProblem, limits: Limits = DEFAULT_LI
     for value, mask in ((v0, in0), (v1, in1)):
         in_group = mask & observed
         n, events = int(in_group.sum()), float(outcome[in_group].sum())
-        group = f"group {x}={plain_value(value)}"
+        word = question.labels.x_label(value)
+        group = f"group {x}={plain_value(value)}" + (f" ({word})" if word else "")
         if n < limits.min_group_size:
             raise InputError(
                 f"{group} has {n} rows with an outcome, fewer than the minimum of {limits.min_group_size}"

@@ -15,6 +15,11 @@ One sign convention for every figure, table and sentence shown (`contributions`,
 `CONTRIBUTION_LABELS`, `SIGN_NOTE`): each number is that pathway's contribution to the
 x1-minus-x0 gap, so Ctf-IE and Ctf-SE are shown negated and labelled so. A review found the
 chart showing Ctf-IE as +2.6 beside a sentence saying "2.6 points lower".
+
+Clinician words: groups are named as `causal.question.group_name` says ("women", not "1"
+or "x1"), effects by plain labels (`CONTRIBUTION_LABELS`), with the method's symbols kept
+for tooltips (`SYMBOLS`, `SYMBOL_HELP`). A pathway the graph has no columns for (no
+mediators, no confounders) gets a sentence saying so instead of an interval of +0.0 to +0.0.
 """
 
 from __future__ import annotations
@@ -24,15 +29,24 @@ from typing import Sequence
 
 import pandas as pd
 
-from faircause_core.causal.effects import EFFECT_LABELS, as_decomposition
+from faircause_core.causal.effects import as_decomposition
+from faircause_core.causal.question import ValueLabels, group_name, outcome_name
 
 SIGNS = {"tv": 1, "ctf_de": 1, "ctf_ie": -1, "ctf_se": -1, "ett": 1}  # method.md: TV = DE - IE - SE
-CONTRIBUTION_LABELS = {"tv": "TV (total gap)", "ctf_de": "Ctf-DE (direct)", "ctf_ie": "\u2212Ctf-IE (indirect)",
-                       "ctf_se": "\u2212Ctf-SE (spurious)", "ett": "ETT (effect on x0)"}
-SIGN_NOTE = ("Every number is a contribution to the gap, x1's rate minus x0's, in percentage points: the "
-             "indirect and spurious effects are shown as \u2212Ctf-IE and \u2212Ctf-SE, because they enter "
-             "the gap with a minus sign (TV = Ctf-DE \u2212 Ctf-IE \u2212 Ctf-SE), so direct + indirect + "
-             "spurious = TV and a negative number always means a lower rate for x1.")
+CONTRIBUTION_LABELS = {"tv": "Total gap", "ctf_de": "Direct", "ctf_ie": "Indirect (via mediators)",
+                       "ctf_se": "Spurious (via confounders)", "ett": "Effect among the baseline group"}
+#: The method's symbol for each shown number, for tooltips (IE and SE are shown negated).
+SYMBOLS = {"tv": "TV", "ctf_de": "Ctf-DE", "ctf_ie": "\u2212Ctf-IE", "ctf_se": "\u2212Ctf-SE", "ett": "ETT"}
+SIGN_NOTE = ("Every number is a contribution to the gap, the comparison group's rate minus the baseline "
+             "group's, in percentage points: the indirect and spurious effects are shown as contributions "
+             "too, so direct + indirect + spurious = total gap, and a negative number always means a lower "
+             "rate for the comparison group.")
+#: The symbols behind the words, for a tooltip (st help=) next to the plain text.
+SYMBOL_HELP = ("In the method's symbols: baseline group = x0, comparison group = x1; total gap = TV = "
+               "E[Y | x1] \u2212 E[Y | x0]; direct = Ctf-DE; indirect = \u2212Ctf-IE (through the mediators W); "
+               "spurious = \u2212Ctf-SE (through the confounders Z); TV = Ctf-DE \u2212 Ctf-IE \u2212 Ctf-SE; "
+               "effect among the baseline group = ETT = E[Y_x1 | x0] \u2212 E[Y | x0].")
+_NOTHING = 0.0005  # an estimate and interval that round to +0.0 percentage points
 
 
 def contributions(effects) -> pd.DataFrame:
@@ -47,11 +61,42 @@ def contributions(effects) -> pd.DataFrame:
     return out
 
 
-def outcome_phrase(y: str, threshold: float | None = None) -> str:
-    """'the death rate' or 'the share with cholesterol >= 240'."""
+def outcome_phrase(y: str, threshold: float | None = None, positive=None, labels: ValueLabels | None = None) -> str:
+    """'the death rate' (Y = 1 counts), 'the share who died' (a typed label for it), 'the share
+    with status = Deceased', or 'the share with cholesterol >= 240'."""
     if threshold is not None:
         return f"the share with {y} \u2265 {threshold:g}"
-    return f"the {y} rate"
+    word = labels.y_label(positive) if labels and positive is not None else None
+    if word:
+        return f"the share who {word}"
+    if positive is None or str(positive) in ("1", "1.0", "True"):
+        return f"the {y} rate"
+    return f"the share with {outcome_name(y, positive)}"
+
+
+def names(roles) -> tuple[str, str]:
+    """(baseline, comparison) group of a graph.Roles in words ('men', 'women')."""
+    return group_name(roles.x, roles.x0, roles.labels), group_name(roles.x, roles.x1, roles.labels)
+
+
+def question_line(roles) -> str:
+    """'Comparing women (comparison group) with men (baseline group) on the share who died.'"""
+    n0, n1 = names(roles)
+    return (f"Comparing {n1} (comparison group) with {n0} (baseline group) on "
+            f"{outcome_phrase(roles.y, roles.threshold, roles.positive, roles.labels)}.")
+
+
+def sign_note(roles) -> str:
+    """SIGN_NOTE with the groups named: 'women's rate minus men's'."""
+    n0, n1 = names(roles)
+    return (f"{SIGN_NOTE} Here the comparison group is {n1} and the baseline group is {n0}: a negative number "
+            f"means a lower rate for {n1}.")
+
+
+def effects_title(roles) -> str:
+    """The fairness chart's title with the groups named, for the app and the report."""
+    n0, n1 = names(roles)
+    return f"Contributions to the gap, {n1} minus {n0} (percentage points)"
 
 
 def _pp(value: float) -> str:
@@ -88,14 +133,26 @@ def _uncertain(low: float, high: float) -> str:
     return ""
 
 
-def sentence(effect: str, estimate: float, ci_low: float, ci_high: float, *, x0: str, x1: str,
-             y: str, threshold: float | None = None, z: Sequence[str] = (), w: Sequence[str] = ()) -> str:
+def _nothing(estimate: float, low: float, high: float) -> bool:
+    bounds = [b for b in (low, high) if not math.isnan(b)]
+    return abs(estimate) < _NOTHING and all(abs(b) < _NOTHING for b in bounds)
+
+
+def sentence(effect: str, estimate: float, ci_low: float, ci_high: float, *, x0, x1,
+             y: str, threshold: float | None = None, z: Sequence[str] = (), w: Sequence[str] = (),
+             x: str = "", positive=None, labels: ValueLabels | None = None) -> str:
     """The sentence for one effect, from its method.md value (Ctf-IE, not its negation). The
-    numbers said are signed contributions to the x1-vs-x0 gap, as `contributions` gives."""
-    rate = outcome_phrase(y, threshold)
-    x0, x1 = str(x0), str(x1)
+    numbers said are signed contributions to the x1-vs-x0 gap, as `contributions` gives.
+    Groups are named by `question.group_name` (a typed label, a text value, or 'sex = 0')."""
+    rate = outcome_phrase(y, threshold, positive, labels)
+    x0, x1 = group_name(x, x0, labels), group_name(x, x1, labels)
     if effect not in SIGNS:
         raise KeyError(f"unknown effect {effect!r}")
+    between = f"between {x or 'the sensitive attribute'} and {y}"
+    if effect == "ctf_ie" and not list(w) and _nothing(estimate, ci_low, ci_high):
+        return f"The graph has no mediators {between}, so there is no indirect effect to measure."
+    if effect == "ctf_se" and not list(z) and _nothing(estimate, ci_low, ci_high):
+        return f"The graph has no confounders {between}, so there is no spurious effect to measure."
     if SIGNS[effect] < 0:  # enters the gap with a minus sign: say the contribution, flip the interval
         estimate, ci_low, ci_high = -estimate, -ci_high, -ci_low
     size, way, ci, unsure = _pp(estimate), _direction(estimate), _ci(ci_low, ci_high), _uncertain(ci_low, ci_high)
@@ -107,45 +164,43 @@ def sentence(effect: str, estimate: float, ci_low: float, ci_high: float, *, x0:
         text = f"Overall, {rate} is {size_way} for {x1} than for {x0}{ci}"
     elif effect == "ctf_de":
         text = (f"Through the direct path alone, {rate} would be {size_way} for {x1} than for {x0}{ci}: "
-                f"{x0} patients switched to {x1} while keeping their own "
-                f"{_list(w, 'other characteristics')}")
+                f"as if {x0} were {x1} but kept their own {_list(w, 'other characteristics')}")
     elif effect == "ctf_ie":
         text = (f"Through the mediators ({_list(w, 'none in the graph')}), {rate} is {size_way} for {x1} "
                 f"than for {x0}{ci}: the part of the gap explained by how these differ between the groups")
     elif effect == "ctf_se":
         text = (f"Through confounding ({_list(z, 'none in the graph')}), {rate} is {size_way} for {x1} "
                 f"than for {x0}{ci}: the part of the gap due to the groups differing in background "
-                f"factors, not caused by being {x1}")
-    elif effect == "ett":
-        text = (f"Had the {x0} patients been {x1}, with everything that follows from it, {rate} among them "
+                f"factors, not caused by {x or 'the sensitive attribute'} itself")
+    else:  # ett
+        text = (f"Had {x0} been {x1}, with everything that follows from it, {rate} among them "
                 f"would be {size_way}{ci}")
-    else:
-        raise KeyError(f"unknown effect {effect!r}")
     return text + unsure + "."
 
 
 def explain_all(effects, *, x0, x1, y: str, threshold: float | None = None,
-                z: Sequence[str] = (), w: Sequence[str] = ()) -> dict[str, str]:
+                z: Sequence[str] = (), w: Sequence[str] = (), x: str = "", positive=None,
+                labels: ValueLabels | None = None) -> dict[str, str]:
     """{effect: sentence} for every effect of a Decomposition (or its stored form)."""
     frame = as_decomposition(effects).to_frame()
     return {
         e: sentence(e, float(row["estimate"]), float(row["ci_low"]), float(row["ci_high"]),
-                    x0=x0, x1=x1, y=y, threshold=threshold, z=z, w=w)
+                    x0=x0, x1=x1, y=y, threshold=threshold, z=z, w=w, x=x, positive=positive, labels=labels)
         for e, row in frame.iterrows()
     }
 
 
 def explain_roles(effects, roles) -> dict[str, str]:
-    """Convenience: sentences for a graph.Roles (groups and outcome taken from it)."""
+    """Sentences for a graph.Roles (groups, outcome, mediators and labels taken from it)."""
     return explain_all(effects, x0=roles.x0, x1=roles.x1, y=roles.y, threshold=roles.threshold,
-                       z=roles.z, w=roles.w)
+                       z=roles.z, w=roles.w, x=roles.x, positive=roles.positive, labels=roles.labels)
 
 
 def summary_line(real, synthetic, effect: str = "ctf_de") -> str:
-    """'Ctf-DE (direct): real -4.1 pp, synthetic -0.3 pp' for captions."""
-    r = as_decomposition(real)[effect] * 100
-    s = as_decomposition(synthetic)[effect] * 100
-    return f"{EFFECT_LABELS[effect]}: real {r:+.1f} pp, synthetic {s:+.1f} pp"
+    """'Direct: real -4.1 pp, synthetic -0.3 pp' for captions (contributions to the gap)."""
+    r = as_decomposition(real)[effect] * 100 * SIGNS[effect]
+    s = as_decomposition(synthetic)[effect] * 100 * SIGNS[effect]
+    return f"{CONTRIBUTION_LABELS[effect]}: real {r:+.1f} pp, synthetic {s:+.1f} pp"
 
 
 def _pp_ci(d: dict, key: str) -> str:
