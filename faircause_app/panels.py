@@ -18,11 +18,11 @@ import streamlit as st
 from faircause_app import cache, editor, jobs, nav, state, text
 from faircause_app.text import md
 from faircause_core.causal.graph import CausalGraph
-from faircause_core.causal.question import FairnessProblem, validate_problem
+from faircause_core.causal.question import MAX_LABEL, FairnessProblem, validate_problem
 from faircause_core.errors import InputError
 from faircause_core.io.export import graph_json_bytes, json_bytes, safe_filename, to_csv_bytes
 from faircause_core.present import plots
-from faircause_core.present.explain import fair_predictor_lines
+from faircause_core.present.explain import SYMBOL_HELP, effects_title, fair_predictor_lines, question_line
 from faircause_core.present.report import build_report
 
 
@@ -60,9 +60,20 @@ def groups(tab, col: str) -> list[str]:
     return sorted({str(v) for v in tab.df[col].dropna().unique()})[:50]
 
 
+def _label_inputs(column: str, values: list[str], saved: dict, where, hint: str) -> dict:
+    """A text box per value: the words every sentence, chart and report says for it."""
+    out = {}
+    for value, box in zip(dict.fromkeys(values), where):  # x0 = x1 (refused below): one box, not two
+        out[value] = box.text_input(f"Words for {md(column)} = {md(value)}", value=saved.get(value, ""),
+                                    key=f"w_lab_{column}_{value}", max_chars=MAX_LABEL, placeholder=hint,
+                                    help=f"Optional. Without words, a number reads '{md(f'{column} = {value}')}' "
+                                         "and text as it is.")
+    return {v: w.strip() for v, w in out.items() if w.strip()}
+
+
 def question_form(tab) -> tuple[FairnessProblem, bool]:
-    """X, its two groups and Y (with a threshold for a numeric Y); the column marks follow
-    (graph_blocks.marks_form).
+    """X, its two groups and Y (with a threshold for a numeric Y), and the words for their
+    values; the column marks follow (graph_blocks.marks_form).
 
     Keeps the choice in session (and session.json); returns (problem, valid), showing the
     problem's warnings, or its one-line error when it is not valid.
@@ -73,14 +84,20 @@ def question_form(tab) -> tuple[FairnessProblem, bool]:
     x = c1.selectbox("Sensitive attribute (X)", names, index=_index(names, saved.get("x"), _index(names, "sex")),
                      key="w_x")
     options = groups(tab, x)
-    x0 = c2.selectbox("Baseline group (x0)", options, index=_index(options, saved.get("x0")), key=f"w_x0_{x}")
-    x1 = c3.selectbox("Comparison group (x1)", options,
-                      index=_index(options, saved.get("x1"), 1 if len(options) > 1 else 0), key=f"w_x1_{x}")
+    x0 = c2.selectbox("Baseline group", options, index=_index(options, saved.get("x0")), key=f"w_x0_{x}",
+                      help="The group the other is compared with (x0 in the method's symbols).")
+    x1 = c3.selectbox("Comparison group", options,
+                      index=_index(options, saved.get("x1"), 1 if len(options) > 1 else 0), key=f"w_x1_{x}",
+                      help="The group compared with the baseline (x1 in the method's symbols).")
+    saved_labels = saved.get("labels") or {}
+    same_x, same_y = saved.get("x") == x, saved.get("y")
+    _, l2, l3 = st.columns(3)
+    x_words = _label_inputs(x, [x0, x1], saved_labels.get("x") or {} if same_x else {}, (l2, l3), "e.g. men")
     c4, c5 = st.columns(2)
     y_options = [n for n in names if n != x]
     y = c4.selectbox("Outcome (Y)", y_options, index=_index(y_options, saved.get("y"), default_outcome(tab, y_options)),
                      key="w_y")
-    threshold, positive = None, None
+    threshold, positive, y_words = None, None, {}
     if tab.schema[y].is_numeric and tab.df[y].nunique() > 2:
         cs = tab.schema[y]
         threshold = c5.number_input(f"Count {md(y)} as 'yes' when it is at least", value=float(
@@ -91,7 +108,12 @@ def question_form(tab) -> tuple[FairnessProblem, bool]:
         rule = _rule_positive(tab, y)
         positive = c5.selectbox(f"Which value of {md(y)} counts as the outcome (Y = 1)?", values,
                                 index=_index(values, saved.get("positive"), _index(values, rule)), key=f"w_pos_{y}")
-    problem = FairnessProblem(x, x0, x1, y, threshold, positive)
+        first = [positive] + [v for v in values if v != positive]
+        l4, l5 = st.columns(2)
+        y_words = _label_inputs(y, first, saved_labels.get("y") or {} if same_y == y else {}, (l4, l5),
+                                "e.g. died (read as 'the share who died')")
+    labels = {"x": x_words, "y": y_words}
+    problem = FairnessProblem(x, x0, x1, y, threshold, positive, labels)
     try:
         for note in validate_problem(tab, problem):
             text.warning(note)
@@ -100,8 +122,10 @@ def question_form(tab) -> tuple[FairnessProblem, bool]:
         text.error(err)
         valid = False
     if valid:
-        st.caption(f"Y = 1 means {md(problem.resolve(tab).outcome.label)}")
-    state.keep("problem", {"x": x, "x0": x0, "x1": x1, "y": y, "threshold": threshold, "positive": positive})
+        q = problem.resolve(tab)
+        st.caption(f"Y = 1 means {md(q.outcome_label)}. Comparing {md(q.name1)} with {md(q.name0)}.")
+    state.keep("problem", {"x": x, "x0": x0, "x1": x1, "y": y, "threshold": threshold, "positive": positive,
+                           "labels": labels})
     return problem, valid
 
 
@@ -165,10 +189,14 @@ def job_progress() -> None:
 
 # ----------------------------------------------------------------------------- step 5 tabs
 
-def fairness_tab(result) -> None:
-    """Effects of real, synthetic and target side by side, then the refinement rounds."""
+def fairness_tab(result, roles=None) -> None:
+    """Effects of real, synthetic and target side by side (groups named in the run's words
+    when its roles are given), then the refinement rounds."""
     d = result.decompositions()
-    st.plotly_chart(plots.effects_bar(d), width="stretch", key="cmp_effects")
+    if roles is not None:
+        st.caption(md(question_line(roles)), help=SYMBOL_HELP)
+    st.plotly_chart(plots.effects_bar(d, **({"title": effects_title(roles)} if roles is not None else {})),
+                    width="stretch", key="cmp_effects")
     n_real = d["real"].n
     st.caption(f"real: the {f'{n_real:,}' if n_real else 'fitting'} real rows the generator learned from (the other "
                f"{result.settings.holdout:.0%} are held out for utility and privacy), so the numbers can differ "

@@ -84,13 +84,13 @@ def set_data(content: bytes, filename: str) -> None:
 # ------------------------------------------------------------------------- problem / graph
 
 def problem():
-    """The FairnessProblem in session (x, x0, x1 as text, y, threshold, positive) or None."""
+    """The FairnessProblem in session (x, x0, x1 as text, y, threshold, positive, labels) or None."""
     from faircause_core.causal.question import FairnessProblem
 
     p = st.session_state.get("problem")
     if not p:
         return None
-    return FairnessProblem(p["x"], p["x0"], p["x1"], p["y"], p.get("threshold"), p.get("positive"))
+    return FairnessProblem(p["x"], p["x0"], p["x1"], p["y"], p.get("threshold"), p.get("positive"), p.get("labels"))
 
 
 def graph():
@@ -146,7 +146,8 @@ def roles(tab=None, g=None, p=None):
     if tab is None or g is None or p is None:
         return None
     q = p.resolve(tab)
-    return derive_roles(g, p.x, p.y, x0=q.x0, x1=q.x1, threshold=p.threshold, positive=q.outcome.positive)
+    return derive_roles(g, p.x, p.y, x0=q.x0, x1=q.x1, threshold=p.threshold, positive=q.outcome.positive,
+                        labels=q.labels)
 
 
 # ------------------------------------------------------------------------------ persistence

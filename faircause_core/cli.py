@@ -39,6 +39,9 @@ def _common(p: argparse.ArgumentParser, group_values: bool = True) -> None:
     if group_values:
         p.add_argument("--positive", default=None, metavar="VALUE",
                        help="the outcome value that counts as 1 (e.g. Deceased); default: the coding rule decides")
+        p.add_argument("--labels", nargs="*", default=None, metavar="COL:VALUE=WORDS",
+                       help="words for values of X and Y, used in every sentence and recorded in the JSON, e.g. "
+                            "sex:0=men,1=women death:1=died (default: text values as they are, codes as 'sex = 0')")
     p.add_argument("--threshold", type=float, default=None, help="Y >= threshold counts as 1 for a numeric outcome")
     p.add_argument("--fixed", nargs="*", default=None,
                    help="baseline columns that nothing can cause (first tier, e.g. age race)")
@@ -121,12 +124,16 @@ def _load(args):
     x1 = getattr(args, "x1", None)
     warnings = list(table.warnings) + notes
     if x0 is not None:
-        problem = FairnessProblem(args.sensitive, x0, x1, args.outcome, args.threshold, args.positive)
+        from faircause_core.causal.question import ValueLabels
+
+        labels = ValueLabels.parse(args.labels, args.sensitive, args.outcome)
+        problem = FairnessProblem(args.sensitive, x0, x1, args.outcome, args.threshold, args.positive, labels)
         warnings += validate_problem(table, problem)
         question = problem.resolve(table)
         x0, x1 = question.x0, question.x1
         args.positive = question.outcome.positive  # resolved once: the value every step codes as 1
-        print(f"Y = 1 means {question.outcome.label}")
+        args.labels = question.labels or None  # keyed by the values as the data spells them
+        print(f"Y = 1 means {question.outcome_label}; comparing {question.name1} with {question.name0}")
     return table, x0, x1, warnings  # unknown X or Y: check_column_marks has said so in one line
 
 
@@ -233,7 +240,7 @@ def cmd_audit(args) -> int:
     table, x0, x1, warnings = _load(args)
     if args.dag:
         graph = _read_dag(args.dag, table, args)
-        roles = derive_roles(graph, args.sensitive, args.outcome, x0, x1, args.threshold, args.positive)
+        roles = derive_roles(graph, args.sensitive, args.outcome, x0, x1, args.threshold, args.positive, args.labels)
         source = f"DAG {args.dag}"
     elif args.z is not None or args.w is not None:
         z, w = _split(args.z), _split(args.w)
@@ -243,11 +250,12 @@ def cmd_audit(args) -> int:
         from faircause_core.causal.graph import Roles
 
         other = tuple(c for c in table.df.columns if c not in set(z) | set(w) | {args.sensitive, args.outcome})
-        roles = Roles(args.sensitive, args.outcome, tuple(z), tuple(w), other, x0, x1, args.threshold, args.positive)
+        roles = Roles(args.sensitive, args.outcome, tuple(z), tuple(w), other, x0, x1, args.threshold, args.positive,
+                      args.labels)
         source, graph = "--z/--w", None
     else:
         graph = _discover(table, args).graph
-        roles = derive_roles(graph, args.sensitive, args.outcome, x0, x1, args.threshold, args.positive)
+        roles = derive_roles(graph, args.sensitive, args.outcome, x0, x1, args.threshold, args.positive, args.labels)
         source = "discovered DAG"
     dec = decompose(table.df, roles.x, roles.x0, roles.x1, roles.y, roles.z, roles.w,
                     seed=args.seed, method=args.method, threshold=roles.threshold, positive=roles.positive)
@@ -255,6 +263,11 @@ def cmd_audit(args) -> int:
     print(f"Z (confounders): {', '.join(roles.z) or '(none)'}")
     print(f"W (mediators):   {', '.join(roles.w) or '(none)'}")
     print(effects_table(dec, f"\nDecomposition ({'doubly robust' if args.method == 'dr' else 'plug-in'}):"))
+    from faircause_core.present.explain import explain_roles
+
+    print("\nIn plain words:")
+    for line in explain_roles(dec, roles).values():
+        print(f"  {line}")
     if graph is not None:
         from faircause_core.causal.implications import direct_effect_warning
 
@@ -266,10 +279,19 @@ def cmd_audit(args) -> int:
         _write_json(args.json_out, {
             "data": str(args.data), "x": roles.x, "x0": str(x0), "x1": str(x1), "y": roles.y,
             "positive": roles.positive, "threshold": roles.threshold,
-            "z": list(roles.z), "w": list(roles.w), "roles_from": source,
+            "z": list(roles.z), "w": list(roles.w), "roles_from": source, **_words(roles),
             "decomposition": dec.to_dict(), "warnings": list(warnings) + list(dec.warnings),
         })
     return 0
+
+
+def _words(roles) -> dict:
+    """The report's record of the words used: the typed labels and each group's name."""
+    from faircause_core.present.explain import names
+
+    n0, n1 = names(roles)
+    return {"labels": roles.labels.to_dict() if roles.labels else {"x": {}, "y": {}},
+            "group_names": {"x0": n0, "x1": n1}}
 
 
 def cmd_discover(args) -> int:
@@ -317,7 +339,7 @@ def cmd_generate(args) -> int:
 
     table, x0, x1, warnings = _load(args)
     graph = _read_dag(args.dag, table, args)
-    roles = derive_roles(graph, args.sensitive, args.outcome, x0, x1, args.threshold, args.positive)
+    roles = derive_roles(graph, args.sensitive, args.outcome, x0, x1, args.threshold, args.positive, args.labels)
     fairness = FairnessSpec.parse(args.remove, args.alpha, args.reference)
     if args.model and args.generator == "bayesnet":
         raise InputError("--model applies to the llm and prompt generators, not bayesnet")
@@ -371,7 +393,7 @@ def cmd_generate(args) -> int:
           f"vs holdout {pv['dcr_holdout_median']:.3f}")
     _say(list(warnings) + list(result.warnings))
     if args.report:
-        _write_json(args.report, result.to_dict())
+        _write_json(args.report, {**result.to_dict(), **_words(roles)})
     return 0
 
 

@@ -1,4 +1,9 @@
-"""Step 3: the real data's fairness decomposition, as a chart, a table and plain sentences."""
+"""Step 3: the real data's fairness decomposition, as a chart, a table and plain sentences.
+
+Groups and outcome are named in the user's words (question.ValueLabels); the method's
+symbols (x0, x1, Ctf-DE, ETT...) are kept in tooltips."""
+
+from dataclasses import replace
 
 import streamlit as st
 
@@ -7,7 +12,8 @@ from faircause_app.text import md
 from faircause_core.causal.effects import Decomposition
 from faircause_core.causal.implications import direct_effect_warning
 from faircause_core.errors import InputError
-from faircause_core.present.explain import CONTRIBUTION_LABELS, SIGN_NOTE, contributions, explain_roles
+from faircause_core.present.explain import (CONTRIBUTION_LABELS, SYMBOL_HELP, SYMBOLS, contributions,
+                                           effects_title, explain_roles, question_line, sign_note)
 from faircause_core.present.plots import effects_bar
 
 tab, roles = nav.page_start("audit", "Fairness audit of the real data",
@@ -23,34 +29,37 @@ if method != saved_method:
     state.persist()
 
 with st.spinner("Estimating the decomposition (cached after the first time)..."):
-    try:
-        result = cache.audit(st.session_state.data_id, state.kinds_json(), state.excluded(), state.roles_json(roles),
-                             method, state.root())
+    try:  # the words for the values change no number: the cache key leaves them out
+        result = cache.audit(st.session_state.data_id, state.kinds_json(), state.excluded(),
+                             state.roles_json(replace(roles, labels=None)), method, state.root())
     except InputError as err:
         text.error(err)
         st.stop()
 decomposition = Decomposition.from_dict(result)
 
-st.caption(f"X = {md(roles.x)}: {md(roles.x1)} (x1) compared with {md(roles.x0)} (x0); "
-           f"Y = {md(roles.y)}. n = {decomposition.n:,} ({decomposition.n0:,} vs {decomposition.n1:,}).")
+st.caption(f"{md(question_line(roles))} X = {md(roles.x)}, Y = {md(roles.y)}; n = {decomposition.n:,} "
+           f"({decomposition.n0:,} vs {decomposition.n1:,}).", help=SYMBOL_HELP)
 for note in decomposition.warnings:
     text.warning(note)
 direct_note = direct_effect_warning(state.graph(), decomposition)
 if direct_note:  # the graph omits X -> Y, yet the direct effect's interval excludes 0
     text.warning(direct_note[:1].upper() + direct_note[1:])
 
-st.plotly_chart(effects_bar({"real": decomposition}), width="stretch", key="audit_chart")
-st.caption(f"{md(SIGN_NOTE)} Here x1 = {md(roles.x1)} and x0 = {md(roles.x0)}; bars carry 95% intervals, and "
-           f"the sentences and the table below use the same signs.")
+st.plotly_chart(effects_bar({"real": decomposition}, title=effects_title(roles)), width="stretch",
+                key="audit_chart")
+st.caption(f"{md(sign_note(roles))} Bars carry 95% intervals, and the sentences and the table below use the "
+           f"same signs.", help=SYMBOL_HELP)
 
-st.subheader("In plain words")
-for effect, text in explain_roles(decomposition, roles).items():
-    st.markdown(f"- **{md(CONTRIBUTION_LABELS[effect])}**: {md(text)}")
-st.caption("Direct: X's effect on Y not through the mediators; indirect: through the mediators W; "
-           "spurious: through the confounders Z, not caused by X.")
+st.subheader("In plain words", help=SYMBOL_HELP)
+for effect, line in explain_roles(decomposition, roles).items():
+    st.markdown(f"- **{md(CONTRIBUTION_LABELS[effect])}**: {md(line)}", help=f"{SYMBOLS[effect]} in the method")
+st.caption("Direct: the sensitive attribute's effect on the outcome not through the mediators; indirect: "
+           "through the mediators; spurious: through the confounders, not caused by the sensitive attribute.",
+           help="Mediators are W, confounders Z, the sensitive attribute X and the outcome Y in the method.")
 
 frame = contributions(decomposition) * 100
 frame.index = [CONTRIBUTION_LABELS[e] for e in frame.index]
 frame.columns = ["estimate (pp)", "std. error (pp)", "95% CI low (pp)", "95% CI high (pp)"]
-st.dataframe(frame.round(2), width="stretch")
+st.dataframe(frame.round(2), width="stretch",
+             column_config={"estimate (pp)": st.column_config.NumberColumn(help=SYMBOL_HELP)})
 nav.next_step("generate", "Next: generate synthetic data")

@@ -41,7 +41,7 @@ for note in result.warnings:
 fair_tab, fid_tab, util_tab, trade_tab, dl_tab = st.tabs(
     ["Fairness", "Fidelity", "Utility and privacy", "Trade-off (all runs)", "Downloads"])
 with fair_tab:
-    panels.fairness_tab(result)
+    panels.fairness_tab(result, run["roles"])
 with fid_tab:
     panels.fidelity_tab(choice, run)
 with util_tab:
