@@ -9,15 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import DEMO, ROOT
-
-
-def texts(elements):
-    return [e.value for e in elements]
-
-
-def plain(text: str) -> str:
-    """Markdown source as the reader sees it (md() escapes data text with backslashes)."""
-    return re.sub(r"\\(.)", r"\1", text)
+from tests.test_app import app, plain, texts  # noqa: F401  (app: the fixture, a fresh workspace)
 
 
 def ok(at):
@@ -26,20 +18,17 @@ def ok(at):
 
 
 @pytest.fixture()
-def coded(tmp_path, monkeypatch):
+def coded(app):  # noqa: F811
     """The demo's first 800 rows with sex coded 0 (Male) / 1 (Female), on the graph page."""
-    monkeypatch.setenv("FAIRCAUSE_WORKSPACE", str(tmp_path / "ws"))
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
-    at.run()
     df = pd.read_csv(DEMO).head(800)
     df["sex"] = df["sex"].map({"Male": 0, "Female": 1})
-    at.file_uploader(key="w_upload").upload("coded.csv", df.to_csv(index=False).encode(), "text/csv").run()
-    at.switch_page("pages/2_graph.py").run()
-    ok(at)
-    at.selectbox(key="w_x0_sex").set_value("0")
-    at.selectbox(key="w_x1_sex").set_value("1").run()
-    ok(at)
-    return at
+    app.file_uploader(key="w_upload").upload("coded.csv", df.to_csv(index=False).encode(), "text/csv").run()
+    app.switch_page("pages/2_graph.py").run()
+    ok(app)
+    app.selectbox(key="w_x0_sex").set_value("0")
+    app.selectbox(key="w_x1_sex").set_value("1").run()
+    ok(app)
+    return app
 
 
 def sentences(at) -> str:
