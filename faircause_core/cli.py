@@ -1,4 +1,4 @@
-"""Command line: `python -m faircause_core {audit,discover,generate} ...`.
+"""Command line: `python -m faircause_core {audit,discover,generate,sweep} ...`.
 
 Readable tables on stdout, machine-readable JSON with --json/--report/--out. Any bad input
 exits with status 2 and one line on stderr, never a traceback.
@@ -52,6 +52,25 @@ def _common(p: argparse.ArgumentParser, group_values: bool = True) -> None:
                    help="columns left out entirely (not modelled, not generated)")
 
 
+def _generator_flags(p: argparse.ArgumentParser, default: str) -> None:
+    """The reference group and generator choice shared by generate and sweep."""
+    p.add_argument("--reference", choices=["x0", "x1", "marginal"], default="x1")
+    p.add_argument("--generator", choices=["llm", "bayesnet", "prompt"], default=default)
+    p.add_argument("--model", default=None, help="folder of a local Hugging Face causal LM (default: bundled SmolLM2-135M)")
+    p.add_argument("--preset", choices=["quick", "thorough"], default="quick")
+    p.add_argument("--steps", type=int, default=None, help="fine-tuning steps (overrides the preset)")
+
+
+def _check_model(args) -> None:
+    """--model names a usable model folder, and only for a generator that takes one."""
+    if args.model and args.generator == "bayesnet":
+        raise InputError("--model applies to the llm and prompt generators, not bayesnet")
+    if args.model:
+        from faircause_core.generators.lm.store import check_model_folder
+
+        check_model_folder(args.model)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m faircause_core", description="FairCauseSyn engine")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -76,17 +95,26 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--dag", required=True, help="DAG JSON {nodes, edges}")
     g.add_argument("--remove", default="none", help="pathways to remove: none, DE, IE, SE or a list like DE,IE")
     g.add_argument("--alpha", default="", help="partial removal, e.g. DE=0.5,IE=1")
-    g.add_argument("--reference", choices=["x0", "x1", "marginal"], default="x1")
     g.add_argument("--rows", type=int, required=True)
-    g.add_argument("--generator", choices=["llm", "bayesnet", "prompt"], default="llm")
-    g.add_argument("--model", default=None, help="folder of a local Hugging Face causal LM (default: bundled SmolLM2-135M)")
-    g.add_argument("--preset", choices=["quick", "thorough"], default="quick")
-    g.add_argument("--steps", type=int, default=None, help="fine-tuning steps (overrides the preset)")
+    _generator_flags(g, default="llm")
     g.add_argument("--rounds", type=int, default=4, help="refinement rounds at most")
     g.add_argument("--no-refine", action="store_true", help="sample once, without the refinement loop")
     g.add_argument("--seed", type=int, default=0)
     g.add_argument("--out", required=True, help="synthetic CSV to write")
     g.add_argument("--report", default=None, help="report JSON to write")
+
+    w = sub.add_parser("sweep", help="run one pathway's dial through several alphas with one fitted generator")
+    _common(w)
+    w.add_argument("--dag", required=True, help="DAG JSON {nodes, edges}")
+    w.add_argument("--pathway", default="DE", help="DE, IE, SE or all")
+    w.add_argument("--points", default="0,0.25,0.5,0.75,1", help="dial values in [0, 1] (share removed)")
+    _generator_flags(w, default="bayesnet")
+    w.add_argument("--rows", type=int, default=None, help="rows per point (default: the fitting split's size)")
+    w.add_argument("--measure-rows", type=int, default=None, help="rows the effects are measured on per point")
+    w.add_argument("--seed", type=int, default=0)
+    w.add_argument("--json", dest="json_out", default=None, help="write the sweep (a list of points) as JSON here")
+    w.add_argument("--summary", default=None, metavar="HTML", help="write the one-page stakeholder summary here")
+    w.add_argument("--chosen", type=float, default=None, help="the dial value the summary highlights (default: 1)")
     return parser
 
 
@@ -272,7 +300,7 @@ def cmd_audit(args) -> int:
         from faircause_core.causal.implications import direct_effect_warning
 
         warnings += _graph_check(table, graph, args, x0, x1)
-        note = direct_effect_warning(graph, dec)
+        note = direct_effect_warning(graph, dec, labels=roles.labels)
         warnings += [note] if note else []
     _say(list(warnings) + list(dec.warnings))
     if args.json_out:
@@ -341,12 +369,7 @@ def cmd_generate(args) -> int:
     graph = _read_dag(args.dag, table, args)
     roles = derive_roles(graph, args.sensitive, args.outcome, x0, x1, args.threshold, args.positive, args.labels)
     fairness = FairnessSpec.parse(args.remove, args.alpha, args.reference)
-    if args.model and args.generator == "bayesnet":
-        raise InputError("--model applies to the llm and prompt generators, not bayesnet")
-    if args.model:
-        from faircause_core.generators.lm.store import check_model_folder
-
-        check_model_folder(args.model)
+    _check_model(args)
     settings = GenerationSettings(
         generator=args.generator, model_dir=args.model, preset=args.preset, train_steps=args.steps,
         rows=args.rows, seed=args.seed, fairness=fairness, refine=not args.no_refine, max_rounds=args.rounds,
@@ -397,7 +420,59 @@ def cmd_generate(args) -> int:
     return 0
 
 
-COMMANDS = {"audit": cmd_audit, "discover": cmd_discover, "generate": cmd_generate}
+def _ci3(effect: dict) -> str:
+    return f"[{effect['ci_low']:+.3f}, {effect['ci_high']:+.3f}]"
+
+
+def cmd_sweep(args) -> int:
+    from faircause_core.causal.graph import derive_roles
+    from faircause_core.present.summary import build_summary, chosen_point
+    from faircause_core.workflow.sweep import parse_pathway, parse_points, run_sweep
+
+    pathway, points = parse_pathway(args.pathway), parse_points(args.points)  # bad flags: before loading anything
+    chosen = points[-1] if args.chosen is None else args.chosen
+    chosen_point({"points": [{"alpha": a} for a in points]}, chosen)
+    for flag, path in (("--json", args.json_out), ("--summary", args.summary)):
+        if path and not Path(path).resolve().parent.is_dir():
+            raise InputError(f"{flag}: output folder does not exist: {Path(path).resolve().parent}")
+    _check_model(args)
+    table, x0, x1, warnings = _load(args)
+    graph = _read_dag(args.dag, table, args)
+    roles = derive_roles(graph, args.sensitive, args.outcome, x0, x1, args.threshold, args.positive)
+    result = run_sweep(table, graph, roles, pathway, points, generator=args.generator, model_dir=args.model,
+                       preset=args.preset, train_steps=args.steps, rows=args.rows, measure_rows=args.measure_rows,
+                       seed=args.seed, reference=args.reference, progress=_progress_printer())
+    sys.stderr.write("\n")
+    sweep = result.to_dict()
+    effect = sweep["effect"]
+    print(f"sweep of {', '.join(m.upper() for m in result.moved)} with {args.generator} (fitted once in "
+          f"{result.timings['fit_s']:.1f} s, {len(points)} points in {result.timings['points_s']:.1f} s); "
+          f"{effect} and its 95% CI per dial value:")
+    print(f"{'dial':>6}{effect:>10}{'95% CI':>20}{'quality':>9}{'TSTR':>7}{'reduction (95% CI)':>26}")
+    real = sweep["real"]["effects"][effect]
+    print(f"{'real':>6}{real['estimate']:>+10.4f}{_ci3(real):>20}"
+          f"{'':>9}{sweep['real']['auroc_trtr']:>7.3f}")
+    for p in sweep["points"]:
+        e, f = p["effects"][effect], p["fair_predictor"]
+        red = "n/a" if f.get("reduction") is None else (
+            f"{f['reduction']:.0%} [{f['reduction_ci_low']:.0%}, {f['reduction_ci_high']:.0%}]")
+        print(f"{p['alpha']:>6g}{e['estimate']:>+10.4f}{_ci3(e):>20}"
+              f"{p['quality']:>9.3f}{p['auroc_tstr']:>7.3f}{red:>26}")
+    _say(list(warnings) + list(result.warnings))
+    if args.json_out:
+        _write_json(args.json_out, {"data": str(args.data), **sweep})
+        print(f"sweep written to {args.json_out}")
+    if args.summary:
+        page = build_summary(sweep, chosen, data_name=Path(args.data).name)
+        try:
+            Path(args.summary).write_text(page, encoding="utf-8")
+        except OSError as err:
+            raise InputError(f"cannot write {args.summary}: {err.strerror or err}")
+        print(f"stakeholder summary written to {args.summary}")
+    return 0
+
+
+COMMANDS = {"audit": cmd_audit, "discover": cmd_discover, "generate": cmd_generate, "sweep": cmd_sweep}
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

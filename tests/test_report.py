@@ -40,3 +40,33 @@ def test_report_table_uses_the_charts_sign_and_shows_fair_predictor_warnings(bay
     assert "direct effect of X on the predictions of a model trained on real rows" in page
     for note in fair["notes"]:
         assert f"<div class='warn'>{html.escape(note)}</div>" in page
+
+
+def _visible(page: str) -> str:
+    import html as h
+
+    body = re.sub(r"<(script|style)[^>]*>.*?</\1>", "", page, flags=re.S)
+    return h.unescape(re.sub(r"<[^>]+>", "\n", body))
+
+
+def test_report_has_no_raw_dumps_and_a_privacy_verdict(bayes_run, demo_roles):
+    from faircause_core.present.report import privacy_verdict
+
+    text = _visible(build_report(bayes_run, demo_roles))
+    for raw in ("None", "[]", "{'", "dcr_synth_p5", "model_dir", "n_train_real", "disclosure_known", "nan"):
+        assert raw not in text, raw
+    verdict = privacy_verdict(bayes_run.metrics["privacy"])
+    assert verdict in text and verdict.startswith(("No sign of copying", "Check before sharing"))
+    assert "distance ratio, synthetic / unseen real (about 1 is good)" in text
+    assert "fairness edits\nDE removed" in re.sub(r"\n+", "\n", text)
+
+
+def test_privacy_verdict_flags_copies_and_memorisation():
+    from faircause_core.present.report import privacy_verdict
+
+    base = {"exact_copy_share": 0.0, "exact_copies": 0, "synthetic_rows": 100, "holdout_exact_copy_share": 0.0,
+            "ratio": 1.02}
+    assert privacy_verdict(base).startswith("No sign of copying")
+    assert privacy_verdict(dict(base, exact_copy_share=0.2, exact_copies=20)).startswith("Check before sharing: 20 of 100")
+    assert "memorisation" in privacy_verdict(dict(base, ratio=0.5))
+    assert privacy_verdict(dict(base, ratio=float("nan"))).startswith("No verdict")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import math
+import time
 from typing import Mapping, Sequence
 
 import numpy as np
@@ -18,7 +19,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from faircause_core.causal.effects import EFFECT_LABELS, EFFECTS, Decomposition, as_decomposition  # noqa: F401
-from faircause_core.present.explain import CONTRIBUTION_LABELS, contributions
+from faircause_core.present.explain import CONTRIBUTION_LABELS, SYMBOLS, SIGNS, contributions
 
 # Roles in the standard fairness model: confounders, sensitive, mediators, outcome, rest.
 ROLE_COLORS = {"z": "#8a6fbf", "x": "#d9822b", "w": "#3a8fd0", "y": "#2e8b57", "other": "#9aa5b1"}
@@ -44,7 +45,7 @@ def _layout(fig: go.Figure, title: str, height: int = 380) -> go.Figure:
     return fig
 
 
-EFFECTS_TITLE = "Contributions to the gap, x1 minus x0 (pp): TV = Ctf-DE + (\u2212Ctf-IE) + (\u2212Ctf-SE)"
+EFFECTS_TITLE = "Contributions to the gap, comparison group minus baseline group (percentage points)"
 
 
 def effects_bar(sources: Mapping[str, Decomposition], title: str = EFFECTS_TITLE) -> go.Figure:
@@ -65,7 +66,8 @@ def effects_bar(sources: Mapping[str, Decomposition], title: str = EFFECTS_TITLE
             marker_color=color, text=text, textposition="outside", cliponaxis=False,
             error_y=dict(type="data", symmetric=False, array=frame["ci_high"] - frame["estimate"],
                          arrayminus=frame["estimate"] - frame["ci_low"], visible=bool(has_ci)),
-            hovertemplate="%{x}: %{y:.2f} pp<extra>" + name + "</extra>",
+            customdata=[SYMBOLS[e] for e in frame.index],  # the method's symbol, in the tooltip
+            hovertemplate="%{x} (%{customdata}): %{y:.2f} pp<extra>" + name + "</extra>",
         )
     fig.add_hline(y=0, line_color="#7f8c8d", line_width=1)
     fig.update_layout(barmode="group", yaxis_title="percentage points")
@@ -218,3 +220,126 @@ def tradeoff_scatter(points: Sequence[Mapping], x: str = "fairness_gap", y: str 
     fig.update_xaxes(title=titles.get(x, x))
     fig.update_yaxes(title=titles.get(y, y))
     return _layout(fig, "Trade-off across runs", height=420)
+
+
+def run_labels(runs: Sequence[Mapping]) -> dict:
+    """{run_id: label}: each run named by its settings (generator, what was removed and how
+    much, rows, seed), made unique by the time it was saved, then by its id."""
+    def base(r: Mapping) -> str:
+        spec = r.get("fairness") or {}
+        if spec:
+            parts = [f"{p.upper()} {float(spec.get(p) or 0):.0%}" for p in ("de", "ie", "se")
+                     if float(spec.get(p) or 0) > 0]
+        else:  # a summary without the alphas: only the names of the removed pathways
+            parts = [] if r.get("removed") in (None, "none") else [str(r["removed"])]
+        rows = f"{r['rows']:,} rows · " if isinstance(r.get("rows"), int) else ""
+        edits = f"removed {' '.join(parts)}" if parts else "mirror"
+        return f"{r.get('generator') or '?'} · {edits} · {rows}seed {r.get('seed')}"
+
+    labels = {r["run_id"]: base(r) for r in runs}
+    for step in (lambda r: time.strftime("%d %b %H:%M:%S", time.localtime(r.get("created") or 0)),
+                 lambda r: str(r["run_id"])):
+        counts: dict = {}
+        for lab in labels.values():
+            counts[lab] = counts.get(lab, 0) + 1
+        labels = {r["run_id"]: labels[r["run_id"]] + (f" · {step(r)}" if counts[labels[r["run_id"]]] > 1 else "")
+                  for r in runs}
+    return labels
+
+
+SWEEP_COLORS = {"effect": "#c0392b", "quality": "#1f9d8b", "tstr": "#3a8fd0", "reduction": "#8a6fbf",
+                "real": "#34495e", "chosen": "#e0a526"}
+
+
+def _dial_text(a: float) -> str:
+    return f"{a:g}<br>as real" if a == 0 else (f"{a:g}<br>removed" if a == 1 else f"{a:g}")
+
+
+def _span(v, lo, hi, scale: float = 1.0) -> tuple:
+    """(value, up, down) error-bar lengths, NaN-safe, scaled (e.g. to percentage points)."""
+    vals = [math.nan if x is None else float(x) * scale for x in (v, lo, hi)]
+    return vals[0], vals[2] - vals[0], vals[0] - vals[1]
+
+
+def sweep_curve(sweep: Mapping, chosen: float | None = None) -> go.Figure:
+    """A sweep (workflow.sweep.SweepResult.to_dict()) from "as real" (dial 0) to "removed"
+    (dial 1): the swept effect's contribution to the gap with its 95% CI; fidelity and
+    train-on-synthetic AUROC with its CI; the fair predictor's bias reduction with its CI. The
+    real data is a dark diamond left of the dial; `chosen` is a dashed line and a ring."""
+    pts = list(sweep.get("points") or [])
+    effect = sweep.get("effect", "ctf_de")
+    real = sweep.get("real") or {}
+    xs = [float(p["alpha"]) for p in pts]
+    x_real = -0.12
+    fig = make_subplots(rows=3, cols=1, shared_xaxes=True, vertical_spacing=0.09, subplot_titles=(
+        f"{CONTRIBUTION_LABELS.get(effect, effect)}: contribution to the gap (pp, 95% CI)",
+        "Cost: fidelity (SDMetrics quality) and utility (AUROC trained on synthetic, 95% CI)",
+        "Fair predictor: reduction of its direct effect of X (%, 95% CI)"))
+    sign = SIGNS.get(effect, 1)
+
+    def eff(e: Mapping) -> tuple:
+        v, lo, hi = (sign * float(e[effect][k]) * 100 for k in ("estimate", "ci_low", "ci_high"))
+        return v, max(lo, hi) - v, v - min(lo, hi)
+
+    e_pts = [eff(p["effects"]) for p in pts]
+    fig.add_scatter(x=xs, y=[v for v, _, _ in e_pts], mode="lines+markers", name="synthetic: effect",
+                    line=dict(color=SWEEP_COLORS["effect"]), legendgroup="effect",
+                    error_y=dict(type="data", symmetric=False, array=[u for _, u, _ in e_pts],
+                                 arrayminus=[d for _, _, d in e_pts]),
+                    hovertemplate="dial %{x}: %{y:+.2f} pp<extra></extra>", row=1, col=1)
+    if real.get("effects"):
+        v, up, down = eff(real["effects"])
+        fig.add_scatter(x=[x_real], y=[v], mode="markers", name="real data", legendgroup="real",
+                        marker=dict(symbol="diamond", size=13, color=SWEEP_COLORS["real"]),
+                        error_y=dict(type="data", symmetric=False, array=[up], arrayminus=[down]),
+                        hovertemplate="real data: %{y:+.2f} pp<extra></extra>", row=1, col=1)
+        if effect != "tv":  # what each dial value asks for: (1 - alpha) x the real effect
+            fig.add_scatter(x=[0, 1], y=[v, 0], mode="lines", name="target (1 − dial) × real",
+                            line=dict(color=SWEEP_COLORS["real"], dash="dot", width=1), row=1, col=1)
+    fig.add_hline(y=0, line_color="#7f8c8d", line_width=1, row=1, col=1)
+    fig.add_scatter(x=xs, y=[p.get("quality") for p in pts], mode="lines+markers", name="fidelity (quality)",
+                    line=dict(color=SWEEP_COLORS["quality"]), row=2, col=1,
+                    hovertemplate="dial %{x}: quality %{y:.3f}<extra></extra>")
+    t_pts = [_span(p.get("auroc_tstr"), *(list(p.get("auroc_tstr_ci") or [None, None]))) for p in pts]
+    fig.add_scatter(x=xs, y=[v for v, _, _ in t_pts], mode="lines+markers", name="AUROC trained on synthetic",
+                    line=dict(color=SWEEP_COLORS["tstr"]), row=2, col=1,
+                    error_y=dict(type="data", symmetric=False, array=[u for _, u, _ in t_pts],
+                                 arrayminus=[d for _, _, d in t_pts]),
+                    hovertemplate="dial %{x}: AUROC %{y:.3f}<extra></extra>")
+    if real.get("auroc_trtr") is not None:
+        v, up, down = _span(real["auroc_trtr"], *(list(real.get("auroc_trtr_ci") or [None, None])))
+        fig.add_scatter(x=[x_real], y=[v], mode="markers", name="AUROC trained on real", legendgroup="real",
+                        marker=dict(symbol="diamond", size=13, color=SWEEP_COLORS["real"]), row=2, col=1,
+                        error_y=dict(type="data", symmetric=False, array=[up], arrayminus=[down]),
+                        hovertemplate="trained on real: AUROC %{y:.3f}<extra></extra>")
+    r_pts = [_span(f.get("reduction"), f.get("reduction_ci_low"), f.get("reduction_ci_high"), 100)
+             for f in (p.get("fair_predictor") or {} for p in pts)]
+    fig.add_scatter(x=xs, y=[v for v, _, _ in r_pts], mode="lines+markers", name="bias reduction",
+                    line=dict(color=SWEEP_COLORS["reduction"]), row=3, col=1,
+                    error_y=dict(type="data", symmetric=False, array=[u for _, u, _ in r_pts],
+                                 arrayminus=[d for _, _, d in r_pts]),
+                    hovertemplate="dial %{x}: %{y:.0f}%<extra></extra>")
+    fig.add_scatter(x=[x_real], y=[0], mode="markers", name="real data: no reduction", legendgroup="real",
+                    showlegend=False, marker=dict(symbol="diamond", size=13, color=SWEEP_COLORS["real"]), row=3, col=1)
+    lows = [v - d for v, _, d in r_pts if not _isnan(v - d)]
+    fig.update_yaxes(range=[max(-150.0, min(lows + [0.0]) - 5), 115], row=3, col=1, title="%")
+    fig.update_yaxes(title="pp", row=1, col=1)
+    fig.update_yaxes(title="0..1", row=2, col=1)
+    if chosen is not None:
+        fig.add_vline(x=float(chosen), line_dash="dash", line_color=SWEEP_COLORS["chosen"])
+        near = [i for i, a in enumerate(xs) if abs(a - float(chosen)) < 1e-9]
+        if near:
+            i = near[0]
+            fig.add_scatter(x=[xs[i]], y=[e_pts[i][0]], mode="markers", name=f"chosen (dial {xs[i]:g})",
+                            marker=dict(symbol="circle-open", size=20, line=dict(width=3),
+                                        color=SWEEP_COLORS["chosen"]), row=1, col=1)
+    ticks = [x_real] + xs
+    fig.update_xaxes(tickvals=ticks, ticktext=["real<br>data"] + [_dial_text(a) for a in xs],
+                     range=[x_real - 0.08, 1.06])
+    fig.update_xaxes(title="dial: share of the pathway removed", row=3, col=1)
+    moved = ", ".join(str(p).upper() for p in sweep.get("moved") or [])
+    fig = _layout(fig, f"Sweep of {moved or '?'} from as real (0) to removed (1), "
+                       f"{_txt(sweep.get('settings', {}).get('generator', ''))}", height=860)
+    fig.update_layout(margin=dict(l=60, r=20, t=70, b=140),
+                      legend=dict(orientation="h", x=0, xanchor="left", y=-0.08, yanchor="top"))
+    return fig

@@ -8,6 +8,7 @@ data (column names, group labels, file names) goes through html.escape.
 from __future__ import annotations
 
 import html
+import math
 import time
 from typing import Iterable, Mapping
 
@@ -15,8 +16,8 @@ import pandas as pd
 
 from faircause_core.causal.effects import EFFECTS, Decomposition
 from faircause_core.present import plots
-from faircause_core.present.explain import (CONTRIBUTION_LABELS, SIGN_NOTE, contributions, explain_roles,
-                                           fair_predictor_lines)
+from faircause_core.present.explain import (CONTRIBUTION_LABELS, SYMBOL_HELP, contributions, effects_title,
+                                           explain_roles, fair_predictor_lines, names, question_line, sign_note)
 
 _CSS = """
 body{font-family:Inter,Segoe UI,Helvetica,Arial,sans-serif;color:#1f2d3d;max-width:1100px;margin:2em auto;padding:0 1em}
@@ -47,8 +48,107 @@ def _table(rows: Iterable[Mapping], columns: list[str] | None = None) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def _kv(d: Mapping) -> str:
-    return _table([{"setting": k, "value": v if not isinstance(v, (dict, list)) else str(v)} for k, v in d.items()])
+def _kv(rows: Iterable[tuple], head: tuple = ("setting", "value")) -> str:
+    """(name, value) pairs as a two-column table; a value of None or an empty list is left out."""
+    return _table([{head[0]: k, head[1]: v} for k, v in rows if v is not None and v != [] and v != ""])
+
+
+def _num(value, digits: int = 3) -> str | None:
+    """A number for a table: rounded, None when missing or not finite (NaN)."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(v) or math.isinf(v) else f"{v:.{digits}f}"
+
+
+def _pct(value) -> str | None:
+    v = _num(value)
+    return None if v is None else f"{float(value):.1%}"
+
+
+FIDELITY_NAMES = {"score": "shape score (1 = identical)", "missing_similarity": "missing values alike (1 = same share)"}
+SETTING_NAMES = {"generator": "generator", "model_dir": "language model folder", "preset": "training preset",
+                 "train_steps": "training steps", "rows": "rows generated", "seed": "seed",
+                 "fairness": "fairness edits", "refine": "refinement loop", "max_rounds": "refinement rounds at most",
+                 "holdout": "real rows held out for testing", "measure_rows": "rows measured per round"}
+
+
+def settings_rows(settings: Mapping) -> list[tuple]:
+    """A run's settings in words: the edits as their label, yes/no, shares as percentages,
+    nothing for a setting that was not used (no model folder for the Bayes net)."""
+    from faircause_core.generators.base import FairnessSpec
+
+    unused = set() if settings.get("generator") in ("llm", "prompt") else {"model_dir", "preset", "train_steps"}
+    unused |= set() if settings.get("refine", True) else {"max_rounds", "measure_rows"}
+    out = []
+    for key, value in settings.items():
+        if key in unused:
+            continue
+        if key == "fairness" and isinstance(value, Mapping):
+            spec = FairnessSpec.from_dict(value)
+            value = spec.label() + (f"; reference group x* = {spec.reference}" if spec.removed() else "")
+        elif isinstance(value, bool):
+            value = "yes" if value else "no"
+        elif key == "holdout":
+            value = _pct(value)
+        elif isinstance(value, (dict, list)):
+            continue
+        out.append((SETTING_NAMES.get(key, key.replace("_", " ")), value))
+    return out
+
+
+def utility_rows(util: Mapping) -> list[tuple]:
+    """TRTR and TSTR AUROC and the rows behind them, in words."""
+    return [("AUROC, model trained on real rows (TRTR)", _num(util.get("trtr"))),
+            ("AUROC, model trained on synthetic rows (TSTR)", _num(util.get("tstr"))),
+            ("real training rows", util.get("n_train_real")), ("synthetic training rows", util.get("n_synth")),
+            ("held-out real test rows", util.get("n_test"))]
+
+
+def privacy_rows(priv: Mapping) -> list[tuple]:
+    """The privacy measures (metrics.privacy) under readable names, the yardstick beside each."""
+    from faircause_core.present.explain import copies_text
+
+    known = ", ".join(str(k) for k in priv.get("disclosure_known") or [])
+    return [
+        ("exact copies of a training row", copies_text(priv) if priv.get("exact_copy_share") is not None else None),
+        ("exact copies among unseen real rows (yardstick)", _pct(priv.get("holdout_exact_copy_share"))),
+        ("median distance to the closest training row: synthetic", _num(priv.get("dcr_synth_median"))),
+        ("median distance to the closest training row: unseen real rows", _num(priv.get("dcr_holdout_median"))),
+        ("distance ratio, synthetic / unseen real (about 1 is good)", _num(priv.get("ratio"), 2)),
+        ("5% closest synthetic rows: distance", _num(priv.get("dcr_synth_p5"))),
+        ("5% closest unseen real rows: distance", _num(priv.get("dcr_holdout_p5"))),
+        ("SDMetrics DCR baseline protection (1 = no closer than random rows)", _num(priv.get("dcr_baseline_protection"), 2)),
+        ("SDMetrics DCR overfitting protection (1 = at most half closer to training)",
+         _num(priv.get("dcr_overfitting_protection"), 2)),
+        ("share of synthetic rows closer to training than to unseen rows", _pct(priv.get("closer_to_training_share"))),
+        (f"SDMetrics disclosure protection of {priv.get('disclosure_sensitive')} from {known}"
+         if priv.get("disclosure_sensitive") else "SDMetrics disclosure protection",
+         _num(priv.get("disclosure_protection"), 2)),
+        ("disclosure protection by chance (baseline)", _num(priv.get("disclosure_baseline_protection"), 2)),
+    ]
+
+
+MEMORISATION_RATIO = 0.8  # synthetic rows a fifth closer to training rows than unseen patients are
+
+
+def privacy_verdict(priv: Mapping) -> str:
+    """One line: copying or memorisation seen, or not, judged against unseen real rows."""
+    from faircause_core.present.explain import copies_text
+
+    share, yard = priv.get("exact_copy_share"), priv.get("holdout_exact_copy_share")
+    ratio = _num(priv.get("ratio"), 2)
+    if share is not None and share > 0 and (yard is None or _num(yard) is None or share > float(yard)):
+        return (f"Check before sharing: {copies_text(priv)} are exact copies of a training row, more than among "
+                f"unseen real rows ({_pct(yard) or 'not measured'}).")
+    if ratio is None:
+        return "No verdict: the distance to unseen real rows could not be measured (see the notes)."
+    if float(ratio) < MEMORISATION_RATIO:
+        return (f"Check before sharing: synthetic rows sit closer to the training rows than unseen real rows do "
+                f"(distance ratio {ratio}; 1 = as close as unseen patients), a sign of memorisation.")
+    return (f"No sign of copying: {copies_text(priv)} are exact copies, and synthetic rows are about as far from "
+            f"the training rows as unseen real rows are (distance ratio {ratio}).")
 
 
 class _Figures:
@@ -90,16 +190,17 @@ def build_report(result, roles, *, graph=None, data_name: str = "data", title: s
              f"<h1>{_e(title)}</h1>",
              f"<p class='note'>Data: {_e(data_name)} &middot; generated {_e(time.strftime('%Y-%m-%d %H:%M'))} "
              f"&middot; {_e(result.settings.fairness.label())}</p>",
-             "<h2>Fairness question</h2>",
+             "<h2>Fairness question</h2>", f"<p>{_e(question_line(roles))}</p>",
              _table([{"role": "sensitive attribute X", "columns": roles.x,
-                      "detail": f"baseline x0 = {roles.x0}, comparison x1 = {roles.x1}"},
+                      "detail": "baseline group {}, comparison group {}".format(*names(roles))},
                      {"role": "outcome Y", "columns": roles.y,
                       "detail": "" if roles.threshold is None else f">= {roles.threshold}"},
                      {"role": "confounders Z", "columns": ", ".join(roles.z) or "-", "detail": ""},
                      {"role": "mediators W", "columns": ", ".join(roles.w) or "-", "detail": ""},
                      {"role": "other", "columns": ", ".join(roles.other) or "-", "detail": ""}])]
-    parts += ["<h2>Fairness: real, synthetic, target</h2>", figs.html(plots.effects_bar(sources)),
-              f"<p class='note'>{_e(SIGN_NOTE)} Here x1 = {_e(roles.x1)} and x0 = {_e(roles.x0)}.</p>",
+    parts += ["<h2>Fairness: real, synthetic, target</h2>",
+              figs.html(plots.effects_bar(sources, title=plots._txt(effects_title(roles)))),
+              f"<p class='note' title='{_e(SYMBOL_HELP)}'>{_e(sign_note(roles))}</p>",
               _table(_effects_rows(sources, sentences))]
     if result.rounds:
         parts += ["<h2>Refinement rounds</h2>", figs.html(plots.rounds_plot(result.rounds, sources.get("target"))),
@@ -109,22 +210,26 @@ def build_report(result, roles, *, graph=None, data_name: str = "data", title: s
         parts += ["<h2>Fidelity</h2>",
                   figs.html(plots.quality_bars(fid.get("columns", []), fid.get("shape"), fid.get("trend"),
                                                fid.get("quality"))),
-                  _table(fid.get("columns", []))]
+                  _table([{FIDELITY_NAMES.get(k, k): v for k, v in row.items()} for row in fid.get("columns", [])])]
     util = metrics.get("utility") or {}
     if util:
         parts += ["<h2>Utility</h2>", figs.html(plots.score_bars(
             {"TRTR (real-trained)": util.get("trtr"), "TSTR (synthetic-trained)": util.get("tstr")},
-            "AUROC on held-out real rows", "AUROC", range_=(0, 1.05))), _kv(util)]
+            "AUROC on held-out real rows", "AUROC", range_=(0, 1.05))), _kv(utility_rows(util), ("measure", "value"))]
+        parts += [f"<div class='warn'>{_e(note)}</div>" for note in util.get("notes") or []]
     fair = metrics.get("fair_predictor") or {}
     if fair:
         parts += ["<h2>Fair predictor</h2>"] + [f"<p>{_e(line)}</p>" for line in fair_predictor_lines(fair)]
         parts += [f"<div class='warn'>{_e(note)}</div>" for note in fair.get("notes") or []]
     priv = metrics.get("privacy") or {}
     if priv:
-        parts += ["<h2>Privacy</h2>", _kv(priv)]
+        parts += ["<h2>Privacy</h2>", f"<p>{_e(privacy_verdict(priv))}</p>", _kv(privacy_rows(priv), ("measure", "value"))]
+        parts += [f"<p class='note'>{_e(note)}</p>" for note in priv.get("notes") or []]
     if graph is not None:
         parts += ["<h2>Causal graph</h2>", _table([{"from": a, "to": b} for a, b in graph.edges])]
-    parts += ["<h2>Settings</h2>", _kv(result.settings.to_dict()), "<h2>Timings (s)</h2>", _kv(result.timings)]
+    parts += ["<h2>Settings</h2>", _kv(settings_rows(result.settings.to_dict())),
+              "<h2>Timings</h2>", _kv(((k.removesuffix("_s").replace("_", " "), f"{v:.1f} s")
+                                       for k, v in result.timings.items()), ("step", "time"))]
     if result.warnings:
         parts += ["<h2>Warnings</h2>"] + [f"<div class='warn'>{_e(w)}</div>" for w in result.warnings]
     parts.append("</body></html>")
