@@ -41,7 +41,7 @@ st.caption(f"{md(question_line(roles))} X = {md(roles.x)}, Y = {md(roles.y)}; n 
            f"({decomposition.n0:,} vs {decomposition.n1:,}).", help=SYMBOL_HELP)
 for note in decomposition.warnings:
     text.warning(note)
-direct_note = direct_effect_warning(state.graph(), decomposition)
+direct_note = direct_effect_warning(state.graph(), decomposition, labels=roles.labels)
 if direct_note:  # the graph omits X -> Y, yet the direct effect's interval excludes 0
     text.warning(direct_note[:1].upper() + direct_note[1:])
 

@@ -6,6 +6,7 @@ from faircause_app import jobs, nav, panels, state, text
 from faircause_app.text import md
 from faircause_core.errors import InputError
 from faircause_core.generators.base import FairnessSpec, pathway_gaps
+from faircause_core.present.explain import REFERENCE_HELP, reference_options
 from faircause_core.workflow.pipeline import GenerationSettings
 
 tab, roles = nav.page_start("generate", "Generate synthetic data",
@@ -49,8 +50,9 @@ with left:
             alphas[key] = c2.slider(f"share of {key.upper()} removed", 0.0, 1.0, 0.5, 0.05, key=f"w_alpha_{key}")
         else:
             alphas[key] = 1.0 if mode == "remove" else 0.0
-    refs = {"x1": f"x1 ({md(roles.x1)})", "x0": f"x0 ({md(roles.x0)})", "marginal": "drawn from P(X)"}
-    reference = st.radio("Reference group x* used when a pathway is removed", list(refs), format_func=refs.get,
+    refs = {k: md(v) for k, v in reference_options(roles).items()}
+    reference = st.radio("Reference group used when a pathway is removed", list(refs), format_func=refs.get,
+                         help=REFERENCE_HELP,
                          horizontal=True, key="w_reference")
 with right:
     rows = st.number_input("Rows to generate", min_value=50, max_value=200_000, step=50, key="w_rows",

@@ -153,5 +153,10 @@ def test_labels_and_notes_use_words_and_keep_the_symbols_for_tooltips():
                              "labels": {"x": {"0": "men", "1": "women"}, "y": {"1": "died"}}})
     assert question_line(roles) == ("Comparing women (comparison group) with men (baseline group) on the "
                                     "share who died.")
+    from faircause_core.present.explain import REFERENCE_HELP, reference_options
+
+    assert reference_options(roles) == {"x1": "the comparison group (women)", "x0": "the baseline group (men)",
+                                        "marginal": "drawn at random, as in the real population"}
+    assert "x*" in REFERENCE_HELP and "P(X)" in REFERENCE_HELP
     assert "comparison group is women" in sign_note(roles) and effects_title(roles).startswith(
         "Contributions to the gap, women minus men")

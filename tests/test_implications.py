@@ -19,6 +19,7 @@ from faircause_core.causal.implications import (
     holm,
     omitted_pathway_edges,
 )
+from faircause_core.causal.question import ValueLabels
 from faircause_core.errors import InputError
 from faircause_core.io.data import table_from_frame
 
@@ -211,6 +212,10 @@ def test_direct_effect_warning_wording_and_silence():
         "the graph says sex does not affect death directly, but the audit's direct effect (F vs M) is "
         "-7.4 points (95% CI -9.6 to -5.2): add the edge sex -> death or explain why it is absent")
     assert direct_effect_warning(g, stored(-0.02, 0.02)) is None  # the interval covers 0
+    coded = stored(-0.074, 0.0112)
+    coded.settings.update(x0=0, x1=1)  # numeric codes: named, never bare; typed words win
+    assert "direct effect (sex = 1 vs sex = 0)" in direct_effect_warning(g, coded)
+    assert "(women vs sex = 0)" in direct_effect_warning(g, coded, labels=ValueLabels.from_dict({"x": {"1": "women"}}))
     assert direct_effect_warning(g, Decomposition.from_targets({"ctf_de": 0.0})) is None  # no interval
 
 

@@ -51,9 +51,9 @@ from threadpoolctl import threadpool_limits  # sklearn imported first: its BLAS/
 
 from faircause_core.causal.effects import Decomposition
 from faircause_core.causal.graph import CausalGraph, derive_roles
-from faircause_core.causal.question import Outcome, Question, numbers
+from faircause_core.causal.question import Outcome, Question, group_name, numbers
 from faircause_core.errors import InputError
-from faircause_core.io.schema import Kind, Schema, plain_value, unknown_column_message
+from faircause_core.io.schema import Kind, Schema, unknown_column_message
 
 #: Kinds of pathway edge, in the order they are reported.
 KINDS = ("X -> Y", "X -> W", "W -> Y", "Z -> Y", "Z -> X", "Z -> W", "other -> Y")
@@ -410,13 +410,14 @@ def check_graph(data, graph, x: str, y: str, *, x0=None, x1=None, threshold=None
 
 
 def direct_effect_warning(graph, decomposition: Decomposition, x: str | None = None,
-                          y: str | None = None) -> str | None:
+                          y: str | None = None, labels=None) -> str | None:
     """One line when the graph has no X -> Y edge but the audit's Ctf-DE interval excludes 0.
 
     The audit estimates the direct effect from the data whatever the graph says, so an
     interval away from 0 is evidence the omitted edge exists. None otherwise (edge present,
     no interval, or the interval covers 0). No such note is given for Ctf-IE with W empty:
     the audit then sets Ctf-IE to exactly 0 by construction, so it carries no evidence.
+    The groups are named as question.group_name says (`labels`: the user's words).
     """
     graph = _graph(graph)
     if not isinstance(decomposition, Decomposition):
@@ -437,7 +438,7 @@ def direct_effect_warning(graph, decomposition: Decomposition, x: str | None = N
         return None
     groups = ""
     if settings.get("x0") is not None and settings.get("x1") is not None:
-        groups = f" ({plain_value(settings['x1'])} vs {plain_value(settings['x0'])})"
+        groups = f" ({group_name(x, settings['x1'], labels)} vs {group_name(x, settings['x0'], labels)})"
     if settings.get("continuous_outcome"):
         value = f"{est:.3g} (95% CI {low:.3g} to {high:.3g})"
     else:

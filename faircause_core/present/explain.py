@@ -99,6 +99,17 @@ def effects_title(roles) -> str:
     return f"Contributions to the gap, {n1} minus {n0} (percentage points)"
 
 
+REFERENCE_HELP = ("When a pathway is removed, the columns along it are generated as if every patient belonged "
+                  "to this group (x* in the method: x1, x0, or drawn from P(X), the real mix of groups).")
+
+
+def reference_options(roles) -> dict[str, str]:
+    """FairnessSpec.reference choices in words: {'x1': 'the comparison group (women)', ...}."""
+    n0, n1 = names(roles)
+    return {"x1": f"the comparison group ({n1})", "x0": f"the baseline group ({n0})",
+            "marginal": "drawn at random, as in the real population"}
+
+
 def _pp(value: float) -> str:
     return f"{abs(value) * 100:.1f} percentage points"
 

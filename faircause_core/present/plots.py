@@ -71,7 +71,7 @@ def effects_bar(sources: Mapping[str, Decomposition], title: str = EFFECTS_TITLE
         )
     fig.add_hline(y=0, line_color="#7f8c8d", line_width=1)
     fig.update_layout(barmode="group", yaxis_title="percentage points")
-    return _layout(fig, title)
+    return _layout(fig, _txt(title))  # the title names the groups in the user's words: text, not HTML
 
 
 def rounds_plot(rounds: Sequence[Mapping], target: Decomposition | Mapping | None = None) -> go.Figure:

@@ -199,7 +199,7 @@ def build_report(result, roles, *, graph=None, data_name: str = "data", title: s
                      {"role": "mediators W", "columns": ", ".join(roles.w) or "-", "detail": ""},
                      {"role": "other", "columns": ", ".join(roles.other) or "-", "detail": ""}])]
     parts += ["<h2>Fairness: real, synthetic, target</h2>",
-              figs.html(plots.effects_bar(sources, title=plots._txt(effects_title(roles)))),
+              figs.html(plots.effects_bar(sources, title=effects_title(roles))),
               f"<p class='note' title='{_e(SYMBOL_HELP)}'>{_e(sign_note(roles))}</p>",
               _table(_effects_rows(sources, sentences))]
     if result.rounds:
