@@ -157,6 +157,7 @@ def test_labels_and_notes_use_words_and_keep_the_symbols_for_tooltips():
 
     assert reference_options(roles) == {"x1": "the comparison group (women)", "x0": "the baseline group (men)",
                                         "marginal": "drawn at random, as in the real population"}
+    assert reference_options()["x0"] == "the baseline group"  # the report's settings, no roles at hand
     assert "x*" in REFERENCE_HELP and "P(X)" in REFERENCE_HELP
     assert "comparison group is women" in sign_note(roles) and effects_title(roles).startswith(
         "Contributions to the gap, women minus men")

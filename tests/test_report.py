@@ -70,3 +70,16 @@ def test_privacy_verdict_flags_copies_and_memorisation():
     assert privacy_verdict(dict(base, exact_copy_share=0.2, exact_copies=20)).startswith("Check before sharing: 20 of 100")
     assert "memorisation" in privacy_verdict(dict(base, ratio=0.5))
     assert privacy_verdict(dict(base, ratio=float("nan"))).startswith("No verdict")
+
+
+def test_report_names_groups_in_the_users_words_and_keeps_symbols_out_of_the_text(bayes_run, demo_roles):
+    from dataclasses import replace
+
+    from faircause_core.causal.question import ValueLabels
+
+    roles = replace(demo_roles, positive=1, labels=ValueLabels.from_dict({"x": {"Male": "men", "Female": "women"},
+                                                              "y": {"1": "died"}}))
+    page = build_report(bayes_run, roles)
+    assert "Comparing women (comparison group) with men (baseline group) on the share who died." in page
+    assert "Contributions to the gap, women minus men" in page and "baseline group men, comparison group women" in page
+    assert "x0 =" not in page and "x* =" not in page and "reference group: the comparison group" in page

@@ -103,10 +103,11 @@ REFERENCE_HELP = ("When a pathway is removed, the columns along it are generated
                   "to this group (x* in the method: x1, x0, or drawn from P(X), the real mix of groups).")
 
 
-def reference_options(roles) -> dict[str, str]:
-    """FairnessSpec.reference choices in words: {'x1': 'the comparison group (women)', ...}."""
-    n0, n1 = names(roles)
-    return {"x1": f"the comparison group ({n1})", "x0": f"the baseline group ({n0})",
+def reference_options(roles=None) -> dict[str, str]:
+    """FairnessSpec.reference choices in words: {'x1': 'the comparison group (women)', ...}
+    (without roles, the groups are not named)."""
+    n0, n1 = (f" ({n})" for n in names(roles)) if roles is not None else ("", "")
+    return {"x1": f"the comparison group{n1}", "x0": f"the baseline group{n0}",
             "marginal": "drawn at random, as in the real population"}
 
 

@@ -17,7 +17,8 @@ import pandas as pd
 from faircause_core.causal.effects import EFFECTS, Decomposition
 from faircause_core.present import plots
 from faircause_core.present.explain import (CONTRIBUTION_LABELS, SYMBOL_HELP, contributions, effects_title,
-                                           explain_roles, fair_predictor_lines, names, question_line, sign_note)
+                                           explain_roles, fair_predictor_lines, names, question_line,
+                                           reference_options, sign_note)
 
 _CSS = """
 body{font-family:Inter,Segoe UI,Helvetica,Arial,sans-serif;color:#1f2d3d;max-width:1100px;margin:2em auto;padding:0 1em}
@@ -87,7 +88,8 @@ def settings_rows(settings: Mapping) -> list[tuple]:
             continue
         if key == "fairness" and isinstance(value, Mapping):
             spec = FairnessSpec.from_dict(value)
-            value = spec.label() + (f"; reference group x* = {spec.reference}" if spec.removed() else "")
+            value = spec.label() + (f"; reference group: {reference_options().get(spec.reference, spec.reference)}"
+                                    if spec.removed() else "")
         elif isinstance(value, bool):
             value = "yes" if value else "no"
         elif key == "holdout":
