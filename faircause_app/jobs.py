@@ -1,7 +1,11 @@
 """Generation in a background thread, so the page stays responsive and shows progress.
 
-One job per workspace, kept process-wide: a browser refresh finds a running job again.
-The page polls the Job; the thread saves the run to the workspace when it finishes.
+Jobs are kept per browser session: each session sees and cancels only its own job, while
+every session's runs land in the one run list of the workspace (each run reserves its own
+id with an under-way marker and is saved folder-whole, see workflow.workspace). The key is
+(workspace, session id); the session id lives in the page's address (state.session_id), so
+a refresh of the same tab finds its running job again. At most MAX_PARALLEL jobs run at
+once in this server process; the others wait, cancellable, for a free slot.
 """
 
 from __future__ import annotations
@@ -15,6 +19,11 @@ import streamlit as st
 
 from faircause_core.errors import InputError
 from faircause_core.workflow import workspace
+from faircause_core.workflow.progress import RunProgress, describe_eta, plan_for
+
+#: Jobs running at once in one server process (a language model fit takes ~2 GB and one
+#: core's worth of threads; FAIRCAUSE_MAX_JOBS overrides).
+MAX_PARALLEL = max(1, int(os.environ.get("FAIRCAUSE_MAX_JOBS") or 2))
 
 
 @dataclass
@@ -24,51 +33,103 @@ class Job:
     job_id: str
     label: str
     token: object
+    session: str = ""
+    tracker: RunProgress = field(default_factory=lambda: RunProgress(plan_for("llm")))
     started: float = field(default_factory=time.time)
     stage: str = "starting"
     done: int = 0
     total: int = 0
-    stage_started: float = field(default_factory=time.time)
     status: str = "running"  # running | done | failed | cancelled
     error: str = ""
     run_id: str = ""
     finished: float = 0.0
+    cancel_pressed: float = 0.0
+    fit_reused: bool = False
 
     def progress(self, stage: str, done: int, total: int) -> None:
-        if stage != self.stage:
-            self.stage, self.stage_started = stage, time.time()
-        self.done, self.total = int(done), int(total)
+        self.stage, self.done, self.total = str(stage), int(done), int(total)
+        self.tracker.update(stage, done, total)
 
     def fraction(self) -> float:
-        return min(1.0, self.done / self.total) if self.total else 0.0
+        """The whole run's share done (never back to 0 when a stage starts)."""
+        return self.tracker.fraction()
 
     def eta(self) -> str:
-        if not self.total or self.done <= 0 or self.done >= self.total:
-            return ""
-        rest = (time.time() - self.stage_started) / self.done * (self.total - self.done)
-        return f"about {rest:.0f} s left in this stage" if rest < 120 else f"about {rest / 60:.1f} min left"
+        return describe_eta(self.tracker.eta_seconds())
+
+    def cancel(self) -> None:
+        """Ask the run to stop; it stops at its next check (within a few seconds)."""
+        if not self.cancel_pressed:
+            self.cancel_pressed = time.time()
+        self.token.cancel()
+
+    @property
+    def cancelling(self) -> bool:
+        return self.status == "running" and bool(self.cancel_pressed)
+
+
+_LOCK = threading.Lock()
 
 
 @st.cache_resource(show_spinner=False)
-def _jobs() -> dict:
-    """Jobs per workspace, process-wide, so a browser refresh finds a running job again."""
-    return {}
+def _registry() -> dict:
+    """{(workspace, session id): Job} and the slots, process-wide (a refresh finds its job)."""
+    return {"jobs": {}, "slots": threading.BoundedSemaphore(MAX_PARALLEL)}
 
 
-def start_job(tab, g, r, settings, data_id: str, kinds: dict, ws: str) -> Job:
-    """Run pipeline.run_generation in a thread and save the run to the workspace."""
+def _key(ws: str, session: str) -> tuple[str, str]:
+    if not session:
+        raise InputError("no browser session id: reload the page")
+    return str(ws), str(session)
+
+
+def _history(ws: str, generator: str) -> list[dict]:
+    """Measured timings of this workspace's latest runs of `generator`, for the ETA's plan."""
+    try:
+        runs = workspace.list_runs(root=ws)
+    except InputError:
+        return []
+    return [r["timings"] for r in runs if r.get("generator") == generator and r.get("timings")][:3]
+
+
+def start_job(tab, g, r, settings, data_id: str, kinds: dict, ws: str, session: str) -> Job:
+    """Run pipeline.run_generation in a thread for this session and save the run.
+
+    One running job per session: starting another while one runs is an InputError."""
     from faircause_core.generators.base import CancelToken, Cancelled
     from faircause_core.workflow.pipeline import run_generation
 
-    job = Job(job_id=workspace.new_run_id(), label=f"{settings.generator}, {settings.fairness.label()}",
-              token=CancelToken())
+    key = _key(ws, session)
+    reg = _registry()
+    label = f"{settings.generator}, {settings.fairness.label()}"
+    with _LOCK:
+        old = reg["jobs"].get(key)
+        if old is not None and old.status == "running":
+            raise InputError("a generation is already running in this session: cancel it or wait")
+        run_id = workspace.begin_run(label, {"generator": settings.generator, "rows": settings.rows,
+                                             "data_id": data_id}, root=ws)
+        job = Job(job_id=run_id, label=label, token=CancelToken(), session=session,
+                  tracker=RunProgress(plan_for(settings.generator, _history(ws, settings.generator))))
+        reg["jobs"][key] = job
+        for k in [k for k, j in reg["jobs"].items() if j.finished and time.time() - j.finished > 3600]:
+            del reg["jobs"][k]  # ended an hour ago: its session has seen it
 
     def work():
+        saved, slot = False, False
         try:
+            while not slot:  # wait for a free slot, cancellable
+                job.token.check()
+                slot = reg["slots"].acquire(timeout=0.2)
+                if not slot:
+                    job.progress("waiting for another session's run to finish", 0, 1)
+            job.tracker.start()  # the wait is not work
             result = run_generation(tab, g, r, settings, progress=job.progress, cancel=job.token)
+            job.token.check()
+            job.fit_reused = bool(getattr(result, "fit_reused", False))
             job.progress("saving the run", 0, 1)
             job.run_id = workspace.save_run(result, graph=g, roles=r, data_id=data_id, kinds=kinds,
                                             name=job.label, root=ws, run_id=job.job_id)
+            saved = True
             job.status = "done"
         except Cancelled:
             job.status = "cancelled"
@@ -77,15 +138,27 @@ def start_job(tab, g, r, settings, data_id: str, kinds: dict, ws: str) -> Job:
         except Exception as err:  # shown as one line; the thread must never die silently
             job.status, job.error = "failed", f"generation failed: {type(err).__name__}: {err}"
         finally:
+            if slot:
+                reg["slots"].release()
+            if not saved:
+                workspace.end_run(job.job_id, root=ws)
             job.finished = time.time()
 
-    _jobs()[ws] = job
     threading.Thread(target=work, name=f"faircause-{job.job_id}", daemon=True).start()
     return job
 
 
-def current_job(ws: str) -> Job | None:
-    return _jobs().get(ws)
+def current_job(ws: str, session: str) -> Job | None:
+    """This session's latest job in this workspace (never another session's)."""
+    if not session:
+        return None
+    return _registry()["jobs"].get((str(ws), str(session)))
+
+
+def running_elsewhere(ws: str, session: str) -> int:
+    """How many other sessions have a job running in this workspace (shown, never opened)."""
+    return sum(1 for (w, s), j in list(_registry()["jobs"].items())
+               if w == str(ws) and s != str(session) and j.status == "running")
 
 
 def model_dir_from_env() -> str | None:

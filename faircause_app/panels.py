@@ -180,11 +180,29 @@ def job_progress() -> None:
         st.rerun(scope="app")
     if job.status == "done":
         st.success(f"Finished in {job.finished - job.started:.0f} s and saved as run {md(job.run_id)}.")
+        if job.fit_reused:
+            st.info("This run reused the fitted model of an earlier run with the same data, graph and "
+                    "training settings, so training was skipped; only sampling and measuring ran again.")
         nav.next_step("compare", "Next: compare real and synthetic data")
     elif job.status == "cancelled":
-        st.info("The last generation was cancelled; nothing was saved.")
+        took = f" It stopped {job.finished - job.cancel_pressed:.1f} s after Cancel." if job.cancel_pressed else ""
+        st.info(f"The last generation was cancelled; nothing was saved.{took}")
     else:
         text.error(job.error)
+
+
+def interrupted_runs() -> None:
+    """Runs a crash or a killed server interrupted: said once each, with a button to forget them."""
+    from faircause_core.workflow import workspace
+
+    for run in workspace.interrupted_runs(root=state.root())[:5]:
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(run["started"])) if run["started"] else "earlier"
+        c1, c2 = st.columns([5, 1])
+        c1.warning(f"A generation started {when} ({md(run['name'] or run['run_id'])}) was interrupted: the "
+                   "server stopped while it ran. Nothing of it was saved; earlier runs are intact.")
+        if c2.button("Dismiss", key=f"w_dismiss_{run['run_id']}"):
+            workspace.dismiss_interrupted(run["run_id"], root=state.root())
+            st.rerun()
 
 
 # ----------------------------------------------------------------------------- step 5 tabs

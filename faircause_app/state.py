@@ -8,6 +8,8 @@ What the app shows is written to <workspace>/session.json so a refresh or restar
 from __future__ import annotations
 
 import json
+import re
+import uuid
 from pathlib import Path
 
 import streamlit as st
@@ -18,10 +20,45 @@ from faircause_core.workflow import workspace
 
 DEMO_PATH = Path(__file__).resolve().parents[1] / "assets" / "nhefs_cohort.csv"
 SAVED_KEYS = ("data_id", "kinds", "problem", "fixed", "graph", "discovered", "run_id", "method",
-              "after_outcome", "exclude", "marks_for", "found")
+              "after_outcome", "exclude", "marks_for", "found", "generate_form")
 #: What belongs to one table: dropped when new data is loaded.
 DATA_KEYS = ("problem", "graph", "discovered", "found", "flow_state", "fixed", "after_outcome", "exclude",
              "marks_for")
+
+
+_SESSION_ID = re.compile(r"^[0-9a-f]{32}$")
+
+
+def session_id() -> str:
+    """This browser tab's id, the key of its generation job (faircause_app.jobs).
+
+    Kept in session state and mirrored in the address (?sid=...): a refresh starts a new
+    Streamlit session but keeps the address, so the tab finds its running job again, while
+    another tab or user gets its own id and never sees or cancels this one's job. The id is
+    random (128 bits), so it cannot be guessed from another session."""
+    sid = st.session_state.get("session_id")
+    if not sid:
+        given = st.query_params.get("sid")
+        sid = given if isinstance(given, str) and _SESSION_ID.match(given) else uuid.uuid4().hex
+        st.session_state.session_id = sid
+    if st.query_params.get("sid") != sid:  # a page switch drops the query string: put it back
+        st.query_params["sid"] = sid
+    return sid
+
+
+def form_value(name: str, default):
+    """A generate-form field as last saved (survives a reload), else `default`; the number of
+    rows only for the data it was chosen for."""
+    form = st.session_state.get("generate_form") or {}
+    if name == "rows" and form.get("rows_for") != st.session_state.get("data_id"):
+        return default
+    value = form.get(name, default)
+    return value if value is not None and type(value) is type(default) else default
+
+
+def keep_form(values: dict) -> None:
+    """Save the generate form's fields (with the data its row count belongs to)."""
+    keep("generate_form", {**values, "rows_for": st.session_state.get("data_id")})
 
 
 def root() -> str:
@@ -169,11 +206,14 @@ def persist() -> None:
 
 
 def restore() -> None:
-    """Once per browser session: bring back the last data, DAG, roles and run."""
+    """Once per browser session: bring back the last data, DAG, roles and run, and clear
+    what crashed writers left in the workspace (workspace.recover)."""
+    session_id()
     if st.session_state.get("_restored_from") == root():
         return
     st.session_state._restored_from = root()
     try:
+        workspace.recover(root())
         saved = workspace.load_session(root=root())
     except InputError as err:
         text.error(err)

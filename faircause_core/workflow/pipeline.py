@@ -95,6 +95,7 @@ class RunResult:
     message: str = ""
     alphas_used: dict = field(default_factory=dict)  # {de, ie, se} the delivered rows were drawn with
     frozen: dict = field(default_factory=dict)  # {pathway: why it cannot be edited in this graph}
+    fit_reused: bool = False  # the fitted model came from the cache of an identical earlier fit
 
     def to_dict(self) -> dict:
         """JSON-safe summary (the synthetic rows are saved separately as CSV)."""
@@ -111,6 +112,7 @@ class RunResult:
             "message": self.message,
             "alphas_used": dict(self.alphas_used),
             "frozen": dict(self.frozen),
+            "fit_reused": bool(self.fit_reused),
         }
 
     def decompositions(self) -> dict[str, Decomposition]:
@@ -137,6 +139,7 @@ class RunResult:
             message=d.get("message", ""),
             alphas_used=d.get("alphas_used", {}),
             frozen=d.get("frozen", {}),
+            fit_reused=bool(d.get("fit_reused", False)),
         )
 
 
@@ -193,18 +196,36 @@ def predictor_roles(graph: CausalGraph, roles: Roles) -> Roles:
     return replace(roles, z=tuple(roles.z) + extra_z, w=tuple(roles.w) + extra_w, other=())
 
 
+#: Relative cost of the measure steps (seconds on the demo, 2-core machine), so the
+#: progress reported inside the measure phase moves with time, not with the step count.
+MEASURE_COST = {"fidelity": 3, "utility": 2, "privacy": 30, "fair predictor": 20}
+
+
 def measure(real_fit: Table, holdout: pd.DataFrame, synthetic: pd.DataFrame, graph: CausalGraph,
-            roles: Roles, seed: int, control: Optional[pd.DataFrame] = None) -> dict:
+            roles: Roles, seed: int, control: Optional[pd.DataFrame] = None,
+            progress: Optional[ProgressFn] = None, cancel: Optional[CancelToken] = None) -> dict:
     """Fidelity, utility, privacy and the fair-predictor measure of one synthetic table
-    (`control`: a mirror-mode synthetic table from the same generator, when there is one)."""
+    (`control`: a mirror-mode synthetic table from the same generator, when there is one).
+    Each metric runs under progress.interruptible, so a cancel returns within a second even
+    inside a 30-second library call."""
     from faircause_core.metrics.fidelity import quality_report
     from faircause_core.metrics.privacy import distance_to_closest_record
     from faircause_core.metrics.frames import model_kinds
     from faircause_core.metrics.utility import fair_predictor, tstr_auroc
+    from faircause_core.workflow.progress import interruptible
+
+    progress = progress or no_progress
+    total, done = sum(MEASURE_COST.values()), [0]
+
+    def step(name, fn):
+        progress(f"measuring {name}", done[0], total)
+        out = interruptible(fn, cancel)
+        done[0] += MEASURE_COST[name]
+        return out
 
     schema = real_fit.schema
     real = real_fit.df
-    q = quality_report(real, synthetic, schema)
+    q = step("fidelity", lambda: quality_report(real, synthetic, schema))
     fidelity = {
         "shape": float(q["shape"]),
         "trend": float(q["trend"]),
@@ -216,14 +237,14 @@ def measure(real_fit: Table, holdout: pd.DataFrame, synthetic: pd.DataFrame, gra
     # death): a predictor of Y that saw them would only show the leak
     after = tuple(sorted(graph.descendants(roles.y)))
     features = {c: k for c, k in model_kinds(schema).items() if c not in after}
-    utility = tstr_auroc(real, synthetic, holdout, roles.y, features, seed=seed, threshold=roles.threshold,
-                         positive=roles.positive)
+    utility = step("utility", lambda: tstr_auroc(real, synthetic, holdout, roles.y, features, seed=seed,
+                                                 threshold=roles.threshold, positive=roles.positive))
     # disclosure: an attacker who knows a person's protected attribute and background columns guesses Y
-    privacy = distance_to_closest_record(real, synthetic, holdout, schema, seed=seed, sensitive=roles.y,
-                                         known=[roles.x, *roles.z])
+    privacy = step("privacy", lambda: distance_to_closest_record(real, synthetic, holdout, schema, seed=seed,
+                                                                 sensitive=roles.y, known=[roles.x, *roles.z]))
     try:
-        fair = fair_predictor(real, synthetic, holdout, predictor_roles(graph, roles), schema, seed=seed,
-                              control=control, exclude=after)
+        fair = step("fair predictor", lambda: fair_predictor(real, synthetic, holdout, predictor_roles(graph, roles),
+                                                             schema, seed=seed, control=control, exclude=after))
     except InputError as err:  # e.g. the synthetic data lost a group entirely
         fair = {"error": str(err)}
     coding = Outcome.resolve(real[roles.y], roles.threshold, roles.positive)  # the real rows fix what counts as 1
@@ -266,14 +287,21 @@ def run_generation(
     fit_table, holdout = split_holdout(table, settings.holdout, settings.seed)
 
     progress("auditing the real data", 0, 1)
+    if cancel is not None:
+        cancel.check()
     real = audit(fit_table, roles, method="dr", seed=settings.seed)
     real_dict = real.to_dict()
     timings["audit_s"] = time.perf_counter() - t0
 
     generator = make_generator(settings)
     t = time.perf_counter()
-    generator.fit(fit_table, graph, roles, progress=progress)
+    if cancel is not None:
+        cancel.check()
+    generator.fit(fit_table, graph, roles, **_fit_options(generator, progress, cancel))
     timings["fit_s"] = time.perf_counter() - t
+    fit_reused = bool(getattr(generator, "from_cache_", False))
+    if fit_reused:
+        progress("reusing the fitted model of an identical earlier run", 1, 1)
     if cancel is not None:
         cancel.check()
 
@@ -289,6 +317,8 @@ def run_generation(
 
     progress("measuring fidelity, utility and privacy", 0, 1)
     t = time.perf_counter()
+    if cancel is not None:
+        cancel.check()
     final = decompose(
         synthetic, roles.x, roles.x0, roles.x1, roles.y, roles.z, roles.w,
         seed=settings.seed, threshold=roles.threshold, positive=roles.positive,
@@ -297,7 +327,8 @@ def run_generation(
     # own share of a bias reduction is the difference to it); a mirror run is its own control
     control = generator.sample(settings.rows, FairnessSpec(), seed=fresh_seed(settings.seed),
                                cancel=cancel) if settings.fairness.removed() else None
-    metrics = measure(fit_table, holdout, synthetic, graph, roles, settings.seed, control=control)
+    metrics = measure(fit_table, holdout, synthetic, graph, roles, settings.seed, control=control,
+                      progress=progress, cancel=cancel)
     timings["measure_s"] = time.perf_counter() - t
     timings["total_s"] = time.perf_counter() - t0
     progress("done", 1, 1)
@@ -316,4 +347,15 @@ def run_generation(
         message=result.message,
         alphas_used=result.alphas_used,
         frozen=result.frozen,
+        fit_reused=fit_reused,
     )
+
+
+def _fit_options(generator, progress, cancel) -> dict:
+    """fit()'s keyword arguments: the cancel token too where the generator's fit takes one."""
+    import inspect
+
+    options = {"progress": progress}
+    if cancel is not None and "cancel" in inspect.signature(generator.fit).parameters:
+        options["cancel"] = cancel
+    return options

@@ -3,15 +3,22 @@
 Layout (plain files a user can inspect, back up or delete):
   <root>/data/<data_id>/source.<ext> + meta.json   the uploaded file as given (by content hash)
   <root>/runs/<run_id>/run.json + synthetic.csv    one generation: DAG, roles, settings, metrics
+  <root>/pending/<run_id>.json                     a run under way: which process runs it
   <root>/session.json                              what the app was showing last
 
 The source file is kept byte for byte and re-read with data.load_table (plus the user's
-kind overrides), so a reopened run sees exactly the table it was made from. Every write
-goes to a temporary file first and is then renamed, so a crash never leaves half a file.
+kind overrides), so a reopened run sees exactly the table it was made from.
+
+Crashes (a SIGKILL, a power cut) are expected: every file is written to a temporary name
+and renamed, a run folder is assembled under a temporary name and renamed whole, so a run
+is either complete or absent. A run under way has a marker in pending/ naming its process;
+when that process is gone the run is reported by interrupted_runs(), and recover() removes
+what a dead process left half-written.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -31,6 +38,7 @@ from faircause_core.io.export import json_bytes
 ENV_VAR = "FAIRCAUSE_WORKSPACE"
 _RUN_ID = re.compile(r"^\d{8}-\d{6}-[0-9a-f]{6}$")
 _DATA_ID = re.compile(r"^[0-9a-f]{16}$")
+_TMP = re.compile(r"^\.tmp\.(\d+)\.")  # .tmp.<pid>.<...>: what a writer leaves until its rename
 
 
 def default_root() -> Path:
@@ -64,12 +72,21 @@ def _inside(base: Path, path, what: str) -> Path:
     return real
 
 
+def _tmp_prefix() -> str:
+    """Temporary names carry the writer's pid, so recover() knows when their writer is gone."""
+    return f".tmp.{os.getpid()}."
+
+
 def _write_atomic(path: Path, content: bytes) -> None:
+    """Write to a temporary file beside `path`, flush it to disk, then rename: a reader sees
+    the old file or the new one, never half of one, even after a SIGKILL or a power cut."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp.", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=_tmp_prefix(), dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(content)
+            fh.flush()
+            os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -89,7 +106,7 @@ def _read_json(path: Path, what: str, base: Path) -> dict:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise InputError(f"{what} not found in the workspace ({path})")
-    except (OSError, UnicodeDecodeError, ValueError) as err:
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as err:  # RecursionError: "[[[[..."
         raise InputError(f"{what} in the workspace is unreadable ({path}: {err})")
     if not isinstance(data, dict):
         raise InputError(f"{what} in the workspace is not a JSON object ({path})")
@@ -107,7 +124,9 @@ def save_data(content: bytes, filename: str, root=None) -> str:
     if not re.fullmatch(r"\.[a-z0-9]{1,8}", suffix):
         suffix = ".csv"
     source = folder / f"source{suffix}"
-    if not source.exists():
+    # both files are checked: a crash between the two writes must not leave an upload that
+    # a second try would never complete
+    if not source.is_file() or not (folder / "meta.json").is_file():
         _write_atomic(source, content)
         _write_json(folder / "meta.json", {"filename": Path(str(filename)).name, "file": source.name,
                                            "bytes": len(content), "saved": time.time()})
@@ -181,11 +200,146 @@ def new_run_id() -> str:
     return time.strftime("%Y%m%d-%H%M%S") + "-" + uuid.uuid4().hex[:6]
 
 
+# ---------------------------------------------------------- runs under way, crash recovery
+
+def _proc_start(pid: int):
+    """The process's start time in clock ticks since boot (Linux), or None: with the pid it
+    names one process, so a pid reused after a restart is not taken for the old one."""
+    try:
+        stat = Path(f"/proc/{int(pid)}/stat").read_text()
+        return int(stat.rsplit(")", 1)[1].split()[19])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _owner() -> dict:
+    return {"pid": os.getpid(), "proc_start": _proc_start(os.getpid())}
+
+
+def _alive(owner) -> bool:
+    """Whether the process an owner record names still runs (malformed records count as gone)."""
+    try:
+        pid = int(owner["pid"])
+    except (KeyError, TypeError, ValueError):
+        return False
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # exists, owned by another user
+    except OSError:
+        return False
+    started = owner.get("proc_start")
+    now = _proc_start(pid)
+    return started is None or now is None or now == started
+
+
+def _pending(root=None) -> Path:
+    return workspace_root(root) / "pending"
+
+
+def begin_run(name: str = "", info: dict | None = None, root=None) -> str:
+    """Reserve a new run id and mark the run as under way by this process (pending/<id>.json,
+    created exclusively, so two sessions never get one id); returns the id."""
+    folder = _pending(root)
+    folder.mkdir(parents=True, exist_ok=True)
+    for _ in range(20):
+        run_id = new_run_id()
+        if (workspace_root(root) / "runs" / run_id).exists():
+            continue
+        record = {"id": run_id, "name": str(name), "started": time.time(), **_owner(), **(info or {})}
+        fd, tmp = tempfile.mkstemp(prefix=_tmp_prefix(), dir=folder)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(json_bytes(record))
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.link(tmp, folder / f"{run_id}.json")  # fails if the name exists: exclusive
+            return run_id
+        except FileExistsError:
+            continue
+        finally:
+            Path(tmp).unlink(missing_ok=True)
+    raise InputError(f"workspace {workspace_root(root)}: no free run id after 20 tries")
+
+
+def end_run(run_id: str, root=None) -> None:
+    """Drop a run's under-way marker (after it was saved, cancelled or failed)."""
+    if isinstance(run_id, str) and _RUN_ID.match(run_id):
+        (_pending(root) / f"{run_id}.json").unlink(missing_ok=True)
+
+
+def interrupted_runs(root=None) -> list[dict]:
+    """Runs that were under way when their process died (a crash, a kill): {run_id, name,
+    started, status "interrupted"}, newest first. Nothing of them was saved."""
+    folder = workspace_root(root, create=False) / "pending"
+    if not folder.is_dir():
+        return []
+    out = []
+    for marker in folder.glob("*.json"):
+        run_id = marker.stem
+        if not _RUN_ID.match(run_id) or marker.is_symlink():
+            continue
+        try:
+            record = json.loads(marker.read_text(encoding="utf-8"))
+            record = record if isinstance(record, dict) else {}
+        except (OSError, UnicodeDecodeError, ValueError):
+            record = {}  # a marker is written whole; an unreadable one has no live owner to wait for
+        if record and _alive(record):
+            continue
+        started = record.get("started")
+        out.append({"run_id": run_id, "name": str(record.get("name") or ""), "status": "interrupted",
+                    "started": started if isinstance(started, (int, float)) else None})
+    out.sort(key=lambda r: (r["started"] or 0, r["run_id"]), reverse=True)
+    return out
+
+
+def dismiss_interrupted(run_id: str, root=None) -> None:
+    """Forget an interrupted run's marker (a run whose process still lives is left alone)."""
+    if run_id in {r["run_id"] for r in interrupted_runs(root)}:
+        end_run(run_id, root)
+
+
+def recover(root=None) -> list[str]:
+    """Remove temporary files and half-assembled run folders left by processes that are gone
+    (a crash mid-write); returns what was removed. Safe while other processes write."""
+    base = workspace_root(root, create=False)
+    if not base.is_dir():
+        return []
+    places = [base, base / "runs", base / "pending", *(p for p in (base / "data").glob("*") if p.is_dir())]
+    removed = []
+    for place in places:
+        if not place.is_dir() or place.is_symlink():
+            continue
+        for item in place.iterdir():
+            m = _TMP.match(item.name)
+            if not m or _alive({"pid": m.group(1)}):
+                continue
+            try:
+                if item.is_dir() and not item.is_symlink():
+                    shutil.rmtree(item)
+                else:
+                    item.unlink()
+                removed.append(str(item.relative_to(base)))
+            except OSError:
+                continue
+    return removed
+
+
 def save_run(result, *, graph, roles, data_id: str | None = None, kinds: dict | None = None,
              name: str | None = None, root=None, run_id: str | None = None) -> str:
-    """Persist a pipeline.RunResult with the DAG, roles and the data it was made from."""
+    """Persist a pipeline.RunResult with the DAG, roles and the data it was made from.
+
+    The folder is written under a temporary name and renamed whole, so a crash leaves no
+    half run; a rename never replaces a complete run (another id is taken instead). Returns
+    the id the run was saved under and clears its under-way marker."""
+    reserved = run_id
     run_id = run_id or new_run_id()
-    folder = _run_folder(run_id, root)
+    _run_folder(run_id, root)  # checks the id
+    runs = workspace_root(root) / "runs"
     summary = result.to_dict()
     record = {
         "id": run_id,
@@ -197,11 +351,42 @@ def save_run(result, *, graph, roles, data_id: str | None = None, kinds: dict | 
         "roles": roles.to_dict(),
         "result": summary,
     }
-    folder.mkdir(parents=True, exist_ok=True)
-    buf = result.synthetic.to_csv(index=False, lineterminator="\n").encode("utf-8")
-    _write_atomic(folder / "synthetic.csv", buf)
-    _write_json(folder / "run.json", record)  # written last: its presence marks a complete run
+    tmp = Path(tempfile.mkdtemp(prefix=_tmp_prefix() + run_id + ".", dir=runs))
+    try:
+        _write_atomic(tmp / "synthetic.csv", result.synthetic.to_csv(index=False, lineterminator="\n").encode("utf-8"))
+        for _ in range(20):
+            record["id"] = run_id
+            _write_json(tmp / "run.json", record)
+            try:
+                os.rename(tmp, runs / run_id)  # replaces at most an empty folder, never a run
+                break
+            except OSError as err:
+                if err.errno not in (errno.ENOTEMPTY, errno.EEXIST, errno.ENOTDIR):
+                    raise
+                run_id = new_run_id()
+        else:
+            raise InputError(f"workspace {runs}: no free run id after 20 tries")
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    _fsync_dir(runs)
+    if reserved:
+        end_run(reserved, root)
     return run_id
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Make a rename inside `folder` durable (a no-op where directories cannot be opened)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def _estimate(effects: dict, effect: str):
@@ -239,7 +424,28 @@ def _summary(record: dict) -> dict:
         "trtr": util.get("trtr"),
         "bias_reduction": fair.get("reduction"),
         "label": f"{settings.get('generator', '?')} {'-'.join(removed) or 'mirror'}",
+        "status": "complete",
+        "preset": settings.get("preset"),
+        "data_id": record.get("data_id"),
+        "timings": res.get("timings") if isinstance(res.get("timings"), dict) else {},
     }
+
+
+def _checked_summary(record: dict, run_id: str) -> dict:
+    """_summary of a stored record, or InputError when the record is not shaped like a run
+    (a hand-edited or foreign run.json must not break the whole run list)."""
+    result = record.get("result")
+    if not isinstance(result, dict) or not isinstance(result.get("settings"), dict) or not all(
+            isinstance(record.get(k), dict) for k in ("graph", "roles")):
+        raise InputError(f"run {run_id} in the workspace is incomplete: no result, settings, graph or roles")
+    try:
+        out = _summary(record)
+    except (AttributeError, TypeError, ValueError, KeyError) as err:
+        raise InputError(f"run {run_id} in the workspace is malformed ({type(err).__name__})")
+    out["run_id"] = run_id  # the folder's name is the id the app opens it by
+    if not isinstance(out["created"], (int, float)) or isinstance(out["created"], bool):
+        out["created"] = None
+    return out
 
 
 def list_runs(root=None) -> list[dict]:
@@ -253,7 +459,7 @@ def list_runs(root=None) -> list[dict]:
             continue
         try:
             inside = _inside(base, folder.name, f"run {folder.name}")
-            out.append(_summary(_read_json(inside / "run.json", f"run {folder.name}", inside)))
+            out.append(_checked_summary(_read_json(inside / "run.json", f"run {folder.name}", inside), folder.name))
         except InputError:
             continue
     out.sort(key=lambda r: (r.get("created") or 0, r["run_id"]), reverse=True)
@@ -284,10 +490,12 @@ def load_run(run_id: str, root=None) -> dict:
             "graph": CausalGraph.from_dict(record["graph"]),
             "roles": Roles.from_dict(record["roles"]),
             "result": RunResult.from_dict(record["result"], synthetic),
-            "summary": _summary(record),
+            "summary": _checked_summary(record, run_id),
         }
-    except (KeyError, TypeError) as err:
+    except KeyError as err:
         raise InputError(f"run {run_id} in the workspace is incomplete: missing {err}")
+    except (TypeError, ValueError, AttributeError) as err:
+        raise InputError(f"run {run_id} in the workspace is malformed: {str(err)[:200]}")
 
 
 def delete_run(run_id: str, root=None) -> None:
@@ -298,4 +506,8 @@ def delete_run(run_id: str, root=None) -> None:
         return
     if not folder.is_dir():
         raise InputError(f"run {run_id} not found in the workspace")
-    shutil.rmtree(folder)
+    # renamed away first: a crash mid-delete leaves a temporary folder recover() removes,
+    # never a run with some of its files gone
+    gone = folder.with_name(f"{_tmp_prefix()}deleted.{run_id}.{uuid.uuid4().hex[:6]}")
+    os.rename(folder, gone)
+    shutil.rmtree(gone)

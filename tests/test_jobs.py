@@ -1,0 +1,95 @@
+"""Background jobs per browser session (issue 12 item 4): each session sees and cancels only
+its own job, a refresh of the same tab finds it again, and the runs of every session land
+safely in the one run list (unique ids, folders renamed whole)."""
+
+import threading
+import time
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from faircause_app import jobs
+from faircause_core.errors import InputError
+from faircause_core.generators.base import FairnessSpec
+from faircause_core.workflow import workspace
+from faircause_core.workflow.pipeline import GenerationSettings
+from tests.conftest import DEMO, ROOT
+
+A, B, C = "a" * 32, "b" * 32, "c" * 32
+
+
+def quick(**kw):
+    return GenerationSettings(generator="bayesnet", rows=200, refine=False, fairness=FairnessSpec(de=1.0), **kw)
+
+
+def wait_end(job, timeout=300.0):
+    deadline = time.time() + timeout
+    while job.status == "running" and time.time() < deadline:
+        time.sleep(0.1)
+    assert job.status != "running", f"job {job.job_id} still running after {timeout} s ({job.stage})"
+
+
+def test_two_sessions_see_and_cancel_only_their_own_job(tmp_path, demo_table, demo_graph, demo_roles):
+    ws = str(tmp_path / "ws")
+    data_id = workspace.save_data(DEMO.read_bytes(), DEMO.name, root=ws)
+    a = jobs.start_job(demo_table, demo_graph, demo_roles, quick(), data_id, {}, ws, A)
+    b = jobs.start_job(demo_table, demo_graph, demo_roles, quick(seed=1), data_id, {}, ws, B)
+    assert jobs.current_job(ws, A) is a and jobs.current_job(ws, B) is b and a.job_id != b.job_id
+    assert jobs.current_job(ws, C) is None and jobs.current_job(ws, "") is None
+    assert jobs.current_job(str(tmp_path / "other"), A) is None  # another workspace: another list
+    assert jobs.running_elsewhere(ws, A) == 1 and jobs.running_elsewhere(ws, C) == 2
+    with pytest.raises(InputError, match="already running in this session"):
+        jobs.start_job(demo_table, demo_graph, demo_roles, quick(), data_id, {}, ws, A)
+
+    jobs.current_job(ws, B).cancel()  # what B's Cancel button does
+    assert b.cancelling and not a.cancelling
+    wait_end(b, timeout=30)
+    assert b.status == "cancelled" and a.status == "running"
+    wait_end(a)
+    assert a.status == "done", a.error
+    assert [r["run_id"] for r in workspace.list_runs(root=ws)] == [a.run_id]
+    assert workspace.interrupted_runs(root=ws) == [] and not list((tmp_path / "ws" / "pending").iterdir())
+
+
+
+def test_runs_saved_at_once_from_many_sessions_all_land(tmp_path, bayes_run, demo_graph, demo_roles):
+    ws = tmp_path / "ws"
+    saved, errors = [], []
+
+    def one(i):
+        try:
+            run_id = workspace.begin_run(f"session {i}", root=ws)
+            saved.append(workspace.save_run(bayes_run, graph=demo_graph, roles=demo_roles, name=f"session {i}",
+                                            root=ws, run_id=run_id))
+        except Exception as err:  # collected: a failure in a thread must fail the test
+            errors.append(err)
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    listed = workspace.list_runs(root=ws)
+    assert len(set(saved)) == 8 and {r["run_id"] for r in listed} == set(saved)
+    assert sorted(r["name"] for r in listed) == sorted(f"session {i}" for i in range(8))
+    assert not list((ws / "pending").iterdir()) and not [p for p in (ws / "runs").iterdir() if p.name.startswith(".")]
+
+
+def test_a_refresh_keeps_the_session_id_and_a_new_tab_gets_its_own(tmp_path, monkeypatch):
+    monkeypatch.setenv("FAIRCAUSE_WORKSPACE", str(tmp_path / "ws"))
+    first = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    first.run()
+    sid = first.session_state["session_id"]
+    assert len(sid) == 32 and first.query_params["sid"] in (sid, [sid])  # mirrored in the address
+    refreshed = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    refreshed.query_params["sid"] = sid  # the same address, a new Streamlit session
+    refreshed.run()
+    assert refreshed.session_state["session_id"] == sid
+    other = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    other.run()
+    assert other.session_state["session_id"] != sid
+    forged = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    forged.query_params["sid"] = "../../etc"  # not an id: a fresh one instead
+    forged.run()
+    assert forged.session_state["session_id"] not in (sid, "../../etc")
