@@ -103,13 +103,45 @@ def fit_graph(g: CausalGraph, tab, marks: Marks) -> CausalGraph:
 
 
 def editor_state(g: CausalGraph, r, problem, marks: Marks):
-    """The editor's content with each edge drawn by its origin (found, assumed, drawn)."""
+    """The editor's content with each edge drawn by its origin (found, assumed, drawn), newer
+    than the editor's last value so the editor takes it in place."""
     try:
         backbone = backbone_edges(g.nodes, problem.x, problem.y, [c for c in marks.fixed if c in g.nodes],
                                   [c for c in marks.after_outcome if c in g.nodes])
     except InputError:
         backbone = []
-    return editor.build_state(g, r, editor.edge_origins(g, state.found(), backbone))
+    return editor.build_state(g, r, editor.edge_origins(g, state.found(), backbone),
+                              after=st.session_state.get("flow_seen", 0))
+
+
+def editor_edit(g: CausalGraph, given, returned, problem, marks: Marks) -> None:
+    """Take the editor's edits: a changed graph is kept (the editor then gets it back rebuilt, with
+    its new roles' colours); a refused edge is named and the editor gets the graph back without
+    it. The refusal stays on screen until the next action (`editor_messages`)."""
+    ss = st.session_state
+    ss.flow_seen = max(ss.get("flow_seen", 0), returned.timestamp)
+    if editor.acted(given, returned):
+        ss.pop("flow_messages", None)
+    if not editor.fresh(given, returned):
+        return
+    edited = editor.apply_editor_edges(g, [(e.source, e.target) for e in returned.edges], editor.mark_rule(
+        g.nodes, problem.x, problem.y, marks.fixed, marks.after_outcome))
+    if edited is None:
+        return
+    new, lines = edited
+    ss.flow_messages = {"graph": new.to_json(), "lines": lines}
+    if new != g:
+        state.set_graph(new)
+    else:
+        ss.pop("flow_state", None)
+    st.rerun()
+
+
+def editor_messages(g: CausalGraph, where) -> None:
+    """The last edit's refusals, while the graph is the one they were made on."""
+    kept = st.session_state.get("flow_messages")
+    for line in kept["lines"] if kept and kept["graph"] == g.to_json() else []:
+        text.error(line, where)
 
 
 def edge_legend() -> None:

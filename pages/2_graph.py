@@ -1,17 +1,17 @@
 """Step 2: the fairness question (X, its groups, Y), the column marks, and the causal graph,
 discovered, edited, then checked against the data.
 
-The editor is streamlit-flow; faircause_app.editor lays it out and turns its edits into a
-new graph (refusing cycles), and the editor is rebuilt under a new key after every change.
+The editor is streamlit-flow (patched: faircause_app.flow); faircause_app.editor lays it out and
+turns its edits into a new graph (refusing cycles), and the editor gets the rebuilt graph in
+place (same key) after every change.
 faircause_app.graph_blocks draws the marks, the found/assumed legend and the graph check.
 """
 
 import pandas as pd
 import streamlit as st
-from streamlit_flow import streamlit_flow
-from streamlit_flow.layouts import ManualLayout
-
 from faircause_app import editor, graph_blocks, nav, state, text
+from faircause_app.flow import flow_editor
+from faircause_app.graph_blocks import editor_messages
 from faircause_app.panels import graph_sources, question_form
 from faircause_app.text import md
 from faircause_core.errors import InputError
@@ -54,27 +54,18 @@ except InputError as err:
 legend = "".join(f'<span style="background:{ROLE_COLORS[k]}">{v}</span>' for k, v in ROLE_LABELS.items())
 st.markdown(f'<div class="fc-legend">{legend}</div>', unsafe_allow_html=True)  # static labels only
 graph_blocks.edge_legend()
-st.caption("Drag from a node's right handle to another node's left handle to add an edge. Click an edge to "
-           "select it (buttons below), or right-click it for the edge menu.")
-for msg in st.session_state.pop("flow_messages", []):
-    text.error(msg)
-
+st.caption("Drag from a node's right handle (the dot) to another node's left handle to add an edge. Click an "
+           "edge to select it (buttons below), or right-click it to delete or reverse it. Drag the background to "
+           "pan; ctrl + wheel or the +/- buttons zoom.")
+refusals = st.container()  # always here, so the editor below keeps its place and is not reloaded
 if "flow_state" not in st.session_state:
     st.session_state.flow_state = graph_blocks.editor_state(g, r, problem, marks)
-returned = streamlit_flow(f"dag_editor_{st.session_state.get('flow_version', 0)}", st.session_state.flow_state,
-                          height=560, fit_view=True, allow_new_edges=True, get_edge_on_click=True,
-                          get_node_on_click=False, enable_edge_menu=True, hide_watermark=True,
-                          layout=ManualLayout(), min_zoom=0.2)
-st.session_state.flow_state = returned
-edited = editor.apply_editor_edges(g, [(e.source, e.target) for e in returned.edges], editor.mark_rule(
-    g.nodes, problem.x, problem.y, marks.fixed, marks.after_outcome))
-if edited is not None:
-    new, st.session_state.flow_messages = edited
-    state.set_graph(new)
-    st.session_state.flow_state = graph_blocks.editor_state(new, r, problem, marks)  # re-laid out: roles may change
-    st.rerun()
+given = st.session_state.flow_state
+returned = flow_editor("dag_editor", given, height=editor.frame_height(given), fit_min_zoom=editor.FIT_MIN_ZOOM)
+graph_blocks.editor_edit(g, given, returned, problem, marks)
+editor_messages(g, refusals)  # drawn above the editor, after this run's action may have cleared them
 
-sel_edge = editor.selected_edge(returned)
+sel_edge = editor.selected_edge(returned) if editor.fresh(given, returned) else None
 if sel_edge:
     a, b = sel_edge
     s1, s2, s3 = st.columns([2, 1, 1])

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -73,3 +74,32 @@ def wait_for(predicate, timeout: float = 60.0, what: str = "condition") -> None:
             return
         time.sleep(0.5)
     raise TimeoutError(f"timed out waiting for {what}")
+
+
+@contextmanager
+def chromium_page(width: int = 1440, height: int = 1000):
+    """A page in Debian's Chromium (headless, LAUNCH_ARGS) with a 60 s default timeout."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS, headless=True)
+        context = browser.new_context(viewport={"width": width, "height": height})
+        page = context.new_page()
+        page.set_default_timeout(60_000)
+        try:
+            yield page
+        finally:
+            context.close()
+            browser.close()
+
+
+@contextmanager
+def serving(base: Path, **env: str):
+    """An AppServer that is healthy (else RuntimeError with its log's tail), stopped afterwards."""
+    app = AppServer(base, **env)
+    try:
+        if not app.wait_healthy():
+            raise RuntimeError("streamlit did not start: " + app.log_tail())
+        yield app
+    finally:
+        app.stop()

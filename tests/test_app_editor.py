@@ -60,29 +60,71 @@ def test_self_loop_and_unknown_column_are_refused(graph):
     assert new == graph
 
 
-def test_layout_puts_roles_in_columns_deterministically(graph):
+def test_layout_keeps_role_columns_left_to_right_deterministically(graph):
     roles = derive_roles(graph, "sex", "death", x0="Male", x1="Female")
-    positions = editor.layout(graph, roles)
+    boxes = editor.layout(graph, roles)
     shuffled = CausalGraph(NODES, list(reversed(EDGES)))
-    assert positions == editor.layout(graph, roles) == editor.layout(shuffled, roles)
-    assert set(positions) == set(NODES)
-    assert positions["age"] == (editor.COLUMN_X["z"], 40)  # confounder
-    assert positions["sex"] == (editor.COLUMN_X["x"], 40)
-    assert positions["smoke"] == (editor.COLUMN_X["w"], 40)  # mediator
-    assert positions["death"] == (editor.COLUMN_X["y"], 40)
-    assert positions["weight"] == (editor.COLUMN_X["other"], 120)  # right of Y, one row below it
+    assert boxes == editor.layout(graph, roles) == editor.layout(shuffled, roles)
+    assert set(boxes) == set(NODES)
+    x = {n: b[0] for n, b in boxes.items()}
+    assert x["age"] < x["sex"] < x["smoke"] < x["death"] < x["weight"]  # Z | X | W | Y | other
+    assert all(x[a] < x[b] for a, b in graph.edges)  # every edge points right
 
 
-def test_other_nodes_step_right_by_depth():
-    g = CausalGraph(["sex", "death", "a", "b", "c"], [("sex", "death"), ("a", "b"), ("b", "c")])
+def test_layers_split_a_role_by_depth_so_no_edge_runs_inside_a_column():
+    g = CausalGraph(["sex", "death", "a", "b", "c", "m1", "m2"],
+                    [("sex", "m1"), ("m1", "m2"), ("m2", "death"), ("sex", "death"), ("a", "b"), ("b", "c")])
     roles = derive_roles(g, "sex", "death", x0="Male", x1="Female")
-    positions = editor.layout(g, roles)
-    other = editor.COLUMN_X["other"]
-    assert [positions[n] for n in ("a", "b", "c")] == [
-        (other, 120), (other + editor.OTHER_STEP, 120), (other + 2 * editor.OTHER_STEP, 120)]
-    step = editor.OTHER_STEP  # without roles every node is "other": sub-columns by depth, rows in graph order
-    assert editor.layout(g, None) == {"sex": (other, 120), "a": (other, 200), "death": (other + step, 120),
-                                      "b": (other + step, 200), "c": (other + 2 * step, 120)}
+    layer = editor.layers(g, roles)
+    assert layer == {"sex": 0, "m1": 1, "m2": 2, "death": 3, "a": 4, "b": 5, "c": 6}
+    assert editor.layers(g, None)["c"] == 2  # no roles: every node "other", layered by depth
+
+
+def _dense_graph(seed: int) -> CausalGraph:
+    import random
+
+    rng = random.Random(seed)
+    names = [f"col_{i:02d}" for i in range(16)]
+    g = CausalGraph(names, [(names[i], names[j]) for i in range(16) for j in range(i + 1, 16) if rng.random() < 0.22])
+    return g if g.has_edge("col_03", "col_12") else g.add_edge("col_03", "col_12")
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_no_drawn_edge_passes_a_node_it_does_not_join(seed):
+    """Issue 10 item 1 on seeded 16-column graphs: the curve React Flow draws for each edge keeps
+    CLEARANCE from every other node (the browser test checks the drawn paths themselves)."""
+    g = _dense_graph(seed)
+    roles = derive_roles(g, "col_03", "col_12")
+    assert editor.crossings(g, editor.layout(g, roles)) == []
+
+
+def test_the_crossing_check_finds_an_edge_through_a_node():
+    g = CausalGraph(["a", "b", "c"], [("a", "c")])
+    w = editor.node_width("a")
+    in_line = {"a": (0, 0, w), "b": (w + editor.GAP_X, 0, w), "c": (2 * (w + editor.GAP_X), 0, w)}
+    assert editor.crossings(g, in_line) == [(("a", "c"), "b")]
+    assert editor.crossings(g, {**in_line, "b": (w + editor.GAP_X, 200, w)}) == []
+
+
+def test_a_refused_reversal_keeps_the_edge(graph):
+    """The edge menu's Reverse Edge sends b -> a in place of a -> b; if b -> a is refused the edge
+    stays as it was instead of vanishing."""
+    rule = editor.mark_rule(graph.nodes, "sex", "death", fixed=("age",))
+    edges = [e for e in EDGES if e != ("age", "smoke")] + [("smoke", "age")]
+    new, messages = editor.apply_editor_edges(graph, edges, rule)
+    assert new.has_edge("age", "smoke") and not new.has_edge("smoke", "age") and len(messages) == 1
+
+
+def test_a_stale_editor_value_is_not_an_action(graph):
+    given = editor.build_state(graph, None)
+    old = StreamlitFlowState(nodes=given.nodes, edges=given.edges[:1], timestamp=given.timestamp - 5)
+    assert not editor.fresh(given, old) and not editor.acted(given, old)
+    echo = StreamlitFlowState(nodes=given.nodes, edges=given.edges, timestamp=given.timestamp + 5)
+    assert editor.fresh(given, echo) and not editor.acted(given, echo)
+    clicked = StreamlitFlowState(nodes=given.nodes, edges=given.edges, selected_id="smoke->death",
+                                 timestamp=given.timestamp + 9)
+    assert editor.acted(given, clicked)
+    assert editor.build_state(graph, None, after=given.timestamp + 10 ** 6).timestamp > given.timestamp + 10 ** 6
 
 
 def test_rebuilt_editor_matches_the_graph(graph):
@@ -91,7 +133,8 @@ def test_rebuilt_editor_matches_the_graph(graph):
     assert {n.id for n in state.nodes} == set(NODES)
     assert [(e.source, e.target) for e in state.edges] == list(graph.edges)
     assert all(e.id == f"{e.source}->{e.target}" and e.marker_end["type"] == "arrowclosed" for e in state.edges)
-    assert {n.id: tuple(n.position.values()) for n in state.nodes} == editor.layout(graph, roles)
+    assert {n.id: tuple(n.position.values()) for n in state.nodes} == {
+        n: (x, y) for n, (x, y, _) in editor.layout(graph, roles).items()}
     colours = {n.id: n.style["background"] for n in state.nodes}
     assert colours["sex"] != colours["death"] != colours["weight"]
 
