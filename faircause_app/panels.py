@@ -279,10 +279,9 @@ def utility_tab(result) -> None:
     elif fair:
         text.warning(fair["error"], c2)
     if priv:
-        st.markdown("**Privacy: distance to the closest real record (DCR)**")
-        st.dataframe(pd.DataFrame([priv]), hide_index=True, width="stretch")
-        st.caption("Synthetic rows should be no closer to the training rows than unseen real rows are "
-                   "(compare the synthetic and holdout medians); exact copies should be near 0%.")
+        from faircause_app.compare import privacy_block
+
+        privacy_block(priv)  # readable names, yardsticks and a one-line verdict
 
 
 def downloads_tab(run_id: str, run: dict) -> None:

@@ -198,7 +198,8 @@ def _isnan(v) -> bool:
         return True
 
 
-def tradeoff_scatter(points: Sequence[Mapping], x: str = "fairness_gap", y: str = "quality") -> go.Figure:
+def tradeoff_scatter(points: Sequence[Mapping], x: str = "fairness_gap", y: str = "quality",
+                     title: str = "Trade-off across runs") -> go.Figure:
     """Every saved run as a point: how much unfairness is left against fidelity or utility.
 
     points: dicts with run_id, label, fairness_gap (|Ctf-DE| of the synthetic data, pp),
@@ -219,7 +220,7 @@ def tradeoff_scatter(points: Sequence[Mapping], x: str = "fairness_gap", y: str 
                         hovertemplate="%{text}<br>%{x:.3f} / %{y:.3f}<extra>" + gen + "</extra>")
     fig.update_xaxes(title=titles.get(x, x))
     fig.update_yaxes(title=titles.get(y, y))
-    return _layout(fig, "Trade-off across runs", height=420)
+    return _layout(fig, _txt(title), height=420)  # the title may name the data file: text, not HTML
 
 
 def run_labels(runs: Sequence[Mapping]) -> dict:

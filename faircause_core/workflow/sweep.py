@@ -189,7 +189,8 @@ class _Measure:
         util = tstr_auroc(real, synth, self.holdout, r.y, self.features, seed=self.seed, threshold=r.threshold,
                           positive=r.positive)
         try:
-            fair = fair_predictor(real, synth, self.holdout, predictor_roles(self.graph, r), self.fit.schema,
+            # the whole draw: metrics.utility trains the synthetic model on sets of it of the real size
+            fair = fair_predictor(real, big, self.holdout, predictor_roles(self.graph, r), self.fit.schema,
                                   seed=self.seed, exclude=self.after, repeats=self.repeats)
         except InputError as err:  # e.g. the synthetic rows lost a group entirely
             fair = {"error": str(err)}
@@ -262,6 +263,7 @@ def run_sweep(
     t = time.perf_counter()
     gen.fit(fit_table, graph, roles, progress=progress)
     timings["fit_s"] = time.perf_counter() - t
+    reused = bool(getattr(gen, "from_cache_", False))  # a language model's store may hold this exact fit
     measure = _Measure(fit_table, hold, graph, roles, seed, repeats)
     out = []
     for k, alpha in enumerate(alphas):
@@ -289,7 +291,7 @@ def run_sweep(
                   "repeats": repeats, "x": roles.x, "x0": str(roles.x0), "x1": str(roles.x1), "y": roles.y,
                   "positive": None if roles.positive is None else str(roles.positive),
                   "threshold": roles.threshold, "holdout_rows": int(len(hold)),
-                  "holdout_positives": measure.n_pos, "holdout_negatives": measure.n_neg},
+                  "holdout_positives": measure.n_pos, "holdout_negatives": measure.n_neg, "fit_reused": reused},
         timings={k: round(v, 3) for k, v in timings.items()},
         warnings=notes + list(real.warnings),
     )

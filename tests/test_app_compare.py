@@ -1,0 +1,146 @@
+"""The compare page through AppTest (issue 10 items 12-14 and the sweep): runs of one data set
+with labels by settings, a readable privacy table with a verdict, deleting only after a
+confirmation that names the run, and a sweep started, followed and drawn."""
+
+import re
+import shutil
+import time
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.conftest import DEMO, DEMO_EDGES, ROOT
+
+RAW_PRIVACY_KEYS = ("dcr_synth_p5", "dcr_holdout_median", "exact_copy_share", "disclosure_known", "n_holdout")
+
+
+def plain(text: str) -> str:
+    return re.sub(r"\\(.)", r"\1", text)
+
+
+def texts(elements):
+    return [plain(e.value) for e in elements]
+
+
+@pytest.fixture(scope="module")
+def saved_workspace(tmp_path_factory, bayes_run, demo_graph, demo_roles):
+    """Two runs with the same settings on the demo, and one real run on a smaller upload."""
+    from faircause_core.causal.graph import CausalGraph, derive_roles
+    from faircause_core.generators.base import FairnessSpec
+    from faircause_core.io.data import load_table
+    from faircause_core.workflow import workspace
+    from faircause_core.workflow.pipeline import GenerationSettings, run_generation
+
+    ws = tmp_path_factory.mktemp("compare") / "ws"
+    demo_id = workspace.save_data(DEMO.read_bytes(), "nhefs_cohort.csv", root=ws)
+    ids = [workspace.save_run(bayes_run, graph=demo_graph, roles=demo_roles, data_id=demo_id, root=ws)]
+    time.sleep(1.1)  # run ids and labels carry the time to the second
+    ids.append(workspace.save_run(bayes_run, graph=demo_graph, roles=demo_roles, data_id=demo_id, root=ws))
+    small = pd.read_csv(DEMO).head(700).to_csv(index=False).encode()
+    small_id = workspace.save_data(small, "small_cohort.csv", root=ws)
+    table = load_table(small, name="small_cohort.csv")
+    graph = CausalGraph(table.schema.names, DEMO_EDGES)
+    roles = derive_roles(graph, "sex", "death", x0="Male", x1="Female")
+    result = run_generation(table, graph, roles, GenerationSettings(generator="bayesnet", rows=200, refine=False,
+                                                                    fairness=FairnessSpec(de=0.5)))
+    time.sleep(1.1)
+    ids.append(workspace.save_run(result, graph=graph, roles=roles, data_id=small_id, root=ws))
+    return ws, ids
+
+
+@pytest.fixture()
+def compare_page(saved_workspace, tmp_path, monkeypatch):
+    ws, ids = saved_workspace
+    mine = tmp_path / "ws"
+    shutil.copytree(ws, mine)
+    monkeypatch.setenv("FAIRCAUSE_WORKSPACE", str(mine))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
+    at.run()
+    at.switch_page("pages/5_compare.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at, mine, ids
+
+
+def test_tradeoff_shows_one_data_set_with_labels_by_settings(compare_page):
+    at, _, ids = compare_page
+    assert at.selectbox(key="w_run").value == ids[2]  # newest first
+    trade = at.selectbox(key="w_trade_data")
+    assert set(trade.options) == {"nhefs_cohort.csv", "small_cohort.csv"} and trade.value == "small_cohort.csv"
+    table = at.dataframe[-1].value
+    assert list(table["data set"]) == ["small_cohort.csv"]
+    assert table["run (settings)"].iloc[0] == "bayesnet · removed DE 50% · 200 rows · seed 0"
+    trade.set_value("nhefs_cohort.csv").run()
+    assert not at.exception
+    table = at.dataframe[-1].value
+    labels = list(table["run (settings)"])
+    assert len(labels) == 2 and len(set(labels)) == 2 and set(table["data set"]) == {"nhefs_cohort.csv"}
+    assert all(label.startswith("bayesnet · removed DE 100% · 400 rows · seed 0 · ") for label in labels)
+    options = at.selectbox(key="w_run").options  # as shown (formatted)
+    assert len(set(options)) == 3 and all("data " in o for o in options)
+
+
+def test_privacy_table_has_readable_names_and_a_verdict(compare_page):
+    at, _, _ = compare_page
+    frames = [d.value for d in at.dataframe if "measure" in d.value.columns]
+    assert len(frames) == 1
+    names = list(frames[0]["measure"])
+    assert "distance ratio, synthetic / unseen real (about 1 is good)" in names
+    assert not any(key in n for key in RAW_PRIVACY_KEYS for n in names)
+    assert not any(re.fullmatch(r"[a-z0-9]+(_[a-z0-9]+)+", n) for n in names)  # no raw key at all
+    assert list(frames[0].columns) == ["measure", "value"]  # two columns: nothing cut off on the right
+    verdicts = [t for t in texts(at.success) + texts(at.warning) if t.startswith(("No sign of copying", "Check before"))]
+    assert len(verdicts) == 1 and "\n" not in verdicts[0]
+
+
+def test_delete_asks_first_names_the_run_and_says_what_was_deleted(compare_page):
+    at, ws, ids = compare_page
+    target = ids[2]
+    at.button(key="w_delete_run").click().run()
+    asks = [t for t in texts(at.warning) if t.startswith("Delete run")]
+    assert len(asks) == 1 and target in asks[0] and "bayesnet · removed DE 50%" in asks[0]
+    assert (ws / "runs" / target).is_dir()  # nothing deleted yet
+    at.button(key="w_delete_no").click().run()
+    assert (ws / "runs" / target).is_dir() and not [t for t in texts(at.warning) if t.startswith("Delete run")]
+    at.button(key="w_delete_run").click().run()
+    at.selectbox(key="w_run").set_value(ids[0]).run()  # another run chosen: the question is gone
+    assert not [t for t in texts(at.warning) if t.startswith("Delete run")]
+    at.button(key="w_delete_run").click().run()
+    at.button(key="w_delete_yes").click().run()
+    assert not at.exception
+    assert not (ws / "runs" / ids[0]).exists() and (ws / "runs" / target).is_dir()
+    said = [t for t in texts(at.success) if t.startswith("Deleted run")]
+    assert len(said) == 1 and ids[0] in said[0] and "bayesnet · removed DE 100%" in said[0]
+    assert ids[0] not in at.selectbox(key="w_run").options
+
+
+def test_sweep_runs_in_the_background_and_draws_the_curve(compare_page):
+    at, _, ids = compare_page
+    at.selectbox(key="w_run").set_value(ids[0]).run()
+    at.selectbox(key="w_sweep_pathway").set_value("se")
+    at.button(key="w_sweep_start").click().run()  # the demo graph gives sex no parents
+    errors = texts(at.error)
+    assert len(errors) == 1 and "no parents" in errors[0] and "\n" not in errors[0]
+    at.selectbox(key="w_sweep_pathway").set_value("de")
+    at.text_input(key="w_sweep_points").set_value("0,2")
+    at.button(key="w_sweep_start").click().run()
+    assert any("outside [0, 1]" in e for e in texts(at.error))
+    at.text_input(key="w_sweep_points").set_value("0,0.5,1")
+    at.number_input(key="w_sweep_rows").set_value(300)
+    at.button(key="w_sweep_start").click().run()
+    assert not at.error, texts(at.error)
+    deadline = time.time() + 400
+    while not any(t.startswith("Sweep finished") for t in texts(at.success)):
+        assert time.time() < deadline, "the sweep did not finish"
+        assert not at.error, texts(at.error)
+        time.sleep(2)
+        at.run()
+    assert not at.exception
+    sentences = [t for t in texts(at.markdown) if t.startswith(("- Removed:", "- Cost:", "- How sure:"))]
+    assert len(sentences) == 3
+    assert len(at.select_slider(key="w_sweep_chosen").options) == 3
+    assert len(at.get("plotly_chart")) >= 1
+    at.button(key="w_build_summary").click().run()
+    assert not at.exception
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert "Stakeholder summary (HTML)" in labels and "Sweep (JSON)" in labels
