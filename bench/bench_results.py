@@ -70,6 +70,20 @@ def fmt_ci(e: dict) -> str:
     return f"{e['estimate']:+.3f} [{e['ci_low']:+.3f}, {e['ci_high']:+.3f}]"
 
 
+def fmt_key(d: dict, key: str, spec: str) -> str:
+    """"value [low, high]" of a metric with its `key_ci_low/high`; "n/a" when it is undefined
+    (a reduction is None when the real-trained effect's interval contains 0)."""
+    if d.get(key) is None:
+        return "n/a"
+    lo, hi = d.get(f"{key}_ci_low"), d.get(f"{key}_ci_high")
+    return f"{d[key]:{spec}}" + ("" if lo is None or hi is None else f" [{lo:{spec}}, {hi:{spec}}]")
+
+
+def table_head(lines: list, caption: str, columns: list) -> None:
+    """A blank line, the caption, a blank line, then a markdown table's header rows."""
+    lines += ["", caption, "", "| " + " | ".join(columns) + " |", "| --- " * len(columns) + "|"]
+
+
 def markdown(records) -> str:
     refused = [r for r in records if "refused" in r]
     records = [r for r in records if "refused" not in r]
@@ -78,13 +92,10 @@ def markdown(records) -> str:
     real = effects(records[0]["real_effects"])
     lines.append("Real fitting split (70%, doubly robust, 95% CI): " + ", ".join(
         f"{k} {fmt_ci(real[k])}" for k in EFFECTS))
-    lines.append("")
-    lines.append("Delivered rows (their own decomposition, 95% CI), and what the refinement loop measured on its "
-                 "larger generator-level sample in the round it kept:")
-    lines.append("")
-    lines.append("| generator | mode | TV | Ctf-DE | Ctf-IE | Ctf-SE | loop: TV / DE / IE / SE (rows) | alphas DE / IE / SE "
-                 "| rounds | converged |")
-    lines.append("| --- " * 10 + "|")
+    table_head(lines, "Delivered rows (their own decomposition, 95% CI), and what the refinement loop measured on "
+               "its larger generator-level sample in the round it kept:",
+               ["generator", "mode", "TV", "Ctf-DE", "Ctf-IE", "Ctf-SE", "loop: TV / DE / IE / SE (rows)",
+                "alphas DE / IE / SE", "rounds", "converged"])
     for r in records:
         s = effects(r["synthetic_effects"])
         kept = min(r["rounds"], key=lambda rd: max(abs(e) / max(t, 1e-9) for e, t in
@@ -113,23 +124,35 @@ def markdown(records) -> str:
                          f"{dev:+.4f} | {rel:.0%} | {'yes' if inside else 'no'} |")
     lines.append("")
     lines.append("| generator | mode | quality | shape | trend | AUROC TSTR | AUROC TRTR | outcome rate | "
-                 "fair-predictor Ctf-DE real-trained | synthetic-trained | reduction | exact copies | "
-                 "DCR synth / holdout (median) | seconds |")
-    lines.append("| --- " * 14 + "|")
+                 "exact copies | DCR synth / holdout (median) | seconds |")
+    lines.append("| --- " * 11 + "|")
     for r in records:
         m = r["metrics"]
-        fp = m["fair_predictor"]
-        red = "n/a" if fp.get("reduction") is None else (  # None: the real-trained effect's interval contains 0
-            f"{fp['reduction']:.0%} [{fp['reduction_ci_low']:.0%}, {fp['reduction_ci_high']:.0%}]"
-            if fp.get("reduction_ci_low") is not None else f"{fp['reduction']:.0%}")
+        pv = m["privacy"]
+        copies = f"{pv['exact_copies']:,} of {pv['synthetic_rows']:,}" if "exact_copies" in pv else f"{pv['exact_copy_share']:.1%}"
         lines.append(
             f"| {r['generator']} | {r['mode']} | {m['fidelity']['quality']:.3f} | {m['fidelity']['shape']:.3f} | "
             f"{m['fidelity']['trend']:.3f} | {m['utility']['tstr']:.3f} | {m['utility']['trtr']:.3f} | "
-            f"{m['outcome']['synthetic_rate']:.3f} | "
-            f"{fp.get('ctf_de_real_model', float('nan')):+.4f} | {fp.get('ctf_de_synth_model', float('nan')):+.4f} | "
-            f"{red} | {m['privacy']['exact_copy_share']:.1%} | "
-            f"{m['privacy']['dcr_synth_median']:.3f} / {m['privacy']['dcr_holdout_median']:.3f} | "
-            f"{r['wall_s']:.0f} |")
+            f"{m['outcome']['synthetic_rate']:.3f} | {copies} | "
+            f"{pv['dcr_synth_median']:.3f} / {pv['dcr_holdout_median']:.3f} | {r['wall_s']:.0f} |")
+    table_head(lines, "Fair predictor (metrics.utility.fair_predictor: exact direct effect of X on a logistic "
+               "model's predictions for the holdout's x0 rows, 95% paired bootstrap CI over holdout rows, refits on "
+               "resampled real rows and independent synthetic training sets of the real size; control = the same "
+               "generator with nothing removed):",
+               ["generator", "mode", "real-trained DE", "synthetic-trained DE (sets)", "reduction",
+                "abs(real) - abs(synthetic)", "control: synthetic-trained DE", "control: reduction"])
+    for r in records:
+        fp = r["metrics"]["fair_predictor"]
+        if "error" in fp:
+            lines.append(f"| {r['generator']} | {r['mode']} | not measured: {fp['error']} |" + " |" * 5)
+            continue
+        ctrl = fp.get("control") or {}
+        lines.append(
+            f"| {r['generator']} | {r['mode']} | {fmt_key(fp, 'real_trained_de', '+.4f')} | "
+            f"{fmt_key(fp, 'synthetic_trained_de', '+.4f')} ({fp.get('synthetic_sets', 0)}) | "
+            f"{fmt_key(fp, 'reduction', '.0%')} | {fmt_key(fp, 'magnitude_reduction', '+.4f')} | "
+            f"{fmt_key(ctrl, 'synthetic_trained_de', '+.4f') if ctrl else '(mirror: its own control)'} | "
+            f"{fmt_key(ctrl, 'reduction', '.0%') if ctrl else ''} |")
     return "\n".join(lines)
 
 

@@ -153,6 +153,11 @@ def test_exact_direct_effect_is_the_logistic_models_own_flip():
     assert out["n_x0"] == int((test["sex"] == "Female").sum())
     assert out["real_trained_de_ci_low"] < out["real_trained_de"] < out["real_trained_de_ci_high"]
     assert out["reduction"] == pytest.approx(1 - abs(out["synthetic_trained_de"]) / abs(out["real_trained_de"]))
+    assert out["de_difference"] == out["real_trained_de"] - out["synthetic_trained_de"]
+    assert out["magnitude_reduction"] == abs(out["real_trained_de"]) - abs(out["synthetic_trained_de"])
+    assert out["magnitude_reduction_ci_low"] < out["magnitude_reduction"] < out["magnitude_reduction_ci_high"]
+    assert out["synthetic_sets"] == 0 and any("fewer than 8 sets of the real training size (1,200)" in n
+                                               for n in out["notes"])
     assert out["control"] is None and any("mirror mode" in n for n in out["notes"])
     assert fair_predictor(train, synth, test, roles, NUM_KINDS, classifier=logistic, repeats=2, n_boot=50) == out
 
@@ -172,55 +177,93 @@ def test_a_predictor_that_ignores_x_has_exactly_no_effect_and_no_reduction():
     for key in ("real_trained_de", "synthetic_trained_de"):
         assert out[key] == out[f"{key}_ci_low"] == out[f"{key}_ci_high"] == 0.0
     assert out["reduction"] is None and out["reduction_ci_low"] is None and out["reduction_ci_high"] is None
+    assert out["de_difference"] == out["de_difference_ci_low"] == out["magnitude_reduction_ci_high"] == 0.0
     assert any("reduction is undefined" in n for n in out["notes"])
 
 
-def test_bootstrap_interval_covers_the_true_direct_effect():
-    """A correctly specified logistic predictor: its population DE is known; the interval
-    (holdout rows x refits) covers it in at least 17 of 20 seeded replications (nominal 19;
-    with 4 refits instead of 16 it covered 13)."""
+def test_bootstrap_intervals_cover_the_true_direct_effects_of_real_and_synthetic_training():
+    """Correctly specified logistic predictors: the population DE a model trained on each law
+    converges to is known. The real-trained interval (holdout rows x refits on resampled rows)
+    and the synthetic-trained one (16 independent sets of the real training size from a law
+    with half the direct effect) each cover their truth in at least 17 of 20 seeded
+    replications (nominal 19)."""
     from sklearn.linear_model import LogisticRegression
 
-    truth = true_de(lambda male, d: LOGIT[0] + LOGIT[1] * male + LOGIT[2] * d["age"] + LOGIT[3] * d["bp"],
-                    logistic_scm(200_000, 99))
+    population = logistic_scm(200_000, 99)
+    truth = {coef: true_de(lambda male, d: LOGIT[0] + coef * male + LOGIT[2] * d["age"] + LOGIT[3] * d["bp"],
+                           population) for coef in (LOGIT[1], LOGIT[1] / 2)}
     roles = Roles(x="sex", y="death", z=("age",), w=("bp",), x0="Female", x1="Male")
-    covered = 0
+    covered = {"real": 0, "synthetic": 0}
     for rep in range(20):
         train, test = logistic_scm(1000, 100 + rep), logistic_scm(400, 200 + rep)
-        out = fair_predictor(train, train, test, roles, NUM_KINDS, seed=rep,  # the default refits and resamples
+        synth = logistic_scm(16 * 1000, 300 + rep, male_coef=LOGIT[1] / 2)
+        out = fair_predictor(train, synth, test, roles, NUM_KINDS, seed=rep, repeats=100,
                              classifier=lambda seed: LogisticRegression(max_iter=1000))
-        covered += out["real_trained_de_ci_low"] <= truth <= out["real_trained_de_ci_high"]
-    assert covered >= 17, covered
+        assert out["synthetic_sets"] == 16
+        for key, coef in (("real", LOGIT[1]), ("synthetic", LOGIT[1] / 2)):
+            covered[key] += out[f"{key}_trained_de_ci_low"] <= truth[coef] <= out[f"{key}_trained_de_ci_high"]
+    assert min(covered.values()) >= 17, covered
+
+
+def test_synthetic_effect_is_the_mean_of_models_trained_on_sets_of_the_real_size():
+    """A synthetic table of 16.5 real training sizes: 16 disjoint sets of 500 rows, each model's
+    own exact flip, averaged; the real model is the one trained on all real rows."""
+    from sklearn.linear_model import LogisticRegression
+
+    made, sizes = [], []
+
+    class Logistic(LogisticRegression):
+        def fit(self, X, y):
+            sizes.append(len(y))
+            made.append(self)
+            return super().fit(X, y)
+
+    train, synth, test = logistic_scm(500, 21), logistic_scm(8250, 22, male_coef=0.3), logistic_scm(300, 23)
+    roles = Roles(x="sex", y="death", z=("age",), w=("bp",), x0="Female", x1="Male")
+    out = fair_predictor(train, synth, test, roles, NUM_KINDS, repeats=3, n_boot=50,
+                         classifier=lambda seed: Logistic(max_iter=1000))
+    assert sizes == [500] * (1 + 3) + [500] * 16 and out["synthetic_sets"] == 16 and out["train_rows"] == 500
+
+    def flip(model):
+        (c_age, c_sex, c_bp), b = model.coef_[0], model.intercept_[0]
+        return true_de(lambda male, d: b + c_sex * male + c_age * d["age"] + c_bp * d["bp"], test)
+
+    assert out["real_trained_de"] == pytest.approx(flip(made[0]), abs=1e-12)
+    assert out["synthetic_trained_de"] == pytest.approx(np.mean([flip(m) for m in made[4:]]), abs=1e-12)
+    assert not any("fewer than 8 sets" in n for n in out["notes"])
 
 
 def test_default_classifier_reduction_with_a_control_and_its_truth():
-    """Gradient boosting on a table whose direct effect is known: the real-trained interval
-    covers it, a synthetic table with no direct effect gives a reduction whose interval is
-    above 0, and a control drawn from the real law gives one that contains 0."""
+    """The default classifier (L2 logistic on one-hot categories) on a table whose direct
+    effect is known: the real-trained interval covers it, a synthetic table with no direct
+    effect gives a reduction whose interval is above 0.5, and a control drawn from the real
+    law gives one that contains 0."""
     train, test = scm(1000, 10), scm(800, 11)
-    synth, control = scm(1000, 12, direct=0.0), scm(1000, 13)
-    out = fair_predictor(train, synth, test, ROLES, KINDS, seed=0, control=control, repeats=8)
+    synth, control = scm(16 * 1000, 12, direct=0.0), scm(16 * 1000, 13)
+    out = fair_predictor(train, synth, test, ROLES, KINDS, seed=0, control=control)
     truth = true_de(lambda male, d: -0.5 + 2.0 * male + 0.8 * d["bp"] + 0.5 * d["age"] + 0.5 * (d["diet"] == "meat"),
                     scm(200_000, 98))
     assert out["real_trained_de_ci_low"] <= truth <= out["real_trained_de_ci_high"]
     assert out["synthetic_trained_de_ci_low"] <= 0.0 <= out["synthetic_trained_de_ci_high"]
     assert out["reduction_ci_low"] > 0.5 and out["reduction_ci_low"] <= out["reduction"] <= out["reduction_ci_high"]
+    assert out["magnitude_reduction_ci_low"] > 0.2 and out["synthetic_sets"] == out["control"]["synthetic_sets"] == 16
     ctrl = out["control"]
     assert ctrl["reduction_ci_low"] < 0.0 < ctrl["reduction_ci_high"]
+    assert ctrl["de_difference_ci_low"] < 0.0 < ctrl["de_difference_ci_high"]
     assert out["ctf_de_real_model"] == out["real_trained_de"]  # the names older readers use
 
 
 def test_fair_predictor_notes_small_groups_one_class_and_exclusions(split):
     train, test = split
     small = pd.concat([test[test["sex"] == "Male"], test[test["sex"] == "Female"].head(12)])
-    out = fair_predictor(train, train.assign(death=0), small, ROLES, KINDS, repeats=1, n_boot=20,
+    out = fair_predictor(train, train.assign(death=0), small, ROLES, KINDS, repeats=2, n_boot=20,
                          exclude=("diet",))
     assert out["features"] == ["age", "sex", "bp"] and out["excluded"] == ["diet"]
     assert "only 12 real test rows have sex = Female: the interval is wide" in out["notes"]
     assert any("synthetic outcome has one class" in n for n in out["notes"])
     assert out["synthetic_trained_de"] == out["synthetic_trained_de_ci_low"] == 0.0
     few = train[train["sex"] == "Male"].head(300).pipe(lambda m: pd.concat([m, train[train["sex"] == "Female"].head(5)]))
-    out = fair_predictor(train, few, test, ROLES, KINDS, repeats=1, n_boot=20)
+    out = fair_predictor(train, few, test, ROLES, KINDS, repeats=2, n_boot=20)
     assert any("synthetic rows have 5 with sex = Female and 300 with sex = Male" in n for n in out["notes"])
 
 
@@ -237,7 +280,9 @@ def test_fair_predictor_checks_roles_exclusions_and_synthetic_outcomes(split):
         fair_predictor(train, train, test, Roles(x="sex", y="death", x0="Female", x1="Other"), KINDS)
     with pytest.raises(InputError, match="control table has no rows with a known outcome 'death'"):
         fair_predictor(train, train, test, ROLES, KINDS, control=train.assign(death=np.nan))
-    with pytest.raises(InputError, match="repeats must be >= 1"):
-        fair_predictor(train, train, test, ROLES, KINDS, repeats=0)
+    with pytest.raises(InputError, match="repeats must be a whole number >= 2, got 1"):
+        fair_predictor(train, train, test, ROLES, KINDS, repeats=1)
+    with pytest.raises(InputError, match="draws must be a whole number >= 1, got 2.5"):
+        fair_predictor(train, train, test, ROLES, KINDS, draws=2.5)
     with pytest.raises(InputError, match="synthetic table has no rows with a known outcome 'death'"):
         tstr_auroc(train, train.assign(death=np.nan), test, "death", KINDS)
