@@ -135,7 +135,7 @@ class Decomposition:
                 warnings=list(d.get("warnings", [])),
                 settings=dict(d.get("settings", {})),
             )
-        except (KeyError, TypeError, ValueError, AttributeError) as err:
+        except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as err:  # Overflow: int(inf)
             raise InputError(f"not a saved decomposition: missing or bad field {err}") from None
 
     def __repr__(self) -> str:

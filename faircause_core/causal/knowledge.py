@@ -59,7 +59,7 @@ class BackgroundKnowledge:
         self.required = _edge_set(self.required, "required")
         tiers = []
         for t in self.tiers or ():
-            if isinstance(t, (str, bytes)) or not all(isinstance(n, str) for n in t):
+            if isinstance(t, (str, bytes)) or not isinstance(t, Iterable) or not all(isinstance(n, str) for n in t):
                 raise InputError(f"tier {t!r} is not a list of column names")
             tiers.append(list(t))
         self.tiers = tiers

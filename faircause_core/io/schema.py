@@ -298,9 +298,10 @@ def infer_kind(name: str, parsed: pd.Series, limits: Limits) -> tuple[Kind, list
                 "models may be slow or sparse"
             )
         distinct = pd.Series(pd.unique(observed), dtype=object)
-        as_numbers = pd.to_numeric(distinct, errors="coerce")
-        if as_numbers.notna().mean() >= 0.9:
-            odd = distinct[as_numbers.isna()].iloc[0]
+        # "inf" parses as a number here but was kept as text by parse_column: it counts as odd
+        finite = np.isfinite(pd.to_numeric(distinct, errors="coerce").to_numpy(dtype=float, na_value=np.nan))
+        if finite.mean() >= 0.9 and not finite.all():
+            odd = distinct[~finite].iloc[0]
             warnings.append(f"column '{name}' is mostly numbers but has text like '{odd}': treated as categorical")
         return Kind.CATEGORICAL, warnings
     arr = observed.to_numpy(dtype=float)

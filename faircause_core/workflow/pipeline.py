@@ -7,6 +7,7 @@ privacy and the fair-predictor measure (the peers' protocol: fit on 70%, test on
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import asdict, dataclass, field, replace
 from typing import Optional
@@ -27,6 +28,18 @@ from faircause_core.causal.graph import CausalGraph, Roles
 
 GENERATORS = ("llm", "bayesnet", "prompt")
 PRESETS = ("quick", "thorough")
+
+
+def _whole(value, what: str, low: int, high: int) -> int:
+    """A whole-number setting in [low, high] (2.0 is 2; 2.5, text, inf and true are refused)."""
+    try:
+        number = int(value)
+        ok = not isinstance(value, (bool, str)) and number == value and low <= number <= high
+    except (TypeError, ValueError, OverflowError):
+        ok = False
+    if not ok:
+        raise InputError(f"{what} must be a whole number from {low:,} to {high:,}, got {value!r}")
+    return number
 
 
 @dataclass
@@ -50,21 +63,33 @@ class GenerationSettings:
     measure_rows: Optional[int] = None
 
     def __post_init__(self) -> None:
-        if self.generator not in GENERATORS:
+        if not isinstance(self.generator, str) or self.generator not in GENERATORS:
             raise InputError(f"unknown generator {self.generator!r}: use llm, bayesnet or prompt")
-        if self.preset not in PRESETS:
+        if not isinstance(self.preset, str) or self.preset not in PRESETS:
             raise InputError(f"unknown training preset {self.preset!r}: use quick or thorough")
+        if self.model_dir is not None and not isinstance(self.model_dir, str):
+            raise InputError(f"model folder must be a path, got {self.model_dir!r}")
         self.rows = check_rows(self.rows)
-        if self.train_steps is not None and (int(self.train_steps) != self.train_steps or self.train_steps < 1):
-            raise InputError(f"training steps must be a positive whole number, got {self.train_steps!r}")
-        if not 0.05 <= float(self.holdout) <= 0.5:
-            raise InputError(f"holdout share must be between 0.05 and 0.5, got {self.holdout}")
-        if int(self.max_rounds) < 1 or int(self.max_rounds) > 20:
-            raise InputError(f"refinement rounds must be between 1 and 20, got {self.max_rounds}")
+        if self.train_steps is not None:
+            self.train_steps = _whole(self.train_steps, "training steps", 1, 10**9)
+        self.seed = _whole(self.seed, "seed", 0, 2**32 - 1)
+        self.max_rounds = _whole(self.max_rounds, "refinement rounds", 1, 20)
+        if not isinstance(self.refine, (bool, np.bool_)):
+            raise InputError(f"refine must be true or false, got {self.refine!r}")
+        self.refine = bool(self.refine)
+        try:
+            holdout = float(self.holdout)
+        except (TypeError, ValueError):
+            holdout = math.nan
+        if isinstance(self.holdout, (bool, str)) or not 0.05 <= holdout <= 0.5:
+            raise InputError(f"holdout share must be between 0.05 and 0.5, got {self.holdout!r}")
+        self.holdout = holdout
         if self.measure_rows is not None:
             self.measure_rows = check_rows(self.measure_rows)
         if isinstance(self.fairness, dict):
             self.fairness = FairnessSpec.from_dict(self.fairness)
+        if not isinstance(self.fairness, FairnessSpec):
+            raise InputError(f"fairness settings must be an object like {{'de': 1}}, got {self.fairness!r}")
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -73,9 +98,15 @@ class GenerationSettings:
 
     @classmethod
     def from_dict(cls, d: dict) -> "GenerationSettings":
-        d = dict(d)
-        d["fairness"] = FairnessSpec.from_dict(d.get("fairness", {}))
-        return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})
+        """Settings read back from JSON (a saved run); one InputError line for anything else."""
+        if not isinstance(d, dict):
+            raise InputError(f"generation settings must be an object, got {type(d).__name__}")
+        d = {k: v for k, v in d.items() if k in cls.__dataclass_fields__}
+        fairness = d.get("fairness", {})
+        if not isinstance(fairness, dict):
+            raise InputError(f"fairness settings must be an object like {{'de': 1}}, got {fairness!r}")
+        d["fairness"] = FairnessSpec.from_dict(fairness)
+        return cls(**d)
 
 
 @dataclass
