@@ -60,10 +60,10 @@ def groups(tab, col: str) -> list[str]:
     return sorted({str(v) for v in tab.df[col].dropna().unique()})[:50]
 
 
-def _label_inputs(column: str, values: list[str], saved: dict, where, hint: str) -> dict:
+def _label_inputs(column: str, values: list[str], saved: dict, where, hints: tuple) -> dict:
     """A text box per value: the words every sentence, chart and report says for it."""
     out = {}
-    for value, box in zip(dict.fromkeys(values), where):  # x0 = x1 (refused below): one box, not two
+    for value, box, hint in zip(dict.fromkeys(values), where, hints):  # x0 = x1 (refused below): one box
         out[value] = box.text_input(f"Words for {md(column)} = {md(value)}", value=saved.get(value, ""),
                                     key=f"w_lab_{column}_{value}", max_chars=MAX_LABEL, placeholder=hint,
                                     help=f"Optional. Without words, a number reads '{md(f'{column} = {value}')}' "
@@ -92,7 +92,8 @@ def question_form(tab) -> tuple[FairnessProblem, bool]:
     saved_labels = saved.get("labels") or {}
     same_x, same_y = saved.get("x") == x, saved.get("y")
     _, l2, l3 = st.columns(3)
-    x_words = _label_inputs(x, [x0, x1], saved_labels.get("x") or {} if same_x else {}, (l2, l3), "e.g. men")
+    x_words = _label_inputs(x, [x0, x1], saved_labels.get("x") or {} if same_x else {}, (l2, l3),
+                            ("e.g. men", "e.g. women"))
     c4, c5 = st.columns(2)
     y_options = [n for n in names if n != x]
     y = c4.selectbox("Outcome (Y)", y_options, index=_index(y_options, saved.get("y"), default_outcome(tab, y_options)),
@@ -111,7 +112,7 @@ def question_form(tab) -> tuple[FairnessProblem, bool]:
         first = [positive] + [v for v in values if v != positive]
         l4, l5 = st.columns(2)
         y_words = _label_inputs(y, first, saved_labels.get("y") or {} if same_y == y else {}, (l4, l5),
-                                "e.g. died (read as 'the share who died')")
+                                ("e.g. died (read as 'the share who died')", "e.g. survived"))
     labels = {"x": x_words, "y": y_words}
     problem = FairnessProblem(x, x0, x1, y, threshold, positive, labels)
     try:
