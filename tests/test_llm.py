@@ -205,3 +205,42 @@ def test_real_bundled_model_fine_tunes_and_samples_valid_rows():
     for c in ("x", "w", "y"):
         assert set(synth[c]) <= set(table.df[c])
     assert set(synth["z"].dropna()) <= set(table.df["z"])
+
+
+def test_cancel_reaches_training(folder, setup):
+    """A cancel pressed during fine-tuning stops fit within one step (issue 9 item 4)."""
+    table, graph, roles = setup
+    token = CancelToken()
+    at = {}
+
+    def progress(stage, done, total):
+        if stage == "fine-tuning" and done == 2 and not token.cancelled:
+            at["t"] = time.perf_counter()
+            token.cancel()
+        if stage == "fine-tuning":
+            at["last"] = done
+
+    gen = LLMGenerator(model_dir=folder, train_steps=500, cache=False, **FAST)
+    with pytest.raises(Cancelled):
+        gen.fit(table, graph, roles, progress=progress, cancel=token)
+    assert at["last"] == 2 and time.perf_counter() - at["t"] < 5
+    early = CancelToken()
+    early.cancel()  # before the model loads: nothing is loaded or trained
+    stages = []
+    with pytest.raises(Cancelled):
+        LLMGenerator(model_dir=folder, train_steps=5, cache=False, **FAST).fit(
+            table, graph, roles, progress=lambda s, d, t: stages.append(s), cancel=early)
+    assert "fine-tuning" not in stages
+
+
+def test_the_language_model_is_kept_only_where_held_out_rows_support_it(fitted):
+    """Every column either uses the transformer (its held-out loss beat the logistic
+    posterior's) or is that posterior exactly (gate 0)."""
+    stats = fitted.train_stats_
+    on = fitted.slot_lm_.lm_on.tolist()
+    gates = fitted.slot_lm_.lm_gate.tolist()
+    for c, use, gate in zip(fitted.layout_.order, on, gates):
+        base, best = stats["val_loss_by_column"][c]
+        assert use == (c in stats["lm_columns"])
+        assert (base - best > 1e-3) if use else gate == 0.0, (c, base, best, gate)
+    assert stats["val_loss"] <= stats["val_loss_logistic"]

@@ -11,6 +11,7 @@ from faircause_core.io.data import table_from_frame
 from faircause_core.errors import InputError
 from faircause_core.causal.graph import CausalGraph
 from faircause_core.generators.lm.slots import MISSING_TEXT, SlotLayout, SlotLM
+from tests.lm_checks import assert_query_path_equals_rows
 
 torch.set_num_threads(1)  # tiny matmuls: one thread avoids spin-waiting on a shared machine
 
@@ -70,19 +71,7 @@ def test_layout_values_order_and_missing(slot_lm, table):
 def test_query_path_equals_row_formulation(slot_lm, table):
     """One query token over cached value slots == the full row with the 4D DAG mask; this
     also shows transformers 5 passes the custom 4D mask through unchanged."""
-    lay = slot_lm.layout
-    codes = lay.encode(table.df.iloc[:6])
-    with torch.no_grad():
-        rows = slot_lm.row_logprobs(torch.as_tensor(codes))
-        kv = slot_lm.prefix_kv()
-        for c in lay.order:
-            ci = lay.index[c]
-            slots = lay.parent_slots(c, {p: codes[:, lay.index[p]] for p in lay.order})
-            q = slot_lm.query_logprobs(kv, torch.full((6,), ci), torch.as_tensor(slots))
-            assert torch.allclose(rows[:, ci].exp(), q.exp(), atol=1e-5)
-            off, card = lay.offset[c], lay.cols[c].card
-            assert torch.allclose(q.exp()[:, off:off + card].sum(1), torch.ones(6, dtype=q.dtype))
-            assert torch.all(q.exp()[:, :off] == 0) and torch.all(q.exp()[:, off + card:] == 0)
+    assert_query_path_equals_rows(slot_lm, slot_lm.layout.encode(table.df.iloc[:6]))
 
 
 def _dist(slot_lm, codes, column):

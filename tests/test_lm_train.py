@@ -61,22 +61,59 @@ def test_training_learns_and_freezing_freezes(folder, table):
     codes = slot_lm.layout.encode(table.df)
     before = {k: v.detach().clone() for k, v in slot_lm.named_parameters()}
     seen = []
-    stats = train(slot_lm, codes, TrainSettings(steps=60, batch_size=64, lr=3e-3, slot_lr=1e-2, freeze_layers=1),
-                  progress=lambda stage, done, total: seen.append((stage, done, total)))
-    # The logistic start already learns the main effects (first step's loss far below the
-    # untrained model's log of the value counts); the steps after it do not undo them.
+    settings = TrainSettings(steps=60, batch_size=64, lr=3e-3, slot_lr=1e-2, freeze_layers=1, patience=100)
+    stats = train(slot_lm, codes, settings, progress=lambda stage, done, total: seen.append((stage, done, total)))
+    # The logistic start already learns the main effects (far below the untrained model's
+    # log of the value counts); the residual is kept only where held-out rows support it.
     lay = slot_lm.layout
     untrained = float(np.mean([np.log(lay.cols[c].card) for c in lay.order]))
     assert stats["steps"] == 60 and stats["logistic_loss"] < untrained - 0.15
-    assert stats["last_loss"] < stats["first_loss"] + 0.05
+    assert stats["val_rows"] == 60 and stats["val_loss"] <= stats["val_loss_logistic"]
     assert seen[0] == ("fine-tuning", 0, 60) and seen[-1] == ("fine-tuning", 60, 60)
     after = dict(slot_lm.named_parameters())
     layer0 = [k for k in before if ".layers.0." in k]
     layer1 = [k for k in before if ".layers.1." in k]
     assert layer0 and all(torch.equal(before[k], after[k]) for k in layer0)
-    assert any(not torch.equal(before[k], after[k]) for k in layer1)
-    assert not torch.equal(before["value_in"], after["value_in"])
     assert torch.equal(before["lm.model.embed_tokens.weight"], after["lm.model.embed_tokens.weight"])
+    # Lower layers frozen: so are the input slots (the backward stops at layer 1).
+    assert torch.equal(before["value_in"], after["value_in"]) and torch.equal(before["query_in"], after["query_in"])
+    if stats["best_step"] > 0:  # the kept state is a trained one
+        assert any(not torch.equal(before[k], after[k]) for k in layer1 + ["value_out", "lm_gate"])
+
+
+def test_early_stopping_keeps_the_best_held_out_state_and_drops_unhelpful_columns(folder, table):
+    """A random-weight residual that cannot beat the logistic model on held-out rows is
+    stopped after `patience` evaluations, and every column falls back to the logistic model
+    exactly (gate 0, no transformer run)."""
+    slot_lm = _slot_lm(folder, table)
+    codes = slot_lm.layout.encode(table.df)
+    settings = TrainSettings(steps=400, batch_size=32, eval_every=2, patience=2, min_gain=10.0)
+    stats = train(slot_lm, codes, settings)
+    assert stats["steps"] < 400 and stats["lm_columns"] == []  # no column gains 10 nats
+    assert not slot_lm.lm_on.any() and torch.all(slot_lm.lm_gate == 0) and slot_lm.prefix_kv() == []
+    assert stats["val_loss"] == stats["val_loss_logistic"]
+
+
+def test_cancel_stops_training_within_a_step(folder, table):
+    from faircause_core.generators.base import CancelToken, Cancelled
+
+    slot_lm = _slot_lm(folder, table)
+    token = CancelToken()
+    seen = []
+
+    def progress(stage, done, total):
+        seen.append(done)
+        if done >= 3:
+            token.cancel()
+
+    with pytest.raises(Cancelled):
+        train(slot_lm, slot_lm.layout.encode(table.df), TrainSettings(steps=500, batch_size=16, patience=1000),
+              progress=progress, check=token.check)
+    assert max(seen) == 3  # the step after the cancel never ran
+    token2 = CancelToken()
+    token2.cancel()  # cancelled before the logistic fit: its first evaluation stops it
+    with pytest.raises(Cancelled):
+        fit_skip_tables(_slot_lm(folder, table), slot_lm.layout.encode(table.df), 1.0, check=token2.check)
 
 
 def test_logistic_start_reproduces_a_known_logistic_dependence(folder):
@@ -125,7 +162,8 @@ def test_logistic_start_reproduces_a_known_logistic_dependence(folder):
 
 def test_seconds_budget_stops_early(folder, table):
     slot_lm = _slot_lm(folder, table)
-    stats = train(slot_lm, slot_lm.layout.encode(table.df), TrainSettings(steps=100_000, seconds=0.5, batch_size=8))
+    stats = train(slot_lm, slot_lm.layout.encode(table.df),
+                  TrainSettings(steps=100_000, seconds=0.5, batch_size=8, patience=100_000))
     assert 1 <= stats["steps"] < 100_000
 
 
@@ -161,6 +199,9 @@ def test_cache_round_trip_and_key(folder, table, tmp_path, monkeypatch):
     ({"slot_lr": "fast"}, "slot learning rate"),
     ({"seconds": -3}, "training seconds"),
     ({"skip_l2": -1.0}, "skip table penalty"),
+    ({"val_share": 1.5}, "held-out share"),
+    ({"patience": 0}, "patience"),
+    ({"ess": -1}, "equivalent sample size"),
 ])
 def test_bad_settings_are_one_line_input_errors(kwargs, words):
     with pytest.raises(InputError, match=words) as err:

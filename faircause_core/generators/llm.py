@@ -1,14 +1,17 @@
 """The default generator: a fine-tuned local language model writing causally structured rows.
 
 Each row is a sequence of slots in a topological order of the DAG, with an attention mask
-that shows each column's query only its DAG parents (lm_slots.py), so the model's
+that shows each column's query only its DAG parents (lm/slots.py), so the model's
 conditionals are the mechanisms of a structural causal model and a non-parent proxy
-cannot leak X into a column. Each column's logits are a main-effects logistic model of its
-parents (the skip tables, fitted in closed form before the first step) plus the
-transformer's logits through a gate that starts at 0, so training adds to a model whose
-main effects are already right. Fine-tuning (lm_train.py) is cached on disk; sampling goes
-column by column, one query token per DISTINCT parent configuration over precomputed
-value keys/values, with per-pathway edits by changing which X value a query sees:
+cannot leak X into a column. Each column's conditional is the Bayes net's (a Dirichlet
+posterior centred on a regularised logistic model of the column on its parents, fitted in
+closed form) plus the transformer's logits through a gate that starts at 0; the residual
+is trained with early stopping on held-out rows of the fitting split and kept only for
+the columns whose held-out loss it lowers (lm/train.py). So the model is never less
+faithful than the Bayes net on data it has not seen, and uses the language model only
+where the data say it helps. Sampling goes column by column, one query token per DISTINCT
+parent configuration over precomputed value keys/values (none for a column without the
+LM), with per-pathway edits by changing which X value a query sees:
 
 - DE: Y's query sees x* instead of the row's X (Z and W keep their generated values);
 - IE: the mediators in W that have X as a parent see x*;
@@ -18,6 +21,9 @@ each as the alpha-mixture of FairnessSpec, in the sampling loop shared with the 
 (generators/sampling.py); this module supplies the model's conditionals. Mechanism
 probabilities are memoised per parent configuration, so re-sampling with new fairness
 settings runs the model only for configurations it has not seen (x* for the edited ones).
+
+Device: lm.store.default_device() is the one place that chooses it (CUDA when torch sees
+a GPU, else the CPU); `device=` overrides it. Fitting is cancellable (fit(cancel=...)).
 """
 
 from __future__ import annotations
@@ -33,17 +39,23 @@ import torch
 
 from faircause_core.errors import InputError
 from faircause_core.generators.base import CancelToken, FairnessSpec, Generator, ProgressFn, check_sample_request, no_progress
-from faircause_core.generators.sampling import Groups, ancestral_sample
+from faircause_core.causal.question import Outcome
+from faircause_core.generators.sampling import Groups, ancestral_sample, counterfactual_effects
 
-# Training budgets (steps of `batch_size` rows). On the demo cohort (1,140 fit rows, 15
-# columns) with SmolLM2-135M, one thread on the shared 2-core machine, a step took 3.6 s
-# (half the layers frozen; 5.2 s unfrozen) up to ~7 s under heavy load: quick ~4-7 min,
-# thorough ~25-45 min. bench/bench_llm.py measures it.
+# The most training steps (of `batch_size` rows); early stopping on held-out rows usually
+# ends sooner (on the demo: 8 steps, the residual's held-out loss never beat the
+# posterior's). bench/bench_llm.py measures the time.
 PRESETS = {"quick": 64, "thorough": 400}
-# What sits beside the skip tables: the pretrained transformer, the same architecture with
-# random weights, or nothing (the skip tables alone). The last two exist for the ablation
-# that measures what the pretrained weights contribute (bench/bench_lm_ablation.py).
+# What sits beside the logistic posterior: the pretrained transformer, the same
+# architecture with random weights, or nothing (the posterior alone: the model is loaded
+# for its embeddings but never run). The
+# last two exist for the ablation that measures what the pretrained weights contribute
+# (bench/bench_lm_ablation.py).
 BODIES = ("pretrained", "random", "none")
+# Decoder layers of the base model kept (None = all): SmolLM2's first 8 of 30 cost a quarter
+# of the time per step and per query, and the residual they feed was no worse on held-out
+# rows than all 30 (bench/bench_lm_ablation.py, variant pretrained30).
+DEFAULT_LAYERS = 8
 
 
 def default_threads() -> Optional[int]:
@@ -69,12 +81,15 @@ class LLMGenerator(Generator):
 
     model_dir: a local Hugging Face causal LM folder (None = the bundled model).
     preset "quick"/"thorough" sets the step budget; train_steps / train_seconds override
-    it (with train_seconds alone, training runs until the time is up). freeze_layers:
-    lower decoder layers kept frozen (None = half of them). cache: reuse/store the
-    fine-tuned state on disk. threads: torch threads while fitting/sampling (default:
+    it (with train_seconds alone, training runs until the time is up); early stopping on
+    held-out rows ends it sooner. layers: decoder layers of the model kept (DEFAULT_LAYERS;
+    None = all); freeze_layers: lower layers kept frozen (None = all but the top
+    `train_layers`; with any frozen, the input slots are frozen too). cache: reuse/store
+    the fine-tuned state on disk. threads: torch threads while fitting/sampling (default:
     1 on a <= 2-core machine, else torch's choice; None = leave torch's setting).
     body: "pretrained" (default), "random" (same architecture, random weights) or "none"
-    (the logistic skip tables alone), see BODIES.
+    (the logistic posterior alone), see BODIES. equivalent_sample_size: the posterior's
+    pseudo rows (0 = the logistic model alone). device: None = lm.store.default_device().
     """
 
     name = "llm"
@@ -89,13 +104,16 @@ class LLMGenerator(Generator):
         lr: float = 1e-4,
         slot_lr: float = 2e-3,
         freeze_layers: Optional[int] = None,
-        max_bins: int = 24,
+        max_bins: int = 10,
         device: Optional[str] = None,
         cache: bool = True,
         seed: int = 0,
         sample_chunk: int = 512,
         threads: Optional[int] = -1,
         body: str = "pretrained",
+        layers: Optional[int] = DEFAULT_LAYERS,
+        train_layers: int = 2,
+        equivalent_sample_size: float = 5.0,
     ):
         if body not in BODIES:
             raise InputError(f"unknown model body {body!r}: use {', '.join(BODIES)}")
@@ -126,6 +144,13 @@ class LLMGenerator(Generator):
         if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
             raise InputError(f"threads must be a whole number >= 1, got {threads!r}")
         self.threads = threads
+        if layers is not None and (isinstance(layers, bool) or not isinstance(layers, (int, np.integer)) or layers < 1):
+            raise InputError(f"layers must be a whole number >= 1 (or None for all), got {layers!r}")
+        if isinstance(train_layers, bool) or not isinstance(train_layers, (int, np.integer)) or train_layers < 0:
+            raise InputError(f"train_layers must be a whole number >= 0, got {train_layers!r}")
+        self.layers = None if layers is None else int(layers)
+        self.train_layers = int(train_layers)
+        self.ess = equivalent_sample_size
         # Check the training settings now, so a bad setting fails before a model loads.
         self._settings(n_layers=None)
 
@@ -137,49 +162,59 @@ class LLMGenerator(Generator):
         else:  # a seconds-only budget runs until the time is up
             steps = 1_000_000 if self.train_seconds is not None else PRESETS[self.preset]
         freeze = self.freeze_layers
-        if freeze is None:
-            freeze = (n_layers or 0) // 2
+        if freeze is None:  # all but the top train_layers layers
+            freeze = max(0, (n_layers or 0) - self.train_layers)
         return TrainSettings(steps=steps, seconds=self.train_seconds, batch_size=self.batch_size, lr=self.lr,
-                             slot_lr=self.slot_lr, freeze_layers=freeze, seed=self.seed)
+                             slot_lr=self.slot_lr, freeze_layers=freeze, ess=self.ess, seed=self.seed)
 
     # ------------------------------------------------------------------ fit
-    def fit(self, table, graph, roles, progress: Optional[ProgressFn] = None) -> "LLMGenerator":
+    def fit(self, table, graph, roles, progress: Optional[ProgressFn] = None,
+            cancel: Optional[CancelToken] = None) -> "LLMGenerator":
+        """Fit the logistic tables and the LM residual; `cancel` is checked before and after
+        loading the model, at every L-BFGS evaluation and every training step (Cancelled)."""
         with torch_threads(self.threads):
-            return self._fit(table, graph, roles, progress)
+            return self._fit(table, graph, roles, progress, cancel.check if cancel is not None else None)
 
-    def _fit(self, table, graph, roles, progress: Optional[ProgressFn] = None) -> "LLMGenerator":
+    def _fit(self, table, graph, roles, progress, check) -> "LLMGenerator":
         from faircause_core.generators.lm import store as lm_store
-        from faircause_core.generators.lm.slots import SlotLayout, SlotLM
+        from faircause_core.generators.lm.slots import SlotLayout, SlotLM, keep_layers
         from faircause_core.generators.lm.train import cache_key, load_cached, save_cached, train, _decoder_layers
 
         progress = progress or no_progress
+        check = check or (lambda: None)
         t0 = time.perf_counter()
         layout = SlotLayout(table, graph, self.max_bins)
         name = getattr(table, "name", "data")
         for label, col in (("sensitive attribute", roles.x), ("outcome", roles.y)):
             if col not in layout.cols:
                 raise InputError(f"{label} {col!r} is not a column of {name!r}")
+        check()
         folder = lm_store.ensure_default_model(progress) if self.model_dir is None else lm_store.check_model_folder(self.model_dir)
+        check()
         progress("loading model", 0, 1)
         random_seed = self.seed if self.body == "random" else None
         model, tokenizer, device = lm_store.load_model(folder, self.device, random_seed=random_seed)
+        if self.layers is not None:
+            keep_layers(model, self.layers)
         torch.manual_seed(self.seed)
         slot_lm = SlotLM(model, tokenizer, layout, use_lm=self.body != "none").to(device)
         settings = self._settings(n_layers=len(_decoder_layers(slot_lm)))
         progress("loading model", 1, 1)
+        check()
         self.load_seconds_ = time.perf_counter() - t0
 
         codes = layout.encode(table.df)
-        model_id = f"{lm_store.model_fingerprint(folder)}:{self.body}"
+        model_id = f"{lm_store.model_fingerprint(folder)}:{self.body}:{self.layers}"
         self.cache_key_ = cache_key(table.df, slot_lm, graph.edges, model_id, settings)
         meta = load_cached(slot_lm, self.cache_key_, settings) if self.cache else None
         self.from_cache_ = meta is not None
         if meta is None:
-            self.train_stats_ = train(slot_lm, codes, settings, progress)
+            self.train_stats_ = train(slot_lm, codes, settings, progress, check=check)
             if self.cache:
                 save_cached(slot_lm, self.cache_key_, {"stats": self.train_stats_, "settings": settings.__dict__})
         else:
             self.train_stats_ = meta.get("stats", {})
+            slot_lm.set_counts(codes, np.arange(len(codes)), settings.ess)  # counts are data, not weights
             progress("fine-tuning", 1, 1)
         for p in slot_lm.parameters():  # sampling never needs gradients
             p.requires_grad_(False)
@@ -188,6 +223,7 @@ class LLMGenerator(Generator):
         self.kv_ = None
         self.memo_ = {c: {} for c in layout.order}  # per column: parent configuration -> P(column | it)
         self.groups_ = Groups.fit(layout.cols[roles.x], codes[:, layout.index[roles.x]], roles)
+        self.outcome_ = Outcome.resolve(table.df[roles.y], getattr(roles, "threshold", None))
         self.fit_seconds_ = time.perf_counter() - t0
         return self
 
@@ -220,6 +256,24 @@ class LLMGenerator(Generator):
         # number within a bin, one for x*: common random numbers across alphas.
         k = len(lay.order)
         u = rng.random((2 * k + 1, n))
+
+        def on_column(done: int, total: int) -> None:
+            progress("sampling", int(n * done / total), n)
+
+        progress("sampling", 0, n)
+        codes = self._codes(n, fairness, u, check=check, on_column=on_column)
+        if check:
+            check()
+        matrix = np.stack([codes[c] for c in lay.order], axis=1)
+        return lay.decode(matrix, u[k:2 * k])
+
+    def _codes(self, n: int, fairness: FairnessSpec, u: np.ndarray, check=None, on_column=None,
+               sees_x: Optional[dict] = None) -> dict:
+        """State codes of one ancestral pass over the model's conditionals (u[-1] draws x*)."""
+        lay = self.layout_
+        if self.kv_ is None:
+            with torch.inference_mode():
+                self.kv_ = self.slot_lm_.prefix_kv()
         no_parents = np.full((n, lay.max_parents), -1, dtype=np.int64)
 
         def probs(c: str, codes: dict) -> np.ndarray:
@@ -227,16 +281,21 @@ class LLMGenerator(Generator):
             return self.slot_lm_.column_probs(self.kv_, c, slots, chunk=self.sample_chunk, check=check,
                                               memo=self.memo_[c])
 
-        def on_column(done: int, total: int) -> None:
-            progress("sampling", int(n * done / total), n)
+        return ancestral_sample(lay.order, lay.parents, probs, fairness, self.roles_, self.groups_, u, u[-1],
+                                check=check, on_column=on_column, sees_x=sees_x)
 
-        progress("sampling", 0, n)
-        codes = ancestral_sample(lay.order, lay.parents, probs, fairness, self.roles_, self.groups_, u, u[-1],
-                                 check=check, on_column=on_column)
-        if check:
-            check()
-        matrix = np.stack([codes[c] for c in lay.order], axis=1)
-        return lay.decode(matrix, u[k:2 * k])
+    def effects(self, n: int = 200_000, fairness: FairnessSpec = FairnessSpec(), seed: int = 0) -> dict:
+        """The fitted (and edited) model's own TV, Ctf-DE/IE/SE and ETT by Monte Carlo on its
+        conditionals (sampling.counterfactual_effects), as BayesNetGenerator.effects."""
+        if not hasattr(self, "slot_lm_"):
+            raise InputError("the language model generator is not fitted yet: call fit() first")
+        n = check_sample_request(n, fairness, self.groups_.x0, self.groups_.x1, self.roles_.x)
+        lay = self.layout_
+        u = np.random.default_rng([int(seed), 1 << 20]).random((len(lay.order) + 2, n))
+        y = lay.cols[self.roles_.y]
+        with torch_threads(self.threads):
+            return counterfactual_effects(lambda sees_x: self._codes(n, fairness, u[:-1], sees_x=sees_x), lay.order,
+                                          self.roles_, self.groups_, lambda codes: self.outcome_.code(y.decode(codes, u[-1])))
 
     # ------------------------------------------------------------- helpers
     def column_distribution(self, column: str, parent_values: dict) -> pd.Series:

@@ -144,6 +144,10 @@ class SlotLM(nn.Module):
         self.parent_skip = nn.Parameter(torch.zeros(layout.n_values, layout.n_values, device=emb_in.device))
         self.lm_gate = nn.Parameter(torch.zeros(len(order), device=emb_in.device))
         device = emb_in.device
+        # Which columns run the transformer at all: all while training; after training only
+        # those whose held-out loss the LM lowered (train.select_lm_columns). A column that
+        # is off costs no forward pass: its conditional is the logistic tables alone.
+        self.register_buffer("lm_on", torch.full((len(order),), self.use_lm, dtype=torch.bool, device=device))
         self.register_buffer("q_pos", torch.tensor([layout.query_position(c) for c in order], device=device), persistent=False)
         v_pos = np.repeat([layout.value_position(c) for c in order], [layout.cols[c].card for c in order])
         self.register_buffer("prefix_pos", torch.tensor(np.concatenate(([0], v_pos)), device=device)[None], persistent=False)
@@ -163,6 +167,52 @@ class SlotLM(nn.Module):
     def skip_parameters(self) -> list[nn.Parameter]:
         return [self.value_bias, self.parent_skip, self.lm_gate]
 
+    def set_counts(self, codes: np.ndarray, rows: np.ndarray, ess: float) -> None:
+        """Count each column's values per parent configuration seen in `rows` of `codes`, for
+        the Dirichlet posterior of `base_logits` (ess = 0: the logistic model alone)."""
+        lay = self.layout
+        self.ess = float(ess)
+        self._counts = {}
+        if self.ess <= 0 or len(rows) == 0:
+            return
+        sub = {c: codes[rows, lay.index[c]] for c in lay.order}
+        for c in lay.order:
+            keys = np.concatenate([np.full((len(rows), 1), lay.index[c]), lay.parent_slots(c, sub)], axis=1)
+            uniq, inverse = np.unique(keys, axis=0, return_inverse=True)
+            counts = np.zeros((len(uniq), lay.cols[c].card))
+            np.add.at(counts, (inverse.reshape(-1), sub[c]), 1.0)
+            self._counts.update(zip((k.tobytes() for k in uniq), counts))
+
+    @torch.no_grad()
+    def base_logits(self, cols: torch.Tensor, slots: torch.Tensor) -> torch.Tensor:
+        """The fixed part of each query's logits (N, n_values), -inf outside its column: the
+        log of the Bayes net's conditional, a Dirichlet posterior centred on the logistic
+        model, P(v | c) = (N(v, c) + ess * logistic(v | c)) / (N(c) + ess) over the parent
+        configurations c seen in fitting (set_counts), the logistic model elsewhere."""
+        own = self.value_col[None, :] == cols[:, None]
+        logp = torch.log_softmax(self.skip_logits(slots).masked_fill(~own, float("-inf")), dim=-1)
+        counts = getattr(self, "_counts", None)
+        if not counts:
+            return logp
+        lay = self.layout
+        keys = torch.cat([cols[:, None], slots], dim=1).cpu().numpy().astype(np.int64)
+        table = np.zeros((len(keys), lay.n_values))
+        hit = np.zeros(len(keys), dtype=bool)
+        starts = np.array([lay.offset[c] for c in lay.order])
+        for i, key in enumerate(keys):
+            found = counts.get(key.tobytes())
+            if found is not None:
+                lo = starts[key[0]]
+                table[i, lo:lo + len(found)] = found
+                hit[i] = True
+        if not hit.any():
+            return logp
+        n = torch.as_tensor(table, dtype=logp.dtype, device=logp.device)
+        total = n.sum(dim=1, keepdim=True)
+        post = torch.log((n + self.ess * logp.exp()) / (total + self.ess))
+        post = post.masked_fill(~own, float("-inf"))
+        return torch.where(torch.as_tensor(hit, device=logp.device)[:, None], post, logp)
+
     def skip_logits(self, slots: torch.Tensor) -> torch.Tensor:
         """(N, S) parent value ids (PAD -1) -> (N, n_values) additive logits (a sum of table
         rows without materialising (N, S, n_values): outcomes may have 10+ parents)."""
@@ -175,7 +225,7 @@ class SlotLM(nn.Module):
     def prefix_kv(self) -> list[tuple[torch.Tensor, torch.Tensor]]:
         """Keys/values of [BOS, every value slot] per layer: each slot sees BOS and itself
         (none without the LM: the skip tables alone need no keys)."""
-        if not self.use_lm:
+        if not self.use_lm or not bool(self.lm_on.any()):
             return []
         x = torch.cat([self.bos, self.value_in], dim=0)[None]
         p = x.shape[1]
@@ -191,10 +241,20 @@ class SlotLM(nn.Module):
         cols: (N,) topological column index; slots: (N, S) global value ids of the parents
         (PAD = -1). Each query is one new token attending to BOS + its parents' cached slots.
         """
+        logits = self.base_logits(cols, slots)
+        on = self.lm_on[cols] if self.use_lm and kv else None
+        if on is not None and bool(on.any()):
+            every = bool(on.all())
+            idx = None if every else on.nonzero().squeeze(1)
+            c, s = (cols, slots) if every else (cols[idx], slots[idx])
+            residual = self.lm_gate[c][:, None] * (self._query_hidden(kv, c, s) @ self.value_out.T)
+            logits = logits + residual if every else logits.index_add(0, idx, residual)
+        return torch.log_softmax(logits, dim=-1)
+
+    def _query_hidden(self, kv, cols: torch.Tensor, slots: torch.Tensor) -> torch.Tensor:
+        """Last hidden state of each query token over BOS + its parents' cached value slots."""
         from transformers import DynamicCache
 
-        if not self.use_lm:
-            return self._score(None, cols, slots)
         n = cols.shape[0]
         index = torch.cat([torch.zeros(n, 1, dtype=torch.long, device=slots.device), slots.clamp(min=0) + 1], dim=1)
         layers = [(k[0][:, index].transpose(0, 1), v[0][:, index].transpose(0, 1)) for k, v in kv]
@@ -209,14 +269,15 @@ class SlotLM(nn.Module):
             past_key_values=DynamicCache(ddp_cache_data=layers),
             use_cache=True,
         )
-        return self._score(out.last_hidden_state[:, 0], cols, slots)
+        return out.last_hidden_state[:, 0]
 
     def _score(self, hidden, cols: torch.Tensor, slots: torch.Tensor) -> torch.Tensor:
         """Only the column's value output rows: the LM head restricted to valid values, gated,
         plus the skip tables (hidden None: the skip tables alone)."""
-        logits = self.skip_logits(slots)
+        logits = self.base_logits(cols, slots)
         if hidden is not None:
-            logits = logits + self.lm_gate[cols][:, None] * (hidden @ self.value_out.T)
+            gate = self.lm_gate[cols] * self.lm_on[cols].to(self.dtype)
+            logits = logits + gate[:, None] * (hidden @ self.value_out.T)
         own = self.value_col[None, :] == cols[:, None]
         return torch.log_softmax(logits.masked_fill(~own, float("-inf")), dim=-1)
 
@@ -288,3 +349,31 @@ def _cache_layers(cache):
     if hasattr(cache, "layers"):
         return [(layer.keys, layer.values) for layer in cache.layers]
     return [(k, v) for k, v in cache]
+
+
+def decoder_layers(base) -> nn.ModuleList:
+    """The decoder layer list of a causal LM's base model: `layers` (Llama, Qwen2, Mistral,
+    ...) or `h` (GPT-2 and its kin)."""
+    for name in ("layers", "h"):
+        layers = getattr(base, name, None)
+        if isinstance(layers, nn.ModuleList):
+            return layers
+    raise InputError(f"model {type(base).__name__} has no decoder layer list (layers or h)")
+
+
+def keep_layers(lm, n: int) -> None:
+    """Keep only the first n decoder layers of `lm` (in place): the lower layers of a
+    pretrained LM carry most of what it knows about words, at a fraction of the cost.
+    The config follows, since some models loop over config.num_hidden_layers."""
+    base = getattr(lm, lm.base_model_prefix)
+    layers = decoder_layers(base)
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or not 1 <= n:
+        raise InputError(f"layers to keep must be a whole number >= 1, got {n!r}")
+    if n >= len(layers):
+        return
+    name = "layers" if getattr(base, "layers", None) is layers else "h"
+    setattr(base, name, nn.ModuleList(list(layers)[:n]))
+    for config in {id(c): c for c in (lm.config, getattr(base, "config", lm.config))}.values():
+        config.num_hidden_layers = int(n)
+        if isinstance(getattr(config, "layer_types", None), list):
+            config.layer_types = config.layer_types[:n]

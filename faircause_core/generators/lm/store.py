@@ -211,6 +211,9 @@ def check_model_folder(path) -> Path:
 
 
 def default_device() -> str:
+    """The one place the device is chosen: CUDA when torch sees a GPU (training and
+    sampling then run there), else the CPU. Every loader without an explicit device asks
+    here."""
     import torch
 
     return "cuda" if torch.cuda.is_available() else "cpu"
@@ -298,39 +301,41 @@ def load_tokenizer(source=None):
         raise InputError(f"could not load a tokenizer from {source}: {err}")
 
 
-def tiny_model(tokenizer_dir=None, path=None, seed: int = 0, init_range: float = 0.02) -> Path:
-    """Save a tiny random Llama causal LM with the real SmolLM2 tokenizer into `path`.
+FAMILIES = ("llama", "qwen2", "gpt2")
+
+
+def tiny_model(tokenizer_dir=None, path=None, seed: int = 0, init_range: float = 0.02, family: str = "llama") -> Path:
+    """Save a tiny random causal LM of one architecture family with the real SmolLM2
+    tokenizer into `path` (safetensors).
 
     Plumbing tests (here, the fine-tuning generator, the browser tests) need a model that
-    behaves like the real one at the interface but loads and runs in a fraction of a second.
-    tokenizer_dir: a model folder or .gguf file; None = the bundled GGUF. A larger
-    init_range gives a model whose outputs depend strongly on its context (for tests that
-    must see conditioning change an output).
+    behaves like the real one at the interface but loads and runs in a fraction of a second;
+    `family` ("llama", "qwen2", "gpt2") shows the slot encoding is not tied to one
+    architecture. tokenizer_dir: a model folder or .gguf file; None = the bundled GGUF. A
+    larger init_range gives a model whose outputs depend strongly on its context (for tests
+    that must see conditioning change an output).
     """
     import torch
-    from transformers import AutoModelForCausalLM, LlamaConfig
+    from transformers import AutoModelForCausalLM, GPT2Config, LlamaConfig, Qwen2Config
 
     if path is None:
         raise InputError("tiny_model needs a target folder")
+    if family not in FAMILIES:
+        raise InputError(f"unknown model family {family!r}: use {', '.join(FAMILIES)}")
     target = Path(str(path)).expanduser()
     tokenizer = load_tokenizer(tokenizer_dir)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
-    config = LlamaConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=64,
-        intermediate_size=128,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=4,
-        max_position_embeddings=4096,
-        bos_token_id=tokenizer.bos_token_id,
-        eos_token_id=tokenizer.eos_token_id,
-        pad_token_id=tokenizer.pad_token_id,
-        tie_word_embeddings=True,
-        initializer_range=float(init_range),
-        architectures=["LlamaForCausalLM"],
-    )
+    ids = dict(bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
+               pad_token_id=tokenizer.pad_token_id, tie_word_embeddings=True, initializer_range=float(init_range))
+    if family == "gpt2":
+        config = GPT2Config(vocab_size=len(tokenizer), n_embd=64, n_layer=2, n_head=4, n_positions=4096,
+                            architectures=["GPT2LMHeadModel"], **ids)
+    else:
+        kind, name = (LlamaConfig, "LlamaForCausalLM") if family == "llama" else (Qwen2Config, "Qwen2ForCausalLM")
+        config = kind(vocab_size=len(tokenizer), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+                      num_attention_heads=4, num_key_value_heads=4 if family == "llama" else 2,
+                      max_position_embeddings=4096, architectures=[name], **ids)
     torch.manual_seed(seed)
     model = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
     with atomic_folder(target) as tmp:

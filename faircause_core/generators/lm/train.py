@@ -1,23 +1,34 @@
 """Fine-tuning the slot-encoded language model, and its on-disk cache.
 
+Each column's conditional is a closed-form logistic model of the column on its parents
+plus a language-model residual that starts at zero:
+
+    logit P(c = v | parents) = logistic(v | parents) + gate_c * LM(v | parents)
+
+1. `fit_skip_tables` sets the logistic part (the skip tables) by an L2-penalised
+   multinomial logistic fit on all fit rows, the same model the Bayes net's CPDs are
+   centred on; it is then held fixed.
+2. `train` fits the residual on a seeded share of the rows and judges it on the rest (a
+   held-out slice of the fitting split): the per-column gates start at 0, so step 0 IS the
+   logistic model, and training stops as soon as the held-out loss has not improved for
+   `patience` evaluations (the best state is kept). The residual has its own learning
+   rates and weight decay.
+3. `select_lm_columns` keeps the LM only for the columns whose held-out loss it lowered by
+   more than twice the standard error of the per-row gain; every other column is the
+   fixed part alone and never runs the transformer.
+So the language model can only add what rows it never trained on support.
+
 One step: the prefix [BOS, every value slot] is run once (each value slot's keys/values
-are shared by every row), then each (column, parent configuration) of a minibatch of rows
-is ONE query token over BOS + its parents' cached slots. Identical queries in a batch are
-merged and weighted by their target counts, so columns with few discrete parents cost a
-handful of tokens per step whatever the batch size. Loss: cross-entropy on every column.
+are shared by every row), then each (column, parent configuration) of a minibatch is ONE
+query token over BOS + its parents' cached slots; identical queries are merged and
+weighted by their counts. With lower layers frozen, the input slot embeddings are frozen
+too, so the backward pass stops at the first trainable layer.
 
-Before the first step, the parent->value skip tables get a closed-form start: an
-L2-penalised multinomial logistic fit of each column on its one-hot parent values, on all
-fit rows (`fit_skip_tables`). With the LM's gate at 0 the model then starts as exactly
-that main-effects model, and training learns what the transformer adds on top. The slot
-embeddings learn with a higher rate than the transformer, whose lower `freeze_layers`
-layers are frozen (no weight gradients, no optimizer state); the skip tables and the gate
-have a rate of their own.
-
-The trained state (slot embeddings + the unfrozen transformer weights) is cached under
-lm_store.cache_root()/finetuned/<key>, keyed by the data content, the column order, the
-DAG, the base model fingerprint and the training settings, so a repeated fit loads in
-seconds and changing only the fairness settings never re-trains.
+The trained state is cached under lm_store.cache_root()/finetuned/<key>, keyed by the
+data content, the column order, the DAG, the base model fingerprint and the training
+settings, so a repeated fit loads in seconds and changing only the fairness settings never
+re-trains. `check()` (a cancel token's) runs in every L-BFGS evaluation, step and
+evaluation chunk, so cancelling stops training within one step.
 """
 
 from __future__ import annotations
@@ -35,42 +46,64 @@ import torch
 
 from faircause_core.errors import InputError
 from faircause_core.generators.base import ProgressFn, no_progress
-from faircause_core.generators.lm.slots import SlotLM
+from faircause_core.generators.lm.slots import SlotLM, decoder_layers
 
-ENCODING_VERSION = 4  # 4: logistic start of the skip tables, gated LM logits
+ENCODING_VERSION = 5  # 5: fixed logistic tables + held-out-selected LM residual
 STATE_FILE = "trainable.safetensors"
 META_FILE = "meta.json"
 
 
 @dataclass(frozen=True)
 class TrainSettings:
-    """The training budget and optimiser settings (all part of the cache key)."""
+    """The training budget and optimiser settings (all part of the cache key).
+
+    steps / seconds: the most the residual trains; early stopping usually ends it sooner.
+    lr: the unfrozen transformer layers; slot_lr: the slot embeddings; gate_lr: the
+    per-column gates; weight_decay: all three (AdamW). skip_l2: the logistic fit's L2.
+    val_share: share of fit rows held out to judge the residual (at most val_rows rows);
+    eval_every / patience: evaluate every so many steps, stop after `patience` evaluations
+    without a better held-out loss. min_gain: nats per row a column's held-out loss must
+    drop by for its LM to be kept. ess: pseudo rows of the Dirichlet posterior centred on
+    the logistic model (0 = the logistic model alone), as the Bayes net's.
+    """
 
     steps: int = 150
     seconds: Optional[float] = None
     batch_size: int = 32
     lr: float = 1e-4
     slot_lr: float = 2e-3
-    skip_lr: float = 1e-2
+    gate_lr: float = 1e-2
+    weight_decay: float = 0.01
     skip_l2: float = 1.0
     freeze_layers: int = 0
+    val_share: float = 0.15
+    val_rows: int = 256
+    eval_every: int = 4
+    patience: int = 2
+    min_gain: float = 1e-3
+    ess: float = 5.0
     seed: int = 0
 
     def __post_init__(self) -> None:
         checks = [
-            ("training steps", self.steps, int, 1),
-            ("batch size", self.batch_size, int, 1),
-            ("frozen layers", self.freeze_layers, int, 0),
+            ("training steps", self.steps, 1),
+            ("batch size", self.batch_size, 1),
+            ("frozen layers", self.freeze_layers, 0),
+            ("held-out rows", self.val_rows, 1),
+            ("evaluation interval", self.eval_every, 1),
+            ("patience", self.patience, 1),
         ]
-        for label, value, kind, low in checks:
+        for label, value, low in checks:
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
                 raise InputError(f"{label} must be a whole number >= {low}, got {value!r}")
         for label, value in (("learning rate", self.lr), ("slot learning rate", self.slot_lr),
-                             ("skip learning rate", self.skip_lr)):
-            if not isinstance(value, (int, float)) or not 0 < float(value) < 1:
+                             ("gate learning rate", self.gate_lr), ("held-out share", self.val_share)):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < float(value) < 1:
                 raise InputError(f"{label} must be a number between 0 and 1, got {value!r}")
-        if isinstance(self.skip_l2, bool) or not isinstance(self.skip_l2, (int, float)) or not self.skip_l2 >= 0:
-            raise InputError(f"skip table penalty must be a number >= 0, got {self.skip_l2!r}")
+        for label, value in (("skip table penalty", self.skip_l2), ("weight decay", self.weight_decay),
+                             ("minimum gain", self.min_gain), ("equivalent sample size", self.ess)):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
+                raise InputError(f"{label} must be a number >= 0, got {value!r}")
         if self.seconds is not None and (not isinstance(self.seconds, (int, float)) or not self.seconds > 0):
             raise InputError(f"training seconds must be a positive number, got {self.seconds!r}")
 
@@ -96,45 +129,47 @@ def cache_key(df: pd.DataFrame, slot_lm: SlotLM, edges, model_id: str, settings:
 
 
 def freeze_lower_layers(slot_lm: SlotLM, n: int) -> None:
-    """requires_grad False on the first n decoder layers: their weight gradients and
-    optimizer state are skipped (the backward still passes through them to reach the slots)."""
+    """requires_grad False on the first n decoder layers (no weight gradients, no optimizer
+    state); with n > 0 the input slot embeddings are frozen too (their gradient would have
+    to pass back through the frozen layers), so the backward pass ends at layer n."""
     layers = _decoder_layers(slot_lm)
     if n > len(layers):
         raise InputError(f"cannot freeze {n} layers: the model has {len(layers)}")
     for i, layer in enumerate(layers):
         for p in layer.parameters():
             p.requires_grad_(i >= n)
+    for p in (slot_lm.bos, slot_lm.query_in, slot_lm.value_in):
+        p.requires_grad_(n == 0)
 
 
 def _decoder_layers(slot_lm: SlotLM):
-    layers = getattr(slot_lm.base, "layers", None)
-    if layers is None:
-        raise InputError(f"model type {slot_lm.lm.config.model_type!r} has no decoder layer list to freeze")
-    return layers
+    return decoder_layers(slot_lm.base)
 
 
 def prepare_trainable(slot_lm: SlotLM, settings: TrainSettings) -> None:
-    """Which parameters train: all but the frozen layers, or the skip tables alone when the
-    model runs without its LM (then nothing else is ever read)."""
+    """Which parameters train: the residual (gates, slots, unfrozen layers); never the
+    logistic tables, which keep their closed-form fit. Without an LM nothing trains."""
     freeze_lower_layers(slot_lm, settings.freeze_layers)
+    for p in (slot_lm.value_bias, slot_lm.parent_skip):
+        p.requires_grad_(False)
     if not slot_lm.use_lm:
         for p in slot_lm.parameters():
             p.requires_grad_(False)
-        slot_lm.value_bias.requires_grad_(True)
-        slot_lm.parent_skip.requires_grad_(True)
 
 
-def fit_skip_tables(slot_lm: SlotLM, codes: np.ndarray, l2: float, max_iter: int = 200) -> dict:
+def fit_skip_tables(slot_lm: SlotLM, codes: np.ndarray, l2: float, max_iter: int = 200, check=None,
+                    rows: Optional[np.ndarray] = None) -> dict:
     """Set the skip tables to the penalised maximum-likelihood main-effects model.
 
     Per column c: logit P(c = v | parents) = bias_v + sum over parents p of table[p's value, v],
     i.e. a multinomial logistic regression on one-hot parent values, fitted by L-BFGS on the
     exact log-likelihood of all rows (identical queries merged) plus l2/2 * ||table||^2
     (the bias is not penalised; l2 = 1 is scikit-learn's C = 1). The LM's logits are left
-    out: the gate starts at 0, so this is the whole model at step 0.
+    out: the gate starts at 0, so this is the whole model at step 0. `check()` runs at
+    every function evaluation (cancel).
     """
     t0 = time.perf_counter()
-    cols, slots, counts = _batch(codes, np.arange(len(codes)), slot_lm)
+    cols, slots, counts = _batch(codes, np.arange(len(codes)) if rows is None else rows, slot_lm)
     own = slot_lm.value_col[None, :] == cols[:, None]
     seen = counts > 0
     params = [slot_lm.value_bias, slot_lm.parent_skip]
@@ -149,6 +184,8 @@ def fit_skip_tables(slot_lm: SlotLM, codes: np.ndarray, l2: float, max_iter: int
     total = float(counts.sum())  # rows x columns: the loss is per (row, column), as in batch_loss
 
     def objective() -> torch.Tensor:
+        if check is not None:
+            check()
         optimizer.zero_grad(set_to_none=True)
         logp = torch.log_softmax(slot_lm.skip_logits(slots).masked_fill(~own, float("-inf")), dim=-1)
         nll = -(counts * logp.masked_fill(~seen, 0.0)).sum()
@@ -166,6 +203,13 @@ def fit_skip_tables(slot_lm: SlotLM, codes: np.ndarray, l2: float, max_iter: int
 
 def trainable_state(slot_lm: SlotLM) -> dict:
     return {name: p for name, p in slot_lm.named_parameters() if p.requires_grad}
+
+
+def cached_state(slot_lm: SlotLM) -> dict:
+    """What a fit changes: the residual's trainable weights, the logistic tables and which
+    columns use the LM."""
+    return {**trainable_state(slot_lm), "value_bias": slot_lm.value_bias, "parent_skip": slot_lm.parent_skip,
+            "lm_on": slot_lm.lm_on}
 
 
 def _batch(codes: np.ndarray, rows: np.ndarray, slot_lm: SlotLM):
@@ -196,43 +240,126 @@ def batch_loss(slot_lm: SlotLM, codes: np.ndarray, rows: np.ndarray) -> torch.Te
     return -(counts * logp).sum() / counts.sum()
 
 
+@torch.no_grad()
+def column_losses(slot_lm: SlotLM, codes: np.ndarray, rows: np.ndarray, chunk: int = 1024, check=None,
+                  with_lm: bool = True) -> np.ndarray:
+    """Mean -log P(value | parents) per column (topological order) on `rows`; with_lm False:
+    the fixed part alone (what the model is with every gate at 0)."""
+    return _losses(slot_lm, codes, rows, chunk, check, with_lm)[0]
+
+
+@torch.no_grad()
+def _losses(slot_lm: SlotLM, codes: np.ndarray, rows: np.ndarray, chunk: int = 1024, check=None,
+            with_lm: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """(mean loss per column, standard error per column of the per-row gain over the fixed
+    part): each row's gain is log P_model(value) - log P_fixed(value) at its own query."""
+    cols, slots, counts = _batch(codes, rows, slot_lm)
+    kv = slot_lm.prefix_kv() if with_lm else []
+    k = len(slot_lm.layout.order)
+    total, gain, gain2 = (torch.zeros(k, dtype=torch.float64) for _ in range(3))
+    for start in range(0, len(cols), chunk):
+        if check is not None:
+            check()
+        part = slice(start, start + chunk)
+        c, n = cols[part], counts[part]
+        logp = slot_lm.query_logprobs(kv, c, slots[part]).masked_fill(n == 0, 0.0)
+        fixed = torch.log_softmax(slot_lm.base_logits(c, slots[part]), dim=-1).masked_fill(n == 0, 0.0)
+        diff = (logp - fixed).double()
+        total.index_add_(0, c.cpu(), -(n * logp).sum(dim=1).double().cpu())
+        gain.index_add_(0, c.cpu(), (n * diff).sum(dim=1).cpu())
+        gain2.index_add_(0, c.cpu(), (n * diff ** 2).sum(dim=1).cpu())
+    m = len(rows)
+    mean = gain / m
+    se = torch.sqrt(torch.clamp(gain2 / m - mean ** 2, min=0.0) / max(m - 1, 1))
+    return (total / m).numpy(), se.numpy()
+
+
+def split_rows(n: int, settings: TrainSettings) -> tuple[np.ndarray, np.ndarray]:
+    """(training rows, held-out rows) of the fitting split, seeded; no held-out rows (and so
+    no LM) when there are fewer than 20 rows."""
+    rows = np.random.default_rng([settings.seed, 7]).permutation(n)
+    n_val = min(settings.val_rows, int(round(settings.val_share * n)))
+    if n < 20 or n_val < 5:
+        return rows, rows[:0]
+    return np.sort(rows[n_val:]), np.sort(rows[:n_val])
+
+
+def fit_base(slot_lm: SlotLM, codes: np.ndarray, rows: np.ndarray, settings: TrainSettings, check=None) -> dict:
+    """The fixed part of every conditional on `rows`: the logistic tables, then the counts of
+    the Dirichlet posterior centred on them (SlotLM.base_logits)."""
+    stats = fit_skip_tables(slot_lm, codes, settings.skip_l2, check=check, rows=rows)
+    slot_lm.set_counts(codes, rows, settings.ess)
+    return stats
+
+
+def select_lm_columns(slot_lm: SlotLM, base: np.ndarray, best: np.ndarray, min_gain: float,
+                      se: Optional[np.ndarray] = None) -> list[str]:
+    """Keep the LM for the columns whose held-out loss it lowered by more than min_gain nats
+    per row and by more than twice the standard error of the per-row gain (a gain the
+    held-out rows support, not noise); the others get gate 0 and never run the transformer
+    again."""
+    keep = (base - best) > (min_gain if se is None else np.maximum(min_gain, 2.0 * se))
+    with torch.no_grad():
+        slot_lm.lm_on.copy_(torch.as_tensor(keep, device=slot_lm.lm_on.device) & slot_lm.lm_on)
+        slot_lm.lm_gate.masked_fill_(~slot_lm.lm_on, 0.0)
+    return [c for c, k in zip(slot_lm.layout.order, slot_lm.lm_on.tolist()) if k]
+
+
 def train(slot_lm: SlotLM, codes: np.ndarray, settings: TrainSettings,
-          progress: Optional[ProgressFn] = None) -> dict:
-    """Fine-tune in place for settings.steps steps (or until settings.seconds elapse)."""
+          progress: Optional[ProgressFn] = None, check=None) -> dict:
+    """Logistic tables in closed form, then the LM residual with early stopping on held-out
+    rows, then per-column selection (module docstring). `check()` raises to cancel."""
     progress = progress or no_progress
+    t0 = time.perf_counter()
     prepare_trainable(slot_lm, settings)
-    start = fit_skip_tables(slot_lm, codes, settings.skip_l2)
+    every = np.arange(len(codes))
+    fit_rows, val_rows = split_rows(len(codes), settings)
+    if not slot_lm.use_lm or not len(val_rows):
+        start = fit_base(slot_lm, codes, every, settings, check)
+        with torch.no_grad():
+            slot_lm.lm_on.fill_(False)
+        progress("fine-tuning", 1, 1)
+        return {**start, "val_rows": 0, "steps": 0, "best_step": 0, "seconds": time.perf_counter() - t0,
+                "lm_columns": [], "val_loss_logistic": None, "val_loss": None, "gate_max": 0.0,
+                "trainable_parameters": 0}
+    # The base is fitted on the training rows only while the residual is judged, so the
+    # held-out rows are unseen by both; it is refitted on every row at the end.
+    fit_base(slot_lm, codes, fit_rows, settings, check)
+    names = slot_lm.layout.order
+    base_val = column_losses(slot_lm, codes, val_rows, check=check, with_lm=False)
+    stats = {"val_rows": int(len(val_rows))}
     torch.manual_seed(settings.seed)
     rng = np.random.default_rng(settings.seed)
     slots = [p for p in slot_lm.slot_parameters() if p.requires_grad]
-    skip = [p for p in slot_lm.skip_parameters() if p.requires_grad]
     own = {id(p) for p in slot_lm.slot_parameters() + slot_lm.skip_parameters()}
     body = [p for p in slot_lm.parameters() if p.requires_grad and id(p) not in own]
-    groups = [{"params": slots, "lr": settings.slot_lr, "weight_decay": 0.0},
-              {"params": skip, "lr": settings.skip_lr, "weight_decay": 0.0},
-              {"params": body, "lr": settings.lr, "weight_decay": 0.01}]
+    wd = settings.weight_decay
+    groups = [{"params": slots, "lr": settings.slot_lr, "weight_decay": wd},
+              {"params": [slot_lm.lm_gate], "lr": settings.gate_lr, "weight_decay": wd},
+              {"params": body, "lr": settings.lr, "weight_decay": wd}]
     optimizer = torch.optim.AdamW([g for g in groups if g["params"]])
     base_lrs = [group["lr"] for group in optimizer.param_groups]
-    n = len(codes)
+    n = len(fit_rows)
     batch = min(settings.batch_size, n)
     order, cursor = rng.permutation(n), 0
-    slot_lm.train()
-    t0 = time.perf_counter()
+    best_val, best_se, best_step, best_state, stale = base_val.copy(), None, 0, _snapshot(slot_lm), 0
     losses = []
     step = 0
-    # A seconds budget reports progress in seconds, a step budget in steps.
     total = int(np.ceil(settings.seconds)) if settings.seconds is not None else settings.steps
     progress("fine-tuning", 0, total)
+    slot_lm.train()
     while step < settings.steps:
+        if check is not None:
+            check()
         if cursor + batch > n:  # a new epoch: a new shuffle
             order, cursor = rng.permutation(n), 0
-        rows = order[cursor:cursor + batch]
+        rows = fit_rows[order[cursor:cursor + batch]]
         cursor += batch
         done = step / settings.steps
         if settings.seconds is not None:
             done = max(done, (time.perf_counter() - t0) / settings.seconds)
-        for group, base in zip(optimizer.param_groups, base_lrs):
-            group["lr"] = base * _schedule(done)
+        for group, lr in zip(optimizer.param_groups, base_lrs):
+            group["lr"] = lr * _schedule(done)
         optimizer.zero_grad(set_to_none=True)
         loss = batch_loss(slot_lm, codes, rows)
         loss.backward()
@@ -241,13 +368,41 @@ def train(slot_lm: SlotLM, codes: np.ndarray, settings: TrainSettings,
         step += 1
         elapsed = time.perf_counter() - t0
         progress("fine-tuning", step if settings.seconds is None else min(int(elapsed), total), total)
+        if step % settings.eval_every == 0 or step == settings.steps:
+            slot_lm.eval()
+            val, se = _losses(slot_lm, codes, val_rows, check=check)
+            slot_lm.train()
+            if val.sum() < best_val.sum() - settings.min_gain:
+                best_val, best_se, best_step, best_state, stale = val, se, step, _snapshot(slot_lm), 0
+            else:
+                stale += 1
+                if stale >= settings.patience:
+                    break
         if settings.seconds is not None and elapsed >= settings.seconds:
             break
     slot_lm.eval()
-    seconds = time.perf_counter() - t0
-    return {"steps": step, "seconds": seconds, "first_loss": losses[0], "last_loss": float(np.mean(losses[-5:])),
-            **start, "gate_max": float(slot_lm.lm_gate.detach().abs().max()),
+    _restore(slot_lm, best_state)
+    chosen = select_lm_columns(slot_lm, base_val, best_val, settings.min_gain, best_se)
+    final = np.where(slot_lm.lm_on.cpu().numpy(), best_val, base_val)
+    stats.update(fit_base(slot_lm, codes, every, settings, check))
+    progress("fine-tuning", total, total)
+    return {**stats, "steps": step, "best_step": best_step, "seconds": time.perf_counter() - t0,
+            "first_loss": losses[0], "last_loss": float(np.mean(losses[-5:])),
+            "val_loss_logistic": float(base_val.mean()), "val_loss": float(final.mean()),
+            "val_loss_by_column": {c: [round(float(a), 4), round(float(b), 4)] for c, a, b in zip(names, base_val, best_val)},
+            "lm_columns": chosen, "gate_max": float(slot_lm.lm_gate.detach().abs().max()),
             "trainable_parameters": int(sum(p.numel() for p in slot_lm.parameters() if p.requires_grad))}
+
+
+def _snapshot(slot_lm: SlotLM) -> dict:
+    return {k: v.detach().clone() for k, v in trainable_state(slot_lm).items()}
+
+
+def _restore(slot_lm: SlotLM, state: dict) -> None:
+    with torch.no_grad():
+        params = dict(slot_lm.named_parameters())
+        for k, v in state.items():
+            params[k].copy_(v)
 
 
 def _schedule(done: float) -> float:
@@ -272,7 +427,7 @@ def save_cached(slot_lm: SlotLM, key: str, meta: dict) -> Path:
 
     target = cache_dir(key)
     with atomic_folder(target) as tmp:
-        state = {k: v.detach().contiguous().cpu() for k, v in trainable_state(slot_lm).items()}
+        state = {k: v.detach().contiguous().cpu() for k, v in cached_state(slot_lm).items()}
         save_file(state, str(tmp / STATE_FILE))
         (tmp / META_FILE).write_text(json.dumps(meta, indent=1, default=str))
     return target
@@ -286,13 +441,13 @@ def load_cached(slot_lm: SlotLM, key: str, settings: TrainSettings) -> Optional[
     if not (folder / STATE_FILE).is_file() or not (folder / META_FILE).is_file():
         return None
     prepare_trainable(slot_lm, settings)
-    expected = set(trainable_state(slot_lm))
+    expected = cached_state(slot_lm)
     try:
         state = load_file(str(folder / STATE_FILE), device=str(slot_lm.value_in.device))
         meta = json.loads((folder / META_FILE).read_text())
     except Exception:  # a damaged cache entry is not the user's problem: train again
         return None
-    if set(state) != expected or any(state[k].shape != p.shape for k, p in trainable_state(slot_lm).items()):
+    if set(state) != set(expected) or any(state[k].shape != p.shape for k, p in expected.items()):
         return None
     slot_lm.load_state_dict(state, strict=False)
     slot_lm.eval()

@@ -1,0 +1,103 @@
+"""The faithfulness protocol both generators are held to (tests/test_faithful_*.py): the
+cohorts as a user meets them, the decomposition, and the checks of issues #7 and #9. The
+test functions at the end are imported by each test file, which supplies the `cohort`
+fixture (build() with its generator)."""
+
+from pathlib import Path
+
+import pytest
+
+from faircause_core.causal.discovery import discover
+from faircause_core.causal.fairness import decompose
+from faircause_core.causal.graph import derive_roles
+from faircause_core.io.data import load_table
+from faircause_core.workflow.pipeline import split_holdout
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared" / "data"
+ROWS = 10_000
+COHORTS = {
+    "demo": (ROOT / "assets" / "nhefs_cohort.csv", "sex", "Male", "Female", "death", ("age", "race"), ()),
+    "flchain": (SHARED / "flchain_cohort.csv", "sex", "M", "F", "death", ("age",), ("futime", "chapter")),
+    "medpar": (SHARED / "medpar_cohort.csv", "white", 0, 1, "died", ("age80",), ()),
+}
+
+
+def effects(df, roles):
+    return decompose(df, roles.x, roles.x0, roles.x1, roles.y, roles.z, roles.w, seed=0,
+                     threshold=roles.threshold).to_frame()
+
+
+def prepare(name):
+    """(graph, roles, fitting split, holdout) at default settings, or None if the file is absent."""
+    path, x, x0, x1, y, fixed, after = COHORTS[name]
+    if not path.exists():
+        return None
+    table = load_table(path)
+    graph = discover(table, x, y, fixed=fixed, after_outcome=after, seed=0)
+    roles = derive_roles(graph, x, y, x0=x0, x1=x1)
+    fit, holdout = split_holdout(table, 0.3, 0)
+    return graph, roles, fit, holdout
+
+
+def check_mirror(cohort, effect):
+    """The mirror rows' effect within max(0.02, 1.96 x the real estimate's SE) of the real split's."""
+    real, synth = cohort["real"].loc[effect], cohort["mirror"].loc[effect]
+    allowed = max(0.02, 1.96 * real["se"])
+    gap = abs(synth["estimate"] - real["estimate"])
+    assert gap <= allowed, (f"{cohort['name']} {effect}: real {real['estimate']:+.4f} (se {real['se']:.4f}), "
+                            f"mirror {synth['estimate']:+.4f}: gap {gap:.4f} > {allowed:.4f}")
+
+
+def check_fidelity(cohort, key):
+    """Quality, shapes or trends of the mirror rows at least the real holdout's, no slack."""
+    synth, holdout = cohort["q_mirror"][key], cohort["q_holdout"][key]
+    assert synth >= holdout, f"{cohort['name']} {key}: synthetic {synth:.4f} < real holdout {holdout:.4f}"
+
+
+def check_de_removal(cohort):
+    """The model's own Ctf-DE within 0.02 of 0 and Ctf-IE within 0.02 of mirror mode's, and the
+    DR estimate on the removed rows within max(0.02, 1.96 x its SE) of 0."""
+    mirror, removed = cohort["gen_mirror"], cohort["gen_removed"]
+    assert abs(removed["ctf_de"]) <= 0.02, f"{cohort['name']}: generator Ctf-DE {removed['ctf_de']:+.4f}"
+    assert abs(removed["ctf_ie"] - mirror["ctf_ie"]) <= 0.02, (
+        f"{cohort['name']}: generator Ctf-IE {removed['ctf_ie']:+.4f} vs mirror {mirror['ctf_ie']:+.4f}")
+    assert abs(mirror["ctf_de"]) > 0.02  # the effect the edit removes was there in the first place
+    est = cohort["removed"].loc["ctf_de"]
+    assert abs(est["estimate"]) <= max(0.02, 1.96 * est["se"]), (
+        f"{cohort['name']}: Ctf-DE estimated on the removed rows {est['estimate']:+.4f} (se {est['se']:.4f})")
+
+
+def build(name, fit_generator, model_effects):
+    """Everything the checks need for one cohort: `fit_generator(fit, graph, roles)` returns
+    the fitted generator, `model_effects(gen, fairness)` its own effects (Monte Carlo)."""
+    from faircause_core.generators.base import FairnessSpec
+    from faircause_core.metrics.fidelity import quality_report
+
+    prepared = prepare(name)
+    if prepared is None:
+        pytest.skip(f"{COHORTS[name][0]} is not available")
+    graph, roles, fit, holdout = prepared
+    gen = fit_generator(fit, graph, roles)
+    mirror = gen.sample(ROWS, seed=0)
+    removed = gen.sample(ROWS, FairnessSpec(de=1.0), seed=0)
+    return {
+        "name": name, "graph": graph, "roles": roles, "fit": fit, "holdout": holdout, "gen": gen,
+        "real": effects(fit.df, roles), "mirror": effects(mirror, roles), "removed": effects(removed, roles),
+        "q_holdout": quality_report(fit.df, holdout, fit.schema), "q_mirror": quality_report(fit.df, mirror, fit.schema),
+        "gen_mirror": model_effects(gen, FairnessSpec()), "gen_removed": model_effects(gen, FairnessSpec(de=1.0)),
+    }
+
+
+@pytest.mark.parametrize("effect", ["tv", "ctf_de"])
+def test_mirror_reproduces_the_real_effect(cohort, effect):
+    check_mirror(cohort, effect)
+
+
+@pytest.mark.parametrize("key", ["quality", "shape", "trend"])
+def test_mirror_fidelity_at_least_that_of_the_real_holdout(cohort, key):
+    check_fidelity(cohort, key)
+
+
+def test_de_removal_removes_the_direct_effect_and_keeps_the_indirect_one(cohort):
+    check_de_removal(cohort)
