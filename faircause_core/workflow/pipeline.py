@@ -234,9 +234,11 @@ MEASURE_COST = {"fidelity": 3, "utility": 2, "privacy": 30, "fair predictor": 20
 
 def measure(real_fit: Table, holdout: pd.DataFrame, synthetic: pd.DataFrame, graph: CausalGraph,
             roles: Roles, seed: int, control: Optional[pd.DataFrame] = None,
-            progress: Optional[ProgressFn] = None, cancel: Optional[CancelToken] = None) -> dict:
+            progress: Optional[ProgressFn] = None, cancel: Optional[CancelToken] = None,
+            predictor_pool: Optional[pd.DataFrame] = None) -> dict:
     """Fidelity, utility, privacy and the fair-predictor measure of one synthetic table
-    (`control`: a mirror-mode synthetic table from the same generator, when there is one).
+    (`control`: a mirror-mode synthetic table from the same generator, when there is one;
+    `predictor_pool`: a larger draw like `synthetic` for the fair predictor to train on).
     Each metric runs under progress.interruptible, so a cancel returns within a second even
     inside a 30-second library call."""
     from faircause_core.metrics.fidelity import quality_report
@@ -273,8 +275,9 @@ def measure(real_fit: Table, holdout: pd.DataFrame, synthetic: pd.DataFrame, gra
     # disclosure: an attacker who knows a person's protected attribute and background columns guesses Y
     privacy = step("privacy", lambda: distance_to_closest_record(real, synthetic, holdout, schema, seed=seed,
                                                                  sensitive=roles.y, known=[roles.x, *roles.z]))
+    pool = synthetic if predictor_pool is None else predictor_pool
     try:
-        fair = step("fair predictor", lambda: fair_predictor(real, synthetic, holdout, predictor_roles(graph, roles),
+        fair = step("fair predictor", lambda: fair_predictor(real, pool, holdout, predictor_roles(graph, roles),
                                                              schema, seed=seed, control=control, exclude=after))
     except InputError as err:  # e.g. the synthetic data lost a group entirely
         fair = {"error": str(err)}
@@ -300,6 +303,35 @@ def measure_rows(settings: GenerationSettings) -> int:
     return max(settings.rows, settings.measure_rows or default)
 
 
+def predictor_rows(settings: GenerationSettings, fit_rows: int) -> int:
+    """Synthetic rows the fair predictor trains on: DRAWS sets of the real training size for
+    the Bayes net, which samples 10,000 rows in milliseconds (metrics.utility.fair_predictor
+    says why sets); the measuring budget for the language models, whose rows cost seconds."""
+    from faircause_core.metrics.utility import DRAWS
+
+    if settings.generator == "bayesnet":
+        return max(settings.rows, DRAWS * int(fit_rows))
+    return measure_rows(settings)
+
+
+def predictor_tables(generator, settings: GenerationSettings, synthetic: pd.DataFrame, fairness: FairnessSpec,
+                     fit_rows: int, cancel: Optional[CancelToken] = None) -> tuple[pd.DataFrame, Optional[pd.DataFrame]]:
+    """The fair predictor's synthetic tables: the delivered rows topped up to predictor_rows
+    with rows drawn at the delivered alphas, and its control, as many rows drawn with nothing
+    removed (an edit's own share of a bias reduction is the difference to it; None for a
+    mirror run, its own control)."""
+    from faircause_core.workflow.refine import fresh_seed
+
+    n = predictor_rows(settings, fit_rows)
+    pool = synthetic if n <= len(synthetic) else pd.concat(
+        [synthetic, generator.sample(n - len(synthetic), fairness, cancel=cancel,
+                                     seed=int(np.random.SeedSequence([settings.seed, 2]).generate_state(1)[0]))],
+        ignore_index=True)
+    control = generator.sample(n, FairnessSpec(), seed=fresh_seed(settings.seed),
+                               cancel=cancel) if settings.fairness.removed() else None
+    return pool, control
+
+
 def run_generation(
     table: Table,
     graph: CausalGraph,
@@ -309,7 +341,7 @@ def run_generation(
     cancel: Optional[CancelToken] = None,
 ) -> RunResult:
     """Split, audit the fitting part, fit, sample (with refinement), then measure."""
-    from faircause_core.workflow.refine import fresh_seed, refine
+    from faircause_core.workflow.refine import refine
 
     check_edits(graph, roles, settings.fairness)  # an edit the graph has no path for: refused before any work
     progress = progress or no_progress
@@ -354,12 +386,10 @@ def run_generation(
         synthetic, roles.x, roles.x0, roles.x1, roles.y, roles.z, roles.w,
         seed=settings.seed, threshold=roles.threshold, positive=roles.positive,
     )
-    # the fair predictor's control: the same fitted generator with nothing removed (an edit's
-    # own share of a bias reduction is the difference to it); a mirror run is its own control
-    control = generator.sample(settings.rows, FairnessSpec(), seed=fresh_seed(settings.seed),
-                               cancel=cancel) if settings.fairness.removed() else None
+    pool, control = predictor_tables(generator, settings, synthetic, result.final_fairness, len(fit_table.df),
+                                     cancel=cancel)
     metrics = measure(fit_table, holdout, synthetic, graph, roles, settings.seed, control=control,
-                      progress=progress, cancel=cancel)
+                      progress=progress, cancel=cancel, predictor_pool=pool)
     timings["measure_s"] = time.perf_counter() - t
     timings["total_s"] = time.perf_counter() - t0
     progress("done", 1, 1)
