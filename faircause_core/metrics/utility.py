@@ -192,8 +192,9 @@ def fair_classifier(mask: np.ndarray):
     The bootstrap is valid for a smooth estimator like this one; trees refitted on resampled
     rows (with duplicates) overfit and shifted the effect (+0.03 on a 0.41 effect), and their
     effect comes from whichever splits happen to use X. Measured on the demo's real rows (5
-    splits), the logistic model's effect was 2.0-3.2 of its standard errors from 0 against
-    1.5-2.2 for the boosting model, and its 200 refits cost what 16 boosting refits did.
+    splits), a logistic model's effect was 2.0-3.2 of its standard errors from 0 against
+    1.5-2.2 for the boosting model, and a fit costs 0.026 s of CPU against 0.17 s, so 200
+    refits cost what 32 boosting refits do.
     """
     from sklearn.compose import ColumnTransformer
     from sklearn.impute import SimpleImputer
