@@ -46,7 +46,7 @@ fair_tab, fid_tab, util_tab, trade_tab, sweep_tab, dl_tab = st.tabs(
     ["Fairness", "Fidelity", "Utility and privacy", "Trade-off (runs of this data set)", "Sweep a pathway",
      "Downloads"])
 with fair_tab:
-    panels.fairness_tab(result)
+    panels.fairness_tab(result, run["roles"])
 with fid_tab:
     panels.fidelity_tab(choice, run)
 with util_tab:
