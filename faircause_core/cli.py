@@ -22,13 +22,6 @@ class _Parser(argparse.ArgumentParser):
         raise InputError(f"{self.prog}: {message}")
 
 
-def _split(values: Optional[Sequence[str]]) -> list[str]:
-    out: list[str] = []
-    for v in values or []:
-        out.extend(p.strip() for p in v.split(",") if p.strip())
-    return out
-
-
 def _common(p: argparse.ArgumentParser, group_values: bool = True) -> None:
     p.add_argument("--data", required=True, help="CSV, Parquet or Excel file of real rows")
     p.add_argument("--sensitive", required=True, metavar="X", help="sensitive attribute column")
@@ -139,10 +132,12 @@ def _progress_printer(quiet: bool = False):
 def _load(args):
     from faircause_core.causal.knowledge import check_column_marks
     from faircause_core.causal.question import FairnessProblem, validate_problem
-    from faircause_core.io.data import exclude_columns, load_table
+    from faircause_core.io.data import exclude_columns, load_table, match_column, match_columns
 
     table = load_table(args.data)
-    args.exclude = _split(args.exclude)
+    names = table.schema.names  # column flags as the file spells the names ('T Stage' finds 'T Stage ')
+    args.sensitive, args.outcome = match_column(args.sensitive, names), match_column(args.outcome, names)
+    args.exclude = match_columns(args.exclude, names)
     check_column_marks(table.schema.names, args.sensitive, args.outcome, exclude=args.exclude)
     if args.exclude:
         table = exclude_columns(table, args.exclude)
@@ -178,6 +173,8 @@ def _apply_suggestions(table, args) -> list[str]:
 
     flag = {"after_outcome": "--after-outcome", "fixed": "--fixed"}
     found = [s for s in suggest_marks(table, args.sensitive, args.outcome, args.threshold) if s.mark in flag]
+    from faircause_core.io.data import match_columns
+
     notes = []
     args.after_outcome_given = args.after_outcome is not None
     for mark, label in (("fixed", "fixed (baseline)"), ("after_outcome", "recorded after the outcome")):
@@ -187,7 +184,7 @@ def _apply_suggestions(table, args) -> list[str]:
             notes += [f"suggestion applied: {s.column} marked {label}, because {s.reason} "
                       f"(give {flag[mark]} to choose yourself)" for s in found if s.mark == mark]
         else:
-            setattr(args, mark, _split(given))
+            setattr(args, mark, match_columns(given, table.schema.names))
             notes += [f"suggestion: {flag[mark]} {s.column} ({s.reason})" for s in found
                       if s.mark == mark and s.column not in getattr(args, mark)]
     return notes
@@ -215,6 +212,11 @@ def _read_dag(path: str, table, args=None):
     except (UnicodeDecodeError, OSError) as err:
         raise InputError(f"cannot read DAG file {path}: {err}")
     graph = CausalGraph.from_json(text)
+    from faircause_core.io.data import match_column
+
+    spelled = {n: match_column(n, table.schema.names) for n in graph.nodes}  # 'T Stage' -> 'T Stage '
+    if any(k != v for k, v in spelled.items()):
+        graph = CausalGraph([spelled[n] for n in graph.nodes], [(spelled[a], spelled[b]) for a, b in graph.edges])
     excluded = set(getattr(args, "exclude", None) or ())
     if excluded:
         graph = graph.subgraph([n for n in graph.nodes if n not in excluded])
@@ -271,7 +273,9 @@ def cmd_audit(args) -> int:
         roles = derive_roles(graph, args.sensitive, args.outcome, x0, x1, args.threshold, args.positive, args.labels)
         source = f"DAG {args.dag}"
     elif args.z is not None or args.w is not None:
-        z, w = _split(args.z), _split(args.w)
+        from faircause_core.io.data import match_columns
+
+        z, w = match_columns(args.z, table.df.columns), match_columns(args.w, table.df.columns)
         for col in z + w:
             if col not in table.df.columns:
                 raise InputError(f"unknown column {col!r} in --z/--w")

@@ -304,3 +304,30 @@ def test_marks_and_exclusions_are_checked(flchain_dag, tmp_path):
     bad.write_text(json.dumps(full))
     assert_one_line_error(run_cli("audit", *FL, "--x0", "F", "--x1", "M", "--dag", bad, "--method", "plugin"),
                           "futime", "after the outcome")
+
+
+def test_a_header_with_a_trailing_space_keeps_it_and_flags_find_it(tmp_path):
+    """Issue 10 item 11: 'T Stage ' stays 'T Stage ' (nothing renamed), and --fixed, --z and the DAG
+    accept it as written or as it looks ('T Stage')."""
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    sex = rng.choice(["M", "F"], 300)
+    stage = rng.integers(1, 4, 300) + (sex == "M")
+    death = (rng.random(300) < 0.2 + 0.1 * (stage > 2) + 0.1 * (sex == "M")).astype(int)
+    data = tmp_path / "stage.csv"
+    pd.DataFrame({"sex": sex, "T Stage ": stage, "age": rng.normal(60, 8, 300).round(), "death": death}).to_csv(
+        data, index=False)
+    base = ["audit", "--data", data, "--sensitive", "sex", "--x0", "F", "--x1", "M", "--outcome", "death"]
+    for spelling in ("T Stage ", "T Stage"):
+        out = tmp_path / "a.json"
+        proc = run_cli(*base, "--z", spelling, "age", "--fixed", spelling, "--json", out)
+        assert proc.returncode == 0, proc.stderr
+        assert json.loads(out.read_text())["z"] == ["T Stage ", "age"]
+    dag = tmp_path / "dag.json"
+    dag.write_text(json.dumps({"nodes": ["T Stage", "sex", "age", "death"],
+                               "edges": [["T Stage", "sex"], ["T Stage", "death"], ["sex", "death"], ["age", "death"]]}))
+    proc = run_cli(*base, "--dag", dag, "--fixed", "T Stage ", "--json", out)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(out.read_text())["z"] == ["T Stage ", "age"]

@@ -174,8 +174,10 @@ def test_extensions(tmp_path):
 
 
 def test_duplicate_column_names(tmp_path):
-    msg = _error(_write(tmp_path, "dup.csv", "a,b, a\n1,2,3\n"))
+    msg = _error(_write(tmp_path, "dup.csv", "a,b,a\n1,2,3\n"))
     assert msg == "dup.csv has duplicate column name 'a' (columns 1 and 3)"
+    msg = _error(_write(tmp_path, "dup.csv", "a,b, a\n1,2,3\n"))  # names are kept as written, so say why
+    assert msg == "dup.csv has duplicate column name 'a' (columns 1 and 3: 'a' and ' a' differ only in spaces)"
     xlsx = io.BytesIO()
     pd.DataFrame([["a", "b", "a"], [1, 2, 3]]).to_excel(xlsx, index=False, header=False)
     assert "duplicate column name 'a'" in _error(xlsx.getvalue(), name="dup.xlsx")
@@ -346,3 +348,23 @@ def test_exclude_cannot_leave_fewer_than_two_columns(tmp_path):
         exclude_columns(table, ["sex", "age"])
     with pytest.raises(InputError, match="needs a loaded table"):
         exclude_columns(table.df, ["sex"])
+
+
+def test_column_names_keep_their_spelling(tmp_path):
+    """'T Stage ' stays 'T Stage ' (issue 10 item 11): in the schema, the model table and any
+    kind override; a name typed as it looks finds it."""
+    from faircause_core.io.data import match_column, match_columns
+
+    text = "T Stage ,  sex,death\n" + "".join(f"{i % 3},{'MF'[i % 2]},{i % 2}\n" for i in range(30))
+    table = load_table(_write(tmp_path, "spaces.csv", text))
+    assert table.schema.names == ["T Stage ", "  sex", "death"]
+    assert list(table.df.columns) == ["T Stage ", "  sex", "death"]
+    assert table.with_kinds({"T Stage ": "categorical"}).schema.kind("T Stage ").value == "categorical"
+    xlsx = io.BytesIO()
+    pd.DataFrame({"T Stage ": [1, 2, 3], "b": [0, 1, 0]}).to_excel(xlsx, index=False)
+    assert load_table(xlsx.getvalue(), name="x.xlsx").schema.names == ["T Stage ", "b"]
+    names = table.schema.names
+    assert [match_column(n, names) for n in ("T Stage ", "T Stage", "T  Stage", "sex", "age")] == \
+        ["T Stage ", "T Stage ", "T Stage ", "  sex", "age"]
+    assert match_columns(["T Stage, sex", "death"], names) == ["T Stage ", "  sex", "death"]
+    assert match_columns(["a,b"], ["a,b", "c"]) == ["a,b"]  # a column with a comma is not split

@@ -186,10 +186,43 @@ def _override(col: str, series: pd.Series, spec: object, limits: Limits) -> tupl
 
 
 def _plain_name(name: object, position: int) -> str:
-    text = one_line(name) if name is not None and not (isinstance(name, float) and name != name) else ""
+    """A header cell as the file spells it ('T Stage ' keeps its space); blank -> 'column_<n>'."""
+    text = str(name) if name is not None and not (isinstance(name, float) and name != name) else ""
     if isinstance(name, float) and name.is_integer():
         text = str(int(name))
-    return text or f"column_{position + 1}"
+    return text if text.strip() else f"column_{position + 1}"
+
+
+def _spaced(name: object) -> str:
+    return " ".join(str(name).split())
+
+
+def match_column(name: str, names) -> str:
+    """`name` as the table spells it: the column itself, else the one column equal to it up to
+    spaces ('T Stage' and 'T  Stage' find 'T Stage '), else `name` unchanged for the caller's error.
+
+    Headers keep their exact spelling (nothing is renamed, the synthetic CSV has the same header);
+    this lets a user type a name as it looks.
+    """
+    names = list(names)
+    if name in names:
+        return name
+    found = [n for n in names if _spaced(n) == _spaced(name)]
+    return found[0] if len(found) == 1 else name
+
+
+def match_columns(values, names) -> list[str]:
+    """Flag values naming columns ('a b' or 'a,b' per value) as the table spells them; a value that
+    is itself a column (even one with a comma in its name) is not split."""
+    names = list(names)
+    out: list[str] = []
+    for value in values or []:
+        whole = match_column(value, names)
+        if whole in names:
+            out.append(whole)
+        else:
+            out.extend(match_column(p.strip(), names) for p in str(value).split(",") if p.strip())
+    return out
 
 
 def _check_shape(names: list[str], n_rows: int, fname: str, limits: Limits) -> None:
@@ -205,11 +238,13 @@ def _check_columns(names: list[str], fname: str, limits: Limits) -> None:
         raise InputError(f"{fname} has a single column ('{names[0]}'); need at least two (is it separated by commas?)")
     if len(names) > limits.max_columns:
         raise InputError(f"{fname} has {len(names)} columns, over the limit of {limits.max_columns}")
-    seen: dict[str, int] = {}
+    seen: dict[str, int] = {}  # by the name up to spaces: 'a' and ' a' would look the same everywhere
     for i, n in enumerate(names):
-        if n in seen:
-            raise InputError(f"{fname} has duplicate column name '{n}' (columns {seen[n] + 1} and {i + 1})")
-        seen[n] = i
+        j = seen.get(_spaced(n))
+        if j is not None:
+            how = "" if names[j] == n else f": '{names[j]}' and '{n}' differ only in spaces"
+            raise InputError(f"{fname} has duplicate column name '{_spaced(n)}' (columns {j + 1} and {i + 1}{how})")
+        seen[_spaced(n)] = i
 
 
 def _check_rows(n_rows: int, fname: str, limits: Limits) -> None:
@@ -377,11 +412,12 @@ def _guess_delimiter(first_line: str, fname: str) -> str:
 
 
 def _header_names(header: list[str], fname: str) -> tuple[list[str], list[str]]:
-    """Stripped header names; blank ones get 'column_<n>' with a warning."""
+    """Header names exactly as written (spaces kept: the user's spelling is the column's name);
+    blank ones get 'column_<n>' with a warning."""
     names, notes = [], []
     for i, raw in enumerate(header):
-        n = raw.strip()
-        if not n:
+        n = raw
+        if not n.strip():
             n = f"column_{i + 1}"
             notes.append(f"{fname}: column {i + 1} has no name; called it '{n}'")
         names.append(n)
