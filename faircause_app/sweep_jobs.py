@@ -78,7 +78,7 @@ def start_sweep(run_id: str, run: dict, ws: str, pathway: str, points, rows: int
         old = _sweeps().get(key)
         if old is not None and old.status == "running":
             raise InputError("a sweep of this run is already running: cancel it or wait")
-        job = SweepJob(job_id=f"sweep-{run_id}-{int(time.time())}", token=CancelToken(), points=len(alphas),
+        job = SweepJob(job_id=f"sweep-{run_id}-{time.time_ns()}", token=CancelToken(), points=len(alphas),
                        label=f"{settings.generator}, {pathway.upper()} through {', '.join(f'{a:g}' for a in alphas)}")
         _sweeps()[key] = job
 

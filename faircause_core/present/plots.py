@@ -342,5 +342,5 @@ def sweep_curve(sweep: Mapping, chosen: float | None = None) -> go.Figure:
     fig = _layout(fig, f"Sweep of {moved or '?'} from as real (0) to removed (1), "
                        f"{_txt(sweep.get('settings', {}).get('generator', ''))}", height=860)
     fig.update_layout(margin=dict(l=60, r=20, t=70, b=140),
-                      legend=dict(orientation="h", x=0, xanchor="left", y=-0.08, yanchor="top"))
+                      legend=dict(orientation="h", x=0, xanchor="left", y=-0.1, yanchor="top"))
     return fig
