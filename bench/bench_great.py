@@ -169,7 +169,9 @@ def run_ours(steps: int, rows: int, seed: int = 0) -> dict | None:
     synth = gen.sample(rows, seed=seed)
     sample_s = time.perf_counter() - t0
     good = valid_rows(synth, table)
-    return dict(name="ours: LLMGenerator (fine-tuned)", steps=steps, fit_s=fit_s, s_per_step=fit_s / max(steps, 1),
+    ran = gen.train_stats_["steps"]  # early stopping on held-out rows may end before `steps`
+    return dict(name="ours: LLMGenerator (fine-tuned)", steps=ran, fit_s=fit_s,
+                s_per_step=gen.train_stats_["seconds"] / max(ran, 1), lm_columns=gen.train_stats_["lm_columns"],
                 sample_s=sample_s, rows_requested=rows, rows_returned=len(synth), rows_valid=len(good),
                 rows_per_s=len(good) / sample_s, **score(good, table, train, test))
 

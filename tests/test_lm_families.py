@@ -15,7 +15,7 @@ from faircause_core.errors import InputError
 from faircause_core.generators.base import FairnessSpec
 from faircause_core.generators.llm import LLMGenerator
 from faircause_core.generators.lm import store as lm_store
-from faircause_core.generators.lm.slots import SlotLayout, SlotLM, decoder_layers, keep_layers
+from faircause_core.generators.lm.slots import SlotLayout, SlotLM, decoder_layers
 from faircause_core.io.data import table_from_frame
 from tests.lm_checks import assert_query_path_equals_rows
 
@@ -71,15 +71,18 @@ def test_slot_encoding_honours_the_mask(family, table):
             assert (after - base).abs().max() > 1e-4 if moves else torch.allclose(after, base, atol=1e-6), col
 
 
-def test_layers_can_be_cut_in_either_layout(family):
+def test_only_the_first_layers_are_loaded_in_either_layout(family, table):
     _, folder = family
-    model, _, _ = lm_store.load_model(folder, "cpu")
-    base = getattr(model, model.base_model_prefix)
-    assert len(decoder_layers(base)) == 2
-    keep_layers(model, 1)
-    assert len(decoder_layers(base)) == 1 and model.config.num_hidden_layers == 1
-    with pytest.raises(InputError, match="layers to keep"):
-        keep_layers(model, 0)
+    full, _, _ = lm_store.load_model(folder, "cpu")
+    cut, tokenizer, _ = lm_store.load_model(folder, "cpu", layers=1)
+    bases = [getattr(m, m.base_model_prefix) for m in (full, cut)]
+    assert [len(decoder_layers(b)) for b in bases] == [2, 1] and cut.config.num_hidden_layers == 1
+    first = [dict(decoder_layers(b)[0].named_parameters()) for b in bases]
+    assert all(torch.equal(first[0][k], first[1][k]) for k in first[0])  # the kept layer's own weights
+    slot_lm = SlotLM(cut, tokenizer, SlotLayout(table, GRAPH, max_bins=5)).eval()
+    with torch.no_grad():
+        slot_lm.lm_gate.fill_(1.0)
+    assert_query_path_equals_rows(slot_lm, slot_lm.layout.encode(table.df.iloc[:4]))
 
 
 def test_fit_and_sample_end_to_end(family, table):

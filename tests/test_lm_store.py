@@ -175,3 +175,22 @@ def test_real_bundled_model_offline():
     text = tokenizer("Patient record. age is", add_special_tokens=False)["input_ids"]
     values = sample_values(model, tokenizer, [text, text, prompt], ages, rng=1)
     assert all(18 <= v <= 90 and float(v).is_integer() for v in values)
+
+
+def test_a_cancel_stops_the_conversion_before_it_reads_the_model(monkeypatch, tmp_path):
+    from faircause_core.generators.base import CancelToken, Cancelled
+
+    monkeypatch.setenv("FAIRCAUSE_CACHE", str(tmp_path))
+    token = CancelToken()
+    token.cancel()
+    with pytest.raises(Cancelled):
+        lm_store.ensure_default_model(check=token.check)
+    assert not (tmp_path / "models" / lm_store.DEFAULT_MODEL_NAME).exists()
+
+
+def test_only_the_first_layers_of_the_real_model_are_read():
+    full, _, _ = lm_store.load_model(None, "cpu")
+    cut, _, _ = lm_store.load_model(None, "cpu", layers=8)
+    assert cut.config.num_hidden_layers == 8 and len(cut.model.layers) == 8
+    assert torch.equal(full.model.layers[7].mlp.up_proj.weight, cut.model.layers[7].mlp.up_proj.weight)
+    assert torch.equal(full.model.norm.weight, cut.model.norm.weight)

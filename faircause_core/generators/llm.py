@@ -177,7 +177,7 @@ class LLMGenerator(Generator):
 
     def _fit(self, table, graph, roles, progress, check) -> "LLMGenerator":
         from faircause_core.generators.lm import store as lm_store
-        from faircause_core.generators.lm.slots import SlotLayout, SlotLM, keep_layers
+        from faircause_core.generators.lm.slots import SlotLayout, SlotLM
         from faircause_core.generators.lm.train import cache_key, load_cached, save_cached, train, _decoder_layers
 
         progress = progress or no_progress
@@ -189,13 +189,13 @@ class LLMGenerator(Generator):
             if col not in layout.cols:
                 raise InputError(f"{label} {col!r} is not a column of {name!r}")
         check()
-        folder = lm_store.ensure_default_model(progress) if self.model_dir is None else lm_store.check_model_folder(self.model_dir)
+        folder = (lm_store.ensure_default_model(progress, check) if self.model_dir is None
+                  else lm_store.check_model_folder(self.model_dir))
         check()
         progress("loading model", 0, 1)
         random_seed = self.seed if self.body == "random" else None
-        model, tokenizer, device = lm_store.load_model(folder, self.device, random_seed=random_seed)
-        if self.layers is not None:
-            keep_layers(model, self.layers)
+        model, tokenizer, device = lm_store.load_model(folder, self.device, random_seed=random_seed,
+                                                       layers=self.layers)
         torch.manual_seed(self.seed)
         slot_lm = SlotLM(model, tokenizer, layout, use_lm=self.body != "none").to(device)
         settings = self._settings(n_layers=len(_decoder_layers(slot_lm)))

@@ -359,21 +359,3 @@ def decoder_layers(base) -> nn.ModuleList:
         if isinstance(layers, nn.ModuleList):
             return layers
     raise InputError(f"model {type(base).__name__} has no decoder layer list (layers or h)")
-
-
-def keep_layers(lm, n: int) -> None:
-    """Keep only the first n decoder layers of `lm` (in place): the lower layers of a
-    pretrained LM carry most of what it knows about words, at a fraction of the cost.
-    The config follows, since some models loop over config.num_hidden_layers."""
-    base = getattr(lm, lm.base_model_prefix)
-    layers = decoder_layers(base)
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or not 1 <= n:
-        raise InputError(f"layers to keep must be a whole number >= 1, got {n!r}")
-    if n >= len(layers):
-        return
-    name = "layers" if getattr(base, "layers", None) is layers else "h"
-    setattr(base, name, nn.ModuleList(list(layers)[:n]))
-    for config in {id(c): c for c in (lm.config, getattr(base, "config", lm.config))}.values():
-        config.num_hidden_layers = int(n)
-        if isinstance(getattr(config, "layer_types", None), list):
-            config.layer_types = config.layer_types[:n]
