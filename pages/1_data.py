@@ -3,9 +3,8 @@
 import pandas as pd
 import streamlit as st
 
-from faircause_app import nav, state, text
+from faircause_app import nav, state, text, upload as up
 from faircause_app.text import md
-from faircause_core.errors import InputError
 from faircause_core.io.schema import Kind
 from faircause_core.limits import DEFAULT_LIMITS
 
@@ -18,26 +17,20 @@ st.write("Upload a patient table (CSV, Parquet or Excel), or start with the bund
 left, right = st.columns([3, 2])
 with left:
     upload = st.file_uploader("Upload a table", type=["csv", "tsv", "txt", "parquet", "pq", "xlsx", "xlsm"],
-                              key="w_upload")
+                              key="w_upload", max_upload_size=int(DEFAULT_LIMITS.max_file_mb))
 with right:
     st.write("")
     demo = st.button("Use the demo cohort (NHEFS, 1,629 adults)", key="w_demo", type="primary")
-    lim = DEFAULT_LIMITS
-    st.caption(f"Limits: up to {lim.max_rows:,} rows, {lim.max_columns} columns, {lim.max_file_mb:.0f} MB, "
-               f"{lim.max_categories} categories per column; each compared group needs at least "
-               f"{lim.min_group_size} rows.")
+    st.caption(up.limits_text())
 
 if upload is not None and st.session_state.get("_upload_seen") != upload.file_id:
     st.session_state._upload_seen = upload.file_id
-    try:
-        state.set_data(upload.getvalue(), upload.name)
+    if up.load(upload.getvalue(), upload.name):
         st.success(f"Loaded {md(upload.name)}.")
-    except InputError as err:
-        text.error(err)
 if demo:
     try:
-        state.set_data(state.DEMO_PATH.read_bytes(), state.DEMO_PATH.name)
-    except (InputError, OSError) as err:
+        up.load(state.DEMO_PATH.read_bytes(), state.DEMO_PATH.name)
+    except OSError as err:
         text.error(err)
 
 tab = state.table()
@@ -64,8 +57,9 @@ for name in tab.schema.names:
         shown = f"{col.minimum:g} to {col.maximum:g}"
     rows.append({"column": name, "kind": col.kind.value, "missing": int(col.n_missing), "values": shown})
 frame = pd.DataFrame(rows)
+up.kind_refusal()
 edited = st.data_editor(
-    frame, key=f"w_kinds_{st.session_state.data_id}", hide_index=True, width="stretch",
+    frame, key=up.editor_key(), hide_index=True, width="stretch",
     height=min(35 * (len(frame) + 1) + 3, 760),  # every column visible without an inner scroll
     disabled=["column", "missing", "values"],
     column_config={"column": st.column_config.TextColumn("column", width="small"),
@@ -75,14 +69,7 @@ edited = st.data_editor(
 )
 changes = {r["column"]: r["kind"] for r, o in zip(edited.to_dict("records"), rows) if r["kind"] != o["kind"]}
 if changes:
-    merged = dict(st.session_state.get("kinds") or {}, **changes)
-    try:
-        tab.with_kinds(merged)  # validate before keeping it
-        st.session_state.kinds = merged
-        state.persist()
-        st.rerun()
-    except InputError as err:
-        text.error(err)
+    up.change_kinds(tab, changes, {r["column"]: r["kind"] for r in rows})
 
 missing = frame[frame["missing"] > 0][["column", "missing"]]
 if len(missing):

@@ -1,0 +1,71 @@
+"""The data page's actions: the limits said before an upload, reading a file with a visible
+status, keeping the previous table when a file is refused, and column kinds that only change
+when the engine accepts them (a refused kind puts the cell back and says why)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from faircause_app import state, text
+from faircause_app.text import md
+from faircause_core.errors import InputError
+from faircause_core.limits import DEFAULT_LIMITS, Limits
+
+
+def limits_text(lim: Limits = DEFAULT_LIMITS) -> str:
+    """The size limits in one sentence, shown beside the uploader before anyone tries."""
+    return (f"Files up to {lim.max_file_mb:g} MB, {lim.max_rows:,} rows and {lim.max_columns} columns; "
+            f"at most {lim.max_categories} categories per column; each compared group needs at least "
+            f"{lim.min_group_size} rows. A larger file is refused with the reason, and the table "
+            "already loaded stays.")
+
+
+def _size(n_bytes: int) -> str:
+    return f"{n_bytes / 1024 / 1024:.1f} MB" if n_bytes >= 1024 * 1024 else f"{max(n_bytes, 1) / 1024:.0f} KB"
+
+
+def load(content: bytes, filename: str) -> bool:
+    """Make a file the current table, with "Reading file ..." shown while it loads (Streamlit
+    shows a spinner only after half a second, so a large file); a refused file leaves the
+    previous table loaded, and the page says so. True when the file was loaded."""
+    before = state.table() if st.session_state.get("data_id") else None
+    try:
+        with st.spinner(f"Reading file {filename} ({_size(len(content))})...", show_time=True):
+            state.set_data(content, filename)
+    except InputError as err:
+        text.error(err)
+        if before is not None:
+            st.info(f"The previous table, {md(before.name)} ({before.n_rows:,} rows), is still loaded.")
+        else:
+            st.info("No table is loaded yet: fix the file, or try the demo cohort.")
+        return False
+    return True
+
+
+def editor_key() -> str:
+    """The kinds editor's key: new per table, and new after a refused edit so the cells are redrawn
+    from the kinds in force (a widget keeps a user's edit under its key)."""
+    return f"w_kinds_{st.session_state.data_id}_{st.session_state.get('kinds_version', 0)}"
+
+
+def change_kinds(tab, changes: dict, shown: dict) -> None:
+    """Keep kind changes the engine accepts; on a refusal keep none of them, put the cells back
+    and say why in one line (shown after the rerun by `kind_refusal`)."""
+    merged = dict(st.session_state.get("kinds") or {}, **changes)
+    try:
+        tab.with_kinds(merged)  # validate before keeping it
+    except InputError as err:
+        back = ", ".join(f"'{c}' stays {shown[c]}" for c in changes)
+        st.session_state.kind_refused = f"{err} ({back})"
+        st.session_state.kinds_version = st.session_state.get("kinds_version", 0) + 1
+        st.rerun()
+    st.session_state.kinds = merged
+    state.persist()
+    st.rerun()
+
+
+def kind_refusal() -> None:
+    """The last refused kind change, once."""
+    refused = st.session_state.pop("kind_refused", None)
+    if refused:
+        text.error(refused)

@@ -1,0 +1,33 @@
+"""A large upload in a real browser (Debian Chromium, Playwright): "Reading file ..." is on screen
+while the table loads, then the table is shown. Streamlit shows a spinner only after half a
+second, so a file this size (200,000 rows, about 13 MB) is what a user would wait for."""
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tests.streamlit_server import CHROMIUM, chromium_page, serving
+
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="/usr/bin/chromium is not installed")
+
+
+def test_a_large_upload_shows_reading_file_until_it_is_loaded(tmp_path):
+    rng = np.random.default_rng(0)
+    n = 200_000
+    big = tmp_path / "big.csv"
+    pd.DataFrame({"sex": rng.choice(["Male", "Female"], n), "age": rng.integers(20, 90, n),
+                  "weight": rng.normal(70, 12, n).round(1), "stage": rng.integers(1, 5, n),
+                  "smoker": rng.integers(0, 2, n), "income": rng.choice(["low", "mid", "high"], n),
+                  "bp": rng.normal(130, 15, n).round(1), "death": rng.integers(0, 2, n)}).to_csv(big, index=False)
+    with serving(tmp_path) as app, chromium_page() as page:
+        page.goto(app.url)
+        page.locator("input[type=file]").first.wait_for(state="attached")
+        page.locator("input[type=file]").first.set_input_files(str(big))
+        status = page.get_by_text(re.compile(r"Reading file big\.csv \(\d+\.\d MB\)\.\.\."))
+        status.wait_for(state="visible", timeout=60_000)
+        page.get_by_text("Loaded big.csv.").wait_for(state="visible", timeout=120_000)
+        assert page.get_by_text(re.compile("200,000 rows, 8 columns")).is_visible()
+        assert not status.is_visible()  # gone once the table is loaded
