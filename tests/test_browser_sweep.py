@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT
-from tests.streamlit_server import CHROMIUM, LAUNCH_ARGS, AppServer
+from tests.streamlit_server import CHROMIUM, AppServer
+from tests.test_browser import page  # noqa: F401 - the same Chromium page, on this module's server
 
 ARTIFACTS = ROOT / "test-artifacts"
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="/usr/bin/chromium is not installed")
@@ -35,21 +36,6 @@ def server(tmp_path_factory, bayes_run, demo_graph, demo_roles):
         pytest.fail("streamlit did not start: " + app.log_tail())
     yield app.url, run_id
     app.stop()
-
-
-@pytest.fixture(scope="module")
-def page(server):
-    from playwright.sync_api import sync_playwright
-
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS, headless=True)
-        context = browser.new_context(viewport={"width": 1440, "height": 1000}, accept_downloads=True)
-        pg = context.new_page()
-        pg.set_default_timeout(60_000)
-        yield pg
-        context.close()
-        browser.close()
 
 
 def sweep_tab(page):
