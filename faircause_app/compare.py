@@ -142,7 +142,7 @@ def sweep_tab(run_id: str, run: dict, ws: str) -> None:
     pathway = c1.selectbox("Pathway", list(PATHWAY_NAMES), format_func=PATHWAY_NAMES.get, key="w_sweep_pathway")
     points = c2.text_input("Dial values (share removed, 0 to 1)", "0,0.25,0.5,0.75,1", key="w_sweep_points")
     rows = c3.number_input("Rows per point", min_value=50, max_value=1_000_000, step=100,
-                           value=int(settings.rows), key="w_sweep_rows")
+                           value=max(50, int(settings.rows)), key="w_sweep_rows")
     if st.button("Run the sweep", type="primary", disabled=running, key="w_sweep_start"):
         try:
             sweep_jobs.start_sweep(run_id, run, ws, pathway, points, int(rows), model_dir_from_env())

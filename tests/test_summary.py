@@ -33,13 +33,13 @@ def test_three_sentences_with_the_numbers_and_their_intervals(sweep):
 
 def test_summary_page_is_self_contained_and_escapes_data_text(sweep):
     evil = copy.deepcopy(sweep)
-    evil["settings"].update(x="<script>alert(1)</script>", x1="<b>F</b>", generator="<i>g</i>")
+    evil["settings"].update(x="<script>alert(1)</script>", x1_name="<b>F</b>", x0_name="<u>M</u>", generator="<i>g</i>")
     page = build_summary(evil, 0.5, data_name="<img src=x onerror=alert(2)>.csv")
     assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
     assert not re.search(r"<script[^>]+src=", page) and "<link" not in page and "Plotly.newPlot" in page
-    for raw in ("<script>alert(1)</script>", "<b>F</b>", "<img src=x", "<i>g</i>"):
+    for raw in ("<script>alert(1)</script>", "<b>F</b>", "<u>M</u>", "<img src=x", "<i>g</i>"):
         assert raw not in page
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "&lt;b&gt;F&lt;/b&gt;" in page
     assert page.count("<li>") == 3 and "<tr class='chosen'>" in page
 
 

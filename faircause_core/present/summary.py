@@ -81,9 +81,10 @@ def summary_sentences(sweep: Mapping, chosen: float) -> list[str]:
     at0, here = _pp(first["effects"], effect, sign), _pp(point["effects"], effect, sign)
     a, a0 = float(point["alpha"]), float(first["alpha"])
     x, y = s.get("x", "X"), s.get("y", "Y")
+    x1, x0 = s.get("x1_name", s.get("x1", "x1")), s.get("x0_name", s.get("x0", "x0"))
     removed = (f"Removed: with the dial at {a:g}, {a:.0%} of {what} from {x} to {y} is taken out; {measure} between "
-               f"{s.get('x1', 'x1')} and {s.get('x0', 'x0')} is {_ci_pp(real)} in the real data, {_ci_pp(at0)} in "
-               f"the synthetic rows at dial {a0:g}, and {_ci_pp(here)} at dial {a:g}.")
+               f"{x1} and {x0} is {_ci_pp(real)} in the real data, {_ci_pp(at0)} in the synthetic rows at dial "
+               f"{a0:g}, and {_ci_pp(here)} at dial {a:g}.")
     cost = (f"Cost: fidelity (SDMetrics quality, 1 = identical to the real rows) is {first['quality']:.3f} at dial "
             f"{a0:g} and {point['quality']:.3f} at {a:g}; a model trained on the synthetic rows predicts {y} for "
             f"{s.get('holdout_rows', 'the')} held-out real patients with AUROC {first['auroc_tstr']:.3f} at dial "
@@ -141,9 +142,10 @@ def build_summary(sweep: Mapping, chosen: float, *, data_name: str = "data",
         f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{_e(title)}</title>",
         f"<style>{_CSS}</style></head><body>",
         f"<h1>{_e(title)}</h1>",
-        f"<p class='note'>Data: {_e(data_name)} &middot; {_e(s.get('x'))}: {_e(s.get('x0'))} (baseline) against "
-        f"{_e(s.get('x1'))} &middot; outcome {_e(s.get('y'))} &middot; generator {_e(s.get('generator'))}, fitted "
-        f"once, seed {_e(s.get('seed'))} &middot; {_e(time.strftime('%Y-%m-%d %H:%M'))}</p>",
+        f"<p class='note'>Data: {_e(data_name)} &middot; {_e(s.get('x'))}: {_e(s.get('x0_name', s.get('x0')))} "
+        f"(baseline) against {_e(s.get('x1_name', s.get('x1')))} &middot; outcome {_e(s.get('y'))} &middot; "
+        f"generator {_e(s.get('generator'))}, fitted once, seed {_e(s.get('seed'))} &middot; "
+        f"{_e(time.strftime('%Y-%m-%d %H:%M'))}</p>",
         "<ol class='say'>" + "".join(f"<li>{_e(t)}</li>" for t in sentences) + "</ol>",
         chart,
         _points_table(sweep, chosen),

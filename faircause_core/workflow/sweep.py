@@ -24,7 +24,7 @@ import numpy as np
 
 from faircause_core.causal.effects import Z95
 from faircause_core.causal.fairness import decompose
-from faircause_core.causal.question import Outcome
+from faircause_core.causal.question import Outcome, group_name
 from faircause_core.errors import InputError
 from faircause_core.generators.base import (
     PATHWAYS, CancelToken, FairnessSpec, Generator, ProgressFn, check_edits, check_rows, no_progress, pathway_gaps,
@@ -289,6 +289,8 @@ def run_sweep(
         settings={"generator": name, "model_dir": model_dir, "preset": preset, "rows": rows,
                   "measure_rows": max(rows, n_measure), "seed": seed, "holdout": holdout, "reference": reference,
                   "repeats": repeats, "x": roles.x, "x0": str(roles.x0), "x1": str(roles.x1), "y": roles.y,
+                  "x0_name": group_name(roles.x, roles.x0, getattr(roles, "labels", None)),
+                  "x1_name": group_name(roles.x, roles.x1, getattr(roles, "labels", None)),
                   "positive": None if roles.positive is None else str(roles.positive),
                   "threshold": roles.threshold, "holdout_rows": int(len(hold)),
                   "holdout_positives": measure.n_pos, "holdout_negatives": measure.n_neg, "fit_reused": reused},
