@@ -368,3 +368,30 @@ def test_column_names_keep_their_spelling(tmp_path):
         ["T Stage ", "T Stage ", "T Stage ", "  sex", "age"]
     assert match_columns(["T Stage, sex", "death"], names) == ["T Stage ", "  sex", "death"]
     assert match_columns(["a,b"], ["a,b", "c"]) == ["a,b"]  # a column with a comma is not split
+
+
+def test_a_small_file_that_unpacks_past_the_limits_is_refused_before_it_is_read():
+    """An .xlsx is a zip: a few KB can unpack to far more than the file limit (checked before
+    openpyxl parses it); a Parquet file's footer gives its rows and columns before reading."""
+    from faircause_core.limits import Limits
+
+    lim = Limits(max_file_mb=0.01)  # 10 KB files, 100 KB unpacked
+    xlsx = io.BytesIO()
+    pd.DataFrame({"a": ["x" * 30_000] * 5 + ["y"] * 5, "b": range(10)}).to_excel(xlsx, index=False)
+    assert len(xlsx.getvalue()) < 10_000
+    msg = _error(xlsx.getvalue(), name="bomb.xlsx", limits=lim)
+    assert msg.startswith("bomb.xlsx unpacks to 0.") and "over the limit of 0.1 MB (10 times the file limit)" in msg
+    small = io.BytesIO()
+    pd.DataFrame({"a": ["x", "y"] * 5, "b": range(10)}).to_excel(small, index=False)
+    assert load_table(small.getvalue(), name="ok.xlsx", limits=lim).n_rows == 10
+    many = io.BytesIO()
+    pd.DataFrame({"a": [0, 1] * 150, "c": [1, 2, 3] * 100, "b": 1}).set_index("b").to_parquet(many)  # index: no column
+    assert _error(many.getvalue(), name="many.parquet", limits=Limits(max_rows=200)) == \
+        "many.parquet has 300 rows, over the limit of 200"
+    assert load_table(many.getvalue(), name="ok.parquet", limits=Limits(max_rows=300, max_columns=2)).n_rows == 300
+
+
+def test_empty_cells_before_the_header_do_not_push_the_names_into_the_data():
+    table = load_table(b",,\na,b,c\n1,2,3\n4,5,6\n", name="lead.csv")
+    assert table.schema.names == ["a", "b", "c"] and table.raw.values.tolist() == [[1, 2, 3], [4, 5, 6]]
+    assert not table.warnings

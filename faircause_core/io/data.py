@@ -11,6 +11,7 @@ import csv
 import io
 import os
 import warnings
+import zipfile
 from dataclasses import dataclass, field
 from typing import Mapping
 
@@ -35,6 +36,7 @@ EXCEL_EXTENSIONS = (".xlsx", ".xlsm")
 SUPPORTED = CSV_EXTENSIONS + PARQUET_EXTENSIONS + EXCEL_EXTENSIONS
 _ZIP_MAGIC = b"PK\x03\x04"
 _PARQUET_MAGIC = b"PAR1"
+EXCEL_UNPACKED = 10  # an .xlsx may unpack to this many times the file size limit
 
 
 @dataclass
@@ -80,9 +82,9 @@ def load_table(
     if fmt == "csv":
         frame, notes = _read_csv(data, fname, limits)
     elif fmt == "parquet":
-        frame, notes = _read_parquet(data, fname), []
+        frame, notes = _read_parquet(data, fname, limits), []
     else:
-        frame, notes = _read_excel(data, fname), []
+        frame, notes = _read_excel(data, fname, limits), []
     return table_from_frame(frame, name=fname, limits=limits, kinds=kinds, _notes=notes)
 
 
@@ -346,12 +348,16 @@ def _read_csv(data: bytes, fname: str, limits: Limits) -> tuple[pd.DataFrame, li
         with warnings.catch_warnings():
             warnings.simplefilter("error", pd.errors.ParserWarning)
             frame = pd.read_csv(
-                io.StringIO(text), sep=delimiter, header=0, names=names, dtype=object,
+                io.StringIO(text), sep=delimiter, header=None, names=names, dtype=object,
                 na_filter=False, index_col=False, skip_blank_lines=True, engine="c",
             )
     except (pd.errors.ParserError, pd.errors.ParserWarning, csv.Error):
         _raise_ragged(text, delimiter, len(names), fname)
+    # The header is the first row with a non-empty cell, as for csv.reader above (pandas' own
+    # header=0 would take a ",,," line before it as the header and read the names as data).
     blank = (frame.to_numpy() == "").all(axis=1) if len(frame) else np.zeros(0, dtype=bool)
+    start = int(np.argmax(~blank)) + 1 if (~blank).any() else len(frame)
+    frame, blank = frame.iloc[start:].reset_index(drop=True), blank[start:]
     if blank.any():
         notes.append(f"{fname}: skipped {int(blank.sum())} row(s) with every cell empty")
         frame = frame.loc[~blank].reset_index(drop=True)
@@ -367,7 +373,8 @@ def _has_ragged_rows(text: str, delimiter: str, n_fields: int) -> bool:
             return bool(set(map(len, filter(any, rows))) - {n_fields})
         except csv.Error:
             return True
-    counts = {line.count(delimiter) for line in text.splitlines() if line}
+    # split on \r and \n only, as the CSV readers do (str.splitlines also splits on \x0c, \u2028, ...)
+    counts = {line.count(delimiter) for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n") if line}
     return bool(counts - {n_fields - 1})
 
 
@@ -424,7 +431,20 @@ def _header_names(header: list[str], fname: str) -> tuple[list[str], list[str]]:
     return names, notes
 
 
-def _read_parquet(data: bytes, fname: str) -> pd.DataFrame:
+def _read_parquet(data: bytes, fname: str, limits: Limits = DEFAULT_LIMITS) -> pd.DataFrame:
+    """Rows and columns are checked in the file's footer before reading: a few KB of Parquet can
+    hold millions of repeated rows."""
+    try:
+        import pyarrow.parquet as pq
+
+        footer = pq.ParquetFile(io.BytesIO(data))
+        index = {c for c in (footer.schema_arrow.pandas_metadata or {}).get("index_columns", []) if isinstance(c, str)}
+        n_rows, n_cols = footer.metadata.num_rows, len([c for c in footer.schema_arrow.names if c not in index])
+    except Exception as exc:  # pyarrow raises many types for a corrupt file
+        raise InputError(f"{fname} could not be read as Parquet: {one_line(exc)[:200]}") from None
+    if n_cols > limits.max_columns:
+        raise InputError(f"{fname} has {n_cols} columns, over the limit of {limits.max_columns}")
+    _check_rows(max(n_rows, 1), fname, limits)
     try:
         frame = pd.read_parquet(io.BytesIO(data))
     except Exception as exc:  # pyarrow raises many types for a corrupt file
@@ -432,8 +452,19 @@ def _read_parquet(data: bytes, fname: str) -> pd.DataFrame:
     return frame.reset_index(drop=True)
 
 
-def _read_excel(data: bytes, fname: str) -> pd.DataFrame:
-    """First sheet; first non-empty row is the header (read raw so duplicates show)."""
+def _read_excel(data: bytes, fname: str, limits: Limits = DEFAULT_LIMITS) -> pd.DataFrame:
+    """First sheet; first non-empty row is the header (read raw so duplicates show). The unpacked
+    size is checked first (at most EXCEL_UNPACKED times the file limit): a small .xlsx can unpack
+    to gigabytes."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            unpacked = sum(i.file_size for i in z.infolist())
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError):
+        unpacked = 0  # not a zip: openpyxl says so below
+    cap = EXCEL_UNPACKED * limits.max_file_mb * 1024 * 1024
+    if unpacked > cap:
+        raise InputError(f"{fname} unpacks to {unpacked / 1024 / 1024:,.1f} MB, over the limit of "
+                         f"{cap / 1024 / 1024:,.1f} MB ({EXCEL_UNPACKED} times the file limit)")
     try:
         sheet = pd.read_excel(io.BytesIO(data), sheet_name=0, header=None, dtype=object, engine="openpyxl")
     except Exception as exc:  # zipfile/openpyxl raise many types for a bad file
