@@ -117,7 +117,7 @@ def privacy_block(priv: dict) -> None:
     verdict = privacy_verdict(priv)
     (st.success if verdict.startswith("No sign") else st.warning)(md(verdict))
     rows = pd.DataFrame([(k, v) for k, v in privacy_rows(priv) if v is not None], columns=["measure", "value"])
-    st.dataframe(rows, hide_index=True, width="stretch",
+    st.dataframe(rows, hide_index=True, width="stretch", height=35 * (len(rows) + 1) + 3,  # every row, no scroll
                  column_config={"measure": st.column_config.TextColumn(width="large")})
     for note in priv.get("notes") or []:
         st.caption(md(note))
