@@ -395,3 +395,11 @@ def test_empty_cells_before_the_header_do_not_push_the_names_into_the_data():
     table = load_table(b",,\na,b,c\n1,2,3\n4,5,6\n", name="lead.csv")
     assert table.schema.names == ["a", "b", "c"] and table.raw.values.tolist() == [[1, 2, 3], [4, 5, 6]]
     assert not table.warnings
+
+
+def test_spaces_around_values_are_left_out_and_said():
+    """Values are the one thing reading changes (' Male' and 'Male' are one category), so it is shown."""
+    table = load_table(b"sex,age\n Male,3\nFemale ,4\nMale,5\n", name="v.csv")
+    assert table.schema["sex"].categories == ["Female", "Male"]
+    assert table.warnings == ["column 'sex': spaces around values are left out (' Male' is read as 'Male')"]
+    assert load_table(b"sex,age\nMale,3\nFemale,4\n", name="v.csv").warnings == []

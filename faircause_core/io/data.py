@@ -102,7 +102,24 @@ def table_from_frame(
     df.columns = [_plain_name(c, i) for i, c in enumerate(df.columns)]
     _check_shape(list(df.columns), len(df), name, limits)
     parsed = pd.DataFrame({c: parse_column(df[c]) for c in df.columns}, index=pd.RangeIndex(len(df)))
-    return _build_table(parsed, name, limits, kinds, list(_notes or []))
+    return _build_table(parsed, name, limits, kinds, list(_notes or []) + _trimmed_values(df))
+
+
+def _trimmed_values(df: pd.DataFrame) -> list[str]:
+    """A note per column whose text values lose spaces at their ends when read (' Male' is
+    'Male', the same category): the one change reading makes to a value, so it is shown."""
+    notes = []
+    for col in df.columns:
+        try:
+            values = pd.unique(df[col].to_numpy()) if df[col].dtype == object else ()
+        except TypeError:  # unhashable cells (lists from Parquet): compared as text by parse_column
+            values = ()
+        for value in values:
+            if isinstance(value, str) and value.strip() and value != value.strip():
+                notes.append(f"column '{col}': spaces around values are left out ('{value}' is read as "
+                             f"'{value.strip()}')")
+                break
+    return notes
 
 
 def exclude_columns(table: Table, columns) -> Table:
