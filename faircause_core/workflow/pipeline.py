@@ -8,6 +8,7 @@ privacy and the fair-predictor measure (the peers' protocol: fit on 70%, test on
 from __future__ import annotations
 
 import math
+import os
 import time
 from dataclasses import asdict, dataclass, field, replace
 from typing import Optional
@@ -67,6 +68,8 @@ class GenerationSettings:
             raise InputError(f"unknown generator {self.generator!r}: use llm, bayesnet or prompt")
         if not isinstance(self.preset, str) or self.preset not in PRESETS:
             raise InputError(f"unknown training preset {self.preset!r}: use quick or thorough")
+        if isinstance(self.model_dir, os.PathLike):
+            self.model_dir = os.fspath(self.model_dir)
         if self.model_dir is not None and not isinstance(self.model_dir, str):
             raise InputError(f"model folder must be a path, got {self.model_dir!r}")
         self.rows = check_rows(self.rows)
