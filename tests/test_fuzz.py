@@ -107,8 +107,8 @@ def csv_files(draw):
 @st.composite
 def frames(draw):
     """A small DataFrame with odd column names and one dtype per column (Parquet/Excel input)."""
-    width = draw(st.integers(0, 5))
-    n = draw(st.integers(0, 8))
+    width = draw(st.integers(0, 4))
+    n = draw(st.integers(0, 6))
     cols = {}
     for i in range(width):
         name = draw(st.one_of(odd_names, st.integers(-3, 3))) if draw(st.booleans()) else f"c{i}"
@@ -179,7 +179,7 @@ def valid_csv(draw):
     """A well-formed comma CSV (csv.writer) with unique, non-blank names and square rows."""
     names = draw(st.lists(odd_names.filter(lambda n: n.strip() and not n.startswith("\ufeff")),  # BOM: encoding
                           min_size=2, max_size=6, unique_by=lambda n: " ".join(n.split())))
-    rows = draw(st.lists(st.lists(cells, min_size=len(names), max_size=len(names)), min_size=1, max_size=8))
+    rows = draw(st.lists(st.lists(cells, min_size=len(names), max_size=len(names)), min_size=1, max_size=5))
     buf = io.StringIO()
     # "\r\n": the writer then quotes any cell holding \r or \n (with "\n" a bare \r goes unquoted)
     csv.writer(buf, quoting=draw(st.sampled_from([csv.QUOTE_MINIMAL, csv.QUOTE_ALL])),
