@@ -255,6 +255,17 @@ JUNK = st.one_of(st.sampled_from([None, True, 0, -1, 2**70, 1.5, math.inf, -math
                                    [], {}, [None], {"": None}, ["a", "b"]]), json_values)
 
 
+SPECIALS = [None, True, -1, 2**70, 1.5, math.inf, math.nan, "", "x", [], {}, [None]]
+
+
+def every_swap(value):
+    """Each single swap of one part of `value` for each special junk value: the systematic
+    complement of `corrupted` (which draws swaps at random and can miss a field)."""
+    for path in _paths(value):
+        for junk in SPECIALS:
+            yield path, _replace(value, path, junk)
+
+
 @st.composite
 def corrupted(draw, valid):
     """A value from `valid`, then up to two of its parts (any node, each equally likely) swapped
@@ -360,6 +371,19 @@ def test_generation_settings(d):
         assert again.to_dict() == s.to_dict()
 
 
+def test_every_field_of_the_settings_and_knowledge_swapped_for_junk():
+    settings_value = {"generator": "bayesnet", "model_dir": None, "preset": "quick", "train_steps": None,
+                      "rows": 10, "seed": 0, "fairness": {"de": 1.0, "ie": 0.0, "se": 0.0, "reference": "x1"},
+                      "refine": True, "max_rounds": 2, "holdout": 0.3, "measure_rows": None}
+    for path, d in every_swap(settings_value):
+        outcome(GenerationSettings.from_dict, d)
+    for path, d in every_swap({"forbidden": [["a", "b"]], "required": [["b", "c"]], "tiers": [["a"], ["b", "c"]],
+                               "no_outgoing": ["c"], "after_outcome": ["d"]}):
+        outcome(BackgroundKnowledge.from_dict, d)
+    for path, d in every_swap({"nodes": ["a", "b", "c"], "edges": [["a", "b"], ["b", "c"]]}):
+        outcome(CausalGraph.from_dict, d)
+
+
 # ---------------------------------------------------------------------- FairnessSpec
 
 spec_text = st.one_of(st.none(), st.text(max_size=20), st.lists(
@@ -442,6 +466,25 @@ def test_workspace_reader(fuzz_root, run_json, synthetic, meta, source, session)
     outcome(workspace.load_run, RUN_ID, root=root)
     assert isinstance(outcome(workspace.load_session, root=root), dict)
     outcome(workspace.load_data, DATA_ID, root=root)
+
+
+def test_every_field_of_a_run_record_swapped_for_junk(fuzz_root):
+    """Each part of a saved run.json in turn replaced by each special value: the run list skips
+    it or shows it, opening it gives the run or one InputError line."""
+    effects_ = {"estimates": {e: 0.1 for e in ("tv", "ctf_de", "ctf_ie", "ctf_se", "ett")},
+                "ses": {"tv": 0.01}, "quantities": {}, "n": 100, "n0": 50, "n1": 50, "method": "dr"}
+    record = {"id": RUN_ID, "created": 1.7e9, "name": "bn", "data_id": DATA_ID, "kinds": {},
+              "graph": {"nodes": ["a", "b"], "edges": [["a", "b"]]}, "roles": {"x": "a", "y": "b", "x0": 0, "x1": 1},
+              "result": {"settings": {"generator": "bayesnet", "rows": 10, "fairness": {"de": 1.0}},
+                         "real_effects": effects_, "synthetic_effects": effects_, "target": {"ctf_de": 0.0},
+                         "converged": True, "metrics": {"fidelity": {"quality": 0.9}}}}
+    run = fuzz_root / "runs" / RUN_ID
+    run.mkdir(parents=True, exist_ok=True)
+    (run / "synthetic.csv").write_bytes(good_csv)
+    for path, d in every_swap(record):
+        (run / "run.json").write_text(json.dumps(d))
+        assert isinstance(outcome(workspace.list_runs, root=fuzz_root), list), path
+        outcome(workspace.load_run, RUN_ID, root=fuzz_root)
 
 
 @settings(max_examples=5, derandomize=True, deadline=None, database=None)

@@ -153,7 +153,7 @@ def check_rows(n) -> int:
     """Validate a requested row count (a user setting)."""
     try:
         value = int(n)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: int(inf)
         raise InputError(f"number of rows must be a whole number, got {n!r}")
     if value != n and not isinstance(n, str):
         raise InputError(f"number of rows must be a whole number, got {n!r}")
