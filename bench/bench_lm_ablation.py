@@ -44,6 +44,7 @@ from faircause_core.generators.llm import LLMGenerator  # noqa: E402
 from faircause_core.generators.lm import slots as _slots, train as _train  # noqa: E402,F401  (loaded now)
 from faircause_core.io.data import load_table, table_from_frame  # noqa: E402
 from faircause_core.metrics.fidelity import quality_report  # noqa: E402
+from faircause_core.metrics.frames import model_kinds  # noqa: E402
 from faircause_core.metrics.utility import tstr_auroc  # noqa: E402
 
 EFFECTS = ("tv", "ctf_de", "ctf_ie", "ctf_se")
@@ -111,6 +112,9 @@ def run(name: str, variants: list[str], steps, effect_rows: int, first: int | No
            "parents_of_y": list(graph.parents(roles.y)), "real": effects(fit.df, roles), "variants": {}}
     print(f"{name}: {len(fit.df)} fit rows, Y parents {out['parents_of_y']}", flush=True)
     print("real", out["real"], flush=True)
+    # as the pipeline measures utility: columns recorded after the outcome are no feature
+    after = graph.descendants(roles.y)
+    features = {c: k for c, k in model_kinds(table.schema).items() if c not in after}
     for v in variants:
         gen = make(v, steps)
         t0 = time.perf_counter()
@@ -121,7 +125,8 @@ def run(name: str, variants: list[str], steps, effect_rows: int, first: int | No
         sample_s = time.perf_counter() - t0
         delivered = synth.iloc[:n].reset_index(drop=True)
         q = quality_report(fit.df, delivered, table.schema)
-        auc = tstr_auroc(fit.df, delivered, holdout, roles.y, table.schema, positive=roles.positive)
+        auc = tstr_auroc(fit.df, delivered, holdout, roles.y, features, positive=roles.positive,
+                         threshold=roles.threshold)
         rec = {"load": round(os.getloadavg()[0], 1), "fit_s": round(fit_s, 1), "sample_s": round(sample_s, 1), "effects": effects(synth, roles),
                "quality": round(float(q["quality"]), 4), "tstr": round(auc["tstr"], 4), "trtr": round(auc["trtr"], 4)}
         if v != "bayesnet":

@@ -164,7 +164,8 @@ def fit_skip_tables(slot_lm: SlotLM, codes: np.ndarray, l2: float, max_iter: int
     Per column c: logit P(c = v | parents) = bias_v + sum over parents p of table[p's value, v],
     i.e. a multinomial logistic regression on one-hot parent values, fitted by L-BFGS on the
     exact log-likelihood of all rows (identical queries merged) plus l2/2 * ||table||^2
-    (the bias is not penalised; l2 = 1 is scikit-learn's C = 1). The LM's logits are left
+    (the bias is not penalised; l2 = 1 is scikit-learn's C = 1, two-valued columns
+    weighted twice to match its binary fit). The LM's logits are left
     out: the gate starts at 0, so this is the whole model at step 0. `check()` runs at
     every function evaluation (cancel).
     """
@@ -182,6 +183,10 @@ def fit_skip_tables(slot_lm: SlotLM, codes: np.ndarray, l2: float, max_iter: int
     optimizer = torch.optim.LBFGS(params, lr=1.0, max_iter=max_iter, history_size=20,
                                   tolerance_grad=1e-7, tolerance_change=1e-10, line_search_fn="strong_wolfe")
     total = float(counts.sum())  # rows x columns: the loss is per (row, column), as in batch_loss
+    # A two-valued column's logit difference is the sum of two penalised rows, so its penalty
+    # counts twice: the same strength as scikit-learn's binary fit (the Bayes net's).
+    cards = np.array([slot_lm.layout.cols[c].card for c in slot_lm.layout.order])[slot_lm.layout.value_column]
+    weight = torch.as_tensor(np.where(cards == 2, 2.0, 1.0), dtype=slot_lm.dtype, device=slot_lm.value_in.device)[None, :]
 
     def objective() -> torch.Tensor:
         if check is not None:
@@ -189,7 +194,7 @@ def fit_skip_tables(slot_lm: SlotLM, codes: np.ndarray, l2: float, max_iter: int
         optimizer.zero_grad(set_to_none=True)
         logp = torch.log_softmax(slot_lm.skip_logits(slots).masked_fill(~own, float("-inf")), dim=-1)
         nll = -(counts * logp.masked_fill(~seen, 0.0)).sum()
-        loss = (nll + 0.5 * l2 * slot_lm.parent_skip.pow(2).sum()) / total
+        loss = (nll + 0.5 * l2 * (slot_lm.parent_skip.pow(2) * weight).sum()) / total
         loss.backward()
         return loss
 
