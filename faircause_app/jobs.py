@@ -5,7 +5,8 @@ every session's runs land in the one run list of the workspace (each run reserve
 id with an under-way marker and is saved folder-whole, see workflow.workspace). The key is
 (workspace, session id); the session id lives in the page's address (state.session_id), so
 a refresh of the same tab finds its running job again. At most MAX_PARALLEL jobs run at
-once in this server process; the others wait, cancellable, for a free slot.
+once; the others wait, cancellable, for a free slot. Each run is a process of its own
+(job_process): the server stays responsive, and a cancel ends the run within seconds.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from dataclasses import dataclass, field
 
 import streamlit as st
 
+from faircause_app import job_process
 from faircause_core.errors import InputError
 from faircause_core.workflow import workspace
 from faircause_core.workflow.progress import RunProgress, describe_eta, plan_for
@@ -93,11 +95,10 @@ def _history(ws: str, generator: str) -> list[dict]:
 
 
 def start_job(tab, g, r, settings, data_id: str, kinds: dict, ws: str, session: str) -> Job:
-    """Run pipeline.run_generation in a thread for this session and save the run.
+    """Run pipeline.run_generation in a process of its own for this session and save the run.
 
     One running job per session: starting another while one runs is an InputError."""
-    from faircause_core.generators.base import CancelToken, Cancelled
-    from faircause_core.workflow.pipeline import run_generation
+    from faircause_core.generators.base import CancelToken
 
     key = _key(ws, session)
     reg = _registry()
@@ -114,33 +115,27 @@ def start_job(tab, g, r, settings, data_id: str, kinds: dict, ws: str, session: 
         for k in [k for k, j in reg["jobs"].items() if j.finished and time.time() - j.finished > 3600]:
             del reg["jobs"][k]  # ended an hour ago: its session has seen it
 
+    payload = {"table": tab, "graph": g, "roles": r, "settings": settings, "data_id": data_id, "kinds": kinds,
+               "label": label, "ws": ws, "run_id": run_id}
+
     def work():
-        saved, slot = False, False
+        slot = False
         try:
             while not slot:  # wait for a free slot, cancellable
-                job.token.check()
+                if job.token.cancelled:
+                    job.status = "cancelled"
+                    return
                 slot = reg["slots"].acquire(timeout=0.2)
                 if not slot:
                     job.progress("waiting for another session's run to finish", 0, 1)
             job.tracker.start()  # the wait is not work
-            result = run_generation(tab, g, r, settings, progress=job.progress, cancel=job.token)
-            job.token.check()
-            job.fit_reused = bool(getattr(result, "fit_reused", False))
-            job.progress("saving the run", 0, 1)
-            job.run_id = workspace.save_run(result, graph=g, roles=r, data_id=data_id, kinds=kinds,
-                                            name=job.label, root=ws, run_id=job.job_id)
-            saved = True
-            job.status = "done"
-        except Cancelled:
-            job.status = "cancelled"
-        except InputError as err:
-            job.status, job.error = "failed", str(err)
+            job_process.run(job, payload)
         except Exception as err:  # shown as one line; the thread must never die silently
             job.status, job.error = "failed", f"generation failed: {type(err).__name__}: {err}"
         finally:
             if slot:
                 reg["slots"].release()
-            if not saved:
+            if job.status != "done":
                 workspace.end_run(job.job_id, root=ws)
             job.finished = time.time()
 
