@@ -161,17 +161,20 @@ def graph_sources(tab, problem: FairnessProblem, valid: bool, marks, all_names) 
 # ------------------------------------------------------------------------- step 4 progress
 
 def job_progress() -> None:
-    """Polls the background job; hands over to the whole page once when it ends."""
-    job = jobs.current_job(state.root())
+    """Polls this session's background job: one bar and ETA for the whole run, "cancelling..."
+    from the press of Cancel until the job stops; hands over to the whole page once at its end."""
+    job = jobs.current_job(state.root(), state.session_id())
     if job is None:
-        st.caption("No generation started yet in this workspace.")
+        st.caption("No generation started yet in this browser session.")
         return
     if job.status == "running":
-        st.progress(job.fraction(), text=f"{job.stage}: {job.done:,} of {job.total:,} {job.eta()}".strip())
-        st.caption(f"Running {md(job.label)} for {time.time() - job.started:.0f} s.")
-        if st.button("Cancel", key="w_cancel"):
-            job.token.cancel()
-            st.warning("Cancelling after the current batch...")
+        st.progress(job.fraction(), text=f"{job.fraction():.0%} of the whole run, {job.eta()}")
+        st.caption(f"Running {md(job.label)} for {time.time() - job.started:.0f} s. Now: {md(job.stage)}.")
+        if not job.cancelling and st.button("Cancel", key="w_cancel"):
+            job.cancel()
+        if job.cancelling:
+            st.warning(f"cancelling... (pressed {time.time() - job.cancel_pressed:.0f} s ago; "
+                       "the run stops at its next check, within a few seconds)")
         return
     if st.session_state.get("_job_seen") != job.job_id:  # first look at the ended job: stop polling
         st.session_state._job_seen = job.job_id
