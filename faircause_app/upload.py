@@ -25,20 +25,23 @@ def _size(n_bytes: int) -> str:
 
 
 def load(content: bytes, filename: str) -> bool:
-    """Make a file the current table, with "Reading file ..." shown while it loads (Streamlit
-    shows a spinner only after half a second, so a large file); a refused file leaves the
-    previous table loaded, and the page says so. True when the file was loaded."""
+    """Make a file the current table, with "Reading file ..." shown from the start until it is
+    loaded (a placeholder, not st.spinner, which appears only after half a second); a refused
+    file leaves the previous table loaded, and the page says so. True when the file was loaded."""
     before = state.table() if st.session_state.get("data_id") else None
+    note = st.empty()
+    note.info(f"Reading file {md(filename)} ({_size(len(content))})...")
     try:
-        with st.spinner(f"Reading file {filename} ({_size(len(content))})...", show_time=True):
-            state.set_data(content, filename)
+        state.set_data(content, filename)
     except InputError as err:
+        note.empty()
         text.error(err)
         if before is not None:
             st.info(f"The previous table, {md(before.name)} ({before.n_rows:,} rows), is still loaded.")
         else:
             st.info("No table is loaded yet: fix the file, or try the demo cohort.")
         return False
+    note.empty()
     return True
 
 
