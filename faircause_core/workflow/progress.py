@@ -30,7 +30,7 @@ PHASES = ("audit", "load", "train", "sample", "measure", "save")
 #: SDMetrics privacy metrics and the fair predictor).
 DEFAULT_PLAN = {
     "bayesnet": {"audit": 1.0, "load": 0.1, "train": 2.0, "sample": 4.0, "measure": 40.0, "save": 0.5},
-    "llm": {"audit": 1.0, "load": 5.0, "train": 170.0, "sample": 20.0, "measure": 40.0, "save": 0.5},
+    "llm": {"audit": 1.0, "load": 3.0, "train": 12.0, "sample": 10.0, "measure": 40.0, "save": 0.5},
     "prompt": {"audit": 1.0, "load": 5.0, "train": 1.0, "sample": 60.0, "measure": 40.0, "save": 0.5},
 }
 
