@@ -96,8 +96,8 @@ def walk(page, url: str, ws: Path) -> None:
     go(page, "Causal graph")
     page.get_by_text("Sensitive attribute (X)").first.wait_for()
     choose(page, "Sensitive attribute (X)", "sex")
-    choose(page, "Baseline group (x0)", "Male")
-    choose(page, "Comparison group (x1)", "Female")
+    choose(page, "Baseline group", "Male")
+    choose(page, "Comparison group", "Female")
     choose(page, "Outcome (Y)", "death")
     wait_for(lambda: (session(ws).get("problem") or {}) .get("x0") == "Male"
              and session(ws)["problem"].get("x1") == "Female", what="question saved")
