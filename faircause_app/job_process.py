@@ -18,6 +18,20 @@ import time
 CANCEL_GRACE_S = 3.0  # then the process is killed: cancel within 5 s whatever the stage
 NICE = 10  # a run's scheduling priority below the server's, so page switches stay quick
 _CONTEXT = []
+#: The settings the engine reads from the environment (model folder, caches, offline mode). The
+#: fork server keeps the environment it started with, so each run carries the server's current one.
+ENV_PREFIXES = ("FAIRCAUSE_", "HF_", "TRANSFORMERS_", "TOKENIZERS_")
+
+
+def _engine_env() -> dict:
+    return {k: v for k, v in os.environ.items() if k.startswith(ENV_PREFIXES)}
+
+
+def _adopt_env(env: dict) -> None:
+    """The child's engine settings become the server's at the time of the run."""
+    for k in [k for k in os.environ if k.startswith(ENV_PREFIXES) and k not in env]:
+        del os.environ[k]
+    os.environ.update(env)
 
 
 def context():
@@ -52,6 +66,7 @@ def child(conn, payload: dict) -> None:
             conn.send(msg)
 
     threading.Thread(target=listen, name="faircause-listen", daemon=True).start()
+    _adopt_env(payload.get("env") or {})
     try:  # the pages come first: a run yields the CPU to the server's page runs
         os.nice(NICE)
     except OSError:
@@ -77,6 +92,7 @@ def run(job, payload: dict) -> None:
     """Run `payload` in a child process and mirror its reports onto `job` (a jobs.Job) until it
     ends; kill it CANCEL_GRACE_S after a cancel it has not honoured."""
     ctx = context()
+    payload = {**payload, "env": _engine_env()}
     mine, theirs = ctx.Pipe()
     proc = ctx.Process(target=child, args=(theirs, payload), name=f"faircause-{job.job_id}", daemon=True)
     proc.start()
