@@ -136,7 +136,7 @@ def sweep_tab(run_id: str, run: dict, ws: str) -> None:
                "once and each dial value is one draw from it, measured like a run.")
     for p, why in pathway_gaps(run["graph"], run["roles"]).items():
         st.caption(f"{p.upper()} cannot be swept: {md(why)}")
-    job = sweep_jobs.current_sweep(ws, run_id)
+    job = sweep_jobs.current_sweep(ws, state.session_id(), run_id)
     running = job is not None and job.status == "running"
     c1, c2, c3 = st.columns(3)
     pathway = c1.selectbox("Pathway", list(PATHWAY_NAMES), format_func=PATHWAY_NAMES.get, key="w_sweep_pathway")
@@ -145,7 +145,8 @@ def sweep_tab(run_id: str, run: dict, ws: str) -> None:
                            value=max(50, int(settings.rows)), key="w_sweep_rows")
     if st.button("Run the sweep", type="primary", disabled=running, key="w_sweep_start"):
         try:
-            sweep_jobs.start_sweep(run_id, run, ws, pathway, points, int(rows), model_dir_from_env())
+            sweep_jobs.start_sweep(run_id, run, ws, state.session_id(), pathway, points, int(rows),
+                                   model_dir_from_env())
             st.rerun()
         except InputError as err:
             text.error(err)
@@ -155,14 +156,14 @@ def sweep_tab(run_id: str, run: dict, ws: str) -> None:
 
 
 def _sweep_progress(ws: str, run_id: str) -> None:
-    job = sweep_jobs.current_sweep(ws, run_id)
+    job = sweep_jobs.current_sweep(ws, state.session_id(), run_id)
     if job is None:
         return
     if job.status == "running":
         st.progress(job.fraction(), text=f"{md(job.stage)} {job.eta()}".strip())
         st.caption(f"Sweeping {md(job.label)} for {time.time() - job.started:.0f} s.")
         if st.button("Cancel the sweep", key="w_sweep_cancel"):
-            job.token.cancel()
+            job.cancel()
             st.warning("Cancelling after the current step...")
         return
     if st.session_state.get("_sweep_seen") != job.job_id:  # first look at the ended sweep: redraw the tab

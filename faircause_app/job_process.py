@@ -1,4 +1,4 @@
-"""One generation in its own process, so the server stays responsive and a cancel always works.
+"""One generation (or sweep) in its own process, so the server stays responsive and a cancel always works.
 
 Run in threads, four generations held the server's one interpreter lock: page switches took
 up to 48 s and the runs 5x longer. In a process of its own a run uses another core, a crash
@@ -39,17 +39,53 @@ def context():
     time): the fork server imports the engine once, each run is a fast fork of it."""
     if not _CONTEXT:
         ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["faircause_core.workflow.pipeline", "faircause_core.workflow.workspace"])
+        ctx.set_forkserver_preload(["faircause_core.workflow.pipeline", "faircause_core.workflow.sweep",
+                                   "faircause_core.workflow.workspace"])
         _CONTEXT.append(ctx)
     return _CONTEXT[0]
 
 
-def child(conn, payload: dict) -> None:
-    """The process's body: run, save, report (progress, then done | cancelled | failed)."""
-    from faircause_core.errors import InputError
-    from faircause_core.generators.base import Cancelled, CancelToken
+def _generate(p: dict, send, token) -> tuple:
+    """A generation: run, save the run folder; reports (run id, fit reused)."""
     from faircause_core.workflow import workspace
     from faircause_core.workflow.pipeline import run_generation
+
+    result = run_generation(p["table"], p["graph"], p["roles"], p["settings"],
+                            progress=lambda s, d, t: send("progress", str(s), int(d), int(t)), cancel=token)
+    token.check()
+    send("progress", "saving the run", 0, 1)
+    run_id = workspace.save_run(result, graph=p["graph"], roles=p["roles"], data_id=p["data_id"],
+                                kinds=p["kinds"], name=p["label"], root=p["ws"], run_id=p["run_id"])
+    return run_id, bool(result.fit_reused)
+
+
+def _sweep(p: dict, send, token) -> tuple:
+    """A sweep of a saved run (workflow.sweep): reports its result as plain data, as the CLI writes it."""
+    import json
+
+    from faircause_core.io.data import exclude_columns
+    from faircause_core.workflow import workspace
+    from faircause_core.workflow.sweep import run_sweep
+
+    graph, settings = p["graph"], p["settings"]
+    tab = workspace.load_data(p["data_id"], p.get("kinds") or None, root=p["ws"])
+    tab = exclude_columns(tab, [c for c in tab.schema.names if c not in graph.nodes])
+    result = run_sweep(tab, graph, p["roles"], p["pathway"], p["alphas"], generator=settings.generator,
+                       model_dir=settings.model_dir or p.get("model_dir"), preset=settings.preset,
+                       train_steps=settings.train_steps, rows=p.get("rows"), seed=settings.seed,
+                       holdout=settings.holdout, reference=settings.fairness.reference,
+                       progress=lambda s, d, t: send("progress", str(s), int(d), int(t)), cancel=token)
+    return (json.loads(json.dumps(result.to_dict())),)
+
+
+TASKS = {"generate": _generate, "sweep": _sweep}
+WORDS = {"generate": "generation", "sweep": "sweep"}  # in messages
+
+
+def child(conn, payload: dict) -> None:
+    """The process's body: run the payload's task, report (progress, then done | cancelled | failed)."""
+    from faircause_core.errors import InputError
+    from faircause_core.generators.base import Cancelled, CancelToken
 
     token, lock = CancelToken(), threading.Lock()
 
@@ -71,26 +107,20 @@ def child(conn, payload: dict) -> None:
         os.nice(NICE)
     except OSError:
         pass
-    p = payload
+    task = payload.get("task", "generate")
     try:
-        result = run_generation(p["table"], p["graph"], p["roles"], p["settings"],
-                                progress=lambda s, d, t: send("progress", str(s), int(d), int(t)), cancel=token)
-        token.check()
-        send("progress", "saving the run", 0, 1)
-        run_id = workspace.save_run(result, graph=p["graph"], roles=p["roles"], data_id=p["data_id"],
-                                    kinds=p["kinds"], name=p["label"], root=p["ws"], run_id=p["run_id"])
-        send("done", run_id, bool(result.fit_reused))
+        send("done", *TASKS[task](payload, send, token))
     except Cancelled:
         send("cancelled")
     except InputError as err:
         send("failed", str(err))
     except Exception as err:  # one line for the page; the process ends either way
-        send("failed", f"generation failed: {type(err).__name__}: {err}")
+        send("failed", f"{WORDS[task]} failed: {type(err).__name__}: {err}")
 
 
 def run(job, payload: dict) -> None:
-    """Run `payload` in a child process and mirror its reports onto `job` (a jobs.Job) until it
-    ends; kill it CANCEL_GRACE_S after a cancel it has not honoured."""
+    """Run `payload` (its "task": generate or sweep) in a child process and mirror its reports
+    onto `job` (a jobs.Job) until it ends; kill it CANCEL_GRACE_S after a cancel it has not honoured."""
     ctx = context()
     payload = {**payload, "env": _engine_env()}
     mine, theirs = ctx.Pipe()
@@ -122,8 +152,7 @@ def run(job, payload: dict) -> None:
             if kind == "progress":
                 job.progress(*rest)
             elif kind == "done":
-                job.run_id, job.fit_reused = rest
-                job.status = "done"
+                job.finish(*rest)
                 return
             elif kind == "cancelled":
                 job.status = "cancelled"

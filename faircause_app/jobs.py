@@ -59,6 +59,10 @@ class Job:
     def eta(self) -> str:
         return describe_eta(self.tracker.eta_seconds())
 
+    def finish(self, run_id: str, fit_reused: bool) -> None:
+        """The process reported success (job_process.run): the saved run's id."""
+        self.run_id, self.fit_reused, self.status = run_id, bool(fit_reused), "done"
+
     def cancel(self) -> None:
         """Ask the run to stop; it stops at its next check (within a few seconds)."""
         if not self.cancel_pressed:
@@ -79,7 +83,7 @@ def _registry() -> dict:
     return {"jobs": {}, "slots": threading.BoundedSemaphore(MAX_PARALLEL)}
 
 
-def _key(ws: str, session: str) -> tuple[str, str]:
+def session_key(ws: str, session: str) -> tuple[str, str]:
     if not session:
         raise InputError("no browser session id: reload the page")
     return str(ws), str(session)
@@ -100,7 +104,7 @@ def start_job(tab, g, r, settings, data_id: str, kinds: dict, ws: str, session: 
     One running job per session: starting another while one runs is an InputError."""
     from faircause_core.generators.base import CancelToken
 
-    key = _key(ws, session)
+    key = session_key(ws, session)
     reg = _registry()
     label = f"{settings.generator}, {settings.fairness.label()}"
     with _LOCK:
@@ -115,8 +119,21 @@ def start_job(tab, g, r, settings, data_id: str, kinds: dict, ws: str, session: 
         for k in [k for k, j in reg["jobs"].items() if j.finished and time.time() - j.finished > 3600]:
             del reg["jobs"][k]  # ended an hour ago: its session has seen it
 
-    payload = {"table": tab, "graph": g, "roles": r, "settings": settings, "data_id": data_id, "kinds": kinds,
-               "label": label, "ws": ws, "run_id": run_id}
+    payload = {"task": "generate", "table": tab, "graph": g, "roles": r, "settings": settings, "data_id": data_id,
+               "kinds": kinds, "label": label, "ws": ws, "run_id": run_id}
+
+    def release_id():  # an unsaved run gives its reserved id back
+        if job.status != "done":
+            workspace.end_run(job.job_id, root=ws)
+
+    launch(job, payload, after=release_id)
+    return job
+
+
+def launch(job: Job, payload: dict, after=None) -> None:
+    """Run `payload` in a process of its own (job_process) from a thread, once one of the
+    MAX_PARALLEL slots is free (generations and sweeps share them); `after()` runs at the end."""
+    reg = _registry()
 
     def work():
         slot = False
@@ -131,16 +148,15 @@ def start_job(tab, g, r, settings, data_id: str, kinds: dict, ws: str, session: 
             job.tracker.start()  # the wait is not work
             job_process.run(job, payload)
         except Exception as err:  # shown as one line; the thread must never die silently
-            job.status, job.error = "failed", f"generation failed: {type(err).__name__}: {err}"
+            job.status, job.error = "failed", f"{job_process.WORDS[payload['task']]} failed: {type(err).__name__}: {err}"
         finally:
             if slot:
                 reg["slots"].release()
-            if job.status != "done":
-                workspace.end_run(job.job_id, root=ws)
+            if after is not None:
+                after()
             job.finished = time.time()
 
     threading.Thread(target=work, name=f"faircause-{job.job_id}", daemon=True).start()
-    return job
 
 
 def current_job(ws: str, session: str) -> Job | None:

@@ -2,13 +2,14 @@
 
 Pages keep canonical values in plain session keys (table, problem, graph, ...) and use
 separate widget keys, because Streamlit drops a widget's state when its page is left.
-What the app shows is written to <workspace>/session.json so a refresh or restart finds it.
+What a tab shows is written to <workspace>/sessions/<session id>.json, so a refresh or a
+restart of that tab finds it and another tab's edits never overwrite it; a new tab starts from
+the latest saved one (workspace.load_session).
 """
 
 from __future__ import annotations
 
 import json
-import re
 import uuid
 from pathlib import Path
 
@@ -26,8 +27,6 @@ DATA_KEYS = ("problem", "graph", "discovered", "found", "flow_state", "fixed", "
              "marks_for")
 
 
-_SESSION_ID = re.compile(r"^[0-9a-f]{32}$")
-
 
 def session_id() -> str:
     """This browser tab's id, the key of its generation job (faircause_app.jobs).
@@ -39,7 +38,7 @@ def session_id() -> str:
     sid = st.session_state.get("session_id")
     if not sid:
         given = st.query_params.get("sid")
-        sid = given if isinstance(given, str) and _SESSION_ID.match(given) else uuid.uuid4().hex
+        sid = given if isinstance(given, str) and workspace.SESSION_ID.match(given) else uuid.uuid4().hex
         st.session_state.session_id = sid
     if st.query_params.get("sid") != sid:  # a page switch drops the query string: put it back
         st.query_params["sid"] = sid
@@ -197,24 +196,24 @@ def keep(key: str, value) -> None:
 
 
 def persist() -> None:
-    """Write what the app shows to <workspace>/session.json (survives refresh/restart)."""
+    """Write what this tab shows to the workspace (survives refresh/restart)."""
     state = {k: st.session_state.get(k) for k in SAVED_KEYS}
     try:
-        workspace.save_session(state, root=root())
+        workspace.save_session(state, root=root(), session=session_id())
     except (InputError, OSError) as err:
         text.warning(f"could not save the session to the workspace: {err}")
 
 
 def restore() -> None:
-    """Once per browser session: bring back the last data, DAG, roles and run, and clear
-    what crashed writers left in the workspace (workspace.recover)."""
-    session_id()
+    """Once per browser session: bring back this tab's data, DAG, roles and run (a new tab:
+    the latest saved), and clear what crashed writers left in the workspace (workspace.recover)."""
+    sid = session_id()
     if st.session_state.get("_restored_from") == root():
         return
     st.session_state._restored_from = root()
     try:
         workspace.recover(root())
-        saved = workspace.load_session(root=root())
+        saved = workspace.load_session(root=root(), session=sid)
     except InputError as err:
         text.error(err)
         return

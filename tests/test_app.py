@@ -427,3 +427,31 @@ def test_markdown_in_column_and_file_names_is_shown_literally(app):
     assert len(at.error) == 1 and at.error[0].value.startswith(md(bad)), texts(at.error)
     assert "[link](" not in at.error[0].value and "**x**" not in at.error[0].value
     assert named
+
+
+def test_two_tabs_keep_their_own_session(app):
+    """A tab's reload (same ?sid=) restores that tab's marks, even after another tab changed its
+    own; a new tab starts from the latest saved."""
+    a = app
+    a.button(key="w_demo").click().run()
+    a.switch_page("pages/2_graph.py").run()
+    sid_a = a.session_state["session_id"]
+    b = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+    b.run()
+    sid_b = b.session_state["session_id"]
+    assert sid_b != sid_a and b.session_state["data_id"] == a.session_state["data_id"]  # started from the latest
+    b.switch_page("pages/2_graph.py").run()
+    no_problems(b)
+    b.multiselect(key="w_fixed_sex_death").select("exercise").run()
+    no_problems(b)
+    assert "exercise" in b.session_state["fixed"]
+
+    again_a = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+    again_a.query_params["sid"] = sid_a
+    again_a.run()
+    assert again_a.session_state["session_id"] == sid_a
+    assert "exercise" not in again_a.session_state["fixed"]
+    again_b = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+    again_b.query_params["sid"] = sid_b
+    again_b.run()
+    assert "exercise" in again_b.session_state["fixed"]

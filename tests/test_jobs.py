@@ -93,3 +93,29 @@ def test_a_refresh_keeps_the_session_id_and_a_new_tab_gets_its_own(tmp_path, mon
     forged.query_params["sid"] = "../../etc"  # not an id: a fresh one instead
     forged.run()
     assert forged.session_state["session_id"] not in (sid, "../../etc")
+
+
+def test_a_sweep_runs_in_its_own_process_for_its_own_session(tmp_path, bayes_run, demo_graph, demo_roles):
+    """Sweeps are keyed per session like generations, run as a process (a cancel that the engine
+    does not honour still ends it), and hand back the sweep's plain-data result."""
+    import os
+
+    from faircause_app import sweep_jobs
+
+    ws = str(tmp_path / "ws")
+    data_id = workspace.save_data(DEMO.read_bytes(), DEMO.name, root=ws)
+    run_id = workspace.save_run(bayes_run, graph=demo_graph, roles=demo_roles, data_id=data_id, root=ws)
+    run = workspace.load_run(run_id, root=ws)
+    a = sweep_jobs.start_sweep(run_id, run, ws, A, "de", "0,1", 200)
+    assert sweep_jobs.current_sweep(ws, A, run_id) is a
+    assert sweep_jobs.current_sweep(ws, B, run_id) is None and sweep_jobs.current_sweep(ws, "", run_id) is None
+    with pytest.raises(InputError, match="already running"):
+        sweep_jobs.start_sweep(run_id, run, ws, A, "de", "0,1", 200)
+    b = sweep_jobs.start_sweep(run_id, run, ws, B, "de", "0,0.5,1", 200)  # another tab: its own sweep
+    b.cancel()
+    wait_end(b, timeout=30)
+    assert b.status == "cancelled" and a.status in ("running", "done")
+    wait_end(a)
+    assert a.status == "done", a.error
+    assert [p["alpha"] for p in a.result["points"]] == [0.0, 1.0]
+    assert a.result["settings"]["rows"] == 200

@@ -164,3 +164,29 @@ def test_a_symlinked_workspace_and_links_inside_it_still_work(tmp_path):
     (folder / "source.csv").rename(folder / "kept.csv")
     (folder / "source.csv").symlink_to(folder / "kept.csv")
     assert workspace.data_file(data_id, root=tmp_path / "link")[0] == b"a,b\n1,2\n"
+
+
+def test_each_tab_keeps_its_own_session(tmp_path):
+    """Two browser tabs (session ids) never overwrite each other's saved graph; a new tab starts
+    from the latest of any tab; an id that is not 32 hex digits is never used as a file name."""
+    a, b = "a" * 32, "b" * 32
+    workspace.save_session({"graph": "A's"}, root=tmp_path, session=a)
+    workspace.save_session({"graph": "B's"}, root=tmp_path, session=b)
+    assert workspace.load_session(root=tmp_path, session=a) == {"graph": "A's"}
+    assert workspace.load_session(root=tmp_path, session=b) == {"graph": "B's"}
+    assert workspace.load_session(root=tmp_path, session="c" * 32) == {"graph": "B's"}  # new tab: the latest
+    workspace.save_session({"graph": "bad"}, root=tmp_path, session="../../x")
+    assert sorted(p.name for p in (tmp_path / "sessions").iterdir()) == [f"{a}.json", f"{b}.json"]
+    (tmp_path / "sessions" / f"{a}.json").write_text("garbage")  # unreadable: falls back to the latest
+    assert workspace.load_session(root=tmp_path, session=a) == {"graph": "bad"}
+
+
+def test_session_folder_symlinked_out_is_refused(tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    (ws / "sessions").symlink_to(outside)
+    with pytest.raises(InputError, match="outside the workspace"):
+        workspace.save_session({"graph": "x"}, root=ws, session="a" * 32)
+    assert list(outside.iterdir()) == []

@@ -4,7 +4,8 @@ Layout (plain files a user can inspect, back up or delete):
   <root>/data/<data_id>/source.<ext> + meta.json   the uploaded file as given (by content hash)
   <root>/runs/<run_id>/run.json + synthetic.csv    one generation: DAG, roles, settings, metrics
   <root>/pending/<run_id>.json                     a run under way: which process runs it
-  <root>/session.json                              what the app was showing last
+  <root>/sessions/<session id>.json                what one browser tab was showing
+  <root>/session.json                              what any tab showed last (a new tab starts there)
 
 The source file is kept byte for byte and re-read with data.load_table (plus the user's
 kind overrides), so a reopened run sees exactly the table it was made from.
@@ -170,20 +171,40 @@ def load_data(data_id: str, kinds: dict | None = None, root=None):
 
 # ------------------------------------------------------------------------------ session
 
-def save_session(state: dict, root=None) -> None:
-    """Store what the app shows now (data id, kinds, problem, DAGs, selected run)."""
+SESSION_ID = re.compile(r"^[0-9a-f]{32}$")  # a browser tab's id (faircause_app.state)
+
+
+def _session_file(root, session: str | None, create: bool) -> Path | None:
+    """sessions/<id>.json for a well-formed id (128-bit hex, never a path), else None."""
+    if not session or not SESSION_ID.match(str(session)):
+        return None
+    return workspace_root(root, create=create) / "sessions" / f"{session}.json"
+
+
+def save_session(state: dict, root=None, session: str | None = None) -> None:
+    """Store what the app shows now (data id, kinds, problem, DAGs, selected run).
+
+    With a session id, each browser tab keeps its own file, so two tabs never overwrite each
+    other's graph; session.json is always the latest of any tab, where a new tab starts."""
+    own = _session_file(root, session, create=True)
+    if own is not None:
+        own.parent.mkdir(exist_ok=True)
+        _write_json(_inside(own.parent.parent, own, "session"), state)  # never through a symlink out
     _write_json(workspace_root(root) / "session.json", state)
 
 
-def load_session(root=None) -> dict:
-    """The last stored session, or {} when there is none or it is unreadable."""
-    path = workspace_root(root, create=False) / "session.json"
-    if not path.exists():
-        return {}
-    try:
-        return _read_json(path, "session", path.parent)
-    except InputError:
-        return {}
+def load_session(root=None, session: str | None = None) -> dict:
+    """This tab's stored session, else the latest of any tab, else {} (none or unreadable)."""
+    base = workspace_root(root, create=False)
+    own = _session_file(root, session, create=False)
+    for path in ([own] if own is not None else []) + [base / "session.json"]:
+        if not path.exists():
+            continue
+        try:
+            return _read_json(path, "session", base)
+        except InputError:
+            continue
+    return {}
 
 
 # --------------------------------------------------------------------------------- runs
@@ -309,7 +330,7 @@ def recover(root=None) -> list[str]:
     base = workspace_root(root, create=False)
     if not base.is_dir():
         return []
-    places = [base, base / "runs", base / "pending", *(p for p in (base / "data").glob("*") if p.is_dir())]
+    places = [base, base / "runs", base / "pending", base / "sessions", *(p for p in (base / "data").glob("*") if p.is_dir())]
     removed = []
     for place in places:
         if not place.is_dir() or place.is_symlink():
