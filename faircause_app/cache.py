@@ -2,7 +2,8 @@
 
 Keys are plain text (data hash, kinds and roles as sorted JSON, workspace folder), so a
 result is reused exactly when its inputs are the same. Nothing here computes: each function
-only calls faircause_core.
+only calls faircause_core; the calls that take seconds run in a worker process
+(job_process.call), so one session's discovery never stalls another's page.
 """
 
 from __future__ import annotations
@@ -12,7 +13,26 @@ import json
 import pandas as pd
 import streamlit as st
 
+from faircause_app.job_process import call
 from faircause_core.workflow import workspace
+
+
+#: The engine modules the pages need, with the libraries that take seconds to import (scikit-learn,
+#: scipy.stats, SDMetrics, plotly).
+ENGINE_MODULES = ("faircause_core.workflow.pipeline", "faircause_core.causal.implications",
+                  "faircause_core.metrics.fidelity", "faircause_core.present.plots")
+
+
+@st.cache_resource(show_spinner="Starting the engine (once per server start)...")
+def warm() -> bool:
+    """Import the engine once, on the server's first page, not in the middle of later pages:
+    imported on demand, they held the server's interpreter lock for seconds while other
+    sessions were running, and stalled their page switches."""
+    import importlib
+
+    for name in ENGINE_MODULES:
+        importlib.import_module(name)
+    return True
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
@@ -36,7 +56,7 @@ def audit(data_id: str, kinds: str, exclude: tuple, roles_json: str, method: str
     from faircause_core.workflow.pipeline import audit as run_audit
 
     tab = model_table(data_id, kinds, exclude, ws)
-    return run_audit(tab, Roles.from_dict(json.loads(roles_json)), method=method, seed=0).to_dict()
+    return call(run_audit, tab, Roles.from_dict(json.loads(roles_json)), method=method, seed=0).to_dict()
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -52,7 +72,7 @@ def leaves_to_check(data_id: str, kinds: str, x: str, y: str, fixed: tuple, afte
     """suggest_from_discovery on the loaded table, as (column, reason) pairs: offered, never pre-selected."""
     from faircause_core.causal.suggest import suggest_from_discovery
 
-    found = suggest_from_discovery(table(data_id, kinds, ws), x, y, fixed=fixed, after_outcome=after_outcome)
+    found = call(suggest_from_discovery, table(data_id, kinds, ws), x, y, fixed=fixed, after_outcome=after_outcome)
     return [(s.column, s.reason) for s in found]
 
 
@@ -65,8 +85,8 @@ def discover(data_id: str, kinds: str, x: str, y: str, fixed: tuple, after_outco
     """
     from faircause_core.causal.discovery import discover_report
 
-    report = discover_report(model_table(data_id, kinds, exclude, ws), x, y, fixed=fixed,
-                             after_outcome=after_outcome, seed=0)
+    report = call(discover_report, model_table(data_id, kinds, exclude, ws), x, y, fixed=fixed,
+                  after_outcome=after_outcome, seed=0)
     return {"graph": report.graph.to_dict(), "found": report.found.to_dict(),
             "assumed": [list(e) for e in report.assumed], "refused": [list(r) for r in report.refused]}
 
@@ -87,8 +107,8 @@ def graph_check(data_id: str, kinds: str, exclude: tuple, graph_json: str, probl
     p = json.loads(problem_json)
     problem = FairnessProblem(p["x"], p["x0"], p["x1"], p["y"], p.get("threshold"), p.get("positive"))
     q = problem.resolve(tab)
-    found = check_graph(tab, CausalGraph.from_json(graph_json), p["x"], p["y"], x0=q.x0, x1=q.x1,
-                        threshold=p.get("threshold"), schema=tab.schema, seed=0)
+    found = call(check_graph, tab, CausalGraph.from_json(graph_json), p["x"], p["y"], x0=q.x0, x1=q.x1,
+                 threshold=p.get("threshold"), schema=tab.schema, seed=0)
     return [i.to_dict() for i in found]
 
 

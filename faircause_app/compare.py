@@ -170,7 +170,7 @@ def _sweep_progress(ws: str, run_id: str) -> None:
         st.session_state._sweep_seen = job.job_id
         st.rerun(scope="app")
     if job.status == "done":
-        st.success(f"Sweep finished in {job.finished - job.started:.0f} s ({md(job.label)}).")
+        st.success(f"Sweep finished in {job.ended_at() - job.started:.0f} s ({md(job.label)}).")
     elif job.status == "cancelled":
         st.info("The sweep was cancelled; nothing was kept.")
     else:

@@ -14,6 +14,8 @@ import multiprocessing
 import os
 import threading
 import time
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 
 CANCEL_GRACE_S = 3.0  # then the process is killed: cancel within 5 s whatever the stage
 NICE = 10  # a run's scheduling priority below the server's, so page switches stay quick
@@ -44,6 +46,49 @@ def context():
         _CONTEXT.append(ctx)
     return _CONTEXT[0]
 
+
+# ------------------------------------------------------------------ page calls (cache.py)
+
+CALL_WORKERS = 2  # one per core here; a page's call waits for a free worker
+CALL_NICE = 5  # between the server's page runs (0) and the runs (NICE)
+_POOL: list = []
+_POOL_LOCK = threading.Lock()
+
+
+def _call_init() -> None:
+    try:
+        os.nice(CALL_NICE)
+    except OSError:
+        pass
+
+
+def _call_body(env: dict, fn, args, kwargs):
+    _adopt_env(env)
+    return fn(*args, **kwargs)
+
+
+def call(fn, *args, **kwargs):
+    """fn(*args, **kwargs) in a worker process, for the pages' seconds-long engine calls (a
+    discovery, the graph check, the audit). In the server's threads they held its one
+    interpreter lock: with four sessions on their graph page, a fifth's page switch took 3-6 s.
+    The result (or the InputError) comes back as if called here; a worker that died is replaced."""
+    for attempt in (0, 1):
+        with _POOL_LOCK:
+            if not _POOL:
+                _POOL.append(ProcessPoolExecutor(max_workers=CALL_WORKERS, mp_context=context(),
+                                                 initializer=_call_init))
+            pool = _POOL[0]
+        try:
+            return pool.submit(_call_body, _engine_env(), fn, args, kwargs).result()
+        except BrokenProcessPool:
+            with _POOL_LOCK:
+                if _POOL and _POOL[0] is pool:
+                    _POOL.clear()
+            if attempt:
+                raise
+
+
+# ------------------------------------------------------------------------- runs and sweeps
 
 def _generate(p: dict, send, token) -> tuple:
     """A generation: run, save the run folder; reports (run id, fit reused)."""

@@ -61,7 +61,11 @@ class Job:
 
     def finish(self, run_id: str, fit_reused: bool) -> None:
         """The process reported success (job_process.run): the saved run's id."""
-        self.run_id, self.fit_reused, self.status = run_id, bool(fit_reused), "done"
+        self.run_id, self.fit_reused, self.finished, self.status = run_id, bool(fit_reused), time.time(), "done"
+
+    def ended_at(self) -> float:
+        """When the job ended (now, in the moment between its status and its thread's end)."""
+        return self.finished or time.time()
 
     def cancel(self) -> None:
         """Ask the run to stop; it stops at its next check (within a few seconds)."""
@@ -154,7 +158,7 @@ def launch(job: Job, payload: dict, after=None) -> None:
                 reg["slots"].release()
             if after is not None:
                 after()
-            job.finished = time.time()
+            job.finished = job.finished or time.time()
 
     threading.Thread(target=work, name=f"faircause-{job.job_id}", daemon=True).start()
 

@@ -183,13 +183,13 @@ def job_progress() -> None:
             state.persist()
         st.rerun(scope="app")
     if job.status == "done":
-        st.success(f"Finished in {job.finished - job.started:.0f} s and saved as run {md(job.run_id)}.")
+        st.success(f"Finished in {job.ended_at() - job.started:.0f} s and saved as run {md(job.run_id)}.")
         if job.fit_reused:
             st.info("This run reused the fitted model of an earlier run with the same data, graph and "
                     "training settings, so training was skipped; only sampling and measuring ran again.")
         nav.next_step("compare", "Next: compare real and synthetic data")
     elif job.status == "cancelled":
-        took = f" It stopped {job.finished - job.cancel_pressed:.1f} s after Cancel." if job.cancel_pressed else ""
+        took = f" It stopped {job.ended_at() - job.cancel_pressed:.1f} s after Cancel." if job.cancel_pressed else ""
         st.info(f"The last generation was cancelled; nothing was saved.{took}")
     else:
         text.error(job.error)

@@ -30,7 +30,7 @@ class SweepJob(Job):
     points_started: float = 0.0  # when the first dial value began (after the fit)
 
     def finish(self, result: dict) -> None:  # noqa: D102 - the sweep reports its result, not a run id
-        self.result, self.status = result, "done"
+        self.result, self.finished, self.status = result, time.time(), "done"
 
     def progress(self, stage: str, done: int, total: int) -> None:  # noqa: D102 - the sweep's own bar
         self.stage, self.done, self.total = str(stage), int(done), int(total)

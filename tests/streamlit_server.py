@@ -103,3 +103,14 @@ def serving(base: Path, **env: str):
         yield app
     finally:
         app.stop()
+
+
+def drag_edge(page, frame, a: str, b: str) -> None:
+    """In the DAG editor (`frame`, its iframe), drag from a's source handle to b's target
+    handle, as a person would."""
+    src = frame.locator(f'.react-flow__node[data-id="{a}"] .react-flow__handle.source').bounding_box()
+    dst = frame.locator(f'.react-flow__node[data-id="{b}"] .react-flow__handle.target').bounding_box()
+    page.mouse.move(src["x"] + src["width"] / 2, src["y"] + src["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(dst["x"] + dst["width"] / 2, dst["y"] + dst["height"] / 2, steps=12)
+    page.mouse.up()

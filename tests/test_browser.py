@@ -17,7 +17,7 @@ import pytest
 
 from tests.conftest import DEMO, ROOT
 
-from tests.streamlit_server import CHROMIUM, LAUNCH_ARGS, AppServer, wait_for
+from tests.streamlit_server import CHROMIUM, LAUNCH_ARGS, AppServer, drag_edge, wait_for
 
 ARTIFACTS = ROOT / "test-artifacts"
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="/usr/bin/chromium is not installed")
@@ -153,12 +153,7 @@ def workflow(server, page):
     g = CausalGraph(nodes, before)
     a, b = next((p, c) for p in ("race", "age", "education") for c in ("death", "high_bp", "cholesterol")
                 if not g.has_edge(p, c) and CausalGraph.find_cycle(nodes, list(before) + [(p, c)]) is None)
-    src = frame.locator(f'.react-flow__node[data-id="{a}"] .react-flow__handle.source').bounding_box()
-    dst = frame.locator(f'.react-flow__node[data-id="{b}"] .react-flow__handle.target').bounding_box()
-    page.mouse.move(src["x"] + src["width"] / 2, src["y"] + src["height"] / 2)
-    page.mouse.down()
-    page.mouse.move(dst["x"] + dst["width"] / 2, dst["y"] + dst["height"] / 2, steps=12)
-    page.mouse.up()
+    drag_edge(page, frame, a, b)
     wait_for(lambda: (a, b) in {tuple(e) for e in session(ws)["graph"]["edges"]}, what=f"edge {a} -> {b}")
 
     # 3b delete an edge through the editor's edge menu (right click on the edge)

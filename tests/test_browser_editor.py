@@ -15,7 +15,7 @@ import pytest
 from faircause_core.causal.graph import CausalGraph
 from faircause_core.present.plots import ROLE_COLORS
 from tests.conftest import DEMO, ROOT
-from tests.streamlit_server import CHROMIUM, chromium_page, serving, wait_for
+from tests.streamlit_server import CHROMIUM, chromium_page, drag_edge, serving, wait_for
 
 ARTIFACTS = ROOT / "test-artifacts"
 FRAME = 'iframe[title*="streamlit_flow"]'
@@ -130,14 +130,7 @@ def sixteen_columns(tmp_path: Path) -> tuple[Path, Path]:
 
 
 def drag(page, a: str, b: str):
-    """Drag from a's source handle to b's target handle, as a person would."""
-    f = frame(page)
-    src = f.locator(f'.react-flow__node[data-id="{a}"] .react-flow__handle.source').bounding_box()
-    dst = f.locator(f'.react-flow__node[data-id="{b}"] .react-flow__handle.target').bounding_box()
-    page.mouse.move(src["x"] + src["width"] / 2, src["y"] + src["height"] / 2)
-    page.mouse.down()
-    page.mouse.move(dst["x"] + dst["width"] / 2, dst["y"] + dst["height"] / 2, steps=12)
-    page.mouse.up()
+    drag_edge(page, frame(page), a, b)
 
 
 def edge_point(page, a: str, b: str):

@@ -84,6 +84,21 @@ def test_fair_predictor_lines_with_intervals_undefined_reduction_and_control():
     assert "-5.0 pp" in old[0] and "80%" in old[2]  # a run saved before the exact measure
 
 
+def test_fair_predictor_lines_show_the_difference_of_magnitudes_where_the_ratio_is_undefined():
+    """|real| - |synthetic| in percentage points, with its interval, beside the ratio, and for the
+    control; it says something even when the ratio is undefined (medpar)."""
+    from faircause_core.present.explain import fair_predictor_lines
+
+    fair = dict(real_trained_de=-0.004, synthetic_trained_de=0.001, reduction=None,
+                magnitude_reduction=0.003, magnitude_reduction_ci_low=-0.012, magnitude_reduction_ci_high=0.015,
+                control=dict(synthetic_trained_de=-0.005, reduction=None, magnitude_reduction=-0.001,
+                             magnitude_reduction_ci_low=-0.02, magnitude_reduction_ci_high=0.017))
+    lines = fair_predictor_lines(fair)
+    assert "undefined" in lines[2]
+    assert lines[3] == "direct effect smaller by (|real| - |synthetic|): +0.3 pp (95% CI -1.2 to +1.5)"
+    assert lines[4].endswith("smaller by -0.1 pp (95% CI -2.0 to +1.7)")
+
+
 def test_one_exact_copy_in_4024_rows_is_counted_not_rounded_away():
     import numpy as np
     import pandas as pd

@@ -119,3 +119,63 @@ def test_a_sweep_runs_in_its_own_process_for_its_own_session(tmp_path, bayes_run
     assert a.status == "done", a.error
     assert [p["alpha"] for p in a.result["points"]] == [0.0, 1.0]
     assert a.result["settings"]["rows"] == 200
+
+
+def test_a_finished_job_never_shows_a_negative_duration():
+    """The page can see "done" before the job's thread records its end: the load test once read
+    "Finished in -1795641189 s". The end time is taken with the status."""
+    from faircause_core.generators.base import CancelToken
+
+    job = jobs.Job(job_id="x", label="x", token=CancelToken())
+    assert 0 <= job.ended_at() - job.started < 5  # still running: now
+    job.finish("20260101-000000-abcdef", False)
+    assert job.status == "done" and job.finished >= job.started and 0 <= job.ended_at() - job.started < 5
+
+
+def child_modules() -> tuple[bool, bool]:
+    """Run in a job process: did the app's session state and caches get imported (app.py ran)?"""
+    import sys
+
+    return "faircause_app.state" in sys.modules, "faircause_app.cache" in sys.modules
+
+
+def test_a_process_started_while_a_page_runs_does_not_run_the_app(monkeypatch):
+    """While a page runs, Streamlit makes app.py the __main__ module, and multiprocessing re-imports
+    __main__ by path in every process it starts: app.py must do nothing then (it once ran the
+    whole app, headless, in each generation, sweep and engine-call process)."""
+    import sys
+    import types
+
+    from faircause_app import job_process
+
+    page_main = types.ModuleType("__main__")
+    page_main.__file__ = str(ROOT / "app.py")
+    monkeypatch.setitem(sys.modules, "__main__", page_main)
+    monkeypatch.setattr(job_process, "_POOL", [])  # a fresh worker, started now
+    try:
+        assert job_process.call(child_modules) == (False, False)
+    finally:
+        for pool in job_process._POOL:
+            pool.shutdown()
+
+
+def test_a_run_takes_the_servers_current_engine_settings():
+    """The fork server keeps the environment it started with; each run adopts the server's engine
+    settings at the time of the run: new ones set, changed ones replaced, removed ones removed,
+    and anything else (PATH) left alone."""
+    import os
+
+    from faircause_app import job_process
+
+    saved = dict(os.environ)
+    try:
+        os.environ.update({"FAIRCAUSE_OLD": "gone at the server", "HF_HUB_OFFLINE": "0"})
+        job_process._adopt_env({"HF_HUB_OFFLINE": "1", "FAIRCAUSE_MODEL_DIR": "/models/tiny"})
+        assert "FAIRCAUSE_OLD" not in os.environ
+        assert os.environ["HF_HUB_OFFLINE"] == "1" and os.environ["FAIRCAUSE_MODEL_DIR"] == "/models/tiny"
+        assert os.environ.get("PATH") == saved.get("PATH")
+        assert not [k for k in os.environ if k.startswith(job_process.ENV_PREFIXES)
+                    and k not in ("HF_HUB_OFFLINE", "FAIRCAUSE_MODEL_DIR")]
+    finally:  # the whole environment back, whatever the engine settings of this test run are
+        os.environ.clear()
+        os.environ.update(saved)

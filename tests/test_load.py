@@ -19,6 +19,7 @@ pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="/usr/bin/ch
 
 LIMIT_S = 360  # hard stop for the whole scenario
 SWITCH_S = 2.0
+GUARD_S = 4.0  # a regression guard: before the fixes of session 4 the slowest was 3-6 s
 ROWS = 200
 # four cohorts of the demo's shape, each a different slice (so a different data id and size),
 # small so the four runs (mostly the privacy metrics and the fair predictor) stay short
@@ -167,9 +168,12 @@ def test_four_sessions_generate_at_once_and_a_fifth_stays_responsive(tmp_path):
     assert workspace.interrupted_runs(root=app.workspace) == []
     assert len(switches) >= 5, switches
     times = sorted(s for _, s in switches)
-    assert times[len(times) // 2] < SWITCH_S, switches  # the typical switch stays under 2 s
-    if times[-1] >= SWITCH_S:
-        # Issue 12 asks every switch under 2 s; measured here the slowest is 3-6 s (2 cores, four
-        # runs and five Chromium contexts). Not met: recorded as an expected failure with the numbers.
-        pytest.xfail(f"slowest page switch {times[-1]:.1f} s (median {times[len(times) // 2]:.1f} s) "
-                     f"is over {SWITCH_S} s: {switches}")
+    median, slowest = times[len(times) // 2], times[-1]
+    assert median < SWITCH_S, switches  # the typical switch stays under 2 s (measured: about 0.2 s)
+    assert slowest < GUARD_S, f"slowest page switch {slowest:.1f} s: {switches}"  # was 3-6 s before the fixes
+    if slowest >= SWITCH_S:
+        # Issue 12 asks every switch under 2 s. Measured after the fixes (no forced GC after each
+        # page run, engine calls in worker processes, no app re-run in job processes), the slowest
+        # is 1.3-2.9 s on this 2-core machine with five Chromium contexts: under 2 s in about half
+        # the runs. Not met reliably: recorded as an expected failure with the numbers.
+        pytest.xfail(f"slowest page switch {slowest:.1f} s (median {median:.1f} s) is over {SWITCH_S} s: {switches}")

@@ -243,10 +243,14 @@ def fair_predictor_lines(fair: dict) -> list[str]:
     lines = [f"direct effect of X on the predictions of a model trained on real rows: {_pp_ci(fair, 'real_trained_de')}",
              f"trained on synthetic rows: {_pp_ci(fair, 'synthetic_trained_de')}",
              f"bias reduction (1 - |synthetic| / |real|): {_reduction_text(fair)}"]
+    if fair.get("magnitude_reduction") is not None:  # defined even when the ratio is not
+        lines.append(f"direct effect smaller by (|real| - |synthetic|): {_pp_ci(fair, 'magnitude_reduction')}")
     control = fair.get("control")
     if control:
+        smaller = ("" if control.get("magnitude_reduction") is None
+                   else f", smaller by {_pp_ci(control, 'magnitude_reduction')}")
         lines.append(f"control, trained on a mirror-mode synthetic table: {_pp_ci(control, 'synthetic_trained_de')}, "
-                     f"reduction {_reduction_text(control)}")
+                     f"reduction {_reduction_text(control)}{smaller}")
     return lines
 
 
