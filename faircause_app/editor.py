@@ -21,12 +21,16 @@ from faircause_core.errors import InputError
 from faircause_core.present.plots import ROLE_COLORS
 
 #: Node and layout sizes in flow pixels. The first view is never zoomed below FIT_MIN_ZOOM, so
-#: labels are drawn at least FONT_PX * FIT_MIN_ZOOM (12.6 px) high.
-FONT_PX, FIT_MIN_ZOOM = 14, 0.9
-NODE_H, GAP_X, GAP_Y = 40, 84, 22
+#: labels are drawn at least FONT_PX * FIT_MIN_ZOOM (12.04 px) high. The gap between layers is
+#: the widest of GAPS_X that fits WIDTH (a 1440 px window's editor, about 1,040 px, at that
+#: zoom) without a crossing: the demo's eight layers need the narrowest.
+FONT_PX, FIT_MIN_ZOOM, WIDTH = 14, 0.86, 1200
+NODE_H, GAP_Y = 40, 22
+GAPS_X = (84, 72, 60, 48)
 HANDLE = 14  # a connection handle's side inside its 1 px border (faircause_app.flow's style sheet)
 HANDLE_OUT = HANDLE // 2 + 1  # how far an edge starts right of its source and ends left of its target
 CLEARANCE = 8  # kept between a drawn edge and every node it does not join
+ATTEMPTS = 16  # starting orders tried per gap by layout (most graphs need one)
 BAND = {"z": 0, "x": 1, "w": 2, "y": 3, "other": 4}  # the role columns, left to right
 ARROW = {"type": "arrowclosed", "width": 18, "height": 18, "color": "#5b6b7b"}
 #: How an edge is drawn by where it comes from: found by the search, assumed by the standard
@@ -120,17 +124,30 @@ def layout(graph: CausalGraph, roles) -> dict[str, tuple[int, int, int]]:
     """Node boxes {node: (x, y, width)}: layers left to right (`layers`), one width per layer, and
     heights chosen so that no drawn edge passes within CLEARANCE of a node it does not join.
 
-    Heights start at the mean of each node's neighbours (four sweeps), then each node in turn
-    moves to the free half-row of its layer with the fewest such crossings, then nearest its
-    neighbours, then highest, until a sweep moves nothing; `crossings` checks the result.
+    The gap between layers is the widest of GAPS_X whose layout fits WIDTH without a crossing;
+    when none does, the widest without a crossing (the user then pans); failing that, the fewest
+    crossings. Per gap, `_placed` tries ATTEMPTS starting orders.
     """
     layer = layers(graph, roles)
     nodes = list(graph.nodes)
     count = max(layer.values(), default=-1) + 1
     widths = [max((node_width(n) for n in nodes if layer[n] == i), default=0) for i in range(count)]
-    xs = [sum(widths[:i]) + GAP_X * i for i in range(count)]
+    total = {gap: sum(widths) + gap * max(count - 1, 0) for gap in GAPS_X}
     best = None
-    for attempt in range(16):  # a few starting orders (seeded): the first without a crossing wins
+    for gap in sorted(GAPS_X, key=lambda g: (total[g] > WIDTH, -g)):  # those that fit first, widest first
+        xs = [sum(widths[:i]) + gap * i for i in range(count)]
+        crossed, boxes = _placed(graph, nodes, layer, xs, widths)
+        if best is None or crossed < best[0]:
+            best = crossed, boxes
+        if crossed == 0:
+            break
+    return best[1]
+
+
+def _placed(graph, nodes, layer, xs, widths) -> tuple[int, dict]:
+    """(crossings, boxes) of the best of ATTEMPTS starting orders at these layer positions."""
+    best = None
+    for attempt in range(ATTEMPTS):  # a few starting orders (seeded): the first without a crossing wins
         order = list(graph.topological_order())
         if attempt:
             random.Random(attempt).shuffle(order)
@@ -141,7 +158,7 @@ def layout(graph: CausalGraph, roles) -> dict[str, tuple[int, int, int]]:
             best = score, boxes
         if score[0] == 0:
             break
-    return best[1]
+    return best[0][0], best[1]
 
 
 def _heights(graph, order, layer, xs, widths) -> dict[str, int]:

@@ -101,9 +101,9 @@ def test_no_drawn_edge_passes_a_node_it_does_not_join(seed):
 def test_the_crossing_check_finds_an_edge_through_a_node():
     g = CausalGraph(["a", "b", "c"], [("a", "c")])
     w = editor.node_width("a")
-    in_line = {"a": (0, 0, w), "b": (w + editor.GAP_X, 0, w), "c": (2 * (w + editor.GAP_X), 0, w)}
+    in_line = {"a": (0, 0, w), "b": (w + editor.GAPS_X[0], 0, w), "c": (2 * (w + editor.GAPS_X[0]), 0, w)}
     assert editor.crossings(g, in_line) == [(("a", "c"), "b")]
-    assert editor.crossings(g, {**in_line, "b": (w + editor.GAP_X, 200, w)}) == []
+    assert editor.crossings(g, {**in_line, "b": (w + editor.GAPS_X[0], 200, w)}) == []
 
 
 def test_a_refused_reversal_keeps_the_edge(graph):

@@ -198,6 +198,12 @@ def test_handles_labels_wheel_and_an_edit_that_does_not_reload_the_editor(server
     labels = f.locator("body").evaluate(LABELS)
     assert len(labels) == len(g.nodes)
     assert all(height >= 12 and size >= 12 and not cut for _, height, size, cut in labels), labels
+    # the whole demo graph is in view at the first zoom (its rightmost column once needed a pan)
+    outside = f.locator("body").evaluate("""() => [...document.querySelectorAll('.react-flow__node')]
+        .filter(n => { const r = n.getBoundingClientRect();
+                       return r.left < 0 || r.top < 0 || r.right > innerWidth || r.bottom > innerHeight; })
+        .map(n => n.getAttribute('data-id'))""")
+    assert outside == [], outside
 
     # an accepted edge: the same frame (not reloaded) keeps every node drawn throughout
     f.locator("body").evaluate(WATCH)
@@ -236,8 +242,8 @@ def test_roles_are_redrawn_after_a_dragged_edge(server, page):
     drag(page, "cholesterol", "death")
     wait_for(lambda: ("cholesterol", "death") in edges_saved(ws), what="edge cholesterol -> death saved")
     wait_for(lambda: node.evaluate(colour) == rgb(ROLE_COLORS["w"]), timeout=30, what="cholesterol redrawn")
-    table = page.get_by_text("Mediator (W)").count()
-    assert table >= 2  # the legend and at least the roles table
+    # the legend and the roles table (drawn after the rerun that follows the edit)
+    wait_for(lambda: page.get_by_text("Mediator (W)").count() >= 2, timeout=20, what="roles table says Mediator")
 
 
 def test_a_refused_edge_stays_explained_until_the_next_action(server, page):

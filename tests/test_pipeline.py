@@ -71,3 +71,16 @@ def test_bayesnet_run_removes_direct_effect_and_measures_everything(demo):
     assert any(s.startswith("refining") for s in stages) and stages[-1] == "done"
     again = RunResult.from_dict(json.loads(json.dumps(res.to_dict())), res.synthetic)
     assert again.settings == settings and again.rounds == res.rounds
+
+
+def test_the_fair_predictor_trains_on_sixteen_synthetic_sets_for_both_fitted_generators():
+    """The Bayes net and the fitted language model draw 18,000 rows in under a second, so both
+    give the fair predictor DRAWS sets of the real training size; prompt mode, whose rows are
+    written token by token, gets the measuring budget."""
+    from faircause_core.metrics.utility import DRAWS
+    from faircause_core.workflow.pipeline import GenerationSettings, measure_rows, predictor_rows
+
+    for name in ("bayesnet", "llm"):
+        assert predictor_rows(GenerationSettings(generator=name, rows=1629), 1140) == DRAWS * 1140 == 18240
+    prompt = GenerationSettings(generator="prompt", rows=200)
+    assert predictor_rows(prompt, 1140) == measure_rows(prompt) < DRAWS * 1140
