@@ -476,8 +476,8 @@ def _read_excel(data: bytes, fname: str, limits: Limits = DEFAULT_LIMITS) -> pd.
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as z:
             unpacked = sum(i.file_size for i in z.infolist())
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError):
-        unpacked = 0  # not a zip: openpyxl says so below
+    except Exception:  # not a zip zipfile can read (BadZipFile, NotImplementedError for a version it
+        unpacked = 0  # lacks, ...): openpyxl, which reads through zipfile, refuses it below in one line
     cap = EXCEL_UNPACKED * limits.max_file_mb * 1024 * 1024
     if unpacked > cap:
         raise InputError(f"{fname} unpacks to {unpacked / 1024 / 1024:,.1f} MB, over the limit of "
