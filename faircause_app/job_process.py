@@ -55,9 +55,10 @@ _POOL: list = []
 _POOL_LOCK = threading.Lock()
 
 
-def _call_init() -> None:
+def _lower_priority(step: int) -> None:
+    """Yield the CPU to the server's page runs (a process may already be at the floor)."""
     try:
-        os.nice(CALL_NICE)
+        os.nice(step)
     except OSError:
         pass
 
@@ -76,7 +77,7 @@ def call(fn, *args, **kwargs):
         with _POOL_LOCK:
             if not _POOL:
                 _POOL.append(ProcessPoolExecutor(max_workers=CALL_WORKERS, mp_context=context(),
-                                                 initializer=_call_init))
+                                                 initializer=_lower_priority, initargs=(CALL_NICE,)))
             pool = _POOL[0]
         try:
             return pool.submit(_call_body, _engine_env(), fn, args, kwargs).result()
@@ -90,21 +91,20 @@ def call(fn, *args, **kwargs):
 
 # ------------------------------------------------------------------------- runs and sweeps
 
-def _generate(p: dict, send, token) -> tuple:
+def _generate(p: dict, progress, token) -> tuple:
     """A generation: run, save the run folder; reports (run id, fit reused)."""
     from faircause_core.workflow import workspace
     from faircause_core.workflow.pipeline import run_generation
 
-    result = run_generation(p["table"], p["graph"], p["roles"], p["settings"],
-                            progress=lambda s, d, t: send("progress", str(s), int(d), int(t)), cancel=token)
+    result = run_generation(p["table"], p["graph"], p["roles"], p["settings"], progress=progress, cancel=token)
     token.check()
-    send("progress", "saving the run", 0, 1)
+    progress("saving the run", 0, 1)
     run_id = workspace.save_run(result, graph=p["graph"], roles=p["roles"], data_id=p["data_id"],
                                 kinds=p["kinds"], name=p["label"], root=p["ws"], run_id=p["run_id"])
     return run_id, bool(result.fit_reused)
 
 
-def _sweep(p: dict, send, token) -> tuple:
+def _sweep(p: dict, progress, token) -> tuple:
     """A sweep of a saved run (workflow.sweep): reports its result as plain data, as the CLI writes it."""
     import json
 
@@ -119,7 +119,7 @@ def _sweep(p: dict, send, token) -> tuple:
                        model_dir=settings.model_dir or p.get("model_dir"), preset=settings.preset,
                        train_steps=settings.train_steps, rows=p.get("rows"), seed=settings.seed,
                        holdout=settings.holdout, reference=settings.fairness.reference,
-                       progress=lambda s, d, t: send("progress", str(s), int(d), int(t)), cancel=token)
+                       progress=progress, cancel=token)
     return (json.loads(json.dumps(result.to_dict())),)
 
 
@@ -148,13 +148,10 @@ def child(conn, payload: dict) -> None:
 
     threading.Thread(target=listen, name="faircause-listen", daemon=True).start()
     _adopt_env(payload.get("env") or {})
-    try:  # the pages come first: a run yields the CPU to the server's page runs
-        os.nice(NICE)
-    except OSError:
-        pass
+    _lower_priority(NICE)  # the pages come first
     task = payload.get("task", "generate")
     try:
-        send("done", *TASKS[task](payload, send, token))
+        send("done", *TASKS[task](payload, lambda s, d, t: send("progress", str(s), int(d), int(t)), token))
     except Cancelled:
         send("cancelled")
     except InputError as err:
