@@ -23,6 +23,7 @@ sys.path.insert(0, str(ROOT))
 from faircause_core.errors import InputError  # noqa: E402
 from faircause_core.io.data import load_table  # noqa: E402
 from faircause_core.generators.base import FairnessSpec  # noqa: E402
+from faircause_core.present.explain import percent  # noqa: E402
 from faircause_core.causal.graph import CausalGraph, derive_roles  # noqa: E402
 from faircause_core.workflow.pipeline import GenerationSettings, effect_table, run_generation  # noqa: E402
 
@@ -76,7 +77,8 @@ def fmt_key(d: dict, key: str, spec: str) -> str:
     if d.get(key) is None:
         return "n/a"
     lo, hi = d.get(f"{key}_ci_low"), d.get(f"{key}_ci_high")
-    return f"{d[key]:{spec}}" + ("" if lo is None or hi is None else f" [{lo:{spec}}, {hi:{spec}}]")
+    f = percent if spec == "%" else (lambda v: f"{v:{spec}}")
+    return f(d[key]) + ("" if lo is None or hi is None else f" [{f(lo)}, {f(hi)}]")
 
 
 def table_head(lines: list, caption: str, columns: list) -> None:
@@ -150,9 +152,9 @@ def markdown(records) -> str:
         lines.append(
             f"| {r['generator']} | {r['mode']} | {fmt_key(fp, 'real_trained_de', '+.4f')} | "
             f"{fmt_key(fp, 'synthetic_trained_de', '+.4f')} ({fp.get('synthetic_sets', 0)}) | "
-            f"{fmt_key(fp, 'reduction', '.0%')} | {fmt_key(fp, 'magnitude_reduction', '+.4f')} | "
+            f"{fmt_key(fp, 'reduction', '%')} | {fmt_key(fp, 'magnitude_reduction', '+.4f')} | "
             f"{fmt_key(ctrl, 'synthetic_trained_de', '+.4f') if ctrl else '(mirror: its own control)'} | "
-            f"{fmt_key(ctrl, 'reduction', '.0%') if ctrl else ''} |")
+            f"{fmt_key(ctrl, 'reduction', '%') if ctrl else ''} |")
     return "\n".join(lines)
 
 

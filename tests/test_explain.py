@@ -176,3 +176,14 @@ def test_labels_and_notes_use_words_and_keep_the_symbols_for_tooltips():
     assert "x*" in REFERENCE_HELP and "P(X)" in REFERENCE_HELP
     assert "comparison group is women" in sign_note(roles) and effects_title(roles).startswith(
         "Contributions to the gap, women minus men")
+
+
+def test_percent_never_reads_minus_zero():
+    """An interval end just below 0 must say on which side of 0 it lies (the demo's DE-removed
+    reduction interval printed as "-0% to 98%")."""
+    from faircause_core.present.explain import _reduction_text, percent
+
+    assert [percent(v) for v in (-0.0047, 0.004, 0.0, -0.0, 0.9024, -11.5, 0.0151)] == [
+        "-0.5%", "0.4%", "0%", "0%", "90%", "-1150%", "2%"]
+    assert _reduction_text({"reduction": 0.9024, "reduction_ci_low": -0.0047, "reduction_ci_high": 0.9843}) == \
+        "90% (95% CI -0.5% to 98%)"

@@ -47,20 +47,22 @@ def test_mirror_mode_reduction_interval_contains_zero(demo):
     from faircause_core.generators.base import FairnessSpec
 
     out = fair_predictor_of(demo, FairnessSpec())
-    assert out["synthetic_sets"] == 16 and out["train_rows"] == 1140 and out["control"] is None
+    assert out["synthetic_sets"] == 100 and out["train_rows"] == 1140 and out["control"] is None
     assert out["reduction_ci_low"] < 0.0 < out["reduction_ci_high"], out
     assert out["magnitude_reduction_ci_low"] < 0.0 < out["magnitude_reduction_ci_high"], out
 
 
 @pytest.mark.xfail(strict=True, reason=(
-    "measured failure of the acceptance (seed 0): reduction 73% [-77%, 87%]. The real-trained "
-    "model's effect is -0.051 [-0.097, -0.003]: its spread over real samples of 1,140 rows (SD 0.023) "
-    "leaves no room, and the DE-removed draws still give the logistic model -0.014 [-0.020, -0.008]"))
+    "measured failure of the acceptance (seed 0, 100 synthetic sets): reduction 90% [-0.5%, 98%]. "
+    "The DE-removed draws give the 1,140-row logistic model -0.005 [-0.010, -0.001] (the network's own "
+    "Ctf-DE is 0.000; one model on 300,000 rows gives -0.001: a small-sample shrinkage bias that a "
+    "real-size model keeps), and the real-trained model's -0.051 [-0.097, -0.003] reaches that close "
+    "to 0. Splits 1-5 pass (lower bounds +0.58 to +0.82)"))
 def test_de_removed_reduction_lower_bound_is_above_zero(demo):
     from faircause_core.generators.base import FairnessSpec
 
     out = fair_predictor_of(demo, FairnessSpec(de=1.0))
-    assert out["synthetic_sets"] == out["control"]["synthetic_sets"] == 16
+    assert out["synthetic_sets"] == out["control"]["synthetic_sets"] == 100
     ctrl = out["control"]  # the same generator with nothing removed: no reduction claimed
     assert ctrl["reduction_ci_low"] < 0.0 < ctrl["reduction_ci_high"], ctrl
     assert out["reduction_ci_low"] > 0.0, out

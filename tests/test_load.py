@@ -118,21 +118,34 @@ async def page_switcher(browser, url, stop: asyncio.Event) -> list[float]:
     return times
 
 
-async def scenario(url, files, dag):
+def niced_chromium(folder: Path) -> Path:
+    """A launcher running Chromium at nice 10. The four users' browser uses it: in real use
+    each user's browser runs on their own computer, here all five share the server's 2 cores,
+    and their rendering must not be charged to the fifth user's page switches (the server and
+    its runs stay at their own priorities)."""
+    path = folder / "chromium-nice"
+    path.write_text(f'#!/bin/sh\nexec nice -n 10 {CHROMIUM} "$@"\n')
+    path.chmod(0o755)
+    return path
+
+
+async def scenario(url, files, dag, launcher: Path):
     from playwright.async_api import async_playwright
 
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS, headless=True)
+        others = await p.chromium.launch(executable_path=str(launcher), args=LAUNCH_ARGS, headless=True)
         try:
             stop = asyncio.Event()
             switcher = asyncio.create_task(page_switcher(browser, url, stop))
-            users = [one_user(browser, url, csv, dag) for csv, _, _ in files.values()]
+            users = [one_user(others, url, csv, dag) for csv, _, _ in files.values()]
             try:
                 run_ids = await asyncio.gather(*users)
             finally:
                 stop.set()
             return run_ids, await switcher
         finally:
+            await others.close()
             await browser.close()
 
 
@@ -147,7 +160,8 @@ def test_four_sessions_generate_at_once_and_a_fifth_stays_responsive(tmp_path):
     started = T0[0] = time.monotonic()
     try:
         assert app.wait_healthy(), app.log_tail()
-        run_ids, switches = asyncio.run(asyncio.wait_for(scenario(app.url, files, dag), timeout=LIMIT_S))
+        run_ids, switches = asyncio.run(asyncio.wait_for(scenario(app.url, files, dag, niced_chromium(tmp_path)),
+                                                           timeout=LIMIT_S))
     except asyncio.TimeoutError:
         pytest.fail(f"the load scenario did not end within {LIMIT_S} s: {STEPS}; switches {SWITCHES}; runs saved: "
                     f"{len(workspace.list_runs(root=app.workspace))}; " + app.log_tail())

@@ -73,14 +73,17 @@ def test_bayesnet_run_removes_direct_effect_and_measures_everything(demo):
     assert again.settings == settings and again.rounds == res.rounds
 
 
-def test_the_fair_predictor_trains_on_sixteen_synthetic_sets_for_both_fitted_generators():
+def test_the_fair_predictor_trains_on_many_synthetic_sets_for_both_fitted_generators():
     """The Bayes net and the fitted language model draw 18,000 rows in under a second, so both
-    give the fair predictor DRAWS sets of the real training size; prompt mode, whose rows are
-    written token by token, gets the measuring budget."""
-    from faircause_core.metrics.utility import DRAWS
+    give the fair predictor up to 100 sets of the real training size (the demo's 1,140 rows:
+    100 sets; flchain's 5,512: 36 sets, 200,000 rows; a large cohort still 16); prompt mode,
+    whose rows are written token by token, gets the measuring budget."""
+    from faircause_core.metrics.utility import synthetic_sets
     from faircause_core.workflow.pipeline import GenerationSettings, measure_rows, predictor_rows
 
+    assert [synthetic_sets(n) for n in (1140, 5512, 50_000, 0)] == [100, 36, 16, 100]
     for name in ("bayesnet", "llm"):
-        assert predictor_rows(GenerationSettings(generator=name, rows=1629), 1140) == DRAWS * 1140 == 18240
+        assert predictor_rows(GenerationSettings(generator=name, rows=1629), 1140) == 114_000
+        assert predictor_rows(GenerationSettings(generator=name, rows=1629), 50_000) == 800_000
     prompt = GenerationSettings(generator="prompt", rows=200)
-    assert predictor_rows(prompt, 1140) == measure_rows(prompt) < DRAWS * 1140
+    assert predictor_rows(prompt, 1140) == measure_rows(prompt) < 16 * 1140

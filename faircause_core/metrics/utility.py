@@ -176,7 +176,9 @@ def tstr_auroc(real_train, synth, real_test, target, schema, seed=0, threshold=N
 
 
 # ----------------------------------------------------------------------------- fairness
-DRAWS = 16  # synthetic training sets of the real training size used per synthetic table
+DRAWS = 100  # synthetic training sets used per table at most: synthetic_sets() says why
+FEW_DRAWS = 16  # sets drawn at least, whatever the real training size
+PREDICTOR_ROWS = 200_000  # synthetic rows drawn for the sets, unless FEW_DRAWS sets need more
 MIN_DRAWS = 8  # fewer whole sets than this in a synthetic table: fit on all its rows, spread by refits
 FIT_REPEATS = BOOTSTRAP = 200  # refits on resampled training rows; resamples of the holdout's x0 rows
 SMALL_GROUP = 30  # fewer rows than this in a group: the note says the measure is shaky
@@ -229,6 +231,17 @@ def _row_effects(enc, X, y, seed: int, X0: np.ndarray, X1: np.ndarray, repeats: 
         take = np.arange(len(y)) if k == 0 else rng.integers(0, len(y), len(y))
         out.append(_effect(enc, X[take], y[take], X0, X1, seed + k, classifier))
     return out
+
+
+def synthetic_sets(n_train: int) -> int:
+    """How many synthetic sets of the real training size a fitted generator draws for the fair
+    predictor. The synthetic side is a simulation: its Monte Carlo error is the spread of one
+    set's model over sqrt(sets), so 100 sets make it a tenth of the real model's own spread
+    (same size, same classifier). At 16 sets it was a quarter, and on the demo (seed 0) one
+    unlucky draw moved the DE-removed model's effect from about -0.005 to -0.014. Capped at
+    PREDICTOR_ROWS rows for large cohorts, never below FEW_DRAWS sets."""
+    n_train = max(int(n_train), 1)
+    return max(FEW_DRAWS, min(DRAWS, PREDICTOR_ROWS // n_train))
 
 
 def _synthetic_sets(enc, X, y, n: int, X0, X1, seed: int, draws: int, repeats: int, classifier=None):

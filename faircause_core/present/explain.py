@@ -224,12 +224,21 @@ def _pp_ci(d: dict, key: str) -> str:
     return f"{est * 100:+.1f} pp{ci}"
 
 
+def percent(v: float) -> str:
+    """A share as a whole percent, with one decimal when that would read 0%: an interval's end
+    at -0.005 is "-0.5%", never "-0%" (which hides on which side of 0 it lies)."""
+    v = float(v)
+    if v != 0 and round(abs(v) * 100) == 0:
+        return f"{v * 100:.1f}%"
+    return f"{v:.0%}".replace("-0%", "0%")
+
+
 def _reduction_text(d: dict) -> str:
     red = d.get("reduction")
     if red is None or (isinstance(red, float) and math.isnan(red)):
         return "undefined: the real-trained predictor's direct effect is not distinguishable from 0"
     lo, hi = d.get("reduction_ci_low"), d.get("reduction_ci_high")
-    return f"{red:.0%}" + ("" if lo is None or hi is None else f" (95% CI {lo:.0%} to {hi:.0%})")
+    return percent(red) + ("" if lo is None or hi is None else f" (95% CI {percent(lo)} to {percent(hi)})")
 
 
 def fair_predictor_lines(fair: dict) -> list[str]:

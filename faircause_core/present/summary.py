@@ -15,7 +15,7 @@ from typing import Mapping
 
 from faircause_core.errors import InputError
 from faircause_core.present import plots
-from faircause_core.present.explain import CONTRIBUTION_LABELS, SIGNS
+from faircause_core.present.explain import CONTRIBUTION_LABELS, SIGNS, percent
 
 _CSS = """
 body{font-family:Inter,Segoe UI,Helvetica,Arial,sans-serif;color:#1f2d3d;max-width:980px;margin:1.5em auto;padding:0 1em}
@@ -61,9 +61,9 @@ def _reduction_text(fair: Mapping) -> str:
     if fair.get("reduction") is None:
         return ("is not defined, because the direct effect of the model trained on real rows has an interval "
                 "that contains 0 (there is no bias to reduce)")
-    text = f"falls by {fair['reduction']:.0%}"
+    text = f"falls by {percent(fair['reduction'])}"
     if _finite(fair.get("reduction_ci_low"), fair.get("reduction_ci_high")):
-        text += f" (95% CI {fair['reduction_ci_low']:.0%} to {fair['reduction_ci_high']:.0%})"
+        text += f" (95% CI {percent(fair['reduction_ci_low'])} to {percent(fair['reduction_ci_high'])})"
     return text
 
 
@@ -110,7 +110,7 @@ def _points_table(sweep: Mapping, chosen: float) -> str:
     for p in sweep.get("points") or []:
         f = p.get("fair_predictor") or {}
         red = "" if f.get("reduction") is None else (
-            f"{f['reduction']:.0%}" + (f" [{f['reduction_ci_low']:.0%}, {f['reduction_ci_high']:.0%}]"
+            percent(f["reduction"]) + (f" [{percent(f['reduction_ci_low'])}, {percent(f['reduction_ci_high'])}]"
                                        if _finite(f.get("reduction_ci_low"), f.get("reduction_ci_high")) else ""))
         mark = "chosen" if abs(float(p["alpha"]) - float(chosen)) < 1e-9 else ""
         rows.append((f"{float(p['alpha']):g}", _ci_short(_pp(p["effects"], effect, sign)), f"{p['quality']:.3f}",

@@ -307,14 +307,14 @@ def measure_rows(settings: GenerationSettings) -> int:
 
 
 def predictor_rows(settings: GenerationSettings, fit_rows: int) -> int:
-    """Synthetic rows the fair predictor trains on: DRAWS sets of the real training size for
-    the Bayes net and the fitted language model, which draw 18,000 rows in under a second
-    (metrics.utility.fair_predictor says why sets); the measuring budget for prompt mode,
-    whose rows are written token by token."""
-    from faircause_core.metrics.utility import DRAWS
+    """Synthetic rows the fair predictor trains on: synthetic_sets() sets of the real training
+    size for the Bayes net and the fitted language model, which draw 18,000 rows in under a
+    second (metrics.utility.fair_predictor says why sets); the measuring budget for prompt
+    mode, whose rows are written token by token."""
+    from faircause_core.metrics.utility import synthetic_sets
 
     if settings.generator in ("bayesnet", "llm"):
-        return max(settings.rows, DRAWS * int(fit_rows))
+        return max(settings.rows, synthetic_sets(fit_rows) * int(fit_rows))
     return measure_rows(settings)
 
 
