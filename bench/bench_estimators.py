@@ -6,6 +6,10 @@ estimate (the audit's: doubly robust, boosted trees). Where reasonable estimator
 same real rows already disagree by more than 0.02, that target is finer than the data.
 The cohorts and graphs are the faithfulness protocol's (tests/faithful.py).
 
+A second table: the Bayes net's own mirror effects (Monte Carlo on its mechanisms) with
+the default outcome model and with `outcome_by_x` (the outcome's logistic model given an
+X-by-parent interaction, as the audit fits its outcome model on one group only).
+
     .venv/bin/python bench/bench_estimators.py [--cohorts demo,flchain,medpar]
 
 Writes bench/out/estimators.json and prints the README's table.
@@ -23,6 +27,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
 from faircause_core.causal.fairness import decompose  # noqa: E402
+from faircause_core.generators.bayesnet import BayesNetGenerator  # noqa: E402
 from faithful import prepare  # noqa: E402
 
 ESTIMATORS = (("dr", "gbm"), ("dr", "logistic"), ("plugin", "gbm"), ("plugin", "logistic"))
@@ -33,7 +38,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--cohorts", default="demo,flchain,medpar")
     args = ap.parse_args()
-    out = {}
+    out, nets = {}, {}
     print("| cohort | effect | " + " | ".join(f"{m}, {lr}" for m, lr in ESTIMATORS) + " | spread |")
     print("|---|---|" + "---|" * (len(ESTIMATORS) + 1))
     for name in args.cohorts.split(","):
@@ -48,11 +53,22 @@ def main() -> None:
                           learner=learner, threshold=roles.threshold).to_frame()
             res[f"{method},{learner}"] = {e: [float(d.loc[e, "estimate"]), float(d.loc[e, "se"])] for e in EFFECTS}
         out[name] = res
+        nets[name] = {by_x: BayesNetGenerator(outcome_by_x=by_x).fit(fit, graph, roles).effects()
+                      for by_x in (False, True)}
+        res["bayesnet"] = {str(k): {e: float(v[e]) for e in EFFECTS} for k, v in nets[name].items()}
         for e in EFFECTS:
             vals = [res[f"{m},{lr}"][e] for m, lr in ESTIMATORS]
             cells = [f"{v:+.3f} ({se:.3f})" for v, se in vals]
             spread = max(v for v, _ in vals) - min(v for v, _ in vals)
             print(f"| {name} | {e} | " + " | ".join(cells) + f" | {spread:.3f} |", flush=True)
+    print()
+    print("| cohort | effect | audit (doubly robust, boosted trees) | Bayes net | gap | Bayes net, outcome_by_x | gap |")
+    print("|---|---|---|---|---|---|---|")
+    for name, by in nets.items():
+        for e in EFFECTS:
+            real = out[name]["dr,gbm"][e][0]
+            a, b = float(by[False][e]), float(by[True][e])
+            print(f"| {name} | {e} | {real:+.3f} | {a:+.3f} | {a - real:+.3f} | {b:+.3f} | {b - real:+.3f} |")
     dest = ROOT / "bench" / "out"
     dest.mkdir(parents=True, exist_ok=True)
     (dest / "estimators.json").write_text(json.dumps(out, indent=1))

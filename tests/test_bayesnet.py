@@ -369,3 +369,27 @@ def test_generator_effects_match_the_known_scm_and_the_edits(scm):
     se = gen.effects(100_000, FairnessSpec(se=1))
     assert abs(se["ctf_se"]) < 0.01 and abs(mirror["ctf_se"]) > 0.05
     assert gen.effects(50_000, seed=4) == gen.effects(50_000, seed=4)
+
+
+def test_outcome_by_x_fits_an_effect_that_differs_by_group():
+    """The ablation knob `outcome_by_x`: an outcome whose dependence on a parent reverses
+    between the groups (XOR-like, no main effects) is out of reach of the main-effects logistic
+    model and is fitted by the interacted one (logistic CPDs alone, so no counts help)."""
+    rng = np.random.default_rng(0)
+    n = 6000
+    x = rng.integers(0, 2, n)
+    a = rng.integers(0, 2, n)
+    truth = np.array([[0.2, 0.8], [0.8, 0.2]])  # P(y = 1 | x, a)
+    y = (rng.random(n) < truth[x, a]).astype(int)
+    table = table_from_frame(pd.DataFrame({"x": np.where(x == 1, "b", "a"), "a": np.where(a == 1, "q", "p"), "y": y}), "xor")
+    graph = CausalGraph(["x", "a", "y"], [("x", "y"), ("a", "y")])
+    roles = derive_roles(graph, "x", "y", "a", "b")
+    for by_x, worst in ((False, 0.25), (True, 0.03)):
+        gen = BayesNetGenerator(cpd="logistic", outcome_by_x=by_x).fit(table, graph, roles)
+        cpd = gen.cpd_["y"]
+        xs, as_ = np.array([0, 0, 1, 1]), np.array([0, 1, 0, 1])
+        codes = {"x": gen.cols_["x"].encode(pd.Series(np.where(xs == 1, "b", "a"))),
+                 "a": gen.cols_["a"].encode(pd.Series(np.where(as_ == 1, "q", "p")))}
+        one = gen.cols_["y"].encode(pd.Series([1]))[0]
+        err = np.abs(cpd(codes, 4)[:, one] - truth[xs, as_]).max()
+        assert (err < worst) if by_x else (err > worst), (by_x, err)

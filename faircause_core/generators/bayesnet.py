@@ -47,7 +47,7 @@ class _Logistic:
     batch of rows costs one table lookup per parent instead of a sparse design matrix.
     """
 
-    def __init__(self, codes: pd.DataFrame, v: str, parents: list, cols: dict, C: float):
+    def __init__(self, codes: pd.DataFrame, v: str, parents: list, cols: dict, C: float, by: Optional[str] = None):
         from scipy import sparse
         from sklearn.linear_model import LogisticRegression
 
@@ -66,9 +66,22 @@ class _Logistic:
             sub = codes
         self.offsets = np.concatenate(([0], np.cumsum(self.dims)[:-1])).astype(np.int64)
         pc = sub[parents].to_numpy(dtype=np.int64)
-        rows = np.repeat(np.arange(pc.shape[0]), len(parents))
-        design = sparse.csr_matrix((np.ones(rows.size), (rows, (pc + self.offsets).ravel())),
-                                   shape=(pc.shape[0], int(sum(self.dims))))
+        cols_idx = pc + self.offsets
+        # `by` (X): each other parent's one-hot again, once per X state (an interaction).
+        self.by = parents.index(by) if by in parents and len(parents) > 1 else None
+        self.inter = []
+        width = int(sum(self.dims))
+        if self.by is not None:
+            kx = self.dims[self.by]
+            for j, d in enumerate(self.dims):
+                if j == self.by:
+                    continue
+                self.inter.append((j, width, d))
+                cols_idx = np.column_stack([cols_idx, width + pc[:, self.by] * d + pc[:, j]])
+                width += kx * d
+        rows = np.repeat(np.arange(pc.shape[0]), cols_idx.shape[1])
+        design = sparse.csr_matrix((np.ones(rows.size), (rows, cols_idx.ravel())),
+                                   shape=(pc.shape[0], width))
         model = LogisticRegression(C=C, solver=SOLVER, max_iter=100, tol=1e-4).fit(design, y)
         coef, icpt = model.coef_, model.intercept_
         if len(model.classes_) == 2:  # binary: scikit-learn keeps one row, logit of class 1
@@ -85,6 +98,9 @@ class _Logistic:
         z = np.broadcast_to(self.intercept, (n, len(self.intercept))).copy()
         for off, c in zip(self.offsets, parent_codes):
             z += self.coef_t[off + np.asarray(c, dtype=np.int64)]
+        for j, off, d in self.inter:
+            z += self.coef_t[off + np.asarray(parent_codes[self.by], dtype=np.int64) * d
+                             + np.asarray(parent_codes[j], dtype=np.int64)]
         z -= z.max(axis=1, keepdims=True)
         e = np.exp(z)
         proba = np.zeros((n, self.card))
@@ -153,7 +169,10 @@ class BayesNetGenerator(Generator):
     posterior centred on the logistic model (module docstring), "logistic" the logistic
     model alone. `prior` ("logistic" default; "BDeu" / "K2" are pgmpy's uniform priors,
     tables only) and `equivalent_sample_size` (pseudo rows per parent combination) set the
-    Dirichlet; `C` is the logistic model's inverse L2 strength. A family whose table
+    Dirichlet; `C` is the logistic model's inverse L2 strength. `outcome_by_x` adds an
+    X-by-parent interaction to the outcome's logistic model (its effect of each parent may
+    differ by group, as the audit's outcome model fitted on one group does): an ablation,
+    off by default (bench/bench_estimators.py says why). A family whose table
     (child states x parent combinations) exceeds `max_cpd_cells` is never tabulated
     (roots always are: their table is the marginal).
     """
@@ -170,6 +189,7 @@ class BayesNetGenerator(Generator):
         C: float = 1.0,
         batch_size: int = 5000,
         max_cpd_cells: int = 500_000,
+        outcome_by_x: bool = False,
     ):
         if prior not in PRIORS:
             raise InputError(f"prior must be one of {', '.join(PRIORS)}, got {prior!r}")
@@ -197,6 +217,7 @@ class BayesNetGenerator(Generator):
         self.equivalent_sample_size = ess
         self.batch_size = int(batch_size)
         self.max_cpd_cells = int(max_cpd_cells)
+        self.outcome_by_x = bool(outcome_by_x)
 
     # ------------------------------------------------------------------ fit
     def fit(self, table, graph, roles, progress: Optional[ProgressFn] = None) -> "BayesNetGenerator":
@@ -230,7 +251,8 @@ class BayesNetGenerator(Generator):
         for j, v in enumerate(self.order_):
             pa = self.parents_[v]
             if self.prior == "logistic":
-                logistic[v] = _Logistic(codes, v, pa, cols, self.C)
+                by = roles.x if self.outcome_by_x and v == roles.y else None
+                logistic[v] = _Logistic(codes, v, pa, cols, self.C, by=by)
             if v not in small:
                 seen, counts = _seen_counts(codes, v, pa, cols[v].card) if self.cpd == "posterior" and pa else (None, None)
                 self.cpd_[v] = _Cpd(pa, logistic=logistic[v], seen=seen, counts=counts, ess=self.equivalent_sample_size)
