@@ -22,7 +22,7 @@ def main() -> None:
 
     import streamlit as st
 
-    from faircause_app import cache, state
+    from faircause_app import cache, serving, state
     from faircause_core.errors import InputError
     from faircause_core.workflow import workspace
 
@@ -40,6 +40,7 @@ def main() -> None:
             st.error(str(err))
         st.caption("Patient data never leaves this machine.")
 
+    serving.components_uncompressed()
     cache.warm()
     state.restore()
 

@@ -42,18 +42,15 @@ for note in result.warnings:
     text.warning(note)
 compare.delete_run(choice, labels[choice], state.root())
 
-fair_tab, fid_tab, util_tab, trade_tab, sweep_tab, dl_tab = st.tabs(
-    ["Fairness", "Fidelity", "Utility and privacy", "Trade-off (runs of this data set)", "Sweep a pathway",
-     "Downloads"])
-with fair_tab:
-    panels.fairness_tab(result, run["roles"])
-with fid_tab:
-    panels.fidelity_tab(choice, run)
-with util_tab:
-    panels.utility_tab(result)
-with trade_tab:
-    compare.tradeoff_tab(runs, choice)
-with sweep_tab:
-    compare.sweep_tab(choice, run, state.root())
-with dl_tab:
-    panels.downloads_tab(choice, run)
+# Only the open tab is drawn (Streamlit's lazy tabs): drawing all six sent 8 charts on every
+# rerun, and a browser showing a run for the first time spent seconds painting them.
+DRAW = {"Fairness": lambda: panels.fairness_tab(result, run["roles"]),
+        "Fidelity": lambda: panels.fidelity_tab(choice, run),
+        "Utility and privacy": lambda: panels.utility_tab(result),
+        "Trade-off (runs of this data set)": lambda: compare.tradeoff_tab(runs, choice),
+        "Sweep a pathway": lambda: compare.sweep_tab(choice, run, state.root()),
+        "Downloads": lambda: panels.downloads_tab(choice, run)}
+for tab, draw in zip(st.tabs(list(DRAW), key="w_cmp_tab", on_change="rerun"), DRAW.values()):
+    if tab.open:
+        with tab:
+            draw()

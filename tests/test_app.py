@@ -118,8 +118,19 @@ def test_demo_end_to_end(app):
     at.switch_page("pages/5_compare.py").run()
     no_problems(at)
     assert not at.error, texts(at.error)
-    assert len(at.get("plotly_chart")) >= 5  # fairness, quality, distribution, heatmaps, utility, ...
+    # Only the open tab is drawn (lazy tabs): the fairness tab's two charts, no downloads yet.
+    assert [c.key for c in at.get("plotly_chart")] == ["cmp_effects", "cmp_rounds"]
+    assert not at.get("download_button")
+    charts = 0
+    for label in ("Fidelity", "Utility and privacy", "Trade-off (runs of this data set)", "Downloads"):
+        at.session_state["w_cmp_tab"] = label
+        at.run()
+        no_problems(at)
+        charts += len(at.get("plotly_chart"))
+    assert charts >= 4  # quality, distribution, heatmaps, utility, trade-off ...
     assert len(at.get("download_button")) >= 3
+    at.session_state["w_cmp_tab"] = "Fairness"
+    at.run()
 
     # A restart (new session) restores the data, question and graph from the workspace.
     fresh = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)

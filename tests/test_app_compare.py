@@ -62,8 +62,16 @@ def compare_page(saved_workspace, tmp_path, monkeypatch):
     return at, mine, ids
 
 
+def open_tab(at, label: str) -> None:
+    """Select a tab of the compare page: only the open tab is drawn."""
+    at.session_state["w_cmp_tab"] = label
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+
+
 def test_tradeoff_shows_one_data_set_with_labels_by_settings(compare_page):
     at, _, ids = compare_page
+    open_tab(at, "Trade-off (runs of this data set)")
     assert at.selectbox(key="w_run").value == ids[2]  # newest first
     trade = at.selectbox(key="w_trade_data")
     assert set(trade.options) == {"nhefs_cohort.csv", "small_cohort.csv"} and trade.value == "small_cohort.csv"
@@ -82,6 +90,7 @@ def test_tradeoff_shows_one_data_set_with_labels_by_settings(compare_page):
 
 def test_privacy_table_has_readable_names_and_a_verdict(compare_page):
     at, _, _ = compare_page
+    open_tab(at, "Utility and privacy")
     frames = [d.value for d in at.dataframe if "measure" in d.value.columns]
     assert len(frames) == 1
     names = list(frames[0]["measure"])
@@ -118,6 +127,7 @@ def test_delete_asks_first_names_the_run_and_says_what_was_deleted(compare_page)
 def test_sweep_runs_in_the_background_and_draws_the_curve(compare_page):
     at, _, ids = compare_page
     at.selectbox(key="w_run").set_value(ids[0]).run()
+    open_tab(at, "Sweep a pathway")
     at.selectbox(key="w_sweep_pathway").set_value("se")
     at.button(key="w_sweep_start").click().run()  # the demo graph gives sex no parents
     errors = texts(at.error)

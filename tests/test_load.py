@@ -43,12 +43,19 @@ async def click_link(page, title):
 
 
 SWITCHES: list = []  # seconds per page switch of the fifth context
+# A switch ends when the page's run is over and the browser has painted it (charts included):
+# the next animation frame comes only after the main thread is free again.
+PAINTED = "() => new Promise(r => requestAnimationFrame(() => setTimeout(() => r(1), 0)))"
 STEPS: dict = {}  # user -> (seconds since start, last step reached): said when the test fails
 T0 = [0.0]
 
 
+EVENTS: list = []  # (seconds since start, who, what): the timeline printed with the switches
+
+
 def step(user, what):
     STEPS[user] = (round(time.monotonic() - T0[0], 1), what)
+    EVENTS.append((STEPS[user][0], user, what))
 
 
 async def one_user(browser, url, csv: Path, dag: Path) -> str:
@@ -109,8 +116,11 @@ async def page_switcher(browser, url, stop: asyncio.Event) -> list[float]:
             t0 = time.monotonic()
             await click_link(page, link)
             await page.locator("h1", has_text=title).first.wait_for()
+            t_h1 = time.monotonic() - t0
             await page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')")
+            await page.evaluate(PAINTED)
             times.append((link, round(time.monotonic() - t0, 2)))
+            EVENTS.append((round(t0 - T0[0], 1), "switch", f"{link} {times[-1][1]} s (title after {t_h1:.2f} s)"))
             i += 1
             await asyncio.sleep(1.0)
     finally:
@@ -169,6 +179,7 @@ def test_four_sessions_generate_at_once_and_a_fifth_stays_responsive(tmp_path):
         app.stop()
     took = time.monotonic() - started
     print(f"load: 4 runs in {took:.0f} s; page switches (s): {switches}")
+    print("timeline: " + "; ".join(f"{t} {who}: {what}" for t, who, what in sorted(EVENTS)))
 
     assert len(set(run_ids)) == 4
     listed = {r["run_id"]: r for r in workspace.list_runs(root=app.workspace)}
