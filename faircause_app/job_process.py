@@ -17,6 +17,8 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
+from faircause_core.errors import InputError
+
 CANCEL_GRACE_S = 3.0  # then the process is killed: cancel within 5 s whatever the stage
 NICE = 10  # a run's scheduling priority below the server's, so page switches stay quick
 _CONTEXT = []
@@ -68,11 +70,17 @@ def _call_body(env: dict, fn, args, kwargs):
     return fn(*args, **kwargs)
 
 
+class WorkerStopped(InputError):
+    """A page's engine call whose worker process ended twice in a row (killed, out of memory):
+    an InputError, so the page says it in one line as it says every other refusal."""
+
+
 def call(fn, *args, **kwargs):
     """fn(*args, **kwargs) in a worker process, for the pages' seconds-long engine calls (a
     discovery, the graph check, the audit). In the server's threads they held its one
     interpreter lock: with four sessions on their graph page, a fifth's page switch took 3-6 s.
-    The result (or the InputError) comes back as if called here; a worker that died is replaced."""
+    The result (or the InputError) comes back as if called here; a worker that died is replaced
+    once, and a second death in a row is a WorkerStopped line, not a traceback on the page."""
     for attempt in (0, 1):
         with _POOL_LOCK:
             if not _POOL:
@@ -86,7 +94,8 @@ def call(fn, *args, **kwargs):
                 if _POOL and _POOL[0] is pool:
                     _POOL.clear()
             if attempt:
-                raise
+                raise WorkerStopped("the calculation stopped: its worker process ended twice in a row (out of "
+                                    "memory, or killed); try again, or with fewer rows or columns") from None
 
 
 # ------------------------------------------------------------------------- runs and sweeps

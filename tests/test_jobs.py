@@ -179,3 +179,40 @@ def test_a_run_takes_the_servers_current_engine_settings():
     finally:  # the whole environment back, whatever the engine settings of this test run are
         os.environ.clear()
         os.environ.update(saved)
+
+
+def die_once(marker: str) -> int:
+    """Run in a worker: the first call ends its process abruptly, the next returns."""
+    import os
+    from pathlib import Path
+
+    if not Path(marker).exists():
+        Path(marker).write_text("died")
+        os._exit(1)
+    return 42
+
+
+def always_die() -> None:
+    import os
+
+    os._exit(1)
+
+
+def test_a_page_call_survives_one_worker_death_and_says_a_second_in_one_line(monkeypatch, tmp_path):
+    """A worker killed under a page call (out of memory) is replaced and the call retried; two
+    deaths in a row give the page one InputError line instead of an exception box."""
+    from faircause_app import job_process
+    from faircause_core.errors import InputError
+
+    monkeypatch.setattr(job_process, "_POOL", [])
+    try:
+        assert job_process.call(die_once, str(tmp_path / "marker")) == 42
+        with pytest.raises(InputError) as err:
+            job_process.call(always_die)
+        assert isinstance(err.value, job_process.WorkerStopped)
+        assert str(err.value).startswith("the calculation stopped: its worker process ended twice") \
+            and "\n" not in str(err.value)
+        assert job_process.call(die_once, str(tmp_path / "marker")) == 42  # a fresh pool serves the next call
+    finally:
+        for pool in job_process._POOL:
+            pool.shutdown()
