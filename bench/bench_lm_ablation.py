@@ -74,9 +74,20 @@ def cohort(name: str, first: int | None = None):
     return table, graph, roles, fit, holdout
 
 
+def real_effects(fit, roles) -> dict:
+    """The fitting split's effects as the product audits them (pipeline.audit: the median of
+    cross-fitting splits), in effects()'s form."""
+    from faircause_core.workflow.pipeline import audit
+
+    return _rounded(audit(fit, roles, seed=0).to_frame())
+
+
 def effects(df: pd.DataFrame, roles) -> dict:
-    frame = decompose(df, roles.x, roles.x0, roles.x1, roles.y, roles.z, roles.w, seed=0,
-                      threshold=roles.threshold).to_frame()
+    return _rounded(decompose(df, roles.x, roles.x0, roles.x1, roles.y, roles.z, roles.w, seed=0,
+                              threshold=roles.threshold).to_frame())
+
+
+def _rounded(frame) -> dict:
     return {e: [round(float(frame.loc[e, k]), 4) for k in ("estimate", "ci_low", "ci_high")] for e in EFFECTS}
 
 
@@ -109,7 +120,7 @@ def run(name: str, variants: list[str], steps, effect_rows: int, first: int | No
     table, graph, roles, fit, holdout = cohort(name, first)
     n = len(table.df)
     out = {"cohort": name, "fit_rows": len(fit.df), "edges": sorted(map(list, graph.edges)),
-           "parents_of_y": list(graph.parents(roles.y)), "real": effects(fit.df, roles), "variants": {}}
+           "parents_of_y": list(graph.parents(roles.y)), "real": real_effects(fit, roles), "variants": {}}
     print(f"{name}: {len(fit.df)} fit rows, Y parents {out['parents_of_y']}", flush=True)
     print("real", out["real"], flush=True)
     # as the pipeline measures utility: columns recorded after the outcome are no feature

@@ -75,6 +75,9 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--w", nargs="*", default=None, help="mediators (if no --dag)")
     a.add_argument("--method", choices=["dr", "plugin"], default="dr")
     a.add_argument("--seed", type=int, default=0)
+    a.add_argument("--splits", type=int, default=None,
+                   help="dr only: the median over this many cross-fitting splits (default 10: on small cohorts "
+                        "one split's DE/IE can move by several points)")
     a.add_argument("--json", dest="json_out", help="write the decomposition as JSON here")
 
     d = sub.add_parser("discover", help="discover a causal DAG with tiers and write its JSON")
@@ -264,8 +267,8 @@ def _write_json(path: str, obj) -> None:
 
 
 def cmd_audit(args) -> int:
-    from faircause_core.causal.fairness import decompose
     from faircause_core.causal.graph import derive_roles
+    from faircause_core.workflow.pipeline import audit
 
     table, x0, x1, warnings = _load(args)
     if args.dag:
@@ -289,8 +292,7 @@ def cmd_audit(args) -> int:
         graph = _discover(table, args).graph
         roles = derive_roles(graph, args.sensitive, args.outcome, x0, x1, args.threshold, args.positive, args.labels)
         source = "discovered DAG"
-    dec = decompose(table.df, roles.x, roles.x0, roles.x1, roles.y, roles.z, roles.w,
-                    seed=args.seed, method=args.method, threshold=roles.threshold, positive=roles.positive)
+    dec = audit(table.df, roles, method=args.method, seed=args.seed, splits=args.splits)
     print(f"data: {args.data} ({len(table.df)} rows); X = {roles.x} ({x0} -> {x1}); Y = {roles.y}; roles from {source}")
     print(f"Z (confounders): {', '.join(roles.z) or '(none)'}")
     print(f"W (mediators):   {', '.join(roles.w) or '(none)'}")

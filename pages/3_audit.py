@@ -15,12 +15,14 @@ from faircause_core.errors import InputError
 from faircause_core.present.explain import (CONTRIBUTION_LABELS, SYMBOL_HELP, SYMBOLS, contributions,
                                            effects_title, explain_roles, question_line, sign_note)
 from faircause_core.present.plots import effects_bar
+from faircause_core.workflow.pipeline import AUDIT_SPLITS
 
 tab, roles = nav.page_start("audit", "Fairness audit of the real data",
                             "Choose the sensitive attribute, the outcome and a causal graph first (step 2).",
                             fix_label="Fix the question or the graph in step 2")
 
-labels = {"dr": "Doubly robust (default, with confidence intervals)", "plugin": "Quick plug-in preview"}
+labels = {"dr": f"Doubly robust (default: median of {AUDIT_SPLITS} cross-fitting splits, with confidence intervals)",
+          "plugin": "Quick plug-in preview"}
 saved_method = st.session_state.get("method") or "dr"
 method = st.radio("Estimator", list(labels), format_func=labels.get, horizontal=True,
                   index=list(labels).index(saved_method), key="w_method")

@@ -24,8 +24,17 @@ COHORTS = {
 
 
 def effects(df, roles):
+    """Generator rows' effects: one cross-fitting split (10,000 rows)."""
     return decompose(df, roles.x, roles.x0, roles.x1, roles.y, roles.z, roles.w, seed=0,
                      threshold=roles.threshold).to_frame()
+
+
+def real_effects(fit, roles):
+    """The real fitting split's effects as the product audits them (pipeline.audit: the median
+    of AUDIT_SPLITS cross-fitting splits)."""
+    from faircause_core.workflow.pipeline import audit
+
+    return audit(fit, roles, seed=0).to_frame()
 
 
 def prepare(name):
@@ -47,6 +56,13 @@ def check_mirror(cohort, effect):
     gap = abs(synth["estimate"] - real["estimate"])
     assert gap <= allowed, (f"{cohort['name']} {effect}: real {real['estimate']:+.4f} (se {real['se']:.4f}), "
                             f"mirror {synth['estimate']:+.4f}: gap {gap:.4f} > {allowed:.4f}")
+
+
+def check_within(cohort, effect, tolerance=0.02):
+    """Issue 9's criterion, no slack for noise: the mirror rows' effect within 0.02 of the audit's."""
+    real, synth = cohort["real"].loc[effect, "estimate"], cohort["mirror"].loc[effect, "estimate"]
+    assert abs(synth - real) <= tolerance, (f"{cohort['name']} {effect}: real {real:+.4f}, mirror {synth:+.4f}: "
+                                            f"gap {abs(synth - real):.4f} > {tolerance}")
 
 
 def check_fidelity(cohort, key):
@@ -83,7 +99,7 @@ def build(name, fit_generator, model_effects):
     removed = gen.sample(ROWS, FairnessSpec(de=1.0), seed=0)
     return {
         "name": name, "graph": graph, "roles": roles, "fit": fit, "holdout": holdout, "gen": gen,
-        "real": effects(fit.df, roles), "mirror": effects(mirror, roles), "removed": effects(removed, roles),
+        "real": real_effects(fit, roles), "mirror": effects(mirror, roles), "removed": effects(removed, roles),
         "q_holdout": quality_report(fit.df, holdout, fit.schema), "q_mirror": quality_report(fit.df, mirror, fit.schema),
         "gen_mirror": model_effects(gen, FairnessSpec()), "gen_removed": model_effects(gen, FairnessSpec(de=1.0)),
     }
@@ -92,6 +108,11 @@ def build(name, fit_generator, model_effects):
 @pytest.mark.parametrize("effect", ["tv", "ctf_de"])
 def test_mirror_reproduces_the_real_effect(cohort, effect):
     check_mirror(cohort, effect)
+
+
+@pytest.mark.parametrize("effect", ["tv", "ctf_de", "ctf_ie", "ctf_se"])
+def test_mirror_keeps_every_effect_within_two_points(cohort, effect):
+    check_within(cohort, effect)
 
 
 @pytest.mark.parametrize("key", ["quality", "shape", "trend"])

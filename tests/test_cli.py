@@ -331,3 +331,17 @@ def test_a_header_with_a_trailing_space_keeps_it_and_flags_find_it(tmp_path):
     proc = run_cli(*base, "--dag", dag, "--fixed", "T Stage ", "--json", out)
     assert proc.returncode == 0, proc.stderr
     assert json.loads(out.read_text())["z"] == ["T Stage ", "age"]
+
+
+def test_audit_splits_is_the_median_of_cross_fitting_splits(tmp_path, small_csv):
+    """--splits 3 (repeated cross-fitting) is recorded and keeps TV; --splits 0 is one line."""
+    out = tmp_path / "splits.json"
+    args = ("audit", "--sensitive", "sex", "--x0", "Male", "--x1", "Female", "--outcome", "death",
+            "--data", small_csv, "--z", "age", "race", "--w", "smoke_years")
+    proc = run_cli(*args, "--splits", "3", "--json", out)
+    assert proc.returncode == 0, proc.stderr
+    dec = json.loads(out.read_text())["decomposition"]
+    assert dec["settings"]["splits"] == 3
+    e = dec["estimates"]
+    assert e["tv"] == pytest.approx(e["ctf_de"] - e["ctf_ie"] - e["ctf_se"], abs=1e-9)
+    assert_one_line_error(run_cli(*args, "--splits", "0"), "splits")

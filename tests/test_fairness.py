@@ -535,3 +535,24 @@ def test_demo_cohort_total_variation():
     assert d["tv"] == pytest.approx(-0.096, abs=0.001)
     assert (d.n, d.n0, d.n1) == (1629, 799, 830)
     assert abs(d["tv"] - (d["ctf_de"] - d["ctf_ie"] - d["ctf_se"])) < 1e-9
+
+
+def test_repeated_cross_fitting_is_the_median_of_splits_and_keeps_the_identity():
+    """splits=S: median A and B over the fold seeds seed..seed+S-1, effects from them (TV = DE - IE
+    - SE exactly), standard errors widened by the spread between splits; splits=1 is the default."""
+    df = simulate(FULL, 1200, seed=5)
+    args = (df, "x", 0, 1, "y", ["age", "race"], ["bmi", "stage"])
+    one = [decompose(*args, seed=7 + r) for r in range(3)]
+    assert decompose(*args, seed=7, splits=1).to_dict() == one[0].to_dict()
+    med = decompose(*args, seed=7, splits=3)
+    for q in ("A", "B"):
+        assert med.quantities[q]["estimate"] == pytest.approx(np.median([d.quantities[q]["estimate"] for d in one]))
+    e = med.estimates
+    assert e["tv"] == pytest.approx(e["ctf_de"] - e["ctf_ie"] - e["ctf_se"], abs=1e-12)
+    assert e["tv"] == pytest.approx(one[0].estimates["tv"])  # the group means do not depend on the folds
+    for eff in ("ctf_de", "ctf_ie", "ctf_se"):
+        assert med.ses[eff] >= np.median([d.ses[eff] for d in one]) - 1e-12
+    assert med.settings["splits"] == 3
+    for bad in (0, 1.5, True, "3"):
+        with pytest.raises(InputError, match="splits"):
+            decompose(*args, splits=bad)

@@ -32,7 +32,8 @@ import torch
 from faircause_core.generators.llm import LLMGenerator
 from tests.faithful import (  # noqa: F401  (the shared tests run here, on this file's cohort)
     COHORTS, build, test_de_removal_removes_the_direct_effect_and_keeps_the_indirect_one,
-    test_mirror_fidelity_at_least_that_of_the_real_holdout, test_mirror_reproduces_the_real_effect,
+    test_mirror_fidelity_at_least_that_of_the_real_holdout, test_mirror_keeps_every_effect_within_two_points,
+    test_mirror_reproduces_the_real_effect,
 )
 
 MONTE_CARLO = 20_000  # Monte Carlo error about 0.005 per mean, less for differences (common random numbers)

@@ -320,8 +320,16 @@ def decompose(
     clip: float = 0.01,
     continuous_outcome: bool = False,
     normalize: bool = True,
+    splits: int = 1,
 ) -> Decomposition:
     """Decompose the x1-vs-x0 disparity in y into direct, indirect and spurious parts.
+
+    splits > 1 (method "dr"): repeated cross-fitting, the median over that many fold splits
+    (seeds seed, seed + 1, ...), as double machine learning recommends for small samples: on
+    the demo's 1,140 fitting rows one split's Ctf-DE ranged from -0.101 to -0.033 over ten fold
+    seeds (bench/bench_estimators.py). The medians are taken of A and B, so TV = DE - IE - SE
+    still holds exactly; each effect's standard error is the median over splits of
+    sqrt(se_s^2 + (effect_s - effect)^2), which adds the spread between splits.
 
     learner=None means "gbm" for method="dr" and "logistic" for method="plugin" (the plug-in
     is the fast preview). normalize=False gives the textbook 1/n0 one-step estimator instead
@@ -345,6 +353,13 @@ def decompose(
         raise InputError(f"n_folds {n_folds!r} must be a whole number >= 2")
     n_folds = int(n_folds)
     seed = int(seed)
+    if isinstance(splits, bool) or not isinstance(splits, (int, np.integer)) or splits < 1:
+        raise InputError(f"splits {splits!r} must be a whole number >= 1")
+    if splits > 1 and method == "dr":
+        runs = [decompose(data, x, x0, x1, y, z, w, seed=seed + r, method=method, n_folds=n_folds,
+                          threshold=threshold, positive=positive, learner=learner, clip=clip,
+                          continuous_outcome=continuous_outcome, normalize=normalize) for r in range(int(splits))]
+        return _median_of_splits(runs)
 
     notes: list[str] = []
     question = Question.resolve(data, x, x0, x1, y, threshold=threshold, positive=positive,
@@ -424,6 +439,23 @@ def decompose(
         estimates=estimates, ses=ses, quantities=quantities, n=n, n0=n0, n1=n1,
         method=method, warnings=notes, settings=plain(settings),
     )
+
+
+def _median_of_splits(runs: list) -> Decomposition:
+    """One Decomposition from several cross-fitting splits of the same rows (decompose's
+    `splits`): median A and B (the group means do not depend on the folds), effects from them,
+    and Chernozhukov et al.'s median standard error with the between-split spread added."""
+    first = runs[0]
+    mu = {q: float(np.median([r.quantities[q]["estimate"] for r in runs])) for q in QUANTITIES}
+    estimates = {eff: float(sum(c * mu[q] for q, c in _COEF[eff].items())) for eff in EFFECTS}
+    ses = {eff: float(np.median([math.hypot(r.ses[eff], r.estimates[eff] - estimates[eff]) for r in runs]))
+           for eff in EFFECTS}
+    quantities = {q: {"estimate": mu[q], "se": float(np.median(
+        [math.hypot(r.quantities[q]["se"], r.quantities[q]["estimate"] - mu[q]) for r in runs]))} for q in QUANTITIES}
+    notes = list(dict.fromkeys(n for r in runs for n in r.warnings))
+    settings = dict(first.settings, splits=len(runs))
+    return Decomposition(estimates=estimates, ses=ses, quantities=quantities, n=first.n, n0=first.n0, n1=first.n1,
+                         method=first.method, warnings=notes, settings=settings)
 
 
 def _se(infl: np.ndarray) -> float:
