@@ -13,6 +13,11 @@ SCRIPTS = [
     "bench_great.py",
     "bench_sdmetrics.py",
     "bench_results.py",
+    "bench_sweep.py",
+    "bench_lm_ablation.py",
+    "bench_estimators.py",
+    "bench_fair_predictor.py",
+    "bench_quality_draws.py",
 ]
 
 
