@@ -445,13 +445,15 @@ def _median_of_splits(runs: list) -> Decomposition:
     """One Decomposition from several cross-fitting splits of the same rows (decompose's
     `splits`): median A and B (the group means do not depend on the folds), effects from them,
     and Chernozhukov et al.'s median standard error with the between-split spread added."""
+    def median_se(pairs, centre: float) -> float:  # (se_s, estimate_s) per split
+        return float(np.median([math.hypot(se, est - centre) for se, est in pairs]))
+
     first = runs[0]
     mu = {q: float(np.median([r.quantities[q]["estimate"] for r in runs])) for q in QUANTITIES}
     estimates = {eff: float(sum(c * mu[q] for q, c in _COEF[eff].items())) for eff in EFFECTS}
-    ses = {eff: float(np.median([math.hypot(r.ses[eff], r.estimates[eff] - estimates[eff]) for r in runs]))
-           for eff in EFFECTS}
-    quantities = {q: {"estimate": mu[q], "se": float(np.median(
-        [math.hypot(r.quantities[q]["se"], r.quantities[q]["estimate"] - mu[q]) for r in runs]))} for q in QUANTITIES}
+    ses = {eff: median_se([(r.ses[eff], r.estimates[eff]) for r in runs], estimates[eff]) for eff in EFFECTS}
+    quantities = {q: {"estimate": mu[q], "se": median_se([(r.quantities[q]["se"], r.quantities[q]["estimate"])
+                                                          for r in runs], mu[q])} for q in QUANTITIES}
     notes = list(dict.fromkeys(n for r in runs for n in r.warnings))
     settings = dict(first.settings, splits=len(runs))
     return Decomposition(estimates=estimates, ses=ses, quantities=quantities, n=first.n, n0=first.n0, n1=first.n1,
