@@ -14,6 +14,7 @@ from faircause_app.text import md
 from faircause_core.errors import InputError
 from faircause_core.present import plots
 from faircause_core.workflow import workspace
+from faircause_core.workflow.pipeline import EXTERNAL
 
 PATHWAY_NAMES = {"de": "DE: direct", "ie": "IE: through the mediators", "se": "SE: spurious (confounded)",
                  "all": "all pathways the graph has"}
@@ -131,6 +132,10 @@ def sweep_tab(run_id: str, run: dict, ws: str) -> None:
     from faircause_core.generators.base import pathway_gaps
 
     settings = run["result"].settings
+    if settings.generator == EXTERNAL:
+        st.info("This table was made elsewhere and evaluated here: there is no generator of ours to sweep. "
+                "Generate a run (step 4) to sweep a pathway's dial.")
+        return
     st.caption(f"Runs one pathway's dial from 0 (as in the real data) to 1 (removed) with this run's data, graph, "
                f"question and generator ({md(settings.generator)}, seed {settings.seed}): the generator is fitted "
                "once and each dial value is one draw from it, measured like a run.")

@@ -132,8 +132,22 @@ def _sweep(p: dict, progress, token) -> tuple:
     return (json.loads(json.dumps(result.to_dict())),)
 
 
-TASKS = {"generate": _generate, "sweep": _sweep}
-WORDS = {"generate": "generation", "sweep": "sweep"}  # in messages
+def _evaluate(p: dict, progress, token) -> tuple:
+    """An evaluation of a synthetic table made elsewhere (workflow.evaluate), saved as a run."""
+    from faircause_core.workflow import workspace
+    from faircause_core.workflow.evaluate import evaluate
+
+    result = evaluate(p["table"], p["synthetic"], p["graph"], p["roles"], holdout=p.get("holdout"), seed=p["seed"],
+                      source=p["source"], holdout_source=p.get("holdout_source"), progress=progress, cancel=token)
+    token.check()
+    progress("saving the run", 0, 1)
+    run_id = workspace.save_run(result, graph=p["graph"], roles=p["roles"], data_id=p["data_id"],
+                                kinds=p["kinds"], name=p["label"], root=p["ws"], run_id=p["run_id"])
+    return run_id, False
+
+
+TASKS = {"generate": _generate, "sweep": _sweep, "evaluate": _evaluate}
+WORDS = {"generate": "generation", "sweep": "sweep", "evaluate": "evaluation"}  # in messages
 
 
 def child(conn, payload: dict) -> None:

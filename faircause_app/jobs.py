@@ -47,6 +47,7 @@ class Job:
     finished: float = 0.0
     cancel_pressed: float = 0.0
     fit_reused: bool = False
+    task: str = "generate"  # job_process.TASKS: generate | sweep | evaluate
 
     def progress(self, stage: str, done: int, total: int) -> None:
         self.stage, self.done, self.total = str(stage), int(done), int(total)
@@ -106,31 +107,47 @@ def start_job(tab, g, r, settings, data_id: str, kinds: dict, ws: str, session: 
     """Run pipeline.run_generation in a process of its own for this session and save the run.
 
     One running job per session: starting another while one runs is an InputError."""
+    label = f"{settings.generator}, {settings.fairness.label()}"
+    payload = {"task": "generate", "table": tab, "graph": g, "roles": r, "settings": settings, "data_id": data_id,
+               "kinds": kinds, "label": label, "ws": ws}
+    return _start_run(payload, settings.generator, {"rows": settings.rows}, ws, session)
+
+
+def start_evaluate(tab, g, r, synthetic, source: str, holdout, holdout_source, seed: int, data_id: str,
+                   kinds: dict, ws: str, session: str) -> Job:
+    """Measure a synthetic table made elsewhere (workflow.evaluate) in a process of its own and
+    save it as a run, like a generation (one job per session, the same slots)."""
+    from faircause_core.workflow.pipeline import EXTERNAL
+
+    payload = {"task": "evaluate", "table": tab, "graph": g, "roles": r, "synthetic": synthetic, "source": source,
+               "holdout": holdout, "holdout_source": holdout_source, "seed": int(seed), "data_id": data_id,
+               "kinds": kinds, "label": f"evaluated {source}", "ws": ws}
+    return _start_run(payload, EXTERNAL, {"rows": len(synthetic)}, ws, session)
+
+
+def _start_run(payload: dict, generator: str, info: dict, ws: str, session: str) -> Job:
+    """Reserve a run id, register this session's job and launch the payload; one running job per session."""
     from faircause_core.generators.base import CancelToken
 
     key = session_key(ws, session)
     reg = _registry()
-    label = f"{settings.generator}, {settings.fairness.label()}"
+    label = payload["label"]
     with _LOCK:
         old = reg["jobs"].get(key)
         if old is not None and old.status == "running":
-            raise InputError("a generation is already running in this session: cancel it or wait")
-        run_id = workspace.begin_run(label, {"generator": settings.generator, "rows": settings.rows,
-                                             "data_id": data_id}, root=ws)
-        job = Job(job_id=run_id, label=label, token=CancelToken(), session=session,
-                  tracker=RunProgress(plan_for(settings.generator, _history(ws, settings.generator))))
+            raise InputError(f"a {job_process.WORDS[old.task]} is already running in this session: cancel it or wait")
+        run_id = workspace.begin_run(label, {"generator": generator, "data_id": payload["data_id"], **info}, root=ws)
+        job = Job(job_id=run_id, label=label, token=CancelToken(), session=session, task=payload["task"],
+                  tracker=RunProgress(plan_for(generator, _history(ws, generator))))
         reg["jobs"][key] = job
         for k in [k for k, j in reg["jobs"].items() if j.finished and time.time() - j.finished > 3600]:
             del reg["jobs"][k]  # ended an hour ago: its session has seen it
-
-    payload = {"task": "generate", "table": tab, "graph": g, "roles": r, "settings": settings, "data_id": data_id,
-               "kinds": kinds, "label": label, "ws": ws, "run_id": run_id}
 
     def release_id():  # an unsaved run gives its reserved id back
         if job.status != "done":
             workspace.end_run(job.job_id, root=ws)
 
-    launch(job, payload, after=release_id)
+    launch(job, {**payload, "run_id": run_id}, after=release_id)
     return job
 
 

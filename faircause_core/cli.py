@@ -1,4 +1,4 @@
-"""Command line: `python -m faircause_core {audit,discover,generate,sweep} ...`.
+"""Command line: `python -m faircause_core {audit,discover,generate,sweep,evaluate} ...`.
 
 Readable tables on stdout, machine-readable JSON with --json/--report/--out. Any bad input
 exits with status 2 and one line on stderr, never a traceback.
@@ -111,7 +111,20 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--json", dest="json_out", default=None, help="write the sweep (a list of points) as JSON here")
     w.add_argument("--summary", default=None, metavar="HTML", help="write the one-page stakeholder summary here")
     w.add_argument("--chosen", type=float, default=None, help="the dial value the summary highlights (default: 1)")
+    e = sub.add_parser("evaluate", help="measure a synthetic table made anywhere, as generate measures its own rows")
+    _common(e)
+    e.add_argument("--synthetic", required=True, metavar="SYN", help="CSV, Parquet or Excel file of synthetic rows")
+    e.add_argument("--holdout", default=None, metavar="HOLDOUT",
+                   help="real rows the synthetic table's maker never saw (default: split --data as generate does "
+                        "and use its fitting part as the training rows)")
+    e.add_argument("--dag", default=None, help="DAG JSON {nodes, edges} (default: discovered, as audit does)")
+    e.add_argument("--method", choices=["hillclimb", "pc"], default="hillclimb", help="discovery method without --dag")
+    e.add_argument("--seed", type=int, default=0)
+    e.add_argument("--report", required=True, help="report JSON to write (generate's keys)")
     return parser
+
+
+_OPEN_LINE = [False]  # a progress line is on stderr without its newline: an error starts below it
 
 
 def _progress_printer(quiet: bool = False):
@@ -128,6 +141,7 @@ def _progress_printer(quiet: bool = False):
         pct = 100.0 * done / total if total else 100.0
         sys.stderr.write(f"\r{stage}: {done}/{total} ({pct:.0f}%) {time.perf_counter() - state['t0']:.0f}s")
         sys.stderr.flush()
+        _OPEN_LINE[0] = True
 
     return show
 
@@ -405,13 +419,21 @@ def cmd_generate(args) -> int:
     print("alphas used: " + " ".join(f"{p.upper()}={a:.2f}" for p, a in result.alphas_used.items()))
     for pathway, why in result.frozen.items():
         print(f"{pathway.upper()} cannot be edited: {why}")
-    m = result.metrics
+    _print_measures(result.metrics)
+    _say(list(warnings) + list(result.warnings))
+    if args.report:
+        _write_json(args.report, {**result.to_dict(), **_words(roles)})
+    return 0
+
+
+def _print_measures(m: dict) -> None:
+    """Fidelity, utility, the fair predictor and privacy of one measured table (generate, evaluate)."""
+    from faircause_core.present.explain import copies_text, fair_predictor_lines
+
     fid = m["fidelity"]
     print(f"\nSDMetrics Quality Score {fid['quality']:.3f} (Column Shapes {fid['shape']:.3f}, "
           f"Column Pair Trends {fid['trend']:.3f})")
     print(f"AUROC train-on-real {m['utility']['trtr']:.3f}, train-on-synthetic {m['utility']['tstr']:.3f}")
-    from faircause_core.present.explain import copies_text, fair_predictor_lines
-
     fp = m["fair_predictor"]
     for line in fair_predictor_lines(fp):
         print(f"fair predictor: {line}")
@@ -420,9 +442,44 @@ def cmd_generate(args) -> int:
     pv = m["privacy"]
     print(f"privacy: exact copies {copies_text(pv)}, median DCR synthetic {pv['dcr_synth_median']:.3f} "
           f"vs holdout {pv['dcr_holdout_median']:.3f}")
+    from faircause_core.present.report import privacy_verdict
+
+    print(f"privacy verdict: {privacy_verdict(pv)}")
+
+
+def _read_rows(path: str):
+    """A table file read as the data is read (same parser, limits and one-line errors)."""
+    from faircause_core.io.data import load_table
+
+    table = load_table(path)
+    return table.raw if table.raw is not None else table.df
+
+
+def cmd_evaluate(args) -> int:
+    from faircause_core.causal.graph import derive_roles
+    from faircause_core.workflow.evaluate import evaluate
+
+    if not Path(args.report).resolve().parent.is_dir():
+        raise InputError(f"--report: output folder does not exist: {Path(args.report).resolve().parent}")
+    table, x0, x1, warnings = _load(args)
+    synthetic = _read_rows(args.synthetic)
+    holdout = _read_rows(args.holdout) if args.holdout else None
+    if args.dag:
+        graph, source = _read_dag(args.dag, table, args), f"DAG {args.dag}"
+    else:
+        graph, source = _discover(table, args).graph, "discovered DAG"
+    roles = derive_roles(graph, args.sensitive, args.outcome, x0, x1, args.threshold, args.positive, args.labels)
+    result = evaluate(table, synthetic, graph, roles, holdout=holdout, seed=args.seed,
+                      source=Path(args.synthetic).name, holdout_source=Path(args.holdout).name if args.holdout else None,
+                      progress=_progress_printer())
+    sys.stderr.write("\n")
+    print(f"{result.message}; roles from {source}")
+    print(effects_table(result.real_effects, f"\nReal ({'all of --data' if args.holdout else 'fitting split'}):"))
+    print(effects_table(result.synthetic_effects, f"\nSynthetic ({Path(args.synthetic).name}):"))
+    _print_measures(result.metrics)
     _say(list(warnings) + list(result.warnings))
-    if args.report:
-        _write_json(args.report, {**result.to_dict(), **_words(roles)})
+    _write_json(args.report, {**result.to_dict(), **_words(roles), "roles_from": source})
+    print(f"report written to {args.report}")
     return 0
 
 
@@ -478,17 +535,19 @@ def cmd_sweep(args) -> int:
     return 0
 
 
-COMMANDS = {"audit": cmd_audit, "discover": cmd_discover, "generate": cmd_generate, "sweep": cmd_sweep}
+COMMANDS = {"audit": cmd_audit, "discover": cmd_discover, "generate": cmd_generate, "sweep": cmd_sweep,
+            "evaluate": cmd_evaluate}
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    _OPEN_LINE[0] = False
     try:
         args = build_parser().parse_args(argv)
         return COMMANDS[args.command](args)
     except InputError as err:
-        sys.stderr.write(f"error: {err}\n")
+        sys.stderr.write(("\n" if _OPEN_LINE[0] else "") + f"error: {err}\n")
         return 2
     except KeyboardInterrupt:
         sys.stderr.write("error: interrupted\n")

@@ -3,18 +3,20 @@ chart; and a sweep of one pathway's dial with a one-page summary for stakeholder
 
 import streamlit as st
 
-from faircause_app import cache, compare, nav, panels, state, text
+from faircause_app import cache, compare, evaluate, nav, panels, state, text
 from faircause_app.text import md
 from faircause_core.errors import InputError
 from faircause_core.present import plots
 from faircause_core.present.explain import summary_line
 from faircause_core.workflow import workspace
+from faircause_core.workflow.pipeline import EXTERNAL
 
 nav.step_bar("compare")
 
 st.title("Compare real and synthetic data")
 compare.flash()
 runs = compare.runs_with_data(workspace.list_runs(root=state.root()), state.root())
+evaluate.evaluate_block(has_runs=bool(runs))
 if not runs:
     st.info("No runs yet in this workspace. Generate synthetic data first (step 4).")
     nav.next_step("generate", "Go to step 4: generate")
@@ -34,8 +36,10 @@ except InputError as err:
     st.stop()
 result = run["result"]
 
-st.caption(f"Run {md(choice)} from {md(by_id[choice]['data'])}: "
-           f"{md(result.settings.fairness.label())}; generator {md(result.settings.generator)}, "
+made = (f"rows made elsewhere ({md(result.settings.source or 'uploaded table')}), evaluated here"
+        if result.settings.generator == EXTERNAL else
+        f"{md(result.settings.fairness.label())}; generator {md(result.settings.generator)}")
+st.caption(f"Run {md(choice)} from {md(by_id[choice]['data'])}: {made}, "
            f"{len(result.synthetic):,} rows, seed {result.settings.seed}. "
            f"{md(summary_line(result.real_effects, result.synthetic_effects))}.")
 for note in result.warnings:

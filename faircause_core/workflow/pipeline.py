@@ -28,6 +28,8 @@ from faircause_core.generators.base import (
 from faircause_core.causal.graph import CausalGraph, Roles
 
 GENERATORS = ("llm", "bayesnet", "prompt")
+#: The generator name of a table measured by `evaluate`: made elsewhere, so nothing to refit or sweep.
+EXTERNAL = "external"
 PRESETS = ("quick", "thorough")
 
 
@@ -62,9 +64,12 @@ class GenerationSettings:
     # doubly robust Ctf-DE of a 1,629-row sample has a standard deviation of 0.041 across
     # samples, twice the 0.02 tolerance; at 20,000 rows it is about 0.012.
     measure_rows: Optional[int] = None
+    # evaluate only: the file the synthetic rows came from, and where the holdout came from
+    source: Optional[str] = None
+    holdout_source: Optional[str] = None
 
     def __post_init__(self) -> None:
-        if not isinstance(self.generator, str) or self.generator not in GENERATORS:
+        if not isinstance(self.generator, str) or self.generator not in GENERATORS + (EXTERNAL,):
             raise InputError(f"unknown generator {self.generator!r}: use llm, bayesnet or prompt")
         if not isinstance(self.preset, str) or self.preset not in PRESETS:
             raise InputError(f"unknown training preset {self.preset!r}: use quick or thorough")
@@ -72,6 +77,9 @@ class GenerationSettings:
             self.model_dir = os.fspath(self.model_dir)
         if self.model_dir is not None and not isinstance(self.model_dir, str):
             raise InputError(f"model folder must be a path, got {self.model_dir!r}")
+        for name in ("source", "holdout_source"):
+            if getattr(self, name) is not None and not isinstance(getattr(self, name), str):
+                raise InputError(f"{name} must be a file name, got {getattr(self, name)!r}")
         self.rows = check_rows(self.rows)
         if self.train_steps is not None:
             self.train_steps = _whole(self.train_steps, "training steps", 1, 10**9)
@@ -212,6 +220,9 @@ def split_holdout(table: Table, share: float, seed: int) -> tuple[Table, pd.Data
 
 def make_generator(settings: GenerationSettings):
     """The generator object a setting names (imports lazily: torch is slow to import)."""
+    if settings.generator == EXTERNAL:
+        raise InputError(f"the rows of {settings.source or 'an evaluated table'} were made elsewhere: there is no "
+                         "generator to fit or sweep; generate with one of ours to do that")
     if settings.generator == "bayesnet":
         from faircause_core.generators.bayesnet import BayesNetGenerator
 

@@ -32,6 +32,8 @@ DEFAULT_PLAN = {
     "bayesnet": {"audit": 1.0, "load": 0.1, "train": 2.0, "sample": 4.0, "measure": 40.0, "save": 0.5},
     "llm": {"audit": 1.0, "load": 3.0, "train": 12.0, "sample": 10.0, "measure": 40.0, "save": 0.5},
     "prompt": {"audit": 1.0, "load": 5.0, "train": 1.0, "sample": 60.0, "measure": 40.0, "save": 0.5},
+    # evaluate: a table made elsewhere is audited beside the real rows and measured, nothing fitted
+    "external": {"audit": 3.0, "load": 0.0, "train": 0.0, "sample": 0.0, "measure": 20.0, "save": 0.5},
 }
 
 # stage text (lower case) -> phase; the first match wins

@@ -433,6 +433,7 @@ def _summary(record: dict) -> dict:
         "created": record.get("created"),
         "name": record.get("name"),
         "generator": settings.get("generator"),
+        "source": settings.get("source"),  # an evaluated table's file name
         "rows": settings.get("rows"),
         "seed": settings.get("seed"),
         "removed": ", ".join(removed) or "none",

@@ -1,0 +1,137 @@
+"""Measure a synthetic table made anywhere (another generator, SDV, MOSTLY AI, a hand-edited
+copy) exactly as a generated run is measured, so the two can be compared and shared alike.
+
+The result is a pipeline.RunResult whose generator is "external": the real fitting rows'
+audit, the synthetic rows' decomposition, and pipeline.measure's fidelity, utility,
+fair-predictor and privacy numbers. Without a holdout file the real rows are split as
+`generate` splits them (same share, same seed). The privacy measures then mean something
+only if the synthetic rows were made from the fitting part alone; that is said in a warning.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Optional
+
+import numpy as np
+import pandas as pd
+
+from faircause_core.causal.fairness import decompose
+from faircause_core.causal.graph import CausalGraph, Roles
+from faircause_core.causal.question import Outcome
+from faircause_core.errors import InputError
+from faircause_core.generators.base import CancelToken, ProgressFn, no_progress
+from faircause_core.io.data import Table, match_column
+from faircause_core.metrics.frames import NUMERIC_KINDS, model_kinds, numbers
+from faircause_core.workflow.pipeline import (
+    EXTERNAL, GenerationSettings, RunResult, audit, measure, split_holdout,
+)
+
+#: At most this many distinct unseen values are named in a warning.
+_SHOWN = 3
+
+
+def conform(frame: pd.DataFrame, real: Table, which: str) -> tuple[pd.DataFrame, list[str]]:
+    """`frame` with exactly the real table's model columns, in its order and spelling.
+
+    A missing column is refused in one line (the measures compare column by column); an extra
+    column is left out and named. Columns are matched as the CLI matches flags, so a file that
+    writes 'T Stage' for 'T Stage ' still lines up."""
+    if not isinstance(frame, pd.DataFrame) or frame.empty:
+        raise InputError(f"{which} has no rows")
+    names, theirs = list(real.df.columns), list(frame.columns)
+    found = {col: match_column(col, theirs) for col in names}
+    missing = [col for col, src in found.items() if src not in theirs]
+    if missing:
+        shown = ", ".join(f"'{c}'" for c in missing[:8]) + (" ..." if len(missing) > 8 else "")
+        raise InputError(f"{which} lacks {len(missing)} column(s) of the real data: {shown}")
+    used = set(found.values())
+    extra = [str(c) for c in frame.columns if c not in used]
+    out = pd.DataFrame({col: frame[src].to_numpy() for col, src in found.items()}, index=pd.RangeIndex(len(frame)))
+    for col in model_kinds(real.schema):
+        if model_kinds(real.schema)[col] in NUMERIC_KINDS:
+            out[col] = numbers(out[col].rename(col), which)  # a word in a number column: said now, in one line
+    notes = [f"{which}: {len(extra)} column(s) not in the real data were left out: {', '.join(extra[:8])}"] if extra else []
+    return out, notes
+
+
+def _unseen_values(real: pd.Series, other: pd.Series, which: str) -> Optional[str]:
+    """A note when a column of the question (X or Y) holds values the real rows never take."""
+    seen = set(pd.unique(real.dropna()))
+    new = pd.Series(other.dropna()[~other.dropna().isin(seen)])
+    if new.empty:
+        return None
+    counts = new.astype(str).value_counts()
+    named = ", ".join(f"'{v}' ({n:,} rows)" for v, n in counts.head(_SHOWN).items())
+    return f"{which} column '{real.name}' has values the real rows never take: {named}; those rows count as neither group"
+
+
+def _check_question(synthetic: pd.DataFrame, real: pd.DataFrame, roles: Roles, which: str) -> list[str]:
+    """Both groups of X present and Y codable in the synthetic rows, else one line."""
+    x = synthetic[roles.x]
+    for group in (roles.x0, roles.x1):
+        if not (x.astype(str) == str(group)).any() and not (x == group).any():
+            raise InputError(f"{which} has no rows with {roles.x} = {group}: both groups are needed to measure fairness")
+    coding = Outcome.resolve(real[roles.y], roles.threshold, roles.positive)
+    coded = coding.code(synthetic[roles.y])
+    if np.all(np.isnan(coded)):
+        raise InputError(f"{which}: no value of the outcome '{roles.y}' can be read as the real data codes it")
+    notes = [n for n in (_unseen_values(real[roles.x], x, which),) if n]
+    if roles.threshold is None:
+        notes += [n for n in (_unseen_values(real[roles.y], synthetic[roles.y], which),) if n]
+    return notes
+
+
+def evaluate(table: Table, synthetic: pd.DataFrame, graph: CausalGraph, roles: Roles, *,
+             holdout: Optional[pd.DataFrame] = None, seed: int = 0, holdout_share: float = 0.3,
+             source: str = "synthetic table", holdout_source: Optional[str] = None,
+             progress: Optional[ProgressFn] = None, cancel: Optional[CancelToken] = None) -> RunResult:
+    """Audit the real fitting rows, decompose the synthetic rows and measure them like a run.
+
+    `holdout`: real rows the synthetic table's maker never saw; without it the real rows are
+    split as `generate` splits them (`holdout_share`, `seed`) and the fitting part stands for
+    the training rows."""
+    progress = progress or no_progress
+    settings = GenerationSettings(generator=EXTERNAL, seed=seed, holdout=holdout_share, refine=False,
+                                  rows=max(1, len(synthetic)) if isinstance(synthetic, pd.DataFrame) else 1,
+                                  source=str(source), holdout_source=holdout_source)
+    synth, warnings = conform(synthetic, table, f"synthetic table {source}")
+    if holdout is None:
+        fit_table, hold = split_holdout(table, settings.holdout, seed)
+        warnings.append(f"no holdout given: the real rows were split as generate splits them ({len(fit_table.df):,} "
+                        f"fitting rows, {len(hold):,} held out, seed {seed}); the privacy measures assume "
+                        f"{source} was made from the fitting rows only")
+        settings.holdout_source = None
+    else:
+        hold, notes = conform(holdout, table, f"holdout {holdout_source or ''}".strip())
+        warnings += notes
+        fit_table = Table(df=table.df, schema=table.schema, name=table.name, warnings=[])
+    warnings += _check_question(synth, fit_table.df, roles, f"synthetic table {source}")
+
+    timings: dict = {}
+    t0 = time.perf_counter()
+    progress("auditing the real data", 0, 1)
+    if cancel is not None:
+        cancel.check()
+    real = audit(fit_table, roles, method="dr", seed=seed)
+    timings["audit_s"] = time.perf_counter() - t0
+
+    t = time.perf_counter()
+    progress("measuring fidelity, utility and privacy", 0, 1)
+    if cancel is not None:
+        cancel.check()
+    final = decompose(synth, roles.x, roles.x0, roles.x1, roles.y, roles.z, roles.w, seed=seed,
+                      threshold=roles.threshold, positive=roles.positive)
+    metrics = measure(fit_table, hold, synth, graph, roles, seed, progress=progress, cancel=cancel)
+    timings["measure_s"] = time.perf_counter() - t
+    timings["total_s"] = time.perf_counter() - t0
+    progress("done", 1, 1)
+    verdict = (metrics.get("privacy") or {}).get("verdict")
+    message = (f"measured {len(synth):,} rows from {source} against {len(fit_table.df):,} real fitting rows and "
+               f"{len(hold):,} held-out rows" + (f"; privacy verdict: {verdict}" if verdict else ""))
+    return RunResult(
+        synthetic=synth, settings=settings, real_effects=real.to_dict(), synthetic_effects=final.to_dict(),
+        target={}, rounds=[], converged=False, metrics=metrics,
+        timings={k: round(v, 3) for k, v in timings.items()},
+        warnings=warnings + list(real.warnings) + list(final.warnings), message=message,
+    )
