@@ -56,7 +56,7 @@ def evaluate_block(has_runs: bool) -> None:
                 job = jobs.start_evaluate(tab, state.graph(), roles, synthetic, syn.name, holdout,
                                           hold.name if hold is not None else None, int(seed),
                                           st.session_state.data_id, dict(st.session_state.get("kinds") or {}),
-                                          state.root(), state.session_id())
+                                          state.root(), state.session_id(), owner=state.owner())
                 running = True
             except InputError as err:
                 text.error(err)

@@ -48,6 +48,7 @@ class Job:
     cancel_pressed: float = 0.0
     fit_reused: bool = False
     task: str = "generate"  # job_process.TASKS: generate | sweep | evaluate
+    owner: list = field(default_factory=list)  # state.owner(): the data set and question it was started for
 
     def progress(self, stage: str, done: int, total: int) -> None:
         self.stage, self.done, self.total = str(stage), int(done), int(total)
@@ -103,25 +104,25 @@ def _history(ws: str, generator: str) -> list[dict]:
     return [r["timings"] for r in runs if r.get("generator") == generator and r.get("timings")][:3]
 
 
-def start_job(tab, g, r, settings, data_id: str, kinds: dict, ws: str, session: str) -> Job:
+def start_job(tab, g, r, settings, data_id: str, kinds: dict, ws: str, session: str, owner=None) -> Job:
     """Run pipeline.run_generation in a process of its own for this session and save the run.
 
     One running job per session: starting another while one runs is an InputError."""
     label = f"{settings.generator}, {settings.fairness.label()}"
     payload = {"task": "generate", "table": tab, "graph": g, "roles": r, "settings": settings, "data_id": data_id,
-               "kinds": kinds, "label": label, "ws": ws}
+               "kinds": kinds, "label": label, "ws": ws, "owner": owner}
     return _start_run(payload, settings.generator, {"rows": settings.rows}, ws, session)
 
 
 def start_evaluate(tab, g, r, synthetic, source: str, holdout, holdout_source, seed: int, data_id: str,
-                   kinds: dict, ws: str, session: str) -> Job:
+                   kinds: dict, ws: str, session: str, owner=None) -> Job:
     """Measure a synthetic table made elsewhere (workflow.evaluate) in a process of its own and
     save it as a run, like a generation (one job per session, the same slots)."""
     from faircause_core.workflow.pipeline import EXTERNAL
 
     payload = {"task": "evaluate", "table": tab, "graph": g, "roles": r, "synthetic": synthetic, "source": source,
                "holdout": holdout, "holdout_source": holdout_source, "seed": int(seed), "data_id": data_id,
-               "kinds": kinds, "label": f"evaluated {source}", "ws": ws}
+               "kinds": kinds, "label": f"evaluated {source}", "ws": ws, "owner": owner}
     return _start_run(payload, EXTERNAL, {"rows": len(synthetic)}, ws, session)
 
 
@@ -138,7 +139,7 @@ def _start_run(payload: dict, generator: str, info: dict, ws: str, session: str)
             raise InputError(f"a {job_process.WORDS[old.task]} is already running in this session: cancel it or wait")
         run_id = workspace.begin_run(label, {"generator": generator, "data_id": payload["data_id"], **info}, root=ws)
         job = Job(job_id=run_id, label=label, token=CancelToken(), session=session, task=payload["task"],
-                  tracker=RunProgress(plan_for(generator, _history(ws, generator))))
+                  owner=list(payload.get("owner") or []), tracker=RunProgress(plan_for(generator, _history(ws, generator))))
         reg["jobs"][key] = job
         for k in [k for k, j in reg["jobs"].items() if j.finished and time.time() - j.finished > 3600]:
             del reg["jobs"][k]  # ended an hour ago: its session has seen it

@@ -21,7 +21,7 @@ from faircause_core.workflow import workspace
 
 DEMO_PATH = Path(__file__).resolve().parents[1] / "assets" / "nhefs_cohort.csv"
 SAVED_KEYS = ("data_id", "kinds", "problem", "fixed", "graph", "discovered", "run_id", "method",
-              "after_outcome", "exclude", "marks_for", "found", "generate_form")
+              "after_outcome", "exclude", "marks_for", "found", "generate_forms")
 #: What belongs to one table: dropped when new data is loaded.
 DATA_KEYS = ("problem", "graph", "discovered", "found", "flow_state", "fixed", "after_outcome", "exclude",
              "marks_for")
@@ -45,19 +45,31 @@ def session_id() -> str:
     return sid
 
 
+def owner() -> list:
+    """The data set and question this tab works on now: what a generate form and a job banner
+    belong to (JSON-safe, so it survives in session.json)."""
+    p = st.session_state.get("problem") or {}
+    return [st.session_state.get("data_id")] + [None if p.get(k) is None else str(p[k]) for k in ("x", "x0", "x1", "y")]
+
+
+#: Generate forms kept, one per data set and question (the latest ones).
+MAX_FORMS = 20
+
+
 def form_value(name: str, default):
-    """A generate-form field as last saved (survives a reload), else `default`; the number of
-    rows only for the data it was chosen for."""
-    form = st.session_state.get("generate_form") or {}
-    if name == "rows" and form.get("rows_for") != st.session_state.get("data_id"):
-        return default
+    """A generate-form field as last saved for this data set and question (survives a reload),
+    else `default`: "Direct: remove" set on one cohort was pre-set on the next one, where a
+    clinician could remove the direct effect without meaning to."""
+    form = (st.session_state.get("generate_forms") or {}).get(json.dumps(owner())) or {}
     value = form.get(name, default)
     return value if value is not None and type(value) is type(default) else default
 
 
 def keep_form(values: dict) -> None:
-    """Save the generate form's fields (with the data its row count belongs to)."""
-    keep("generate_form", {**values, "rows_for": st.session_state.get("data_id")})
+    """Save the generate form's fields under the data set and question they belong to."""
+    key = json.dumps(owner())
+    forms = {k: v for k, v in (st.session_state.get("generate_forms") or {}).items() if k != key}
+    keep("generate_forms", dict(list(forms.items())[-(MAX_FORMS - 1):] + [(key, values)]))
 
 
 def root() -> str:

@@ -100,7 +100,8 @@ if start:
             rows=int(rows), seed=int(seed), fairness=FairnessSpec(reference=reference, **alphas),
             refine=bool(refine), max_rounds=int(rounds))
         job = jobs.start_job(tab, state.graph(), roles, settings, st.session_state.data_id,
-                             dict(st.session_state.get("kinds") or {}), state.root(), state.session_id())
+                             dict(st.session_state.get("kinds") or {}), state.root(), state.session_id(),
+                             owner=state.owner())
         running = True
     except InputError as err:
         text.error(err)
