@@ -44,8 +44,14 @@ def main() -> None:
     cache.warm()
     state.restore()
 
+    data_page = st.Page("pages/1_data.py", title="1 Data", icon=":material/table:", url_path="data")
+    # Every step has its own address (/data, /graph, ...): the default page is served at / and
+    # its url_path ignored, so /data was "Page not found" while step 1 was the default. The
+    # default is a hidden page that hands over to step 1 at once.
+    home = st.Page(lambda: st.switch_page(data_page), title="FairCauseSyn Studio", url_path="home",
+                   default=True, visibility="hidden")
     pages = [
-        st.Page("pages/1_data.py", title="1 Data", icon=":material/table:", url_path="data", default=True),
+        home, data_page,
         st.Page("pages/2_graph.py", title="2 Causal graph", icon=":material/account_tree:", url_path="graph"),
         st.Page("pages/3_audit.py", title="3 Fairness audit", icon=":material/balance:", url_path="audit"),
         st.Page("pages/4_generate.py", title="4 Generate", icon=":material/auto_awesome:", url_path="generate"),

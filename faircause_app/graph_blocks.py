@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from faircause_app import cache, editor, state, text
-from faircause_app.text import md
+from faircause_app.text import label, md
 from faircause_core.causal.backbone import backbone_edges
 from faircause_core.causal.graph import CausalGraph
 from faircause_core.causal.knowledge import BackgroundKnowledge, check_column_marks
@@ -152,6 +152,16 @@ def edge_legend() -> None:
                    "cannot be told apart.")
 
 
+def check_verdict(found: list, tested: list) -> tuple[str, str]:
+    """(kind, line) of the graph check when nothing is contradicted: "success" (green) only when
+    something was tested; with nothing tested, "info" (neutral) saying there was nothing to test."""
+    if tested:
+        return "success", f"The data contradicts none of the graph's omitted pathway edges ({len(tested)} checked)."
+    why = ("the graph keeps every pathway edge, so it claims no independence the data could contradict"
+           if not found else "none of the pathway edges the graph omits could be tested on these data")
+    return "info", f"Nothing to test: {why}."
+
+
 def graph_check(g: CausalGraph) -> None:
     """Each omitted pathway edge the data contradicts, in plain words, with a button that adds it
     through the editor's own path (state.edit_graph, which refuses a cycle)."""
@@ -168,11 +178,11 @@ def graph_check(g: CausalGraph) -> None:
         a, b = imp["edge"]
         said, button = st.columns([4, 1])
         text.warning(imp["sentence"][:1].upper() + imp["sentence"][1:], said)
-        if button.button(f"Add the edge {md(a)} -> {md(b)}", key=f"w_fix_{a}_{b}"):
+        if button.button(f"Add the edge {label(a)} -> {label(b)}", key=f"w_fix_{a}_{b}"):
             state.edit_graph(lambda a=a, b=b: g.add_edge(a, b))
     if not hits:
-        kept = "" if found else ": the graph keeps every pathway edge"
-        st.success(f"The data contradicts none of the graph's omitted pathway edges ({len(tested)} checked{kept}).")
+        kind, line = check_verdict(found, tested)
+        (st.success if kind == "success" else st.info)(line, icon=None if kind == "success" else ":material/info:")
     for imp in found:
         if imp["p_value"] is None:
             st.caption(md(imp["sentence"]))

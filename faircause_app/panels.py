@@ -9,24 +9,27 @@ of a run.
 from __future__ import annotations
 
 import json
-import re
 import time
 
 import pandas as pd
 import streamlit as st
 
 from faircause_app import cache, editor, jobs, nav, state, text
-from faircause_app.text import md
+from faircause_app.text import label, md
 from faircause_core.causal.graph import CausalGraph
 from faircause_core.causal.question import MAX_LABEL, FairnessProblem, validate_problem
 from faircause_core.errors import InputError
 from faircause_core.io.export import graph_json_bytes, json_bytes, safe_filename, to_csv_bytes
 from faircause_core.present import plots
-from faircause_core.present.explain import SYMBOL_HELP, effects_title, fair_predictor_lines, question_line
-from faircause_core.present.report import build_report
+from faircause_core.present.explain import (SYMBOL_HELP, effects_title, fair_predictor_lines, fair_predictor_notes,
+                                           is_mirror, question_line)
+from faircause_core.present.report import build_report, rounds_verdict
 
 
-OUTCOME_NAME = re.compile(r"(death|died|dead|deceased|mortality|surviv|outcome|event|readmi|complication)", re.I)
+#: The placeholder of a box for a group's words: an example of what to type, never a guess
+#: at what a code means ("e.g. men" sat in the box for sex = Female, and for male = 0).
+GROUP_HINT = "e.g. the group's name"
+OUTCOME_HINT = "e.g. what this value means"
 
 
 def _index(options, value, default=0):
@@ -34,11 +37,12 @@ def _index(options, value, default=0):
 
 
 def default_outcome(tab, options: list[str]) -> int:
-    """A two-valued column, one named like an outcome first (death, died, event...): never a
-    number cut at its median."""
-    two = [i for i, c in enumerate(options) if tab.df[c].nunique(dropna=True) == 2]
-    named = [i for i in two if OUTCOME_NAME.search(str(options[i]))]
-    return (named or two or [0])[0]
+    """The index of question.default_outcome among `options` (a two-valued column named like
+    an outcome, else the last two-valued one, never an obvious exposure), else 0."""
+    from faircause_core.causal.question import default_outcome as rule
+
+    best = rule(tab.df, options)
+    return options.index(best) if best in options else 0
 
 
 def _rule_positive(tab, y: str) -> str | None:
@@ -64,7 +68,7 @@ def _label_inputs(column: str, values: list[str], saved: dict, where, hints: tup
     """A text box per value: the words every sentence, chart and report says for it."""
     out = {}
     for value, box, hint in zip(dict.fromkeys(values), where, hints):  # x0 = x1 (refused below): one box
-        out[value] = box.text_input(f"Words for {md(column)} = {md(value)}", value=saved.get(value, ""),
+        out[value] = box.text_input(f"Words for {label(column)} = {label(value)}", value=saved.get(value, ""),
                                     key=f"w_lab_{column}_{value}", max_chars=MAX_LABEL, placeholder=hint,
                                     help=f"Optional. Without words, a number reads '{md(f'{column} = {value}')}' "
                                          "and text as it is.")
@@ -93,7 +97,7 @@ def question_form(tab) -> tuple[FairnessProblem, bool]:
     same_x, same_y = saved.get("x") == x, saved.get("y")
     _, l2, l3 = st.columns(3)
     x_words = _label_inputs(x, [x0, x1], saved_labels.get("x") or {} if same_x else {}, (l2, l3),
-                            ("e.g. men", "e.g. women"))
+                            (GROUP_HINT, GROUP_HINT))
     c4, c5 = st.columns(2)
     y_options = [n for n in names if n != x]
     y = c4.selectbox("Outcome (Y)", y_options, index=_index(y_options, saved.get("y"), default_outcome(tab, y_options)),
@@ -101,18 +105,18 @@ def question_form(tab) -> tuple[FairnessProblem, bool]:
     threshold, positive, y_words = None, None, {}
     if tab.schema[y].is_numeric and tab.df[y].nunique() > 2:
         cs = tab.schema[y]
-        threshold = c5.number_input(f"Count {md(y)} as 'yes' when it is at least", value=float(
+        threshold = c5.number_input(f"Count {label(y)} as 'yes' when it is at least", value=float(
             saved.get("threshold") if saved.get("threshold") is not None else tab.df[y].median()),
             min_value=float(cs.minimum), max_value=float(cs.maximum), key=f"w_thr_{y}")
         c5.caption(f"Share at or above: {(tab.df[y] >= threshold).mean():.1%}")
     elif len(values := groups(tab, y)) == 2:
         rule = _rule_positive(tab, y)
-        positive = c5.selectbox(f"Which value of {md(y)} counts as the outcome (Y = 1)?", values,
+        positive = c5.selectbox(f"Which value of {label(y)} counts as the outcome (Y = 1)?", values,
                                 index=_index(values, saved.get("positive"), _index(values, rule)), key=f"w_pos_{y}")
         first = [positive] + [v for v in values if v != positive]
         l4, l5 = st.columns(2)
         y_words = _label_inputs(y, first, saved_labels.get("y") or {} if same_y == y else {}, (l4, l5),
-                                ("e.g. died (read as 'the share who died')", "e.g. survived"))
+                                (OUTCOME_HINT, OUTCOME_HINT))
     labels = {"x": x_words, "y": y_words}
     problem = FairnessProblem(x, x0, x1, y, threshold, positive, labels)
     try:
@@ -228,8 +232,9 @@ def fairness_tab(result, roles=None) -> None:
         st.plotly_chart(plots.rounds_plot(result.rounds, d.get("target")), width="stretch", key="cmp_rounds")
         n_measured = (result.rounds[-1].get("decomposition") or {}).get("n")
         sample = f" on a generator sample of {n_measured:,} rows" if n_measured else ""
-        st.caption(f"{md(result.message or ('within tolerance' if result.converged else 'not within tolerance'))}; "
-                   f"each round is measured{sample}, then the delivered rows are a fresh draw.")
+        st.caption(f"{md(rounds_verdict(result))} Each round is measured{sample}, then the delivered rows are a "
+                   f"fresh draw. A point inside its shaded band is within tolerance; the band is the tolerance "
+                   f"widened by that round's measurement noise.")
     if result.alphas_used:
         st.caption("Alphas used (share of each pathway removed): " + ", ".join(
             f"{p.upper()} {a:.2f}" for p, a in result.alphas_used.items()))
@@ -272,13 +277,14 @@ def utility_tab(result) -> None:
                                          "Utility: AUROC on held-out real rows", "AUROC", range_=(0, 1.05)),
                         width="stretch", key="cmp_util")
     if fair and "error" not in fair:
-        c2.plotly_chart(plots.score_bars({"trained on real": abs(fair.get("ctf_de_real_model") or 0) * 100,
-                                          "trained on synthetic": abs(fair.get("ctf_de_synth_model") or 0) * 100},
-                                         "Fair predictor: |direct effect| of X on predictions", "percentage points"),
-                        width="stretch", key="cmp_fair")
-        for line in fair_predictor_lines(fair):
+        mirror = is_mirror(result.settings)
+        c2.plotly_chart(plots.predictor_effects(fair, mirror), width="stretch", key="cmp_fair")
+        if mirror:
+            c2.caption("A mirror run (nothing removed) is its own control: a model trained on its rows should "
+                       "carry about the same direct effect as one trained on the real rows.")
+        for line in fair_predictor_lines(fair, mirror):
             c2.markdown(f"- {md(line)}")
-        for note in fair.get("notes") or []:
+        for note in fair_predictor_notes(fair, mirror):
             text.warning(note, c2)
     elif fair:
         text.warning(fair["error"], c2)

@@ -22,6 +22,32 @@ def md(text: object) -> str:
     return _MD_SPECIAL.sub(r"\\\1", str(text))
 
 
+# In a widget's one-line label only inline Markdown can act: emphasis, code, links, HTML,
+# math, strikethrough, emoji and colour directives, entities, and GFM's autolinks (www.,
+# http://, a@b.c). Escaping more leaves backslashes in the field's accessible name, which is
+# the label's raw text (a screen reader read "DEATH\\_EVENT").
+_LABEL_ALWAYS = set("\\`*[]<>~$&:{}")
+_AUTOLINK = re.compile(r"www|://|@", re.I)
+
+
+def label(text: object) -> str:
+    """Data text for a widget label: inert for Markdown as md() makes it, with backslashes only
+    where a character could act there, so the accessible name reads as the text: an underscore
+    between letters or digits (DEATH_EVENT) and a dot (sample.yr) stay bare, the dot unless the
+    text could form an autolink."""
+    s = str(text)
+    linkish = bool(_AUTOLINK.search(s))
+    out = []
+    for i, ch in enumerate(s):
+        inner = 0 < i < len(s) - 1 and s[i - 1].isalnum() and s[i + 1].isalnum()
+        if (ch in _LABEL_ALWAYS or (ch == "_" and not inner) or (ch in ".@" and linkish)
+                or (i == 0 and ch in "#+-=|>!")):
+            out.append("\\" + ch)
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
 def error(message: object, where=None) -> None:
     """An error (an InputError's one line, which may quote data) shown literally, in red."""
     (where or st).error(md(message))

@@ -45,6 +45,17 @@ def load(content: bytes, filename: str) -> bool:
     return True
 
 
+def too_small(n_rows: int, lim: Limits = DEFAULT_LIMITS) -> str:
+    """Why a loaded table cannot be audited at all ('' when it might be): two groups of at least
+    min_group_size rows each need at least twice that many rows."""
+    need = 2 * lim.min_group_size
+    if n_rows >= need:
+        return ""
+    return (f"{n_rows:,} row{'s' if n_rows != 1 else ''} is too few to compare two groups: each group needs at "
+            f"least {lim.min_group_size} rows, so a table needs at least {need}. The table is shown below, but "
+            "the later steps cannot run on it; load a larger table.")
+
+
 def editor_key() -> str:
     """The kinds editor's key: new per table, and new after a refused edit so the cells are redrawn
     from the kinds in force (a widget keeps a user's edit under its key)."""

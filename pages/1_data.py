@@ -25,7 +25,7 @@ with right:
 
 if upload is not None and st.session_state.get("_upload_seen") != upload.file_id:
     st.session_state._upload_seen = upload.file_id
-    if up.load(upload.getvalue(), upload.name):
+    if up.load(upload.getvalue(), upload.name) and not up.too_small(state.table().n_rows):
         st.success(f"Loaded {md(upload.name)}.")
 if demo:
     try:
@@ -39,6 +39,9 @@ if tab is None:
     st.stop()
 
 st.subheader(f"{md(tab.name)}: {tab.n_rows:,} rows, {len(tab.schema.names)} columns")
+small = up.too_small(tab.n_rows)
+if small:
+    st.warning(small)  # our words and a number only: no data text
 for note in tab.warnings:
     text.warning(note)
 
@@ -80,4 +83,5 @@ if len(missing):
 else:
     st.caption("No missing values.")
 
-nav.next_step("graph", "Next: choose the fairness question and the causal graph")
+if not small:
+    nav.next_step("graph", "Next: choose the fairness question and the causal graph")

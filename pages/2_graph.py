@@ -37,8 +37,12 @@ graph_sources(tab, problem, valid, marks, loaded.schema.names)
 
 g = state.graph()
 if g is None:
-    st.info("No graph yet: click **Discover the graph from the data** (or start from an empty graph and "
-            "draw the edges yourself).")
+    if valid:
+        st.info("No graph yet: click **Discover the graph from the data** (or start from an empty graph and "
+                "draw the edges yourself).")
+    else:
+        st.info("No graph yet. Discovering one needs a valid question and marks: fix what the message above "
+                "says first (or start from an empty graph and draw the edges yourself).")
     st.stop()
 fitted = graph_blocks.fit_graph(g, tab, marks)  # columns or marks changed under a saved graph
 if fitted != g:

@@ -12,8 +12,8 @@ from faircause_app.text import md
 from faircause_core.causal.effects import Decomposition
 from faircause_core.causal.implications import direct_effect_warning
 from faircause_core.errors import InputError
-from faircause_core.present.explain import (CONTRIBUTION_LABELS, SYMBOL_HELP, SYMBOLS, contributions,
-                                           effects_title, explain_roles, question_line, sign_note)
+from faircause_core.present.explain import (EFFECT_WORDS, SYMBOL_HELP, SYMBOLS, effects_title, explain_roles,
+                                           identity_line, question_line, shown, sign_note)
 from faircause_core.present.plots import effects_bar
 from faircause_core.workflow.pipeline import AUDIT_SPLITS
 
@@ -49,18 +49,19 @@ if direct_note:  # the graph omits X -> Y, yet the direct effect's interval excl
 
 st.plotly_chart(effects_bar({"real": decomposition}, title=effects_title(roles)), width="stretch",
                 key="audit_chart")
-st.caption(f"{md(sign_note(roles))} Bars carry 95% intervals, and the sentences and the table below use the "
-           f"same signs.", help=SYMBOL_HELP)
+identity = identity_line(decomposition)
+st.caption(f"{md(sign_note(roles))} Bars carry 95% intervals, and the sentences and the table below show the "
+           f"same numbers{md(': ' + identity) if identity else ''}.", help=SYMBOL_HELP)
 
 st.subheader("In plain words", help=SYMBOL_HELP)
 for effect, line in explain_roles(decomposition, roles).items():
-    st.markdown(f"- **{md(CONTRIBUTION_LABELS[effect])}**: {md(line)}", help=f"{SYMBOLS[effect]} in the method")
+    st.markdown(f"- **{md(EFFECT_WORDS[effect])}**: {md(line)}", help=f"{SYMBOLS[effect]} in the method")
 st.caption("Direct: the sensitive attribute's effect on the outcome not through the mediators; indirect: "
            "through the mediators; spurious: through the confounders, not caused by the sensitive attribute.",
            help="Mediators are W, confounders Z, the sensitive attribute X and the outcome Y in the method.")
 
-frame = contributions(decomposition) * 100
-frame.index = [CONTRIBUTION_LABELS[e] for e in frame.index]
+frame = shown(decomposition) * 100
+frame.index = [f"{EFFECT_WORDS[e]} ({SYMBOLS[e]})" for e in frame.index]
 frame.columns = ["estimate (pp)", "std. error (pp)", "95% CI low (pp)", "95% CI high (pp)"]
 st.dataframe(frame.round(2), width="stretch",
              column_config={"estimate (pp)": st.column_config.NumberColumn(help=SYMBOL_HELP)})

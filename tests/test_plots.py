@@ -2,6 +2,7 @@
 
 import json
 import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -39,7 +40,7 @@ def test_effects_bar_sources_colours_and_error_bars(bayes_run):
     real = fig.data[0]
     assert real.error_y.visible and len(real.y) == 5
     est = bayes_run.decompositions()["real"].to_frame()["estimate"].values * 100
-    np.testing.assert_allclose(real.y, est * [1, 1, -1, -1, 1])  # IE and SE as contributions to the gap
+    np.testing.assert_allclose(real.y, est)  # the decomposition's own numbers: nothing negated
     assert fig.data[2].error_y.visible is False
     same = plots.effects_bar(bayes_run.decompositions())  # the results type itself
     assert [t.name for t in same.data] == names
@@ -68,7 +69,7 @@ def test_heatmaps_quality_rounds_tradeoff(demo_table, bayes_run):
     q = plots.quality_bars(fid["columns"], fid["shape"], fid["trend"], fid["quality"])
     assert len(q.data[0].y) == len(demo_table.schema.names) and "SDMetrics Quality Score" in q.layout.title.text
     r = plots.rounds_plot([{"measured": {"ctf_de": -0.05}}, {"measured": {"ctf_de": -0.01}}], {"ctf_de": 0.0})
-    assert list(r.data[0].y) == [-5.0, -1.0]
+    assert list(next(t for t in r.data if t.name == "Direct").y) == [-5.0, -1.0]
     pts = [{"run_id": "a", "label": "bn", "generator": "bayesnet", "fairness_gap": 1.0, "quality": 0.9},
            {"run_id": "b", "label": "x", "generator": "llm", "fairness_gap": None, "quality": 0.8}]
     t = plots.tradeoff_scatter(pts)
@@ -78,21 +79,26 @@ def test_heatmaps_quality_rounds_tradeoff(demo_table, bayes_run):
 
 
 def test_effects_bar_and_sentences_agree_on_sign():
-    """The reviewed case: Ctf-IE = +2.6 pp reads "2.6 points lower" and its bar is -2.6,
-    labelled as the negated effect; direct + indirect + spurious bars add up to TV."""
+    """The reviewed case: Ctf-IE = +2.6 pp is a bar of +2.6, labelled Ctf-IE, and the sentence
+    states +2.6 ("2.6 points higher", interval +1.6 to +3.6), then says the mediators make the
+    rate 2.6 points lower for the comparison group; direct - indirect - spurious = total."""
     from faircause_core.causal.effects import Decomposition
-    from faircause_core.present.explain import CONTRIBUTION_LABELS, explain_all
+    from faircause_core.present.explain import EFFECT_WORDS, explain_all
 
     d = Decomposition(estimates=dict(tv=-0.05, ctf_de=-0.02, ctf_ie=0.026, ctf_se=0.004, ett=-0.04),
                       ses={e: 0.005 for e in plots.EFFECTS}, quantities={}, n=500, n0=250, n1=250, method="dr")
     bar = plots.effects_bar({"real": d}).data[0]
     bars = dict(zip(bar.x, bar.y))
-    assert bars[CONTRIBUTION_LABELS["ctf_ie"]] == pytest.approx(-2.6) and bar.x[2] == CONTRIBUTION_LABELS["ctf_ie"]
+    assert bars[EFFECT_WORDS["ctf_ie"]] == pytest.approx(2.6) and bar.x[2] == EFFECT_WORDS["ctf_ie"]
+    assert bar.customdata[2] == "Ctf-IE"
     lows = dict(zip(bar.x, np.asarray(bar.y) - np.asarray(bar.error_y.arrayminus)))
-    assert lows[CONTRIBUTION_LABELS["ctf_ie"]] == pytest.approx(-2.6 - 1.96 * 0.5, abs=1e-3)
-    assert sum(bars[CONTRIBUTION_LABELS[e]] for e in ("ctf_de", "ctf_ie", "ctf_se")) == pytest.approx(bars[CONTRIBUTION_LABELS["tv"]])
+    assert lows[EFFECT_WORDS["ctf_ie"]] == pytest.approx(2.6 - 1.96 * 0.5, abs=1e-3)
+    assert (bars[EFFECT_WORDS["ctf_de"]] - bars[EFFECT_WORDS["ctf_ie"]] - bars[EFFECT_WORDS["ctf_se"]]
+            == pytest.approx(bars[EFFECT_WORDS["tv"]]))
     text = explain_all(d, x0="Male", x1="Female", y="death", w=["bp"], z=["age"])
-    for effect, label in CONTRIBUTION_LABELS.items():
-        said = "lower" if "points lower" in text[effect] else "higher"
+    for effect, label in EFFECT_WORDS.items():  # the first number a sentence states is the bar's
+        size, said = re.search(r"(\d+\.\d) percentage points (higher|lower)", text[effect]).groups()
+        assert float(size) == pytest.approx(abs(bars[label]), abs=0.05), effect
         assert said == ("lower" if bars[label] < 0 else "higher"), effect
-    assert "2.6 percentage points lower" in text["ctf_ie"]
+    assert "2.6 percentage points higher (95% CI +1.6 to +3.6)" in text["ctf_ie"]
+    assert "make the rate 2.6 percentage points lower for Female" in text["ctf_ie"]

@@ -28,17 +28,18 @@ def test_data_text_is_escaped(bayes_run):
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
 
 
-def test_report_table_uses_the_charts_sign_and_shows_fair_predictor_warnings(bayes_run, demo_roles):
-    from faircause_core.present.explain import CONTRIBUTION_LABELS, SIGN_NOTE, contributions
+def test_report_table_uses_the_decompositions_sign_and_shows_fair_predictor_warnings(bayes_run, demo_roles):
+    from faircause_core.present.explain import EFFECT_WORDS, SIGN_NOTE, SYMBOLS, fair_predictor_notes, signed
 
     page = build_report(bayes_run, demo_roles)
-    ie = contributions(bayes_run.decompositions()["real"]).loc["ctf_ie", "estimate"] * 100
-    row = re.search(f"<td>{re.escape(html.escape(CONTRIBUTION_LABELS['ctf_ie']))}</td><td>([^<]+)</td>", page)
-    assert row and row.group(1).startswith(f"{ie:+.2f}")
-    assert "indirect and spurious effects are shown as" in page and SIGN_NOTE[:40] in page
+    ie = bayes_run.decompositions()["real"]["ctf_ie"] * 100
+    label = html.escape(f"{EFFECT_WORDS['ctf_ie']} ({SYMBOLS['ctf_ie']})")
+    row = re.search(f"<td>{re.escape(label)}</td><td>([^<]+)</td>", page)
+    assert row and row.group(1).startswith(signed(ie, 2))
+    assert html.escape(SIGN_NOTE[:60]) in page and "Real data: total gap" in page
     fair = bayes_run.metrics["fair_predictor"]
     assert "direct effect of X on the predictions of a model trained on real rows" in page
-    for note in fair["notes"]:
+    for note in fair_predictor_notes(fair):  # a run with DE removed is not its own control: all notes
         assert f"<div class='warn'>{html.escape(note)}</div>" in page
 
 
@@ -81,5 +82,5 @@ def test_report_names_groups_in_the_users_words_and_keeps_symbols_out_of_the_tex
                                                               "y": {"1": "died"}}))
     page = build_report(bayes_run, roles)
     assert "Comparing women (comparison group) with men (baseline group) on the share who died." in page
-    assert "Contributions to the gap, women minus men" in page and "baseline group men, comparison group women" in page
+    assert "Fairness decomposition, women against men" in page and "baseline group men, comparison group women" in page
     assert "x0 =" not in page and "x* =" not in page and "reference group: the comparison group" in page

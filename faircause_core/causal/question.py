@@ -171,6 +171,59 @@ class FairnessProblem:
                                 labels=self.labels)
 
 
+#: Words that make a column's name read as an outcome (whole words of the name, plural too),
+#: then endings (TenYearCHD, outcome, label, target), then "status", the weakest.
+OUTCOME_WORDS = ("death", "died", "deceased", "mortality", "event", "readmission", "readmitted", "complication",
+                 "survived", "survival")
+OUTCOME_ENDINGS = ("chd", "outcome", "label", "target")
+#: Parts of a name that mark an obvious exposure or treatment, never a default outcome.
+EXPOSURE_PARTS = ("smok", "cig", "treat", "expos", "therap", "medica", "meds", "drug", "vaccin", "interven",
+                  "dose")
+
+
+def name_words(name: str) -> list[str]:
+    """A column name's words, lower case: 'TenYearCHD' -> ten, year, chd; 'DEATH_EVENT' ->
+    death, event; 'currentSmoker' -> current, smoker."""
+    import re
+
+    parts = re.findall(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+", str(name))
+    return [p.lower() for p in parts]
+
+
+def is_exposure_name(name: str) -> bool:
+    """True for a name that reads as an exposure or treatment (smoker, currentSmoker, BPMeds,
+    treatment, ...): never offered as the default outcome."""
+    low = str(name).lower()
+    return any(part in low for part in EXPOSURE_PARTS)
+
+
+def _outcome_tier(name: str) -> int:
+    """0: reads as an outcome by a word; 1: by its ending; 2: 'status'; 3: not at all."""
+    words = name_words(name)
+    if any(w in OUTCOME_WORDS or (w.endswith("s") and w[:-1] in OUTCOME_WORDS) for w in words):
+        return 0
+    if str(name).lower().rstrip("_ -.").endswith(OUTCOME_ENDINGS):
+        return 1
+    if "status" in words:
+        return 2
+    return 3
+
+
+def default_outcome(df: pd.DataFrame, columns=None, exclude=()) -> str | None:
+    """The outcome a form proposes: among the two-valued columns (not `exclude`d, not an
+    obvious exposure), the one whose name reads most as an outcome (death, died, event,
+    mortality...; then a name ending in CHD, outcome, label or target; then status), the last
+    such; else the last two-valued column that is not an exposure; else None. Never a number
+    cut at its median."""
+    columns = [c for c in (df.columns if columns is None else columns) if c not in set(exclude)]
+    two = [c for c in columns if df[c].nunique(dropna=True) == 2 and not is_exposure_name(c)]
+    if not two:
+        return None
+    tiers = {c: _outcome_tier(c) for c in two}
+    best = min(tiers.values())
+    return [c for c in two if tiers[c] == best][-1]
+
+
 def _is_numeric(series: pd.Series) -> bool:
     return pd.api.types.is_numeric_dtype(series.dtype) or pd.api.types.is_bool_dtype(series.dtype)
 

@@ -291,16 +291,21 @@ def _reduction(real_de, real_ci, synth_de, real_draws, synth_draws) -> dict:
     """1 - |DE_synth| / |DE_real| with its paired bootstrap interval; None when the real-trained
     model's interval contains 0, since a ratio to a maybe-zero effect can be any size. Beside
     it, on the same draws, the differences, defined whatever the real effect: real - synthetic,
-    and |real| - |synthetic| (points of direct effect removed; its sign is the reduction's)."""
-    out = dict(de_difference=real_de - synth_de, magnitude_reduction=abs(real_de) - abs(synth_de))
+    and |real| - |synthetic| (points of direct effect removed; its sign is the reduction's).
+
+    The two measures through |.| are the medians of their draws, from the same computation as
+    their intervals: |.| of a noisy effect near 0 is biased away from 0, so the plug-in value
+    could lie outside its own interval (a sweep showed "92% [55%, 80%]")."""
+    mags = np.abs(real_draws) - np.abs(synth_draws)
+    out = dict(de_difference=real_de - synth_de, magnitude_reduction=float(np.median(mags)))
     out["de_difference_ci_low"], out["de_difference_ci_high"] = _interval(real_draws - synth_draws)
-    out["magnitude_reduction_ci_low"], out["magnitude_reduction_ci_high"] = _interval(
-        np.abs(real_draws) - np.abs(synth_draws))
+    out["magnitude_reduction_ci_low"], out["magnitude_reduction_ci_high"] = _interval(mags)
     if real_ci[0] <= 0.0 <= real_ci[1]:
         return dict(out, reduction=None, reduction_ci_low=None, reduction_ci_high=None)
     with np.errstate(divide="ignore", invalid="ignore"):
-        lo, hi = _interval(1.0 - np.abs(synth_draws) / np.abs(real_draws))
-    return dict(out, reduction=1.0 - abs(synth_de) / abs(real_de), reduction_ci_low=lo, reduction_ci_high=hi)
+        ratios = 1.0 - np.abs(synth_draws) / np.abs(real_draws)
+    lo, hi = _interval(ratios)
+    return dict(out, reduction=float(np.median(ratios)), reduction_ci_low=lo, reduction_ci_high=hi)
 
 
 def fair_predictor(real_train, synth, real_test, roles, schema, seed=0, *, control=None, exclude=(),

@@ -3,22 +3,27 @@
 Semantics follow method.md section 2 (x0 baseline group, x1 comparison group):
   TV  = E[Y|x1] - E[Y|x0]                     the whole observed gap
   DE  = E[Y_{x1,W_{x0}}|x0] - E[Y|x0]         switching X alone, mediators kept as for x0
-  IE  = E[Y_{x1,W_{x0}}|x0] - E[Y_{x1}|x0]    so mediators moving from x0's to x1's values
-                                              change the rate by -IE
-  SE  = E[Y_{x1}|x0] - E[Y|x1]                so the confounder (Z) difference between the
-                                              groups contributes -SE to the gap
+  IE  = E[Y_{x1,W_{x0}}|x0] - E[Y_{x1}|x0]    mediators as x0 has them, minus as x1 has them
+  SE  = E[Y_{x1}|x0] - E[Y|x1]                x1 with x0's background (confounders Z), minus
+                                              x1 as it is
   ETT = E[Y_{x1}|x0] - E[Y|x0]                x0 people switched to x1 with everything
                                               downstream following
-TV = DE + (-IE) + (-SE), so each sentence states the signed contribution it adds to the gap.
 
-One sign convention for every figure, table and sentence shown (`contributions`,
-`CONTRIBUTION_LABELS`, `SIGN_NOTE`): each number is that pathway's contribution to the
-x1-minus-x0 gap, so Ctf-IE and Ctf-SE are shown negated and labelled so. A review found the
-chart showing Ctf-IE as +2.6 beside a sentence saying "2.6 points lower".
+One sign convention for every figure, table, sentence, report and summary: the
+decomposition's own numbers, TV = DE - IE - SE. Every chart and table shows Ctf-IE and
+Ctf-SE as the Decomposition holds them (never negated), and each sentence's "higher" or
+"lower" is the sign of the number it states; it then says in words which way the pathway
+moves the gap (IE and SE enter it with a minus sign). A review found the compare page
+showing indirect -3.9 (a negated contribution) beside a refinement chart and an HTML
+report showing +3.9: `shown` is the one place the numbers come from, and it negates
+nothing.
+
+Intervals are written by `interval_text`/`signed`: a bound that would round to 0 gets
+the decimals that show on which side of 0 it lies ("-0.03 to +14.9", never "+0.0 to +14.9").
 
 Clinician words: groups are named as `causal.question.group_name` says ("women", not "1"
-or "x1"), effects by plain labels (`CONTRIBUTION_LABELS`), with the method's symbols kept
-for tooltips (`SYMBOLS`, `SYMBOL_HELP`). A pathway the graph has no columns for (no
+or "x1"), effects by plain labels (`EFFECT_WORDS`), with the method's symbols kept for
+tooltips (`SYMBOLS`, `SYMBOL_HELP`). A pathway the graph has no columns for (no
 mediators, no confounders) gets a sentence saying so instead of an interval of +0.0 to +0.0.
 """
 
@@ -32,33 +37,58 @@ import pandas as pd
 from faircause_core.causal.effects import as_decomposition
 from faircause_core.causal.question import ValueLabels, group_name, outcome_name
 
-SIGNS = {"tv": 1, "ctf_de": 1, "ctf_ie": -1, "ctf_se": -1, "ett": 1}  # method.md: TV = DE - IE - SE
-CONTRIBUTION_LABELS = {"tv": "Total gap", "ctf_de": "Direct", "ctf_ie": "Indirect (via mediators)",
-                       "ctf_se": "Spurious (via confounders)", "ett": "Effect among the baseline group"}
-#: The method's symbol for each shown number, for tooltips (IE and SE are shown negated).
-SYMBOLS = {"tv": "TV", "ctf_de": "Ctf-DE", "ctf_ie": "\u2212Ctf-IE", "ctf_se": "\u2212Ctf-SE", "ett": "ETT"}
-SIGN_NOTE = ("Every number is a contribution to the gap, the comparison group's rate minus the baseline "
-             "group's, in percentage points: the indirect and spurious effects are shown as contributions "
-             "too, so direct + indirect + spurious = total gap, and a negative number always means a lower "
-             "rate for the comparison group.")
+#: How each effect enters the total gap (method.md: TV = DE - IE - SE); used for words and
+#: the identity line only, never to change a number shown.
+GAP_SIGNS = {"tv": 1, "ctf_de": 1, "ctf_ie": -1, "ctf_se": -1}
+EFFECT_WORDS = {"tv": "Total gap", "ctf_de": "Direct", "ctf_ie": "Indirect (via mediators)",
+                "ctf_se": "Spurious (via confounders)", "ett": "Effect among the baseline group"}
+#: The method's symbol for each shown number, for tooltips (the numbers are the symbols' own).
+SYMBOLS = {"tv": "TV", "ctf_de": "Ctf-DE", "ctf_ie": "Ctf-IE", "ctf_se": "Ctf-SE", "ett": "ETT"}
+SIGN_NOTE = ("Every number is the fairness decomposition's own, in percentage points, with the comparison "
+             "group's rate compared with the baseline group's: total gap = direct \u2212 indirect \u2212 "
+             "spurious. The indirect and spurious effects enter the gap with a minus sign, so a positive "
+             "indirect or spurious effect makes the comparison group's rate lower.")
 #: The symbols behind the words, for a tooltip (st help=) next to the plain text.
 SYMBOL_HELP = ("In the method's symbols: baseline group = x0, comparison group = x1; total gap = TV = "
-               "E[Y | x1] \u2212 E[Y | x0]; direct = Ctf-DE; indirect = \u2212Ctf-IE (through the mediators W); "
-               "spurious = \u2212Ctf-SE (through the confounders Z); TV = Ctf-DE \u2212 Ctf-IE \u2212 Ctf-SE; "
+               "E[Y | x1] \u2212 E[Y | x0]; direct = Ctf-DE; indirect = Ctf-IE (through the mediators W); "
+               "spurious = Ctf-SE (through the confounders Z); TV = Ctf-DE \u2212 Ctf-IE \u2212 Ctf-SE; "
                "effect among the baseline group = ETT = E[Y_x1 | x0] \u2212 E[Y | x0].")
 _NOTHING = 0.0005  # an estimate and interval that round to +0.0 percentage points
+_EXTRA_DIGITS = 3  # at most this many more decimals to show on which side of 0 a number lies
 
 
-def contributions(effects) -> pd.DataFrame:
-    """estimate, se, ci_low, ci_high per effect as signed contributions to the gap (IE and SE
-    negated, their intervals flipped): the numbers every chart, table and sentence shows."""
-    frame = as_decomposition(effects).to_frame()
-    flip = frame.index.map(SIGNS) < 0
-    out = frame.copy()
-    out.loc[flip, "estimate"] = -frame.loc[flip, "estimate"]
-    out.loc[flip, "ci_low"] = -frame.loc[flip, "ci_high"]
-    out.loc[flip, "ci_high"] = -frame.loc[flip, "ci_low"]
-    return out
+def shown(effects) -> pd.DataFrame:
+    """estimate, se, ci_low, ci_high per effect exactly as the Decomposition holds them: the
+    numbers every chart, table and sentence shows (in the decomposition's sign convention)."""
+    return as_decomposition(effects).to_frame().copy()
+
+
+def signed(value: float, digits: int = 1) -> str:
+    """A signed number with `digits` decimals, more when fewer would hide on which side of 0
+    it lies (-0.03 is "-0.03", not "+0.0"); exactly 0 is "+0.0"; NaN is "n/a"."""
+    v = float(value)
+    if math.isnan(v):
+        return "n/a"
+    d = digits
+    while v != 0 and round(v, d) == 0 and d < digits + _EXTRA_DIGITS:
+        d += 1
+    return f"{round(v, d) + 0.0:+.{d}f}"  # + 0.0 turns -0.0 into 0.0
+
+
+def interval_text(low: float, high: float, digits: int = 1, sep: str = " to ") -> str:
+    """"-0.03 to +14.9": both ends by `signed`, so a bound just below 0 keeps its sign."""
+    return f"{signed(low, digits)}{sep}{signed(high, digits)}"
+
+
+def identity_line(effects) -> str:
+    """'total gap -10.0 = direct -6.0 - indirect (+2.0) - spurious (+2.0) percentage points':
+    the decomposition's identity with its own numbers ('' when an effect is missing)."""
+    est = as_decomposition(effects).estimates
+    if any(math.isnan(float(est.get(e, math.nan))) for e in GAP_SIGNS):
+        return ""
+    v = {e: signed(float(est[e]) * 100) for e in GAP_SIGNS}
+    return (f"total gap {v['tv']} = direct {v['ctf_de']} \u2212 indirect ({v['ctf_ie']}) \u2212 "
+            f"spurious ({v['ctf_se']}) percentage points")
 
 
 def outcome_phrase(y: str, threshold: float | None = None, positive=None, labels: ValueLabels | None = None) -> str:
@@ -87,16 +117,21 @@ def question_line(roles) -> str:
 
 
 def sign_note(roles) -> str:
-    """SIGN_NOTE with the groups named: 'women's rate minus men's'."""
+    """SIGN_NOTE with the groups named."""
     n0, n1 = names(roles)
-    return (f"{SIGN_NOTE} Here the comparison group is {n1} and the baseline group is {n0}: a negative number "
-            f"means a lower rate for {n1}.")
+    return (f"{SIGN_NOTE} Here the comparison group is {n1} and the baseline group is {n0}: a negative total "
+            f"gap or direct effect means a lower rate for {n1}.")
+
+
+EFFECTS_TITLE = ("Fairness decomposition, comparison group against baseline group (percentage points; "
+                 "total gap = direct \u2212 indirect \u2212 spurious)")
 
 
 def effects_title(roles) -> str:
     """The fairness chart's title with the groups named, for the app and the report."""
     n0, n1 = names(roles)
-    return f"Contributions to the gap, {n1} minus {n0} (percentage points)"
+    return (f"Fairness decomposition, {n1} against {n0} (percentage points; "
+            f"total gap = direct \u2212 indirect \u2212 spurious)")
 
 
 REFERENCE_HELP = ("When a pathway is removed, the columns along it are generated as if every patient belonged "
@@ -118,8 +153,7 @@ def _pp(value: float) -> str:
 def _ci(low: float, high: float) -> str:
     if math.isnan(low) or math.isnan(high):
         return ""
-    lo, hi = round(low * 100, 1) + 0.0, round(high * 100, 1) + 0.0  # + 0.0 turns -0.0 into 0.0
-    return f" (95% CI {lo:+.1f} to {hi:+.1f})"
+    return f" (95% CI {interval_text(low * 100, high * 100)})"
 
 
 def _direction(value: float) -> str:
@@ -150,40 +184,45 @@ def _nothing(estimate: float, low: float, high: float) -> bool:
     return abs(estimate) < _NOTHING and all(abs(b) < _NOTHING for b in bounds)
 
 
+def _in_gap(estimate: float, x1: str, what: str) -> str:
+    """How an IE or SE of this sign moves the gap, in words: it enters with a minus sign."""
+    if estimate == 0:
+        return f"; {what} leave the gap unchanged"
+    way = "lower" if estimate > 0 else "higher"
+    return f"; the gap subtracts it, so {what} make the rate {_pp(estimate)} {way} for {x1}"
+
+
 def sentence(effect: str, estimate: float, ci_low: float, ci_high: float, *, x0, x1,
              y: str, threshold: float | None = None, z: Sequence[str] = (), w: Sequence[str] = (),
              x: str = "", positive=None, labels: ValueLabels | None = None) -> str:
-    """The sentence for one effect, from its method.md value (Ctf-IE, not its negation). The
-    numbers said are signed contributions to the x1-vs-x0 gap, as `contributions` gives.
-    Groups are named by `question.group_name` (a typed label, a text value, or 'sex = 0')."""
+    """The sentence for one effect, from its method.md value, stating that value (Ctf-IE as it
+    is, never negated) with "higher"/"lower" following its sign; for IE and SE it then says in
+    words which way the pathway moves the gap. Groups are named by `question.group_name`."""
     rate = outcome_phrase(y, threshold, positive, labels)
     x0, x1 = group_name(x, x0, labels), group_name(x, x1, labels)
-    if effect not in SIGNS:
+    if effect not in SYMBOLS:
         raise KeyError(f"unknown effect {effect!r}")
     between = f"between {x or 'the sensitive attribute'} and {y}"
     if effect == "ctf_ie" and not list(w) and _nothing(estimate, ci_low, ci_high):
         return f"The graph has no mediators {between}, so there is no indirect effect to measure."
     if effect == "ctf_se" and not list(z) and _nothing(estimate, ci_low, ci_high):
         return f"The graph has no confounders {between}, so there is no spurious effect to measure."
-    if SIGNS[effect] < 0:  # enters the gap with a minus sign: say the contribution, flip the interval
-        estimate, ci_low, ci_high = -estimate, -ci_high, -ci_low
     size, way, ci, unsure = _pp(estimate), _direction(estimate), _ci(ci_low, ci_high), _uncertain(ci_low, ci_high)
-    if way == "no different":
-        size_way = "no different"
-    else:
-        size_way = f"{size} {way}"
+    size_way = "no different" if way == "no different" else f"{size} {way}"
     if effect == "tv":
         text = f"Overall, {rate} is {size_way} for {x1} than for {x0}{ci}"
     elif effect == "ctf_de":
         text = (f"Through the direct path alone, {rate} would be {size_way} for {x1} than for {x0}{ci}: "
                 f"as if {x0} were {x1} but kept their own {_list(w, 'other characteristics')}")
     elif effect == "ctf_ie":
-        text = (f"Through the mediators ({_list(w, 'none in the graph')}), {rate} is {size_way} for {x1} "
-                f"than for {x0}{ci}: the part of the gap explained by how these differ between the groups")
+        text = (f"Through the mediators ({_list(w, 'none in the graph')}): with the mediators as {x0} have them "
+                f"rather than as {x1} have them, {rate} would be {size_way}{ci}"
+                f"{_in_gap(estimate, x1, 'these differences')}")
     elif effect == "ctf_se":
-        text = (f"Through confounding ({_list(z, 'none in the graph')}), {rate} is {size_way} for {x1} "
-                f"than for {x0}{ci}: the part of the gap due to the groups differing in background "
-                f"factors, not caused by {x or 'the sensitive attribute'} itself")
+        text = (f"Through confounding ({_list(z, 'none in the graph')}): were {x1} to have the background "
+                f"factors of {x0}, {rate} would be {size_way} for them{ci}"
+                f"{_in_gap(estimate, x1, 'the differing backgrounds')}, a part of the gap not caused by "
+                f"{x or 'the sensitive attribute'} itself")
     else:  # ett
         text = (f"Had {x0} been {x1}, with everything that follows from it, {rate} among them "
                 f"would be {size_way}{ci}")
@@ -209,10 +248,10 @@ def explain_roles(effects, roles) -> dict[str, str]:
 
 
 def summary_line(real, synthetic, effect: str = "ctf_de") -> str:
-    """'Direct: real -4.1 pp, synthetic -0.3 pp' for captions (contributions to the gap)."""
-    r = as_decomposition(real)[effect] * 100 * SIGNS[effect]
-    s = as_decomposition(synthetic)[effect] * 100 * SIGNS[effect]
-    return f"{CONTRIBUTION_LABELS[effect]}: real {r:+.1f} pp, synthetic {s:+.1f} pp"
+    """'Direct: real -4.1 pp, synthetic -0.3 pp' for captions (the decomposition's numbers)."""
+    r = as_decomposition(real)[effect] * 100
+    s = as_decomposition(synthetic)[effect] * 100
+    return f"{EFFECT_WORDS[effect]}: real {signed(r)} pp, synthetic {signed(s)} pp"
 
 
 def _pp_ci(d: dict, key: str) -> str:
@@ -220,8 +259,8 @@ def _pp_ci(d: dict, key: str) -> str:
     if est is None:
         return "n/a"
     lo, hi = d.get(f"{key}_ci_low"), d.get(f"{key}_ci_high")
-    ci = "" if lo is None or hi is None else f" (95% CI {lo * 100:+.1f} to {hi * 100:+.1f})"
-    return f"{est * 100:+.1f} pp{ci}"
+    ci = "" if lo is None or hi is None else f" (95% CI {interval_text(lo * 100, hi * 100)})"
+    return f"{signed(est * 100)} pp{ci}"
 
 
 def percent(v: float) -> str:
@@ -233,33 +272,86 @@ def percent(v: float) -> str:
     return f"{v:.0%}".replace("-0%", "0%")
 
 
-def _reduction_text(d: dict) -> str:
-    red = d.get("reduction")
-    if red is None or (isinstance(red, float) and math.isnan(red)):
-        return "undefined: the real-trained predictor's direct effect is not distinguishable from 0"
+#: A ratio to the real-trained model's direct effect is shown only when that effect is clearly
+#: away from 0: its 95% interval excludes 0 and the interval's end nearest 0 is at least this
+#: share of the estimate away from it. Closer, the ratio's interval runs to -1000% and beyond
+#: (a mirror run of the heart-failure cohort read "-16% (95% CI -1238% to 41%)").
+RATIO_MARGIN = 0.5
+
+
+def ratio_blocked(fair: dict) -> str:
+    """'' when the bias reduction (a ratio to the real-trained direct effect) may be shown;
+    otherwise why not, in one clause naming the real-trained effect and its interval."""
+    real = fair.get("real_trained_de", fair.get("ctf_de_real_model"))
+    lo, hi = fair.get("real_trained_de_ci_low"), fair.get("real_trained_de_ci_high")
+    if real is None or (isinstance(real, float) and math.isnan(real)):
+        return "the real-trained model's direct effect was not measured"
+    said = f"{signed(real * 100)} pp" + ("" if lo is None or hi is None else
+                                          f", 95% CI {interval_text(lo * 100, hi * 100)}")
+    if fair.get("reduction") is None or (lo is not None and hi is not None and lo <= 0 <= hi):
+        return (f"the real-trained model's direct effect ({said}) is not distinguishable from 0: there is no bias "
+                "to reduce, and a ratio to it could be any size")
+    if lo is None or hi is None:  # a run saved before the intervals: its ratio as it was
+        return ""
+    if min(abs(lo), abs(hi)) < RATIO_MARGIN * abs(real):
+        return (f"the real-trained model's direct effect ({said}) is too close to 0 for a ratio: the end of its "
+                f"interval nearest 0 is less than {RATIO_MARGIN:.0%} of the estimate, so a ratio to it could be "
+                "almost any size")
+    return ""
+
+
+def _reduction_text(d: dict, real: dict | None = None) -> str:
+    """The reduction with its interval, or why it is not shown (`real`: the fair-predictor
+    dict holding the real-trained effect, when `d` is a control's or a sweep point's)."""
+    why = ratio_blocked(dict(real or d, reduction=d.get("reduction")))
+    if why or d.get("reduction") is None:
+        return "not shown: " + (why or "it was not measured")
+    red = d["reduction"]
     lo, hi = d.get("reduction_ci_low"), d.get("reduction_ci_high")
     return percent(red) + ("" if lo is None or hi is None else f" (95% CI {percent(lo)} to {percent(hi)})")
 
 
-def fair_predictor_lines(fair: dict) -> list[str]:
+def is_mirror(settings) -> bool:
+    """A run of one of our generators with nothing removed: its own control (a table measured
+    by `evaluate` may have been made any way, so it is not)."""
+    fairness = getattr(settings, "fairness", None)
+    return (fairness is not None and not fairness.removed()
+            and getattr(settings, "generator", None) in ("llm", "bayesnet", "prompt"))
+
+
+def fair_predictor_notes(fair: dict, mirror: bool = False) -> list[str]:
+    """The fair predictor's notes to show as warnings: a mirror run is the control the "no
+    control" note asks for, so it is not told to go and make one."""
+    notes = list(fair.get("notes") or [])
+    return [n for n in notes if not (mirror and n.startswith("no control"))]
+
+
+def fair_predictor_lines(fair: dict, mirror: bool = False) -> list[str]:
     """The fair-predictor measure (metrics.utility.fair_predictor) in a few plain lines, with
-    intervals, for the CLI, the app and the report; its notes are shown apart, as warnings."""
+    intervals, for the CLI, the app and the report; its notes are shown apart, as warnings
+    (`fair_predictor_notes`). A bias reduction, a ratio, is shown only when `ratio_blocked`
+    allows it, else why not. `mirror`: the run removed nothing, so it is its own control and
+    the synthetic-trained effect should match the real-trained one."""
     if fair.get("error"):
         return [f"fair predictor not measured: {fair['error']}"]
     if "real_trained_de" not in fair:  # a run saved before the exact measure
         fair = dict(fair, real_trained_de=fair.get("ctf_de_real_model"),
                     synthetic_trained_de=fair.get("ctf_de_synth_model"))
+    which = "this mirror run's synthetic rows (nothing removed)" if mirror else "synthetic rows"
     lines = [f"direct effect of X on the predictions of a model trained on real rows: {_pp_ci(fair, 'real_trained_de')}",
-             f"trained on synthetic rows: {_pp_ci(fair, 'synthetic_trained_de')}",
-             f"bias reduction (1 - |synthetic| / |real|): {_reduction_text(fair)}"]
+             f"trained on {which}: {_pp_ci(fair, 'synthetic_trained_de')}"]
+    if mirror and fair.get("de_difference") is not None:
+        lines.append(f"difference, real-trained minus synthetic-trained: {_pp_ci(fair, 'de_difference')} "
+                     "(a mirror run should keep it near 0)")
+    lines.append(f"bias reduction (1 - |synthetic| / |real|): {_reduction_text(fair)}")
     if fair.get("magnitude_reduction") is not None:  # defined even when the ratio is not
         lines.append(f"direct effect smaller by (|real| - |synthetic|): {_pp_ci(fair, 'magnitude_reduction')}")
     control = fair.get("control")
-    if control:
+    if control and not mirror:
         smaller = ("" if control.get("magnitude_reduction") is None
                    else f", smaller by {_pp_ci(control, 'magnitude_reduction')}")
         lines.append(f"control, trained on a mirror-mode synthetic table: {_pp_ci(control, 'synthetic_trained_de')}, "
-                     f"reduction {_reduction_text(control)}{smaller}")
+                     f"reduction {_reduction_text(control, fair)}{smaller}")
     return lines
 
 

@@ -20,7 +20,7 @@ import plotly.io as pio
 from plotly.subplots import make_subplots
 
 from faircause_core.causal.effects import EFFECT_LABELS, EFFECTS, Decomposition, as_decomposition  # noqa: F401
-from faircause_core.present.explain import CONTRIBUTION_LABELS, SYMBOLS, SIGNS, contributions
+from faircause_core.present.explain import EFFECTS_TITLE, EFFECT_WORDS, SYMBOLS, ratio_blocked, shown, signed
 
 # Roles in the standard fairness model: confounders, sensitive, mediators, outcome, rest.
 ROLE_COLORS = {"z": "#8a6fbf", "x": "#d9822b", "w": "#3a8fd0", "y": "#2e8b57", "other": "#9aa5b1"}
@@ -52,24 +52,21 @@ def _layout(fig: go.Figure, title: str, height: int = 380) -> go.Figure:
     return fig
 
 
-EFFECTS_TITLE = "Contributions to the gap, comparison group minus baseline group (percentage points)"
-
-
 def effects_bar(sources: Mapping[str, Decomposition], title: str = EFFECTS_TITLE) -> go.Figure:
     """Grouped bars per effect, one colour per source (real/synthetic/target), 95% CI whiskers.
-    Bars are contributions to the gap (explain.contributions: IE and SE negated), the numbers
-    the sentences say, so a bar below zero always reads "lower for x1"."""
+    Bars are the decomposition's own numbers (explain.shown: Ctf-IE and Ctf-SE as they are,
+    total gap = direct - indirect - spurious), the numbers the sentences and tables say."""
     fig = go.Figure()
     for name, obj in sources.items():
         if obj is None:
             continue
-        frame = contributions(obj) * 100
+        frame = shown(obj) * 100
         color = SOURCE_COLORS.get(name, None)
         has_ci = frame["ci_low"].notna().any()
         # A target of 0 ("remove this pathway") is a bar of no height: write the value so it shows.
-        text = None if has_ci else [f"{round(v, 1) + 0.0:+.1f}" for v in frame["estimate"]]  # no "-0.0"
+        text = None if has_ci else [signed(v) for v in frame["estimate"]]
         fig.add_bar(
-            name=name, x=[CONTRIBUTION_LABELS[e] for e in frame.index], y=frame["estimate"],
+            name=name, x=[EFFECT_WORDS[e] for e in frame.index], y=frame["estimate"],
             marker_color=color, text=text, textposition="outside", cliponaxis=False,
             error_y=dict(type="data", symmetric=False, array=frame["ci_high"] - frame["estimate"],
                          arrayminus=frame["estimate"] - frame["ci_low"], visible=bool(has_ci)),
@@ -81,35 +78,63 @@ def effects_bar(sources: Mapping[str, Decomposition], title: str = EFFECTS_TITLE
     return _layout(fig, _txt(title))  # the title names the groups in the user's words: text, not HTML
 
 
+ROUND_EFFECTS = ("ctf_de", "ctf_ie", "ctf_se")
+ROUND_COLORS = {"ctf_de": "#c0392b", "ctf_ie": "#2980b9", "ctf_se": "#8e44ad"}
+ROUNDS_TITLE = ("Refinement rounds: measured effect per round with its 95% CI; dashed: target; shaded: the band "
+                "a measurement must fall in to be within tolerance (filled dot: inside, open: outside)")
+
+
 def rounds_plot(rounds: Sequence[Mapping], target: Decomposition | Mapping | None = None) -> go.Figure:
-    """The refinement loop: each pathway's measured effect per round with its 95% interval,
-    a dashed line at its target and a shaded band for the tolerance around it."""
+    """The refinement loop, one panel per pathway in the decomposition's signs: each round's
+    measured effect with its 95% interval, its target (dashed) and, shaded per round, the band
+    of `workflow.refine.acceptance_band` (tolerance widened by that round's standard error),
+    the rule behind each round's "within" and the words "converged"/"within tolerance": a
+    point inside its band is within tolerance, one outside is not. `target` is used only for
+    a log without its own targets."""
+    from faircause_core.workflow.refine import round_bands
+
     goal = as_decomposition(target).estimates if target else {}
-    fig = go.Figure()
     xs = list(range(1, len(rounds) + 1))
-    for e in ("ctf_de", "ctf_ie", "ctf_se"):
+    shown_effects = [e for e in ROUND_EFFECTS if any(_round_value(r, e) is not None for r in rounds)]
+    fig = make_subplots(rows=1, cols=max(1, len(shown_effects)), horizontal_spacing=0.07,
+                        subplot_titles=[f"{EFFECT_WORDS[e]} ({SYMBOLS[e]})" for e in shown_effects] or None)
+    for col, e in enumerate(shown_effects, start=1):
+        color = ROUND_COLORS[e]
         ys = [_round_value(r, e) for r in rounds]
-        if all(v is None for v in ys):
-            continue
-        color = {"ctf_de": "#c0392b", "ctf_ie": "#2980b9", "ctf_se": "#8e44ad"}[e]
+        targets = [(r.get("targets") or {}).get(e, goal.get(e)) for r in rounds]
+        bands = [round_bands(r).get(e) for r in rounds]
+        within = [(r.get("within") or {}).get(e) for r in rounds]
         spans = [(r.get("intervals") or {}).get(e) for r in rounds]
         bars = None
         if all(sp is not None and v is not None for sp, v in zip(spans, ys)):
             bars = dict(type="data", symmetric=False, color=color, thickness=1.2,
                         array=[(hi - v) * 100 for (lo, hi), v in zip(spans, ys)],
                         arrayminus=[(v - lo) * 100 for (lo, hi), v in zip(spans, ys)])
+        for k, band in zip(xs, bands):
+            if band is not None:
+                fig.add_shape(type="rect", x0=k - 0.3, x1=k + 0.3, y0=band[0] * 100, y1=band[1] * 100,
+                              fillcolor=color, opacity=0.13, line_width=0, layer="below", row=1, col=col)
+        if any(t is not None and not _isnan(t) for t in targets):
+            fig.add_scatter(x=[k + dx for k in xs for dx in (-0.3, 0.3)],
+                            y=[None if t is None else t * 100 for t in targets for _ in (0, 1)],
+                            mode="lines", line=dict(color=color, dash="dash", width=1.5), name=f"target: {EFFECT_WORDS[e]}",
+                            showlegend=False, connectgaps=False, hoverinfo="skip", row=1, col=col)
+        symbols = ["circle" if w or w is None else "circle-open" for w in within]
         fig.add_scatter(x=xs, y=[None if v is None else v * 100 for v in ys], mode="lines+markers",
-                        name=EFFECT_LABELS[e], line=dict(color=color), error_y=bars)
-        if not _isnan(goal.get(e)):
-            fig.add_hline(y=goal[e] * 100, line_dash="dash", line_color=color, opacity=0.6)
-            tol = (rounds[-1].get("tolerances") or {}).get(e) if rounds else None
-            if tol is not None and not _isnan(tol):
-                fig.add_hrect(y0=(goal[e] - tol) * 100, y1=(goal[e] + tol) * 100, fillcolor=color,
-                              opacity=0.08, line_width=0)
-    fig.update_layout(xaxis_title="refinement round", yaxis_title="percentage points",
-                      xaxis=dict(dtick=1, range=[0.5, len(rounds) + 0.5]))  # one round sits mid-axis
-    return _layout(fig, "Refinement rounds: effect per round with 95% CI (dashed: target; band: tolerance)",
-                   height=340)
+                        name=EFFECT_WORDS[e], line=dict(color=color), error_y=bars,
+                        marker=dict(symbol=symbols, size=10, line=dict(width=2, color=color)),
+                        customdata=[["yes" if w else ("no" if w is not None else "?"),
+                                     "" if b is None else f"{b[0] * 100:+.2f} to {b[1] * 100:+.2f}"]
+                                    for w, b in zip(within, bands)],
+                        hovertemplate="round %{x}: %{y:+.2f} pp; within tolerance: %{customdata[0]} "
+                                      "(band %{customdata[1]} pp)<extra>" + EFFECT_WORDS[e] + "</extra>",
+                        row=1, col=col)
+        fig.add_hline(y=0, line_color="#7f8c8d", line_width=1, row=1, col=col)
+        fig.update_xaxes(title="refinement round", dtick=1, range=[0.5, len(rounds) + 0.5], row=1, col=col)
+    fig.update_yaxes(title="percentage points", row=1, col=1)
+    fig = _layout(fig, ROUNDS_TITLE, height=380)
+    fig.update_layout(title=dict(font=dict(size=13)), margin=dict(l=50, r=20, t=80, b=40))
+    return fig
 
 
 def _round_value(r: Mapping, effect: str):
@@ -198,6 +223,35 @@ def score_bars(values: Mapping[str, float], title: str, axis: str, colors: Mappi
     return _layout(fig, title, height=320)
 
 
+def predictor_effects(fair: Mapping, mirror: bool = False) -> go.Figure:
+    """The fair predictor's direct effect of X on its predictions (Ctf-DE, signed, pp, 95% CI):
+    trained on real rows, on this run's synthetic rows, and on the mirror-mode control when
+    there is one, side by side. `mirror`: this run removed nothing (its own control)."""
+    if "real_trained_de" not in fair:  # a run saved before the exact measure
+        fair = dict(fair, real_trained_de=fair.get("ctf_de_real_model"),
+                    synthetic_trained_de=fair.get("ctf_de_synth_model"))
+    bars = [("trained on real rows", fair, "real_trained_de", SOURCE_COLORS["real"]),
+            ("trained on this mirror run's rows" if mirror else "trained on synthetic rows", fair,
+             "synthetic_trained_de", SOURCE_COLORS["synthetic"])]
+    if fair.get("control") and not mirror:
+        bars.append(("trained on a mirror-mode control", fair["control"], "synthetic_trained_de", "#9aa5b1"))
+    fig = go.Figure()
+    for name, d, key, color in bars:
+        v = d.get(key)
+        if v is None or _isnan(v):
+            continue
+        lo, hi = d.get(f"{key}_ci_low"), d.get(f"{key}_ci_high")
+        has = lo is not None and hi is not None
+        fig.add_bar(x=[name], y=[v * 100], marker_color=color, name=name, showlegend=False,
+                    text=[signed(v * 100)], textposition="outside", cliponaxis=False,
+                    error_y=dict(type="data", symmetric=False, visible=has,
+                                 array=[(hi - v) * 100 if has else 0], arrayminus=[(v - lo) * 100 if has else 0]),
+                    hovertemplate="%{x}: %{y:+.2f} pp<extra>Ctf-DE</extra>")
+    fig.add_hline(y=0, line_color="#7f8c8d", line_width=1)
+    fig.update_yaxes(title="direct effect of X (Ctf-DE), pp")
+    return _layout(fig, "Fair predictor: direct effect of X on its predictions (95% CI)", height=340)
+
+
 def _isnan(v) -> bool:
     try:
         return math.isnan(float(v))
@@ -271,23 +325,24 @@ def _span(v, lo, hi, scale: float = 1.0) -> tuple:
 
 def sweep_curve(sweep: Mapping, chosen: float | None = None) -> go.Figure:
     """A sweep (workflow.sweep.SweepResult.to_dict()) from "as real" (dial 0) to "removed"
-    (dial 1): the swept effect's contribution to the gap with its 95% CI; fidelity and
-    train-on-synthetic AUROC with its CI; the fair predictor's bias reduction with its CI. The
-    real data is a dark diamond left of the dial; `chosen` is a dashed line and a ring."""
+    (dial 1): the swept effect in the decomposition's signs with its 95% CI; fidelity and
+    train-on-synthetic AUROC with its CI; the fair predictor's bias reduction with its CI,
+    drawn only where explain.ratio_blocked allows a ratio to the real-trained direct effect
+    (else a line says why). The real data is a dark diamond left of the dial; `chosen` is a
+    dashed line and a ring."""
     pts = list(sweep.get("points") or [])
     effect = sweep.get("effect", "ctf_de")
     real = sweep.get("real") or {}
     xs = [float(p["alpha"]) for p in pts]
     x_real = -0.12
     fig = make_subplots(rows=3, cols=1, shared_xaxes=True, vertical_spacing=0.09, subplot_titles=(
-        f"{CONTRIBUTION_LABELS.get(effect, effect)}: contribution to the gap (pp, 95% CI)",
+        f"{EFFECT_WORDS.get(effect, effect)} ({SYMBOLS.get(effect, effect)}), percentage points with 95% CI",
         "Cost: fidelity (SDMetrics quality) and utility (AUROC trained on synthetic, 95% CI)",
         "Fair predictor: reduction of its direct effect of X (%, 95% CI)"))
-    sign = SIGNS.get(effect, 1)
 
     def eff(e: Mapping) -> tuple:
-        v, lo, hi = (sign * float(e[effect][k]) * 100 for k in ("estimate", "ci_low", "ci_high"))
-        return v, max(lo, hi) - v, v - min(lo, hi)
+        v, lo, hi = (float(e[effect][k]) * 100 for k in ("estimate", "ci_low", "ci_high"))
+        return v, hi - v, v - lo
 
     e_pts = [eff(p["effects"]) for p in pts]
     fig.add_scatter(x=xs, y=[v for v, _, _ in e_pts], mode="lines+markers", name="synthetic: effect",
@@ -320,7 +375,9 @@ def sweep_curve(sweep: Mapping, chosen: float | None = None) -> go.Figure:
                         marker=dict(symbol="diamond", size=13, color=SWEEP_COLORS["real"]), row=2, col=1,
                         error_y=dict(type="data", symmetric=False, array=[up], arrayminus=[down]),
                         hovertemplate="trained on real: AUROC %{y:.3f}<extra></extra>")
-    r_pts = [_span(f.get("reduction"), f.get("reduction_ci_low"), f.get("reduction_ci_high"), 100)
+    blocked = ratio_blocked(dict(real.get("fair_predictor") or {}, reduction=0.0)) if pts else ""
+    r_pts = [(math.nan, math.nan, math.nan) if blocked else
+             _span(f.get("reduction"), f.get("reduction_ci_low"), f.get("reduction_ci_high"), 100)
              for f in (p.get("fair_predictor") or {} for p in pts)]
     fig.add_scatter(x=xs, y=[v for v, _, _ in r_pts], mode="lines+markers", name="bias reduction",
                     line=dict(color=SWEEP_COLORS["reduction"]), row=3, col=1,
@@ -329,10 +386,13 @@ def sweep_curve(sweep: Mapping, chosen: float | None = None) -> go.Figure:
                     hovertemplate="dial %{x}: %{y:.0f}%<extra></extra>")
     fig.add_scatter(x=[x_real], y=[0], mode="markers", name="real data: no reduction", legendgroup="real",
                     showlegend=False, marker=dict(symbol="diamond", size=13, color=SWEEP_COLORS["real"]), row=3, col=1)
+    if blocked:  # a ratio to a direct effect that may be 0 could be any size: not drawn, and why
+        fig.add_annotation(text=_txt("Not shown: " + blocked), x=0.5, y=50, xref="x3", yref="y3",
+                           showarrow=False, font=dict(size=12, color="#5b6b7b"), width=900)
     lows = [v - d for v, _, d in r_pts if not _isnan(v - d)]
     fig.update_yaxes(range=[max(-150.0, min(lows + [0.0]) - 5), 115], row=3, col=1, title="%")
     fig.update_yaxes(title="pp", row=1, col=1)
-    fig.update_yaxes(title="0..1", row=2, col=1)
+    fig.update_yaxes(title="score (0 to 1)", row=2, col=1)
     if chosen is not None:
         fig.add_vline(x=float(chosen), line_dash="dash", line_color=SWEEP_COLORS["chosen"])
         near = [i for i, a in enumerate(xs) if abs(a - float(chosen)) < 1e-9]

@@ -16,9 +16,10 @@ import pandas as pd
 
 from faircause_core.causal.effects import EFFECTS, Decomposition
 from faircause_core.present import plots
-from faircause_core.present.explain import (CONTRIBUTION_LABELS, SYMBOL_HELP, contributions, effects_title,
-                                           explain_roles, fair_predictor_lines, names, question_line,
-                                           reference_options, sign_note)
+from faircause_core.present.explain import (EFFECT_WORDS, SYMBOL_HELP, SYMBOLS, effects_title, explain_roles,
+                                           fair_predictor_lines, fair_predictor_notes, identity_line,
+                                           interval_text, is_mirror, names, question_line, reference_options,
+                                           shown, sign_note, signed)
 
 _CSS = """
 body{font-family:Inter,Segoe UI,Helvetica,Arial,sans-serif;color:#1f2d3d;max-width:1100px;margin:2em auto;padding:0 1em}
@@ -167,18 +168,26 @@ class _Figures:
 
 
 def _effects_rows(sources: Mapping[str, Decomposition], sentences: Mapping[str, str]) -> list[dict]:
-    """The chart's numbers as a table: contributions to the gap, the sign the sentences use."""
-    frames = {k: contributions(v) for k, v in sources.items()}
+    """The chart's numbers as a table: the decomposition's own, the signs the sentences use."""
+    frames = {k: shown(v) for k, v in sources.items()}
     rows = []
     for e in EFFECTS:
-        row = {"effect": CONTRIBUTION_LABELS[e]}
-        for name, f in frames.items():
-            if e in f.index:
+        row = {"effect": f"{EFFECT_WORDS[e]} ({SYMBOLS[e]})"}
+        for name, f in frames.items():  # every source a column, blank where it has no number (a target's TV)
+            row[f"{name} (pp)"] = ""
+            if e in f.index and not pd.isna(f.loc[e, "estimate"]):
                 est, lo, hi = (float(f.loc[e, c]) * 100 for c in ("estimate", "ci_low", "ci_high"))
-                row[f"{name} (pp)"] = f"{est:+.2f}" + ("" if pd.isna(lo) else f" [{lo:+.2f}, {hi:+.2f}]")
+                row[f"{name} (pp)"] = signed(est, 2) + ("" if pd.isna(lo) else f" [{interval_text(lo, hi, 2, ', ')}]")
         row["in plain words (real data)"] = sentences.get(e, "")
         rows.append(row)
     return rows
+
+
+def rounds_verdict(result) -> str:
+    """What the refinement rounds show, in the loop's own words (refine's message, from the
+    rule that also draws the chart's bands); "within tolerance: yes/no" of the round said."""
+    said = result.message or ("every effect within tolerance" if result.converged else "not within tolerance")
+    return f"Within tolerance: {'yes' if result.converged else 'no'}. {said[:1].upper() + said[1:]}."
 
 
 def build_report(result, roles, *, graph=None, data_name: str = "data", title: str = "FairCauseSyn report") -> str:
@@ -204,9 +213,12 @@ def build_report(result, roles, *, graph=None, data_name: str = "data", title: s
               figs.html(plots.effects_bar(sources, title=effects_title(roles))),
               f"<p class='note' title='{_e(SYMBOL_HELP)}'>{_e(sign_note(roles))}</p>",
               _table(_effects_rows(sources, sentences))]
+    identity = identity_line(sources["real"])
+    if identity:
+        parts.append(f"<p class='note'>Real data: {_e(identity)}.</p>")
     if result.rounds:
         parts += ["<h2>Refinement rounds</h2>", figs.html(plots.rounds_plot(result.rounds, sources.get("target"))),
-                  f"<p>Converged: {_e('yes' if result.converged else 'no')}</p>"]
+                  f"<p>{_e(rounds_verdict(result))}</p>"]
     fid = metrics.get("fidelity") or {}
     if fid:
         parts += ["<h2>Fidelity</h2>",
@@ -221,8 +233,9 @@ def build_report(result, roles, *, graph=None, data_name: str = "data", title: s
         parts += [f"<div class='warn'>{_e(note)}</div>" for note in util.get("notes") or []]
     fair = metrics.get("fair_predictor") or {}
     if fair:
-        parts += ["<h2>Fair predictor</h2>"] + [f"<p>{_e(line)}</p>" for line in fair_predictor_lines(fair)]
-        parts += [f"<div class='warn'>{_e(note)}</div>" for note in fair.get("notes") or []]
+        mirror = is_mirror(result.settings)
+        parts += ["<h2>Fair predictor</h2>"] + [f"<p>{_e(line)}</p>" for line in fair_predictor_lines(fair, mirror)]
+        parts += [f"<div class='warn'>{_e(note)}</div>" for note in fair_predictor_notes(fair, mirror)]
     priv = metrics.get("privacy") or {}
     if priv:
         parts += ["<h2>Privacy</h2>", f"<p>{_e(privacy_verdict(priv))}</p>", _kv(privacy_rows(priv), ("measure", "value"))]

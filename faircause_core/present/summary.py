@@ -15,7 +15,7 @@ from typing import Mapping
 
 from faircause_core.errors import InputError
 from faircause_core.present import plots
-from faircause_core.present.explain import CONTRIBUTION_LABELS, SIGNS, percent
+from faircause_core.present.explain import EFFECT_WORDS, SYMBOLS, interval_text, percent, ratio_blocked, signed
 
 _CSS = """
 body{font-family:Inter,Segoe UI,Helvetica,Arial,sans-serif;color:#1f2d3d;max-width:980px;margin:1.5em auto;padding:0 1em}
@@ -36,14 +36,14 @@ def _finite(*values) -> bool:
     return all(v is not None and math.isfinite(float(v)) for v in values)
 
 
-def _pp(effect: Mapping, key: str, sign: int) -> tuple[float, float, float]:
-    """(estimate, low, high) of one effect as a signed contribution to the gap, in points."""
-    v, lo, hi = (sign * float(effect[key][k]) * 100 for k in ("estimate", "ci_low", "ci_high"))
-    return v, min(lo, hi), max(lo, hi)
+def _pp(effect: Mapping, key: str) -> tuple[float, float, float]:
+    """(estimate, low, high) of one effect in percentage points, the decomposition's sign."""
+    v, lo, hi = (float(effect[key][k]) * 100 for k in ("estimate", "ci_low", "ci_high"))
+    return v, lo, hi
 
 
 def _ci_pp(v: tuple) -> str:
-    return f"{v[0]:+.1f} percentage points (95% CI {v[1]:+.1f} to {v[2]:+.1f})"
+    return f"{signed(v[0])} percentage points (95% CI {interval_text(v[1], v[2])})"
 
 
 def chosen_point(sweep: Mapping, chosen: float) -> Mapping:
@@ -55,12 +55,14 @@ def chosen_point(sweep: Mapping, chosen: float) -> Mapping:
     raise InputError(f"the sweep has no point at dial {chosen!r}; choose one of {have}")
 
 
-def _reduction_text(fair: Mapping) -> str:
+def _reduction_text(fair: Mapping, real: Mapping | None = None) -> str:
+    """The bias reduction at one point, or why it is not shown (`real`: the sweep's real-trained
+    fair-predictor numbers, which decide whether a ratio to them means anything)."""
     if fair.get("error"):
         return f"could not be measured ({fair['error']})"
-    if fair.get("reduction") is None:
-        return ("is not defined, because the direct effect of the model trained on real rows has an interval "
-                "that contains 0 (there is no bias to reduce)")
+    why = ratio_blocked(dict(real or {}, reduction=fair.get("reduction")))
+    if why:
+        return f"has no bias reduction shown, because {why}"
     text = f"falls by {percent(fair['reduction'])}"
     if _finite(fair.get("reduction_ci_low"), fair.get("reduction_ci_high")):
         text += f" (95% CI {percent(fair['reduction_ci_low'])} to {percent(fair['reduction_ci_high'])})"
@@ -72,13 +74,15 @@ def summary_sentences(sweep: Mapping, chosen: float) -> list[str]:
     number is. Plain text (the caller escapes it)."""
     s = sweep.get("settings") or {}
     point, first = chosen_point(sweep, chosen), (sweep.get("points") or [{}])[0]
-    effect, sign = sweep.get("effect", "ctf_de"), SIGNS.get(sweep.get("effect", "ctf_de"), 1)
+    effect = sweep.get("effect", "ctf_de")
     moved = list(sweep.get("moved") or [])
     what = (PATHWAY_WORDS.get(moved[0], moved[0]) if len(moved) == 1
             else "the " + " and ".join(m.upper() for m in moved) + " pathways")
-    measure = "its contribution to the gap" if effect != "tv" else "the whole gap"
-    real = _pp(sweep["real"]["effects"], effect, sign)
-    at0, here = _pp(first["effects"], effect, sign), _pp(point["effects"], effect, sign)
+    measure = (f"its effect ({EFFECT_WORDS.get(effect, effect).lower()}, {SYMBOLS.get(effect, effect)}, in the "
+               "decomposition's signs: total gap = direct \u2212 indirect \u2212 spurious)" if effect != "tv"
+               else "the whole gap")
+    real = _pp(sweep["real"]["effects"], effect)
+    at0, here = _pp(first["effects"], effect), _pp(point["effects"], effect)
     a, a0 = float(point["alpha"]), float(first["alpha"])
     x, y = s.get("x", "X"), s.get("y", "Y")
     x1, x0 = s.get("x1_name", s.get("x1", "x1")), s.get("x0_name", s.get("x0", "x0"))
@@ -96,32 +100,35 @@ def summary_sentences(sweep: Mapping, chosen: float) -> list[str]:
     sure = (f"How sure: the effect at dial {a:g} is known to within \u00b1{(here[2] - here[1]) / 2:.1f} points "
             f"(95% CI, {point.get('measured_rows', '?'):,} synthetic rows); {auroc}; the fidelity score is a "
             f"descriptive score with no interval; and the direct effect of a model trained on the synthetic rows "
-            f"{_reduction_text(point.get('fair_predictor') or {})} compared with one trained on the real rows.")
+            f"{_reduction_text(point.get('fair_predictor') or {}, sweep['real'].get('fair_predictor'))} compared "
+            f"with one trained on the real rows.")
     return [removed, cost, sure]
 
 
 def _points_table(sweep: Mapping, chosen: float) -> str:
-    effect, sign = sweep.get("effect", "ctf_de"), SIGNS.get(sweep.get("effect", "ctf_de"), 1)
-    head = ("dial", f"{CONTRIBUTION_LABELS.get(effect, effect)} (pp, 95% CI)", "fidelity",
+    effect = sweep.get("effect", "ctf_de")
+    head = ("dial", f"{EFFECT_WORDS.get(effect, effect)}, {SYMBOLS.get(effect, effect)} (pp, 95% CI)", "fidelity",
             "AUROC trained on synthetic (95% CI)", "fair-predictor bias reduction (95% CI)")
     real = sweep["real"]
-    rows = [("real data", _ci_short(_pp(real["effects"], effect, sign)), "", _auc(real.get("auroc_trtr"),
+    blocked = ratio_blocked(dict(real.get("fair_predictor") or {}, reduction=0.0))
+    rows = [("real data", _ci_short(_pp(real["effects"], effect)), "", _auc(real.get("auroc_trtr"),
              real.get("auroc_trtr_ci")), "", "")]
     for p in sweep.get("points") or []:
         f = p.get("fair_predictor") or {}
-        red = "" if f.get("reduction") is None else (
+        red = "not shown" if blocked else "" if f.get("reduction") is None else (
             percent(f["reduction"]) + (f" [{percent(f['reduction_ci_low'])}, {percent(f['reduction_ci_high'])}]"
                                        if _finite(f.get("reduction_ci_low"), f.get("reduction_ci_high")) else ""))
         mark = "chosen" if abs(float(p["alpha"]) - float(chosen)) < 1e-9 else ""
-        rows.append((f"{float(p['alpha']):g}", _ci_short(_pp(p["effects"], effect, sign)), f"{p['quality']:.3f}",
+        rows.append((f"{float(p['alpha']):g}", _ci_short(_pp(p["effects"], effect)), f"{p['quality']:.3f}",
                      _auc(p.get("auroc_tstr"), p.get("auroc_tstr_ci")), red, mark))
     body = "".join(f"<tr class='{m}'>" + "".join(f"<td>{_e(c)}</td>" for c in r) + "</tr>" for *r, m in rows)
+    note = f"<p class='note'>Bias reduction not shown: {_e(blocked)}.</p>" if blocked else ""
     return ("<table><thead><tr>" + "".join(f"<th>{_e(h)}</th>" for h in head) + "</tr></thead><tbody>"
-            + body + "</tbody></table>")
+            + body + "</tbody></table>" + note)
 
 
 def _ci_short(v: tuple) -> str:
-    return f"{v[0]:+.1f} [{v[1]:+.1f}, {v[2]:+.1f}]"
+    return f"{signed(v[0])} [{interval_text(v[1], v[2], sep=', ')}]"
 
 
 def _auc(v, ci) -> str:
@@ -149,8 +156,9 @@ def build_summary(sweep: Mapping, chosen: float, *, data_name: str = "data",
         "<ol class='say'>" + "".join(f"<li>{_e(t)}</li>" for t in sentences) + "</ol>",
         chart,
         _points_table(sweep, chosen),
-        "<p class='note'>Every number is a contribution to the gap in the outcome rate, the comparison group's "
-        "minus the baseline's, in percentage points. Each dial value is one draw of synthetic rows from the same "
+        "<p class='note'>Every effect is the fairness decomposition's own number, in percentage points of the "
+        "outcome rate, comparison group against baseline: total gap = direct \u2212 indirect \u2212 spurious. "
+        "Each dial value is one draw of synthetic rows from the same "
         "fitted generator with the same seed, so neighbouring points differ only by the dial.</p>",
         *[f"<p class='note'>{_e(w)}</p>" for w in sweep.get("warnings") or []],
         "</body></html>",

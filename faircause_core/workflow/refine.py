@@ -11,7 +11,8 @@ effect). Rules that keep every number meaningful:
   lever to pull;
 - a lever the graph gives no path for is frozen and reported (`frozen`);
 - a round is within tolerance only if the target lies inside the measurement's 95%
-  interval, or the miss is below the tolerance plus its standard error;
+  interval, or the miss is below the tolerance plus its standard error: one rule,
+  `acceptance_band`, which also gives the bands the refinement chart draws;
 - the delivered rows are a fresh draw at the final alphas (not the measured sample).
 Every round uses the same seed (common random numbers) so rounds differ only by alpha.
 """
@@ -26,7 +27,7 @@ from typing import Optional
 import numpy as np
 import pandas as pd
 
-from faircause_core.causal.effects import Z95, as_decomposition
+from faircause_core.causal.effects import EFFECT_LABELS, Z95, as_decomposition
 from faircause_core.errors import InputError
 from faircause_core.generators.base import PATHWAYS, CancelToken, FairnessSpec, ProgressFn, check_rows, no_progress
 
@@ -86,12 +87,38 @@ def targets_and_tolerances(real: dict, fairness: FairnessSpec, abs_tol: float, r
     return targets, tols
 
 
+def acceptance_band(target: float, se: float, tol: float) -> tuple[float, float]:
+    """The values a measurement with standard error `se` may take and be within tolerance of
+    `target`: target +/- max(1.96 se, tol + se). The one rule behind `within_tolerance`, the
+    words "converged"/"within tolerance" and the bands the refinement chart draws."""
+    se = se if se is not None and math.isfinite(se) else 0.0
+    half = max(Z95 * se, tol + se)
+    return target - half, target + half
+
+
 def within_tolerance(estimate: float, se: float, target: float, tol: float) -> bool:
     """The noise-aware rule: the target lies inside the 95% interval of the measurement, or
-    the miss is below the tolerance plus one standard error."""
-    se = se if math.isfinite(se) else 0.0
-    miss = abs(estimate - target)
-    return miss <= Z95 * se or miss <= tol + se
+    the miss is below the tolerance plus one standard error (`acceptance_band`)."""
+    lo, hi = acceptance_band(target, se, tol)
+    return lo <= estimate <= hi
+
+
+def round_bands(r: dict) -> dict:
+    """{effect: (low, high)} of a logged round's acceptance bands (`acceptance_band` with the
+    round's own target, tolerance and standard error): a measured value inside its band is
+    exactly a round's `within`."""
+    ses = (r.get("decomposition") or {}).get("ses") or {}
+    out = {}
+    for e, target in (r.get("targets") or {}).items():
+        tol = (r.get("tolerances") or {}).get(e)
+        if target is None or tol is None:
+            continue
+        se = ses.get(e)
+        if se is None and (r.get("intervals") or {}).get(e) is not None:  # a log without the decomposition
+            lo, hi = r["intervals"][e]
+            se = (hi - lo) / (2 * Z95)
+        out[e] = acceptance_band(float(target), math.nan if se is None else float(se), float(tol))
+    return out
 
 
 def _check_settings(n, n_measure, max_rounds, abs_tol, rel_tol) -> tuple[int, int, int, float, float]:
@@ -213,6 +240,7 @@ def refine(
             best = (score, k, dict(alphas))
         if all(within.values()):
             converged = True
+            best = (score, k, dict(alphas))  # the round within tolerance is the one delivered and said
             break
         if k == rounds_allowed or not any(not within[EFFECT_OF[p]] for p in steered):
             break
@@ -248,17 +276,39 @@ def refine(
     )
 
 
+def _pp(v: float) -> str:
+    """A share in signed percentage points, with the decimals that keep its side of 0."""
+    x, d = float(v) * 100, 1
+    while x != 0 and round(x, d) == 0 and d < 4:
+        d += 1
+    return f"{round(x, d) + 0.0:+.{d}f}"
+
+
 def _message(rounds: list, k_best: int, converged: bool, steered: list, tols: dict) -> str:
-    """One sentence on what the loop found; "converged" only when the noise-aware rule held."""
+    """One sentence on what the loop found; "converged" and "within tolerance" only when
+    every effect of the round said lies inside its `acceptance_band` (the rule behind each
+    round's `within`), and otherwise the effect furthest outside its band, in percentage
+    points, in the decomposition's sign convention."""
     kept = rounds[k_best - 1]
     if converged:
         if steered:
             return f"converged in round {k_best}: every effect is within tolerance of its target"
         return "every effect of the generator is within tolerance of its target (one measurement, not steered)"
-    worst = max(kept["errors"], key=lambda e: abs(kept["errors"][e]) - tols[e])
+    bands = round_bands(kept)
+    outside = [e for e, ok in kept["within"].items() if not ok] or list(kept["errors"])
+
+    def beyond(e):  # how far outside its band, in units of the band's half-width
+        lo, hi = bands[e]
+        half = max((hi - lo) / 2, 1e-12)
+        return abs(kept["errors"][e]) / half
+
+    worst = max(outside, key=beyond)
     lo, hi = kept["intervals"][worst]
-    miss = (f"{worst} measured {kept['measured'][worst]:+.3f} [{lo:+.3f}, {hi:+.3f}] against a target of "
-            f"{kept['targets'][worst]:+.3f} (tolerance {tols[worst]:.3f})")
+    b_lo, b_hi = bands[worst]
+    miss = (f"{EFFECT_LABELS.get(worst, worst)} measured {_pp(kept['measured'][worst])} pp (95% CI {_pp(lo)} to "
+            f"{_pp(hi)}) against a target of {_pp(kept['targets'][worst])} pp, outside the band it must fall in "
+            f"({_pp(b_lo)} to {_pp(b_hi)} pp: tolerance {tols[worst] * 100:.1f} pp, widened by the measurement's "
+            f"noise)")
     if steered:
         return f"not converged after {len(rounds)} rounds; kept round {k_best}, whose largest miss is {miss}"
     return f"not within tolerance: {miss}; a plain fit, not steered: this is the generator's gap"
