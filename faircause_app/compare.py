@@ -114,12 +114,18 @@ def privacy_block(priv: dict) -> None:
     """Readable privacy measures with their yardsticks and a one-line verdict."""
     from faircause_core.present.report import privacy_rows, privacy_verdict
 
-    st.markdown("**Privacy: do synthetic rows copy or sit unusually close to the training rows?**")
+    st.markdown("**Privacy: is this table safe to share, or does it give training patients away?**")
     verdict = privacy_verdict(priv)
-    (st.success if verdict.startswith("No sign") else st.warning)(md(verdict))
+    show = {"safe": st.success, "review": st.warning, "unsafe": st.error}.get(priv.get("verdict") or "")
+    if show is None:  # a run saved before the verdict
+        show = st.success if verdict.startswith("No sign") else st.warning
+    show(md(verdict))
     rows = pd.DataFrame([(k, v) for k, v in privacy_rows(priv) if v is not None], columns=["measure", "value"])
     st.dataframe(rows, hide_index=True, width="stretch", height=35 * (len(rows) + 1) + 3,  # every row, no scroll
-                 column_config={"measure": st.column_config.TextColumn(width="large")})
+                 column_config={"measure": st.column_config.TextColumn(width="large"),
+                                "value": st.column_config.TextColumn(width="large")})
+    st.caption("Each value: this table's estimate [95% interval]; then what a copier (the training rows handed "
+               "back) and marginals-only rows (each column drawn on its own: no patient kept) score on the same data.")
     for note in priv.get("notes") or []:
         st.caption(md(note))
 

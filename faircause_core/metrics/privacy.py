@@ -1,52 +1,68 @@
-"""Privacy: do synthetic rows copy or sit unusually close to the real training rows?
+"""Privacy: is a synthetic table safe to share, or does it give real training patients away?
 
-What was chosen and why: distance to closest record (DCR), the usual first privacy check
-for tabular synthetic data (e.g. SDMetrics' DCR baseline protection), compared with a
-baseline: the same distance for real HOLDOUT rows that the generator never saw. Synthetic
-rows that are much closer to the training rows than fresh real rows are (ratio well below
-1) suggest memorisation; a ratio near or above 1 is what an honest generator gives.
+Every measure is read against yardsticks on the same data: real HOLDOUT rows the generator
+never saw (what an honest generator matches), a COPIER (a bootstrap resample of the training
+rows, as many as the synthetic rows measured: real patients handed back) and MARGINALS (each
+column drawn on its own from its training column: no patient kept). The yardsticks depend on
+the real rows, the holdout, the seed and the sizes only, so they are measured once and kept
+(in the process and under $FAIRCAUSE_CACHE/privacy_yardsticks).
 
-- Encoding (Gower-like, so every column counts about the same): a number is scaled to
-  [0, 1] by the real training range, with a 0/1 missing indicator (a missing value sits at
-  the real median, so missing against a number costs 1 plus its distance to the median);
-  a discrete column is one-hot (missing is its own category) with weight 1/2 per
-  coordinate, so a mismatch costs exactly 1. The distance is the L1 (Manhattan) distance
-  divided by the number of columns: the mean per-column mismatch, in [0, ~1].
-- Nearest neighbours: sklearn.neighbors.NearestNeighbors (exact, L1), from each synthetic
-  row and each holdout row to the real training rows. Each frame is subsampled to max_rows
-  (seeded) first, since the search is what costs time.
-- Exact copies are counted on ALL rows on the raw values (NaN equals NaN, 1 equals 1.0,
-  the number 1 differs from the text "1"), by hashing rows (pandas.util.hash_pandas_object).
+Distances (Gower-like, every column counting about the same): a number scaled to [0, 1] by the
+real training range, with a 0/1 missing flag (a missing value sits at the median); a discrete
+column one-hot at weight 1/2 (missing its own category), so a mismatch costs 1. L1 over the
+number of columns. Exact nearest neighbours (sklearn, k-d tree). Seeded samples of max_rows
+(3,000) rows per table.
 
-Beside it, SDMetrics' privacy metrics, so the numbers match what users get from SDMetrics
-and cover part of what Anonymeter measures (Anonymeter itself pins numpy < 1.27 and
-pyarrow < 22, so it cannot join this stack):
-- DCRBaselineProtection: median DCR of synthetic rows over that of uniformly random rows
-  (1 = no closer than random data).
-- DCROverfittingProtection: share of synthetic rows closer to the training rows than to
-  the holdout rows (score 1 when at most half are).
-- DisclosureProtection (CAP): how well an attacker who knows some columns of a person
-  (`known`, default every other column) guesses a sensitive column from the synthetic
-  rows, against guessing by chance; numbers cut into 10 bins. It measures inferability,
-  which a faithful synthetic table shares with the real one: read it beside the holdout.
-Their distances are all pairs (a pandas cross join), so each table is first cut to a
-seeded sample of `sdmetrics_rows` rows, as SDMetrics' own num_rows_subsample does (1,000:
-8-9 s per DCR metric on the flchain training half on a busy 2-core machine, where all
-3,937 rows would take minutes). Like SDMetrics' sampling this dilutes copying: a copied
-row is found only when its source row was drawn too (a full copy of flchain scored 0.04
-baseline and 0.57 overfitting protection on 1,000-row samples), so exact_copy_share (all
-rows) and our DCR (up to max_rows rows) are the copy checks. SDMetrics' sampling and its
-random baseline table are unseeded; here both use `seed`, so a result can be reproduced.
+- Exact copies, counted on ALL rows by hashing the raw values (NaN equals NaN, 1 equals 1.0,
+  the number 1 is not the text "1"): synthetic rows equal to a training row against the
+  holdout's own share (with few discrete columns many patients share a row), and training
+  patients whose row is unique among the real rows found verbatim in the synthetic table
+  against unique holdout patients found there; each excess with a Newcombe 95% interval.
+- DCR: median and 5th percentile distance to the closest training row, synthetic against
+  holdout rows, and their ratio (about 1 for an honest generator).
+- Membership inference: members (training rows, a seeded sample as large as the holdout, at
+  most 1,000) and non-members (holdout rows) scored by their distance to the closest
+  synthetic row; AUC = P(member closer) + half the ties (0.5 = no leak), with a percentile
+  bootstrap 95% interval (1,000 resamples of each group; the synthetic rows held fixed) that
+  always holds the estimate.
+- Rare patients: rarity = distance to the nearest OTHER training row (the same metric, no
+  bandwidth to choose, and what makes a copied row identifying); the rarest 5% of training
+  rows against the rarest 5% of holdout rows (rarity: distance to the nearest training row):
+  their medians of the distance to the closest synthetic row and the AUC of "rare training
+  patient closer", with its bootstrap interval.
+- Anonymeter 1.1.0 (Giomi et al. 2023), 200 attacks each: singling out (multivariate, 3
+  columns, at most 50 candidate queries per attack), linkability (the columns in two seeded
+  halves, 1 neighbour), inference of the outcome and of the protected attribute from all other
+  columns. Original = every training row, control = every holdout row, synthetic = a seeded
+  sample of 2,000 rows: each risk is the success on training patients beyond that on unseen
+  ones, with Anonymeter's 95% interval. Anonymeter leaves some draws unseeded; each call runs
+  with numpy's and python's global generators, polars' sampler, its random-link baseline and
+  its random-query baseline seeded, and numpy's and python's states given back. Numbers with
+  missing values enter at the training median with a flag column (its distance is NaN on them).
+- SDMetrics' DCR baseline/overfitting and disclosure protections are all-pairs cross joins (20 s
+  per 1,000-row sample on the demo) and run only when `sdmetrics_rows` is given; membership
+  inference, Anonymeter and our DCR cover them. Their sampling and random baseline are seeded.
+
+verdict() reads these against the thresholds below and names the measure that decided it.
 """
 
 from __future__ import annotations
 
+import copy
+import hashlib
+import json
+import logging
+import os
+import random
+import tempfile
+import threading
 import warnings
 from contextlib import contextmanager
+from math import sqrt
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sdmetrics.single_table import DCRBaselineProtection, DCROverfittingProtection, DisclosureProtection
 from sklearn.neighbors import NearestNeighbors
 
 from faircause_core.errors import InputError
@@ -55,7 +71,48 @@ from faircause_core.metrics.frames import (
 )
 
 ONE_HOT_WEIGHT = 0.5  # two coordinates differ on a category mismatch: 2 * 0.5 = 1
-SDMETRICS_ROWS = 1000
+SDMETRICS_ROWS = 1000  # what SDMetrics' own num_rows_subsample would use, when asked for
+MEMBERSHIP_ROWS = 1000  # members and non-members each, at most (seeded samples)
+SYNTH_ROWS = 3000  # rows per table the distances use, at most (seeded samples): max_rows
+BOOTSTRAP = 1000  # resamples for the membership and rare-patient intervals
+RARE_SHARE = 0.05  # the rarest 5% of training and of holdout rows
+ATTACKS = 200  # Anonymeter attacks per measure (at most the holdout's size)
+ANONYMETER_ROWS = 2000  # synthetic rows the attacks see, at most (a seeded sample); all real rows are attacked
+SINGLING_OUT_TRIES = 50  # candidate queries per singling-out attack, at most (Anonymeter: 10 million in all)
+Z95 = 1.959963984540054
+NN_ALGORITHM = "kd_tree"  # exact; 2-6x faster than brute force here, which contends for the cores
+
+# ----------------------------------------------------------------------------- verdict thresholds
+#: unsafe when members are told from unseen patients with AUC surely above 0.6 (the interval's
+#: low end): an attacker holding a patient's record learns whether they were in the data, well
+#: beyond chance. A copier scores 0.70-0.85 on demo, flchain, medpar and pbc (low ends 0.67 and
+#: up), the Bayes net 0.49-0.57 (high ends 0.51-0.64, the widest on pbc's 125 holdout rows).
+UNSAFE_MEMBERSHIP_AUC = 0.6
+#: review when that low end is above 0.5 at all (a membership signal, however small).
+REVIEW_MEMBERSHIP_AUC = 0.5
+#: Exact copies, two ways, each against unseen patients: the share of synthetic rows equal to a
+#: training row over the holdout's share of rows equal to one (with few discrete columns many
+#: patients share a row: medpar's holdout 25%), and the share of training patients whose row
+#: is unique among the real rows that the synthetic table holds verbatim over the same share
+#: of unique holdout patients (the sharper test where rows repeat: it caught 5% of real rows
+#: mixed into medpar's Bayes net rows, where the row shares did not). unsafe when either
+#: excess is surely above 10 points (a tenth of the table, or of the unique patients, handed
+#: back beyond chance); review when surely above 0.
+UNSAFE_COPY_EXCESS = 0.10
+#: review when the rarest training patients sit surely closer to a synthetic row than the
+#: rarest unseen patients do (rare AUC's low end above 0.5): outliers memorised.
+REVIEW_RARE_AUC = 0.5
+#: Anonymeter: unsafe when a risk, at its interval's low end, reaches half of what a copier
+#: adds over marginals on the same data (a table that leaks half of what handing back the
+#: patients would), counted only where the copier is surely above marginals (an attack that
+#: finds nothing even in a copy cannot decide). Marginals are the zero point, not 0: singling
+#: out scores 0.08-0.13 on tables with no patient in them. review when a risk's low end is
+#: above both REVIEW_ATTACK_RISK and the most marginals reach (their interval's high end).
+UNSAFE_COPIER_SHARE = 0.5
+REVIEW_ATTACK_RISK = 0.05
+VERDICT_WORDS = {"safe": "safe to share", "review": "review before sharing", "unsafe": "not safe to share"}
+ATTACK_NAMES = {"singling_out": "singling out", "linkability": "linkability", "inference": "inference of {secret}",
+                "inference_x": "inference of {secret}"}
 
 
 def _row_hashes(df: pd.DataFrame, kinds: dict, which: str) -> np.ndarray:
@@ -119,63 +176,520 @@ def _subsample(df: pd.DataFrame, max_rows: int, rng: np.random.Generator) -> pd.
     return df.iloc[np.sort(rng.choice(len(df), size=max_rows, replace=False))]
 
 
+
+
 def _check_rows(name: str, value) -> None:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
         raise InputError(f"{name} {value!r} must be a whole number >= 1")
 
 
-def distance_to_closest_record(real_train, synth, real_holdout, schema, seed=0, max_rows=5000,
-                               sensitive=None, known=None, sdmetrics_rows=SDMETRICS_ROWS) -> dict:
-    """Exact-copy shares and DCR of synthetic rows vs the holdout baseline, and SDMetrics'
-    DCR and disclosure protections (see module doc); sensitive=None skips disclosure."""
+# ----------------------------------------------------------------------------- statistics
+def _wilson(k: int, n: int) -> tuple[float, float, float]:
+    """A share k/n with its Wilson 95% interval."""
+    p = k / n
+    z2 = Z95 * Z95
+    centre = (p + z2 / (2 * n)) / (1 + z2 / n)
+    half = Z95 * sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n)
+    return p, max(0.0, centre - half), min(1.0, centre + half)
+
+
+def _share_excess(k1: int, n1: int, k2: int, n2: int) -> tuple[float, float, float]:
+    """k1/n1 - k2/n2 with Newcombe's hybrid score 95% interval (from the two Wilson intervals)."""
+    p1, l1, u1 = _wilson(k1, n1)
+    p2, l2, u2 = _wilson(k2, n2)
+    d = p1 - p2
+    return d, d - sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2), d + sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
+
+
+def _aucs(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """P(a < b) + half of P(a == b) along the last axis (a: members' distances, b: others')."""
+    from scipy.stats import rankdata
+
+    ranks = rankdata(np.concatenate([a, b], axis=-1), axis=-1)
+    nb = b.shape[-1]
+    return (ranks[..., a.shape[-1]:].sum(axis=-1) - nb * (nb + 1) / 2) / (a.shape[-1] * nb)
+
+
+def auc_interval(a: np.ndarray, b: np.ndarray, rng: np.random.Generator, reps: int = BOOTSTRAP):
+    """The AUC of "a closer than b" with a percentile bootstrap 95% interval (a and b
+    resampled apart), widened to hold the point estimate if it ever falls outside."""
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    point = float(_aucs(a, b))
+    boot = _aucs(a[rng.integers(0, a.size, (reps, a.size))], b[rng.integers(0, b.size, (reps, b.size))])
+    lo, hi = np.percentile(boot, [2.5, 97.5])
+    return point, float(min(lo, point)), float(max(hi, point))
+
+
+# ----------------------------------------------------------------------------- the measures
+def distance_to_closest_record(real_train, synth, real_holdout, schema, seed=0, max_rows=SYNTH_ROWS,
+                               sensitive=None, known=None, sdmetrics_rows=None, x=None, attacks=ATTACKS,
+                               yardsticks=True) -> dict:
+    """Every privacy measure of a synthetic table (module doc), its copier and marginals
+    yardsticks and the verdict. sensitive: the outcome (Anonymeter infers it; SDMetrics'
+    disclosure too when sdmetrics_rows is given, from `known`); x: the protected attribute,
+    inferred too; sdmetrics_rows=None leaves SDMetrics' all-pairs metrics out; attacks=None
+    Anonymeter's; yardsticks=False the copier and marginals."""
     kinds = model_kinds(schema)
     _check_rows("max_rows", max_rows)
-    _check_rows("sdmetrics_rows", sdmetrics_rows)
+    if attacks is not None:
+        _check_rows("attacks", attacks)
+    if sdmetrics_rows is not None:
+        _check_rows("sdmetrics_rows", sdmetrics_rows)
     known = _attack_columns(kinds, sensitive, known)
+    if x is not None and x not in kinds:
+        raise InputError(f"protected attribute '{x}' is not a model column of the schema")
+    if x is not None and x == sensitive:
+        raise InputError(f"protected attribute '{x}' cannot also be the inferred outcome")
     frames = {"real training": real_train, "synthetic": synth}
     if real_holdout is not None:
         frames["real holdout"] = real_holdout
     for which, df in frames.items():
         check_frame(df, which, kinds)
+    secrets = {k: v for k, v in (("inference", sensitive), ("inference_x", x)) if v is not None}
 
     hashes = {which: _row_hashes(df, kinds, which) for which, df in frames.items()}
+    notes: list[str] = []
+    attacks = None if attacks is None else int(attacks)
+    out = _measures(frames, hashes, kinds, seed, int(max_rows), secrets, attacks, notes)
+    out["sdmetrics_rows"] = 0
+    if sdmetrics_rows is None:
+        nan = float("nan")
+        out.update(dcr_baseline_protection=nan, dcr_baseline_synth_median=nan, dcr_baseline_random_median=nan,
+                   dcr_overfitting_protection=nan, closer_to_training_share=nan, disclosure_protection=nan,
+                   disclosure_cap_protection=nan, disclosure_baseline_protection=nan,
+                   disclosure_sensitive=sensitive, disclosure_known=list(known) if known else [])
+    else:
+        out.update(sdmetrics_privacy(frames, kinds, seed, int(sdmetrics_rows), sensitive, known, notes))
+    if yardsticks and real_holdout is not None:
+        n_syn = min(len(synth), int(max_rows))
+        out["yardsticks"] = _yardsticks(real_train, real_holdout, hashes, kinds, seed, n_syn, int(max_rows),
+                                        secrets, attacks)
+        notes.append(f"yardsticks: a copier (bootstrap of the training rows) and a marginals-only sampler, "
+                     f"{n_syn:,} rows each, measured the same way")
+    out["verdict"], out["verdict_reason"] = verdict(out)
+    out["verdict_words"] = VERDICT_WORDS[out["verdict"]]
+    out["notes"] = notes
+    return out
+
+
+def _measures(frames: dict, hashes: dict, kinds: dict, seed: int, max_rows: int, secrets: dict, attacks: int | None,
+              notes: list) -> dict:
+    """Copies, DCR, membership, rare patients and Anonymeter for one synthetic table."""
     train_set = hashes["real training"]
     copies = np.isin(hashes["synthetic"], train_set)
     # counts beside the share: one copy in 4,024 rows printed as "0.0%" read as none
     out = dict(exact_copy_share=float(copies.mean()), exact_copies=int(copies.sum()), synthetic_rows=int(copies.size))
+    holdout = "real holdout" in frames
 
     rng = np.random.default_rng(seed)
-    sub = {which: _subsample(df, int(max_rows), rng) for which, df in frames.items()}
+    sub = {which: _subsample(df, max_rows, rng) for which, df in frames.items()}
     enc = _RowEncoder(kinds).fit(*frames.values())
-    nn = NearestNeighbors(n_neighbors=1, metric="manhattan").fit(enc.transform(sub["real training"], "real training"))
-    notes = []
-
-    def dcr(which):
-        dist, _ = nn.kneighbors(enc.transform(sub[which], which))
-        return dist[:, 0] / len(kinds)
-
-    d_syn = dcr("synthetic")
+    X = {which: enc.transform(df, which) for which, df in sub.items()}
+    width = len(kinds)
+    nn_train = NearestNeighbors(n_neighbors=1, metric="manhattan", algorithm=NN_ALGORITHM).fit(X["real training"])
+    d_syn = nn_train.kneighbors(X["synthetic"])[0][:, 0] / width
     out.update(dcr_synth_median=float(np.median(d_syn)), dcr_synth_p5=float(np.percentile(d_syn, 5)),
                n_synth=int(len(d_syn)), n_real_train=int(len(sub["real training"])))
-    if real_holdout is None:
-        nan = float("nan")
-        out.update(holdout_exact_copy_share=nan, dcr_holdout_median=nan, dcr_holdout_p5=nan, ratio=nan, n_holdout=0)
-        notes.append("no real holdout rows: no baseline to compare with")
-    else:
-        d_hold = dcr("real holdout")
-        out.update(holdout_exact_copy_share=float(np.isin(hashes["real holdout"], train_set).mean()),
-                   dcr_holdout_median=float(np.median(d_hold)), dcr_holdout_p5=float(np.percentile(d_hold, 5)),
-                   n_holdout=int(len(d_hold)))
-        if out["dcr_holdout_median"] > 0:
-            out["ratio"] = out["dcr_synth_median"] / out["dcr_holdout_median"]
-        else:
-            out["ratio"] = float("nan")
-            notes.append("most holdout rows equal a training row (median distance 0): no ratio")
     if any(len(sub[w]) < len(df) for w, df in frames.items()):
-        notes.append(f"distances use a seeded sample of {max_rows} rows per table")
-    out.update(sdmetrics_privacy(frames, kinds, seed, int(sdmetrics_rows), sensitive, known, notes))
-    out["notes"] = notes
+        notes.append(f"distances use a seeded sample of {max_rows:,} rows per table")
+    nan = float("nan")
+    if not holdout:
+        out.update(holdout_exact_copy_share=nan, holdout_exact_copies=0, dcr_holdout_median=nan, dcr_holdout_p5=nan,
+                   ratio=nan, n_holdout=0, exact_copy_excess=nan, exact_copy_excess_ci_low=nan,
+                   exact_copy_excess_ci_high=nan, membership_auc=nan, membership_auc_ci_low=nan,
+                   membership_auc_ci_high=nan, membership_rows=0, rare_auc=nan, rare_auc_ci_low=nan,
+                   rare_auc_ci_high=nan, rare_dcr_train_median=nan, rare_dcr_holdout_median=nan,
+                   rare_train_rows=0, rare_holdout_rows=0, unique_train_rows=0, unique_train_copied=0,
+                   unique_holdout_rows=0, unique_holdout_copied=0, unique_copy_excess=nan,
+                   unique_copy_excess_ci_low=nan, unique_copy_excess_ci_high=nan, anonymeter={}, anonymeter_rows={})
+        notes.append("no real holdout rows: no baseline to compare with, no membership inference, no Anonymeter")
+        return out
+
+    held = np.isin(hashes["real holdout"], train_set)
+    out.update(_unique_copies(train_set, hashes["real holdout"], hashes["synthetic"], notes))
+    d_hold = nn_train.kneighbors(X["real holdout"])[0][:, 0] / width
+    excess = _share_excess(int(copies.sum()), copies.size, int(held.sum()), held.size)
+    out.update(holdout_exact_copy_share=float(held.mean()), holdout_exact_copies=int(held.sum()),
+               exact_copy_excess=excess[0], exact_copy_excess_ci_low=excess[1], exact_copy_excess_ci_high=excess[2],
+               dcr_holdout_median=float(np.median(d_hold)), dcr_holdout_p5=float(np.percentile(d_hold, 5)),
+               n_holdout=int(len(d_hold)))
+    if out["dcr_holdout_median"] > 0:
+        out["ratio"] = out["dcr_synth_median"] / out["dcr_holdout_median"]
+    else:
+        out["ratio"] = nan
+        notes.append("most holdout rows equal a training row (median distance 0): no ratio")
+
+    nn_syn = NearestNeighbors(n_neighbors=1, metric="manhattan", algorithm=NN_ALGORITHM).fit(X["synthetic"])
+    # membership: as many members as non-members, drawn from the training rows
+    m_rng = np.random.default_rng([seed, 3])
+    n = min(len(frames["real training"]), len(frames["real holdout"]), MEMBERSHIP_ROWS)
+    members = _subsample(frames["real training"], n, m_rng)
+    others = _subsample(frames["real holdout"], n, m_rng)
+    d_m = nn_syn.kneighbors(enc.transform(members, "real training"))[0][:, 0]
+    d_o = nn_syn.kneighbors(enc.transform(others, "real holdout"))[0][:, 0]
+    auc, lo, hi = auc_interval(d_m, d_o, m_rng)
+    out.update(membership_auc=auc, membership_auc_ci_low=lo, membership_auc_ci_high=hi, membership_rows=int(n))
+
+    out.update(_rare_patients(X, d_hold, nn_syn, width, seed))
+    k_t, k_h = out["rare_train_rows"], out["rare_holdout_rows"]
+    notes.append(f"membership inference: {n:,} training rows against {n:,} holdout rows, each scored by its distance "
+                 f"to the closest of {len(sub['synthetic']):,} synthetic rows; rare patients: the rarest {k_t:,} "
+                 f"training and {k_h:,} holdout rows; intervals from {BOOTSTRAP:,} bootstrap resamples")
+    if attacks is None:
+        out.update(anonymeter={}, anonymeter_rows={})
+        notes.append("Anonymeter's attacks were not run (attacks=None)")
+    else:
+        out.update(anonymeter_risks(frames, kinds, seed, secrets, attacks, notes))
     return out
+
+
+def _unique_copies(train: np.ndarray, hold: np.ndarray, synth: np.ndarray, notes: list) -> dict:
+    """Patients whose row occurs once among all real rows (row hashes), and how many of them the
+    synthetic table holds verbatim: training ones against holdout ones, with the excess."""
+    values, counts = np.unique(np.concatenate([train, hold]), return_counts=True)
+    once, synth = values[counts == 1], np.unique(synth)
+    u_t, u_h = np.isin(train, once), np.isin(hold, once)
+    c_t, c_h = int(np.isin(train[u_t], synth).sum()), int(np.isin(hold[u_h], synth).sum())
+    if u_t.any() and u_h.any():
+        ex = _share_excess(c_t, int(u_t.sum()), c_h, int(u_h.sum()))
+    else:
+        ex = (float("nan"),) * 3
+        notes.append("no patient's row is unique among the real rows: no unique-patient copy measure")
+    return dict(unique_train_rows=int(u_t.sum()), unique_train_copied=c_t, unique_holdout_rows=int(u_h.sum()),
+                unique_holdout_copied=c_h, unique_copy_excess=ex[0], unique_copy_excess_ci_low=ex[1],
+                unique_copy_excess_ci_high=ex[2])
+
+
+def _rare_patients(X: dict, d_hold: np.ndarray, nn_syn, width: int, seed: int) -> dict:
+    """The rarest RARE_SHARE of training rows (rarity: distance to the nearest OTHER training
+    row) and of holdout rows (d_hold: distance to the nearest training row), their distances to
+    the closest synthetic row, and the AUC of "rare training patient closer" with its interval."""
+    nn_real = NearestNeighbors(n_neighbors=2, metric="manhattan", algorithm=NN_ALGORITHM).fit(X["real training"])
+    rarity = nn_real.kneighbors(X["real training"])[0][:, 1]  # [:, 0] is the row itself (or its twin)
+    k_t = max(1, int(np.ceil(RARE_SHARE * len(rarity))))
+    k_h = max(1, int(np.ceil(RARE_SHARE * len(d_hold))))
+    d_rt = nn_syn.kneighbors(X["real training"][np.argsort(-rarity, kind="stable")[:k_t]])[0][:, 0]
+    d_rh = nn_syn.kneighbors(X["real holdout"][np.argsort(-d_hold, kind="stable")[:k_h]])[0][:, 0]
+    auc, lo, hi = auc_interval(d_rt, d_rh, np.random.default_rng([seed, 4]))
+    return dict(rare_auc=auc, rare_auc_ci_low=lo, rare_auc_ci_high=hi,
+                rare_dcr_train_median=float(np.median(d_rt)) / width,
+                rare_dcr_holdout_median=float(np.median(d_rh)) / width, rare_train_rows=k_t, rare_holdout_rows=k_h)
+
+
+# ----------------------------------------------------------------------------- Anonymeter
+_ATTACK_LOCK = threading.RLock()  # the seeding below patches process-wide state
+_JIT = {"cached": False}
+
+
+def _anonymeter():
+    """Anonymeter's evaluators, its nearest-neighbour kernel compiled with numba's disk cache
+    (the same function; a fresh process then loads it in 0.2 s instead of compiling for 7 s)."""
+    from anonymeter.evaluators import InferenceEvaluator, LinkabilityEvaluator, SinglingOutEvaluator
+    from anonymeter.neighbors import mixed_types_kneighbors as mtk
+
+    if not _JIT["cached"]:
+        _JIT["cached"] = True
+        try:
+            import numba
+
+            mtk._nearest_neighbors = numba.njit(cache=True, nogil=True)(mtk._nearest_neighbors.py_func)
+        except Exception:  # noqa: BLE001 - no writable cache: Anonymeter's own (uncached) kernel
+            pass
+    return SinglingOutEvaluator, LinkabilityEvaluator, InferenceEvaluator
+
+
+def _ordered_random_queries(df, n_queries: int, n_cols: int, rng: np.random.Generator) -> list:
+    """Anonymeter's _random_queries (the singling-out baseline), each column's values taken in
+    their order of appearance: polars' unique() gives them in an arbitrary order, so the same
+    seed drew other baseline queries from one call to the next."""
+    from anonymeter.evaluators import singling_out_evaluator as so
+
+    values = {col: df[col].unique(maintain_order=True).to_list() for col in df.columns}
+    types = {col: so._convert_polars_dtype(df[col].dtype) for col in df.columns}
+    return [so._random_query(unique_values=values, cols=rng.choice(df.columns, size=n_cols, replace=False).tolist(),
+                             column_types=types, rng=rng) for _ in range(n_queries)]
+
+
+@contextmanager
+def _seeded_attack(seed: int):
+    """Seed what Anonymeter draws from (numpy's and python's global generators, polars'
+    sampler, the fresh default_rng of its random-link baseline, the order its random
+    singling-out baseline reads values in); give numpy's and python's states and Anonymeter's
+    functions back afterwards (polars has no state to read back)."""
+    import polars as pl
+    from anonymeter.evaluators import linkability_evaluator as le
+    from anonymeter.evaluators import singling_out_evaluator as so
+
+    log = logging.getLogger("anonymeter")
+    with _ATTACK_LOCK:
+        np_state, py_state, level = np.random.get_state(), random.getstate(), log.level
+        links, queries = le._random_links, so._random_queries
+        log.setLevel(logging.ERROR)  # "could generate only 120 queries" and the like: the numbers say it
+        np.random.seed(seed)
+        random.seed(seed)
+        pl.set_random_seed(seed)
+        gen = np.random.default_rng(seed)
+        le._random_links = lambda n_synthetic, n_attacks, n_neighbors: np.array(
+            [gen.choice(n_synthetic, size=n_neighbors, replace=False) for _ in range(n_attacks)])
+        so._random_queries = _ordered_random_queries
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # "attack as good as baseline" and the like: the numbers say it
+                yield
+        finally:
+            le._random_links, so._random_queries = links, queries
+            log.setLevel(level)
+            np.random.set_state(np_state)
+            random.setstate(py_state)
+
+
+MISSING = "(missing)"
+
+
+def _anonymeter_frames(frames: dict, kinds: dict) -> tuple[dict, dict]:
+    """The frames as Anonymeter should read them: numbers as float (a missing one at the real
+    training median, with a text flag column "<col> missing"), categories as text (missing is
+    its own value), so its type detection and label encoding see one type per column.
+    Returns (frames, {model column: [its columns]})."""
+    train = frames["real training"]
+    groups, fill = {}, {}
+    for col, kind in kinds.items():
+        groups[col] = [col]
+        if kind in NUMERIC_KINDS:
+            v = numbers(train[col], "real training")
+            fill[col] = float(np.nanmedian(v)) if np.isfinite(v).any() else 0.0
+            if any(pd.isna(df[col]).any() for df in frames.values()):
+                groups[col].append(f"{col} missing")
+    out = {}
+    for which, df in frames.items():
+        cols = {}
+        for col, kind in kinds.items():
+            if kind in NUMERIC_KINDS:
+                v = numbers(df[col], which)
+                cols[col] = np.where(np.isnan(v), fill[col], v)
+                if len(groups[col]) > 1:
+                    cols[groups[col][1]] = np.where(np.isnan(v), "yes", "no").astype(object)
+            else:
+                cols[col] = np.array([MISSING if pd.isna(v) else str(v) for v in canonical(df[col])], dtype=object)
+        out[which] = pd.DataFrame(cols)
+    return out, groups
+
+
+def _risk(ev, **extra) -> dict:
+    """Anonymeter's risk (its 95% interval) and the success rates behind it."""
+    risk, res = ev.risk(), ev.results()
+    lo, hi = (float(v) for v in risk.ci)
+    value = float(risk.value)
+    return dict(risk=value, ci_low=min(lo, value), ci_high=max(hi, value), attack_rate=float(res.attack_rate.value),
+                control_rate=float(res.control_rate.value), baseline_rate=float(res.baseline_rate.value), **extra)
+
+
+def anonymeter_risks(frames: dict, kinds: dict, seed: int, secrets: dict, attacks: int, notes: list) -> dict:
+    """Anonymeter's singling out, linkability and inference risks ({name: {risk, ci_low,
+    ci_high, ...}} under "anonymeter"), training rows as original, holdout as control,
+    each table a seeded sample of ANONYMETER_ROWS rows at most."""
+    singling, linking, inferring = _anonymeter()
+    sub = dict(frames, synthetic=_subsample(frames["synthetic"], ANONYMETER_ROWS, np.random.default_rng([seed, 2])))
+    enc, groups = _anonymeter_frames({w: df.reset_index(drop=True) for w, df in sub.items()}, kinds)
+    ori, syn, ctl = enc["real training"], enc["synthetic"], enc["real holdout"]
+    n = int(min(attacks, len(ori), len(ctl)))
+    out: dict = {}
+    with _seeded_attack(seed):
+        ev = singling(ori, syn, n_attacks=n, n_cols=min(3, ori.shape[1]), control=ctl,
+                      max_attempts=SINGLING_OUT_TRIES * n, seed=seed).evaluate(mode="multivariate")
+        out["singling_out"] = _risk(ev, n_attacks=n)
+    if len(kinds) >= 2:
+        order = [c for c in np.random.default_rng([seed, 5]).permutation(list(kinds))]
+        halves = order[: len(order) // 2], order[len(order) // 2:]
+        aux = tuple([c for col in half for c in groups[col]] for half in halves)
+        with _seeded_attack(seed):
+            ev = linking(ori, syn, aux_cols=aux, n_attacks=n, control=ctl, n_neighbors=1).evaluate(n_jobs=1)
+            out["linkability"] = _risk(ev, n_attacks=n, halves=[list(h) for h in halves])
+        for key, secret in secrets.items():
+            aux = [c for col in kinds if col != secret for c in groups[col]]
+            with _seeded_attack(seed):
+                ev = inferring(ori, syn, aux_cols=aux, secret=secret, regression=kinds[secret] in NUMERIC_KINDS,
+                               n_attacks=n, control=ctl).evaluate(n_jobs=1)
+                out[key] = _risk(ev, n_attacks=n, secret=secret)
+    else:
+        notes.append("one model column: no linkability or inference attack")
+    notes.append(f"Anonymeter: {n:,} attacks each on {len(ori):,} training rows (original), {len(ctl):,} holdout "
+                 f"rows (control) and {len(syn):,} synthetic rows")
+    return {"anonymeter": out, "anonymeter_rows": {"original": len(ori), "control": len(ctl), "synthetic": len(syn),
+                                                   "attacks": n}}
+
+
+# ----------------------------------------------------------------------------- yardsticks
+_YARDSTICKS: dict = {}
+_SOURCE = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
+_YARDSTICK_LOCK = threading.Lock()
+YARDSTICK_KEYS = ("exact_copy_share", "exact_copies", "exact_copy_excess", "exact_copy_excess_ci_low",
+                  "exact_copy_excess_ci_high", "dcr_synth_median", "ratio", "membership_auc", "membership_auc_ci_low",
+                  "membership_auc_ci_high", "rare_auc", "rare_auc_ci_low", "rare_auc_ci_high",
+                  "rare_dcr_train_median", "unique_train_copied", "unique_copy_excess", "unique_copy_excess_ci_low",
+                  "unique_copy_excess_ci_high", "anonymeter")
+
+
+def _digest(*parts) -> str:
+    h = hashlib.sha256()
+    for p in parts:
+        h.update(p.tobytes() if isinstance(p, np.ndarray) else repr(p).encode())
+    return h.hexdigest()
+
+
+def _yardstick_file(key: str):
+    """Where a yardstick is kept between processes (each app run is a process of its own):
+    $FAIRCAUSE_CACHE/privacy_yardsticks, as the converted models are."""
+    from faircause_core.generators.lm.store import cache_root
+
+    return cache_root() / "privacy_yardsticks" / f"{key}.json"
+
+
+def _load_yardstick(key: str):
+    try:
+        return json.loads(_yardstick_file(key).read_text())
+    except (OSError, ValueError):  # absent or damaged: measure again
+        return None
+
+
+def _save_yardstick(key: str, value: dict) -> None:
+    path = _yardstick_file(key)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile("w", dir=path.parent, suffix=".tmp", delete=False) as fh:
+            json.dump(value, fh)
+        os.replace(fh.name, path)
+    except OSError:  # a read-only home: the in-process cache still holds it
+        pass
+
+
+def _yardsticks(train: pd.DataFrame, hold: pd.DataFrame, hashes: dict, kinds: dict, seed: int, n_syn: int,
+                max_rows: int, secrets: dict, attacks: int | None) -> dict:
+    """What a copier and a marginals-only sampler of n_syn rows score; cached in the process
+    and on disk, keyed by the real rows' and holdout's row hashes, the columns, the seed, the
+    sizes and this module's own text (a changed measure is measured again)."""
+    key = _digest(hashes["real training"], hashes["real holdout"], sorted(kinds.items()), seed, n_syn, max_rows,
+                  sorted(secrets.items()), attacks, ANONYMETER_ROWS, MEMBERSHIP_ROWS, _SOURCE)
+    with _YARDSTICK_LOCK:
+        if key not in _YARDSTICKS:
+            _YARDSTICKS[key] = _load_yardstick(key)
+        if _YARDSTICKS[key] is not None:
+            return copy.deepcopy(_YARDSTICKS[key])
+    rng = np.random.default_rng([seed, 6])
+    cols = list(kinds)
+    copier = train.iloc[rng.integers(0, len(train), n_syn)][cols].reset_index(drop=True)
+    marginals = pd.DataFrame({c: train[c].to_numpy()[rng.integers(0, len(train), n_syn)] for c in cols})
+    result = {}
+    for name, fake in (("copier", copier), ("marginals", marginals)):
+        frames = {"real training": train, "synthetic": fake, "real holdout": hold}
+        h = dict(hashes, synthetic=_row_hashes(fake, kinds, "synthetic"))
+        m = _measures(frames, h, kinds, seed, max_rows, secrets, attacks, [])
+        result[name] = {k: m[k] for k in YARDSTICK_KEYS}
+    result = json.loads(json.dumps(result))  # what the disk copy reads back as, in this process too
+    with _YARDSTICK_LOCK:
+        _YARDSTICKS[key] = copy.deepcopy(result)
+    _save_yardstick(key, result)
+    return result
+
+
+# ----------------------------------------------------------------------------- verdict
+def _f(value) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return float("nan")
+
+
+def _ci(d: dict, key: str, digits: int = 2) -> str:
+    """"0.82 [0.79, 0.85]" for key, key_ci_low, key_ci_high of d (Anonymeter's: risk, ci_low, ci_high)."""
+    if key == "risk":
+        v, lo, hi = _f(d.get("risk")), _f(d.get("ci_low")), _f(d.get("ci_high"))
+    else:
+        v, lo, hi = _f(d.get(key)), _f(d.get(f"{key}_ci_low")), _f(d.get(f"{key}_ci_high"))
+    return f"{v:.{digits}f} [{lo:.{digits}f}, {hi:.{digits}f}]"
+
+
+def _attack_name(name: str, risk: dict) -> str:
+    return ATTACK_NAMES.get(name, name).format(secret=risk.get("secret", "a column"))
+
+
+def verdict(priv: dict) -> tuple[str, str]:
+    """("safe" | "review" | "unsafe", the sentence naming the measure that decided it), from a
+    privacy dict (this module's, or one read back from a saved run, where NaN is None). The
+    unsafe rules are read first, then the review rules, each in the order below."""
+    yard = priv.get("yardsticks") or {}
+    cop, mar = yard.get("copier") or {}, yard.get("marginals") or {}
+    attacks = priv.get("anonymeter") or {}
+
+    def beside(key):
+        both = [f"{n} {_ci(y, key)}" for n, y in (("a copier", cop), ("marginals", mar)) if key in y]
+        return f" ({'; '.join(both)})" if both else ""
+
+    if np.isnan(_f(priv.get("membership_auc"))):
+        return "review", ("No unseen real rows to compare with: membership inference and Anonymeter's attacks "
+                          "need a holdout, so nothing shows the table is safe.")
+    auc_lo = _f(priv.get("membership_auc_ci_low"))
+    membership = f"membership inference AUC {_ci(priv, 'membership_auc')}{beside('membership_auc')}"
+    rows = (f"{int(_f(priv.get('exact_copies'))):,} of {int(_f(priv.get('synthetic_rows'))):,} synthetic rows "
+            f"({_f(priv.get('exact_copy_share')):.1%}) are exact copies of a training row, against "
+            f"{_f(priv.get('holdout_exact_copy_share')):.1%} of unseen patients' rows (difference "
+            f"{_points(priv, 'exact_copy_excess')} points)")
+    unique = (f"{int(_f(priv.get('unique_train_copied'))):,} of {int(_f(priv.get('unique_train_rows'))):,} "
+              f"training patients with a unique row are copied verbatim, against "
+              f"{int(_f(priv.get('unique_holdout_copied'))):,} of {int(_f(priv.get('unique_holdout_rows'))):,} unseen "
+              f"ones (difference {_points(priv, 'unique_copy_excess')} points)")
+    if auc_lo > UNSAFE_MEMBERSHIP_AUC:
+        return "unsafe", (f"Training patients are told from unseen ones by their distance to the closest synthetic "
+                          f"row: {membership}, its low end above {UNSAFE_MEMBERSHIP_AUC} (0.5 = no leak).")
+    if _f(priv.get("exact_copy_excess_ci_low")) > UNSAFE_COPY_EXCESS:
+        return "unsafe", f"{rows[0].upper()}{rows[1:]}: its low end is above {100 * UNSAFE_COPY_EXCESS:.0f} points."
+    if _f(priv.get("unique_copy_excess_ci_low")) > UNSAFE_COPY_EXCESS:
+        return "unsafe", f"{unique[0].upper()}{unique[1:]}: its low end is above {100 * UNSAFE_COPY_EXCESS:.0f} points."
+    for name, risk in attacks.items():
+        c = (cop.get("anonymeter") or {}).get(name) or {}
+        m = (mar.get("anonymeter") or {}).get(name) or {}
+        base = _f(m.get("risk")) if m else 0.0
+        if (_f(c.get("ci_low")) > (_f(m.get("ci_high")) if m else 0.0)
+                and _f(risk.get("ci_low")) - base >= UNSAFE_COPIER_SHARE * (_f(c.get("risk")) - base)):
+            return "unsafe", (f"Anonymeter's {_attack_name(name, risk)} risk {_ci(risk, 'risk')} reaches, at its low "
+                              f"end, {UNSAFE_COPIER_SHARE:.0%} of what a copier adds over marginals "
+                              f"(copier {_ci(c, 'risk')}" + (f", marginals {_ci(m, 'risk')}" if m else "") + ").")
+    if auc_lo > REVIEW_MEMBERSHIP_AUC:
+        return "review", (f"Training patients sit slightly closer to a synthetic row than unseen ones: {membership}, "
+                          f"its low end above 0.5 (unsafe above {UNSAFE_MEMBERSHIP_AUC}).")
+    if _f(priv.get("unique_copy_excess_ci_low")) > 0:
+        return "review", f"{unique[0].upper()}{unique[1:]}: more than by chance (its low end is above 0)."
+    if _f(priv.get("exact_copy_excess_ci_low")) > 0:
+        return "review", f"{rows[0].upper()}{rows[1:]}: more than by chance (its low end is above 0)."
+    if _f(priv.get("rare_auc_ci_low")) > REVIEW_RARE_AUC:
+        return "review", (f"The rarest training patients sit closer to a synthetic row than the rarest unseen ones "
+                          f"(median distance {_f(priv.get('rare_dcr_train_median')):.3f} against "
+                          f"{_f(priv.get('rare_dcr_holdout_median')):.3f}): AUC {_ci(priv, 'rare_auc')}, 0.5 = as "
+                          f"close{beside('rare_auc')}.")
+    for name, risk in attacks.items():
+        m = (mar.get("anonymeter") or {}).get(name) or {}
+        floor = max(REVIEW_ATTACK_RISK, _f(m.get("ci_high")) if m else REVIEW_ATTACK_RISK)
+        if _f(risk.get("ci_low")) > floor:
+            return "review", (f"Anonymeter's {_attack_name(name, risk)} risk {_ci(risk, 'risk')} has its low end above "
+                              f"{floor:.2f}" + (f", the most marginals alone reach ({_ci(m, 'risk')})" if m else "")
+                              + ".")
+    worst = max(attacks.items(), key=lambda kv: _f(kv[1].get("risk")), default=None)
+    tail = (f"; Anonymeter's highest risk, {_attack_name(*worst)}, {_ci(worst[1], 'risk')}"
+            f"{_beside_attack(worst[0], cop, mar)}") if worst else ""
+    return "safe", (f"No measure shows a leak: {membership}; {rows}{tail}.")
+
+
+def _points(priv: dict, key: str) -> str:
+    """An excess of two shares in percentage points with its interval: "+5.0 [+3.6, +6.4]"."""
+    v, lo, hi = (100 * _f(priv.get(k)) for k in (key, f"{key}_ci_low", f"{key}_ci_high"))
+    return f"{v:+.1f} [{lo:+.1f}, {hi:+.1f}]"
+
+
+def _beside_attack(name: str, cop: dict, mar: dict) -> str:
+    """" (a copier 0.54 [0.46, 0.61]; marginals 0.13 [0.06, 0.20])" for one Anonymeter attack."""
+    both = [f"{n} {_ci(a, 'risk')}" for n, y in (("a copier", cop), ("marginals", mar))
+            for a in [(y.get("anonymeter") or {}).get(name)] if a]
+    return f" ({'; '.join(both)})" if both else ""
 
 
 # ----------------------------------------------------------------------------- SDMetrics
@@ -217,6 +731,8 @@ def _score(value) -> float:
 def sdmetrics_privacy(frames: dict, kinds: dict, seed: int, rows: int, sensitive, known, notes: list) -> dict:
     """SDMetrics' DCRBaselineProtection, DCROverfittingProtection and DisclosureProtection on
     seeded samples of `rows` rows per table (frames: {"real training", "synthetic", ["real holdout"]})."""
+    from sdmetrics.single_table import DCRBaselineProtection, DCROverfittingProtection, DisclosureProtection
+
     rng = np.random.default_rng([seed, 1])
     sub = {which: sdmetrics_frame(_subsample(df, rows, rng), kinds, which) for which, df in frames.items()}
     train, synth, hold = sub["real training"], sub["synthetic"], sub.get("real holdout")

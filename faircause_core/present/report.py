@@ -110,13 +110,55 @@ def utility_rows(util: Mapping) -> list[tuple]:
 
 
 def privacy_rows(priv: Mapping) -> list[tuple]:
-    """The privacy measures (metrics.privacy) under readable names, the yardstick beside each."""
+    """The privacy measures (metrics.privacy) under readable names: each with its 95% interval,
+    and beside it what a copier and a marginals-only sampler score on the same data."""
     from faircause_core.present.explain import copies_text
 
-    known = ", ".join(str(k) for k in priv.get("disclosure_known") or [])
-    return [
+    yard = [(name, (priv.get("yardsticks") or {}).get(name) or {}) for name in ("copier", "marginals")]
+
+    def est(d: Mapping, key: str, digits: int = 2, scale: float = 1.0, sign: str = "") -> str | None:
+        keys = ("risk", "ci_low", "ci_high") if key == "risk" else (key, f"{key}_ci_low", f"{key}_ci_high")
+        v, lo, hi = (None if _num(d.get(k)) is None else f"{float(d[k]) * scale:{sign}.{digits}f}" for k in keys)
+        return None if v is None else (v if lo is None or hi is None else f"{v} [{lo}, {hi}]")
+
+    def beside(value: str | None, fn) -> str | None:
+        if value is None:
+            return None
+        return "; ".join([value] + [f"{name} {fn(d)}" for name, d in yard if d and fn(d) is not None])
+
+    def count(d: Mapping, k: str, n: str) -> str | None:
+        return None if d.get(k) is None or d.get(n) is None else f"{int(d[k]):,} of {int(d[n]):,}"
+
+    def attack(d: Mapping, key: str) -> str | None:
+        return est((d.get("anonymeter") or {}).get(key) or {}, "risk")
+
+    rows = [
+        ("membership inference AUC (0.5 = no leak)",
+         beside(est(priv, "membership_auc"), lambda d: est(d, "membership_auc"))),
         ("exact copies of a training row", copies_text(priv) if priv.get("exact_copy_share") is not None else None),
         ("exact copies among unseen real rows (yardstick)", _pct(priv.get("holdout_exact_copy_share"))),
+        ("exact copies beyond unseen rows' share (points)",
+         beside(est(priv, "exact_copy_excess", 1, 100, "+"), lambda d: est(d, "exact_copy_excess", 1, 100, "+"))),
+        ("unique patients copied verbatim: training",
+         beside(count(priv, "unique_train_copied", "unique_train_rows"),
+                lambda d: None if d.get("unique_train_copied") is None else f"{int(d['unique_train_copied']):,}")),
+        ("unique patients copied verbatim: unseen (yardstick)",
+         count(priv, "unique_holdout_copied", "unique_holdout_rows")),
+        ("unique patients copied beyond unseen (points)",
+         beside(est(priv, "unique_copy_excess", 1, 100, "+"), lambda d: est(d, "unique_copy_excess", 1, 100, "+"))),
+        ("rarest 5%: training closer to a synthetic row than unseen (AUC, 0.5 = as close)",
+         beside(est(priv, "rare_auc"), lambda d: est(d, "rare_auc"))),
+        ("rarest 5%: median distance to a synthetic row, training / unseen",
+         None if _num(priv.get("rare_dcr_train_median")) is None
+         else f"{_num(priv.get('rare_dcr_train_median'))} / {_num(priv.get('rare_dcr_holdout_median'))}"),
+    ]
+    for key, risk in (priv.get("anonymeter") or {}).items():
+        name = {"singling_out": "singling out", "linkability": "linkability"}.get(key) or \
+            f"inference of {risk.get('secret', 'a column')}"
+        rows.append((f"Anonymeter {name} risk (0 = none)",
+                     beside(attack(priv, key), lambda d, key=key: attack(d, key))))
+    known = ", ".join(str(k) for k in priv.get("disclosure_known") or [])
+    return rows + [
         ("median distance to the closest training row: synthetic", _num(priv.get("dcr_synth_median"))),
         ("median distance to the closest training row: unseen real rows", _num(priv.get("dcr_holdout_median"))),
         ("distance ratio, synthetic / unseen real (about 1 is good)", _num(priv.get("ratio"), 2)),
@@ -137,9 +179,15 @@ MEMORISATION_RATIO = 0.8  # synthetic rows a fifth closer to training rows than 
 
 
 def privacy_verdict(priv: Mapping) -> str:
-    """One line: copying or memorisation seen, or not, judged against unseen real rows."""
+    """One line: the verdict in words and the measure that decided it ("Not safe to share.
+    ..."); a run saved before the verdict: copying or memorisation seen, or not."""
     from faircause_core.present.explain import copies_text
 
+    if priv.get("verdict"):
+        from faircause_core.metrics.privacy import VERDICT_WORDS
+
+        words = VERDICT_WORDS.get(priv["verdict"], str(priv["verdict"]))
+        return f"{words[:1].upper()}{words[1:]}. {priv.get('verdict_reason') or ''}".strip()
     share, yard = priv.get("exact_copy_share"), priv.get("holdout_exact_copy_share")
     ratio = _num(priv.get("ratio"), 2)
     if share is not None and share > 0 and (yard is None or _num(yard) is None or share > float(yard)):

@@ -300,7 +300,8 @@ def measure(real_fit: Table, holdout: pd.DataFrame, synthetic: pd.DataFrame, gra
                                                  threshold=roles.threshold, positive=roles.positive))
     # disclosure: an attacker who knows a person's protected attribute and background columns guesses Y
     privacy = step("privacy", lambda: distance_to_closest_record(real, synthetic, holdout, schema, seed=seed,
-                                                                 sensitive=roles.y, known=[roles.x, *roles.z]))
+                                                                 sensitive=roles.y, known=[roles.x, *roles.z],
+                                                                 x=roles.x))
     pool = synthetic if predictor_pool is None else predictor_pool
     try:
         fair = step("fair predictor", lambda: fair_predictor(real, pool, holdout, predictor_roles(graph, roles),
