@@ -14,8 +14,22 @@ PAGE_FILES = {"data": "pages/1_data.py", "graph": "pages/2_graph.py", "audit": "
               "generate": "pages/4_generate.py", "compare": "pages/5_compare.py"}
 
 
+def through_app() -> None:
+    """Run every page through app.py. Until some session has run app.py since the server
+    started, Streamlit treats the pages/ folder as its old multipage mode, and an address such
+    as /data ran that page on its own: without the workspace, the saved session or the step
+    names. Such a run hands over at once; the rerun goes through app.py to the same page."""
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False  # what st.navigation sets on its first call
+        st.rerun()
+
+
 def step_bar(current: str) -> None:
-    """The 1-5 indicator at the top of every page (static labels: safe as HTML)."""
+    """The 1-5 indicator at the top of every page (static labels: safe as HTML); first makes
+    sure the page runs through app.py (`through_app`)."""
+    through_app()
     idx = [k for k, _ in STEPS].index(current) if current in dict(STEPS) else -1
     cells = []
     for i, (key, label) in enumerate(STEPS):

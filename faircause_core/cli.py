@@ -419,25 +419,28 @@ def cmd_generate(args) -> int:
     print("alphas used: " + " ".join(f"{p.upper()}={a:.2f}" for p, a in result.alphas_used.items()))
     for pathway, why in result.frozen.items():
         print(f"{pathway.upper()} cannot be edited: {why}")
-    _print_measures(result.metrics)
+    from faircause_core.present.explain import is_mirror
+
+    _print_measures(result.metrics, is_mirror(result.settings))
     _say(list(warnings) + list(result.warnings))
     if args.report:
         _write_json(args.report, {**result.to_dict(), **_words(roles)})
     return 0
 
 
-def _print_measures(m: dict) -> None:
-    """Fidelity, utility, the fair predictor and privacy of one measured table (generate, evaluate)."""
-    from faircause_core.present.explain import copies_text, fair_predictor_lines
+def _print_measures(m: dict, mirror: bool = False) -> None:
+    """Fidelity, utility, the fair predictor and privacy of one measured table (generate, evaluate);
+    `mirror`: a run that removed nothing, its own fair-predictor control."""
+    from faircause_core.present.explain import copies_text, fair_predictor_lines, fair_predictor_notes
 
     fid = m["fidelity"]
     print(f"\nSDMetrics Quality Score {fid['quality']:.3f} (Column Shapes {fid['shape']:.3f}, "
           f"Column Pair Trends {fid['trend']:.3f})")
     print(f"AUROC train-on-real {m['utility']['trtr']:.3f}, train-on-synthetic {m['utility']['tstr']:.3f}")
     fp = m["fair_predictor"]
-    for line in fair_predictor_lines(fp):
+    for line in fair_predictor_lines(fp, mirror):
         print(f"fair predictor: {line}")
-    for note in fp.get("notes") or []:
+    for note in fair_predictor_notes(fp, mirror):
         print(f"warning: fair predictor: {note}")
     pv = m["privacy"]
     print(f"privacy: exact copies {copies_text(pv)}, median DCR synthetic {pv['dcr_synth_median']:.3f} "

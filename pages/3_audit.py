@@ -63,6 +63,8 @@ st.caption("Direct: the sensitive attribute's effect on the outcome not through 
 frame = shown(decomposition) * 100
 frame.index = [f"{EFFECT_WORDS[e]} ({SYMBOLS[e]})" for e in frame.index]
 frame.columns = ["estimate (pp)", "std. error (pp)", "95% CI low (pp)", "95% CI high (pp)"]
-st.dataframe(frame.round(2), width="stretch",
-             column_config={"estimate (pp)": st.column_config.NumberColumn(help=SYMBOL_HELP)})
+signed = {c: st.column_config.NumberColumn(format="%+.2f") for c in ("95% CI low (pp)", "95% CI high (pp)")}
+st.dataframe(frame.round(4), width="stretch",  # signed: a bound of -0.003 reads -0.00, on its side of 0
+             column_config={"estimate (pp)": st.column_config.NumberColumn(help=SYMBOL_HELP, format="%+.2f"),
+                            "std. error (pp)": st.column_config.NumberColumn(format="%.2f"), **signed})
 nav.next_step("generate", "Next: generate synthetic data")

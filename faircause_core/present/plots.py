@@ -121,7 +121,7 @@ def rounds_plot(rounds: Sequence[Mapping], target: Decomposition | Mapping | Non
                             showlegend=False, connectgaps=False, hoverinfo="skip", row=1, col=col)
         symbols = ["circle" if w or w is None else "circle-open" for w in within]
         fig.add_scatter(x=xs, y=[None if v is None else v * 100 for v in ys], mode="lines+markers",
-                        name=EFFECT_WORDS[e], line=dict(color=color), error_y=bars,
+                        name=EFFECT_WORDS[e], line=dict(color=color), error_y=bars, showlegend=False,  # titled panels
                         marker=dict(symbol=symbols, size=10, line=dict(width=2, color=color)),
                         customdata=[["yes" if w else ("no" if w is not None else "?"),
                                      "" if b is None else f"{b[0] * 100:+.2f} to {b[1] * 100:+.2f}"]
@@ -243,7 +243,7 @@ def predictor_effects(fair: Mapping, mirror: bool = False) -> go.Figure:
         lo, hi = d.get(f"{key}_ci_low"), d.get(f"{key}_ci_high")
         has = lo is not None and hi is not None
         fig.add_bar(x=[name], y=[v * 100], marker_color=color, name=name, showlegend=False,
-                    text=[signed(v * 100)], textposition="outside", cliponaxis=False,
+                    text=[signed(v * 100)], textposition="inside", insidetextanchor="start",  # clear of the whisker
                     error_y=dict(type="data", symmetric=False, visible=has,
                                  array=[(hi - v) * 100 if has else 0], arrayminus=[(v - lo) * 100 if has else 0]),
                     hovertemplate="%{x}: %{y:+.2f} pp<extra>Ctf-DE</extra>")
@@ -387,8 +387,10 @@ def sweep_curve(sweep: Mapping, chosen: float | None = None) -> go.Figure:
     fig.add_scatter(x=[x_real], y=[0], mode="markers", name="real data: no reduction", legendgroup="real",
                     showlegend=False, marker=dict(symbol="diamond", size=13, color=SWEEP_COLORS["real"]), row=3, col=1)
     if blocked:  # a ratio to a direct effect that may be 0 could be any size: not drawn, and why
-        fig.add_annotation(text=_txt("Not shown: " + blocked), x=0.5, y=50, xref="x3", yref="y3",
-                           showarrow=False, font=dict(size=12, color="#5b6b7b"), width=900)
+        import textwrap
+
+        fig.add_annotation(text="<br>".join(_txt(line) for line in textwrap.wrap("Not shown: " + blocked, 100)),
+                           x=0.5, y=50, xref="x3", yref="y3", showarrow=False, font=dict(size=12, color="#5b6b7b"))
     lows = [v - d for v, _, d in r_pts if not _isnan(v - d)]
     fig.update_yaxes(range=[max(-150.0, min(lows + [0.0]) - 5), 115], row=3, col=1, title="%")
     fig.update_yaxes(title="pp", row=1, col=1)

@@ -56,17 +56,18 @@ def chosen_point(sweep: Mapping, chosen: float) -> Mapping:
 
 
 def _reduction_text(fair: Mapping, real: Mapping | None = None) -> str:
-    """The bias reduction at one point, or why it is not shown (`real`: the sweep's real-trained
-    fair-predictor numbers, which decide whether a ratio to them means anything)."""
+    """What the fair predictor's direct effect does at one point, ending the "How sure" sentence:
+    its reduction with its interval, or why no reduction is given (`real`: the sweep's
+    real-trained numbers, which decide whether a ratio to them means anything)."""
     if fair.get("error"):
         return f"could not be measured ({fair['error']})"
     why = ratio_blocked(dict(real or {}, reduction=fair.get("reduction")))
     if why:
-        return f"has no bias reduction shown, because {why}"
+        return f"is not given as a reduction against one trained on the real rows, because {why}"
     text = f"falls by {percent(fair['reduction'])}"
     if _finite(fair.get("reduction_ci_low"), fair.get("reduction_ci_high")):
         text += f" (95% CI {percent(fair['reduction_ci_low'])} to {percent(fair['reduction_ci_high'])})"
-    return text
+    return text + " compared with one trained on the real rows"
 
 
 def summary_sentences(sweep: Mapping, chosen: float) -> list[str]:
@@ -100,8 +101,7 @@ def summary_sentences(sweep: Mapping, chosen: float) -> list[str]:
     sure = (f"How sure: the effect at dial {a:g} is known to within \u00b1{(here[2] - here[1]) / 2:.1f} points "
             f"(95% CI, {point.get('measured_rows', '?'):,} synthetic rows); {auroc}; the fidelity score is a "
             f"descriptive score with no interval; and the direct effect of a model trained on the synthetic rows "
-            f"{_reduction_text(point.get('fair_predictor') or {}, sweep['real'].get('fair_predictor'))} compared "
-            f"with one trained on the real rows.")
+            f"{_reduction_text(point.get('fair_predictor') or {}, sweep['real'].get('fair_predictor'))}.")
     return [removed, cost, sure]
 
 
