@@ -95,13 +95,15 @@ def session_key(ws: str, session: str) -> tuple[str, str]:
     return str(ws), str(session)
 
 
-def _history(ws: str, generator: str) -> list[dict]:
-    """Measured timings of this workspace's latest runs of `generator`, for the ETA's plan."""
+def _history(ws: str, generator: str, data_id: str | None) -> list[dict]:
+    """Measured timings of this workspace's latest runs of `generator` on the same data, for the
+    ETA's plan (another data set's runs say little: costs grow with its rows and columns)."""
     try:
         runs = workspace.list_runs(root=ws)
     except InputError:
         return []
-    return [r["timings"] for r in runs if r.get("generator") == generator and r.get("timings")][:3]
+    return [r["timings"] for r in runs if r.get("generator") == generator and r.get("timings")
+            and r.get("data_id") == data_id][:3]
 
 
 def start_job(tab, g, r, settings, data_id: str, kinds: dict, ws: str, session: str, owner=None) -> Job:
@@ -139,7 +141,9 @@ def _start_run(payload: dict, generator: str, info: dict, ws: str, session: str)
             raise InputError(f"a {job_process.WORDS[old.task]} is already running in this session: cancel it or wait")
         run_id = workspace.begin_run(label, {"generator": generator, "data_id": payload["data_id"], **info}, root=ws)
         job = Job(job_id=run_id, label=label, token=CancelToken(), session=session, task=payload["task"],
-                  owner=list(payload.get("owner") or []), tracker=RunProgress(plan_for(generator, _history(ws, generator))))
+                  owner=list(payload.get("owner") or []),
+                  tracker=RunProgress(plan_for(generator, _history(ws, generator, payload["data_id"]),
+                                               rows=len(payload["table"].df), columns=payload["table"].df.shape[1])))
         reg["jobs"][key] = job
         for k in [k for k, j in reg["jobs"].items() if j.finished and time.time() - j.finished > 3600]:
             del reg["jobs"][k]  # ended an hour ago: its session has seen it

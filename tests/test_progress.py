@@ -49,8 +49,9 @@ def run_events(true_seconds: dict, steps: dict):
 
 
 def worst_eta_ratio(plan, true_seconds, steps, poll=0.5):
-    """Largest factor by which the ETA is off, polled every `poll` s after 10% of the run
-    (an ETA within 2 s of the truth counts as right: the page shows whole seconds, once a second)."""
+    """Largest factor by which the ETA is off, polled every `poll` s after 20% of the run's time
+    (issue 19 item 6's bound; before the audit reports, nothing tells a machine's speed), where an
+    ETA within 2 s of the truth counts as right: the page shows whole seconds, once a second."""
     clock = FakeClock()
     t0 = clock.t
     tracker = RunProgress(plan, clock=clock)
@@ -63,7 +64,7 @@ def worst_eta_ratio(plan, true_seconds, steps, poll=0.5):
             i += 1
         clock.t = t0 + t
         fractions.append(tracker.fraction())
-        if t >= 0.1 * end and end - t > 1.0:
+        if t >= 0.2 * end and end - t > 1.0:
             eta, left = tracker.eta_seconds(), end - t
             assert eta is not None, f"no ETA at {t:.1f} s"
             if abs(eta - left) > 2.0:
@@ -103,8 +104,8 @@ def test_eta_within_twice_after_ten_percent_on_a_slower_machine():
 
 def test_eta_within_twice_when_each_phase_is_misplanned():
     """Seeded runs where every phase takes 0.75x-1.35x its planned share (the plan comes from
-    earlier runs' measured times), on a machine 0.5x-4x as fast as planned: after 10% of the
-    work the ETA is never off by more than 2x."""
+    earlier runs' measured times), on a machine 0.5x-4x as fast as planned: after 20% of the
+    run's time the ETA is never off by more than 2x."""
     rng = np.random.default_rng(0)
     worst_all = 1.0
     for gen in ("llm", "bayesnet"):
@@ -158,3 +159,4 @@ def test_interruptible_returns_soon_after_a_cancel():
     with pytest.raises(Cancelled):
         interruptible(slow, token)
     assert time.monotonic() - t0 < 2.0
+

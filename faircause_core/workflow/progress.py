@@ -29,7 +29,8 @@ PHASES = ("audit", "load", "train", "sample", "measure", "save")
 #: (demo cohort, quick preset, 2-core machine; the measure phase is dominated by the
 #: SDMetrics privacy metrics and the fair predictor).
 DEFAULT_PLAN = {
-    "bayesnet": {"audit": 1.0, "load": 0.1, "train": 2.0, "sample": 4.0, "measure": 40.0, "save": 0.5},
+    # the demo's recorded run (bench/record_timelines.py, tests/data/timelines), at an idle machine's pace
+    "bayesnet": {"audit": 3.4, "load": 0.1, "train": 0.2, "sample": 4.7, "measure": 12.9, "save": 0.5},
     "llm": {"audit": 1.0, "load": 3.0, "train": 12.0, "sample": 10.0, "measure": 40.0, "save": 0.5},
     "prompt": {"audit": 1.0, "load": 5.0, "train": 1.0, "sample": 60.0, "measure": 40.0, "save": 0.5},
     # evaluate: a table made elsewhere is audited beside the real rows and measured, nothing fitted
@@ -38,6 +39,7 @@ DEFAULT_PLAN = {
 
 # stage text (lower case) -> phase; the first match wins
 _STAGE_WORDS = (
+    ("measur", "measure"),  # first: "measuring synthetic audit" is the measure phase, not the audit
     ("audit", "audit"), ("convert", "load"), ("loading", "load"), ("fine-tun", "train"),
     ("fitting", "train"), ("training", "train"), ("reus", "train"), ("ready", "train"),
     ("refin", "sample"), ("drawing", "sample"), ("sampling", "sample"), ("writing rows", "sample"),
@@ -68,11 +70,33 @@ def _within(stage: str, phase: str, done: int, total: int) -> float:
     return part
 
 
-def plan_for(generator: str, history: list[dict] | None = None) -> dict[str, float]:
-    """Expected seconds per phase: the median of up to three earlier runs' measured timings
-    of this generator (a RunResult's timings: audit_s, fit_s, sample_s, measure_s), else
-    DEFAULT_PLAN. fit_s is split between loading and training in the default proportion."""
+#: The size DEFAULT_PLAN was measured at (the demo: 1,629 real rows, 16 columns), and how each
+#: phase's cost grows with the real rows and the columns: seconds = plan x (rows / DEMO_ROWS) **
+#: a x (columns / DEMO_COLUMNS) ** b. The audit, the fit and the measuring work on every real row
+#: and column (the measuring's pair trends and privacy attacks more than linearly in columns);
+#: the refinement rounds draw a fixed number of rows; loading a model costs what it costs.
+#: Fitted to the two recorded runs (tests/data/timelines: the demo and a 5,000 x 56 table).
+DEMO_ROWS, DEMO_COLUMNS = 1629, 16
+SIZE_EXPONENTS = {"audit": (1.0, 0.25), "load": (0.0, 0.0), "train": (1.0, 1.0), "sample": (0.0, 0.5),
+                  "measure": (0.5, 0.25), "save": (1.0, 1.0)}
+
+
+def scaled_plan(generator: str, rows: int | None = None, columns: int | None = None) -> dict[str, float]:
+    """DEFAULT_PLAN for a table of `rows` real rows and `columns` columns (SIZE_EXPONENTS)."""
     plan = dict(DEFAULT_PLAN.get(generator, DEFAULT_PLAN["llm"]))
+    if not rows or not columns:
+        return plan
+    r, c = max(rows, 1) / DEMO_ROWS, max(columns, 1) / DEMO_COLUMNS
+    return {p: s * r ** SIZE_EXPONENTS[p][0] * c ** SIZE_EXPONENTS[p][1] for p, s in plan.items()}
+
+
+def plan_for(generator: str, history: list[dict] | None = None, rows: int | None = None,
+             columns: int | None = None) -> dict[str, float]:
+    """Expected seconds per phase: the median of up to three earlier runs' measured timings
+    of this generator on the same data (a RunResult's timings: audit_s, fit_s, sample_s,
+    measure_s), else DEFAULT_PLAN scaled to the table's size (scaled_plan). fit_s is split
+    between loading and training in the default proportion."""
+    plan = scaled_plan(generator, rows, columns)
     runs = [t for t in (history or []) if isinstance(t, dict)][:3]
     if not runs:
         return plan
@@ -140,8 +164,12 @@ class RunProgress:
         Before the phase's first report the run's pace stands in, up to half the phase."""
         if self.within <= 0:
             before = self.phase_started - self.started
-            if self.done_before <= 0 or before <= 0 or self.plan[self.phase] <= 0:
+            if self.plan[self.phase] <= 0:
                 return 0.0
+            if self.done_before <= 0 or before <= 0:
+                # the first phase (the audit reports no steps), with no pace measured yet: half
+                # done at its planned time, and ever closer to done past it, never there
+                return in_phase / (in_phase + self.plan[self.phase])
             return min(0.5, in_phase / (before / self.done_before * self.plan[self.phase]))
         at_report = self.reported - self.phase_started
         if at_report <= 0:
