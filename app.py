@@ -22,10 +22,11 @@ def main() -> None:
 
     import streamlit as st
 
-    from faircause_app import cache, serving, state
+    from faircause_app import cache, nav, serving, state
     from faircause_core.errors import InputError
     from faircause_core.workflow import workspace
 
+    st.session_state[nav.THROUGH_APP] = True  # see nav.through_app
     st.set_page_config(page_title="FairCauseSyn Studio", page_icon=str(HERE / "assets" / "logo.svg"), layout="wide")
     st.markdown(f"<style>{(HERE / 'assets' / 'style.css').read_text(encoding='utf-8')}</style>",
                 unsafe_allow_html=True)

@@ -14,14 +14,20 @@ PAGE_FILES = {"data": "pages/1_data.py", "graph": "pages/2_graph.py", "audit": "
               "generate": "pages/4_generate.py", "compare": "pages/5_compare.py"}
 
 
+#: Set in session state by app.py's main(): this session has been through app.py.
+THROUGH_APP = "_through_app"
+
+
 def through_app() -> None:
-    """Run every page through app.py. Until some session has run app.py since the server
+    """Run a session's pages through app.py. Until some session has run app.py since the server
     started, Streamlit treats the pages/ folder as its old multipage mode, and an address such
     as /data ran that page on its own: without the workspace, the saved session or the step
-    names. Such a run hands over at once; the rerun goes through app.py to the same page."""
+    names. Such a first run of a session hands over at once; the rerun goes through app.py to
+    the same page. (A session that has been through app.py keeps its state: AppTest, which
+    runs pages in the old mode after app.py's first run, goes on as before.)"""
     from streamlit.runtime.pages_manager import PagesManager
 
-    if PagesManager.uses_pages_directory:
+    if PagesManager.uses_pages_directory and not st.session_state.get(THROUGH_APP):
         PagesManager.uses_pages_directory = False  # what st.navigation sets on its first call
         st.rerun()
 

@@ -55,7 +55,7 @@ def test_typed_words_name_the_groups_and_outcome_on_the_audit_page_and_survive_a
     assert any("Comparing women (comparison group) with men (baseline group) on the share who died" in plain(c)
                for c in texts(at.caption))
     chart = at.get("plotly_chart")[0].proto.spec
-    assert "women minus men" in chart and "Effect among the baseline group" in chart
+    assert "women against men" in chart and "Effect among the baseline group" in chart
 
     # Without words, the codes read as "sex = 0", never a bare "0".
     at.switch_page("pages/2_graph.py").run()

@@ -28,7 +28,7 @@ import pandas as pd
 import pytest
 
 from tests.conftest import DEMO, ROOT
-from tests.streamlit_server import CHROMIUM, LAUNCH_ARGS, AppServer, wait_for
+from tests.streamlit_server import CHROMIUM, LAUNCH_ARGS, serving, wait_for
 
 SHARED = Path("/work/shared/data")
 FLCHAIN, MEDPAR = SHARED / "flchain_cohort.csv", SHARED / "medpar_cohort.csv"
@@ -40,13 +40,8 @@ EFFECTS = ("tv", "ctf_de", "ctf_ie", "ctf_se", "ett")
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    base = tmp_path_factory.mktemp("clinician")
-    app = AppServer(base)
-    if not app.wait_healthy():
-        app.stop()
-        pytest.fail("streamlit did not start: " + app.log_tail())
-    yield app.url, app.workspace
-    app.stop()
+    with serving(tmp_path_factory.mktemp("clinician")) as app:
+        yield app.url, app.workspace
 
 
 @pytest.fixture(scope="module")
