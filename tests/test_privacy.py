@@ -308,7 +308,7 @@ def _measured(**changes):
                 exact_copy_excess=0.0, exact_copy_excess_ci_low=-0.008, exact_copy_excess_ci_high=0.004,
                 unique_train_copied=0, unique_train_rows=1000, unique_holdout_copied=0, unique_holdout_rows=400,
                 unique_copy_excess=0.0, unique_copy_excess_ci_low=-0.01, unique_copy_excess_ci_high=0.004,
-                membership_auc=0.51, membership_auc_ci_low=0.47, membership_auc_ci_high=0.55,
+                membership_auc=0.51, membership_auc_ci_low=0.47, membership_auc_ci_high=0.55, membership_rows=489,
                 rare_auc=0.45, rare_auc_ci_low=0.30, rare_auc_ci_high=0.60, rare_dcr_train_median=0.08,
                 rare_dcr_holdout_median=0.09,
                 anonymeter={"singling_out": dict(risk), "linkability": dict(risk),
@@ -362,6 +362,8 @@ def _measured(**changes):
       "anonymeter.singling_out.ci_high": 0.2}, "safe", "No measure shows a leak"),
     (dict(membership_auc=None, membership_auc_ci_low=None, membership_auc_ci_high=None), "review",
      "No unseen real rows to compare with"),
+    # ten unseen rows: an interval that says "no leak" means nothing yet
+    (dict(membership_rows=10), "review", "Only 10 unseen real rows to compare with"),
 ])
 def test_verdict_names_the_measure_that_decided_it(changes, expected, words):
     from faircause_core.metrics.privacy import verdict
@@ -371,11 +373,15 @@ def test_verdict_names_the_measure_that_decided_it(changes, expected, words):
     assert words in reason
 
 
-def test_without_holdout_the_verdict_asks_for_review():
+def test_without_holdout_or_with_a_tiny_one_the_verdict_asks_for_review():
     real = table(200, 0)
     out = distance_to_closest_record(real, table(200, 1), None, KINDS, sensitive="sex")
     assert out["verdict"] == "review" and out["verdict_reason"].startswith("No unseen real rows")
     assert out["anonymeter"] == {} and "yardsticks" not in out
+    # one unseen row: its AUC is 0 or 1 with an interval of one point, which would read "unsafe"
+    tiny = distance_to_closest_record(real, table(200, 1), table(1, 2), KINDS, sensitive="sex", yardsticks=False)
+    assert tiny["membership_rows"] == 1 and tiny["verdict"] == "review"
+    assert tiny["verdict_reason"].startswith("Only 1 unseen real rows")
 
 
 def test_sdmetrics_is_left_out_unless_asked_for():

@@ -110,6 +110,9 @@ REVIEW_RARE_AUC = 0.5
 #: above both REVIEW_ATTACK_RISK and the most marginals reach (their interval's high end).
 UNSAFE_COPIER_SHARE = 0.5
 REVIEW_ATTACK_RISK = 0.05
+#: no verdict but review below this many holdout rows (members and non-members each): with 10,
+#: a bootstrap interval can sit anywhere (a fresh sample scored "unsafe" against 1 unseen row).
+MIN_HOLDOUT_ROWS = 50
 VERDICT_WORDS = {"safe": "safe to share", "review": "review before sharing", "unsafe": "not safe to share"}
 ATTACK_NAMES = {"singling_out": "singling out", "linkability": "linkability", "inference": "inference of {secret}",
                 "inference_x": "inference of {secret}"}
@@ -253,6 +256,8 @@ def distance_to_closest_record(real_train, synth, real_holdout, schema, seed=0, 
     out = _measures(frames, hashes, kinds, seed, int(max_rows), secrets, attacks, notes)
     out["sdmetrics_rows"] = 0
     if sdmetrics_rows is None:
+        notes.append("SDMetrics' DCR and disclosure protections not computed (all-pairs, slow; pass sdmetrics_rows): "
+                     "membership inference and Anonymeter cover them")
         nan = float("nan")
         out.update(dcr_baseline_protection=nan, dcr_baseline_synth_median=nan, dcr_baseline_random_median=nan,
                    dcr_overfitting_protection=nan, closer_to_training_share=nan, disclosure_protection=nan,
@@ -494,23 +499,31 @@ def anonymeter_risks(frames: dict, kinds: dict, seed: int, secrets: dict, attack
     ori, syn, ctl = enc["real training"], enc["synthetic"], enc["real holdout"]
     n = int(min(attacks, len(ori), len(ctl)))
     out: dict = {}
-    with _seeded_attack(seed):
-        ev = singling(ori, syn, n_attacks=n, n_cols=min(3, ori.shape[1]), control=ctl,
-                      max_attempts=SINGLING_OUT_TRIES * n, seed=seed).evaluate(mode="multivariate")
-        out["singling_out"] = _risk(ev, n_attacks=n)
+
+    def run(name: str, attack, **extra) -> None:
+        """One attack, seeded; a failure inside Anonymeter is that attack's note, not the run's end."""
+        try:
+            with _seeded_attack(seed):
+                out[name] = _risk(attack(), n_attacks=n, **extra)
+        except Exception as err:  # noqa: BLE001 - e.g. its size correction's curve fit on a tiny holdout
+            nan = float("nan")
+            out[name] = dict(risk=nan, ci_low=nan, ci_high=nan, n_attacks=n, error=f"{type(err).__name__}: {err}",
+                             **extra)
+            notes.append(f"Anonymeter's {name.replace('_', ' ')} attack failed ({type(err).__name__}): not measured")
+
+    run("singling_out", lambda: singling(ori, syn, n_attacks=n, n_cols=min(3, ori.shape[1]), control=ctl,
+                                         max_attempts=SINGLING_OUT_TRIES * n, seed=seed).evaluate(mode="multivariate"))
     if len(kinds) >= 2:
-        order = [c for c in np.random.default_rng([seed, 5]).permutation(list(kinds))]
+        order = [str(c) for c in np.random.default_rng([seed, 5]).permutation(list(kinds))]
         halves = order[: len(order) // 2], order[len(order) // 2:]
         aux = tuple([c for col in half for c in groups[col]] for half in halves)
-        with _seeded_attack(seed):
-            ev = linking(ori, syn, aux_cols=aux, n_attacks=n, control=ctl, n_neighbors=1).evaluate(n_jobs=1)
-            out["linkability"] = _risk(ev, n_attacks=n, halves=[list(h) for h in halves])
+        run("linkability", lambda: linking(ori, syn, aux_cols=aux, n_attacks=n, control=ctl,
+                                           n_neighbors=1).evaluate(n_jobs=1), halves=[list(h) for h in halves])
         for key, secret in secrets.items():
-            aux = [c for col in kinds if col != secret for c in groups[col]]
-            with _seeded_attack(seed):
-                ev = inferring(ori, syn, aux_cols=aux, secret=secret, regression=kinds[secret] in NUMERIC_KINDS,
-                               n_attacks=n, control=ctl).evaluate(n_jobs=1)
-                out[key] = _risk(ev, n_attacks=n, secret=secret)
+            aux_cols = [c for col in kinds if col != secret for c in groups[col]]
+            run(key, lambda aux_cols=aux_cols, secret=secret: inferring(
+                ori, syn, aux_cols=aux_cols, secret=secret, regression=kinds[secret] in NUMERIC_KINDS, n_attacks=n,
+                control=ctl).evaluate(n_jobs=1), secret=secret)
     else:
         notes.append("one model column: no linkability or inference attack")
     notes.append(f"Anonymeter: {n:,} attacks each on {len(ori):,} training rows (original), {len(ctl):,} holdout "
@@ -523,11 +536,11 @@ def anonymeter_risks(frames: dict, kinds: dict, seed: int, secrets: dict, attack
 _YARDSTICKS: dict = {}
 _SOURCE = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
 _YARDSTICK_LOCK = threading.Lock()
-YARDSTICK_KEYS = ("exact_copy_share", "exact_copies", "exact_copy_excess", "exact_copy_excess_ci_low",
-                  "exact_copy_excess_ci_high", "dcr_synth_median", "ratio", "membership_auc", "membership_auc_ci_low",
-                  "membership_auc_ci_high", "rare_auc", "rare_auc_ci_low", "rare_auc_ci_high",
-                  "rare_dcr_train_median", "unique_train_copied", "unique_copy_excess", "unique_copy_excess_ci_low",
-                  "unique_copy_excess_ci_high", "anonymeter")
+YARDSTICK_KEYS = ("exact_copy_share", "exact_copies", "synthetic_rows", "exact_copy_excess",
+                  "exact_copy_excess_ci_low", "exact_copy_excess_ci_high", "dcr_synth_median", "ratio",
+                  "membership_auc", "membership_auc_ci_low", "membership_auc_ci_high", "rare_auc", "rare_auc_ci_low",
+                  "rare_auc_ci_high", "rare_dcr_train_median", "unique_train_copied", "unique_train_rows",
+                  "unique_copy_excess", "unique_copy_excess_ci_low", "unique_copy_excess_ci_high", "anonymeter")
 
 
 def _digest(*parts) -> str:
@@ -628,6 +641,9 @@ def verdict(priv: dict) -> tuple[str, str]:
     if np.isnan(_f(priv.get("membership_auc"))):
         return "review", ("No unseen real rows to compare with: membership inference and Anonymeter's attacks "
                           "need a holdout, so nothing shows the table is safe.")
+    if _f(priv.get("membership_rows")) < MIN_HOLDOUT_ROWS:
+        return "review", (f"Only {int(_f(priv.get('membership_rows')))} unseen real rows to compare with: under "
+                          f"{MIN_HOLDOUT_ROWS}, no interval is wide enough to say the table is safe or not.")
     auc_lo = _f(priv.get("membership_auc_ci_low"))
     membership = f"membership inference AUC {_ci(priv, 'membership_auc')}{beside('membership_auc')}"
     rows = (f"{int(_f(priv.get('exact_copies'))):,} of {int(_f(priv.get('synthetic_rows'))):,} synthetic rows "
