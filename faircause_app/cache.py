@@ -61,10 +61,11 @@ def audit(data_id: str, kinds: str, exclude: tuple, roles_json: str, method: str
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def suggestions(data_id: str, kinds: str, x: str, y: str, threshold, ws: str) -> list:
-    """suggest_marks on the loaded table, as (column, mark, reason) tuples."""
+    """suggest_marks on the loaded table, as (column, mark, reason, firm) tuples (firm ones are
+    pre-selected; the others, a leakage that is clear but not far, are only offered)."""
     from faircause_core.causal.suggest import suggest_marks
 
-    return [(s.column, s.mark, s.reason) for s in suggest_marks(table(data_id, kinds, ws), x, y, threshold)]
+    return [(s.column, s.mark, s.reason, s.firm) for s in suggest_marks(table(data_id, kinds, ws), x, y, threshold)]
 
 
 @st.cache_data(show_spinner=False, max_entries=32)

@@ -16,7 +16,7 @@ from streamlit_flow.elements import StreamlitFlowEdge, StreamlitFlowNode
 from streamlit_flow.state import StreamlitFlowState
 
 from faircause_core.causal.backbone import assumed_edges
-from faircause_core.causal.graph import CausalGraph
+from faircause_core.causal.graph import ASSOCIATION_WHY, CausalGraph
 from faircause_core.errors import InputError
 from faircause_core.present.plots import ROLE_COLORS
 
@@ -41,7 +41,11 @@ EDGE_STYLES = {
     "drawn": {"stroke": "#1f6f8b", "strokeWidth": 1.6},
 }
 EDGE_LEGEND = ("solid: found in the data; dashed: assumed by the standard fairness model (remove one only on "
-               "purpose: its absence is a causal claim); blue: added by you or imported")
+               "purpose: its absence is a causal claim); blue: added by you or imported; purple dashes without an "
+               "arrowhead: an association with X (no causal direction; point at it for why)")
+#: An association (CausalGraph.associations): no arrowhead, purple dashes, its reason as a tooltip.
+ASSOCIATION_STYLE = {"stroke": "#8e5ea2", "strokeWidth": 1.8, "strokeDasharray": "2 4"}
+ASSOCIATION_CLASS = "fc-association"
 
 
 def role_of(node: str, roles) -> str:
@@ -285,10 +289,15 @@ def build_state(graph: CausalGraph, roles, origins: dict | None = None, after: i
                "borderRadius": "8px", "fontSize": f"{FONT_PX}px", "fontWeight": 600, "boxSizing": "border-box",
                "width": f"{w}px", "height": f"{NODE_H}px", "lineHeight": f"{NODE_H - 2}px",
                "padding": "0 10px", "whiteSpace": "nowrap"})
-        for n, (x, y, w) in layout(graph, roles).items()]
+        for n, (x, y, w) in layout(graph.for_sampling(), roles).items()]  # associations laid out as edges
     edges = [StreamlitFlowEdge(id=f"{a}->{b}", source=a, target=b, marker_end=dict(ARROW), deletable=True,
                                focusable=True, style=dict(EDGE_STYLES[(origins or {}).get((a, b), "found")]))
              for a, b in graph.edges]
+    edges += [StreamlitFlowEdge(id=f"{a}->{b}", source=a, target=b, marker_start="", marker_end="",
+                                deletable=True, focusable=True,
+                                style=dict(ASSOCIATION_STYLE), className=ASSOCIATION_CLASS,
+                                ariaLabel=ASSOCIATION_WHY.format(a=a, b=b))
+              for a, b in graph.associations]
     state = StreamlitFlowState(nodes=nodes, edges=edges)
     state.timestamp = max(state.timestamp, after + 1)
     return state
@@ -330,15 +339,38 @@ def apply_editor_edges(graph: CausalGraph, in_editor, refuse=None) -> tuple[Caus
             messages.append(f"edge {a} -> {b} refused: not an edge between two different columns")
             continue
         why = refuse(a, b) if refuse is not None else None
-        cycle = CausalGraph.find_cycle(new.nodes, list(new.edges) + [(a, b)])
+        kept = [p for p in new.associations if set(p) != {a, b}]  # an edge replaces an association
+        cycle = CausalGraph.find_cycle(new.nodes, list(new.edges) + kept + [(a, b)])
         if why or cycle is not None:
             messages.append(f"edge {a} -> {b} refused: " + (why or f"it would close the cycle {' -> '.join(cycle)}"))
             back = graph.has_edge(b, a) and (b, a) not in in_editor
-            if back and CausalGraph.find_cycle(new.nodes, list(new.edges) + [(b, a)]) is None:
+            if back and CausalGraph.find_cycle(new.nodes, list(new.edges) + list(new.associations) + [(b, a)]) is None:
                 new = new.add_edge(b, a)  # a refused reversal: the edge stays as it was
         else:
             new = new.add_edge(a, b)
     return new, messages
+
+
+def editor_associations(graph: CausalGraph, in_editor) -> tuple[CausalGraph, list, list[str]]:
+    """Split the editor's (source, target) list into the graph's associations and its edges.
+
+    Returns the graph without the associations the editor no longer draws (deleted there),
+    the remaining pairs (edges, for `apply_editor_edges`) and one message per refused change:
+    an association has no direction, so "Reverse Edge" on one keeps it as it is."""
+    in_editor = list(in_editor)
+    drawn = set(in_editor)
+    messages, new = [], graph
+    pairs = [e for e in in_editor if e not in set(graph.associations)]
+    for a, b in graph.associations:
+        if (a, b) in drawn:
+            continue
+        if (b, a) in drawn and not graph.has_edge(b, a):  # the edge menu's reversal of an association
+            messages.append(f"{a} - {b} is an association, not an arrow: it has no direction to reverse "
+                            f"(delete it to say that {a} and {b} are unrelated)")
+            pairs = [e for e in pairs if e != (b, a)]
+            continue
+        new = new.remove_association(a, b)
+    return new, pairs, messages
 
 
 def selected_edge(state: StreamlitFlowState) -> tuple[str, str] | None:
@@ -350,7 +382,8 @@ def on_columns(graph: CausalGraph, names) -> CausalGraph:
     """A saved graph fitted to the table's columns: edges between columns that remain are kept."""
     if set(graph.nodes) == set(names):
         return graph
-    return CausalGraph(names, [e for e in graph.edges if e[0] in names and e[1] in names])
+    return CausalGraph(names, [e for e in graph.edges if e[0] in names and e[1] in names],
+                       [e for e in graph.associations if e[0] in names and e[1] in names])
 
 
 def imported(content: bytes, source: str, names, table_name: str) -> CausalGraph:
@@ -359,4 +392,4 @@ def imported(content: bytes, source: str, names, table_name: str) -> CausalGraph
     unknown = [n for n in g.nodes if n not in names]
     if unknown:
         raise InputError(f"{source}: node '{unknown[0]}' is not a column of {table_name}")
-    return CausalGraph(names, g.edges)
+    return CausalGraph(names, g.edges, g.associations)

@@ -2,7 +2,7 @@
 
 The package exposes neither React Flow's `preventScrolling` nor handle sizes, nor a way to drop
 its generic "Edit Edge" dialog (edge type, animation, label background: no causal meaning). So
-the installed build is copied to a cache folder with four exact string edits, each checked to
+the installed build is copied to a cache folder with five exact string edits, each checked to
 match once (another version of the package fails loudly here, not silently in the browser):
 
 - the mouse wheel scrolls the page (no zoom on scroll, no preventDefault; ctrl+wheel, pinch and
@@ -11,7 +11,9 @@ match once (another version of the package fails loudly here, not silently in th
   turned round (the page's diff then refuses a reversal that closes a cycle, like any edge);
 - the view is fitted after each layout with options, so it never zooms out below readable labels,
   and a graph wider than the frame starts at its left (the confounders and X);
-- a style sheet: 16 px connection handles, and a selected edge drawn thick and orange.
+- a style sheet: 16 px connection handles, and a selected edge drawn thick and orange;
+- an edge with an `ariaLabel` (an association between a confounder and X) shows it as a
+  tooltip (an SVG <title>).
 """
 
 from __future__ import annotations
@@ -47,8 +49,13 @@ REVERSE = ('onClick:e=>{const x=t.edge,y=[...r.filter((e=>e.id!==x.id)),{...x,id
 FIT = ("A(e.args.fitViewOptions),(()=>{const v=S.getViewport(),w=_.current.getBoundingClientRect().width,"
        "lo=Math.min(...x().map(n=>n.position.x)),hi=Math.max(...x().map(n=>n.position.x+(n.width||0)));"
        "isFinite(lo)&&(hi-lo)*v.zoom+32>w&&S.setViewport({x:16-lo*v.zoom,y:v.y,zoom:v.zoom})})(),r(!0)")
+# An edge given an ariaLabel (an association: its reason) also gets it as an SVG <title>, the
+# browser's own tooltip when the pointer rests on the edge.
+TOOLTIP = ('ref:V},!Y&&f.createElement(e,{id:n,source:w', 'ref:V},H&&f.createElement("title",null,H),'
+           '!Y&&f.createElement(e,{id:n,source:w')
 JS_EDITS = [
     ("zoomOnScroll:e.args.allowZoom", "zoomOnScroll:!1,preventScrolling:!1"),
+    TOOLTIP,
     ("A(),r(!0)", FIT),
     ("fitView:e.args.fitView,", "fitView:!1,"),
     ('onClick:e=>{u(!0)},children:[(0,qp.jsx)("i",{className:"bi bi-tools"})," Edit Edge"]', REVERSE),

@@ -15,7 +15,7 @@ import streamlit as st
 
 from faircause_app import cache, editor, state, text
 from faircause_app.text import label, md
-from faircause_core.causal.backbone import backbone_edges
+from faircause_core.causal.backbone import apply_marks, backbone_edges, marks_changed
 from faircause_core.causal.graph import CausalGraph
 from faircause_core.causal.knowledge import BackgroundKnowledge, check_column_marks
 from faircause_core.errors import InputError
@@ -47,7 +47,7 @@ def mark_defaults(found: list, options: list[str], question: list[str]) -> dict[
     if ss.get("marks_for") == question:
         return {m: [c for c in (ss.get(m) or []) if c in options] for m in MARKS}
     exclude = [c for c in (ss.get("exclude") or []) if c in options]
-    out = {m: [c for c, mark, _ in found if mark == m and c in options and c not in exclude]
+    out = {m: [c for c, mark, _, firm in found if mark == m and firm and c in options and c not in exclude]
            for m in ("fixed", "after_outcome")}
     return {**out, "exclude": exclude}
 
@@ -69,14 +69,16 @@ def marks_form(tab, problem) -> Marks:
         chosen[mark] = column.multiselect(MARK_LABELS[mark], options, default=defaults[mark], key=f"w_{mark}_{x}_{y}")
         state.keep(mark, chosen[mark])
     state.keep("marks_for", [x, y])
-    if found:
-        lines = [f"- {md(c)}: {SHORT[mark]}, because {md(reason)}" for c, mark, reason in found]
+    if any(firm for *_, firm in found):
+        lines = [f"- {md(c)}: {SHORT[mark]}, because {md(reason)}" for c, mark, reason, firm in found if firm]
         st.markdown("**Suggested because...**\n" + "\n".join(lines))
     try:
         checks = cache.leaves_to_check(st.session_state.data_id, state.kinds_json(), x, y, tuple(chosen["fixed"]),
                                        tuple(chosen["after_outcome"]), state.root())
     except InputError:
         checks = []
+    leaks = [(c, reason) for c, mark, reason, firm in found if not firm and c not in chosen[mark]]
+    checks = leaks + [(c, why) for c, why in checks if c not in {c for c, _ in leaks}]  # the weak hint last
     if checks:
         st.caption("Worth checking (not pre-selected):\n" + "\n".join(f"- {md(c)}: {md(why)}" for c, why in checks))
     try:
@@ -88,17 +90,48 @@ def marks_form(tab, problem) -> Marks:
     return Marks(*(tuple(chosen[m]) for m in MARKS), valid)
 
 
-def fit_graph(g: CausalGraph, tab, marks: Marks) -> CausalGraph:
+def fit_graph(g: CausalGraph, tab, marks: Marks, problem=None) -> CausalGraph:
     """A saved graph on the model table's columns: excluded columns dropped (said in one info
-    line), and a warning for each edge out of a column recorded after the outcome."""
+    line); a mark given or taken back since the graph was made applied to it at once
+    (backbone.apply_marks: the edges the mark refuses removed, the backbone's edges for it
+    added; the roles, the check and the audit follow the new graph), said in one info line
+    that stays until the next change; and a warning for each edge out of a column recorded
+    after the outcome that is still there."""
     dropped = [n for n in g.nodes if n in marks.exclude]
     if dropped:
         g = g.subgraph([n for n in g.nodes if n not in marks.exclude])
         st.info(f"Left out of the graph because they are excluded: {md(', '.join(dropped))}.")
     g = editor.on_columns(g, tab.schema.names)
+    g = _apply_new_marks(g, marks, problem)
     after = [c for c in marks.after_outcome if c in g.nodes]
-    for problem in BackgroundKnowledge(after_outcome=after).violations(g):
-        text.warning(problem)
+    for line in BackgroundKnowledge(after_outcome=after).violations(g):
+        text.warning(line)
+    return g
+
+
+def _apply_new_marks(g: CausalGraph, marks: Marks, problem) -> CausalGraph:
+    """The graph with the marks changed since it was made or last fitted applied (state key
+    graph_marks: the marks the graph agrees with; a graph from before this key, or imported,
+    takes the marks in force as its own without a change)."""
+    ss = st.session_state
+    now = {"fixed": list(marks.fixed), "after_outcome": list(marks.after_outcome)}
+    changed = marks_changed(ss.get("graph_marks"), marks.fixed, marks.after_outcome)
+    if problem is not None and marks.valid and changed and problem.x in g.nodes and problem.y in g.nodes:
+        try:
+            change = apply_marks(g, problem.x, problem.y, [c for c in marks.fixed if c in g.nodes],
+                                 [c for c in marks.after_outcome if c in g.nodes], columns=changed)
+        except InputError as err:
+            text.error(err)
+            return g
+        if change.changed:
+            ss.mark_changes = {"graph": change.graph.to_json(), "lines": change.lines(), "columns": changed}
+            g = change.graph
+    if ss.get("graph_marks") != now and (marks.valid or ss.get("graph_marks") is None):
+        state.keep("graph_marks", now)
+    kept = ss.get("mark_changes")
+    if kept and kept["graph"] == g.to_json():
+        st.info(f"The marks of {md(', '.join(kept['columns']))} were applied to the graph: "
+                f"{md('; '.join(kept['lines']))}. The roles below, the graph check and the audit follow it.")
     return g
 
 
@@ -124,11 +157,13 @@ def editor_edit(g: CausalGraph, given, returned, problem, marks: Marks) -> None:
         ss.pop("flow_messages", None)
     if not editor.fresh(given, returned):
         return
-    edited = editor.apply_editor_edges(g, [(e.source, e.target) for e in returned.edges], editor.mark_rule(
+    base, pairs, refused = editor.editor_associations(g, [(e.source, e.target) for e in returned.edges])
+    edited = editor.apply_editor_edges(base, pairs, editor.mark_rule(
         g.nodes, problem.x, problem.y, marks.fixed, marks.after_outcome))
-    if edited is None:
+    if edited is None and base == g and not refused:
         return
-    new, lines = edited
+    new, lines = edited if edited is not None else (base, [])
+    lines = refused + lines
     ss.flow_messages = {"graph": new.to_json(), "lines": lines}
     if new != g:
         state.set_graph(new)

@@ -21,10 +21,10 @@ from faircause_core.workflow import workspace
 
 DEMO_PATH = Path(__file__).resolve().parents[1] / "assets" / "nhefs_cohort.csv"
 SAVED_KEYS = ("data_id", "kinds", "problem", "fixed", "graph", "discovered", "run_id", "method",
-              "after_outcome", "exclude", "marks_for", "found", "generate_forms")
+              "after_outcome", "exclude", "marks_for", "found", "generate_forms", "graph_marks")
 #: What belongs to one table: dropped when new data is loaded.
 DATA_KEYS = ("problem", "graph", "discovered", "found", "flow_state", "fixed", "after_outcome", "exclude",
-             "marks_for")
+             "marks_for", "graph_marks", "mark_changes")
 
 
 

@@ -14,6 +14,7 @@ from faircause_app.flow import flow_editor
 from faircause_app.graph_blocks import editor_messages
 from faircause_app.panels import graph_sources, question_form
 from faircause_app.text import md
+from faircause_core.causal.backbone import roles_rule
 from faircause_core.errors import InputError
 from faircause_core.io.export import graph_json_bytes, safe_filename
 from faircause_core.present.plots import ROLE_COLORS, ROLE_LABELS
@@ -44,7 +45,7 @@ if g is None:
         st.info("No graph yet. Discovering one needs a valid question and marks: fix what the message above "
                 "says first (or start from an empty graph and draw the edges yourself).")
     st.stop()
-fitted = graph_blocks.fit_graph(g, tab, marks)  # columns or marks changed under a saved graph
+fitted = graph_blocks.fit_graph(g, tab, marks, problem)  # columns or marks changed under a saved graph
 if fitted != g:
     g = fitted
     state.set_graph(g)
@@ -103,7 +104,8 @@ if r is not None:
     st.dataframe(pd.DataFrame(table_rows), hide_index=True, width="stretch",
                  height=min(35 * (len(table_rows) + 1) + 3, 760))  # all columns, no inner scroll
     st.caption(f"{len(g.edges)} edges. Z = {len(r.z)} confounders, W = {len(r.w)} mediators, "
-               f"{len(r.other)} other columns (generated, but not part of the decomposition).")
+               f"{len(r.other)} other columns (generated, but not part of the decomposition). "
+               f"{md(roles_rule(r.x))}")
     nav.next_step("audit", "Next: audit the real data's fairness")
 else:
     st.info("Choose a valid question above to see the roles.")

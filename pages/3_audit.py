@@ -14,6 +14,8 @@ from faircause_core.causal.implications import direct_effect_warning
 from faircause_core.errors import InputError
 from faircause_core.present.explain import (EFFECT_WORDS, SYMBOL_HELP, SYMBOLS, effects_title, explain_roles,
                                            identity_line, question_line, shown, sign_note)
+from faircause_core.causal.overlap import OVERLAP_HELP, overlap_line
+from faircause_core.present.explain import names
 from faircause_core.present.plots import effects_bar
 from faircause_core.workflow.pipeline import AUDIT_SPLITS
 
@@ -52,6 +54,9 @@ st.plotly_chart(effects_bar({"real": decomposition}, title=effects_title(roles))
 identity = identity_line(decomposition)
 st.caption(f"{md(sign_note(roles))} Bars carry 95% intervals, and the sentences and the table below show the "
            f"same numbers{md(': ' + identity) if identity else ''}.", help=SYMBOL_HELP)
+
+if decomposition.overlap:  # how far the groups overlap given the covariates, with every audit
+    st.caption(md(overlap_line(decomposition.overlap, *names(roles))), help=OVERLAP_HELP)
 
 st.subheader("In plain words", help=SYMBOL_HELP)
 for effect, line in explain_roles(decomposition, roles).items():

@@ -190,3 +190,34 @@ def test_an_edge_into_a_fixed_column_or_out_of_an_after_outcome_column_is_refuse
     assert messages == ["edge bp -> age refused: 'age' is fixed (a baseline column), so 'bp' cannot cause it",
                         "edge futime -> bp refused: 'futime' is recorded after the outcome, so it cannot cause 'bp'"]
     assert editor.apply_editor_edges(g, list(g.edges) + [("bp", "age")])[1] == []  # no marks: no refusal
+
+
+# ------------------------------------------------------------ associations (issue 20 item 3)
+
+def test_an_association_is_drawn_dashed_without_an_arrowhead_with_its_reason(graph):
+    g = graph.add_association("age", "sex")
+    state = editor.build_state(g, derive_roles(g, "sex", "death"))
+    assoc = next(e for e in state.edges if (e.source, e.target) == ("age", "sex"))
+    assert assoc.marker_end == "" and assoc.marker_start == "" and "strokeDasharray" in assoc.style
+    d = assoc.asdict()
+    assert d["className"] == editor.ASSOCIATION_CLASS and "nothing in the table causes sex" in d["ariaLabel"]
+    arrows = [e for e in state.edges if (e.source, e.target) != ("age", "sex")]
+    assert all(e.marker_end["type"] == "arrowclosed" and "ariaLabel" not in e.asdict() for e in arrows)
+
+
+def test_the_editor_deletes_an_association_and_refuses_to_reverse_one(graph):
+    g = graph.add_association("age", "sex")
+    drawn = list(g.edges) + list(g.associations)
+    same, pairs, msgs = editor.editor_associations(g, drawn)
+    assert same == g and set(pairs) == set(g.edges) and msgs == []
+    gone, pairs, msgs = editor.editor_associations(g, list(g.edges))  # deleted in the editor
+    assert gone.associations == () and msgs == []
+    kept, pairs, msgs = editor.editor_associations(g, list(g.edges) + [("sex", "age")])  # the menu's reversal
+    assert kept.associations == (("age", "sex"),) and ("sex", "age") not in pairs
+    assert msgs and "no direction to reverse" in msgs[0]
+    # an edge drawn in the editor between associated columns replaces the association
+    new, _ = editor.apply_editor_edges(g, list(g.edges) + [("age", "sex")])
+    assert new.has_edge("age", "sex") and new.associations == ()
+    # fitted and imported graphs keep their associations
+    assert editor.on_columns(g, NODES + ["bmi"]).associations == (("age", "sex"),)
+    assert editor.imported(g.to_json().encode(), "dag.json", NODES, "c.csv").associations == (("age", "sex"),)

@@ -5,9 +5,13 @@ import pytest
 
 from faircause_core.causal.backbone import (
     Clusters,
+    apply_marks,
     assumed_edges,
+    backbone_associations,
     backbone_edges,
     backbone_report,
+    marks_changed,
+    roles_rule,
     with_backbone,
 )
 from faircause_core.causal.graph import CausalGraph, derive_roles
@@ -21,9 +25,11 @@ FIXED, AFTER = ("age", "race"), ("futime",)
 def test_backbone_edges_follow_the_column_rule():
     edges = backbone_edges(COLS, "sex", "death", FIXED, AFTER)
     z, w = ["age", "race"], ["smoke", "bp"]
-    expected = {(a, "sex") for a in z} | {("sex", b) for b in w} | {(a, b) for a in z for b in w}
+    expected = {("sex", b) for b in w} | {(a, b) for a in z for b in w}
     expected |= {("sex", "death")} | {(a, "death") for a in z + w} | {("death", "futime")}
     assert set(edges) == expected and len(edges) == len(expected)
+    # Z - X is an association (the standard fairness model's Z <-> X), never an arrow z -> sex
+    assert backbone_associations(COLS, "sex", "death", FIXED, AFTER) == [("age", "sex"), ("race", "sex")]
     assert [e for e in edges if "futime" in e] == [("death", "futime")]  # an after-outcome column: Y -> it only
     assert edges == sorted(edges, key=lambda e: (COLS.index(e[0]), COLS.index(e[1])))
     # nothing fixed: every column between X and Y is a mediator
@@ -49,6 +55,8 @@ def test_with_backbone_keeps_found_edges_and_reports_assumed_ones():
     assert rep.found is found and rep.found_edges == found.edges
     assert set(rep.graph.edges) == set(found.edges) | set(backbone_edges(COLS, "sex", "death", FIXED, AFTER))
     assert set(rep.assumed) == set(rep.graph.edges) - set(found.edges)
+    assert rep.associated == rep.graph.associations == (("age", "sex"), ("race", "sex"))
+    assert rep.graph.parents("sex") == ()  # nothing is drawn as causing sex
     assert not set(rep.assumed) & set(found.edges) and rep.refused == ()
     assert ("age", "death") not in rep.assumed  # found, so not assumed
     assert with_backbone(found, "sex", "death", FIXED, AFTER) == rep.graph
@@ -71,6 +79,7 @@ def test_refused_backbone_edges_are_reported_not_added():
     kn.forbidden |= {("sex", "death"), ("race", "death"), ("race", "sex"), ("race", "smoke"), ("race", "bp")}
     rep = backbone_report(CausalGraph(COLS), "sex", "death", FIXED, AFTER, knowledge=kn)
     assert not rep.graph.has_edge("sex", "death")
+    assert rep.graph.associations == (("age", "sex"),)  # the user forbade race -> sex: no association either
     assert [e[:2] for e in rep.refused] == [("race", "sex"), ("race", "smoke"), ("race", "bp"), ("race", "death"),
                                             ("sex", "death")]
     assert rep.refused[-1][2] == "edge sex -> death is forbidden"
@@ -132,7 +141,7 @@ def test_never_a_cycle_on_random_graphs(seed):
     assert CausalGraph.find_cycle(rep.graph.nodes, rep.graph.edges) is None
     assert set(graph.edges) <= set(rep.graph.edges)
     every = Clusters(graph.nodes, x, y, fixed, after).edges()
-    refused = {e[:2] for e in rep.refused}
+    refused = {e[:2] for e in rep.refused if e[:2] in set(every)}
     assert set(rep.assumed) == {e for e in every if e not in refused and not graph.has_edge(*e)}
     assert all(not kn.allows(a, b) for a, b in refused) and kn.violations(rep.graph) == []
     # y points only into after-outcome columns, and into each of them unless the knowledge refuses it
@@ -161,3 +170,55 @@ def test_never_a_cycle_with_user_knowledge_without_tiers():
                 edges.append((a, b))
         g = with_backbone(CausalGraph(cols, edges), "v0", "v1", fixed, after, knowledge=kn)
         assert set(clusters.edges()) <= set(g.edges) and set(edges) <= set(g.edges)
+
+
+# ------------------------------------------------------------- issue 20: marks applied at once, the roles rule
+
+def test_a_mark_given_after_the_graph_is_built_applies_at_once():
+    """futime left unmarked by discovery is a mediator with futime -> death; marking it recorded
+    after the outcome removes that edge, adds death -> futime and changes the roles; the user's
+    other edits are kept; taking the mark back restores the backbone's mediator edges."""
+    g = with_backbone(CausalGraph(COLS, [("bp", "futime")]), "sex", "death", FIXED, ())
+    assert "futime" in derive_roles(g, "sex", "death").w and g.has_edge("futime", "death")
+    g = g.remove_edge("age", "smoke")  # a user's edit elsewhere
+    change = apply_marks(g, "sex", "death", FIXED, AFTER, columns=["futime"])
+    h = change.graph
+    assert not h.has_edge("futime", "death") and h.has_edge("death", "futime")
+    assert ("futime", "death", "'futime' is recorded after the outcome, so it cannot cause 'death'") in change.removed
+    assert ("death", "futime") in change.added and change.changed
+    assert not h.has_edge("age", "smoke")  # the user's edit is not undone
+    roles = derive_roles(h, "sex", "death")
+    assert "futime" not in roles.w and "futime" in roles.other
+    assert BackgroundKnowledge(after_outcome=["futime"]).violations(h) == []
+    assert any(line.startswith("removed futime -> death") for line in change.lines())
+    # idempotent: applying the same marks again changes nothing
+    assert not apply_marks(h, "sex", "death", FIXED, AFTER, columns=["futime"]).changed
+    # the mark taken back: futime is a possible mediator again
+    back = apply_marks(h, "sex", "death", FIXED, (), columns=["futime"]).graph
+    assert back.has_edge("futime", "death") and not back.has_edge("death", "futime")
+    assert "futime" in derive_roles(back, "sex", "death").w
+
+
+def test_a_fixed_mark_gets_its_association_with_x_and_loses_edges_into_it():
+    g = with_backbone(CausalGraph(COLS), "sex", "death", ("age",), AFTER)
+    assert g.has_edge("sex", "race")  # race unmarked: a mediator of sex
+    change = apply_marks(g, "sex", "death", FIXED, AFTER, columns=["race"])
+    h = change.graph
+    assert not h.has_edge("sex", "race") and h.has_association("race", "sex")
+    assert ("race", "sex", "added") in change.associations
+    assert derive_roles(h, "sex", "death").z == ("age", "race")
+    # negative control: marks that did not change change nothing
+    assert apply_marks(g, "sex", "death", ("age",), AFTER, columns=[]).graph == g
+
+
+def test_marks_changed_names_the_columns_whose_mark_moved():
+    before = {"fixed": ["age"], "after_outcome": []}
+    assert marks_changed(before, ["age"], ["futime"]) == ["futime"]
+    assert marks_changed(before, ["age", "race"], []) == ["race"]
+    assert marks_changed(before, ["age"], []) == []
+    assert marks_changed(None, ["age"], ["futime"]) == []  # a graph of unknown marks: nothing to apply
+
+
+def test_the_roles_rule_says_how_roles_are_made():
+    line = roles_rule("sex")
+    assert "not marked as baseline" in line and "possible mediators of sex" in line and "fixed before sex" in line

@@ -73,7 +73,7 @@ def settle(page, g: CausalGraph):
     page.locator(FRAME).scroll_into_view_if_needed()
     f = frame(page)
     wait_for(lambda: {t.removeprefix("rf__edge-") for t in f.locator(".react-flow__edge").evaluate_all(
-        "els => els.map(e => e.getAttribute('data-testid'))")} == {f"{a}->{b}" for a, b in g.edges}
+        "els => els.map(e => e.getAttribute('data-testid'))")} == {f"{a}->{b}" for a, b in g.edges + g.associations}
         and f.locator(".react-flow__node").count() == len(g.nodes), what="editor drawn")
     page.wait_for_timeout(1200)
 
@@ -103,7 +103,7 @@ CROSSINGS = """() => {
 def no_crossings(page, g: CausalGraph, name: str):
     found = frame(page).locator("body").evaluate(CROSSINGS)
     page.screenshot(path=str(ARTIFACTS / f"editor_{name}.png"), full_page=True)
-    assert found["edges"] == len(g.edges) and found["nodes"] == len(g.nodes)
+    assert found["edges"] == len(g.edges) + len(g.associations) and found["nodes"] == len(g.nodes)
     assert found["crossings"] == [], found["crossings"]
 
 

@@ -127,10 +127,12 @@ def test_backbone_adds_the_fairness_model_edges_to_what_the_search_found():
     table = table_from_frame(make_frame().drop(columns="c"))
     rep = discovery.discover_report(table, "x", "y", fixed=("age",))
     assert set(rep.found.edges) == {("x", "m"), ("m", "y"), ("age", "y")}
-    backbone = {("age", "x"), ("age", "m"), ("age", "noise"), ("x", "m"), ("x", "noise"),
+    backbone = {("age", "m"), ("age", "noise"), ("x", "m"), ("x", "noise"),
                 ("x", "y"), ("age", "y"), ("m", "y"), ("noise", "y")}
     assert set(rep.graph.edges) == backbone
     assert set(rep.assumed) == backbone - set(rep.found.edges) and rep.refused == ()
+    # Z - X is the standard fairness model's association, not an arrow age -> x (issue 20)
+    assert rep.graph.associations == rep.associated == (("age", "x"),) and rep.graph.parents("x") == ()
     assert discover(table, "x", "y", fixed=("age",)) == rep.graph
     assert_respects(rep.graph, default_knowledge(table.df.columns, "x", "y", ("age",)), "y")
 

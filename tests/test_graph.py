@@ -1,6 +1,9 @@
 """CausalGraph: validation, cycle naming, edits, JSON, and roles read off small DAGs."""
 
+import copy
 import json
+import pickle
+import re
 from pathlib import Path
 
 import pytest
@@ -11,8 +14,8 @@ from faircause_core.causal.graph import CausalGraph, Roles, derive_roles
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def G(nodes, edges=()):
-    return CausalGraph(list(nodes), [tuple(e) for e in edges])
+def G(nodes, edges=(), associations=()):
+    return CausalGraph(list(nodes), [tuple(e) for e in edges], associations)
 
 
 def one_line_error(excinfo) -> str:
@@ -269,3 +272,64 @@ def test_roles_reject_bad_choices(x, y, needle):
 def test_roles_dict_round_trip():
     r = Roles("x", "y", ("z",), ("w",), ("o",), 0, 1, None)
     assert Roles.from_dict(r.to_dict()) == r
+
+
+# --------------------------------------------------------------------- associations (issue 20 item 3)
+
+def test_associations_are_held_round_tripped_and_not_edges():
+    g = G(["age", "race", "sex", "w", "y"], [("sex", "w"), ("w", "y"), ("age", "y"), ("race", "y"), ("sex", "y")],
+          associations=[("age", "sex"), ("race", "sex")])
+    assert g.associations == (("age", "sex"), ("race", "sex"))
+    assert g.parents("sex") == () and g.associated("sex") == ("age", "race") and g.has_association("sex", "age")
+    assert "age" not in g.ancestors("sex")  # no causal claim: roles ignore it
+    assert derive_roles(g, "sex", "y").z == ("age", "race")
+    order = g.topological_order()
+    assert order.index("age") < order.index("sex") and order.index("race") < order.index("sex")
+    assert CausalGraph.from_json(g.to_json()) == g and CausalGraph.from_dict(g.to_dict()) == g
+    assert pickle.loads(pickle.dumps(g)) == g and copy.deepcopy(g) == g
+    assert g != CausalGraph(g.nodes, g.edges)  # the association is part of the graph
+    sampled = g.for_sampling()
+    assert sampled.parents("sex") == ("age", "race") and sampled.associations == ()
+    # older readers' shape when there is none; edits keep them
+    assert "associations" not in CausalGraph(g.nodes, g.edges).to_dict()
+    assert g.remove_edge("w", "y").associations == g.associations
+    assert g.subgraph(["age", "sex", "y"]).associations == (("age", "sex"),)
+    assert g.renamed({"sex": "Sex"}).associations == (("age", "Sex"), ("race", "Sex"))
+    # an edge between associated columns replaces the association
+    assert g.add_edge("age", "sex").associations == (("race", "sex"),)
+    assert g.remove_association("sex", "age").associations == (("race", "sex"),)
+
+
+@pytest.mark.parametrize("edges, assoc, needle", [
+    ([], [("a", "q")], "names unknown node 'q'"),
+    ([], [("a", "a")], "joins a column to itself"),
+    ([], [("a", "b"), ("b", "a")], "appears twice"),
+    ([("a", "b")], [("a", "b")], "joined by an edge and an association"),
+    ([("b", "c"), ("c", "a")], [("a", "b")], "form a cycle"),
+    ([], ["ab"], "is not a [column, column] pair"),
+])
+def test_bad_associations_are_one_line_errors(edges, assoc, needle):
+    with pytest.raises(InputError) as err:
+        G(["a", "b", "c"], edges, associations=assoc)
+    assert needle in str(err.value) and "\n" not in str(err.value)
+
+
+def test_association_json_is_checked():
+    base = {"nodes": ["a", "b"], "edges": []}
+    for bad, needle in [({**base, "associations": "a-b"}, "must be a list"),
+                        ({**base, "associations": [["a"]]}, "is not a [column, column] pair"),
+                        ({**base, "links": []}, "unknown key 'links'")]:
+        with pytest.raises(InputError, match=re.escape(needle)):
+            CausalGraph.from_dict(bad)
+
+
+def test_the_demo_dag_holds_the_confounders_association_with_sex():
+    g = CausalGraph.load(ROOT / "assets" / "nhefs_dag.json")
+    assert set(g.associations) == {("age", "sex"), ("race", "sex")} and g.parents("sex") == ()
+
+
+def test_an_edge_closing_a_cycle_through_an_association_is_refused_in_one_line():
+    g = G(["z", "x", "w"], [("x", "w")], associations=[("z", "x")])
+    with pytest.raises(InputError) as err:
+        g.add_edge("w", "z")
+    assert "would close a cycle through an association: z -> x -> w -> z" in one_line_error(err)

@@ -3,9 +3,6 @@ before any work, with one line, by the one rule (generators.base.check_edits) th
 the pipeline and the app reach."""
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -21,7 +18,7 @@ DEMO = ROOT / "assets" / "nhefs_cohort.csv"
 DEMO_DAG = ROOT / "assets" / "nhefs_dag.json"
 NO_DE = "the graph has no direct path from sex to death: there is no direct effect to remove"
 NO_IE = "the graph has no path from sex to death through a mediator: there is no indirect effect to remove"
-NO_SE = "sex has no parents in this graph: there is no spurious effect to remove"
+NO_SE = "sex has no parents in this graph and is associated with no confounder: there is no spurious effect to remove"
 
 # z -> x, z -> y, x -> w -> y, x -> y: every pathway exists.
 FULL = [("z", "x"), ("z", "y"), ("x", "w"), ("w", "y"), ("x", "y")]
@@ -69,8 +66,21 @@ def test_a_parent_of_x_that_does_not_reach_y_gives_no_spurious_effect():
     graph = CausalGraph(["q", "z", "x", "y"], [("q", "x"), ("z", "y")])
     roles = derive_roles(graph, "x", "y", "a", "b")
     gaps = pathway_gaps(graph, roles)
-    assert gaps["se"] == "no parent of x reaches y in this graph: there is no spurious effect to remove"
+    assert gaps["se"] == ("no parent of x reaches y in this graph, nor does a column associated with it: there is "
+                          "no spurious effect to remove")
     assert set(gaps) == {"de", "ie", "se"}
+
+
+def test_an_association_of_x_with_a_confounder_is_a_spurious_pathway():
+    """The standard fairness model's Z <-> X, drawn as an association (no arrow into X): SE exists."""
+    graph = CausalGraph(["z", "x", "w", "y"], without(("z", "x")), associations=[("z", "x")])
+    roles = derive_roles(graph, "x", "y", "a", "b")
+    assert roles.z == ("z",) and graph.parents("x") == ()
+    assert pathway_gaps(graph, roles) == {}
+    check_edits(graph, roles, FairnessSpec(se=1))
+    # without the association, SE is refused as before
+    bare = graph.remove_association("z", "x")
+    assert "x has no parents in this graph and is associated with no confounder" in pathway_gaps(bare, roles)["se"]
 
 
 def test_several_missing_pathways_are_named_on_one_line():
@@ -97,16 +107,14 @@ def test_pipeline_refuses_before_any_work():
 
 def test_demo_dag_names_each_gap_in_the_brief_wording():
     table, graph, roles = demo_without_direct_edge()
-    assert pathway_gaps(graph, roles) == {"de": NO_DE, "se": NO_SE}  # sex has no parents in the reviewed DAG
+    assert pathway_gaps(graph, roles) == {"de": NO_DE}  # sex has no parents, but age and race are associated with it
+    bare = CausalGraph(graph.nodes, graph.edges)  # the reviewed DAG before issue 20: no association, no SE
+    assert pathway_gaps(bare, roles) == {"de": NO_DE, "se": NO_SE}
     no_mediator = CausalGraph(graph.nodes, [e for e in graph.edges if e[0] != "sex"])
     assert pathway_gaps(no_mediator, derive_roles(no_mediator, "sex", "death"))["ie"] == NO_IE
 
 
-def run_cli(*args):
-    env = dict(os.environ, PYTHONHASHSEED="0", HF_HUB_OFFLINE="1")
-    env.pop("FAIRCAUSE_DEBUG", None)
-    return subprocess.run([sys.executable, "-m", "faircause_core", *map(str, args)],
-                          capture_output=True, text=True, cwd=ROOT, env=env, timeout=600)
+from tests.clirun import run_cli  # noqa: E402  (in this process)
 
 
 @pytest.mark.parametrize("edit", [["--remove", "DE"], ["--alpha", "DE=0.5"]])

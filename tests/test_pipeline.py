@@ -66,8 +66,13 @@ def test_bayesnet_run_removes_direct_effect_and_measures_everything(demo):
     control = m["fair_predictor"]["control"]  # the same generator with nothing removed, beside the edit
     assert control is not None and control["synthetic_trained_de"] is not None
     assert res.alphas_used == {"de": 1.0, "ie": 0.0, "se": 0.0} and res.to_dict()["alphas_used"] == res.alphas_used
-    if not graph.parents("sex"):  # the reviewed DAG gives sex no parents: the SE lever is frozen, and says why
-        assert "sex has no parents" in res.frozen["se"] and res.to_dict()["frozen"] == res.frozen
+    # the reviewed DAG gives sex no parents but associates it with age and race: the SE lever is free
+    assert "se" not in res.frozen and graph.associated("sex") == ("race", "age")
+    # issue 20: the generator's own effects (Monte Carlo, exact Ctf-DE = 0 when removed) and the overlap
+    own = res.to_dict()["generator_effects"]
+    assert own["method"] == "monte carlo" and own["estimates"]["ctf_de"] == 0.0
+    assert {"ess_x0", "ess_x1", "share_extreme", "max_weight"} <= set(res.to_dict()["overlap"])
+    assert res.synthetic_effects["settings"]["splits"] == 10  # 1,200 rows: the real audit's estimator
     assert any(s.startswith("refining") for s in stages) and stages[-1] == "done"
     again = RunResult.from_dict(json.loads(json.dumps(res.to_dict())), res.synthetic)
     assert again.settings == settings and again.rounds == res.rounds

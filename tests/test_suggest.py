@@ -9,13 +9,18 @@ import pytest
 from faircause_core.causal.suggest import (
     Suggestion,
     after_outcome_name,
+    baseline_measurement_name,
     fixed_name,
+    leakage,
+    reads_as_baseline,
+    suggest_from_discovery,
     suggest_marks,
     suggested,
     words,
 )
 from faircause_core.errors import InputError
 from faircause_core.io.data import load_table, table_from_frame
+from tests.lookalike import heart_failure_like
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
@@ -38,9 +43,10 @@ def test_flchain_follow_up_time_and_cause_of_death_are_after_the_outcome():
     assert "follow-up time" in next(x for x in s if x.column == "futime").reason
 
 
-def test_medpar_and_demo_suggest_baseline_columns_only():
+def test_medpar_length_of_stay_and_demo_baseline_columns():
     medpar = suggest_marks(_cohort("medpar_cohort.csv"), "white", "died")
-    assert suggested(medpar, "fixed") == ["age80"] and suggested(medpar, "after_outcome") == []
+    # los: the length of stay ends with the discharge or the death (issue 20: "length of stay")
+    assert suggested(medpar, "fixed") == ["age80"] and suggested(medpar, "after_outcome") == ["los"]
     demo = suggest_marks(_cohort("nhefs_cohort.csv"), "sex", "death")
     assert suggested(demo, "fixed") == ["race", "age"] and suggested(demo, "after_outcome") == []
     # sex is a baseline trait too, but not when it is the question's X
@@ -62,6 +68,10 @@ def test_words():
     "daysToDeath", "days_to_last_follow_up", "months until event", "survival_months", "surv_time", "OS_months",
     "pfs_status", "last_contact", "lastFollowUp", "date_last", "censored", "censoring", "event_time",
     "date_of_death", "cause_of_death", "death_date", "DOD", "age_at_death", "discharge_destination",
+    # issue 20: a bare time, days, duration or status; length of stay; survival; time at risk
+    "time", "Time", "TIME", "days", "duration", "status", "vital_status", "fustat", "length_of_stay", "LengthOfStay",
+    "LOS", "los", "days_in_hospital", "hospital_stay", "survival", "survived", "time_at_risk", "obs_time",
+    "study_days", "censor_status", "tte",
 ])
 def test_names_that_read_as_after_the_outcome(name):
     assert after_outcome_name(name) is not None
@@ -69,8 +79,11 @@ def test_names_that_read_as_after_the_outcome(name):
 
 @pytest.mark.parametrize("name", [
     "fruit", "time_of_day", "future_risk", "furosemide", "futility", "survey_score", "surveillance",
-    "time_to_treatment", "follower_count", "last_name", "days_in_hospital", "los", "sample.yr", "chapter",
+    "time_to_treatment", "follower_count", "last_name", "sample.yr", "chapter",
     "death", "kappa", "age", "smoke_years", "event", "lastname",
+    # baseline measurements and conditions that contain a unit or status word
+    "smoking_status", "cigs_per_day", "protime", "diabetes_duration", "ejection_fraction", "serum_creatinine",
+    "status_epilepticus", "marital_status", "time_since_diagnosis", "prothrombin_time", "performance_status",
 ])
 def test_names_that_do_not(name):
     assert after_outcome_name(name) is None
@@ -122,7 +135,9 @@ def test_missingness_fixed_by_the_outcome_on_a_table_with_text_outcome():
 def test_missingness_rule_needs_a_gap_and_enough_rows():
     df = _frame()
     df.loc[(df["y"] == "Alive").to_numpy() & (np.arange(len(df)) % 5 == 0), "cause"] = "heart"  # gap ~0.8 -> <0.8
-    assert "cause" not in suggested(suggest_marks(df, "grp", "y"), "after_outcome")
+    found = [x for x in suggest_marks(df, "grp", "y") if x.column == "cause"]
+    # not by missingness any more; the data rule still sees that it leaks the outcome
+    assert [x.rule for x in found] == ["leakage"] and "may leak the outcome" in found[0].reason
     small = _frame(n=400)
     small["y"] = np.where(np.arange(400) < 10, "Dead", "Alive")  # 10 events: too few to judge
     small["cause"] = np.where(small["y"] == "Dead", "heart", None)
@@ -160,3 +175,76 @@ def test_discovery_check_names_unknown_columns_in_one_line():
 
     with pytest.raises(InputError, match="nope"):
         suggest_from_discovery(_cohort("medpar_cohort.csv"), "white", "died", fixed=["nope"])
+
+
+@pytest.mark.parametrize("name", [
+    "ejection_fraction", "serum_creatinine", "serum_sodium", "creatinine_phosphokinase", "platelets", "anaemia",
+    "high_blood_pressure", "diabetes", "smoking", "bili", "albumin", "protime", "alk.phos", "sysBP", "totChol",
+    "heartRate", "BMI", "glucose", "baseline_ldl", "admission_hb", "stage", "nyha_class", "kappa", "weight_kg_1971",
+    "high_bp", "cholesterol",
+])
+def test_baseline_measurement_names(name):
+    assert baseline_measurement_name(name) is not None and reads_as_baseline(name)
+
+
+@pytest.mark.parametrize("name", ["time", "futime", "days_to_death", "los", "vital_status", "zq", "provnum"])
+def test_not_baseline_measurements(name):
+    assert baseline_measurement_name(name) is None
+
+
+# --------------------------------------------------------------- issue 20: an unseen survival cohort
+
+
+def test_heart_failure_like_cohort_follow_up_caught_ejection_fraction_never_suggested():
+    """A look-alike of the unseen 299-patient cohort: `time` (follow-up days) is recorded after the
+    outcome by its name, with its leakage numbers; no baseline measurement is suggested, by any rule."""
+    for seed in range(3):
+        df = heart_failure_like(seed=seed)
+        s = suggest_marks(df, "sex", "DEATH_EVENT")
+        assert suggested(s, "after_outcome") == ["time"] and suggested(s, "fixed") == ["age"]
+        time = next(x for x in s if x.column == "time")
+        assert "follow-up time" in time.reason and "AUROC" in time.reason and "best other column" in time.reason
+        leaves = suggest_from_discovery(df, "sex", "DEATH_EVENT", fixed=["age"])
+        flagged = {x.column for x in s + leaves if x.mark == "after_outcome"}
+        assert not flagged & {c for c in df.columns if reads_as_baseline(c)}, flagged
+        assert "ejection_fraction" not in flagged
+
+
+def test_leakage_flags_a_follow_up_column_whatever_its_name_and_shows_its_numbers():
+    df = heart_failure_like(seed=0).rename(columns={"time": "zq"})
+    leak = leakage(df, "sex", "DEATH_EVENT")
+    assert leak.top == "zq" and leak.clear and leak.auroc["zq"] > 0.8 and leak.other == "ejection_fraction"
+    s = [x for x in suggest_marks(df, "sex", "DEATH_EVENT") if x.column == "zq"]
+    assert len(s) == 1 and s[0].mark == "after_outcome" and s[0].rule == "leakage" and s[0].firm
+    assert "may leak the outcome" in s[0].reason and "AUROC 0.8" in s[0].reason and "95% CI" in s[0].reason
+
+
+def test_leakage_never_flags_a_baseline_measurement_nor_a_column_in_a_crowd():
+    # negative control: ejection fraction made to dominate the outcome is a baseline measurement
+    df = heart_failure_like(seed=1).drop(columns="time")
+    df["DEATH_EVENT"] = (df["ejection_fraction"] < 30).astype(int) ^ (np.arange(len(df)) % 9 == 0)
+    leak = leakage(df, "sex", "DEATH_EVENT")
+    assert leak.top == "ejection_fraction" and leak.far
+    assert not [x for x in suggest_marks(df, "sex", "DEATH_EVENT") if x.rule == "leakage"]
+    # no leading column: nothing to flag (the demo's columns each predict death modestly)
+    demo = _cohort("nhefs_cohort.csv")
+    assert not [x for x in suggest_marks(demo, "sex", "death") if x.rule == "leakage"]
+    # no column predicts: nothing either
+    noise = pd.DataFrame({"g": np.arange(400) % 2, "a": np.random.default_rng(0).normal(size=400),
+                          "b": np.random.default_rng(1).normal(size=400), "y": np.arange(400) % 3 == 0})
+    assert not [x for x in suggest_marks(noise, "g", "y") if x.rule == "leakage"]
+
+
+@pytest.mark.parametrize("cohort, x, y, threshold, after", [
+    ("flchain_cohort.csv", "sex", "death", None, ["futime", "chapter"]),
+    ("pbc_cohort.csv", "sex", "status", 2, ["time"]),
+    ("medpar_cohort.csv", "white", "died", None, ["los"]),
+])
+def test_shared_cohorts_follow_up_caught_no_baseline_measurement_suggested(cohort, x, y, threshold, after):
+    table = _cohort(cohort)
+    s = suggest_marks(table, x, y, threshold)
+    assert suggested(s, "after_outcome") == after
+    fixed = suggested(s, "fixed")
+    leaves = suggest_from_discovery(table, x, y, fixed=fixed, after_outcome=after)
+    named = {c for c in table.df.columns if reads_as_baseline(c)}
+    assert not {x.column for x in s + leaves if x.mark == "after_outcome"} & named

@@ -8,7 +8,8 @@ only treats knowledge as hints), so the output never has an edge out of Y (excep
 column recorded after the outcome), a tier violation or a cycle. By default the standard
 fairness model's backbone (`causal.backbone`) is then added: the search decides the edges
 within the baseline columns, within the mediators and into the after-outcome columns, not
-whether X -> Y exists.
+whether X -> Y exists; with it, no arrow into X is searched (the baseline columns and X are
+joined by the backbone's associations instead: nothing in the table causes sex).
 """
 
 from __future__ import annotations
@@ -257,6 +258,10 @@ def discover_report(table, x: str, y: str, *, fixed=(), after_outcome=(), method
     if len(df) < 2:
         raise InputError(f"discovery needs at least 2 rows, the table has {len(df)}")
     kn = _effective_knowledge(knowledge, cols, x, y, fixed, after, backbone)
+    search = kn
+    if backbone:  # Z - X is the backbone's association: the search draws no arrow into X
+        into_x = {(z, x) for z in fixed if (z, x) not in kn.required}
+        search = BackgroundKnowledge(kn.forbidden | into_x, kn.required, kn.tiers, kn.no_outgoing, kn.after_outcome)
 
     data = discretize(df, schema, bins)
     data.columns = cols
@@ -274,12 +279,12 @@ def discover_report(table, x: str, y: str, *, fixed=(), after_outcome=(), method
         with _quiet_pgmpy():
             try:
                 if method == "hillclimb":
-                    directed, undirected = _hillclimb(data[active], kn, seed, int(max_indegree))
+                    directed, undirected = _hillclimb(data[active], search, seed, int(max_indegree))
                 else:
-                    directed, undirected = _pc(data[active], kn, int(max_indegree))
+                    directed, undirected = _pc(data[active], search, int(max_indegree))
             except (ValueError, KeyError) as err:
                 raise InputError(f"causal discovery ({method}) failed: {err}") from None
-    found = CausalGraph(cols, _to_dag(cols, directed, undirected, kn))
+    found = CausalGraph(cols, _to_dag(cols, directed, undirected, search))
     if not backbone:
         return BackboneResult(found, found)
     return backbone_report(found, x, y, fixed, kn.after_outcome & set(cols), kn)

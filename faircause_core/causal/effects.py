@@ -56,6 +56,8 @@ class Decomposition:
     method: str
     warnings: list = field(default_factory=list)
     settings: dict = field(default_factory=dict)
+    #: how far the groups overlap given the covariates (causal.overlap); {} for a target
+    overlap: dict = field(default_factory=dict)
 
     @classmethod
     def from_targets(cls, targets: Mapping) -> "Decomposition":
@@ -96,8 +98,9 @@ class Decomposition:
         return out[COLUMNS]
 
     def to_dict(self) -> dict:
-        """The stored form (JSON types only; NaN becomes null)."""
-        return plain({
+        """The stored form (JSON types only; NaN becomes null); "overlap" only when measured."""
+        extra = {"overlap": self.overlap} if self.overlap else {}
+        return plain({**extra,
             "estimates": {e: float(self.estimates[e]) for e in self.effects},
             "ses": {e: float(self.ses.get(e, math.nan)) for e in self.effects},
             "quantities": {
@@ -134,6 +137,7 @@ class Decomposition:
                 method=method,
                 warnings=list(d.get("warnings", [])),
                 settings=dict(d.get("settings", {})),
+                overlap=dict(d.get("overlap") or {}),
             )
         except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as err:  # Overflow: int(inf)
             raise InputError(f"not a saved decomposition: missing or bad field {err}") from None

@@ -71,7 +71,10 @@ from faircause_core.causal.effects import (  # noqa: F401  (re-exported: the pub
     Decomposition,
     as_decomposition,
 )
+from faircause_core.causal.overlap import median_overlap, overlap_stats, overlap_warning
 from faircause_core.causal.question import Question, numbers
+
+OVERLAP_NOTE = "poor overlap"  # how overlap_warning's line starts (one per split, merged by the median)
 from faircause_core.errors import InputError
 from faircause_core.io.export import plain
 from faircause_core.limits import DEFAULT_LIMITS
@@ -407,6 +410,7 @@ def decompose(
     binary = not continuous_outcome
     plugin = method == "plugin"
     fold = None if plugin else _folds(is1, yk, n_folds, seed, binary)
+    overlap = {}
     # A with V = Z, B with V = (Z, W); empty covariate sets collapse exactly.
     for name, cols, fallback in (("A", z, "mu1"), ("B", z + w, "A")):
         if (name == "A" and not z) or (name == "B" and not w):
@@ -414,6 +418,7 @@ def decompose(
             continue
         feats = _standardise(_design(frame, cols))  # trees do not mind; regressions need it
         m, pi = _nuisances(feats, is1, yk, fold, learner, binary, seed, plugin)
+        overlap = overlap_stats(pi, is1, clip, cols)  # (Z, W) when there are mediators: the harder one
         out = ((pi < clip) | (pi > 1.0 - clip)).mean()
         if out > EXTREME_SHARE:
             given = "Z" if name == "A" else "Z, W"
@@ -435,9 +440,13 @@ def decompose(
         "seed": seed, "n_folds": n_folds, "threshold": threshold, "learner": learner, "clip": clip,
         "continuous_outcome": bool(continuous_outcome), "normalize": bool(normalize),
     }
+    if overlap:
+        overlap.update(x0=str(v0), x1=str(v1))
+        low = overlap_warning(overlap, str(v0), str(v1))
+        notes += [low] if low else []
     return Decomposition(
         estimates=estimates, ses=ses, quantities=quantities, n=n, n0=n0, n1=n1,
-        method=method, warnings=notes, settings=plain(settings),
+        method=method, warnings=notes, settings=plain(settings), overlap=plain(overlap),
     )
 
 
@@ -454,10 +463,13 @@ def _median_of_splits(runs: list) -> Decomposition:
     ses = {eff: median_se([(r.ses[eff], r.estimates[eff]) for r in runs], estimates[eff]) for eff in EFFECTS}
     quantities = {q: {"estimate": mu[q], "se": median_se([(r.quantities[q]["se"], r.quantities[q]["estimate"])
                                                           for r in runs], mu[q])} for q in QUANTITIES}
-    notes = list(dict.fromkeys(n for r in runs for n in r.warnings))
+    notes = list(dict.fromkeys(n for r in runs for n in r.warnings if not n.startswith(OVERLAP_NOTE)))
+    overlap = median_overlap([r.overlap for r in runs])
+    low = overlap_warning(overlap, overlap.get("x0", "x0"), overlap.get("x1", "x1")) if overlap else None
+    notes += [low] if low else []
     settings = dict(first.settings, splits=len(runs))
     return Decomposition(estimates=estimates, ses=ses, quantities=quantities, n=first.n, n0=first.n0, n1=first.n1,
-                         method=first.method, warnings=notes, settings=settings)
+                         method=first.method, warnings=notes, settings=settings, overlap=plain(overlap))
 
 
 def _se(infl: np.ndarray) -> float:

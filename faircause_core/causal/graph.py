@@ -20,6 +20,8 @@ from faircause_core.causal.question import ValueLabels
 from faircause_core.errors import InputError
 
 _KEYS = ("nodes", "edges")
+#: Optional key of the graph JSON: Z - X associations (the standard fairness model's Z <-> X).
+ASSOCIATIONS = "associations"
 
 
 def _fmt_cycle(cycle: Sequence[str]) -> str:
@@ -61,11 +63,20 @@ def _cycle_in(g: nx.DiGraph) -> list[str] | None:
 
 
 class CausalGraph:
-    """Immutable DAG over named columns; edges are (parent, child) in node order."""
+    """Immutable DAG over named columns; edges are (parent, child) in node order.
 
-    __slots__ = ("_nodes", "_edges", "_index", "_g", "_parents", "_children", "_topo")
+    `associations` are (a, b) pairs joined by an association without a causal direction: the
+    standard fairness model's bidirected Z <-> X (the women in a cohort are older, and nothing
+    in the table causes sex). They are no edges: parents, ancestors, descendants and the
+    roles ignore them. A generator draws b given a (`for_sampling`), so the association is
+    kept in the synthetic rows; the topological order puts a before b, and a pair may not be
+    both associated and joined by an edge.
+    """
 
-    def __init__(self, nodes: Iterable[str], edges: Iterable[Sequence[str]] = ()):
+    __slots__ = ("_nodes", "_edges", "_index", "_g", "_parents", "_children", "_topo", "_assoc")
+
+    def __init__(self, nodes: Iterable[str], edges: Iterable[Sequence[str]] = (),
+                 associations: Iterable[Sequence[str]] = ()):
         nodes = tuple(nodes)
         index: dict[str, int] = {}
         for n in nodes:
@@ -76,13 +87,7 @@ class CausalGraph:
             index[n] = len(index)
         seen: set[tuple[str, str]] = set()
         for e in edges:
-            pair = edge_pair(e)
-            if pair is None:
-                raise InputError(f"graph edge {e!r} is not a [parent, child] pair")
-            a, b = pair
-            for n in (a, b):
-                if not isinstance(n, str) or n not in index:
-                    raise InputError(f"graph edge {a!r} -> {b!r} names unknown node {n!r}")
+            a, b = _named_pair(e, index, "edge", "[parent, child]", "->")
             if a == b:
                 raise InputError(f"graph edge '{a}' -> '{b}' is a self loop")
             if (a, b) in seen:
@@ -91,6 +96,13 @@ class CausalGraph:
         g = _ordered_digraph(nodes, seen)
         if not nx.is_directed_acyclic_graph(g):
             raise InputError(f"graph has a cycle: {_fmt_cycle(_cycle_in(g))}")
+        assoc = _check_associations(associations, index, seen)
+        if assoc:
+            full = _ordered_digraph(nodes, seen | set(assoc))
+            if not nx.is_directed_acyclic_graph(full):
+                cycle = _cycle_in(full)
+                raise InputError(f"graph associations and edges form a cycle ({_fmt_cycle(cycle)}, each association "
+                                 f"drawn from its first column): remove an association or an edge")
         set_ = object.__setattr__
         set_(self, "_nodes", nodes)
         set_(self, "_edges", tuple(g.edges))  # (parent, child) sorted by node order
@@ -100,13 +112,15 @@ class CausalGraph:
         set_(self, "_parents", {n: tuple(g.pred[n]) for n in nodes})
         set_(self, "_children", {n: tuple(g.succ[n]) for n in nodes})
         set_(self, "_topo", None)
+        pos = {n: i for i, n in enumerate(nodes)}
+        set_(self, "_assoc", tuple(sorted(assoc, key=lambda e: (pos[e[1]], pos[e[0]]))))
 
     def __setattr__(self, name, value):
         raise AttributeError("CausalGraph is immutable; use add_edge/remove_edge/reverse_edge")
 
     def __reduce__(self):
         # Rebuild through __init__ (pickle, deepcopy, st.cache_data), re-validating on load.
-        return (CausalGraph, (self._nodes, self._edges))
+        return (CausalGraph, (self._nodes, self._edges, self._assoc))
 
     # ----------------------------------------------------------------- basics
     @property
@@ -117,19 +131,43 @@ class CausalGraph:
     def edges(self) -> tuple[tuple[str, str], ...]:
         return self._edges
 
+    @property
+    def associations(self) -> tuple[tuple[str, str], ...]:
+        """(a, b) pairs associated without a causal direction; b is drawn given a."""
+        return self._assoc
+
+    def associated(self, node: str) -> tuple[str, ...]:
+        """The columns `node` is drawn given through an association (the a of each (a, node))."""
+        self._check(node)
+        return tuple(a for a, b in self._assoc if b == node)
+
+    def has_association(self, a: str, b: str) -> bool:
+        """Whether a and b are associated, in either orientation."""
+        return (a, b) in self._assoc or (b, a) in self._assoc
+
+    def for_sampling(self) -> "CausalGraph":
+        """The graph a generator fits: each association (a, b) as the edge a -> b, so b's
+        mechanism reads a and the association is kept in the rows (for Z - X: X drawn from
+        P(X | Z), and removing the spurious effect draws X from its marginal instead)."""
+        if not self._assoc:
+            return self
+        return CausalGraph(self._nodes, self._edges + self._assoc)
+
     def __contains__(self, node: object) -> bool:
         return node in self._index
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, CausalGraph):
             return NotImplemented
-        return self._nodes == other._nodes and set(self._edges) == set(other._edges)
+        return (self._nodes == other._nodes and set(self._edges) == set(other._edges)
+                and set(self._assoc) == set(other._assoc))
 
     def __hash__(self) -> int:
-        return hash((self._nodes, frozenset(self._edges)))
+        return hash((self._nodes, frozenset(self._edges), frozenset(self._assoc)))
 
     def __repr__(self) -> str:
-        return f"CausalGraph({len(self._nodes)} nodes, {len(self._edges)} edges)"
+        more = f", {len(self._assoc)} associations" if self._assoc else ""
+        return f"CausalGraph({len(self._nodes)} nodes, {len(self._edges)} edges{more})"
 
     def has_edge(self, a: str, b: str) -> bool:
         return b in self._children.get(a, ())
@@ -160,7 +198,8 @@ class CausalGraph:
         Deterministic so the language model always sees columns in the same order.
         """
         if self._topo is None:
-            order = nx.lexicographical_topological_sort(self._g, key=self._index.__getitem__)
+            g = _ordered_digraph(self._nodes, self._edges + self._assoc) if self._assoc else self._g
+            order = nx.lexicographical_topological_sort(g, key=self._index.__getitem__)
             object.__setattr__(self, "_topo", tuple(order))
         return self._topo
 
@@ -175,11 +214,16 @@ class CausalGraph:
         return _cycle_in(_ordered_digraph(nodes, edges))
 
     # ----------------------------------------------------------------- edits
-    def _with_edges(self, edges: Iterable[tuple[str, str]]) -> "CausalGraph":
-        return CausalGraph(self._nodes, edges)
+    def _with_edges(self, edges: Iterable[tuple[str, str]], associations=None) -> "CausalGraph":
+        edges = tuple(edges)
+        assoc = self._assoc if associations is None else tuple(associations)
+        # an edge between two associated columns replaces their association
+        assoc = tuple(p for p in assoc if p not in edges and (p[1], p[0]) not in edges)
+        return CausalGraph(self._nodes, edges, assoc)
 
     def add_edge(self, a: str, b: str) -> "CausalGraph":
-        """New graph with a -> b; refuses an edge that would close a cycle, naming it."""
+        """New graph with a -> b; refuses an edge that would close a cycle, naming it. An
+        association between a and b gives way to the edge (it states more: a direction)."""
         self._check(a), self._check(b)
         if a == b:
             raise InputError(f"edge '{a}' -> '{b}' would be a self loop")
@@ -192,7 +236,26 @@ class CausalGraph:
         cycle = CausalGraph.find_cycle(self._nodes, edges)
         if cycle is not None:
             raise InputError(f"edge '{a}' -> '{b}' would close a cycle: {_fmt_cycle(cycle)}")
-        return self._with_edges(edges)
+        assoc = [p for p in self._assoc if set(p) != {a, b}]
+        cycle = CausalGraph.find_cycle(self._nodes, edges + tuple(assoc))
+        if cycle is not None:
+            raise InputError(f"edge '{a}' -> '{b}' would close a cycle through an association: {_fmt_cycle(cycle)} "
+                             f"(an association is drawn from its first column); remove that association first")
+        return self._with_edges(edges, assoc)
+
+    def add_association(self, a: str, b: str) -> "CausalGraph":
+        """New graph with a and b associated (b drawn given a), e.g. a confounder and X."""
+        self._check(a), self._check(b)
+        if self.has_association(a, b):
+            return self
+        return CausalGraph(self._nodes, self._edges, self._assoc + ((a, b),))
+
+    def remove_association(self, a: str, b: str) -> "CausalGraph":
+        """New graph without the association between a and b (either orientation)."""
+        self._check(a), self._check(b)
+        if not self.has_association(a, b):
+            raise InputError(f"the graph has no association between '{a}' and '{b}'")
+        return CausalGraph(self._nodes, self._edges, [p for p in self._assoc if set(p) != {a, b}])
 
     def remove_edge(self, a: str, b: str) -> "CausalGraph":
         self._check(a), self._check(b)
@@ -215,11 +278,22 @@ class CausalGraph:
         """The graph on these nodes (kept in this graph's order) and the edges among them."""
         keep = {self._check(n) for n in nodes}
         return CausalGraph([n for n in self._nodes if n in keep],
-                           [e for e in self._edges if e[0] in keep and e[1] in keep])
+                           [e for e in self._edges if e[0] in keep and e[1] in keep],
+                           [e for e in self._assoc if e[0] in keep and e[1] in keep])
+
+    def renamed(self, names: dict) -> "CausalGraph":
+        """The same graph with nodes renamed by `names` (old -> new; others kept)."""
+        r = lambda n: names.get(n, n)  # noqa: E731
+        return CausalGraph([r(n) for n in self._nodes], [(r(a), r(b)) for a, b in self._edges],
+                           [(r(a), r(b)) for a, b in self._assoc])
 
     # ----------------------------------------------------------------- JSON
     def to_dict(self) -> dict:
-        return {"nodes": list(self._nodes), "edges": [[a, b] for a, b in self._edges]}
+        """{"nodes", "edges"}, and "associations" when there are any (older readers' shape)."""
+        d = {"nodes": list(self._nodes), "edges": [[a, b] for a, b in self._edges]}
+        if self._assoc:
+            d[ASSOCIATIONS] = [[a, b] for a, b in self._assoc]
+        return d
 
     @classmethod
     def from_dict(cls, d: object, source: str = "graph") -> "CausalGraph":
@@ -229,9 +303,10 @@ class CausalGraph:
         missing = [k for k in _KEYS if k not in d]
         if missing:
             raise InputError(f"{source}: missing key '{missing[0]}' (expected 'nodes' and 'edges')")
-        extra = sorted(str(k) for k in d if k not in _KEYS)
+        extra = sorted(str(k) for k in d if k not in _KEYS + (ASSOCIATIONS,))
         if extra:
-            raise InputError(f"{source}: unknown key '{extra[0]}' (expected only 'nodes' and 'edges')")
+            raise InputError(f"{source}: unknown key '{extra[0]}' (expected only 'nodes', 'edges' and "
+                             f"'{ASSOCIATIONS}')")
         nodes, edges = d["nodes"], d["edges"]
         if not isinstance(nodes, list):
             raise InputError(f"{source}: 'nodes' must be a list of column names")
@@ -243,8 +318,14 @@ class CausalGraph:
         for e in edges:
             if not (isinstance(e, list) and len(e) == 2 and all(isinstance(n, str) for n in e)):
                 raise InputError(f"{source}: edge {json.dumps(e)} is not a [parent, child] pair of names")
+        assoc = d.get(ASSOCIATIONS, [])
+        if not isinstance(assoc, list):
+            raise InputError(f"{source}: '{ASSOCIATIONS}' must be a list of [column, column] pairs")
+        for e in assoc:
+            if not (isinstance(e, list) and len(e) == 2 and all(isinstance(n, str) for n in e)):
+                raise InputError(f"{source}: association {json.dumps(e)} is not a [column, column] pair of names")
         try:
-            return cls(nodes, edges)
+            return cls(nodes, edges, assoc)
         except InputError as err:
             raise InputError(f"{source}: {err}") from None
 
@@ -255,7 +336,11 @@ class CausalGraph:
         pad = " " * indent
         edges = f",\n{pad * 2}".join(json.dumps([a, b]) for a, b in self._edges)
         edges = f"[\n{pad * 2}{edges}\n{pad}]" if self._edges else "[]"
-        return f'{{\n{pad}"nodes": {json.dumps(list(self._nodes))},\n{pad}"edges": {edges}\n}}'
+        more = ""
+        if self._assoc:
+            pairs = f",\n{pad * 2}".join(json.dumps([a, b]) for a, b in self._assoc)
+            more = f',\n{pad}"{ASSOCIATIONS}": [\n{pad * 2}{pairs}\n{pad}]'
+        return f'{{\n{pad}"nodes": {json.dumps(list(self._nodes))},\n{pad}"edges": {edges}{more}\n}}'
 
     @classmethod
     def from_json(cls, text: str | bytes, source: str = "graph JSON") -> "CausalGraph":
@@ -281,6 +366,41 @@ class CausalGraph:
 
     def save(self, path: str | Path) -> None:
         Path(path).write_text(self.to_json() + "\n", encoding="utf-8")
+
+
+#: Why an association is drawn dashed and without an arrowhead (the editor's tooltip, the CLI).
+ASSOCIATION_WHY = ("{a} and {b} go together in the data (the women of a cohort may be older, or more often of "
+                   "one race), but nothing in the table causes {b}: the standard fairness model's {a} <-> {b}, "
+                   "no causal arrow. The generators draw {b} given {a}, so this spurious part of the gap is kept "
+                   "unless you remove it")
+
+
+def _named_pair(e, index: dict, what: str, shape: str, sep: str) -> tuple[str, str]:
+    """`e` as (a, b) of two known node names, else one line naming what is wrong."""
+    pair = edge_pair(e)
+    if pair is None:
+        raise InputError(f"graph {what} {e!r} is not a {shape} pair")
+    a, b = pair
+    for n in (a, b):
+        if not isinstance(n, str) or n not in index:
+            raise InputError(f"graph {what} {a!r} {sep} {b!r} names unknown node {n!r}")
+    return a, b
+
+
+def _check_associations(associations, index: dict, edges: set) -> list[tuple[str, str]]:
+    """The association pairs, validated in one line each: known nodes, no self pair, no pair
+    twice (in either orientation), none between columns an edge already joins."""
+    out: list[tuple[str, str]] = []
+    for e in associations or ():
+        a, b = _named_pair(e, index, "association", "[column, column]", "-")
+        if a == b:
+            raise InputError(f"graph association '{a}' - '{b}' joins a column to itself")
+        if (a, b) in out or (b, a) in out:
+            raise InputError(f"graph association '{a}' - '{b}' appears twice")
+        if (a, b) in edges or (b, a) in edges:
+            raise InputError(f"'{a}' and '{b}' are joined by an edge and an association; keep one")
+        out.append((a, b))
+    return out
 
 
 @dataclass(frozen=True)

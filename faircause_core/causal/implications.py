@@ -4,13 +4,14 @@ A DAG that omits the edge a -> b (a not a descendant of b) implies, by the local
 property, b ⊥ a | parents(b): once b's causes in the graph are known, a tells nothing more
 about b. `check_graph` tests that for every omitted pathway edge of the standard fairness
 model (X -> Y, X -> w, w -> Y, z -> Y, z -> X, z -> w, with Z and W from
-`graph.derive_roles`), plus c -> Y for every other column c that the graph keeps away from
-Y (a column unrelated to Y in the graph is exactly how a too-sparse discovered graph hides
-a pathway), and says in plain words which omissions the data contradicts. Not tested:
-w -> w' and z -> z' (no pathway edges), and edges from X or Z into other columns (they
-matter only once the column reaches Y, which c -> Y checks). `direct_effect_warning` is
-the audit's side: a graph without X -> Y whose audited direct effect is clearly not 0.
-Speed: on flchain's 7,874 rows, 18 omissions take about 0.7 s on one core.
+`graph.derive_roles`; an association z - X counts as z -> X: it claims no independence),
+plus c -> Y for every other column c that the graph keeps away from Y (a column unrelated to
+Y in the graph is exactly how a too-sparse discovered graph hides a pathway), and says in
+plain words which omissions the data contradicts. Not tested: w -> w' and z -> z' (no
+pathway edges), and edges from X or Z into other columns (they matter only once the column
+reaches Y, which c -> Y checks). `direct_effect_warning` is the audit's side: a graph
+without X -> Y whose audited direct effect is clearly not 0. Speed: on flchain's 7,874 rows,
+18 omissions take about 0.7 s on one core.
 
 The test, chosen for mixed patient tables: a likelihood-ratio test of nested regression
 models, b on parents(b) versus b on parents(b) + a, with the LR statistic referred to a
@@ -366,7 +367,8 @@ def check_graph(data, graph, x: str, y: str, *, x0=None, x1=None, threshold=None
     check is about the question being audited); a threshold codes Y as Y >= threshold.
     """
     df, schema = _frame_schema(data, schema)
-    graph = _graph(graph)
+    drawn = _graph(graph)
+    graph = drawn.for_sampling()  # a z - X association: X is modelled given z, no independence claimed
     _check_nodes(graph, df)
     _check_xy(graph, x, y)
     alpha = _level(alpha)
@@ -396,7 +398,7 @@ def check_graph(data, graph, x: str, y: str, *, x0=None, x1=None, threshold=None
     sample = f"; tested on {len(df):,} of {total:,} rows drawn at random" if total > len(df) else ""
     out = []
     for (a, b, kind, parents, stat, p, df_, n, why), p_adj in zip(results, adjusted):
-        claim = _claim(graph, a, b)
+        claim = _claim(drawn, a, b)
         if math.isnan(p):
             sentence, hit = f"'{claim}' cannot be checked: {why}", False
         else:

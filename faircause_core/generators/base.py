@@ -179,7 +179,8 @@ def pathway_gaps(graph, roles) -> dict:
     """{pathway: one-line reason} for each of DE, IE, SE that the graph gives no path for.
 
     DE needs the edge X -> Y; IE a mediator (W non-empty, so some child of X lies on a path
-    to Y); SE a parent of X in Z (a common cause of X and Y). The one rule behind
+    to Y); SE a parent of X in Z or a confounder associated with X (the standard fairness
+    model's Z <-> X, `CausalGraph.associations`). The one rule behind
     check_edits and anything else that must know which pathways exist (e.g. a loop that
     cannot steer a pathway the graph lacks).
     """
@@ -189,11 +190,13 @@ def pathway_gaps(graph, roles) -> dict:
         gaps["de"] = f"the graph has no direct path from {x} to {y}: there is no direct effect to remove"
     if not tuple(roles.w):
         gaps["ie"] = f"the graph has no path from {x} to {y} through a mediator: there is no indirect effect to remove"
-    parents = tuple(graph.parents(x))
+    parents = tuple(graph.parents(x)) + tuple(getattr(graph, "associated", lambda n: ())(x))
     if not parents:
-        gaps["se"] = f"{x} has no parents in this graph: there is no spurious effect to remove"
+        gaps["se"] = (f"{x} has no parents in this graph and is associated with no confounder: there is no "
+                      f"spurious effect to remove")
     elif not set(parents) & set(roles.z):
-        gaps["se"] = f"no parent of {x} reaches {y} in this graph: there is no spurious effect to remove"
+        gaps["se"] = (f"no parent of {x} reaches {y} in this graph, nor does a column associated with it: there is "
+                      f"no spurious effect to remove")
     return gaps
 
 

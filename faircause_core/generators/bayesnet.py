@@ -227,6 +227,7 @@ class BayesNetGenerator(Generator):
         name = getattr(table, "name", "data")
         columns = list(df.columns)
         check_graph_matches_table(graph, table, "fit the Bayes net on")
+        graph = graph.for_sampling()  # a Z - X association is drawn as X given Z (causal.graph)
         for role in ("x", "y"):
             if getattr(roles, role) not in set(columns):
                 raise InputError(f"{'sensitive attribute' if role == 'x' else 'outcome'} {getattr(roles, role)!r} is not a column of {name!r}")

@@ -123,6 +123,7 @@ def counterfactual_effects(run: Callable[[Optional[dict]], dict], order: list, r
     passes: factual; every mechanism reading X = x1 (gives Y_{x1}); only Y's reading x1
     (gives Y_{x1, W_{x0}} on the rows whose X is x0). Z and X are drawn alike in all three,
     so each effect is a difference of means over the same rows (common random numbers).
+    `se_<effect>`: its Monte Carlo standard error (paired where both means are over the x0 rows).
     """
     if not groups.complete:
         raise InputError("the counterfactual effects need both groups x0 and x1")
@@ -142,5 +143,12 @@ def counterfactual_effects(run: Callable[[Optional[dict]], dict], order: list, r
     e_y0, e_y1 = np.nanmean(y_f[in0]), np.nanmean(y_f[in1])
     e_x1 = np.nanmean(y_tot[in0])  # E[Y_{x1} | x0]
     e_x1w0 = np.nanmean(y_dir[in0])  # E[Y_{x1, W_{x0}} | x0]
+
+    def se(*parts) -> float:  # Monte Carlo standard error: paired differences on the x0 rows, else two groups
+        return float(np.sqrt(sum(np.nanvar(p, ddof=1) / max(np.sum(~np.isnan(p)), 1) for p in parts)))
+
     return {"tv": e_y1 - e_y0, "ctf_de": e_x1w0 - e_y0, "ctf_ie": e_x1w0 - e_x1,
-            "ctf_se": e_x1 - e_y1, "ett": e_x1 - e_y0, "n0": int(in0.sum()), "n1": int(in1.sum())}
+            "ctf_se": e_x1 - e_y1, "ett": e_x1 - e_y0, "n0": int(in0.sum()), "n1": int(in1.sum()),
+            "se_tv": se(y_f[in1], y_f[in0]), "se_ctf_de": se(y_dir[in0] - y_f[in0]),
+            "se_ctf_ie": se(y_dir[in0] - y_tot[in0]), "se_ctf_se": se(y_tot[in0], y_f[in1]),
+            "se_ett": se(y_tot[in0] - y_f[in0])}
