@@ -189,7 +189,8 @@ def _apply_suggestions(table, args) -> list[str]:
     from faircause_core.causal.suggest import suggest_marks
 
     flag = {"after_outcome": "--after-outcome", "fixed": "--fixed"}
-    found = [s for s in suggest_marks(table, args.sensitive, args.outcome, args.threshold) if s.mark in flag]
+    every = [s for s in suggest_marks(table, args.sensitive, args.outcome, args.threshold) if s.mark in flag]
+    found = [s for s in every if s.firm]
     from faircause_core.io.data import match_columns
 
     notes = []
@@ -204,6 +205,8 @@ def _apply_suggestions(table, args) -> list[str]:
             setattr(args, mark, match_columns(given, table.schema.names))
             notes += [f"suggestion: {flag[mark]} {s.column} ({s.reason})" for s in found
                       if s.mark == mark and s.column not in getattr(args, mark)]
+    notes += [f"suggestion to check: {s.reason} (give {flag[s.mark]} {s.column} to mark it)" for s in every
+              if not s.firm and s.column not in (getattr(args, s.mark) or [])]
     return notes
 
 
@@ -233,7 +236,7 @@ def _read_dag(path: str, table, args=None):
 
     spelled = {n: match_column(n, table.schema.names) for n in graph.nodes}  # 'T Stage' -> 'T Stage '
     if any(k != v for k, v in spelled.items()):
-        graph = CausalGraph([spelled[n] for n in graph.nodes], [(spelled[a], spelled[b]) for a, b in graph.edges])
+        graph = graph.renamed(spelled)
     excluded = set(getattr(args, "exclude", None) or ())
     if excluded:
         graph = graph.subgraph([n for n in graph.nodes if n not in excluded])
@@ -310,7 +313,9 @@ def cmd_audit(args) -> int:
     print(f"data: {args.data} ({len(table.df)} rows); X = {roles.x} ({x0} -> {x1}); Y = {roles.y}; roles from {source}")
     print(f"Z (confounders): {', '.join(roles.z) or '(none)'}")
     print(f"W (mediators):   {', '.join(roles.w) or '(none)'}")
+    print(_roles_rule(args))
     print(effects_table(dec, f"\nDecomposition ({'doubly robust' if args.method == 'dr' else 'plug-in'}):"))
+    print(_overlap_text(dec.overlap, roles))
     from faircause_core.present.explain import explain_roles
 
     print("\nIn plain words:")
@@ -328,9 +333,30 @@ def cmd_audit(args) -> int:
             "data": str(args.data), "x": roles.x, "x0": str(x0), "x1": str(x1), "y": roles.y,
             "positive": roles.positive, "threshold": roles.threshold,
             "z": list(roles.z), "w": list(roles.w), "roles_from": source, **_words(roles),
-            "decomposition": dec.to_dict(), "warnings": list(warnings) + list(dec.warnings),
+            "decomposition": dec.to_dict(), "overlap": dict(dec.overlap),
+            "warnings": list(warnings) + list(dec.warnings),
         })
     return 0
+
+
+def _overlap_text(overlap: dict, roles) -> str:
+    """The overlap line (causal.overlap) in the groups' words, and the warning rule it is read by."""
+    from faircause_core.causal.overlap import ESS_SHARE, overlap_line
+    from faircause_core.present.explain import names
+
+    if not overlap:
+        return "Overlap: not measured (no confounders or mediators to weigh)."
+    n0, n1 = names(roles)
+    return (f"\n{overlap_line(overlap, n0, n1)} (a warning below when {n1}'s effective sample size is under "
+            f"{ESS_SHARE:.0%} of the group)")
+
+
+def _roles_rule(args) -> str:
+    """The backbone's column rule in one sentence, with the baseline marks in force."""
+    from faircause_core.causal.backbone import roles_rule
+
+    fixed = ", ".join(args.fixed or ()) or "none"
+    return f"How roles are made: {roles_rule(args.sensitive)} Marked baseline: {fixed}."
 
 
 def _words(roles) -> dict:
@@ -359,10 +385,15 @@ def cmd_discover(args) -> int:
           "model (remove one only on purpose: its absence is a causal claim)")
     for parent, child in graph.edges:
         print(f"  {parent} -> {child}{'   (assumed)' if (parent, child) in assumed else ''}")
+    from faircause_core.causal.graph import ASSOCIATION_WHY
+
+    for a, b in graph.associations:
+        print(f"  {a} - {b}   (associated, no arrow: {ASSOCIATION_WHY.format(a=a, b=b)})")
     for parent, child, why in report.refused:
         print(f"  not added: {parent} -> {child} ({why})")
     print(f"Z (confounders): {', '.join(roles.z) or '(none)'}")
     print(f"W (mediators):   {', '.join(roles.w) or '(none)'}")
+    print(_roles_rule(args))
     _say(warnings + _graph_check(table, graph, args) + _leaves_to_check(table, args))
     return 0
 
@@ -406,6 +437,10 @@ def cmd_generate(args) -> int:
     print(f"{len(result.synthetic)} synthetic rows written to {args.out} ({fairness.label()}, generator {args.generator})")
     print(effects_table(result.real_effects, "\nReal (fitting split):"))
     print(effects_table(result.synthetic_effects, "\nSynthetic:"))
+    if result.generator_effects:
+        print(effects_table(result.generator_effects, f"\nThe generator's own effects (Monte Carlo on its mechanisms, "
+                                                      f"{result.generator_effects['settings']['rows']:,} rows):"))
+    print(_overlap_text(result.overlap, roles))
     print("\nRefinement rounds:")
     for r in result.rounds:
         alphas = " ".join(f"{p.upper()}={a:.2f}" for p, a in r["alphas"].items())

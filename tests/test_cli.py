@@ -55,6 +55,8 @@ def test_audit_with_dag_prints_table_and_writes_json(tmp_path):
     assert data["x"] == "sex" and data["y"] == "death"
     assert "age" in data["z"]
     assert data["roles_from"].startswith("DAG")
+    assert {"ess_x0", "ess_x1", "share_extreme", "max_weight"} <= set(data["overlap"])  # issue 20 item 4
+    assert "Overlap given" in proc.stdout and "effective sample size" in proc.stdout
 
 
 def test_audit_with_explicit_roles_matches_identity(tmp_path, small_csv):
@@ -80,7 +82,8 @@ def test_discover_writes_dag_json(tmp_path, small_csv):
                    "--fixed", "age", "race", "--out", out)
     assert proc.returncode == 0, proc.stderr
     dag = json.loads(out.read_text())
-    assert set(dag) == {"nodes", "edges"}
+    assert set(dag) == {"nodes", "edges", "associations"}
+    assert sorted(map(tuple, dag["associations"])) == [("age", "sex"), ("race", "sex")]  # Z - X, no arrow into sex
     assert not [e for e in dag["edges"] if e[0] == "death"]  # nothing out of Y
 
 
@@ -262,17 +265,20 @@ def test_default_discovery_marks_follow_up_columns_and_keeps_the_backbone(flchai
     assert "futime" not in z_line and "chapter" not in z_line and "age" in z_line
 
 
-def test_discover_offers_children_of_the_outcome_alone_to_check(tmp_path):
+def test_discover_marks_the_length_of_stay_by_its_name_before_any_weaker_hint(tmp_path):
+    """medpar's los (length of stay) was only a weak "worth checking" hint; the name rule now marks
+    it (issue 20), with its leakage numbers, and the weak hint never repeats it."""
     medpar = ROOT.parent / "shared" / "data" / "medpar_cohort.csv"
     if not medpar.exists():
         pytest.skip("medpar cohort not available")
     args = ["discover", "--data", medpar, "--sensitive", "white", "--outcome", "died", "--out", tmp_path / "d.json"]
     proc = run_cli(*args)
     assert proc.returncode == 0, proc.stderr
-    line = next(ln for ln in proc.stdout.splitlines() if ln.startswith("suggestion to check:"))
-    assert "'los'" in line and "give --after-outcome los to mark it" in line
+    line = next(ln for ln in proc.stdout.splitlines() if "los marked recorded after the outcome" in ln)
+    assert "length of stay" in line and "AUROC" in line
+    assert not [ln for ln in proc.stdout.splitlines() if ln.startswith("suggestion to check:") and "'los'" in ln]
     dag = json.loads((tmp_path / "d.json").read_text())
-    assert ["died", "los"] not in dag["edges"]  # offered, not applied
+    assert ["died", "los"] in dag["edges"] and not [e for e in dag["edges"] if e[0] == "los"]
     given = run_cli(*args, "--after-outcome")  # the user decided: no search, no offer
     assert given.returncode == 0 and "suggestion to check" not in given.stdout
 

@@ -183,6 +183,7 @@ class LLMGenerator(Generator):
         progress = progress or no_progress
         check = check or (lambda: None)
         t0 = time.perf_counter()
+        graph = graph.for_sampling()  # a Z - X association is drawn as X given Z (causal.graph)
         layout = SlotLayout(table, graph, self.max_bins)
         name = getattr(table, "name", "data")
         for label, col in (("sensitive attribute", roles.x), ("outcome", roles.y)):

@@ -78,6 +78,7 @@ class PromptGenerator(Generator):
     def fit(self, table, graph, roles, progress: Optional[ProgressFn] = None) -> "PromptGenerator":
         """Store the rows, the column order, the graph's parents and the value vocabularies."""
         progress = progress or no_progress
+        graph = graph.for_sampling()  # a Z - X association is drawn as X given Z (causal.graph)
         df = table.df
         schema = getattr(table, "schema", None)
         columns = list(df.columns)
