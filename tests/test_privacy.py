@@ -416,7 +416,7 @@ def test_privacy_rows_show_each_measure_with_its_interval_and_yardsticks():
     assert rows["exact copies beyond unseen rows' share (points)"] == "+0.0 [-0.8, +0.4]"
     assert rows["SDMetrics DCR baseline protection (1 = no closer than random rows)"] is None  # not measured: left out
     priv.update(verdict="unsafe", verdict_reason="Training patients are told from unseen ones.")
-    assert privacy_verdict(priv) == "Not safe to share. Training patients are told from unseen ones."
+    assert privacy_verdict(priv) == "Verdict: not safe to share. Training patients are told from unseen ones."
     old = {"exact_copy_share": 0.0, "exact_copies": 0, "synthetic_rows": 100, "holdout_exact_copy_share": 0.0,
            "ratio": 1.02}  # a run saved before issue 18: its own verdict, rows without the new measures
     assert privacy_verdict(old).startswith("No sign of copying")

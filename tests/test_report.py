@@ -57,7 +57,7 @@ def test_report_has_no_raw_dumps_and_a_privacy_verdict(bayes_run, demo_roles):
     for raw in ("None", "[]", "{'", "dcr_synth_p5", "model_dir", "n_train_real", "disclosure_known", "nan"):
         assert raw not in text, raw
     verdict = privacy_verdict(bayes_run.metrics["privacy"])
-    assert verdict in text and verdict.startswith(("Safe to share. ", "Review before sharing. "))
+    assert verdict in text and verdict.startswith(("Verdict: safe to share. ", "Verdict: review before sharing. "))
     assert "distance ratio, synthetic / unseen real (about 1 is good)" in text
     assert "fairness edits\nDE removed" in re.sub(r"\n+", "\n", text)
 

@@ -179,15 +179,15 @@ MEMORISATION_RATIO = 0.8  # synthetic rows a fifth closer to training rows than 
 
 
 def privacy_verdict(priv: Mapping) -> str:
-    """One line: the verdict in words and the measure that decided it ("Not safe to share.
-    ..."); a run saved before the verdict: copying or memorisation seen, or not."""
+    """One line: the verdict in words and the measure that decided it ("Verdict: not safe to
+    share. ..."); a run saved before the verdict: copying or memorisation seen, or not."""
     from faircause_core.present.explain import copies_text
 
     if priv.get("verdict"):
         from faircause_core.metrics.privacy import VERDICT_WORDS
 
         words = VERDICT_WORDS.get(priv["verdict"], str(priv["verdict"]))
-        return f"{words[:1].upper()}{words[1:]}. {priv.get('verdict_reason') or ''}".strip()
+        return f"Verdict: {words}. {priv.get('verdict_reason') or ''}".strip()
     share, yard = priv.get("exact_copy_share"), priv.get("holdout_exact_copy_share")
     ratio = _num(priv.get("ratio"), 2)
     if share is not None and share > 0 and (yard is None or _num(yard) is None or share > float(yard)):
