@@ -95,6 +95,9 @@ def build_parser() -> argparse.ArgumentParser:
     _generator_flags(g, default="llm")
     g.add_argument("--rounds", type=int, default=4, help="refinement rounds at most")
     g.add_argument("--no-refine", action="store_true", help="sample once, without the refinement loop")
+    g.add_argument("--skip-lm", action="store_true",
+                   help="llm: skip the language model (nothing loaded or trained; every column from the causal "
+                        "model's fitted conditionals)")
     g.add_argument("--seed", type=int, default=0)
     g.add_argument("--out", required=True, help="synthetic CSV to write")
     g.add_argument("--report", default=None, help="report JSON to write")
@@ -421,13 +424,22 @@ def cmd_generate(args) -> int:
     roles = derive_roles(graph, args.sensitive, args.outcome, x0, x1, args.threshold, args.positive, args.labels)
     fairness = FairnessSpec.parse(args.remove, args.alpha, args.reference)
     _check_model(args)
+    if args.skip_lm and args.generator != "llm":
+        raise InputError(f"--skip-lm applies to the llm generator, not {args.generator}")
     settings = GenerationSettings(
         generator=args.generator, model_dir=args.model, preset=args.preset, train_steps=args.steps,
         rows=args.rows, seed=args.seed, fairness=fairness, refine=not args.no_refine, max_rounds=args.rounds,
+        skip_lm=bool(args.skip_lm),
     )
     out_dir = Path(args.out).resolve().parent
     if not out_dir.is_dir():
         raise InputError(f"output folder does not exist: {out_dir}")
+    if args.generator == "llm" and not args.skip_lm:  # what the measurement expects, before any training
+        from faircause_core.generators.lm.record import advice
+
+        note = advice(round(len(table.df) * (1 - settings.holdout)))
+        if note:
+            print(f"note: {note}; --skip-lm skips it", flush=True)
     result = run_generation(table, graph, roles, settings, progress=_progress_printer())
     sys.stderr.write("\n")
     try:
@@ -435,6 +447,11 @@ def cmd_generate(args) -> int:
     except OSError as err:
         raise InputError(f"cannot write {args.out}: {err.strerror or err}")
     print(f"{len(result.synthetic)} synthetic rows written to {args.out} ({fairness.label()}, generator {args.generator})")
+    from faircause_core.generators.lm.record import sentence as lm_sentence
+
+    lm_line = lm_sentence(result.language_model)
+    if lm_line:
+        print(f"{lm_line[:1].upper()}{lm_line[1:]}.")
     print(effects_table(result.real_effects, "\nReal (fitting split):"))
     print(effects_table(result.synthetic_effects, "\nSynthetic:"))
     if result.generator_effects:

@@ -2,21 +2,24 @@
 
 import streamlit as st
 
-from faircause_app import jobs, nav, panels, state, text
+from faircause_app import cache, jobs, nav, panels, state, text
 from faircause_app.text import md
 from faircause_core.errors import InputError
 from faircause_core.generators.base import FairnessSpec, pathway_gaps
+from faircause_core.generators.lm.record import advice as lm_advice, sentence as lm_sentence
 from faircause_core.present.explain import REFERENCE_HELP, reference_options
 from faircause_core.workflow.pipeline import GenerationSettings
 
 tab, roles = nav.page_start("generate", "Generate synthetic data",
                             "Choose the question and a causal graph first (step 2).")
 
+# What each generator is (issue 21): the default's rows come from the causal model's fitted
+# conditionals, with a language model only for the columns where held-out rows show a gain.
 GENERATORS = {
-    "llm": "Local language model (default)",
-    "own": "Your own model folder",
+    "llm": "Causal model + local language model where held-out rows show it helps (default)",
+    "own": "Causal model + your own language model folder (same held-out test)",
     "bayesnet": "Bayesian network (quick preview)",
-    "prompt": "Prompt mode (no training)",
+    "prompt": "Prompt mode: the language model writes every value (no training)",
 }
 job = jobs.current_job(state.root(), state.session_id())  # this browser session's job only
 running = job is not None and job.status == "running"
@@ -72,13 +75,20 @@ with right:
                           disabled=choice not in ("llm", "own"), index=pick(["quick", "thorough"], "preset"),
                           help="Only the language models are trained; the Bayesian network and prompt "
                                "mode ignore it.")
+    skip_lm = False
+    if choice in ("llm", "own"):  # say before training what the measurement expects, and offer to skip it
+        note = lm_advice(round(len(tab.df) * (1 - GenerationSettings().holdout)))
+        if note:
+            st.caption(f"{md(note[:1].upper() + note[1:])}.")
+        skip_lm = st.checkbox("Skip the language model (every column from the causal model's fitted conditionals; "
+                              "nothing loaded or trained)", value=saved("skip_lm", False), key="w_skip_lm")
     refine = st.checkbox("Refine until the measured effects hit the targets", value=saved("refine", True),
                          key="w_refine")
     rounds = st.number_input("Refinement rounds at most", min_value=1, max_value=20, value=saved("rounds", 4),
                              key="w_rounds", disabled=not refine)
 state.keep_form({"generator": choice, "model_dir": st.session_state.get("w_model_dir", saved("model_dir", "")),
                  "reference": reference, "rows": int(rows), "seed": int(seed), "preset": preset,
-                 "refine": bool(refine), "rounds": int(rounds),
+                 "refine": bool(refine), "rounds": int(rounds), "skip_lm": bool(skip_lm),
                  **{f"mode_{k}": st.session_state.get(f"w_mode_{k}") for k in alphas},
                  **{f"alpha_{k}": float(a) for k, a in alphas.items() if 0 < a < 1}})
 others = jobs.running_elsewhere(state.root(), state.session_id())
@@ -98,7 +108,7 @@ if start:
         settings = GenerationSettings(
             generator="llm" if choice == "own" else choice, model_dir=model_dir, preset=preset,
             rows=int(rows), seed=int(seed), fairness=FairnessSpec(reference=reference, **alphas),
-            refine=bool(refine), max_rounds=int(rounds))
+            refine=bool(refine), max_rounds=int(rounds), skip_lm=bool(skip_lm))
         job = jobs.start_job(tab, state.graph(), roles, settings, st.session_state.data_id,
                              dict(st.session_state.get("kinds") or {}), state.root(), state.session_id(),
                              owner=state.owner())
@@ -110,3 +120,10 @@ if start:
 # Poll once a second only while a job runs, so an idle page does not keep rerunning.
 polling = running or (job is not None and job.status == "running")
 st.fragment(run_every=1.0 if polling else None)(panels.job_progress)()
+if job is not None and job.status == "done" and job.run_id and job.owner == state.owner():
+    try:  # what the language model did in the run just finished, in one line
+        lm_line = lm_sentence(cache.saved_run(job.run_id, state.root())["result"].language_model)
+    except InputError:
+        lm_line = None
+    if lm_line:
+        st.info(f"{md(lm_line[:1].upper() + lm_line[1:])}.")

@@ -6,6 +6,7 @@ import streamlit as st
 from faircause_app import cache, compare, evaluate, nav, panels, state, text
 from faircause_app.text import md
 from faircause_core.errors import InputError
+from faircause_core.generators.lm.record import sentence as lm_sentence
 from faircause_core.present import plots
 from faircause_core.present.explain import summary_line
 from faircause_core.workflow import workspace
@@ -42,6 +43,9 @@ made = (f"rows made elsewhere ({md(result.settings.source or 'uploaded table')})
 st.caption(f"Run {md(choice)} from {md(by_id[choice]['data'])}: {made}, "
            f"{len(result.synthetic):,} rows, seed {result.settings.seed}. "
            f"{md(summary_line(result.real_effects, result.synthetic_effects))}.")
+lm_line = lm_sentence(result.language_model)
+if lm_line:  # what the language model did in this run, or that none was run
+    st.caption(f"{md(lm_line[:1].upper() + lm_line[1:])}.")
 for note in result.warnings:
     text.warning(note)
 compare.delete_run(choice, labels[choice], state.root())

@@ -177,7 +177,7 @@ def workflow(server, page):
     page.get_by_text("Fairness per pathway").wait_for()
     shot(page, "4_generate")
     generate(page, ws, "Bayesian network (quick preview)", 300)
-    generate(page, ws, "Local language model (default)", 120)
+    generate(page, ws, "Causal model + local language model where held-out rows show it helps (default)", 120)
     runs = sorted(p.name for p in (ws / "runs").iterdir())
     assert len(runs) == 2
 

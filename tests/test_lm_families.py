@@ -4,6 +4,7 @@ at test time and saved as safetensors go through the folder check, the slot enco
 hidden) and a whole fit + sample with pathway edits. Unsafe folders stay refused."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -90,7 +91,12 @@ def test_fit_and_sample_end_to_end(family, table):
     roles = derive_roles(GRAPH, "x", "y", "a", "b")
     gen = LLMGenerator(model_dir=folder, train_steps=8, batch_size=32, cache=False, device="cpu", train_layers=1)
     gen.fit(table, GRAPH, roles)
-    assert gen.train_stats_["steps"] >= 1 and gen.train_stats_["val_rows"] == 60
+    assert gen.train_stats_["steps"] >= 1 and gen.train_stats_["val_rows"] == 100
+    # A user's own model goes through the same held-out gate as the bundled one, and the
+    # record names it: 40 stopping rows, 60 separate selection rows, every column judged.
+    record = gen.language_model_
+    assert record["model"] == Path(folder).name and record["held_out_rows"] == {"stopping": 40, "selection": 60}
+    assert set(record["per_column"]) == set(table.df.columns) and isinstance(record["columns_used"], list)
     synth = gen.sample(300, seed=0)
     removed = gen.sample(300, FairnessSpec(de=1.0), seed=0)
     assert list(synth.columns) == list(table.df.columns) and len(synth) == 300

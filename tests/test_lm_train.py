@@ -56,6 +56,31 @@ def test_merged_batch_loss_equals_row_loss(folder, table):
     assert torch.allclose(merged, row_loss, atol=1e-5)
 
 
+def test_training_scores_each_row_as_if_the_posterior_had_not_counted_it(folder, table):
+    """The residual trains on rows the fixed part's counts include; each is scored against the
+    posterior with its own count left out, which is exactly the posterior refitted without
+    it (with one row per configuration, the counted posterior has seen the answer). Without
+    counts the training loss is the plain merged loss."""
+    from faircause_core.generators.lm.train import train_loss
+
+    slot_lm = _slot_lm(folder, table).eval()
+    with torch.no_grad():
+        slot_lm.lm_gate.fill_(1.0)
+    codes = slot_lm.layout.encode(table.df)
+    with torch.no_grad():
+        assert torch.allclose(train_loss(slot_lm, codes, np.arange(40)), batch_loss(slot_lm, codes, np.arange(40)),
+                              atol=1e-5)
+    fit_skip_tables(slot_lm, codes, 1.0)
+    with torch.no_grad():
+        for row in (0, 7):
+            slot_lm.set_counts(codes, np.arange(len(codes)), 5.0)
+            left_out = train_loss(slot_lm, codes, np.array([row]))
+            counted = batch_loss(slot_lm, codes, np.array([row]))
+            slot_lm.set_counts(codes, np.delete(np.arange(len(codes)), row), 5.0)
+            refitted = batch_loss(slot_lm, codes, np.array([row]))
+            assert torch.allclose(left_out, refitted, atol=1e-5) and counted < refitted - 1e-3
+
+
 def test_training_learns_and_freezing_freezes(folder, table):
     slot_lm = _slot_lm(folder, table)
     codes = slot_lm.layout.encode(table.df)
@@ -68,7 +93,13 @@ def test_training_learns_and_freezing_freezes(folder, table):
     lay = slot_lm.layout
     untrained = float(np.mean([np.log(lay.cols[c].card) for c in lay.order]))
     assert stats["steps"] == 60 and stats["logistic_loss"] < untrained - 0.15
-    assert stats["val_rows"] == 60 and stats["val_loss"] <= stats["val_loss_logistic"]
+    # 400 rows: 40 stopping rows (10%), 60 selection rows (15%), 300 to train on.
+    assert (stats["stop_rows"], stats["select_rows"], stats["val_rows"]) == (40, 60, 100)
+    assert stats["stopped_because"] == "budget" and stats["step_budget"] == 60
+    used = [c for c, v in stats["per_column"].items() if v["used"]]
+    assert used == stats["lm_columns"]
+    gain = sum(stats["per_column"][c]["gain"] for c in used) / len(stats["per_column"])
+    assert abs((stats["val_loss_logistic"] - stats["val_loss"]) - gain) < 1e-4
     assert seen[0] == ("fine-tuning", 0, 60) and seen[-1] == ("fine-tuning", 60, 60)
     after = dict(slot_lm.named_parameters())
     layer0 = [k for k in before if ".layers.0." in k]
@@ -81,17 +112,67 @@ def test_training_learns_and_freezing_freezes(folder, table):
         assert any(not torch.equal(before[k], after[k]) for k in layer1 + ["value_out", "lm_gate"])
 
 
-def test_early_stopping_keeps_the_best_held_out_state_and_drops_unhelpful_columns(folder, table):
-    """A random-weight residual that cannot beat the logistic model on held-out rows is
-    stopped after `patience` evaluations, and every column falls back to the logistic model
-    exactly (gate 0, no transformer run)."""
+def test_early_stopping_counts_patience_only_after_the_warm_up_and_drops_unhelpful_columns(folder, table):
+    """A residual that cannot beat the logistic model by 10 nats is stopped `patience`
+    evaluations after the warm-up (120 steps: the settling 30% of 400), not `patience`
+    evaluations after step 0 as before (step 4); progress ends at the steps actually run, and every column
+    falls back to the logistic model exactly (gate 0, no transformer run)."""
     slot_lm = _slot_lm(folder, table)
     codes = slot_lm.layout.encode(table.df)
+    seen = []
     settings = TrainSettings(steps=400, batch_size=32, eval_every=2, patience=2, min_gain=10.0)
-    stats = train(slot_lm, codes, settings)
-    assert stats["steps"] < 400 and stats["lm_columns"] == []  # no column gains 10 nats
+    stats = train(slot_lm, codes, settings, progress=lambda stage, done, total: seen.append((stage, done, total)))
+    assert stats["warmup_steps"] == 120 and stats["steps"] == 120 + 2 * 2 and stats["stopped_because"] == "patience"
+    assert seen[-1] == ("fine-tuning", 124, 400)  # not "400/400" after 124 steps
+    assert stats["lm_columns"] == [] and not any(v["used"] for v in stats["per_column"].values())
     assert not slot_lm.lm_on.any() and torch.all(slot_lm.lm_gate == 0) and slot_lm.prefix_kv() == []
     assert stats["val_loss"] == stats["val_loss_logistic"]
+    # The warm-up is at least two evaluations, however short the budget.
+    short = train(_slot_lm(folder, table), codes, TrainSettings(steps=40, eval_every=4, patience=1, min_gain=10.0))
+    assert short["warmup_steps"] == 12 and short["steps"] == 16
+
+
+def test_stopping_and_selection_rows_are_separate_and_seeded():
+    from faircause_core.generators.lm.train import split_rows
+
+    for n in (100, 1140, 5500, 50_000):
+        fit, stop, select = split_rows(n, TrainSettings())
+        assert len(np.intersect1d(fit, stop)) == len(np.intersect1d(fit, select)) == len(np.intersect1d(stop, select)) == 0
+        assert len(fit) + len(stop) + len(select) == n
+        assert len(stop) == min(256, round(0.1 * n)) and len(select) == min(1024, round(0.15 * n))
+        again = split_rows(n, TrainSettings())
+        assert all(np.array_equal(a, b) for a, b in zip((fit, stop, select), again))
+        other = split_rows(n, TrainSettings(seed=1))
+        assert not np.array_equal(stop, other[1])
+    fit, stop, select = split_rows(39, TrainSettings())  # too few rows to judge the LM on
+    assert len(fit) == 39 and len(stop) == len(select) == 0
+
+
+def test_holm_adjustment_matches_the_textbook_example():
+    from faircause_core.generators.lm.train import holm
+
+    # sorted 0.005, 0.01, 0.03, 0.04 times 4, 3, 2, 1 = 0.02, 0.03, 0.06, 0.04; running max 0.06.
+    assert np.allclose(holm([0.01, 0.04, 0.03, 0.005]), [0.03, 0.06, 0.06, 0.02])
+    assert np.allclose(holm([0.5, 0.9]), [1.0, 1.0]) and np.allclose(holm([0.2]), [0.2])
+
+
+def test_selection_corrects_for_testing_many_columns():
+    """Ten columns each with a one-sided p of about 0.02 would all pass one at a time at 5%;
+    after Holm across the ten none does, while a gain of 5 standard errors still does. A
+    negative gain is never kept, however small its SE."""
+    from faircause_core.generators.lm.train import gain_tests
+
+    m = 500
+    gain = np.array([0.02] * 10 + [0.05, -0.05])
+    se = np.array([0.01] * 10 + [0.01, 0.001])
+    p, adjusted = gain_tests(gain, se, m, np.ones(12, dtype=bool))
+    assert np.all(p[:10] < 0.05) and np.all(adjusted[:10] > 0.05)
+    assert adjusted[10] < 0.001 and p[11] > 0.99
+    # Only the tested columns count towards the correction.
+    tested = np.zeros(12, dtype=bool)
+    tested[0] = True
+    p1, adjusted1 = gain_tests(gain, se, m, tested)
+    assert adjusted1[0] == p1[0] < 0.05 and np.all(adjusted1[1:] == 1.0)
 
 
 def test_cancel_stops_training_within_a_step(folder, table):
@@ -199,7 +280,13 @@ def test_cache_round_trip_and_key(folder, table, tmp_path, monkeypatch):
     ({"slot_lr": "fast"}, "slot learning rate"),
     ({"seconds": -3}, "training seconds"),
     ({"skip_l2": -1.0}, "skip table penalty"),
-    ({"val_share": 1.5}, "held-out share"),
+    ({"stop_share": 1.5}, "stopping share"),
+    ({"select_share": 0}, "selection share"),
+    ({"stop_share": 0.5, "select_share": 0.45}, "leave at least 10%"),
+    ({"select_rows": 0}, "selection rows"),
+    ({"alpha": 1.0}, "alpha"),
+    ({"warmup": 1.0}, "warm-up share"),
+    ({"gate_decay": "yes"}, "gate_decay"),
     ({"patience": 0}, "patience"),
     ({"ess": -1}, "equivalent sample size"),
 ])

@@ -1,17 +1,23 @@
-"""The default generator: a fine-tuned local language model writing causally structured rows.
+"""The default generator: the causal model's fitted conditionals, plus a local language model
+wherever rows it never trained on show that it helps.
+
+Each column's conditional is the Bayes net's kind (a Dirichlet posterior centred on a
+regularised logistic model of the column on its parents, fitted in closed form) plus the
+transformer's logits through a per-column gate that starts at 0. The residual is trained
+with early stopping on one set of held-out rows and kept only for the columns whose
+log loss it lowers, significantly after a Holm correction across columns, on a second,
+separate set (lm/train.py). Every other column is the fixed part exactly, and its values
+never pass through the transformer. On the shared cohorts that is most or all columns
+(docs/language_model.md), and the run says so: `language_model_` (lm/record.py) records
+which columns the model changed, the held-out gain of each, the steps run and why training
+stopped, and lm.record.sentence says it in one line.
 
 Each row is a sequence of slots in a topological order of the DAG, with an attention mask
-that shows each column's query only its DAG parents (lm/slots.py), so the model's
-conditionals are the mechanisms of a structural causal model and a non-parent proxy
-cannot leak X into a column. Each column's conditional is the Bayes net's (a Dirichlet
-posterior centred on a regularised logistic model of the column on its parents, fitted in
-closed form) plus the transformer's logits through a gate that starts at 0; the residual
-is trained with early stopping on held-out rows of the fitting split and kept only for
-the columns whose held-out loss it lowers (lm/train.py). So the model is never less
-faithful than the Bayes net on data it has not seen, and uses the language model only
-where the data say it helps. Sampling goes column by column, one query token per DISTINCT
-parent configuration over precomputed value keys/values (none for a column without the
-LM), with per-pathway edits by changing which X value a query sees:
+that shows each column's query only its DAG parents (lm/slots.py), so the conditionals are
+the mechanisms of a structural causal model and a non-parent proxy cannot leak X into a
+column. Sampling goes column by column, one query token per DISTINCT parent configuration
+over precomputed value keys/values (none for a column without the LM), with per-pathway
+edits by changing which X value a query sees:
 
 - DE: Y's query sees x* instead of the row's X (Z and W keep their generated values);
 - IE: the mediators in W that have X as a parent see x*;
@@ -22,6 +28,9 @@ each as the alpha-mixture of FairnessSpec, in the sampling loop shared with the 
 probabilities are memoised per parent configuration, so re-sampling with new fairness
 settings runs the model only for configurations it has not seen (x* for the edited ones).
 
+body="none" skips the language model altogether: nothing is loaded or trained, and the
+rows are the fixed part's (the same rows the default gives when no column is kept).
+
 Device: lm.store.default_device() is the one place that chooses it (CUDA when torch sees
 a GPU, else the CPU); `device=` overrides it. Fitting is cancellable (fit(cancel=...)).
 """
@@ -31,6 +40,7 @@ from __future__ import annotations
 import os
 import time
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Optional
 
 import numpy as np
@@ -40,12 +50,28 @@ import torch
 from faircause_core.errors import InputError
 from faircause_core.generators.base import CancelToken, FairnessSpec, Generator, ProgressFn, check_sample_request, no_progress
 from faircause_core.causal.question import Outcome
+from faircause_core.generators.lm import record as lm_record
 from faircause_core.generators.sampling import Groups, ancestral_sample, counterfactual_effects
 
-# The most training steps (of `batch_size` rows); early stopping on held-out rows usually
-# ends sooner (on the demo: 8 steps, the residual's held-out loss never beat the
-# posterior's). bench/bench_llm.py measures the time.
-PRESETS = {"quick": 64, "thorough": 400}
+# The step budget (of `batch_size` rows) scales with the rows it trains on: `epochs` passes
+# over them, at least `low` and at most `high` steps. Early stopping on the stopping rows
+# usually ends sooner; it counts only after the warm-up. docs/language_model.md gives the
+# measurement behind these numbers (bench/bench_lm_schedule.py).
+PRESETS = {"quick": {"epochs": 3, "low": 48, "high": 200}, "thorough": {"epochs": 10, "low": 200, "high": 2000}}
+#: Held-out evaluations over a budget (every budget / EVALUATIONS steps, at least every 4).
+EVALUATIONS = 20
+
+
+def step_budget(preset: str, rows: Optional[int], batch_size: int, stop_share: float = 0.1, stop_rows: int = 256,
+                select_share: float = 0.15, select_rows: int = 1024) -> int:
+    """Training steps for a preset on a fitting split of `rows` rows (None: the preset's
+    least): `epochs` passes over the rows left after the held-out ones, within [low, high]."""
+    plan = PRESETS[preset]
+    if rows is None:
+        return plan["low"]
+    held = min(stop_rows, round(stop_share * rows)) + min(select_rows, round(select_share * rows))
+    steps = int(np.ceil(plan["epochs"] * max(rows - held, 1) / max(batch_size, 1)))
+    return int(min(plan["high"], max(plan["low"], steps)))
 # What sits beside the logistic posterior: the pretrained transformer, the same
 # architecture with random weights, or nothing (the posterior alone: the model is loaded
 # for its embeddings but never run). The
@@ -77,18 +103,21 @@ def torch_threads(n: Optional[int]):
 
 
 class LLMGenerator(Generator):
-    """Slot-encoded, DAG-masked fine-tuned causal LM (default: the bundled SmolLM2-135M).
+    """The causal model's fitted conditionals plus a local language model's residual, kept
+    per column only where held-out rows show a gain (default model: the bundled
+    SmolLM2-135M; a user's own model goes through the same held-out test).
 
     model_dir: a local Hugging Face causal LM folder (None = the bundled model).
-    preset "quick"/"thorough" sets the step budget; train_steps / train_seconds override
-    it (with train_seconds alone, training runs until the time is up); early stopping on
-    held-out rows ends it sooner. layers: decoder layers of the model kept (DEFAULT_LAYERS;
+    preset "quick"/"thorough" sets the step budget, scaled with the rows (step_budget);
+    train_steps / train_seconds override it (with train_seconds alone, training runs until
+    the time is up); early stopping on held-out rows ends it sooner. train_options: other
+    TrainSettings fields (gate_lr, patience, alpha, ...). layers: decoder layers of the model kept (DEFAULT_LAYERS;
     None = all); freeze_layers: lower layers kept frozen (None = all but the top
     `train_layers`; with any frozen, the input slots are frozen too). cache: reuse/store
     the fine-tuned state on disk. threads: torch threads while fitting/sampling (default:
     1 on a <= 2-core machine, else torch's choice; None = leave torch's setting).
     body: "pretrained" (default), "random" (same architecture, random weights) or "none"
-    (the logistic posterior alone), see BODIES. equivalent_sample_size: the posterior's
+    (the logistic posterior alone: no model is loaded), see BODIES. equivalent_sample_size: the posterior's
     pseudo rows (0 = the logistic model alone). device: None = lm.store.default_device().
     """
 
@@ -114,6 +143,7 @@ class LLMGenerator(Generator):
         layers: Optional[int] = DEFAULT_LAYERS,
         train_layers: int = 2,
         equivalent_sample_size: float = 5.0,
+        train_options: Optional[dict] = None,
     ):
         if body not in BODIES:
             raise InputError(f"unknown model body {body!r}: use {', '.join(BODIES)}")
@@ -151,21 +181,38 @@ class LLMGenerator(Generator):
         self.layers = None if layers is None else int(layers)
         self.train_layers = int(train_layers)
         self.ess = equivalent_sample_size
+        if train_options is not None and not isinstance(train_options, dict):
+            raise InputError(f"train_options must be a dict of training settings, got {train_options!r}")
+        self.train_options = dict(train_options or {})
         # Check the training settings now, so a bad setting fails before a model loads.
         self._settings(n_layers=None)
 
-    def _settings(self, n_layers: Optional[int]):
+    def _settings(self, n_layers: Optional[int], rows: Optional[int] = None):
+        from dataclasses import fields
+
         from faircause_core.generators.lm.train import TrainSettings
 
+        known = {f.name for f in fields(TrainSettings)} - {"steps", "seconds", "batch_size", "lr", "slot_lr",
+                                                          "freeze_layers", "ess", "seed"}
+        unknown = sorted(set(self.train_options) - known)
+        if unknown:
+            raise InputError(f"unknown training setting {unknown[0]!r}: use {', '.join(sorted(known))}")
         if self.train_steps is not None:
             steps = self.train_steps
-        else:  # a seconds-only budget runs until the time is up
-            steps = 1_000_000 if self.train_seconds is not None else PRESETS[self.preset]
+        elif self.train_seconds is not None:  # a seconds-only budget runs until the time is up
+            steps = 1_000_000
+        else:
+            held = {k: self.train_options[k] for k in ("stop_share", "stop_rows", "select_share", "select_rows")
+                    if k in self.train_options}
+            steps = step_budget(self.preset, rows, self.batch_size, **held)
         freeze = self.freeze_layers
         if freeze is None:  # all but the top train_layers layers
             freeze = max(0, (n_layers or 0) - self.train_layers)
+        options = dict(self.train_options)
+        if "eval_every" not in options and self.train_seconds is None:
+            options["eval_every"] = max(4, int(round(steps / EVALUATIONS)))
         return TrainSettings(steps=steps, seconds=self.train_seconds, batch_size=self.batch_size, lr=self.lr,
-                             slot_lr=self.slot_lr, freeze_layers=freeze, ess=self.ess, seed=self.seed)
+                             slot_lr=self.slot_lr, freeze_layers=freeze, ess=self.ess, seed=self.seed, **options)
 
     # ------------------------------------------------------------------ fit
     def fit(self, table, graph, roles, progress: Optional[ProgressFn] = None,
@@ -190,22 +237,30 @@ class LLMGenerator(Generator):
             if col not in layout.cols:
                 raise InputError(f"{label} {col!r} is not a column of {name!r}")
         check()
-        folder = (lm_store.ensure_default_model(progress, check) if self.model_dir is None
-                  else lm_store.check_model_folder(self.model_dir))
-        check()
-        progress("loading model", 0, 1)
-        random_seed = self.seed if self.body == "random" else None
-        model, tokenizer, device = lm_store.load_model(folder, self.device, random_seed=random_seed,
-                                                       layers=self.layers)
-        torch.manual_seed(self.seed)
-        slot_lm = SlotLM(model, tokenizer, layout, use_lm=self.body != "none").to(device)
-        settings = self._settings(n_layers=len(_decoder_layers(slot_lm)))
+        if self.body == "none":  # the fixed part alone: nothing to load
+            folder, model_id, device = None, "none", self.device or lm_store.default_device()
+            slot_lm = SlotLM(None, None, layout, use_lm=False, device=device)
+            self.model_name_ = None
+        else:
+            folder = (lm_store.ensure_default_model(progress, check) if self.model_dir is None
+                      else lm_store.check_model_folder(self.model_dir))
+            check()
+            progress("loading model", 0, 1)
+            random_seed = self.seed if self.body == "random" else None
+            model, tokenizer, device = lm_store.load_model(folder, self.device, random_seed=random_seed,
+                                                           layers=self.layers)
+            torch.manual_seed(self.seed)
+            slot_lm = SlotLM(model, tokenizer, layout, use_lm=True).to(device)
+            model_id = f"{lm_store.model_fingerprint(folder)}:{self.body}:{self.layers}"
+            self.model_name_ = (lm_store.DEFAULT_MODEL_NAME if self.model_dir is None else Path(str(folder)).name) + (
+                " (random weights)" if self.body == "random" else "")
+        self.layers_run_ = len(_decoder_layers(slot_lm))
+        settings = self._settings(n_layers=self.layers_run_, rows=len(table.df))
         progress("loading model", 1, 1)
         check()
         self.load_seconds_ = time.perf_counter() - t0
 
         codes = layout.encode(table.df)
-        model_id = f"{lm_store.model_fingerprint(folder)}:{self.body}:{self.layers}"
         self.cache_key_ = cache_key(table.df, slot_lm, graph.edges, model_id, settings)
         meta = load_cached(slot_lm, self.cache_key_, settings) if self.cache else None
         self.from_cache_ = meta is not None
@@ -226,6 +281,9 @@ class LLMGenerator(Generator):
         self.groups_ = Groups.fit(layout.cols[roles.x], codes[:, layout.index[roles.x]], roles)
         self.outcome_ = Outcome.resolve(table.df[roles.y], getattr(roles, "threshold", None))
         self.fit_seconds_ = time.perf_counter() - t0
+        self.language_model_ = lm_record.build(self.train_stats_, list(layout.order), self.model_name_,
+                                               self.layers_run_, self.body, self.fit_seconds_, self.from_cache_,
+                                               settings.alpha)
         return self
 
     # --------------------------------------------------------------- sample
@@ -299,6 +357,30 @@ class LLMGenerator(Generator):
                                           self.roles_, self.groups_, lambda codes: self.outcome_.code(y.decode(codes, u[-1])))
 
     # ------------------------------------------------------------- helpers
+    def heldout_gains(self, df: pd.DataFrame) -> dict:
+        """What the language model adds on rows `df` (e.g. the real holdout it never saw):
+        per column {loss_fixed, loss, gain, se, rows}, the fixed part's and the fitted model's
+        mean log loss (nats a row) and the mean per-row gain of the model over the fixed part
+        with its standard error (a paired comparison). Rows with a value the model has no
+        state for (a category unseen in fitting) are left out."""
+        from faircause_core.generators.lm.train import _losses
+
+        if not hasattr(self, "slot_lm_"):
+            raise InputError("the language model generator is not fitted yet: call fit() first")
+        lay = self.layout_
+        missing = [c for c in lay.order if c not in df.columns]
+        if missing:
+            raise InputError(f"the rows lack column {missing[0]!r} of the fitted model")
+        codes = lay.encode(df)
+        cards = np.array([lay.cols[c].card for c in lay.order])
+        codes = codes[(codes < cards[None, :]).all(axis=1)]
+        if not len(codes):
+            raise InputError("no row of the given table can be scored by the fitted model")
+        with torch_threads(self.threads):
+            loss, gain, se = _losses(self.slot_lm_, codes, np.arange(len(codes)))
+        return {c: {"loss_fixed": float(a + g), "loss": float(a), "gain": float(g), "se": float(e), "rows": len(codes)}
+                for c, a, g, e in zip(lay.order, loss, gain, se)}
+
     def column_distribution(self, column: str, parent_values: dict) -> pd.Series:
         """The fitted P(column | parents) for one parent configuration (raw values), for
         inspection in the app and the tests: index = the column's value labels."""

@@ -18,6 +18,7 @@ are written as a "missing" token at each column's real rate.
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Optional
 
 import numpy as np
@@ -123,6 +124,11 @@ class PromptGenerator(Generator):
         self.x1 = _match_value(self.x_values, roles.x1, self.x) if roles.x1 is not None else None
         # example texts: one string per real row, in the generation order
         self.row_texts = self._row_texts(self.df)
+        from faircause_core.generators.lm.record import prompt_record
+        from faircause_core.generators.lm.store import DEFAULT_MODEL_NAME
+
+        self.language_model_ = prompt_record(DEFAULT_MODEL_NAME if self.model_dir is None else Path(str(self.model_dir)).name,
+                                             order)
         progress("prompt mode ready", 1, 1)
         return self
 

@@ -15,6 +15,7 @@ from typing import Iterable, Mapping
 import pandas as pd
 
 from faircause_core.causal.effects import EFFECTS, Decomposition
+from faircause_core.generators.lm.record import sentence as lm_sentence
 from faircause_core.present import plots
 from faircause_core.present.explain import (EFFECT_WORDS, SYMBOL_HELP, SYMBOLS, effects_title, explain_roles,
                                            fair_predictor_lines, fair_predictor_notes, identity_line,
@@ -73,7 +74,8 @@ FIDELITY_NAMES = {"score": "shape score (1 = identical)", "missing_similarity": 
 SETTING_NAMES = {"generator": "generator", "model_dir": "language model folder", "preset": "training preset",
                  "train_steps": "training steps", "rows": "rows generated", "seed": "seed",
                  "fairness": "fairness edits", "refine": "refinement loop", "max_rounds": "refinement rounds at most",
-                 "holdout": "real rows held out for testing", "measure_rows": "rows measured per round"}
+                 "holdout": "real rows held out for testing", "measure_rows": "rows measured per round",
+                 "skip_lm": "language model skipped"}
 
 
 def settings_rows(settings: Mapping) -> list[tuple]:
@@ -82,6 +84,7 @@ def settings_rows(settings: Mapping) -> list[tuple]:
     from faircause_core.generators.base import FairnessSpec
 
     unused = set() if settings.get("generator") in ("llm", "prompt") else {"model_dir", "preset", "train_steps"}
+    unused |= set() if settings.get("generator") == "llm" else {"skip_lm"}
     unused |= set() if settings.get("refine", True) else {"max_rounds", "measure_rows"}
     out = []
     for key, value in settings.items():
@@ -257,6 +260,9 @@ def build_report(result, roles, *, graph=None, data_name: str = "data", title: s
                      {"role": "confounders Z", "columns": ", ".join(roles.z) or "-", "detail": ""},
                      {"role": "mediators W", "columns": ", ".join(roles.w) or "-", "detail": ""},
                      {"role": "other", "columns": ", ".join(roles.other) or "-", "detail": ""}])]
+    lm_line = lm_sentence(getattr(result, "language_model", None))
+    if lm_line:  # what the language model did, or that none was run
+        parts.append(f"<p class='lm'>Generator {_e(result.settings.generator)}: {_e(lm_line)}.</p>")
     parts += ["<h2>Fairness: real, synthetic, target</h2>",
               figs.html(plots.effects_bar(sources, title=effects_title(roles))),
               f"<p class='note' title='{_e(SYMBOL_HELP)}'>{_e(sign_note(roles))}</p>",

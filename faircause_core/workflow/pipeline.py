@@ -67,6 +67,9 @@ class GenerationSettings:
     # evaluate only: the file the synthetic rows came from, and where the holdout came from
     source: Optional[str] = None
     holdout_source: Optional[str] = None
+    # llm only: skip the language model (no model loaded or trained; every column is the
+    # causal model's fitted conditional, the rows the default gives when no column is kept)
+    skip_lm: bool = False
 
     def __post_init__(self) -> None:
         if not isinstance(self.generator, str) or self.generator not in GENERATORS + (EXTERNAL,):
@@ -88,6 +91,9 @@ class GenerationSettings:
         if not isinstance(self.refine, (bool, np.bool_)):
             raise InputError(f"refine must be true or false, got {self.refine!r}")
         self.refine = bool(self.refine)
+        if not isinstance(self.skip_lm, (bool, np.bool_)):
+            raise InputError(f"skip_lm must be true or false, got {self.skip_lm!r}")
+        self.skip_lm = bool(self.skip_lm)
         try:
             holdout = float(self.holdout)
         except (TypeError, ValueError):
@@ -143,6 +149,9 @@ class RunResult:
     generator_effects: dict = field(default_factory=dict)
     # How far the groups overlap given Z, W on the real fitting split (causal.overlap).
     overlap: dict = field(default_factory=dict)
+    # What the language model did (generators/lm/record.py): columns_used, per_column gains
+    # on held-out rows, steps_run, stopped_because, model, layers; empty without one.
+    language_model: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         """JSON-safe summary (the synthetic rows are saved separately as CSV)."""
@@ -160,6 +169,7 @@ class RunResult:
             "alphas_used": dict(self.alphas_used),
             "frozen": dict(self.frozen),
             "fit_reused": bool(self.fit_reused),
+            "language_model": _plain(dict(self.language_model or {})),
             "generator_effects": _plain(dict(self.generator_effects or {})),
             "overlap": _plain(dict(self.overlap or {})),
         }
@@ -189,6 +199,7 @@ class RunResult:
             alphas_used=d.get("alphas_used", {}),
             frozen=d.get("frozen", {}),
             fit_reused=bool(d.get("fit_reused", False)),
+            language_model=d.get("language_model") if isinstance(d.get("language_model"), dict) else {},
             generator_effects=d.get("generator_effects") if isinstance(d.get("generator_effects"), dict) else {},
             overlap=d.get("overlap") if isinstance(d.get("overlap"), dict) else {},
         )
@@ -242,7 +253,8 @@ def make_generator(settings: GenerationSettings):
         return PromptGenerator(model_dir=settings.model_dir)
     from faircause_core.generators.llm import LLMGenerator
 
-    return LLMGenerator(model_dir=settings.model_dir, preset=settings.preset, train_steps=settings.train_steps)
+    return LLMGenerator(model_dir=settings.model_dir, preset=settings.preset, train_steps=settings.train_steps,
+                        body="none" if settings.skip_lm else "pretrained")
 
 
 def effect_table(decomposition_dict: dict) -> dict:
@@ -451,6 +463,7 @@ def run_generation(
         alphas_used=result.alphas_used,
         frozen=result.frozen,
         fit_reused=fit_reused,
+        language_model=dict(getattr(generator, "language_model_", None) or {}),
         generator_effects=own,
         overlap=dict(real.overlap or {}),
     )

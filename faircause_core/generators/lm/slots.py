@@ -114,23 +114,34 @@ def _mean_rows(matrix: torch.Tensor, tokenizer, text: str) -> torch.Tensor:
 class SlotLM(nn.Module):
     """A causal LM plus trainable slot embeddings; scores each column's values at its query."""
 
-    def __init__(self, lm, tokenizer, layout: SlotLayout, use_lm: bool = True):
+    def __init__(self, lm, tokenizer, layout: SlotLayout, use_lm: bool = True, device: str = "cpu"):
+        """lm None: no language model at all (the fixed part alone: nothing is loaded, the slot
+        embeddings are placeholders of width 1 and no transformer ever runs)."""
         super().__init__()
         self.lm = lm
         self.layout = layout
-        self.use_lm = bool(use_lm)
-        self.base = getattr(lm, lm.base_model_prefix)
-        emb_in = lm.get_input_embeddings().weight.detach()
-        out = lm.get_output_embeddings()
-        emb_out = (out.weight if out is not None else lm.get_input_embeddings().weight).detach()
-        bos_id = tokenizer.bos_token_id if tokenizer.bos_token_id is not None else (tokenizer.eos_token_id or 0)
+        self.use_lm = bool(use_lm) and lm is not None
         order = layout.order
         texts = [t for c in order for t in layout.value_texts(c)]
-        with torch.no_grad():
-            self.bos = nn.Parameter(emb_in[bos_id].clone()[None])
-            self.query_in = nn.Parameter(torch.stack([_mean_rows(emb_in, tokenizer, layout.query_text(c)) for c in order]))
-            self.value_in = nn.Parameter(torch.stack([_mean_rows(emb_in, tokenizer, f" {t}") for t in texts]))
-            self.value_out = nn.Parameter(torch.stack([_mean_rows(emb_out, tokenizer, f" {t}") for t in texts]))
+        if lm is None:
+            self.base = None
+            with torch.no_grad():
+                self.bos = nn.Parameter(torch.zeros(1, 1, device=device))
+                self.query_in = nn.Parameter(torch.zeros(len(order), 1, device=device))
+                self.value_in = nn.Parameter(torch.zeros(len(texts), 1, device=device))
+                self.value_out = nn.Parameter(torch.zeros(len(texts), 1, device=device))
+            emb_in, out = self.value_in, None
+        else:
+            self.base = getattr(lm, lm.base_model_prefix)
+            emb_in = lm.get_input_embeddings().weight.detach()
+            out = lm.get_output_embeddings()
+            emb_out = (out.weight if out is not None else lm.get_input_embeddings().weight).detach()
+            bos_id = tokenizer.bos_token_id if tokenizer.bos_token_id is not None else (tokenizer.eos_token_id or 0)
+            with torch.no_grad():
+                self.bos = nn.Parameter(emb_in[bos_id].clone()[None])
+                self.query_in = nn.Parameter(torch.stack([_mean_rows(emb_in, tokenizer, layout.query_text(c)) for c in order]))
+                self.value_in = nn.Parameter(torch.stack([_mean_rows(emb_in, tokenizer, f" {t}") for t in texts]))
+                self.value_out = nn.Parameter(torch.stack([_mean_rows(emb_out, tokenizer, f" {t}") for t in texts]))
         # Additive path parent value -> child value logit (plus a per-value bias): a
         # main-effects logistic model of each column on its parents, next to the LM. Its
         # closed-form fit (train.fit_skip_tables) sets it before the first step, so main
@@ -145,7 +156,7 @@ class SlotLM(nn.Module):
         self.lm_gate = nn.Parameter(torch.zeros(len(order), device=emb_in.device))
         device = emb_in.device
         # Which columns run the transformer at all: all while training; after training only
-        # those whose held-out loss the LM lowered (train.select_lm_columns). A column that
+        # those whose held-out loss the LM lowered (train.select_columns). A column that
         # is off costs no forward pass: its conditional is the logistic tables alone.
         self.register_buffer("lm_on", torch.full((len(order),), self.use_lm, dtype=torch.bool, device=device))
         self.register_buffer("q_pos", torch.tensor([layout.query_position(c) for c in order], device=device), persistent=False)
@@ -153,7 +164,8 @@ class SlotLM(nn.Module):
         self.register_buffer("prefix_pos", torch.tensor(np.concatenate(([0], v_pos)), device=device)[None], persistent=False)
         self.register_buffer("value_col", torch.tensor(layout.value_column, device=device), persistent=False)
         # The token tables are never used (slots come in as embeddings): keep them out of training.
-        lm.get_input_embeddings().weight.requires_grad_(False)
+        if lm is not None:
+            lm.get_input_embeddings().weight.requires_grad_(False)
         if out is not None:
             out.weight.requires_grad_(False)
 
@@ -184,11 +196,17 @@ class SlotLM(nn.Module):
             self._counts.update(zip((k.tobytes() for k in uniq), counts))
 
     @torch.no_grad()
-    def base_logits(self, cols: torch.Tensor, slots: torch.Tensor) -> torch.Tensor:
+    def base_logits(self, cols: torch.Tensor, slots: torch.Tensor, leave_out: torch.Tensor | None = None) -> torch.Tensor:
         """The fixed part of each query's logits (N, n_values), -inf outside its column: the
         log of the Bayes net's conditional, a Dirichlet posterior centred on the logistic
         model, P(v | c) = (N(v, c) + ess * logistic(v | c)) / (N(c) + ess) over the parent
-        configurations c seen in fitting (set_counts), the logistic model elsewhere."""
+        configurations c seen in fitting (set_counts), the logistic model elsewhere.
+
+        leave_out: (N,) the global value id of each query's own row, whose count is taken out
+        (leave-one-out): what the posterior would say had the row not been counted. The
+        residual trains on rows that are in the counts; without this it learns against a
+        posterior that has seen each row's answer (with one row per configuration, a sixth of
+        the posterior at 5 pseudo rows), not the one new rows meet."""
         own = self.value_col[None, :] == cols[:, None]
         logp = torch.log_softmax(self.skip_logits(slots).masked_fill(~own, float("-inf")), dim=-1)
         counts = getattr(self, "_counts", None)
@@ -205,6 +223,12 @@ class SlotLM(nn.Module):
                 lo = starts[key[0]]
                 table[i, lo:lo + len(found)] = found
                 hit[i] = True
+        if leave_out is not None and hit.any():
+            own_value = leave_out.cpu().numpy()
+            rows = np.flatnonzero(hit)
+            table[rows, own_value[rows]] -= 1.0
+            hit &= table.sum(axis=1) > 0  # a configuration only this row had: the logistic model
+            np.clip(table, 0.0, None, out=table)
         if not hit.any():
             return logp
         n = torch.as_tensor(table, dtype=logp.dtype, device=logp.device)
@@ -235,13 +259,15 @@ class SlotLM(nn.Module):
         out = self.base(inputs_embeds=x, position_ids=self.prefix_pos, attention_mask=mask, use_cache=True)
         return [(layer[0], layer[1]) for layer in _cache_layers(out.past_key_values)]
 
-    def query_logprobs(self, kv, cols: torch.Tensor, slots: torch.Tensor) -> torch.Tensor:
+    def query_logprobs(self, kv, cols: torch.Tensor, slots: torch.Tensor,
+                       leave_out: torch.Tensor | None = None) -> torch.Tensor:
         """Log-probabilities (N, n_values) for N queries; -inf outside each query's column.
 
         cols: (N,) topological column index; slots: (N, S) global value ids of the parents
         (PAD = -1). Each query is one new token attending to BOS + its parents' cached slots.
+        leave_out: see base_logits (training only).
         """
-        logits = self.base_logits(cols, slots)
+        logits = self.base_logits(cols, slots, leave_out)
         on = self.lm_on[cols] if self.use_lm and kv else None
         if on is not None and bool(on.any()):
             every = bool(on.all())
@@ -304,8 +330,10 @@ class SlotLM(nn.Module):
             for p in lay.parents[c]:
                 allowed[qi, lay.value_position(p)] = True
         mask = _additive_mask(allowed, self.dtype)[None, None].expand(b, 1, -1, -1)
-        hidden = self.base(inputs_embeds=x, position_ids=pos, attention_mask=mask).last_hidden_state
-        h = hidden[:, 1::2].reshape(b * k, -1) if self.use_lm else None  # query slots
+        h = None
+        if self.use_lm:
+            hidden = self.base(inputs_embeds=x, position_ids=pos, attention_mask=mask).last_hidden_state
+            h = hidden[:, 1::2].reshape(b * k, -1)  # query slots
         cols = torch.arange(k, device=codes.device)
         by_col = {c: codes[:, lay.index[c]].cpu().numpy() for c in lay.order}
         slots = np.stack([lay.parent_slots(c, by_col) for c in lay.order], axis=1)  # (B, K, S)

@@ -1,22 +1,29 @@
 """Fine-tuning the slot-encoded language model, and its on-disk cache.
 
-Each column's conditional is a closed-form logistic model of the column on its parents
-plus a language-model residual that starts at zero:
+Each column's conditional is the Bayes net's kind of conditional (a Dirichlet posterior
+centred on a closed-form logistic model of the column on its parents) plus a
+language-model residual that starts at zero:
 
-    logit P(c = v | parents) = logistic(v | parents) + gate_c * LM(v | parents)
+    logit P(c = v | parents) = log P_posterior(v | parents) + gate_c * LM(v | parents)
 
 1. `fit_skip_tables` sets the logistic part (the skip tables) by an L2-penalised
-   multinomial logistic fit on all fit rows, the same model the Bayes net's CPDs are
-   centred on; it is then held fixed.
-2. `train` fits the residual on a seeded share of the rows and judges it on the rest (a
-   held-out slice of the fitting split): the per-column gates start at 0, so step 0 IS the
-   logistic model, and training stops as soon as the held-out loss has not improved for
-   `patience` evaluations (the best state is kept). The residual has its own learning
-   rates and weight decay.
-3. `select_lm_columns` keeps the LM only for the columns whose held-out loss it lowered by
-   more than twice the standard error of the per-row gain; every other column is the
-   fixed part alone and never runs the transformer.
-So the language model can only add what rows it never trained on support.
+   multinomial logistic fit, the model the Bayes net's CPDs are centred on; it is then
+   held fixed.
+2. The fitting split is cut, seeded, into three: training rows, STOPPING rows and
+   SELECTION rows (`split_rows`). While the residual is judged the fixed part is fitted on
+   the training rows only, so neither part has seen the other two.
+3. `train` fits the residual on the training rows. The per-column gates start at 0 (so step
+   0 IS the fixed part) and carry no weight decay (decay would pull them back to 0). The
+   learning rate warms up over the first `warmup` share of the budget; the held-out loss on
+   the stopping rows is evaluated every `eval_every` steps, and only evaluations AFTER the
+   warm-up count towards `patience` (the best state is kept).
+4. `select_columns` then judges each column once, on the selection rows the stopping rule
+   never saw: a one-sided paired t-test of the per-row log-loss gain over the fixed part,
+   Holm-corrected across the columns tested (family-wise error `alpha`), and a gain above
+   `min_gain` nats a row. Every other column is the fixed part exactly and never runs the
+   transformer.
+So the language model can only add what rows it never trained on, and that no stopping
+decision was tuned on, support; `stats["per_column"]` says what each column gained.
 
 One step: the prefix [BOS, every value slot] is run once (each value slot's keys/values
 are shared by every row), then each (column, parent configuration) of a minibatch is ONE
@@ -48,7 +55,7 @@ from faircause_core.errors import InputError
 from faircause_core.generators.base import ProgressFn, no_progress
 from faircause_core.generators.lm.slots import SlotLM, decoder_layers
 
-ENCODING_VERSION = 5  # 5: fixed logistic tables + held-out-selected LM residual
+ENCODING_VERSION = 6  # 6: separate stopping / selection rows, Holm-selected columns, warm-up patience
 STATE_FILE = "trainable.safetensors"
 META_FILE = "meta.json"
 
@@ -59,12 +66,17 @@ class TrainSettings:
 
     steps / seconds: the most the residual trains; early stopping usually ends it sooner.
     lr: the unfrozen transformer layers; slot_lr: the slot embeddings; gate_lr: the
-    per-column gates; weight_decay: all three (AdamW). skip_l2: the logistic fit's L2.
-    val_share: share of fit rows held out to judge the residual (at most val_rows rows);
+    per-column gates; weight_decay: slots and layers (AdamW), the gates too only with
+    gate_decay. skip_l2: the logistic fit's L2. stop_share / stop_rows: the share of fit rows
+    (at most stop_rows) whose held-out loss decides when to stop; select_share /
+    select_rows: a separate share that decides which columns keep the residual.
     eval_every / patience: evaluate every so many steps, stop after `patience` evaluations
-    without a better held-out loss. min_gain: nats per row a column's held-out loss must
-    drop by for its LM to be kept. ess: pseudo rows of the Dirichlet posterior centred on
-    the logistic model (0 = the logistic model alone), as the Bayes net's.
+    after the warm-up without a better held-out loss. warmup: the share of the budget the
+    learning rate warms up over; settle: the share of the budget before patience counts
+    (the warm-up in the patience sense: at least the LR warm-up and two evaluations). alpha: the family-wise error of
+    the per-column tests (Holm); min_gain: nats a row a column must gain besides. ess:
+    pseudo rows of the Dirichlet posterior centred on the logistic model (0 = the logistic
+    model alone), as the Bayes net's.
     """
 
     steps: int = 150
@@ -74,12 +86,18 @@ class TrainSettings:
     slot_lr: float = 2e-3
     gate_lr: float = 1e-2
     weight_decay: float = 0.01
+    gate_decay: bool = False
     skip_l2: float = 1.0
     freeze_layers: int = 0
-    val_share: float = 0.15
-    val_rows: int = 256
+    stop_share: float = 0.1
+    stop_rows: int = 256
+    select_share: float = 0.15
+    select_rows: int = 1024
     eval_every: int = 4
-    patience: int = 2
+    patience: int = 3
+    warmup: float = 0.05
+    settle: float = 0.3
+    alpha: float = 0.05
     min_gain: float = 1e-3
     ess: float = 5.0
     seed: int = 0
@@ -89,7 +107,8 @@ class TrainSettings:
             ("training steps", self.steps, 1),
             ("batch size", self.batch_size, 1),
             ("frozen layers", self.freeze_layers, 0),
-            ("held-out rows", self.val_rows, 1),
+            ("stopping rows", self.stop_rows, 1),
+            ("selection rows", self.select_rows, 1),
             ("evaluation interval", self.eval_every, 1),
             ("patience", self.patience, 1),
         ]
@@ -97,9 +116,18 @@ class TrainSettings:
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
                 raise InputError(f"{label} must be a whole number >= {low}, got {value!r}")
         for label, value in (("learning rate", self.lr), ("slot learning rate", self.slot_lr),
-                             ("gate learning rate", self.gate_lr), ("held-out share", self.val_share)):
+                             ("gate learning rate", self.gate_lr), ("stopping share", self.stop_share),
+                             ("selection share", self.select_share), ("test level alpha", self.alpha)):
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < float(value) < 1:
                 raise InputError(f"{label} must be a number between 0 and 1, got {value!r}")
+        if self.stop_share + self.select_share >= 0.9:
+            raise InputError(f"stopping and selection shares must leave at least 10% of the rows to train on, "
+                             f"got {self.stop_share!r} + {self.select_share!r}")
+        for label, value in (("warm-up share", self.warmup), ("settling share", self.settle)):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
+                raise InputError(f"{label} must be a number from 0 to below 1, got {value!r}")
+        if not isinstance(self.gate_decay, (bool, np.bool_)):
+            raise InputError(f"gate_decay must be true or false, got {self.gate_decay!r}")
         for label, value in (("skip table penalty", self.skip_l2), ("weight decay", self.weight_decay),
                              ("minimum gain", self.min_gain), ("equivalent sample size", self.ess)):
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
@@ -143,7 +171,8 @@ def freeze_lower_layers(slot_lm: SlotLM, n: int) -> None:
 
 
 def _decoder_layers(slot_lm: SlotLM):
-    return decoder_layers(slot_lm.base)
+    """The decoder layers of the slot model's transformer (none without a language model)."""
+    return [] if slot_lm.base is None else decoder_layers(slot_lm.base)
 
 
 def prepare_trainable(slot_lm: SlotLM, settings: TrainSettings) -> None:
@@ -245,6 +274,33 @@ def batch_loss(slot_lm: SlotLM, codes: np.ndarray, rows: np.ndarray) -> torch.Te
     return -(counts * logp).sum() / counts.sum()
 
 
+def train_loss(slot_lm: SlotLM, codes: np.ndarray, rows: np.ndarray) -> torch.Tensor:
+    """batch_loss for training: each row is scored against the fixed part with its own count
+    left out (SlotLM.base_logits leave_out), as a row the posterior has not seen. The
+    transformer runs once per (column, parent configuration) of the batch; the fixed part
+    once per (column, configuration, value), as leaving a row out depends on its value."""
+    lay = slot_lm.layout
+    sub = {c: codes[rows, lay.index[c]] for c in lay.order}
+    keys = np.concatenate([np.concatenate([np.full((len(rows), 1), lay.index[c]), lay.parent_slots(c, sub),
+                                           (lay.offset[c] + sub[c])[:, None]], axis=1) for c in lay.order])
+    full, counts = np.unique(keys, axis=0, return_counts=True)
+    queries, which = np.unique(full[:, :-1], axis=0, return_inverse=True)
+    device = slot_lm.value_in.device
+    cols, slots = torch.as_tensor(full[:, 0], device=device), torch.as_tensor(full[:, 1:-1], device=device)
+    value = torch.as_tensor(full[:, -1], device=device)
+    logits = slot_lm.base_logits(cols, slots, leave_out=value)
+    kv = slot_lm.prefix_kv()
+    if kv:
+        q_cols = torch.as_tensor(queries[:, 0], device=device)
+        gate = slot_lm.lm_gate[q_cols] * slot_lm.lm_on[q_cols].to(slot_lm.dtype)
+        residual = gate[:, None] * (slot_lm._query_hidden(kv, q_cols, torch.as_tensor(queries[:, 1:], device=device))
+                                    @ slot_lm.value_out.T)
+        logits = logits + residual[torch.as_tensor(which.reshape(-1), device=device)]
+    logp = torch.log_softmax(logits, dim=-1)
+    weight = torch.as_tensor(counts, dtype=slot_lm.dtype, device=device)
+    return -(weight * logp.gather(1, value[:, None])[:, 0]).sum() / weight.sum()
+
+
 @torch.no_grad()
 def column_losses(slot_lm: SlotLM, codes: np.ndarray, rows: np.ndarray, chunk: int = 1024, check=None,
                   with_lm: bool = True) -> np.ndarray:
@@ -255,9 +311,10 @@ def column_losses(slot_lm: SlotLM, codes: np.ndarray, rows: np.ndarray, chunk: i
 
 @torch.no_grad()
 def _losses(slot_lm: SlotLM, codes: np.ndarray, rows: np.ndarray, chunk: int = 1024, check=None,
-            with_lm: bool = True) -> tuple[np.ndarray, np.ndarray]:
-    """(mean loss per column, standard error per column of the per-row gain over the fixed
-    part): each row's gain is log P_model(value) - log P_fixed(value) at its own query."""
+            with_lm: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(mean loss per column, mean per-row gain over the fixed part per column, its standard
+    error): each row's gain is log P_model(value) - log P_fixed(value) at its own query, so
+    the two are compared on the same rows (a paired comparison)."""
     cols, slots, counts = _batch(codes, rows, slot_lm)
     kv = slot_lm.prefix_kv() if with_lm else []
     k = len(slot_lm.layout.order)
@@ -276,17 +333,20 @@ def _losses(slot_lm: SlotLM, codes: np.ndarray, rows: np.ndarray, chunk: int = 1
     m = len(rows)
     mean = gain / m
     se = torch.sqrt(torch.clamp(gain2 / m - mean ** 2, min=0.0) / max(m - 1, 1))
-    return (total / m).numpy(), se.numpy()
+    return (total / m).numpy(), mean.numpy(), se.numpy()
 
 
-def split_rows(n: int, settings: TrainSettings) -> tuple[np.ndarray, np.ndarray]:
-    """(training rows, held-out rows) of the fitting split, seeded; no held-out rows (and so
-    no LM) when there are fewer than 20 rows."""
+def split_rows(n: int, settings: TrainSettings) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(training rows, stopping rows, selection rows) of the fitting split, seeded and
+    disjoint; no held-out rows (and so no LM) when there are too few rows to judge it on
+    (under 40, or fewer than 5 stopping or 10 selection rows)."""
     rows = np.random.default_rng([settings.seed, 7]).permutation(n)
-    n_val = min(settings.val_rows, int(round(settings.val_share * n)))
-    if n < 20 or n_val < 5:
-        return rows, rows[:0]
-    return np.sort(rows[n_val:]), np.sort(rows[:n_val])
+    n_stop = min(settings.stop_rows, int(round(settings.stop_share * n)))
+    n_select = min(settings.select_rows, int(round(settings.select_share * n)))
+    if n < 40 or n_stop < 5 or n_select < 10:
+        return np.sort(rows), rows[:0], rows[:0]
+    stop, select = rows[:n_stop], rows[n_stop:n_stop + n_select]
+    return np.sort(rows[n_stop + n_select:]), np.sort(stop), np.sort(select)
 
 
 def fit_base(slot_lm: SlotLM, codes: np.ndarray, rows: np.ndarray, settings: TrainSettings, check=None) -> dict:
@@ -297,42 +357,93 @@ def fit_base(slot_lm: SlotLM, codes: np.ndarray, rows: np.ndarray, settings: Tra
     return stats
 
 
-def select_lm_columns(slot_lm: SlotLM, base: np.ndarray, best: np.ndarray, min_gain: float,
-                      se: Optional[np.ndarray] = None) -> list[str]:
-    """Keep the LM for the columns whose held-out loss it lowered by more than min_gain nats
-    per row and by more than twice the standard error of the per-row gain (a gain the
-    held-out rows support, not noise); the others get gate 0 and never run the transformer
-    again."""
-    keep = (base - best) > (min_gain if se is None else np.maximum(min_gain, 2.0 * se))
+def holm(p: np.ndarray) -> np.ndarray:
+    """Holm's step-down adjusted p-values (family-wise error control over the tests in p)."""
+    p = np.asarray(p, dtype=float)
+    k = len(p)
+    order = np.argsort(p, kind="stable")
+    adjusted = np.minimum(1.0, np.maximum.accumulate(p[order] * (k - np.arange(k))))
+    out = np.empty(k)
+    out[order] = adjusted
+    return out
+
+
+def gain_tests(gain: np.ndarray, se: np.ndarray, m: int, tested: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(one-sided p-value, Holm-adjusted p-value) per column of a paired t-test of H0: the mean
+    per-row log-loss gain over the fixed part is <= 0, on m held-out rows; the adjustment runs
+    over the `tested` columns only (the others get p = 1)."""
+    from scipy.stats import t as student_t
+
+    gain, se = np.asarray(gain, dtype=float), np.asarray(se, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        stat = np.where(se > 0, gain / np.where(se > 0, se, 1.0), np.where(gain > 0, np.inf, -np.inf))
+    p = np.where(tested, student_t.sf(stat, df=max(m - 1, 1)), 1.0)
+    adjusted = np.ones_like(p)
+    if tested.any():
+        adjusted[tested] = holm(p[tested])
+    return p, adjusted
+
+
+def _sig(value, digits: int = 5) -> float:
+    """A float to `digits` significant digits (the record stays readable, a gain of 3e-06
+    stays 3e-06, and the test statistics can be recomputed from it)."""
+    return float(f"{float(value):.{digits}g}")
+
+
+def select_columns(slot_lm: SlotLM, gain: np.ndarray, se: np.ndarray, m: int, settings: TrainSettings) -> dict:
+    """Keep the LM for the columns whose per-row gain on the m selection rows is significant
+    (one-sided paired t-test, Holm across the columns tested, family-wise `alpha`) and above
+    `min_gain` nats a row; the others get gate 0 and never run the transformer again.
+    Returns {column: {gain, se, p, p_holm, used}}."""
+    tested = slot_lm.lm_on.cpu().numpy().copy()
+    p, adjusted = gain_tests(gain, se, m, tested)
+    keep = tested & (adjusted <= settings.alpha) & (np.asarray(gain) > settings.min_gain)
     with torch.no_grad():
-        slot_lm.lm_on.copy_(torch.as_tensor(keep, device=slot_lm.lm_on.device) & slot_lm.lm_on)
+        slot_lm.lm_on.copy_(torch.as_tensor(keep, device=slot_lm.lm_on.device))
         slot_lm.lm_gate.masked_fill_(~slot_lm.lm_on, 0.0)
-    return [c for c, k in zip(slot_lm.layout.order, slot_lm.lm_on.tolist()) if k]
+    return {c: {"gain": _sig(g), "se": _sig(e), "p": _sig(a), "p_holm": _sig(b), "used": bool(k)}
+            for c, g, e, a, b, k in zip(slot_lm.layout.order, gain, se, p, adjusted, keep)}
+
+
+def warmup_steps(settings: TrainSettings) -> int:
+    """Steps before patience counts: the larger of the `warmup` (learning rate) and `settle`
+    shares of the budget, at least two evaluations, at most the budget. On a simulated XOR
+    outcome the residual's held-out loss sat flat for 100-130 steps before it fell to the
+    truth (tests/test_lm_schedule.py): a patience counted from step 0 stops it first."""
+    share = max(settings.warmup, settings.settle)
+    return int(min(settings.steps, max(2 * settings.eval_every, int(np.ceil(share * settings.steps)))))
 
 
 def train(slot_lm: SlotLM, codes: np.ndarray, settings: TrainSettings,
           progress: Optional[ProgressFn] = None, check=None) -> dict:
-    """Logistic tables in closed form, then the LM residual with early stopping on held-out
-    rows, then per-column selection (module docstring). `check()` raises to cancel."""
+    """Logistic tables in closed form, then the LM residual with early stopping on the
+    stopping rows, then per-column selection on the selection rows (module docstring).
+    `check()` raises to cancel. stats["stopped_because"] is a key of lm.record.STOPPED.
+    Progress reports the steps actually run (the last report is
+    ("fine-tuning", steps run, budget), not the budget twice when training stopped early)."""
     progress = progress or no_progress
     t0 = time.perf_counter()
     prepare_trainable(slot_lm, settings)
     every = np.arange(len(codes))
-    fit_rows, val_rows = split_rows(len(codes), settings)
-    if not slot_lm.use_lm or not len(val_rows):
+    fit_rows, stop_rows, select_rows = split_rows(len(codes), settings)
+    names = slot_lm.layout.order
+    if not slot_lm.use_lm or not len(stop_rows):
         start = fit_base(slot_lm, codes, every, settings, check)
         with torch.no_grad():
             slot_lm.lm_on.fill_(False)
+            slot_lm.lm_gate.zero_()
         progress("fine-tuning", 1, 1)
-        return {**start, "val_rows": 0, "steps": 0, "best_step": 0, "seconds": time.perf_counter() - t0,
-                "lm_columns": [], "val_loss_logistic": None, "val_loss": None, "gate_max": 0.0,
+        return {**start, "val_rows": 0, "stop_rows": 0, "select_rows": 0, "steps": 0, "step_budget": 0,
+                "warmup_steps": 0, "best_step": 0, "seconds": time.perf_counter() - t0,
+                "stopped_because": "no_lm" if not slot_lm.use_lm else "too_few_rows",
+                "lm_columns": [], "per_column": {}, "val_loss_logistic": None, "val_loss": None, "gate_max": 0.0,
                 "trainable_parameters": 0}
     # The base is fitted on the training rows only while the residual is judged, so the
     # held-out rows are unseen by both; it is refitted on every row at the end.
     fit_base(slot_lm, codes, fit_rows, settings, check)
-    names = slot_lm.layout.order
-    base_val = column_losses(slot_lm, codes, val_rows, check=check, with_lm=False)
-    stats = {"val_rows": int(len(val_rows))}
+    base_stop = column_losses(slot_lm, codes, stop_rows, check=check, with_lm=False)
+    stats = {"val_rows": int(len(stop_rows) + len(select_rows)), "stop_rows": int(len(stop_rows)),
+             "select_rows": int(len(select_rows))}
     torch.manual_seed(settings.seed)
     rng = np.random.default_rng(settings.seed)
     slots = [p for p in slot_lm.slot_parameters() if p.requires_grad]
@@ -340,16 +451,19 @@ def train(slot_lm: SlotLM, codes: np.ndarray, settings: TrainSettings,
     body = [p for p in slot_lm.parameters() if p.requires_grad and id(p) not in own]
     wd = settings.weight_decay
     groups = [{"params": slots, "lr": settings.slot_lr, "weight_decay": wd},
-              {"params": [slot_lm.lm_gate], "lr": settings.gate_lr, "weight_decay": wd},
+              {"params": [slot_lm.lm_gate], "lr": settings.gate_lr, "weight_decay": wd if settings.gate_decay else 0.0},
               {"params": body, "lr": settings.lr, "weight_decay": wd}]
     optimizer = torch.optim.AdamW([g for g in groups if g["params"]])
     base_lrs = [group["lr"] for group in optimizer.param_groups]
     n = len(fit_rows)
     batch = min(settings.batch_size, n)
     order, cursor = rng.permutation(n), 0
-    best_val, best_se, best_step, best_state, stale = base_val.copy(), None, 0, _snapshot(slot_lm), 0
-    losses = []
-    step = 0
+    best_val, best_step, best_state, stale = base_stop.copy(), 0, _snapshot(slot_lm), 0
+    warm = warmup_steps(settings)
+    warm_share = warm / settings.steps  # patience counts after it
+    lr_warm = max(settings.warmup, 1.0 / settings.steps)  # the learning rate warms up over this share
+    losses, curve = [], [[0, round(float(base_stop.sum()), 5)]]
+    step, why = 0, "budget"
     total = int(np.ceil(settings.seconds)) if settings.seconds is not None else settings.steps
     progress("fine-tuning", 0, total)
     slot_lm.train()
@@ -364,9 +478,9 @@ def train(slot_lm: SlotLM, codes: np.ndarray, settings: TrainSettings,
         if settings.seconds is not None:
             done = max(done, (time.perf_counter() - t0) / settings.seconds)
         for group, lr in zip(optimizer.param_groups, base_lrs):
-            group["lr"] = lr * _schedule(done)
+            group["lr"] = lr * _schedule(done, lr_warm)
         optimizer.zero_grad(set_to_none=True)
-        loss = batch_loss(slot_lm, codes, rows)
+        loss = train_loss(slot_lm, codes, rows)
         loss.backward()
         optimizer.step()
         losses.append(float(loss.detach()))
@@ -375,27 +489,37 @@ def train(slot_lm: SlotLM, codes: np.ndarray, settings: TrainSettings,
         progress("fine-tuning", step if settings.seconds is None else min(int(elapsed), total), total)
         if step % settings.eval_every == 0 or step == settings.steps:
             slot_lm.eval()
-            val, se = _losses(slot_lm, codes, val_rows, check=check)
+            val = column_losses(slot_lm, codes, stop_rows, check=check)
             slot_lm.train()
+            curve.append([step, round(float(val.sum()), 5)])
+            reached = step / settings.steps
+            if settings.seconds is not None:
+                reached = max(reached, elapsed / settings.seconds)
             if val.sum() < best_val.sum() - settings.min_gain:
-                best_val, best_se, best_step, best_state, stale = val, se, step, _snapshot(slot_lm), 0
-            else:
+                best_val, best_step, best_state, stale = val, step, _snapshot(slot_lm), 0
+            elif reached > warm_share:  # patience counts only after the warm-up
                 stale += 1
                 if stale >= settings.patience:
+                    why = "patience"
                     break
         if settings.seconds is not None and elapsed >= settings.seconds:
+            why = "seconds"
             break
     slot_lm.eval()
     _restore(slot_lm, best_state)
-    chosen = select_lm_columns(slot_lm, base_val, best_val, settings.min_gain, best_se)
-    final = np.where(slot_lm.lm_on.cpu().numpy(), best_val, base_val)
+    model_select, gain, se = _losses(slot_lm, codes, select_rows, check=check)
+    base_select = model_select + gain  # the fixed part's own loss on the selection rows
+    per_column = select_columns(slot_lm, gain, se, len(select_rows), settings)
+    chosen = [c for c in names if per_column[c]["used"]]
+    final = base_select - np.where(slot_lm.lm_on.cpu().numpy(), gain, 0.0)
     stats.update(fit_base(slot_lm, codes, every, settings, check))
-    progress("fine-tuning", total, total)
-    return {**stats, "steps": step, "best_step": best_step, "seconds": time.perf_counter() - t0,
-            "first_loss": losses[0], "last_loss": float(np.mean(losses[-5:])),
-            "val_loss_logistic": float(base_val.mean()), "val_loss": float(final.mean()),
-            "val_loss_by_column": {c: [round(float(a), 4), round(float(b), 4)] for c, a, b in zip(names, base_val, best_val)},
-            "lm_columns": chosen, "gate_max": float(slot_lm.lm_gate.detach().abs().max()),
+    return {**stats, "steps": step, "step_budget": int(settings.steps), "warmup_steps": warm, "best_step": best_step,
+            "stopped_because": why, "seconds": time.perf_counter() - t0,
+            "first_loss": losses[0], "last_loss": float(np.mean(losses[-5:])), "stop_curve": curve,
+            "val_loss_logistic": float(base_select.mean()), "val_loss": float(final.mean()),
+            "val_loss_by_column": {c: [round(float(a), 4), round(float(a - g), 4)]
+                                   for c, a, g in zip(names, base_select, gain)},
+            "per_column": per_column, "lm_columns": chosen, "gate_max": float(slot_lm.lm_gate.detach().abs().max()),
             "trainable_parameters": int(sum(p.numel() for p in slot_lm.parameters() if p.requires_grad))}
 
 
@@ -410,12 +534,13 @@ def _restore(slot_lm: SlotLM, state: dict) -> None:
             params[k].copy_(v)
 
 
-def _schedule(done: float) -> float:
-    """LR factor at a share `done` of the budget: short warm-up, then cosine decay to 5%,
-    so short budgets still end in a settled state instead of Adam's noise floor."""
-    if done < 0.05:
-        return 0.1 + 0.9 * done / 0.05
-    return 0.05 + 0.95 * 0.5 * (1 + np.cos(np.pi * min(1.0, (done - 0.05) / 0.95)))
+def _schedule(done: float, warm: float = 0.05) -> float:
+    """LR factor at a share `done` of the budget: linear warm-up from 10% over the first
+    `warm` share, then cosine decay to 5%, so short budgets still end in a settled state
+    instead of Adam's noise floor."""
+    if done < warm:
+        return 0.1 + 0.9 * done / warm
+    return 0.05 + 0.95 * 0.5 * (1 + np.cos(np.pi * min(1.0, (done - warm) / max(1e-9, 1 - warm))))
 
 
 def cache_dir(key: str) -> Path:
