@@ -3,6 +3,9 @@ before any work, with one line, by the one rule (generators.base.check_edits) th
 the pipeline and the app reach."""
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -18,7 +21,8 @@ DEMO = ROOT / "assets" / "nhefs_cohort.csv"
 DEMO_DAG = ROOT / "assets" / "nhefs_dag.json"
 NO_DE = "the graph has no direct path from sex to death: there is no direct effect to remove"
 NO_IE = "the graph has no path from sex to death through a mediator: there is no indirect effect to remove"
-NO_SE = "sex has no parents in this graph and is associated with no confounder: there is no spurious effect to remove"
+NO_SE = ("sex has no parents in this graph and is associated with no confounder: there is no spurious effect to "
+         "remove")
 
 # z -> x, z -> y, x -> w -> y, x -> y: every pathway exists.
 FULL = [("z", "x"), ("z", "y"), ("x", "w"), ("w", "y"), ("x", "y")]
@@ -114,7 +118,11 @@ def test_demo_dag_names_each_gap_in_the_brief_wording():
     assert pathway_gaps(no_mediator, derive_roles(no_mediator, "sex", "death"))["ie"] == NO_IE
 
 
-from tests.clirun import run_cli  # noqa: E402  (in this process)
+def run_cli(*args):
+    env = dict(os.environ, PYTHONHASHSEED="0", HF_HUB_OFFLINE="1")
+    env.pop("FAIRCAUSE_DEBUG", None)
+    return subprocess.run([sys.executable, "-m", "faircause_core", *map(str, args)],
+                          capture_output=True, text=True, cwd=ROOT, env=env, timeout=600)
 
 
 @pytest.mark.parametrize("edit", [["--remove", "DE"], ["--alpha", "DE=0.5"]])
