@@ -364,6 +364,10 @@ def _measured(**changes):
      "No unseen real rows to compare with"),
     # ten unseen rows: an interval that says "no leak" means nothing yet
     (dict(membership_rows=10), "review", "Only 10 unseen real rows to compare with"),
+    # 48 synthetic rows: a copier of 48 rows is not seen by membership inference either
+    ({"synthetic_rows": 48, "yardsticks.copier.membership_auc": 0.52,
+      "yardsticks.copier.membership_auc_ci_low": 0.49, "yardsticks.copier.membership_auc_ci_high": 0.56},
+     "review", "Too few synthetic rows (48) to show the table safe"),
 ])
 def test_verdict_names_the_measure_that_decided_it(changes, expected, words):
     from faircause_core.metrics.privacy import verdict

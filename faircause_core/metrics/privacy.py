@@ -110,6 +110,9 @@ REVIEW_RARE_AUC = 0.5
 #: above both REVIEW_ATTACK_RISK and the most marginals reach (their interval's high end).
 UNSAFE_COPIER_SHARE = 0.5
 REVIEW_ATTACK_RISK = 0.05
+#: safe also needs the measure to have had the power to see a leak: a copier of the same size
+#: must be called unsafe by membership inference, else review (48 prompt-mode rows: a copier of
+#: 48 rows scored AUC 0.52 [0.49, 0.56], as it covers 4% of the training patients).
 #: no verdict but review below this many holdout rows (members and non-members each): with 10,
 #: a bootstrap interval can sit anywhere (a fresh sample scored "unsafe" against 1 unseen row).
 MIN_HOLDOUT_ROWS = 50
@@ -689,6 +692,10 @@ def verdict(priv: dict) -> tuple[str, str]:
             return "review", (f"Anonymeter's {_attack_name(name, risk)} risk {_ci(risk, 'risk')} has its low end above "
                               f"{floor:.2f}" + (f", the most marginals alone reach ({_ci(m, 'risk')})" if m else "")
                               + ".")
+    if "membership_auc_ci_low" in cop and not _f(cop["membership_auc_ci_low"]) > UNSAFE_MEMBERSHIP_AUC:
+        return "review", (f"Too few synthetic rows ({int(_f(priv.get('synthetic_rows'))):,}) to show the table safe: "
+                          f"membership inference does not flag even a copier of that size (AUC "
+                          f"{_ci(cop, 'membership_auc')}), though none flags this table ({membership}).")
     worst = max(attacks.items(), key=lambda kv: _f(kv[1].get("risk")), default=None)
     tail = (f"; Anonymeter's highest risk, {_attack_name(*worst)}, {_ci(worst[1], 'risk')}"
             f"{_beside_attack(worst[0], cop, mar)}") if worst else ""
