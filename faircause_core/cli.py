@@ -499,7 +499,7 @@ def _print_measures(m: dict, mirror: bool = False) -> None:
           f"vs holdout {pv['dcr_holdout_median']:.3f}")
     from faircause_core.present.report import privacy_verdict
 
-    print(f"privacy verdict: {privacy_verdict(pv)}")
+    print(privacy_verdict(pv))  # "Verdict: safe to share. ..."
 
 
 def _read_rows(path: str):
