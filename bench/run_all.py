@@ -18,6 +18,7 @@ SCRIPTS = [
     "bench_estimators.py",
     "bench_fair_predictor.py",
     "bench_quality_draws.py",
+    "bench_measure.py",
 ]
 
 

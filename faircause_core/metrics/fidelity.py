@@ -13,7 +13,10 @@ is the mean of two properties:
   towards the average (|Pearson| > 0.5, Cramer's V > 0.3): a weak pair says little about
   whether dependencies were kept. A second report with the thresholds at 0 gives a score
   for every pair, so the pairs table shows them all with "counted" marking the ones in the
-  average; the average itself is SDMetrics' number.
+  average; the average itself is SDMetrics' number. A run's measuring keeps no pairs table
+  and skips that second report (every_pair=False); there, above 30 columns, a screen of the
+  real data's pairs spares SDMetrics the pairs that cannot count (SCREEN_COLUMNS below),
+  and the score stays SDMetrics' own.
 
 Two deliberate settings: ContingencySimilarity runs on all rows (SDMetrics would draw an
 unseeded sample above 50,000 rows, so a result could not be reproduced), and each column
@@ -54,18 +57,104 @@ def _frames(real, synth, schema):
     return kinds, sdmetrics_frame(real, kinds, "real"), sdmetrics_frame(synth, kinds, "synthetic")
 
 
-def _report(real: pd.DataFrame, synth: pd.DataFrame, kinds: dict, thresholds: bool = True) -> QualityReport:
-    """SDMetrics' QualityReport on all rows; thresholds=False scores every column pair."""
+def _report(real: pd.DataFrame, synth: pd.DataFrame, kinds: dict, thresholds: bool = True,
+            pairs: list | None = None) -> QualityReport:
+    """SDMetrics' QualityReport on all rows; thresholds=False scores every column pair;
+    `pairs`: only these column pairs enter Column Pair Trends (SDMetrics' own property, told
+    which pairs to visit)."""
     report = QualityReport()
     report.num_rows_subsample = None
     if not thresholds:
         report.real_correlation_threshold = 0
         report.real_association_threshold = 0
+    if pairs is not None:
+        report._properties[TRENDS] = _trends_on(pairs)
     metadata = {"tables": {TABLE: {"columns": sdmetrics_columns(kinds)}}}
     with warnings.catch_warnings():  # e.g. a constant column: SDMetrics records it as an error
         warnings.simplefilter("ignore")
         report.generate({TABLE: real}, {TABLE: synth}, metadata, verbose=False)
     return report
+
+
+def _trends_on(pairs: list):
+    """SDMetrics' Column Pair Trends property restricted to `pairs` (its single-table
+    property's own column_pairs argument, which the report does not expose)."""
+    from sdmetrics.reports.multi_table._properties import ColumnPairTrends
+    from sdmetrics.reports.single_table._properties import ColumnPairTrends as SingleTable
+
+    class Some(SingleTable):
+        def _generate_details(self, real_data, synthetic_data, metadata, progress_bar=None, column_pairs=None):
+            return super()._generate_details(real_data, synthetic_data, metadata, progress_bar,
+                                             column_pairs=list(pairs))
+
+    class Trends(ColumnPairTrends):
+        _single_table_property = Some
+
+    return Trends()
+
+
+# Column Pair Trends on wide tables. SDMetrics checks every pair's real-data correlation or
+# association before it scores the pair (only related pairs count): on a 5,000 x 56 table
+# that check alone took 6 s of CPU for 1,540 pairs, of which 52 counted. Above SCREEN_COLUMNS
+# columns the same statistics are first computed here for all pairs at once (Pearson on
+# pairwise complete rows; Cramer's V of the real rows' contingency table, numbers cut into
+# SDMetrics' 10 equal-width bins, missing a value of its own), and only pairs within
+# SCREEN_MARGIN of a threshold or above it go to SDMetrics, which decides and scores them as
+# before: the score is SDMetrics' own over all pairs. If more than MAX_SCORED_PAIRS pairs are
+# left, a seeded random sample of that many is scored and the trend gets the sampling error
+# of a mean over pairs (its 95% interval in trend_ci_low / trend_ci_high).
+SCREEN_COLUMNS = 30
+SCREEN_MARGIN = 0.05
+MAX_SCORED_PAIRS = SCREEN_COLUMNS * (SCREEN_COLUMNS - 1) // 2  # what 30 columns have in all
+
+
+def _real_strengths(real: pd.DataFrame, kinds: dict) -> dict:
+    """{(a, b): |Pearson| or Cramer's V in the real rows} for every pair SDMetrics would visit,
+    as its Column Pair Trends computes them (NaN or 0 where it would have none)."""
+    names = list(kinds)
+    numeric = {c: kinds[c] in NUMERIC_KINDS for c in names}
+    values, codes = {}, {}
+    for c in names:
+        if numeric[c]:
+            x = real[c].to_numpy(dtype=float)
+            values[c] = x
+            seen = x[~np.isnan(x)]
+            codes[c] = np.digitize(x, np.histogram_bin_edges(seen)) if seen.size else None
+        else:
+            codes[c] = pd.factorize(real[c].to_numpy(dtype=object), use_na_sentinel=False)[0]
+    out = {}
+    for a, b in combinations(names, 2):
+        v = np.nan
+        if numeric[a] and numeric[b]:
+            x, y = values[a], values[b]
+            ok = ~np.isnan(x) & ~np.isnan(y)
+            if ok.sum() >= 2 and x[ok].std() > 0 and y[ok].std() > 0:
+                v = abs(float(np.corrcoef(x[ok], y[ok])[0, 1]))
+        elif codes[a] is not None and codes[b] is not None:
+            with np.errstate(all="ignore"):
+                v = _cramers_v(codes[a], codes[b])  # 0 where SDMetrics has none: below any threshold
+        out[(a, b)] = v
+    return out
+
+
+def _screened_pairs(real: pd.DataFrame, kinds: dict, seed: int, notes: list) -> tuple[list, dict]:
+    """(pairs for SDMetrics to check and score, facts about the screen) for a wide table."""
+    from sdmetrics.reports.utils import (
+        DEFAULT_REAL_ASSOCIATION_THRESHOLD as ASSOCIATION, DEFAULT_REAL_CORRELATION_THRESHOLD as CORRELATION)
+
+    strengths = _real_strengths(real, kinds)
+    numeric = {c: k in NUMERIC_KINDS for c, k in kinds.items()}
+    candidates = [pair for pair, v in strengths.items()
+                  if not v <= (CORRELATION if numeric[pair[0]] and numeric[pair[1]] else ASSOCIATION) - SCREEN_MARGIN]
+    facts = {"trend_pairs_total": len(strengths), "trend_pairs_checked": len(candidates)}
+    notes.append(f"{len(kinds)} columns, {len(strengths):,} column pairs: {len(strengths) - len(candidates):,} pairs "
+                 f"whose real-data correlation or association is more than {SCREEN_MARGIN} below SDMetrics' "
+                 f"threshold were left out before SDMetrics, which checked the other {len(candidates):,}")
+    if len(candidates) > MAX_SCORED_PAIRS:
+        pick = np.sort(np.random.default_rng([seed, 11]).choice(len(candidates), MAX_SCORED_PAIRS, replace=False))
+        candidates = [candidates[i] for i in pick]
+        facts["trend_pairs_sampled"] = len(candidates)
+    return candidates, facts
 
 
 def _errors(details: pd.DataFrame, label) -> list[str]:
@@ -89,11 +178,16 @@ def _columns(report: QualityReport, real, synth, kinds, notes: list) -> pd.DataF
     return pd.DataFrame(rows, columns=["column", "kind", "metric", "score", "missing_similarity"])
 
 
-def _pairs(standard: QualityReport, every: QualityReport, notes: list) -> pd.DataFrame:
+def _pairs(standard: QualityReport, every: QualityReport | None, notes: list) -> pd.DataFrame:
+    """The pairs table; without `every`, a pair's score is the standard report's (NaN when
+    the pair does not count)."""
     std = standard.get_details(TRENDS, TABLE)
     notes.extend(_errors(std, lambda r: f"pair '{r['Column 1']}' / '{r['Column 2']}'"))
     key = ["Column 1", "Column 2"]
-    every_score = every.get_details(TRENDS, TABLE).set_index(key)["Score"].reindex(pd.MultiIndex.from_frame(std[key]))
+    if every is None:
+        every_score = std["Score"]
+    else:
+        every_score = every.get_details(TRENDS, TABLE).set_index(key)["Score"].reindex(pd.MultiIndex.from_frame(std[key]))
     return pd.DataFrame({
         "column_a": std["Column 1"].to_numpy(dtype=object),
         "column_b": std["Column 2"].to_numpy(dtype=object),
@@ -118,26 +212,56 @@ def column_pair_trends(real: pd.DataFrame, synth: pd.DataFrame, schema) -> pd.Da
     return _pairs(_report(r, s, kinds), _report(r, s, kinds, thresholds=False), [])
 
 
-def quality_report(real: pd.DataFrame, synth: pd.DataFrame, schema) -> dict:
+def quality_report(real: pd.DataFrame, synth: pd.DataFrame, schema, every_pair: bool = True, seed: int = 0) -> dict:
     """SDMetrics Quality Score with its two properties, per-column and per-pair tables and notes.
 
     shape / trend / quality are SDMetrics' Column Shapes, Column Pair Trends and overall
     score; trend is NaN (and quality = shape) when no pair counts, e.g. a single column.
+    `every_pair=False` skips the second report that scores the pairs that do not count (the
+    pairs table then has NaN for them) and, above SCREEN_COLUMNS columns, lets SDMetrics
+    visit only the pairs the screen keeps (see SCREEN_COLUMNS): trend_pairs_total,
+    trend_pairs_checked (and trend_pairs_sampled with the interval trend_ci_low / high when
+    only a seeded sample of them was scored) say what was done. trend_pairs_counted is the
+    number of pairs in the average.
     """
     kinds, r, s = _frames(real, synth, schema)
-    standard = _report(r, s, kinds)
     notes: list[str] = []
+    facts: dict = {}
+    visit = None
+    if not every_pair and len(kinds) > SCREEN_COLUMNS:
+        visit, facts = _screened_pairs(r, kinds, seed, notes)
+    standard = _report(r, s, kinds, pairs=visit)
     columns = _columns(standard, r, s, kinds, notes)
-    pairs = _pairs(standard, _report(r, s, kinds, thresholds=False), notes)
+    pairs = _pairs(standard, _report(r, s, kinds, thresholds=False) if every_pair else None, notes)
     props = standard.get_properties().set_index("Property")["Score"]
     shape, trend = float(props[SHAPES]), float(props[TRENDS])
-    if len(pairs) and not pairs["counted"].any():
+    quality = float(standard.get_score())
+    counted = pairs.loc[pairs["counted"], "score"].dropna().to_numpy(dtype=float)
+    facts["trend_pairs_counted"] = int(counted.size)
+    if "trend_pairs_sampled" in facts:
+        facts.update(_sampled_trend(counted, facts))
+        notes.append(f"{facts['trend_pairs_checked']:,} pairs were left, more than {MAX_SCORED_PAIRS}: SDMetrics "
+                     f"scored a seeded random sample of {facts['trend_pairs_sampled']:,}, {counted.size:,} of which "
+                     f"count; {TRENDS} is their mean, 95% interval [{facts['trend_ci_low']:.3f}, "
+                     f"{facts['trend_ci_high']:.3f}] (the sampling error of a mean over pairs)")
+    if (len(pairs) or visit is not None) and not pairs["counted"].any():
         notes.append(f"no column pair is related in the real data (|Pearson| > 0.5 or Cramer's V > 0.3): "
                      f"no {TRENDS} score")
-    properties = pd.DataFrame({"property": [QUALITY, SHAPES, TRENDS],
-                               "score": [float(standard.get_score()), shape, trend]})
-    return dict(shape=shape, trend=trend, quality=float(standard.get_score()), columns=columns, pairs=pairs,
-                properties=properties, notes=notes)
+    properties = pd.DataFrame({"property": [QUALITY, SHAPES, TRENDS], "score": [quality, shape, trend]})
+    return dict(shape=shape, trend=trend, quality=quality, columns=columns, pairs=pairs,
+                properties=properties, notes=notes, **facts)
+
+
+def _sampled_trend(scores: np.ndarray, facts: dict) -> dict:
+    """The 95% interval of a mean over a simple random sample of pairs (finite-population
+    corrected: the sample is `trend_pairs_sampled` of `trend_pairs_checked` pairs)."""
+    m = scores.size
+    if m < 2:
+        return {"trend_ci_low": float("nan"), "trend_ci_high": float("nan")}
+    share = facts["trend_pairs_sampled"] / facts["trend_pairs_checked"]
+    half = 1.96 * scores.std(ddof=1) / np.sqrt(m) * np.sqrt(1.0 - share)
+    mean = float(scores.mean())
+    return {"trend_ci_low": max(0.0, mean - half), "trend_ci_high": min(1.0, mean + half)}
 
 
 # ----------------------------------------------------------------------------- heatmaps

@@ -274,44 +274,78 @@ def predictor_roles(graph: CausalGraph, roles: Roles) -> Roles:
     return replace(roles, z=tuple(roles.z) + extra_z, w=tuple(roles.w) + extra_w, other=())
 
 
-#: Relative cost of the measure steps (seconds on the demo, 2-core machine), so the
-#: progress reported inside the measure phase moves with time, not with the step count.
-MEASURE_COST = {"fidelity": 3, "utility": 2, "privacy": 30, "fair predictor": 20}
+#: Relative cost of the measuring steps in tenths of a second: CPU seconds of the demo's
+#: Bayes-net run with DE removed (medians of 3, bench/bench_measure.py --clock cpu; the
+#: synthetic audit as the median of 10 cross-fitting splits), so the progress reported
+#: inside the measure phase moves with time, not with the step count. Every run records what
+#: each step took (timings: measure_<step>_s), so these can be checked against any run; on
+#: other cohorts the shares differ by up to about 2x.
+MEASURE_COST = {"synthetic audit": 69, "predictor sets": 5, "fidelity": 4, "utility": 4, "privacy": 21,
+                "fair predictor": 15}
+METRIC_STEPS = ("fidelity", "utility", "privacy", "fair predictor")
+
+
+def timing_key(step: str) -> str:
+    """The timings key of a measuring step: "fair predictor" -> "measure_fair_predictor_s"."""
+    return f"measure_{step.replace(' ', '_')}_s"
+
+
+class MeasureSteps:
+    """The measuring steps of one run, in order: each reports progress in MEASURE_COST units
+    (so the bar moves with time), runs under progress.interruptible (a cancel returns within a
+    second even inside a long library call) and records its seconds in `timings` under
+    timing_key(step)."""
+
+    def __init__(self, names, progress: Optional[ProgressFn] = None, cancel: Optional[CancelToken] = None,
+                 timings: Optional[dict] = None):
+        self.progress = progress or no_progress
+        self.cancel = cancel
+        self.timings = {} if timings is None else timings
+        self.total = sum(MEASURE_COST[n] for n in names)
+        self.done = 0
+
+    def __call__(self, name: str, fn):
+        from faircause_core.workflow.progress import interruptible
+
+        self.progress(f"measuring {name}", self.done, self.total)
+        t = time.perf_counter()
+        try:
+            return interruptible(fn, self.cancel)
+        finally:
+            self.timings[timing_key(name)] = time.perf_counter() - t
+            self.done += MEASURE_COST[name]
 
 
 def measure(real_fit: Table, holdout: pd.DataFrame, synthetic: pd.DataFrame, graph: CausalGraph,
             roles: Roles, seed: int, control: Optional[pd.DataFrame] = None,
             progress: Optional[ProgressFn] = None, cancel: Optional[CancelToken] = None,
-            predictor_pool: Optional[pd.DataFrame] = None) -> dict:
+            predictor_pool: Optional[pd.DataFrame] = None, timings: Optional[dict] = None,
+            steps: Optional[MeasureSteps] = None) -> dict:
     """Fidelity, utility, privacy and the fair-predictor measure of one synthetic table
     (`control`: a mirror-mode synthetic table from the same generator, when there is one;
     `predictor_pool`: a larger draw like `synthetic` for the fair predictor to train on).
     Each metric runs under progress.interruptible, so a cancel returns within a second even
-    inside a 30-second library call."""
+    inside a 30-second library call, and its seconds go into `timings` (measure_fidelity_s,
+    measure_utility_s, measure_privacy_s, measure_fair_predictor_s); `steps`: the run's
+    MeasureSteps when the metrics continue its measuring (progress and timings are then its)."""
     from faircause_core.metrics.fidelity import quality_report
     from faircause_core.metrics.privacy import distance_to_closest_record
     from faircause_core.metrics.frames import model_kinds
     from faircause_core.metrics.utility import fair_predictor, tstr_auroc
-    from faircause_core.workflow.progress import interruptible
 
-    progress = progress or no_progress
-    total, done = sum(MEASURE_COST.values()), [0]
-
-    def step(name, fn):
-        progress(f"measuring {name}", done[0], total)
-        out = interruptible(fn, cancel)
-        done[0] += MEASURE_COST[name]
-        return out
-
+    step = steps or MeasureSteps(METRIC_STEPS, progress, cancel, timings)
     schema = real_fit.schema
     real = real_fit.df
-    q = step("fidelity", lambda: quality_report(real, synthetic, schema))
+    # only the score and the pairs that count (every_pair=False): the run keeps no pairs table
+    q = step("fidelity", lambda: quality_report(real, synthetic, schema, every_pair=False, seed=seed))
     fidelity = {
         "shape": float(q["shape"]),
         "trend": float(q["trend"]),
         "quality": float(q["quality"]),
         "columns": q["columns"].to_dict(orient="records"),
         "notes": q["notes"],
+        **{k: q[k] for k in ("trend_pairs_total", "trend_pairs_checked", "trend_pairs_sampled", "trend_pairs_counted",
+                              "trend_ci_low", "trend_ci_high") if k in q},
     }
     # the graph's descendants of Y are recorded after the outcome (follow-up time, cause of
     # death): a predictor of Y that saw them would only show the leak
@@ -430,20 +464,22 @@ def run_generation(
     own = generator_effects(generator, result.final_fairness, settings.seed)
     timings["generator_effects_s"] = time.perf_counter() - t
 
-    progress("measuring fidelity, utility and privacy", 0, 1)
     t = time.perf_counter()
     if cancel is not None:
         cancel.check()
-    final = decompose(
+    steps = MeasureSteps(tuple(MEASURE_COST), progress, cancel, timings)  # measure_<step>_s in timings
+    final = steps("synthetic audit", lambda: decompose(
         synthetic, roles.x, roles.x0, roles.x1, roles.y, roles.z, roles.w,
         seed=settings.seed, threshold=roles.threshold, positive=roles.positive,
         splits=synthetic_splits(len(synthetic)),
-    )
-    pool, control = predictor_tables(generator, settings, synthetic, result.final_fairness, len(fit_table.df),
-                                     cancel=cancel)
+    ))
+    pool, control = steps("predictor sets", lambda: predictor_tables(
+        generator, settings, synthetic, result.final_fairness, len(fit_table.df), cancel=cancel))
     metrics = measure(fit_table, holdout, synthetic, graph, roles, settings.seed, control=control,
-                      progress=progress, cancel=cancel, predictor_pool=pool)
+                      predictor_pool=pool, steps=steps)
     timings["measure_s"] = time.perf_counter() - t
+    # what no step holds (the outcome rates, assembling the metrics): the steps and this sum to measure_s
+    timings["measure_rest_s"] = max(0.0, timings["measure_s"] - sum(timings[timing_key(n)] for n in MEASURE_COST))
     timings["total_s"] = time.perf_counter() - t0
     progress("done", 1, 1)
 
