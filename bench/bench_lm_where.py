@@ -33,7 +33,8 @@ robust) to the real rows' - computed only where R kept a column: otherwise R's r
 (same seed, same conditionals), which the script checks on the first 200 rows.
 
     nice -n 10 .venv/bin/python bench/bench_lm_where.py --part small [--sizes 100,200] [--seeds 0]
-Writes bench/out/lm_where_<part>.json (appending per finished setting).
+Writes bench/out/lm_where_<part>.json (appending per finished setting); `--part report`
+prints the tables docs/language_model.md quotes.
 """
 
 from __future__ import annotations
@@ -184,9 +185,9 @@ def fit_pair(fit_table, graph, roles, preset="quick"):
     return r, f, r_s, time.perf_counter() - t0
 
 
-def compare_rows(r, f, fit_table, eval_df, roles, graph, real_effects=None):
+def compare_rows(r, f, fit_table, eval_df, roles, graph, real_effects=None, always: bool = False):
     """What R's rows change against F's: identical rows where R kept no column (checked);
-    else TSTR AUROC and effect gaps for both."""
+    else (or with `always`) TSTR AUROC and effect gaps for both."""
     from faircause_core.causal.fairness import decompose
     from faircause_core.metrics.frames import model_kinds
     from faircause_core.metrics.utility import tstr_auroc
@@ -194,10 +195,11 @@ def compare_rows(r, f, fit_table, eval_df, roles, graph, real_effects=None):
     a, b = r.sample(200, seed=0), f.sample(200, seed=0)
     if not r.language_model_["columns_used"]:
         assert a.equals(b), "a residual kept for no column must give the fixed part's rows"
-        return {"identical_rows": True}
+        if not always:
+            return {"identical_rows": True}
     after = graph.descendants(roles.y)
     features = {c: k for c, k in model_kinds(fit_table.schema).items() if c not in after}
-    res = {"identical_rows": False}
+    res = {"identical_rows": not r.language_model_["columns_used"]}
     for name, gen in (("R", r), ("F", f)):
         syn = gen.sample(2000, seed=1)
         auc = tstr_auroc(fit_table.df, syn, eval_df, roles.y, features, positive=roles.positive,
@@ -230,7 +232,8 @@ def _append(path: Path, rec: dict) -> None:
     path.write_text(json.dumps(done, indent=1) + "\n")
 
 
-def measure(setting: str, fit_table, graph, roles, eval_df, zero: dict, real_effects=None, presets=("quick",)):
+def measure(setting: str, fit_table, graph, roles, eval_df, zero: dict, real_effects=None, presets=("quick",),
+            always: bool = False):
     rec = {"setting": setting, "fit_rows": len(fit_table.df), "load": round(os.getloadavg()[0], 1)}
     if zero:
         rec["P"] = {}
@@ -251,7 +254,7 @@ def measure(setting: str, fit_table, graph, roles, eval_df, zero: dict, real_eff
         r, f, r_s, f_s = fit_pair(fit_table, graph, roles, preset)
         key = "R" if preset == "quick" else f"R_{preset}"
         rec[key] = {"fit_s": round(r_s, 1), "record": r.language_model_, "heldout": r_gains(r, eval_df),
-                    "rows": compare_rows(r, f, fit_table, eval_df, roles, graph, real_effects)}
+                    "rows": compare_rows(r, f, fit_table, eval_df, roles, graph, real_effects, always)}
         rec["F_fit_s"] = round(f_s, 2)
     return rec
 
@@ -408,7 +411,7 @@ def part_large(n, presets, path):
     eval_df = df.iloc[n:].reset_index(drop=True)
     whole = audit(fit, roles, seed=0, splits=1).to_frame()
     real = {e: float(whole.loc[e, "estimate"]) for e in EFFECTS}
-    rec = measure(f"large n={n}", fit, graph, roles, eval_df, {}, real, presets=presets)
+    rec = measure(f"large n={n}", fit, graph, roles, eval_df, {}, real, presets=presets, always=True)
     from faircause_core.causal.fairness import decompose
     from faircause_core.metrics.frames import model_kinds
     from faircause_core.metrics.utility import tstr_auroc
@@ -426,15 +429,75 @@ def part_large(n, presets, path):
     print(summary_line(rec), json.dumps({k: rec[k] for k in rec if k.startswith("bayesnet")}), flush=True)
 
 
+def _pm(p) -> str:
+    return f"{p['gain']:+.4f} ± {p['se']:.4f}"
+
+
+def report() -> str:
+    """The markdown tables of docs/language_model.md from the JSON files written so far."""
+    lines = []
+    for part in ("small", "text"):
+        path = OUT / f"lm_where_{part}.json"
+        if not path.exists():
+            continue
+        lines += ["", "| setting | R: columns kept (won on evaluation rows) / tested | R steps (budget) | R fit s | "
+                  "P vs F-cv, summed over columns | P-random vs F-cv | F-cv vs F | R's rows |", "|---|---|---|---|---|---|---|---|"]
+        for r in sorted(json.loads(path.read_text()), key=lambda r: (r["setting"].split()[0], r["fit_rows"], r["setting"])):
+            rec, held = r["R"]["record"], r["R"]["heldout"]
+            won = [c for c in rec["columns_used"] if held[c]["gain"] > 2 * held[c]["se"]]
+            kept = f"{len(rec['columns_used'])} ({len(won)}) / {len(rec['columns'])}"
+            if rec["columns_used"]:
+                kept += " " + ", ".join(f"{c} {_pm(held[c])}" for c in rec["columns_used"])
+            P = r.get("P", {})
+            fcv = "-"
+            if "pretrained" in P:
+                cols = P["pretrained"]["columns"]
+                top = max(cols, key=lambda c: cols[c]["Fcv_vs_F"]["gain"])
+                fcv = (f"{sum(v['Fcv_vs_F']['gain'] for v in cols.values()):+.3f} (largest: {top} "
+                       f"{_pm(cols[top]['Fcv_vs_F'])}, s = {cols[top]['s_fixed_cv']:g})")
+            rows = r["R"]["rows"]
+            said = "same as F" if rows.get("identical_rows") else (
+                f"TSTR {rows['R']['tstr']:.3f} vs {rows['F']['tstr']:.3f}; Ctf-DE gap {rows['R']['gaps']['ctf_de']:+.3f} "
+                f"vs {rows['F']['gaps']['ctf_de']:+.3f}")
+            lines.append(f"| {r['setting']} | {kept} | {rec['steps_run']} ({rec['step_budget']}) | {r['R']['fit_s']:.0f} | "
+                         f"{_pm(P['pretrained']['total_vs_Fcv']) if 'pretrained' in P else '-'} | "
+                         f"{_pm(P['random']['total_vs_Fcv']) if 'random' in P else '-'} | {fcv} | {said} |")
+        cols = [(r["setting"], c, v) for r in json.loads(path.read_text())
+                for c, v in r.get("P", {}).get("pretrained", {}).get("columns", {}).items()
+                if v["tau"] > 0 and abs(v["P_vs_Fcv"]["gain"]) > 2 * v["P_vs_Fcv"]["se"]]
+        if cols:
+            lines += ["", "P's columns beyond 2 SE of F-cv: " + "; ".join(
+                f"{s} {c} {_pm(v['P_vs_Fcv'])} (tau {v['tau']:g}, s {v['s']:g})" for s, c, v in cols)]
+    path = OUT / "lm_where_large.json"
+    if path.exists():
+        for r in json.loads(path.read_text()):
+            rows, rec = r["R"]["rows"], r["R"]["record"]
+            lines += ["", f"{r['setting']}: R kept {len(rec['columns_used'])} of {len(rec['columns'])} columns, "
+                      f"{rec['steps_run']} of {rec['step_budget']} steps, {r['R']['fit_s']:.0f} s; y's gain on evaluation "
+                      f"rows {_pm(r['R']['heldout']['y'])}.", "",
+                      "| generator | TSTR AUROC | TV gap | Ctf-DE gap | Ctf-IE gap | Ctf-SE gap | fit s |", "|---|---|---|---|---|---|---|"]
+            for name, v in (("fixed part F (= R)", rows.get("F")), ("Bayes net", r.get("bayesnet")),
+                            ("Bayes net, outcome_by_x", r.get("bayesnet_outcome_by_x"))):
+                if v:
+                    fit_s = r["F_fit_s"] if name.startswith("fixed") else v.get("fit_s")
+                    lines.append(f"| {name} | {v['tstr']:.3f} | " + " | ".join(f"{v['gaps'][e]:+.3f}" for e in EFFECTS)
+                                 + f" | {fit_s} |")
+    return "\n".join(lines)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--part", choices=("small", "text", "large"), required=True)
+    ap.add_argument("--part", choices=("small", "text", "large", "report"), required=True,
+                    help="report: print the markdown tables of what has been measured")
     ap.add_argument("--sizes", default=None)
     ap.add_argument("--seeds", default="0,1")
     ap.add_argument("--cohorts", default="demo,flchain,medpar")
     ap.add_argument("--priors", default="pretrained,random", help="P variants ('' for none)")
     ap.add_argument("--presets", default="quick", help="large: R presets, e.g. quick,thorough")
     args = ap.parse_args()
+    if args.part == "report":
+        print(report())
+        return 0
     torch.set_num_threads(1)
     OUT.mkdir(parents=True, exist_ok=True)
     path = OUT / f"lm_where_{args.part}.json"

@@ -101,14 +101,25 @@ def sentence(record: Optional[Mapping]) -> Optional[str]:
             f"{k - len(used)} come from {FIXED_PART}; {steps}")
 
 
-#: Where the language model won on held-out rows, measured (bench/bench_lm_where.py, quick
-#: preset, seed 0, docs/language_model.md): fitting rows -> (columns it changed, columns
-#: tested, cohorts), summed over the cohorts measured at about that many rows.
-MEASURED: dict[int, tuple[int, int, str]] = {}
+#: Where the language model won on held-out rows, measured (bench/bench_lm_where.py and, at
+#: the shared cohorts' full size, bench_lm_schedule.py; quick preset, seed 0;
+#: docs/language_model.md): fitting rows -> (columns whose log loss it lowered by more than
+#: 2 SE on evaluation rows no part of the fit saw, columns tested, cohorts), summed over the
+#: cohorts measured at about that many rows.
+MEASURED: dict[int, tuple[int, int, str]] = {
+    100: (0, 36, "subsamples of the demo, flchain and medpar"),
+    200: (0, 36, "subsamples of the demo, flchain and medpar"),
+    400: (0, 41, "subsamples of the demo, flchain and medpar and a cohort with 120 diagnosis names"),
+    800: (0, 36, "subsamples of the demo, flchain and medpar"),
+    1100: (0, 25, "the demo and medpar"),
+    1500: (0, 5, "a cohort with 120 diagnosis names"),
+    5512: (0, 11, "flchain"),
+    50_000: (0, 6, "a simulated cohort with interactions the additive fixed part misses"),
+}
 
 
 def advice(rows: int) -> Optional[str]:
-    """A line to say BEFORE training where the measurement says the language model will change
+    """A line to say BEFORE training where the measurement says the language model will improve
     no column at about `rows` fitting rows (the nearest measured size within a factor of 2),
     else None: no claim outside what was measured, nor where it ever won."""
     if not MEASURED or rows is None or rows <= 0:
@@ -118,9 +129,9 @@ def advice(rows: int) -> Optional[str]:
     near = min(MEASURED, key=lambda n: abs(math.log(n / rows)))
     if abs(math.log(near / rows)) > math.log(2):
         return None
-    changed, tested, cohorts = MEASURED[near]
-    if changed:
+    won, tested, cohorts = MEASURED[near]
+    if won:
         return None
-    return (f"measured at about {near:,} fitting rows on {cohorts}, the language model changed 0 of {tested} "
-            f"columns on held-out rows, so it will most likely change none here either and its training is "
-            f"time spent for the same rows")
+    return (f"measured at about {near:,} fitting rows on {cohorts}, the language model improved 0 of {tested} "
+            f"columns on rows it never saw, so it will most likely change none here and its training is time "
+            f"spent for the same rows")
