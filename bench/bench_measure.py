@@ -134,8 +134,9 @@ def one_run(table, graph, roles, mode: str, generator: str = "bayesnet") -> dict
             "control": {k: (fair.get("control") or {}).get(k) for k in (
                 "synthetic_trained_de", "synthetic_trained_de_ci_low", "synthetic_trained_de_ci_high",
                 "synthetic_trained_de_mc_se")} if fair.get("control") else None,
-            "fidelity": {k: trend.get(k) for k in ("shape", "trend", "quality", "trend_pairs", "trend_pairs_scored",
-                                                   "trend_ci_low", "trend_ci_high")}}
+            "fidelity": {k: trend.get(k) for k in ("shape", "trend", "quality", "trend_pairs_total", "trend_pairs_checked",
+                                                   "trend_pairs_sampled", "trend_pairs_counted", "trend_ci_low",
+                                                   "trend_ci_high") if k in trend}}
 
 
 def flat(timings: dict) -> dict:
