@@ -168,9 +168,13 @@ def job_progress() -> None:
     """Polls this session's background job: one bar and ETA for the whole run, "cancelling..."
     from the press of Cancel until the job stops; hands over to the whole page once at its end."""
     job = jobs.current_job(state.root(), state.session_id())
-    if job is None:
-        st.caption("No generation started yet in this browser session.")
+    other = job is not None and job.owner != state.owner()  # started for another data set or question
+    if job is None or (other and job.status != "running"):
+        st.caption("No generation started yet for this data set and question in this browser session.")
         return
+    if other:
+        st.info(f"Still running from another data set or question: {md(job.label)}. It is saved to the run list "
+                "when it ends; cancel it here to start one for this data set.")
     if job.status == "running":
         st.progress(job.fraction(), text=f"{job.fraction():.0%} of the whole run, {job.eta()}")
         st.caption(f"Running {md(job.label)} for {time.time() - job.started:.0f} s. Now: {md(job.stage)}.")

@@ -295,6 +295,8 @@ def run_labels(runs: Sequence[Mapping]) -> dict:
         else:  # a summary without the alphas: only the names of the removed pathways
             parts = [] if r.get("removed") in (None, "none") else [str(r["removed"])]
         rows = f"{r['rows']:,} rows · " if isinstance(r.get("rows"), int) else ""
+        if r.get("generator") == "external":  # workflow.evaluate: rows made elsewhere, no edits of ours
+            return f"evaluated {r.get('source') or 'table'} · {rows}seed {r.get('seed')}"
         edits = f"removed {' '.join(parts)}" if parts else "mirror"
         return f"{r.get('generator') or '?'} · {edits} · {rows}seed {r.get('seed')}"
 
