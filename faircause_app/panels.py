@@ -162,7 +162,31 @@ def graph_sources(tab, problem: FairnessProblem, valid: bool, marks, all_names) 
                 text.error(err)
 
 
-# ------------------------------------------------------------------------- step 4 progress
+# ------------------------------------------------------------------------- step 4
+
+def model_folder(choice: str, saved_dir: str) -> str | None:
+    """The language model folder a generator choice uses: FAIRCAUSE_MODEL_DIR's (said), or the
+    user's own, checked at once (one error line, and None, for an unusable folder)."""
+    model_dir = jobs.model_dir_from_env() if choice in ("llm", "prompt") else None
+    if model_dir:
+        st.caption(f"Language model folder from FAIRCAUSE_MODEL_DIR: {md(model_dir)}")
+    if choice != "own":
+        return model_dir
+    typed = st.text_input("Model folder (a Hugging Face causal LM with safetensors weights)",
+                          key="w_model_dir", value=saved_dir)
+    model_dir = typed.strip() or None
+    if model_dir:
+        from faircause_core.generators.lm.store import check_model_folder
+
+        try:
+            check_model_folder(model_dir)
+            st.success("Model folder looks usable.")
+        except InputError as err:
+            text.error(err)
+            model_dir = None
+    return model_dir
+
+
 
 def job_progress() -> None:
     """Polls this session's background job: one bar and ETA for the whole run, "cancelling..."

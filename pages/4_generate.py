@@ -35,22 +35,7 @@ left, right = st.columns([3, 2])
 with left:
     choice = st.radio("Generator", list(GENERATORS), format_func=GENERATORS.get, key="w_generator",
                       index=pick(GENERATORS, "generator"))
-    model_dir = jobs.model_dir_from_env() if choice in ("llm", "prompt") else None
-    if model_dir:
-        st.caption(f"Language model folder from FAIRCAUSE_MODEL_DIR: {md(model_dir)}")
-    if choice == "own":
-        typed = st.text_input("Model folder (a Hugging Face causal LM with safetensors weights)",
-                              key="w_model_dir", value=saved("model_dir", ""))
-        model_dir = typed.strip() or None
-        if model_dir:
-            from faircause_core.generators.lm.store import check_model_folder
-
-            try:
-                check_model_folder(model_dir)
-                st.success("Model folder looks usable.")
-            except InputError as err:
-                text.error(err)
-                model_dir = None
+    model_dir = panels.model_folder(choice, saved("model_dir", ""))
 
     st.markdown("**Fairness per pathway** — keep it as in the real data, remove it, or remove a share.")
     alphas = {}
