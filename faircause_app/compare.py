@@ -190,7 +190,7 @@ def _sweep_progress(ws: str, run_id: str) -> None:
 
 def _sweep_result(job, run: dict, ws: str) -> None:
     from faircause_core.io.export import json_bytes, safe_filename
-    from faircause_core.present.summary import build_summary, summary_sentences
+    from faircause_core.present.summary import build_summary, summary_sentences, sweep_why_two_real
 
     sweep = job.result
     alphas = [p["alpha"] for p in sweep["points"]]
@@ -199,6 +199,9 @@ def _sweep_result(job, run: dict, ws: str) -> None:
     st.plotly_chart(plots.sweep_curve(sweep, chosen), width="stretch", key="cmp_sweep")
     for line in summary_sentences(sweep, chosen):
         st.markdown(f"- {md(line)}")
+    why = sweep_why_two_real(sweep)
+    if why:  # the real data is all rows; the dial's "as real" is the fitting split
+        st.caption(md(why))
     for note in sweep.get("warnings") or []:
         text.warning(note)
     stem = safe_filename(f"{job.job_id}_{sweep['pathway']}")

@@ -21,8 +21,9 @@ from faircause_core.causal.question import MAX_LABEL, FairnessProblem, validate_
 from faircause_core.errors import InputError
 from faircause_core.io.export import graph_json_bytes, json_bytes, safe_filename, to_csv_bytes
 from faircause_core.present import plots
-from faircause_core.present.explain import (SYMBOL_HELP, effects_title, fair_predictor_lines, fair_predictor_notes,
-                                           is_mirror, question_line)
+from faircause_core.present.explain import (SYMBOL_HELP, TARGET_LABEL, effect_sources, effects_title,
+                                           fair_predictor_lines, fair_predictor_notes, is_mirror, question_line,
+                                           run_why_two_real)
 from faircause_core.present.report import build_report, rounds_verdict
 
 
@@ -246,18 +247,15 @@ def interrupted_runs() -> None:
 def fairness_tab(result, roles=None) -> None:
     """Effects of real, synthetic and target side by side (groups named in the run's words
     when its roles are given), then the refinement rounds."""
-    d = result.decompositions()
+    sources = effect_sources(result)  # the real data (all rows, step 3's numbers) first, then the fitting split
     if roles is not None:
         st.caption(md(question_line(roles)), help=SYMBOL_HELP)
-    st.plotly_chart(plots.effects_bar(d, **({"title": effects_title(roles)} if roles is not None else {})),
+    st.plotly_chart(plots.effects_bar(sources, **({"title": effects_title(roles)} if roles is not None else {})),
                     width="stretch", key="cmp_effects")
-    n_real = d["real"].n
-    st.caption(f"real: the {f'{n_real:,}' if n_real else 'fitting'} real rows the generator learned from (the other "
-               f"{result.settings.holdout:.0%} are held out for utility and privacy), so the numbers can differ "
-               f"a little from step 3. synthetic: the {len(result.synthetic):,} delivered rows; intervals are wide "
-               f"on a small sample. target: what the chosen edits ask for (0 = pathway removed).")
+    real_data_caption(result)
     if result.rounds:
-        st.plotly_chart(plots.rounds_plot(result.rounds, d.get("target")), width="stretch", key="cmp_rounds")
+        st.plotly_chart(plots.rounds_plot(result.rounds, result.decompositions().get("target")), width="stretch",
+                        key="cmp_rounds")
         n_measured = (result.rounds[-1].get("decomposition") or {}).get("n")
         sample = f" on a generator sample of {n_measured:,} rows" if n_measured else ""
         st.caption(f"{md(rounds_verdict(result))} Each round is measured{sample}, then the delivered rows are a "
@@ -268,6 +266,28 @@ def fairness_tab(result, roles=None) -> None:
             f"{p.upper()} {a:.2f}" for p, a in result.alphas_used.items()))
     for pathway, why in (result.frozen or {}).items():
         st.info(f"{pathway.upper()} cannot be edited: {md(why)}")
+
+
+def real_data_caption(result) -> None:
+    """What each bar of the effects chart is and which rows the real data is (the page says
+    why it and the generator's target differ: why_two_real_note)."""
+    sources = effect_sources(result)
+    first = next(iter(sources))
+    if first.startswith("real data"):
+        said = f"{first}: the audit of every real row, as step 3 shows it (doubly robust estimator)."
+    else:  # saved before runs recorded the audit of all rows
+        said = f"{first}: this run records no audit of all the real rows; step 3 shows it."
+    target = (f" {TARGET_LABEL[:1].upper() + TARGET_LABEL[1:]}: what the chosen edits ask of the fitting split "
+              "(0 = pathway removed)." if TARGET_LABEL in sources else "")
+    st.caption(f"{md(said)} Synthetic: the delivered rows; intervals are wide on a small sample.{md(target)}")
+
+
+def why_two_real_note(result) -> None:
+    """The one line saying why the real data and the generator's target differ (none when a
+    run shows one set of real rows)."""
+    why = run_why_two_real(result)
+    if why:
+        st.caption(md(why))
 
 
 def fidelity_tab(run_id: str, run: dict) -> None:

@@ -8,7 +8,7 @@ from faircause_app.text import md
 from faircause_core.errors import InputError
 from faircause_core.generators.lm.record import sentence as lm_sentence
 from faircause_core.present import plots
-from faircause_core.present.explain import summary_line
+from faircause_core.present.explain import sources_line
 from faircause_core.workflow import workspace
 from faircause_core.workflow.pipeline import EXTERNAL
 
@@ -42,7 +42,8 @@ made = (f"rows made elsewhere ({md(result.settings.source or 'uploaded table')})
         f"{md(result.settings.fairness.label())}; generator {md(result.settings.generator)}")
 st.caption(f"Run {md(choice)} from {md(by_id[choice]['data'])}: {made}, "
            f"{len(result.synthetic):,} rows, seed {result.settings.seed}. "
-           f"{md(summary_line(result.real_effects, result.synthetic_effects))}.")
+           f"{md(sources_line(result))}.")  # the real data (all rows) named first, each with its interval
+panels.why_two_real_note(result)  # the real data is all rows; the fitting split is the generator's target
 lm_line = lm_sentence(result.language_model)
 if lm_line:  # what the language model did in this run, or that none was run
     st.caption(f"{md(lm_line[:1].upper() + lm_line[1:])}.")

@@ -274,16 +274,17 @@ def test_a_mirror_runs_fair_predictor_panel_is_its_own_control(mirror_compare):
 
 
 def test_the_compare_pages_chart_and_rounds_show_the_decomposition_and_the_words_follow_the_bands(mirror_compare):
-    from faircause_core.present.explain import EFFECT_WORDS
+    from faircause_core.present.explain import EFFECT_WORDS, effect_sources
     from faircause_core.present.report import rounds_verdict
     from faircause_core.workflow.refine import round_bands
 
     at, result = mirror_compare
-    dec = result.decompositions()
+    sources = effect_sources(result)  # the chart's sources by the names it shows, the real data (all rows) first
     effects = _figure(at, "cmp_effects")
+    assert [t["name"] for t in effects["data"]] == list(sources)
     for trace in effects["data"]:
-        want = [dec[trace["name"]][e] * 100 for e in ("tv", "ctf_de", "ctf_ie", "ctf_se", "ett")
-                if e in dec[trace["name"]].estimates]
+        want = [sources[trace["name"]][e] * 100 for e in ("tv", "ctf_de", "ctf_ie", "ctf_se", "ett")
+                if e in sources[trace["name"]].estimates]
         np.testing.assert_allclose(_ys(trace), want)
     rounds = _figure(at, "cmp_rounds")
     for e in ("ctf_de", "ctf_ie", "ctf_se"):

@@ -155,3 +155,65 @@ def test_sweep_runs_in_the_background_and_draws_the_curve(compare_page):
     assert not at.exception
     labels = [b.proto.label for b in at.get("download_button")]
     assert "Stakeholder summary (HTML)" in labels and "Sweep (JSON)" in labels
+
+
+# ------------------------------------------- issue 19 item 4: one answer called the real data
+
+NUM = r"[+\-]\d+\.\d+"
+
+
+def _numbers(value) -> list:
+    """A plotly array from the chart's JSON (plain list or typed {"dtype", "bdata"})."""
+    import base64
+
+    import numpy as np
+
+    if isinstance(value, dict) and "bdata" in value:
+        return np.frombuffer(base64.b64decode(value["bdata"]), dtype=np.dtype(value["dtype"])).tolist()
+    return list(value)
+
+
+@pytest.fixture(scope="module")
+def demo_audits(demo_table, demo_roles, bayes_run):
+    """pipeline.audit on all the demo's rows (the audit page's call: seed 0) and on the run's
+    fitting split (the run's seed), as frames in percentage points."""
+    from faircause_core.workflow.pipeline import audit, split_holdout
+
+    fit, _ = split_holdout(demo_table, bayes_run.settings.holdout, bayes_run.settings.seed)
+    return (audit(demo_table, demo_roles, method="dr", seed=0).to_frame() * 100,
+            audit(fit, demo_roles, method="dr", seed=bayes_run.settings.seed).to_frame() * 100)
+
+
+def test_the_real_data_is_all_rows_and_the_fitting_split_is_the_generators_target(compare_page, demo_audits):
+    import json
+
+    at, _, ids = compare_page
+    at.selectbox(key="w_run").set_value(ids[0]).run()  # the demo run: 1,629 real rows, 1,140 fitting
+    open_tab(at, "Fairness")
+    everything, fitting = demo_audits
+    caption = next(t for t in texts(at.caption) if t.startswith("Run "))
+    found = {}
+    for name in ("real data, all 1,629 rows", "generator's target: fitting split, 1,140 rows"):
+        m = re.search(re.escape(name) + rf" ({NUM}) pp \(95% CI ({NUM}) to ({NUM})\)", caption)
+        assert m, (name, caption)
+        found[name] = [float(v) for v in m.groups()]
+        assert found[name][1] <= found[name][0] <= found[name][2], (name, found[name])
+    assert caption.index("real data, all 1,629 rows") < caption.index("generator's target")
+    for name, frame in zip(found, (everything, fitting)):
+        assert found[name] == pytest.approx(list(frame.loc["ctf_de", ["estimate", "ci_low", "ci_high"]]), abs=0.051)
+    assert "real data" not in caption.replace("real data, all 1,629 rows", "")  # one thing called the real data
+    why = [t for t in texts(at.caption) if t.startswith("Why two real numbers")]
+    assert len(why) == 1 and "70% of the real rows" in why[0] and "held out" in why[0] and "sampling noise" in why[0]
+
+    chart = json.loads(next(c for c in at.get("plotly_chart") if c.key == "cmp_effects").proto.spec)
+    traces = {t["name"]: t for t in chart["data"]}
+    assert list(traces)[:2] == list(found)
+    for name, frame in zip(found, (everything, fitting)):
+        t = traces[name]
+        y, up, down = _numbers(t["y"]), _numbers(t["error_y"]["array"]), _numbers(t["error_y"]["arrayminus"])
+        assert y == pytest.approx(list(frame["estimate"]), abs=1e-9)
+        assert [v + u for v, u in zip(y, up)] == pytest.approx(list(frame["ci_high"]), abs=1e-9)
+        assert [v - d for v, d in zip(y, down)] == pytest.approx(list(frame["ci_low"]), abs=1e-9)
+        assert min(up) >= 0 and min(down) >= 0  # low <= estimate <= high, drawn
+    said = next(t for t in texts(at.caption) if t.startswith("real data, all 1,629 rows:"))
+    assert "every real row" in said and "step 3" in said

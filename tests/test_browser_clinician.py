@@ -199,7 +199,8 @@ def graph_check_box_matches_its_words(page) -> None:
         assert re.search(r"\(([1-9]\d*) checked\)", none.first.inner_text())
 
 
-def audit_page_agrees(page) -> None:
+def audit_page_agrees(page) -> dict:
+    """The audit page's chart, caption and sentences say the same numbers; returns its bars."""
     page.get_by_text("In plain words").wait_for(timeout=300_000)
     fig = figure(page, "audit_chart")
     bars = dict(zip(fig["data"][0]["x"], fig["data"][0]["y"]))
@@ -214,6 +215,7 @@ def audit_page_agrees(page) -> None:
         if line is None or "no mediators" in line or "no confounders" in line:
             continue
         assert first_claims(line)[0] == pytest.approx(value, abs=0.051), (label, line)
+    return bars
 
 
 # ------------------------------------------------------------------ items 8, 11, 1, 2
@@ -234,7 +236,7 @@ def test_demo_from_graph_check_to_compare_page(server, page):
     graph_check_box_matches_its_words(page)
     page.screenshot(path=str(ARTIFACTS / "clinician_demo_graph.png"), full_page=True)
     go(page, "Fairness audit")
-    audit_page_agrees(page)
+    audited = audit_page_agrees(page)
 
     go(page, "Generate")
     page.get_by_text("Fairness per pathway").wait_for()
@@ -252,12 +254,20 @@ def test_demo_from_graph_check_to_compare_page(server, page):
     go(page, "Compare")
     page.get_by_role("tab", name="Fairness").wait_for()
     effects = figure(page, "cmp_effects")
-    stored = {"real": run["real_effects"], "synthetic": run["synthetic_effects"]}
+    # by the names the chart shows: the real data (all rows) first, the fitting split as the generator's target
+    stored = {"real data, all": run["real_effects_all_rows"], "generator's target": run["real_effects"],
+              "synthetic": run["synthetic_effects"]}
+    assert effects["data"][0]["name"] == f"real data, all {run['real_effects_all_rows']['rows']:,} rows"
+    # item 4: the compare page's real data is step 3's audit of all rows, the fitting split the generator's target
+    assert dict(zip(effects["data"][0]["x"], effects["data"][0]["y"])) == pytest.approx(audited, abs=1e-9)
+    assert effects["data"][1]["name"] == f"generator's target: fitting split, {run['fitting_rows']:,} rows"
+    page.get_by_text(re.compile("^Why two real numbers: the generator learns from")).first.wait_for()
     for trace in effects["data"]:
-        if trace["name"] in stored:
-            want = [stored[trace["name"]]["estimates"][e] * 100 for e in EFFECTS]
+        kind = next((k for k in stored if trace["name"].startswith(k)), None)
+        if kind:
+            want = [stored[kind]["estimates"][e] * 100 for e in EFFECTS]
             assert trace["y"] == pytest.approx(want, abs=1e-9), trace["name"]
-        elif trace["name"] == "target":
+        elif trace["name"] == "target after the edits":
             want = [run["target"][e] * 100 for e in ("ctf_de", "ctf_ie", "ctf_se") if run["target"].get(e) is not None]
             assert trace["y"] == pytest.approx(want, abs=1e-9)
     rounds = figure(page, "cmp_rounds")

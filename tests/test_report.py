@@ -32,11 +32,11 @@ def test_report_table_uses_the_decompositions_sign_and_shows_fair_predictor_warn
     from faircause_core.present.explain import EFFECT_WORDS, SIGN_NOTE, SYMBOLS, fair_predictor_notes, signed
 
     page = build_report(bayes_run, demo_roles)
-    ie = bayes_run.decompositions()["real"]["ctf_ie"] * 100
+    ie = bayes_run.real_effects_all_rows["estimates"]["ctf_ie"] * 100  # the real data: all rows, first column
     label = html.escape(f"{EFFECT_WORDS['ctf_ie']} ({SYMBOLS['ctf_ie']})")
     row = re.search(f"<td>{re.escape(label)}</td><td>([^<]+)</td>", page)
     assert row and row.group(1).startswith(signed(ie, 2))
-    assert html.escape(SIGN_NOTE[:60]) in page and "Real data: total gap" in page
+    assert html.escape(SIGN_NOTE[:60]) in page and "Real data, all 1,629 rows: total gap" in page
     fair = bayes_run.metrics["fair_predictor"]
     assert "direct effect of X on the predictions of a model trained on real rows" in page
     for note in fair_predictor_notes(fair):  # a run with DE removed is not its own control: all notes

@@ -211,7 +211,8 @@ def test_the_ratio_estimate_is_the_median_of_the_draws_it_is_an_interval_of():
 def test_figures_tables_sentences_and_the_html_report_show_the_decompositions_numbers(generated):
     from faircause_core.causal.effects import EFFECTS
     from faircause_core.present import plots
-    from faircause_core.present.explain import EFFECT_WORDS, SYMBOLS, explain_roles, signed, summary_line
+    from faircause_core.present.explain import (EFFECT_WORDS, SYMBOLS, effect_sources, explain_roles, signed,
+                                               summary_line)
     from faircause_core.present.report import build_report
 
     stdout, report, result, roles = generated
@@ -247,17 +248,23 @@ def test_figures_tables_sentences_and_the_html_report_show_the_decompositions_nu
 
     # The HTML report: its table, its sentences and the figures embedded in it.
     page = build_report(result, roles)
+    sources = effect_sources(result)  # real data (all rows), fitting split, synthetic, target: the columns in order
+    assert sources[next(k for k in sources if k.startswith("generator's target"))] == real
     for e in EFFECTS:
         label = html.escape(f"{EFFECT_WORDS[e]} ({SYMBOLS[e]})")
-        row = re.search(f"<td>{re.escape(label)}</td><td>([^<]*)</td><td>([^<]*)</td><td>([^<]*)</td>", page)
+        row = re.search(f"<td>{re.escape(label)}</td>" + "<td>([^<]*)</td>" * len(sources), page)
         assert row, e
-        for cell, source in zip(row.groups(), ("real", "synthetic", "target")):
-            if e in dec[source].estimates:
-                assert cell.startswith(signed(pp(dec[source][e]), 2)), (e, source, cell)
+        for cell, (name, source) in zip(row.groups(), sources.items()):
+            if e in source.estimates:
+                assert cell.startswith(signed(pp(source[e]), 2)), (e, name, cell)
     figs = embedded_figures(page)
-    bars = next(f for f in figs if any(t.get("name") == "real" and t.get("type") == "bar" for t in f["data"]))
+    sources = effect_sources(result)  # what the report's chart and table show, by the names they show
+    bars = next(f for f in figs if any(t.get("name", "").startswith("real data") and t.get("type") == "bar"
+                                       for t in f["data"]))
+    assert [t["name"] for t in bars["data"]] == list(sources)
     for t in bars["data"]:
-        np.testing.assert_allclose(t["y"], [pp(dec[t["name"]][e]) for e in EFFECTS if e in dec[t["name"]].estimates])
+        src = sources[t["name"]]
+        np.testing.assert_allclose(t["y"], [pp(src[e]) for e in EFFECTS if e in src.estimates])
     chart = next(f for f in figs if any(t.get("name") == EFFECT_WORDS["ctf_ie"] for t in f["data"]))
     ie = next(t for t in chart["data"] if t.get("name") == EFFECT_WORDS["ctf_ie"])
     np.testing.assert_allclose(ie["y"], [pp(r["measured"]["ctf_ie"]) for r in result.rounds])
@@ -282,14 +289,17 @@ def test_the_sweep_chart_table_and_summary_show_the_decompositions_numbers(swept
     fig = plots.sweep_curve(sweep, 0.75)
     curve = next(t for t in fig.data if t.name == "synthetic: effect")
     np.testing.assert_allclose(list(curve.y), [pp(p["effects"][effect]["estimate"]) for p in sweep["points"]])
-    real = next(t for t in fig.data if t.name == "real data")
+    real = next(t for t in fig.data if t.name.startswith("generator's target: fitting split"))
     assert real.y[0] == pytest.approx(pp(sweep["real"]["effects"][effect]["estimate"]))
+    everything = next(t for t in fig.data if t.name.startswith("real data, all"))
+    assert everything.y[0] == pytest.approx(pp(sweep["real_all_rows"]["effects"][effect]["estimate"]))
     assert fig.layout.yaxis2.title.text  # the middle panel has an axis title
     embedded = embedded_figures(page)[0]
     line = next(t for t in embedded["data"] if t.get("name") == "synthetic: effect")
     np.testing.assert_allclose(line["y"], list(curve.y))
     removed = summary_sentences(sweep, 0.75)[0]
-    for v in (sweep["real"]["effects"][effect], sweep["points"][1]["effects"][effect]):
+    for v in (sweep["real_all_rows"]["effects"][effect], sweep["real"]["effects"][effect],
+              sweep["points"][1]["effects"][effect]):
         assert f"{signed(pp(v['estimate']))} percentage points" in removed
     text = visible_text(page)
     for p in sweep["points"]:

@@ -20,13 +20,18 @@ import plotly.io as pio
 from plotly.subplots import make_subplots
 
 from faircause_core.causal.effects import EFFECT_LABELS, EFFECTS, Decomposition, as_decomposition  # noqa: F401
-from faircause_core.present.explain import EFFECTS_TITLE, EFFECT_WORDS, SYMBOLS, ratio_blocked, shown, signed
+from faircause_core.present.explain import (EFFECTS_TITLE, EFFECT_WORDS, SYMBOLS, fitting_label, ratio_blocked,
+                                           real_label, shown, signed)
 
 # Roles in the standard fairness model: confounders, sensitive, mediators, outcome, rest.
 ROLE_COLORS = {"z": "#8a6fbf", "x": "#d9822b", "w": "#3a8fd0", "y": "#2e8b57", "other": "#9aa5b1"}
 ROLE_LABELS = {"z": "Confounder (Z)", "x": "Sensitive attribute (X)", "w": "Mediator (W)",
                "y": "Outcome (Y)", "other": "Other (not on a path to Y)"}
-SOURCE_COLORS = {"real": "#34495e", "synthetic": "#1f9d8b", "target": "#e0a526"}
+SOURCE_COLORS = {"real": "#34495e", "fitting": "#8ea4bb", "synthetic": "#1f9d8b", "target": "#e0a526"}
+#: A source's colour by what its label says it is, whatever rows the label names
+#: (explain.effect_sources: "real data, all 1,629 rows", "generator's target: fitting split, ...").
+_SOURCE_KINDS = (("real data", "real"), ("generator's target", "fitting"), ("fitting split", "fitting"),
+                 ("synthetic", "synthetic"), ("target", "target"))
 GROUP_COLORS = {"x0": "#4c72b0", "x1": "#dd8452"}
 FONT = dict(family="Inter, Segoe UI, Helvetica, Arial, sans-serif", size=13, color="#1f2d3d")
 HEATMAP_SCALE = "RdBu"
@@ -52,6 +57,13 @@ def _layout(fig: go.Figure, title: str, height: int = 380) -> go.Figure:
     return fig
 
 
+def source_color(name: str) -> str | None:
+    """The colour of a data source named as the figures name it (real, fitting split, ...)."""
+    if name in SOURCE_COLORS:
+        return SOURCE_COLORS[name]
+    return next((SOURCE_COLORS[kind] for prefix, kind in _SOURCE_KINDS if str(name).startswith(prefix)), None)
+
+
 def effects_bar(sources: Mapping[str, Decomposition], title: str = EFFECTS_TITLE) -> go.Figure:
     """Grouped bars per effect, one colour per source (real/synthetic/target), 95% CI whiskers.
     Bars are the decomposition's own numbers (explain.shown: Ctf-IE and Ctf-SE as they are,
@@ -61,7 +73,7 @@ def effects_bar(sources: Mapping[str, Decomposition], title: str = EFFECTS_TITLE
         if obj is None:
             continue
         frame = shown(obj) * 100
-        color = SOURCE_COLORS.get(name, None)
+        color = source_color(name)
         has_ci = frame["ci_low"].notna().any()
         # A target of 0 ("remove this pathway") is a bar of no height: write the value so it shows.
         text = None if has_ci else [signed(v) for v in frame["estimate"]]
@@ -330,7 +342,8 @@ def sweep_curve(sweep: Mapping, chosen: float | None = None) -> go.Figure:
     (dial 1): the swept effect in the decomposition's signs with its 95% CI; fidelity and
     train-on-synthetic AUROC with its CI; the fair predictor's bias reduction with its CI,
     drawn only where explain.ratio_blocked allows a ratio to the real-trained direct effect
-    (else a line says why). The real data is a dark diamond left of the dial; `chosen` is a
+    (else a line says why). Left of the dial: the real data (all rows, a filled diamond) and
+    the fitting split the generator learned from (its target, an open one); `chosen` is a
     dashed line and a ring."""
     pts = list(sweep.get("points") or [])
     effect = sweep.get("effect", "ctf_de")
@@ -352,14 +365,25 @@ def sweep_curve(sweep: Mapping, chosen: float | None = None) -> go.Figure:
                     error_y=dict(type="data", symmetric=False, array=[u for _, u, _ in e_pts],
                                  arrayminus=[d for _, _, d in e_pts]),
                     hovertemplate="dial %{x}: %{y:+.2f} pp<extra></extra>", row=1, col=1)
-    if real.get("effects"):
-        v, up, down = eff(real["effects"])
-        fig.add_scatter(x=[x_real], y=[v], mode="markers", name="real data", legendgroup="real",
+    everything = sweep.get("real_all_rows") or {}
+    if everything.get("effects"):  # the real data: every real row, step 3's numbers
+        v, up, down = eff(everything["effects"])
+        name = real_label(everything["rows"])
+        fig.add_scatter(x=[x_real - 0.03], y=[v], mode="markers", name=name, legendgroup="real",
                         marker=dict(symbol="diamond", size=13, color=SWEEP_COLORS["real"]),
                         error_y=dict(type="data", symmetric=False, array=[up], arrayminus=[down]),
-                        hovertemplate="real data: %{y:+.2f} pp<extra></extra>", row=1, col=1)
-        if effect != "tv":  # what each dial value asks for: (1 - alpha) x the real effect
-            fig.add_scatter(x=[0, 1], y=[v, 0], mode="lines", name="target (1 − dial) × real",
+                        hovertemplate=f"{name}: %{{y:+.2f}} pp<extra></extra>", row=1, col=1)
+    if real.get("effects"):  # the fitting split the generator learned from: the dial's "as real"
+        v, up, down = eff(real["effects"])
+        name = (fitting_label(real["rows"]) if real.get("rows") is not None
+                else "generator's target: fitting split")
+        fig.add_scatter(x=[x_real + (0.03 if everything.get("effects") else 0)], y=[v], mode="markers", name=name,
+                        legendgroup="real", marker=dict(symbol="diamond-open", size=13, line=dict(width=2),
+                                                        color=SWEEP_COLORS["real"]),
+                        error_y=dict(type="data", symmetric=False, array=[up], arrayminus=[down]),
+                        hovertemplate=f"{name}: %{{y:+.2f}} pp<extra></extra>", row=1, col=1)
+        if effect != "tv":  # what each dial value asks for: (1 - alpha) x the fitting split's effect
+            fig.add_scatter(x=[0, 1], y=[v, 0], mode="lines", name="target (1 − dial) × fitting split",
                             line=dict(color=SWEEP_COLORS["real"], dash="dot", width=1), row=1, col=1)
     fig.add_hline(y=0, line_color="#7f8c8d", line_width=1, row=1, col=1)
     fig.add_scatter(x=xs, y=[p.get("quality") for p in pts], mode="lines+markers", name="fidelity (quality)",

@@ -18,9 +18,9 @@ from faircause_core.causal.effects import EFFECTS, Decomposition
 from faircause_core.generators.lm.record import sentence as lm_sentence
 from faircause_core.present import plots
 from faircause_core.present.explain import (EFFECT_WORDS, SYMBOL_HELP, SYMBOLS, effects_title, explain_roles,
-                                           fair_predictor_lines, fair_predictor_notes, identity_line,
-                                           interval_text, is_mirror, names, question_line, reference_options,
-                                           shown, sign_note, signed)
+                                           effect_sources, fair_predictor_lines, fair_predictor_notes,
+                                           identity_line, interval_text, is_mirror, names, question_line,
+                                           reference_options, run_why_two_real, shown, sign_note, signed)
 
 _CSS = """
 body{font-family:Inter,Segoe UI,Helvetica,Arial,sans-serif;color:#1f2d3d;max-width:1100px;margin:2em auto;padding:0 1em}
@@ -229,7 +229,7 @@ def _effects_rows(sources: Mapping[str, Decomposition], sentences: Mapping[str, 
             if e in f.index and not pd.isna(f.loc[e, "estimate"]):
                 est, lo, hi = (float(f.loc[e, c]) * 100 for c in ("estimate", "ci_low", "ci_high"))
                 row[f"{name} (pp)"] = signed(est, 2) + ("" if pd.isna(lo) else f" [{interval_text(lo, hi, 2, ', ')}]")
-        row["in plain words (real data)"] = sentences.get(e, "")
+        row[f"in plain words ({next(iter(frames))})"] = sentences.get(e, "")
         rows.append(row)
     return rows
 
@@ -244,8 +244,9 @@ def rounds_verdict(result) -> str:
 def build_report(result, roles, *, graph=None, data_name: str = "data", title: str = "FairCauseSyn report") -> str:
     """HTML for a pipeline.RunResult with its roles (and DAG if given)."""
     figs = _Figures()
-    sources = result.decompositions()
-    sentences = explain_roles(sources["real"], roles)
+    sources = effect_sources(result)  # the real data (all rows) first, then the fitting split, synthetic, target
+    real_name, real = next(iter(sources.items()))
+    sentences = explain_roles(real, roles)
     metrics = result.metrics or {}
     parts = [f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{_e(title)}</title>",
              f"<style>{_CSS}</style></head><body>",
@@ -263,15 +264,19 @@ def build_report(result, roles, *, graph=None, data_name: str = "data", title: s
     lm_line = lm_sentence(getattr(result, "language_model", None))
     if lm_line:  # what the language model did, or that none was run
         parts.append(f"<p class='lm'>Generator {_e(result.settings.generator)}: {_e(lm_line)}.</p>")
+    why = run_why_two_real(result)
     parts += ["<h2>Fairness: real, synthetic, target</h2>",
               figs.html(plots.effects_bar(sources, title=effects_title(roles))),
               f"<p class='note' title='{_e(SYMBOL_HELP)}'>{_e(sign_note(roles))}</p>",
               _table(_effects_rows(sources, sentences))]
-    identity = identity_line(sources["real"])
+    if why:
+        parts.append(f"<p class='why'>{_e(why)}</p>")
+    identity = identity_line(real)
     if identity:
-        parts.append(f"<p class='note'>Real data: {_e(identity)}.</p>")
+        parts.append(f"<p class='note'>{_e(real_name[:1].upper() + real_name[1:])}: {_e(identity)}.</p>")
     if result.rounds:
-        parts += ["<h2>Refinement rounds</h2>", figs.html(plots.rounds_plot(result.rounds, sources.get("target"))),
+        parts += ["<h2>Refinement rounds</h2>",
+                  figs.html(plots.rounds_plot(result.rounds, result.decompositions().get("target"))),
                   f"<p>{_e(rounds_verdict(result))}</p>"]
     fid = metrics.get("fidelity") or {}
     if fid:

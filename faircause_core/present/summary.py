@@ -15,7 +15,8 @@ from typing import Mapping
 
 from faircause_core.errors import InputError
 from faircause_core.present import plots
-from faircause_core.present.explain import EFFECT_WORDS, SYMBOLS, interval_text, percent, ratio_blocked, signed
+from faircause_core.present.explain import (EFFECT_WORDS, SYMBOLS, fitting_label, interval_text, percent,
+                                           ratio_blocked, real_label, signed, why_two_real)
 
 _CSS = """
 body{font-family:Inter,Segoe UI,Helvetica,Arial,sans-serif;color:#1f2d3d;max-width:980px;margin:1.5em auto;padding:0 1em}
@@ -44,6 +45,41 @@ def _pp(effect: Mapping, key: str) -> tuple[float, float, float]:
 
 def _ci_pp(v: tuple) -> str:
     return f"{signed(v[0])} percentage points (95% CI {interval_text(v[1], v[2])})"
+
+
+def real_sources(sweep: Mapping) -> list[tuple[str, Mapping]]:
+    """(label, effects) of the real rows a sweep shows, the real data first: the audit of all
+    rows (step 3's numbers) when the sweep recorded it, then the fitting split, the
+    generator's target (the dial's "as real" reference)."""
+    fit = sweep["real"]
+    out = []
+    everything = sweep.get("real_all_rows") or {}
+    if everything.get("effects"):
+        out.append((real_label(everything["rows"]), everything["effects"]))
+    rows = fit.get("rows")
+    out.append((fitting_label(rows) if rows is not None else "generator's target: fitting split", fit["effects"]))
+    return out
+
+
+def _real_said(sweep: Mapping, effect: str) -> str:
+    """'+7.4 percentage points (95% CI ...) in the real data (all 1,629 rows) and +11.1 ... in
+    the generator's target (the fitting split of 1,140 rows)'."""
+    fit = sweep["real"]
+    rows = fit.get("rows")
+    target = (f"{_ci_pp(_pp(fit['effects'], effect))} in the generator's target (the fitting split"
+              + (f" of {int(rows):,} rows)" if rows is not None else ")"))
+    everything = sweep.get("real_all_rows") or {}
+    if not everything.get("effects"):
+        return target
+    return (f"{_ci_pp(_pp(everything['effects'], effect))} in the real data (all {int(everything['rows']):,} rows) "
+            f"and {target}")
+
+
+def sweep_why_two_real(sweep: Mapping) -> str:
+    """The line saying why the real data and the fitting split differ ('' without both)."""
+    if not (sweep.get("real_all_rows") or {}).get("effects"):
+        return ""
+    return why_two_real(float((sweep.get("settings") or {}).get("holdout", 0.3)))
 
 
 def chosen_point(sweep: Mapping, chosen: float) -> Mapping:
@@ -82,13 +118,12 @@ def summary_sentences(sweep: Mapping, chosen: float) -> list[str]:
     measure = (f"its effect ({EFFECT_WORDS.get(effect, effect).lower()}, {SYMBOLS.get(effect, effect)}, in the "
                "decomposition's signs: total gap = direct \u2212 indirect \u2212 spurious)" if effect != "tv"
                else "the whole gap")
-    real = _pp(sweep["real"]["effects"], effect)
     at0, here = _pp(first["effects"], effect), _pp(point["effects"], effect)
     a, a0 = float(point["alpha"]), float(first["alpha"])
     x, y = s.get("x", "X"), s.get("y", "Y")
     x1, x0 = s.get("x1_name", s.get("x1", "x1")), s.get("x0_name", s.get("x0", "x0"))
     removed = (f"Removed: with the dial at {a:g}, {a:.0%} of {what} from {x} to {y} is taken out; {measure} between "
-               f"{x1} and {x0} is {_ci_pp(real)} in the real data, {_ci_pp(at0)} in the synthetic rows at dial "
+               f"{x1} and {x0} is {_real_said(sweep, effect)}, {_ci_pp(at0)} in the synthetic rows at dial "
                f"{a0:g}, and {_ci_pp(here)} at dial {a:g}.")
     cost = (f"Cost: fidelity (SDMetrics quality, 1 = identical to the real rows) is {first['quality']:.3f} at dial "
             f"{a0:g} and {point['quality']:.3f} at {a:g}; a model trained on the synthetic rows predicts {y} for "
@@ -111,8 +146,10 @@ def _points_table(sweep: Mapping, chosen: float) -> str:
             "AUROC trained on synthetic (95% CI)", "fair-predictor bias reduction (95% CI)")
     real = sweep["real"]
     blocked = ratio_blocked(dict(real.get("fair_predictor") or {}, reduction=0.0))
-    rows = [("real data", _ci_short(_pp(real["effects"], effect)), "", _auc(real.get("auroc_trtr"),
-             real.get("auroc_trtr_ci")), "", "")]
+    sources = real_sources(sweep)
+    rows = [(name, _ci_short(_pp(effects, effect)), "", "", "", "") for name, effects in sources[:-1]]
+    rows.append((sources[-1][0], _ci_short(_pp(real["effects"], effect)), "",
+                 _auc(real.get("auroc_trtr"), real.get("auroc_trtr_ci")), "", ""))
     for p in sweep.get("points") or []:
         f = p.get("fair_predictor") or {}
         red = "not shown" if blocked else "" if f.get("reduction") is None else (
@@ -156,6 +193,7 @@ def build_summary(sweep: Mapping, chosen: float, *, data_name: str = "data",
         "<ol class='say'>" + "".join(f"<li>{_e(t)}</li>" for t in sentences) + "</ol>",
         chart,
         _points_table(sweep, chosen),
+        *([f"<p class='why'>{_e(sweep_why_two_real(sweep))}</p>"] if sweep_why_two_real(sweep) else []),
         "<p class='note'>Every effect is the fairness decomposition's own number, in percentage points of the "
         "outcome rate, comparison group against baseline: total gap = direct \u2212 indirect \u2212 spurious. "
         "Each dial value is one draw of synthetic rows from the same "

@@ -24,7 +24,7 @@ from faircause_core.generators.base import CancelToken, ProgressFn, no_progress
 from faircause_core.io.data import Table, match_column
 from faircause_core.metrics.frames import NUMERIC_KINDS, model_kinds, numbers
 from faircause_core.workflow.pipeline import (
-    EXTERNAL, GenerationSettings, RunResult, audit, measure, split_holdout,
+    EXTERNAL, GenerationSettings, RunResult, audit, audit_all_rows, measure, split_holdout,
 )
 
 #: At most this many distinct unseen values are named in a warning.
@@ -114,6 +114,10 @@ def evaluate(table: Table, synthetic: pd.DataFrame, graph: CausalGraph, roles: R
     if cancel is not None:
         cancel.check()
     real = audit(fit_table, roles, method="dr", seed=seed)
+    if cancel is not None:
+        cancel.check()
+    # the headline "real data": every real row, as step 3 audits it (the same table when a holdout was given)
+    all_rows = audit_all_rows(table, roles, fitted=real if holdout is not None else None, fitted_seed=seed)
     timings["audit_s"] = time.perf_counter() - t0
 
     t = time.perf_counter()
@@ -131,6 +135,7 @@ def evaluate(table: Table, synthetic: pd.DataFrame, graph: CausalGraph, roles: R
                f"{len(hold):,} held-out rows" + (f"; privacy verdict: {verdict}" if verdict else ""))
     return RunResult(
         synthetic=synth, settings=settings, real_effects=real.to_dict(), synthetic_effects=final.to_dict(),
+        real_effects_all_rows=all_rows, fitting_rows=len(fit_table.df),
         target={}, rounds=[], converged=False, metrics=metrics,
         timings={k: round(v, 3) for k, v in timings.items()},
         warnings=warnings + list(real.warnings) + list(final.warnings), message=message,

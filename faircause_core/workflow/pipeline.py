@@ -152,6 +152,11 @@ class RunResult:
     # What the language model did (generators/lm/record.py): columns_used, per_column gains
     # on held-out rows, steps_run, stopped_because, model, layers; empty without one.
     language_model: dict = field(default_factory=dict)
+    # The audit of ALL the real rows (audit_all_rows: step 3's numbers, the headline "real data"),
+    # a Decomposition's stored form plus "rows"; real_effects stays the fitting split's, the
+    # generator's target. Empty for a run saved before it was recorded.
+    real_effects_all_rows: dict = field(default_factory=dict)
+    fitting_rows: int = 0  # the real rows real_effects audits (the fitting split); 0 when not recorded
 
     def to_dict(self) -> dict:
         """JSON-safe summary (the synthetic rows are saved separately as CSV)."""
@@ -172,6 +177,8 @@ class RunResult:
             "language_model": _plain(dict(self.language_model or {})),
             "generator_effects": _plain(dict(self.generator_effects or {})),
             "overlap": _plain(dict(self.overlap or {})),
+            "real_effects_all_rows": _plain(dict(self.real_effects_all_rows or {})),
+            "fitting_rows": int(self.fitting_rows or 0),
         }
 
     def decompositions(self) -> dict[str, Decomposition]:
@@ -202,6 +209,9 @@ class RunResult:
             language_model=d.get("language_model") if isinstance(d.get("language_model"), dict) else {},
             generator_effects=d.get("generator_effects") if isinstance(d.get("generator_effects"), dict) else {},
             overlap=d.get("overlap") if isinstance(d.get("overlap"), dict) else {},
+            real_effects_all_rows=(d.get("real_effects_all_rows")
+                                   if isinstance(d.get("real_effects_all_rows"), dict) else {}),
+            fitting_rows=int(d.get("fitting_rows") or 0),
         )
 
 
@@ -224,6 +234,28 @@ def audit(table: Table, roles: Roles, method: str = "dr", seed: int = 0, splits:
         seed=seed, method=method, threshold=roles.threshold, positive=roles.positive,
         splits=AUDIT_SPLITS if splits is None else splits,
     )
+
+
+#: The seed of the audit of all rows: the audit page's (faircause_app.cache.audit), so a run's
+#: headline "real data" is the very number step 3 shows, whatever seed the run itself uses.
+ALL_ROWS_SEED = 0
+
+
+def with_rows(decomposition: Decomposition, rows: int) -> dict:
+    """A decomposition's stored form with the real rows it was given ("rows"): the labels say
+    which rows a number is about ("real data, all 1,629 rows")."""
+    return {**decomposition.to_dict(), "rows": int(rows)}
+
+
+def audit_all_rows(table: Table, roles: Roles, fitted: Optional[Decomposition] = None,
+                   fitted_seed: Optional[int] = None) -> dict:
+    """The audit of every real row, as the audit page computes it (doubly robust, ALL_ROWS_SEED),
+    with "rows": the headline a run, a report and a summary call "the real data". `fitted`: the
+    same table's audit at `fitted_seed`, reused when it is that very computation."""
+    df = table.df if isinstance(table, Table) else table
+    if fitted is not None and fitted_seed == ALL_ROWS_SEED:
+        return with_rows(fitted, len(df))
+    return with_rows(audit(table, roles, method="dr", seed=ALL_ROWS_SEED), len(df))
 
 
 def split_holdout(table: Table, share: float, seed: int) -> tuple[Table, pd.DataFrame]:
@@ -437,6 +469,9 @@ def run_generation(
         cancel.check()
     real = audit(fit_table, roles, method="dr", seed=settings.seed)
     real_dict = real.to_dict()
+    if cancel is not None:
+        cancel.check()
+    all_rows = audit_all_rows(table, roles)  # the headline: every real row, as step 3 shows it
     timings["audit_s"] = time.perf_counter() - t0
 
     generator = make_generator(settings)
@@ -502,6 +537,8 @@ def run_generation(
         language_model=dict(getattr(generator, "language_model_", None) or {}),
         generator_effects=own,
         overlap=dict(real.overlap or {}),
+        real_effects_all_rows=all_rows,
+        fitting_rows=len(fit_table.df),
     )
 
 

@@ -10,7 +10,8 @@ Each point is measured like a run (pipeline.measure's metrics, minus privacy, wh
 seconds per table and is not a trade-off of the dial): the decomposition with intervals,
 SDMetrics quality, train-on-synthetic AUROC (with a Hanley-McNeil interval for the test
 rows) and the fair-predictor reduction with its bootstrap interval. The real fitting split
-is the reference point ("as real").
+is the reference point ("as real"), the generator's target; the audit of all the real rows
+(real_all_rows) is what a summary calls the real data.
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ from faircause_core.generators.base import (
 )
 from faircause_core.io.export import plain
 from faircause_core.workflow.pipeline import (
-    GENERATORS, GenerationSettings, audit, effect_table, make_generator, predictor_roles, split_holdout,
+    GENERATORS, GenerationSettings, audit, audit_all_rows, effect_table, make_generator, predictor_roles,
+    split_holdout,
 )
 
 PATHWAY_CHOICES = ("de", "ie", "se", "all")
@@ -137,12 +139,15 @@ class SweepResult:
     settings: dict
     timings: dict
     warnings: list = field(default_factory=list)
+    # The audit of ALL the real rows, {"effects", "rows"}: the headline "real data" (step 3's
+    # numbers); `real` is the fitting split the generator learned from, its target.
+    real_all_rows: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return plain({
             "pathway": self.pathway, "moved": list(self.moved), "effect": self.effect,
             "points": [p.to_dict() for p in self.points], "real": self.real, "settings": self.settings,
-            "timings": self.timings, "warnings": list(self.warnings),
+            "timings": self.timings, "warnings": list(self.warnings), "real_all_rows": self.real_all_rows,
         })
 
 
@@ -258,6 +263,7 @@ def run_sweep(
     n_measure = default_measure_rows(settings)
     progress("auditing the real data", 0, 1)
     real = audit(fit_table, roles, method="dr", seed=seed)
+    everything = audit_all_rows(table, roles)  # the headline: every real row, as step 3 shows it
     timings = {"audit_s": time.perf_counter() - t0}
     gen = make_generator(settings) if isinstance(generator, str) else generator
     t = time.perf_counter()
@@ -296,4 +302,5 @@ def run_sweep(
                   "holdout_positives": measure.n_pos, "holdout_negatives": measure.n_neg, "fit_reused": reused},
         timings={k: round(v, 3) for k, v in timings.items()},
         warnings=notes + list(real.warnings),
+        real_all_rows={"effects": effect_table(everything), "rows": int(everything["rows"])},
     )
