@@ -1,5 +1,7 @@
-# FairCauseSyn Studio. `make run` starts the app; `make test` runs every test.
-# Both create .venv at the repository root when it is missing and install what is needed.
+# FairCauseSyn Studio. `make run` starts the app; `make test` runs the test suite (every test
+# but those marked slow); `make test-slow` runs the slow ones: the statistical calibration
+# runs, fuzzing at the full example count and the Chromium load test (CI runs both: .ci/run).
+# All create .venv at the repository root when it is missing and install what is needed.
 SHELL := /bin/bash
 PY ?= python3
 VENV := .venv
@@ -13,7 +15,7 @@ export HF_DATASETS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 export STREAMLIT_BROWSER_GATHER_USAGE_STATS := false
 
-.PHONY: setup run test bench chromium clean
+.PHONY: setup run test test-slow bench chromium clean
 
 setup: $(STAMP)
 
@@ -38,7 +40,10 @@ run: $(STAMP)
 	$(VPY) -m streamlit run app.py --server.address 127.0.0.1 --server.port $(PORT)
 
 test: $(STAMP) chromium
-	$(VPY) -m pytest -q -p no:cacheprovider tests
+	$(VPY) -m pytest -q -p no:cacheprovider -m "not slow" --durations=25 $(PYTEST_ARGS) tests
+
+test-slow: $(STAMP) chromium
+	$(VPY) -m pytest -q -p no:cacheprovider -m slow $(PYTEST_ARGS) tests
 
 bench: $(STAMP)
 	$(VPY) -m pip install -q -r requirements-bench.txt

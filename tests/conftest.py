@@ -48,3 +48,23 @@ def bayes_run(demo_table, demo_graph, demo_roles):
     settings = GenerationSettings(generator="bayesnet", rows=400, seed=0, refine=False,
                                   fairness=FairnessSpec(de=1.0))
     return run_generation(demo_table, demo_graph, demo_roles, settings)
+
+
+@pytest.fixture(scope="session")
+def faithful_real():
+    """`faithful_real(name)`: the real side of a faithfulness cohort (tests/faithful.py
+    real_side: discovery, the split, the 10-split audit, the holdout's quality), computed once
+    per test run and shared by test_faithful_bayesnet.py and test_faithful_lm.py; skips the
+    test when the cohort's file is absent."""
+    from tests.faithful import COHORTS, real_side
+
+    built: dict = {}
+
+    def get(name):
+        if name not in built:
+            built[name] = real_side(name)
+        if built[name] is None:
+            pytest.skip(f"{COHORTS[name][0]} is not available")
+        return built[name]
+
+    return get

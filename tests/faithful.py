@@ -1,7 +1,15 @@
 """The faithfulness protocol both generators are held to (tests/test_faithful_*.py): the
 cohorts as a user meets them, the decomposition, and the checks of issues #7 and #9. The
 test functions at the end are imported by each test file, which supplies the `cohort`
-fixture (build() with its generator)."""
+fixture (build() with its generator). The real side of each cohort (prepare(), the audit and
+the holdout's quality: real_side()) is computed once per test run and shared by both files
+through the session fixture `faithful_real` (tests/conftest.py).
+
+The mirror rows' effects are held to the plain bound of issue #9 (check_within: 0.02 of the
+audit's, no slack for noise). An earlier check allowed max(0.02, 1.96 x the real estimate's
+SE) for TV and Ctf-DE; with the real SEs of these cohorts (0.043 for the demo's Ctf-DE:
+0.084 allowed) it could pass only where the plain bound already did, so it was removed.
+"""
 
 from pathlib import Path
 
@@ -49,13 +57,18 @@ def prepare(name):
     return graph, roles, fit, holdout
 
 
-def check_mirror(cohort, effect):
-    """The mirror rows' effect within max(0.02, 1.96 x the real estimate's SE) of the real split's."""
-    real, synth = cohort["real"].loc[effect], cohort["mirror"].loc[effect]
-    allowed = max(0.02, 1.96 * real["se"])
-    gap = abs(synth["estimate"] - real["estimate"])
-    assert gap <= allowed, (f"{cohort['name']} {effect}: real {real['estimate']:+.4f} (se {real['se']:.4f}), "
-                            f"mirror {synth['estimate']:+.4f}: gap {gap:.4f} > {allowed:.4f}")
+def real_side(name):
+    """What the checks need of the real data, whatever the generator: the default graph and
+    roles, the split, the audit of the fitting split and the real holdout's quality against
+    it; None if the cohort's file is absent. Built once per test run (conftest.faithful_real)."""
+    from faircause_core.metrics.fidelity import quality_report
+
+    prepared = prepare(name)
+    if prepared is None:
+        return None
+    graph, roles, fit, holdout = prepared
+    return {"name": name, "graph": graph, "roles": roles, "fit": fit, "holdout": holdout,
+            "real": real_effects(fit, roles), "q_holdout": quality_report(fit.df, holdout, fit.schema)}
 
 
 def check_within(cohort, effect, tolerance=0.02):
@@ -84,30 +97,24 @@ def check_de_removal(cohort):
         f"{cohort['name']}: Ctf-DE estimated on the removed rows {est['estimate']:+.4f} (se {est['se']:.4f})")
 
 
-def build(name, fit_generator, model_effects):
-    """Everything the checks need for one cohort: `fit_generator(fit, graph, roles)` returns
-    the fitted generator, `model_effects(gen, fairness)` its own effects (Monte Carlo)."""
+def build(real, fit_generator, model_effects):
+    """Everything the checks need for one cohort: `real` is real_side(name) (None: the file is
+    absent, skipped), `fit_generator(fit, graph, roles)` returns the fitted generator,
+    `model_effects(gen, fairness)` its own effects (Monte Carlo)."""
     from faircause_core.generators.base import FairnessSpec
     from faircause_core.metrics.fidelity import quality_report
 
-    prepared = prepare(name)
-    if prepared is None:
-        pytest.skip(f"{COHORTS[name][0]} is not available")
-    graph, roles, fit, holdout = prepared
+    if real is None:
+        pytest.skip("the cohort's file is not available")
+    graph, roles, fit = real["graph"], real["roles"], real["fit"]
     gen = fit_generator(fit, graph, roles)
     mirror = gen.sample(ROWS, seed=0)
     removed = gen.sample(ROWS, FairnessSpec(de=1.0), seed=0)
     return {
-        "name": name, "graph": graph, "roles": roles, "fit": fit, "holdout": holdout, "gen": gen,
-        "real": real_effects(fit, roles), "mirror": effects(mirror, roles), "removed": effects(removed, roles),
-        "q_holdout": quality_report(fit.df, holdout, fit.schema), "q_mirror": quality_report(fit.df, mirror, fit.schema),
+        **real, "gen": gen, "mirror": effects(mirror, roles), "removed": effects(removed, roles),
+        "q_mirror": quality_report(fit.df, mirror, fit.schema),
         "gen_mirror": model_effects(gen, FairnessSpec()), "gen_removed": model_effects(gen, FairnessSpec(de=1.0)),
     }
-
-
-@pytest.mark.parametrize("effect", ["tv", "ctf_de"])
-def test_mirror_reproduces_the_real_effect(cohort, effect):
-    check_mirror(cohort, effect)
 
 
 @pytest.mark.parametrize("effect", ["tv", "ctf_de", "ctf_ie", "ctf_se"])

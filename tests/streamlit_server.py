@@ -105,6 +105,19 @@ def serving(base: Path, **env: str):
         app.stop()
 
 
+def wait_text(page, app: AppServer, pattern, timeout_ms: float = 60_000) -> None:
+    """Wait for visible text matching `pattern`; on timeout fail with what the page showed and
+    the server log's tail, so a failure far away (CI) says why."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        page.get_by_text(pattern).first.wait_for(timeout=timeout_ms)
+    except PlaywrightTimeout:
+        shown = page.locator("body").inner_text(timeout=10_000)[-3000:]
+        raise AssertionError(f"{pattern!r} not shown within {timeout_ms / 1000:.0f} s.\n"
+                             f"--- page ---\n{shown}\n--- server log ---\n{app.log_tail(4000)}") from None
+
+
 def drag_edge(page, frame, a: str, b: str) -> None:
     """In the DAG editor (`frame`, its iframe), drag from a's source handle to b's target
     handle, as a person would."""

@@ -106,19 +106,49 @@ def test_demo_values_are_valid(demo):
         assert (synth_share - real_share).abs().max() < 0.04, c
 
 
-def test_demo_mirror_reproduces_the_real_decomposition(demo):
-    _, roles, gen, real = demo
-    synth = measure(gen.sample(6000, seed=1), roles)
-    assert_close(real, synth, EFFECTS + ["ett"])
+WITHIN = 0.02  # issue 9's bound, no slack for noise
 
 
-def test_demo_de_removed(demo):
+@pytest.fixture(scope="module")
+def demo_own(demo):
+    """The demo network's own effects, mirror and DE removed (counterfactual Monte Carlo on its
+    mechanisms, BayesNetGenerator.effects: 200,000 rows, common random numbers)."""
+    gen = demo[2]
+    return gen.effects(fairness=FairnessSpec()), gen.effects(fairness=FairnessSpec(de=1))
+
+
+def assert_within(got, want, effects, what, tolerance=WITHIN):
+    for e in effects:
+        assert abs(got[e] - want[e]) <= tolerance, f"{what} {e}: {got[e]:+.4f} vs {want[e]:+.4f} (> {tolerance})"
+
+
+def test_demo_mirror_reproduces_the_real_decomposition(demo, demo_own):
+    """The network fitted on every demo row has the real plug-in decomposition as its own
+    effects, each within 0.02 (measured gaps: TV 0.016, DE 0.008, IE 0.010, SE 0.018, ETT
+    0.002), and 20,000 of its rows give those effects back through the same estimator.
+    (This replaces k = 3 combined plug-in standard errors, which allowed 0.36 for Ctf-DE and
+    0.35 for Ctf-IE: the plug-in's SEs of the two are ~0.1 on these rows.)"""
     _, roles, gen, real = demo
-    mirror = measure(gen.sample(6000, seed=1), roles)
-    removed = measure(gen.sample(6000, FairnessSpec(de=1), seed=1), roles)
-    assert_removed(removed, "ctf_de")
-    assert abs(removed.loc["tv", "estimate"]) < abs(mirror.loc["tv", "estimate"]) - 0.02
-    assert_close(real, removed, ["ctf_se"])
+    own, _ = demo_own
+    real_est = real["estimate"]
+    assert_within(own, real_est, EFFECTS + ["ett"], "network's own vs real")
+    synth = measure(gen.sample(20_000, seed=1), roles)["estimate"]
+    assert_within(synth, own, EFFECTS + ["ett"], "mirror rows vs the network's own")
+
+
+def test_demo_de_removed(demo, demo_own):
+    """DE removed: the network's own Ctf-DE within 0.02 of 0 and its IE and SE within 0.02 of
+    mirror mode's; on 20,000 DE-removed rows the plug-in's Ctf-DE within 0.02 of 0, its IE
+    and SE within 0.02 of the network's mirror values, and TV smaller by more than 0.02."""
+    _, roles, gen, real = demo
+    own, own_removed = demo_own
+    assert abs(own_removed["ctf_de"]) <= WITHIN, f"the network's own Ctf-DE, DE removed: {own_removed['ctf_de']:+.4f}"
+    assert_within(own_removed, own, ["ctf_ie", "ctf_se"], "DE-removed network vs mirror")
+    mirror = measure(gen.sample(20_000, seed=1), roles)["estimate"]
+    removed = measure(gen.sample(20_000, FairnessSpec(de=1), seed=1), roles)["estimate"]
+    assert abs(removed["ctf_de"]) <= WITHIN, f"Ctf-DE on the DE-removed rows: {removed['ctf_de']:+.4f}"
+    assert_within(removed, own, ["ctf_ie", "ctf_se"], "DE-removed rows vs the network's mirror")
+    assert abs(removed["tv"]) < abs(mirror["tv"]) - WITHIN, (removed["tv"], mirror["tv"])
 
 
 def test_isolated_node_and_bdeu_prior(scm):

@@ -95,6 +95,20 @@ HITTABLE_EDGES = """() => {
 }"""
 
 
+def settled_edges(page, timeout: float = 60.0) -> dict:
+    """hittable_edges once two reads half a second apart agree (the editor has stopped moving)."""
+    last: dict = {}
+
+    def same():
+        nonlocal last
+        now = hittable_edges(page)
+        stable, last = bool(now) and now == last, now
+        return stable
+
+    wait_for(same, timeout=timeout, what="the graph editor to stop moving")
+    return last
+
+
 def hittable_edges(page) -> dict:
     """{(source, target): page coordinates} of the edges a click can reach on their own."""
     frame_box = page.locator('iframe[title*="streamlit_flow"]:visible').bounding_box()
@@ -156,13 +170,18 @@ def workflow(server, page):
     drag_edge(page, frame, a, b)
     wait_for(lambda: (a, b) in {tuple(e) for e in session(ws)["graph"]["edges"]}, what=f"edge {a} -> {b}")
 
-    # 3b delete an edge through the editor's edge menu (right click on the edge)
+    # 3b delete an edge through the editor's edge menu (right click on the edge), once the editor
+    # holds the graph the page rebuilt after the drag: a dragged edge's id is "st-flow-edge_a-b",
+    # the page's "a->b". (An edit made before that arrives is replaced by it.)
     frame = flow(page)
-    reachable = hittable_edges(page)
-    victim = next(e for e in sorted(before) if e in reachable and e != ("sex", "death"))
+    frame.locator(f'[data-testid="rf__edge-{a}->{b}"]').wait_for(state="attached")
+    reachable = settled_edges(page)  # the editor redraws after the added edge: aim once it is still
+    view = page.viewport_size  # a point below or beside the window cannot be clicked
+    victim = next(e for e in sorted(before) if e in reachable and e != ("sex", "death")
+                  and 0 < reachable[e][0] < view["width"] and 0 < reachable[e][1] < view["height"])
     page.mouse.click(*reachable[victim], button="right")
     frame.get_by_text("Delete Edge").click()
-    wait_for(lambda: victim not in {tuple(e) for e in session(ws)["graph"]["edges"]}, what="edge deleted")
+    wait_for(lambda: victim not in {tuple(e) for e in session(ws)["graph"]["edges"]}, what=f"edge {victim} deleted")
     assert (a, b) in {tuple(e) for e in session(ws)["graph"]["edges"]}
     flow(page)
     shot(page, "2_graph")

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from tests.conftest import DEMO, ROOT
-from tests.streamlit_server import CHROMIUM, chromium_page, serving
+from tests.streamlit_server import CHROMIUM, chromium_page, serving, wait_text
 
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="/usr/bin/chromium is not installed")
 
@@ -51,8 +51,8 @@ def test_upload_a_copy_and_see_it_called_unsafe(tmp_path):
         upload.set_input_files(str(copier))
         page.get_by_role("button", name="Evaluate").click()
         # measured in the background, saved as a run and chosen: the run caption names the file
-        page.get_by_text(re.compile(r"rows made elsewhere \(copier\.csv\), evaluated here")).wait_for(timeout=300_000)
+        wait_text(page, app, re.compile(r"rows made elsewhere \(copier\.csv\), evaluated here"), timeout_ms=600_000)
         page.get_by_role("tab", name="Utility and privacy").click()
-        page.get_by_text(re.compile("not safe to share")).first.wait_for(timeout=60_000)
+        wait_text(page, app, re.compile("not safe to share"))
         page.get_by_role("tab", name="Sweep a pathway").click()
         page.get_by_text(re.compile("no generator of ours to sweep")).wait_for()

@@ -1,26 +1,21 @@
-"""The CLI end to end in a real subprocess: tables on stdout, JSON files, and for every bad
-input exit status 2 with exactly one line on stderr and no traceback."""
+"""The CLI end to end: tables on stdout, JSON files, and for every bad input exit status 2
+with exactly one line on stderr and no traceback.
+
+Most calls run in this process (tests/clirun.py: faircause_core.cli.main with stdout and
+stderr captured); one smoke test per command runs `python -m faircause_core` in a real
+subprocess (audit, discover and generate here, sweep in tests/test_sweep.py), and so does one
+bad input, for the exit status and the single stderr line of a real process."""
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.clirun import run_cli, run_cli_process
+
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "assets" / "nhefs_cohort.csv"
 DEMO_DAG = ROOT / "assets" / "nhefs_dag.json"
-
-
-def run_cli(*args, cwd=None):
-    env = dict(os.environ, PYTHONHASHSEED="0", HF_HUB_OFFLINE="1")
-    env.pop("FAIRCAUSE_DEBUG", None)
-    return subprocess.run(
-        [sys.executable, "-m", "faircause_core", *map(str, args)],
-        capture_output=True, text=True, cwd=cwd or ROOT, env=env, timeout=600,
-    )
 
 
 def assert_one_line_error(proc, *needles):
@@ -34,7 +29,7 @@ def assert_one_line_error(proc, *needles):
 
 @pytest.fixture(scope="module")
 def small_csv(tmp_path_factory):
-    """A 600-row slice of the demo cohort, to keep subprocess runs quick."""
+    """A 600-row slice of the demo cohort, to keep the runs quick."""
     import pandas as pd
 
     path = tmp_path_factory.mktemp("cli") / "small.csv"
@@ -46,8 +41,9 @@ AUDIT = ["audit", "--sensitive", "sex", "--x0", "Male", "--x1", "Female", "--out
 
 
 def test_audit_with_dag_prints_table_and_writes_json(tmp_path):
+    """Smoke test of `audit` in a real subprocess."""
     out = tmp_path / "audit.json"
-    proc = run_cli(*AUDIT, "--data", DEMO, "--dag", DEMO_DAG, "--method", "plugin", "--json", out)
+    proc = run_cli_process(*AUDIT, "--data", DEMO, "--dag", DEMO_DAG, "--method", "plugin", "--json", out)
     assert proc.returncode == 0, proc.stderr
     for label in ("TV", "Ctf-DE", "Ctf-IE", "Ctf-SE", "ETT"):
         assert label in proc.stdout
@@ -77,9 +73,10 @@ def test_audit_discovers_roles_when_no_dag(small_csv):
 
 
 def test_discover_writes_dag_json(tmp_path, small_csv):
+    """Smoke test of `discover` in a real subprocess."""
     out = tmp_path / "dag.json"
-    proc = run_cli("discover", "--data", small_csv, "--sensitive", "sex", "--outcome", "death",
-                   "--fixed", "age", "race", "--out", out)
+    proc = run_cli_process("discover", "--data", small_csv, "--sensitive", "sex", "--outcome", "death",
+                           "--fixed", "age", "race", "--out", out)
     assert proc.returncode == 0, proc.stderr
     dag = json.loads(out.read_text())
     assert set(dag) == {"nodes", "edges", "associations"}
@@ -106,6 +103,14 @@ def test_audit_bad_input_is_one_line_exit_2(override, extra, needles):
     opts.update(override)
     argv = ["audit", *[v for kv in opts.items() for v in kv], *extra]
     assert_one_line_error(run_cli(*argv), *needles)
+
+
+def test_a_bad_input_in_a_real_process_is_one_line_exit_2():
+    """The exit status and stderr of a real `python -m faircause_core` (imports, warnings and
+    logging included) for a value the data lacks."""
+    proc = run_cli_process(*AUDIT[:4], "Martian", *AUDIT[5:], "--data", DEMO)
+    assert_one_line_error(proc, "Martian")
+    assert proc.stdout == ""
 
 
 def test_bad_files_are_one_line_errors(tmp_path):
@@ -175,11 +180,12 @@ def test_generate_rejects_pickle_only_model_folder(tmp_path):
 
 
 def test_generate_bayesnet_writes_csv_and_report(tmp_path):
+    """Smoke test of `generate` in a real subprocess (the full run: refinement and every metric)."""
     import pandas as pd
 
     out, report = tmp_path / "syn.csv", tmp_path / "report.json"
-    proc = run_cli(*GEN, "--rows", "800", "--generator", "bayesnet", "--remove", "DE", "--rounds", "2",
-                   "--out", out, "--report", report)
+    proc = run_cli_process(*GEN, "--rows", "800", "--generator", "bayesnet", "--remove", "DE", "--rounds", "2",
+                           "--out", out, "--report", report)
     assert proc.returncode == 0, proc.stderr
     syn = pd.read_csv(out)
     real = pd.read_csv(DEMO)

@@ -3,7 +3,8 @@
 Random bytes, random CSV shapes, broken Parquet and Excel files, random JSON and crafted
 workspace folders: the only allowed outcome is a parsed result or one InputError line.
 Any other exception (a pandas, json, zip or numpy error, a RecursionError) fails the test.
-Derandomized, so every run draws the same 500+ examples per reader.
+Derandomized, so every run draws the same examples: 50 per reader in `make test`, 500 per
+reader in `make test-slow` (the *_at_full_count twins).
 """
 
 from __future__ import annotations
@@ -39,10 +40,27 @@ from faircause_core.limits import DEFAULT_LIMITS, Limits
 from faircause_core.workflow import workspace
 from faircause_core.workflow.pipeline import GenerationSettings
 
-EXAMPLES = 500
+EXAMPLES = 500  # per reader, in `make test-slow` (the test's name ends in _at_full_count)
+QUICK = 50  # per reader, in `make test`: the same derandomized search, cut short
 FUZZ = settings(max_examples=EXAMPLES, derandomize=True, deadline=None, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                        HealthCheck.filter_too_much])
+
+FULL_COUNT: dict = {}  # name -> the slow twin at EXAMPLES
+
+
+def fuzz(*strategies, examples: int = EXAMPLES, quick: int = QUICK, **named):
+    """@given(*strategies, **named) twice over: the test itself draws `quick` examples (make
+    test); its twin `<name>_at_full_count`, marked slow, draws `examples` (make test-slow).
+    The twins are put in the module at its end (FULL_COUNT)."""
+    def decorate(fn):
+        quick_test = settings(FUZZ, max_examples=min(quick, examples))(given(*strategies, **named)(fn))
+        full = settings(FUZZ, max_examples=examples)(given(*strategies, **named)(fn))
+        FULL_COUNT[fn.__name__ + "_at_full_count"] = pytest.mark.slow(full)
+        return quick_test
+    return decorate
+
+
 LIMITS = Limits(max_rows=60, max_columns=10, max_file_mb=0.25)  # small, so the limits are reached
 
 
@@ -160,15 +178,13 @@ def timeless_zip(data: bytes) -> bytes:
 
 # ------------------------------------------------------------------------------ loader
 
-@FUZZ
-@given(data=st.binary(max_size=2048),
-       ext=st.sampled_from([".csv", ".tsv", ".txt", ".parquet", ".pq", ".xlsx", ".xlsm", ".xls", ".json", ""]))
+@fuzz(data=st.binary(max_size=2048),
+      ext=st.sampled_from([".csv", ".tsv", ".txt", ".parquet", ".pq", ".xlsx", ".xlsm", ".xls", ".json", ""]))
 def test_loader_random_bytes(data, ext):
     outcome(load_table, data, name=f"fuzz{ext}", limits=LIMITS)
 
 
-@FUZZ
-@given(csv_files())
+@fuzz(csv_files())
 def test_loader_random_csv_shapes(file):
     data, name = file
     outcome(load_table, data, name=name, limits=LIMITS)
@@ -187,8 +203,7 @@ def valid_csv(draw):
     return names, buf.getvalue().encode("utf-8")
 
 
-@FUZZ
-@given(valid_csv())
+@fuzz(valid_csv())
 def test_loader_reads_a_well_formed_csv_as_written(file):
     """A file any CSV writer could produce is never called ragged, and keeps every header name."""
     names, data = file
@@ -200,10 +215,10 @@ def test_loader_reads_a_well_formed_csv_as_written(file):
     assert table.schema.names == names
 
 
-@settings(FUZZ, max_examples=20)  # each wide file costs ~0.1 s to type; the shapes are fuzzed above
-@given(width=st.sampled_from([DEFAULT_LIMITS.max_columns - 1, DEFAULT_LIMITS.max_columns,
-                              DEFAULT_LIMITS.max_columns + 1]), rows=st.lists(st.lists(cells, min_size=3, max_size=3),
-                                                                              min_size=1, max_size=4))
+# each wide file costs ~0.1 s to type; the shapes are fuzzed above
+@fuzz(examples=20, quick=6,
+      width=st.sampled_from([DEFAULT_LIMITS.max_columns + d for d in (-1, 0, 1)]),
+      rows=st.lists(st.lists(cells, min_size=3, max_size=3), min_size=1, max_size=4))
 def test_loader_wide_files_at_the_real_column_limit(width, rows):
     names = [f"c{i}" for i in range(width)]
     text = ",".join(names) + "\n" + "".join(",".join(json.dumps(c) for c in (r * width)[:width]) + "\n" for r in rows)
@@ -214,8 +229,7 @@ def test_loader_wide_files_at_the_real_column_limit(width, rows):
         assert table.schema.names == names
 
 
-@FUZZ
-@given(st.data())
+@fuzz(st.data())
 def test_loader_parquet_bytes(data):
     frame = data.draw(frames())
     buf = io.BytesIO()
@@ -230,8 +244,7 @@ def test_loader_parquet_bytes(data):
     outcome(load_table, raw, name=name, limits=LIMITS)
 
 
-@FUZZ
-@given(st.data())
+@fuzz(st.data())
 def test_loader_excel_bytes(data):
     frame = data.draw(frames())
     book = openpyxl.Workbook(write_only=True)  # faster than DataFrame.to_excel, same file
@@ -316,16 +329,14 @@ deep_json = st.integers(1, 3000).map(lambda n: "[" * n * 10 + "]" * n * 10)
 graph_values = st.one_of(json_values, corrupted(graph_dicts()))
 
 
-@FUZZ
-@given(st.one_of(st.text(max_size=200), st.binary(max_size=200), deep_json, graph_values.map(json.dumps)))
+@fuzz(st.one_of(st.text(max_size=200), st.binary(max_size=200), deep_json, graph_values.map(json.dumps)))
 def test_graph_json(text):
     g = outcome(CausalGraph.from_json, text)
     if g is not None:
         assert CausalGraph.from_json(g.to_json()) == g
 
 
-@FUZZ
-@given(graph_values)
+@fuzz(graph_values)
 def test_graph_dict(d):
     outcome(CausalGraph.from_dict, d)
 
@@ -340,8 +351,7 @@ def knowledge_dicts(draw):
     return {k: draw(keys[k]) for k in chosen}
 
 
-@FUZZ
-@given(st.one_of(json_values, corrupted(knowledge_dicts())))
+@fuzz(st.one_of(json_values, corrupted(knowledge_dicts())))
 def test_background_knowledge_dict(d):
     outcome(BackgroundKnowledge.from_dict, d)
 
@@ -362,8 +372,7 @@ def settings_dicts(draw):
             "holdout": draw(st.floats(0.05, 0.5)), "measure_rows": draw(st.one_of(st.none(), st.integers(1, 10**6)))}
 
 
-@FUZZ
-@given(st.one_of(json_values, corrupted(settings_dicts())))
+@fuzz(st.one_of(json_values, corrupted(settings_dicts())))
 def test_generation_settings(d):
     s = outcome(GenerationSettings.from_dict, d)
     if s is not None:
@@ -391,8 +400,7 @@ spec_text = st.one_of(st.none(), st.text(max_size=20), st.lists(
                      "-1", " ", "DE=", "=0.5", "x", "1e400", "1_0", "0x1"]), max_size=6).map("".join))
 
 
-@FUZZ
-@given(remove=spec_text, alpha=spec_text, reference=st.one_of(st.sampled_from(["x0", "x1", "marginal"]), spec_text))
+@fuzz(remove=spec_text, alpha=spec_text, reference=st.one_of(st.sampled_from(["x0", "x1", "marginal"]), spec_text))
 def test_fairness_spec_parse(remove, alpha, reference):
     spec = outcome(FairnessSpec.parse, remove, alpha, reference)
     if spec is not None:
@@ -444,15 +452,14 @@ file_bytes = st.integers(0, 7).flatmap(
 good_csv = b"a,b\n0,1\n1,0\n0,0\n"
 
 
-@FUZZ
-@given(run_json=file_bytes,
-       synthetic=st.integers(0, 3).flatmap(lambda i: st.binary(max_size=200) if i == 0 else st.just(good_csv)),
-       meta=st.one_of(file_bytes, corrupted(st.fixed_dictionaries({"file": st.sampled_from(
-           ["source.csv", "../x", "/etc/hostname", "", ".", "meta.json", "a\x00b", "source.csv/"]),
-           "filename": st.sampled_from(["d.csv", "d.parquet", "", "../d.csv"])})).map(lambda v: json.dumps(v).encode())),
-       source=st.one_of(st.just(good_csv), st.binary(max_size=200), csv_files().map(lambda f: f[0])),
-       session=st.one_of(file_bytes, corrupted(st.fixed_dictionaries({"data_id": st.just(DATA_ID)})).map(
-           lambda v: json.dumps(v).encode())))
+@fuzz(run_json=file_bytes,
+      synthetic=st.integers(0, 3).flatmap(lambda i: st.binary(max_size=200) if i == 0 else st.just(good_csv)),
+      meta=st.one_of(file_bytes, corrupted(st.fixed_dictionaries({"file": st.sampled_from(
+          ["source.csv", "../x", "/etc/hostname", "", ".", "meta.json", "a\x00b", "source.csv/"]),
+          "filename": st.sampled_from(["d.csv", "d.parquet", "", "../d.csv"])})).map(lambda v: json.dumps(v).encode())),
+      source=st.one_of(st.just(good_csv), st.binary(max_size=200), csv_files().map(lambda f: f[0])),
+      session=st.one_of(file_bytes, corrupted(st.fixed_dictionaries({"data_id": st.just(DATA_ID)})).map(
+          lambda v: json.dumps(v).encode())))
 def test_workspace_reader(fuzz_root, run_json, synthetic, meta, source, session):
     root = fuzz_root
     run, data = root / "runs" / RUN_ID, root / "data" / DATA_ID
@@ -498,3 +505,6 @@ def test_an_uncorrupted_run_record_reads_back(record):
         (run / "synthetic.csv").write_bytes(good_csv)
         assert workspace.load_run(RUN_ID, root=tmp)["name"] == record["name"]
         assert [r["run_id"] for r in workspace.list_runs(root=tmp)] == [RUN_ID]
+
+
+globals().update(FULL_COUNT)  # test_*_at_full_count: each fuzzed reader at the full count, marked slow

@@ -93,6 +93,7 @@ def test_an_omitted_edge_that_exists_is_contradicted():
     assert hit.sentence == "the data contradicts 'sex does not affect death directly' (p < 0.001, adjusted for 7 checks)"
 
 
+@pytest.mark.slow  # calibration: 40 null simulations (make test-slow)
 def test_omitted_edges_that_do_not_exist_are_rarely_contradicted():
     """40 seeded tables from the SCM without sex -> death: the raw rejection rate over the
     7 true omissions (280 tests) sits near alpha = 0.05, and the Holm-adjusted verdicts

@@ -15,7 +15,8 @@ from faircause_core.workflow import workspace
 from tests.conftest import DEMO, DEMO_EDGES
 from tests.streamlit_server import CHROMIUM, LAUNCH_ARGS, AppServer
 
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="/usr/bin/chromium is not installed")
+pytestmark = [pytest.mark.slow,  # up to LIMIT_S: make test-slow
+              pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="/usr/bin/chromium is not installed")]
 
 LIMIT_S = 360  # hard stop for the whole scenario
 SWITCH_S = 2.0

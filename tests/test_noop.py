@@ -3,9 +3,6 @@ before any work, with one line, by the one rule (generators.base.check_edits) th
 the pipeline and the app reach."""
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -118,11 +115,7 @@ def test_demo_dag_names_each_gap_in_the_brief_wording():
     assert pathway_gaps(no_mediator, derive_roles(no_mediator, "sex", "death"))["ie"] == NO_IE
 
 
-def run_cli(*args):
-    env = dict(os.environ, PYTHONHASHSEED="0", HF_HUB_OFFLINE="1")
-    env.pop("FAIRCAUSE_DEBUG", None)
-    return subprocess.run([sys.executable, "-m", "faircause_core", *map(str, args)],
-                          capture_output=True, text=True, cwd=ROOT, env=env, timeout=600)
+from tests.clirun import run_cli  # noqa: E402  (in this process)
 
 
 @pytest.mark.parametrize("edit", [["--remove", "DE"], ["--alpha", "DE=0.5"]])

@@ -1,9 +1,6 @@
 """The trade-off sweep: one fitted generator, one measured draw per dial value; and its CLI."""
 
 import json
-import os
-import subprocess
-import sys
 
 import pytest
 
@@ -112,10 +109,11 @@ def test_all_moves_every_pathway_the_graph_has(demo_table, demo_graph, demo_role
 
 # ------------------------------------------------------------------------------ CLI
 
-def cli(*args, cwd=ROOT):
-    env = dict(os.environ, PYTHONHASHSEED="0", HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", PYTHONPATH=str(ROOT))
-    return subprocess.run([sys.executable, "-m", "faircause_core", "sweep", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=600)
+def cli(*args, cwd=ROOT, process=False):
+    """`sweep` in this process (tests/clirun.py), or with process=True in a real subprocess."""
+    from tests.clirun import run_cli, run_cli_process
+
+    return (run_cli_process if process else run_cli)("sweep", *args, cwd=cwd)
 
 
 QUESTION = ["--data", str(DEMO), "--sensitive", "sex", "--x0", "Male", "--x1", "Female", "--outcome", "death"]
@@ -125,7 +123,8 @@ DAG = ["--dag", str(ROOT / "assets" / "nhefs_dag.json")]
 def test_cli_sweep_writes_points_json_and_summary(tmp_path):
     out, page = tmp_path / "sweep.json", tmp_path / "summary.html"
     r = cli(*QUESTION, *DAG, "--pathway", "DE", "--points", "0,1", "--rows", "300", "--measure-rows", "2000",
-            "--generator", "bayesnet", "--json", str(out), "--summary", str(page), "--chosen", "1")
+            "--generator", "bayesnet", "--json", str(out), "--summary", str(page), "--chosen", "1",
+            process=True)  # the subprocess smoke test of `sweep`
     assert r.returncode == 0, r.stderr
     d = json.loads(out.read_text())
     assert [p["alpha"] for p in d["points"]] == [0.0, 1.0] and d["pathway"] == "de"

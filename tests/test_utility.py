@@ -186,6 +186,7 @@ def test_a_predictor_that_ignores_x_has_exactly_no_effect_and_no_reduction():
     assert any("reduction is undefined" in n for n in out["notes"])
 
 
+@pytest.mark.slow  # calibration: 20 replications x 100 refits (make test-slow)
 def test_bootstrap_intervals_cover_the_true_direct_effects_of_real_and_synthetic_training():
     """Correctly specified logistic predictors: the population DE a model trained on each law
     converges to is known. The real-trained interval (holdout rows x refits on resampled rows)
