@@ -23,7 +23,8 @@ tab, roles = nav.page_start("audit", "Fairness audit of the real data",
                             "Choose the sensitive attribute, the outcome and a causal graph first (step 2).",
                             fix_label="Fix the question or the graph in step 2")
 
-labels = {"dr": f"Doubly robust (default: median of {AUDIT_SPLITS} cross-fitting splits, with confidence intervals)",
+labels = {"dr": f"Doubly robust (default: median of up to {AUDIT_SPLITS} cross-fitting splits, "
+                "with confidence intervals)",
           "plugin": "Quick plug-in preview"}
 saved_method = st.session_state.get("method") or "dr"
 method = st.radio("Estimator", list(labels), format_func=labels.get, horizontal=True,

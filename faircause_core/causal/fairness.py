@@ -87,7 +87,12 @@ MIN_ROWS_PER_FOLD = 4  # each group must put this many rows in every fold
 EXTREME_SHARE = 0.01  # warn when more propensities than this fall outside the clip range
 MAX_LEVELS = DEFAULT_LIMITS.max_categories
 # Small trees, shrinkage and early stopping: flexible enough for the SCM tests, quick
-# enough for the 10k-row target (bench/bench_fairness.py).
+# enough for the 10k-row target (bench/bench_fairness.py). The nuisance models already stop
+# early (issue 22 asked for it): on 500 to 200,000 rows of the demo and flchain the boosting
+# stopped after a median of 29-81 of its 150 iterations (bench/bench_audit_splits.py, 240
+# fits per size; a few fits at most sizes ran to the cap), on its 20% validation split with a
+# patience of 8 rounds; the regression fallback only fits sets too small for boosting, and an
+# early stop is not where the audit's time goes (the splits are). Nothing was changed.
 GBM_SETTINGS = dict(
     learning_rate=0.1,
     max_iter=150,
@@ -303,6 +308,50 @@ def _theta(m, pi, is1, y, clip, plugin, normalize):
         theta = base + corr.sum() / n0
         infl = (n / n0) * (np.where(is0, m - theta, 0.0) + corr)
     return float(theta), infl
+
+
+#: The most cross-fitting splits the audit takes (the cost cap; see splits_for).
+MAX_SPLITS = 10
+#: The envelope of the between-split spread, r(n) = SPREAD_A * n ** -SPREAD_B: the largest
+#: SD over single-split fold seeds divided by the standard error, over TV, Ctf-DE, Ctf-IE and
+#: Ctf-SE, as measured by bench/bench_audit_splits.py (see splits_for).
+SPREAD_A = 4.745
+SPREAD_B = 0.253
+
+
+def split_spread(ratio: float, splits: int) -> float:
+    """The spread over fold seeds of the median of `splits` cross-fitting splits, in standard
+    errors, when one split's effects have SD `ratio` standard errors between fold seeds: the
+    median of S normal draws has SD c_S * sd / sqrt(S), c_S = 1 for S <= 2 (the mean) and at
+    most sqrt(pi/2) above (its large-S value, used as the bound)."""
+    factor = 1.0 if splits <= 2 else math.sqrt(math.pi / 2)
+    return float(ratio) * factor / math.sqrt(splits)
+
+
+def splits_for(n: int) -> int:
+    """The audit's cross-fitting splits for a table of n rows: the fewest whose median moves
+    less than a tenth of the standard error over fold seeds (split_spread(r(n), S) < 0.1), at
+    most MAX_SPLITS. The one rule for the real audit and the synthetic one (pipeline.audit,
+    pipeline.synthetic_splits); a given count (the CLI's --splits) overrides it.
+
+    r(n) = SPREAD_A * n ** -SPREAD_B is the upper envelope of one split's between-seed SD over
+    its SE (the largest of TV, Ctf-DE, Ctf-IE, Ctf-SE; 12 fold seeds) measured on the demo and
+    flchain at 500 to 200,000 rows (bench/bench_audit_splits.py, bench/results/audit_splits.md):
+    the spread shrinks as n grows, but more slowly than the SE. Measured SD/SE, worst effect:
+    demo 0.93 (500 rows), 0.47 (5,000), 0.26 (20,000), 0.17 (100,000), 0.16 (200,000); flchain
+    0.59, 0.29, 0.20, 0.16, 0.10. One split meets SE/10 only where r < 0.1 (flchain at 200,000
+    rows, not the demo), 10 splits where r < 0.25 (from 20,000-100,000 rows). So the rule
+    gives 10 up to about 134,000 rows, 8 at 200,000, 4 at 1,000,000, 2 from about 1,070,000 and
+    1 from about 4,200,000. Below about 109,000 rows even 10 splits leave a spread of
+    0.10-0.37 SE (measured): 10 is the cost cap, kept from before (a split costs 0.3-2.4 s up
+    to 20,000 rows on this 2-core machine, 15-22 s at 200,000)."""
+    if n <= 0:
+        return MAX_SPLITS
+    ratio = SPREAD_A * float(n) ** -SPREAD_B
+    for s in range(1, MAX_SPLITS + 1):
+        if split_spread(ratio, s) < 0.1:
+            return s
+    return MAX_SPLITS
 
 
 def decompose(

@@ -19,7 +19,7 @@ import pandas as pd
 from faircause_core.io.data import Table
 from faircause_core.errors import InputError
 from faircause_core.causal.effects import Decomposition, as_decomposition
-from faircause_core.causal.fairness import decompose
+from faircause_core.causal.fairness import MAX_SPLITS, decompose, splits_for
 from faircause_core.causal.question import Outcome
 from faircause_core.io.export import plain as _plain  # metrics made JSON-safe by the one sanitiser
 from faircause_core.generators.base import (
@@ -215,25 +215,31 @@ class RunResult:
         )
 
 
-AUDIT_SPLITS = 10  # cross-fitting splits whose median is the real data's decomposition
+AUDIT_SPLITS = MAX_SPLITS  # the most cross-fitting splits an audit takes (splits_for(n) chooses, from n)
 
 
 def audit(table: Table, roles: Roles, method: str = "dr", seed: int = 0, splits: Optional[int] = None) -> Decomposition:
     """The real data's decomposition for the roles read off the DAG: the reference every run,
     sweep, page and the CLI's audit compare with.
 
-    Doubly robust with repeated cross-fitting: the median over AUDIT_SPLITS fold splits
-    (decompose's `splits`). On the demo's 1,140 fitting rows one split's Ctf-DE ranged from
-    -0.101 to -0.033 over ten fold seeds, and seed 0 was that extreme: against it both
-    generators looked 0.03-0.04 off, against the median they are within 0.01
-    (bench/bench_estimators.py). Generator-level measurements (20,000 rows) keep one split.
+    Doubly robust with repeated cross-fitting: the median over `splits` fold splits
+    (decompose's `splits`); None (the default) takes causal.fairness.splits_for(rows), the
+    fewest splits whose median moves less than a tenth of the standard error over fold seeds,
+    at most AUDIT_SPLITS (10 up to about 134,000 rows; bench/bench_audit_splits.py). On the
+    demo's 1,140 fitting rows one split's Ctf-DE ranged from -0.101 to -0.033 over ten fold
+    seeds, and seed 0 was that extreme: against it both generators looked 0.03-0.04 off,
+    against the median they are within 0.01 (bench/bench_estimators.py). The count used is
+    recorded in the decomposition's settings ("splits"), 1 included.
     """
     df = table.df if isinstance(table, Table) else table
-    return decompose(
+    count = splits_for(len(df)) if splits is None else splits
+    dec = decompose(
         df, roles.x, roles.x0, roles.x1, roles.y, roles.z, roles.w,
-        seed=seed, method=method, threshold=roles.threshold, positive=roles.positive,
-        splits=AUDIT_SPLITS if splits is None else splits,
+        seed=seed, method=method, threshold=roles.threshold, positive=roles.positive, splits=count,
     )
+    if "splits" not in dec.settings:  # one split (or the plug-in): decompose records none
+        dec = replace(dec, settings={**dec.settings, "splits": 1})
+    return dec
 
 
 #: The seed of the audit of all rows: the audit page's (faircause_app.cache.audit), so a run's
@@ -542,20 +548,17 @@ def run_generation(
     )
 
 
-#: Synthetic tables up to this many rows are measured as the real split is, by the median of
-#: AUDIT_SPLITS cross-fitting splits; above it one split. Measured on Bayes-net rows of the demo
-#: (bench/bench_same_estimator.py): one split's Ctf-DE lay up to 0.035 from the 10-split median
-#: at 1,140 rows, 0.007 at 5,000 and 0.002 at 20,000 (between-split SD 0.0012, a sixth of the
-#: standard error), while the 10 splits cost ten times one.
-SAME_SPLITS_ROWS = 5_000
 #: Monte Carlo rows of `generator_effects`, per generator (three ancestral passes each).
 GENERATOR_EFFECT_ROWS = {"bayesnet": 200_000, "llm": 40_000}
 EFFECT_OF_PATHWAY = {"de": "ctf_de", "ie": "ctf_ie", "se": "ctf_se"}
 
 
 def synthetic_splits(rows: int) -> int:
-    """Cross-fitting splits for a synthetic table of `rows` (the real audit's estimator when small)."""
-    return AUDIT_SPLITS if rows <= SAME_SPLITS_ROWS else 1
+    """Cross-fitting splits for a synthetic table of `rows`: the real audit's rule
+    (causal.fairness.splits_for), so both sides are measured by the same estimator at any size.
+    Until issue 22 one split above 5,000 rows; measured since (bench/bench_audit_splits.py), one
+    split's spread over fold seeds is still 0.20-0.26 of the standard error at 20,000 rows."""
+    return splits_for(rows)
 
 
 def generator_effects(generator, fairness: FairnessSpec, seed: int) -> dict:
