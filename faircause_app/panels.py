@@ -21,7 +21,8 @@ from faircause_core.causal.question import MAX_LABEL, FairnessProblem, validate_
 from faircause_core.errors import InputError
 from faircause_core.io.export import graph_json_bytes, json_bytes, safe_filename, to_csv_bytes
 from faircause_core.present import plots
-from faircause_core.present.explain import (SYMBOL_HELP, TARGET_LABEL, effect_sources, effects_title,
+from faircause_core.present.explain import (OWN_EFFECTS_NOTE, SYMBOL_HELP, TARGET_LABEL, effect_sources,
+                                           effects_title, own_effects_rows,
                                            fair_predictor_lines, fair_predictor_notes, is_mirror, question_line,
                                            run_why_two_real)
 from faircause_core.present.report import build_report, rounds_verdict
@@ -253,6 +254,11 @@ def fairness_tab(result, roles=None) -> None:
     st.plotly_chart(plots.effects_bar(sources, **({"title": effects_title(roles)} if roles is not None else {})),
                     width="stretch", key="cmp_effects")
     real_data_caption(result)
+    own = own_effects_rows(result)
+    if own:
+        with st.expander("The generator's own effects beside the audit of its rows"):
+            st.dataframe(pd.DataFrame(own), hide_index=True, width="stretch")
+            st.caption(OWN_EFFECTS_NOTE)
     if result.rounds:
         st.plotly_chart(plots.rounds_plot(result.rounds, result.decompositions().get("target")), width="stretch",
                         key="cmp_rounds")

@@ -445,3 +445,30 @@ def copies_text(privacy: dict) -> str:
     if privacy.get("exact_copies") is None or n is None:  # a run saved before the count was kept
         return f"{privacy.get('exact_copy_share', float('nan')):.2%} of synthetic rows"
     return f"{privacy['exact_copies']:,} of {n:,} synthetic rows"
+
+
+OWN_EFFECTS_NOTE = ("The generator's own effects are exact up to Monte Carlo error: they are simulated on its fitted "
+                    "mechanisms, with no estimator in between. The audit of its rows is the estimator the real data "
+                    "gets; where the two differ beyond their intervals, the gap is the estimator's error on these "
+                    "rows, not the generator's.")
+
+
+def own_effects_rows(result) -> list[dict]:
+    """The audit of the delivered rows beside the generator's own effects (Monte Carlo on its
+    mechanisms, pipeline.generator_effects), one row per effect, in percentage points with 95%
+    intervals and the decomposition's signs; [] when the run has none (prompt mode, an
+    evaluated table, a run saved before they were recorded). A reader tells estimator noise
+    from a generator's miss by comparing the two."""
+    own = getattr(result, "generator_effects", None) or {}
+    if not own:
+        return []
+    mine, rows = as_decomposition(own), result.decompositions()["synthetic"]
+    head = f"generator's own (Monte Carlo, {int(own.get('n') or own.get('settings', {}).get('rows') or 0):,} rows)"
+    audit = f"audit of its {len(result.synthetic):,} rows"
+    out = []
+    for e in ("tv", "ctf_de", "ctf_ie", "ctf_se"):
+        if e not in mine.estimates or e not in rows.estimates:
+            continue
+        out.append({"effect": f"{EFFECT_WORDS[e]} ({SYMBOLS[e]})", audit: with_interval(rows, e),
+                    head: with_interval(mine, e)})
+    return out

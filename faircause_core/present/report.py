@@ -17,9 +17,9 @@ import pandas as pd
 from faircause_core.causal.effects import EFFECTS, Decomposition
 from faircause_core.generators.lm.record import sentence as lm_sentence
 from faircause_core.present import plots
-from faircause_core.present.explain import (EFFECT_WORDS, SYMBOL_HELP, SYMBOLS, effects_title, explain_roles,
-                                           effect_sources, fair_predictor_lines, fair_predictor_notes,
-                                           identity_line, interval_text, is_mirror, names, question_line,
+from faircause_core.present.explain import (EFFECT_WORDS, OWN_EFFECTS_NOTE, SYMBOL_HELP, SYMBOLS, effects_title,
+                                           explain_roles, effect_sources, fair_predictor_lines, fair_predictor_notes,
+                                           identity_line, interval_text, is_mirror, names, own_effects_rows, question_line,
                                            reference_options, run_why_two_real, shown, sign_note, signed)
 
 _CSS = """
@@ -274,6 +274,10 @@ def build_report(result, roles, *, graph=None, data_name: str = "data", title: s
     identity = identity_line(real)
     if identity:
         parts.append(f"<p class='note'>{_e(real_name[:1].upper() + real_name[1:])}: {_e(identity)}.</p>")
+    own = own_effects_rows(result)
+    if own:
+        parts += ["<h3>The generator's own effects beside the audit of its rows</h3>", _table(own),
+                  f"<p class='note'>{_e(OWN_EFFECTS_NOTE)}</p>"]
     if result.rounds:
         parts += ["<h2>Refinement rounds</h2>",
                   figs.html(plots.rounds_plot(result.rounds, result.decompositions().get("target"))),
