@@ -29,7 +29,9 @@ import pytest
 from faircause_core.generators.bayesnet import BayesNetGenerator
 from tests.faithful import (  # noqa: F401  (the shared tests run here, on this file's cohort)
     COHORTS, build, test_de_removal_removes_the_direct_effect_and_keeps_the_indirect_one,
-    test_mirror_fidelity_at_least_that_of_the_real_holdout, test_mirror_keeps_every_effect_within_two_points,
+    test_equal_rows_fidelity_catches_a_marginals_only_sampler, test_mirror_fidelity_at_equal_rows_is_that_of_fresh_real_rows,
+    test_mirror_fidelity_at_least_that_of_the_real_holdout, test_mirror_is_not_a_copy_of_the_patients,
+    test_mirror_keeps_every_effect_within_two_points, test_the_copier_passes_the_fidelity_check_and_fails_the_copy_check,
 )
 
 
