@@ -24,7 +24,8 @@ NICE = 10  # a run's scheduling priority below the server's, so page switches st
 _CONTEXT = []
 #: The settings the engine reads from the environment (model folder, caches, offline mode). The
 #: fork server keeps the environment it started with, so each run carries the server's current one.
-ENV_PREFIXES = ("FAIRCAUSE_", "HF_", "TRANSFORMERS_", "TOKENIZERS_")
+#: RAY_ADDRESS set: the audits' cross-fitting splits run on that Ray cluster (faircause_core.engine).
+ENV_PREFIXES = ("FAIRCAUSE_", "HF_", "TRANSFORMERS_", "TOKENIZERS_", "RAY_")
 
 
 def _engine_env() -> dict:
@@ -66,8 +67,11 @@ def _lower_priority(step: int) -> None:
 
 
 def _call_body(env: dict, fn, args, kwargs):
+    from faircause_core import engine
+
     _adopt_env(env)
-    return fn(*args, **kwargs)
+    with engine.use(engine.from_environment()):
+        return fn(*args, **kwargs)
 
 
 class WorkerStopped(InputError):
@@ -174,7 +178,10 @@ def child(conn, payload: dict) -> None:
     _lower_priority(NICE)  # the pages come first
     task = payload.get("task", "generate")
     try:
-        send("done", *TASKS[task](payload, lambda s, d, t: send("progress", str(s), int(d), int(t)), token))
+        from faircause_core import engine
+
+        with engine.use(engine.from_environment()):
+            send("done", *TASKS[task](payload, lambda s, d, t: send("progress", str(s), int(d), int(t)), token))
     except Cancelled:
         send("cancelled")
     except InputError as err:

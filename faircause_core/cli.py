@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 from typing import Optional, Sequence
 
+from faircause_core import engine
 from faircause_core.errors import InputError, one_line
 
 class _Parser(argparse.ArgumentParser):
@@ -64,6 +65,14 @@ def _check_model(args) -> None:
         check_model_folder(args.model)
 
 
+def _engine_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--engine", choices=["local", "ray"], default="local",
+                   help="where the audit's cross-fitting splits run (the real audit's and the synthetic rows'): here, "
+                        "or as Ray tasks; the same seeds give the same numbers on both")
+    p.add_argument("--ray-address", default=None,
+                   help="with --engine ray: the cluster's address (default: RAY_ADDRESS, else a local Ray)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m faircause_core", description="FairCauseSyn engine")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -80,6 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "median moves less than a tenth of the standard error, at most 10; 10 up to about "
                         "134,000 rows, where one split's DE/IE can move by several points)")
     a.add_argument("--json", dest="json_out", help="write the decomposition as JSON here")
+    _engine_flags(a)
 
     d = sub.add_parser("discover", help="discover a causal DAG with tiers and write its JSON")
     _common(d, group_values=False)
@@ -102,6 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--seed", type=int, default=0)
     g.add_argument("--out", required=True, help="synthetic CSV to write")
     g.add_argument("--report", default=None, help="report JSON to write")
+    _engine_flags(g)
 
     w = sub.add_parser("sweep", help="run one pathway's dial through several alphas with one fitted generator")
     _common(w)
@@ -115,6 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--json", dest="json_out", default=None, help="write the sweep (a list of points) as JSON here")
     w.add_argument("--summary", default=None, metavar="HTML", help="write the one-page stakeholder summary here")
     w.add_argument("--chosen", type=float, default=None, help="the dial value the summary highlights (default: 1)")
+    _engine_flags(w)
     e = sub.add_parser("evaluate", help="measure a synthetic table made anywhere, as generate measures its own rows")
     _common(e)
     e.add_argument("--synthetic", required=True, metavar="SYN", help="CSV, Parquet or Excel file of synthetic rows")
@@ -125,6 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--method", choices=["hillclimb", "pc"], default="hillclimb", help="discovery method without --dag")
     e.add_argument("--seed", type=int, default=0)
     e.add_argument("--report", required=True, help="report JSON to write (generate's keys)")
+    _engine_flags(e)
     return parser
 
 
@@ -601,7 +614,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     _OPEN_LINE[0] = False
     try:
         args = build_parser().parse_args(argv)
-        return COMMANDS[args.command](args)
+        with engine.use(engine.make(getattr(args, "engine", None), getattr(args, "ray_address", None))):
+            return COMMANDS[args.command](args)
     except InputError as err:
         sys.stderr.write(("\n" if _OPEN_LINE[0] else "") + f"error: {err}\n")
         return 2

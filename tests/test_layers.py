@@ -19,7 +19,7 @@ ENGINE = ROOT / "faircause_core"
 
 # (rank, dotted prefix); the longest matching prefix decides a module's rank.
 LAYERS = [
-    (0, "faircause_core.errors"), (0, "faircause_core.limits"), (0, "faircause_core"),
+    (0, "faircause_core.errors"), (0, "faircause_core.limits"), (0, "faircause_core.engine"), (0, "faircause_core"),
     (1, "faircause_core.io"),
     (2, "faircause_core.causal"),
     (3.0, "faircause_core.generators.base"), (3.0, "faircause_core.generators.columns"),

@@ -408,9 +408,12 @@ def decompose(
     if isinstance(splits, bool) or not isinstance(splits, (int, np.integer)) or splits < 1:
         raise InputError(f"splits {splits!r} must be a whole number >= 1")
     if splits > 1 and method == "dr":
-        runs = [decompose(data, x, x0, x1, y, z, w, seed=seed + r, method=method, n_folds=n_folds,
-                          threshold=threshold, positive=positive, learner=learner, clip=clip,
-                          continuous_outcome=continuous_outcome, normalize=normalize) for r in range(int(splits))]
+        from faircause_core import engine
+
+        one = dict(x=x, x0=x0, x1=x1, y=y, z=z, w=w, method=method, n_folds=n_folds, threshold=threshold,
+                   positive=positive, learner=learner, clip=clip, continuous_outcome=continuous_outcome,
+                   normalize=normalize)  # each split a task of the current engine (local, or Ray)
+        runs = engine.current().map(_one_split, [seed + r for r in range(int(splits))], shared=(data, one))
         return _median_of_splits(runs)
 
     notes: list[str] = []
@@ -497,6 +500,12 @@ def decompose(
         estimates=estimates, ses=ses, quantities=quantities, n=n, n0=n0, n1=n1,
         method=method, warnings=notes, settings=plain(settings), overlap=plain(overlap),
     )
+
+
+def _one_split(shared, seed: int) -> Decomposition:
+    """One cross-fitting split of decompose(splits=...): a pure function of its seed (an engine task)."""
+    data, arguments = shared
+    return decompose(data, seed=seed, **arguments)
 
 
 def _median_of_splits(runs: list) -> Decomposition:

@@ -1,0 +1,107 @@
+"""Where independent pieces of work run: in this process one after another ("local", the
+default) or as Ray tasks on a cluster ("ray", issue 22). A foundation module: the audit's
+cross-fitting splits (causal.fairness.decompose) map over the current engine, and the CLI
+(`--engine ray --ray-address ...`) or the app (RAY_ADDRESS in its environment) choose it.
+
+Each piece is a pure function of (shared, item) with its own seed, so the same seeds give the
+same numbers on either engine, bit for bit (tests/test_engine.py). Ray retries a task whose
+worker died (MAX_RETRIES); a task that raises is not retried, its error is the result.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+from pathlib import Path
+from typing import Callable, Sequence
+
+from faircause_core.errors import InputError
+
+ENGINES = ("local", "ray")
+MAX_RETRIES = 3  # Ray re-runs a task this many times when its worker process dies
+ROOT = Path(__file__).resolve().parents[1]
+
+
+class LocalEngine:
+    """Runs every piece here, in order."""
+
+    name = "local"
+    address = None
+
+    def map(self, fn: Callable, items: Sequence, shared=None) -> list:
+        return [fn(shared, item) for item in items]
+
+
+class RayEngine:
+    """Runs each piece as a Ray task: `shared` is put in the object store once, the results
+    come back in the order of `items`. address None starts a local Ray (num_cpus of them)."""
+
+    name = "ray"
+
+    def __init__(self, address: str | None = None, num_cpus: int | None = None):
+        try:
+            import ray
+        except ImportError:
+            raise InputError("--engine ray needs the ray package (pip install ray==2.60.0)") from None
+        self.address = address
+        if not ray.is_initialized():
+            # Workers import this package from the checkout and hash as the tests do.
+            env = {"PYTHONHASHSEED": os.environ.get("PYTHONHASHSEED", "0"),
+                   "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)}
+            try:
+                ray.init(address=address, num_cpus=None if address else num_cpus, include_dashboard=False,
+                         log_to_driver=False, configure_logging=False, runtime_env={"env_vars": env})
+            except (ConnectionError, ValueError, RuntimeError) as err:
+                raise InputError(f"cannot reach a Ray cluster at {address!r}: {err}".splitlines()[0]) from None
+        self._ray = ray
+
+    def map(self, fn: Callable, items: Sequence, shared=None) -> list:
+        ray = self._ray
+        task = ray.remote(max_retries=MAX_RETRIES, retry_exceptions=False)(fn)
+        ref = ray.put(shared)
+        return ray.get([task.remote(ref, item) for item in items])
+
+
+_LOCAL = LocalEngine()
+_current = threading.local()
+
+
+def current():
+    """The engine work maps over here: the one `use` set in this thread, else local."""
+    return getattr(_current, "engine", None) or _LOCAL
+
+
+@contextlib.contextmanager
+def use(engine):
+    """Within the block, `current()` in this thread is `engine`."""
+    before = getattr(_current, "engine", None)
+    _current.engine = engine
+    try:
+        yield engine
+    finally:
+        _current.engine = before
+
+
+def make(name: str | None = None, address: str | None = None, num_cpus: int | None = None):
+    """An engine by name ("local" or "ray"); a Ray address from `address` or RAY_ADDRESS (none:
+    a local Ray on this machine)."""
+    name = name or "local"
+    if name not in ENGINES:
+        raise InputError(f"unknown engine {name!r}; use one of {', '.join(ENGINES)}")
+    if name == "local":
+        if address:
+            raise InputError("--ray-address needs --engine ray")
+        return _LOCAL
+    return RayEngine(address or os.environ.get("RAY_ADDRESS") or None, num_cpus=num_cpus)
+
+
+def from_environment():
+    """The app's engine: Ray when RAY_ADDRESS is set in its environment, else local."""
+    address = os.environ.get("RAY_ADDRESS")
+    return make("ray", address) if address else _LOCAL
+
+
+def describe(engine) -> str:
+    return "local" if engine.name == "local" else f"ray ({engine.address or 'a local Ray on this machine'})"
+
