@@ -11,6 +11,7 @@ places nodes so that no drawn edge passes through a node it does not join. Nothi
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass, field
 
 from streamlit_flow.elements import StreamlitFlowEdge, StreamlitFlowNode
 from streamlit_flow.state import StreamlitFlowState
@@ -46,6 +47,19 @@ EDGE_LEGEND = ("solid: found in the data; dashed: assumed by the standard fairne
 #: An association (CausalGraph.associations): no arrowhead, purple dashes, its reason as a tooltip.
 ASSOCIATION_STYLE = {"stroke": "#8e5ea2", "strokeWidth": 1.8, "strokeDasharray": "2 4"}
 ASSOCIATION_CLASS = "fc-association"
+#: While the pointer rests on a node, or a node is selected, its edges stay as drawn and every
+#: other edge fades to DIM_OPACITY (faircause_app.flow's style sheet, by these classes: node i
+#: has NODE_CLASS + i, an edge has EDGE_CLASS + i for each of its two ends; indices, never names).
+#: The style sheet has rules for the first LIT_NODES nodes.
+NODE_CLASS, EDGE_CLASS, DIM_OPACITY, LIT_NODES = "fc-n", "fc-e", 0.15, 400
+
+
+@dataclass
+class EditorState(StreamlitFlowState):
+    """The editor's content, and the edges of the graph it leaves out (the "found in the data
+    only" view hides the assumed ones): an edit in that view keeps them (`with_hidden`)."""
+
+    hidden: list = field(default_factory=list)
 
 
 def role_of(node: str, roles) -> str:
@@ -278,29 +292,50 @@ def node_label(name: str) -> str:
     return "".join(c if c.isascii() and c.isalnum() else f"&#{ord(c) or 0xFFFD};" for c in str(name))
 
 
-def build_state(graph: CausalGraph, roles, origins: dict | None = None, after: int = 0) -> StreamlitFlowState:
+def build_state(graph: CausalGraph, roles, origins: dict | None = None, after: int = 0,
+                found_only: bool = False) -> EditorState:
     """The editor's content: laid-out nodes in role colours, an arrowhead on every edge, each
-    edge drawn by its origin (EDGE_STYLES; solid when unknown). Its timestamp is later than
-    `after` (the editor's last value), so the editor takes it in place instead of its own."""
+    edge drawn by its origin (EDGE_STYLES; solid when unknown) and classed by its two ends'
+    indices (a node's edges light up when it is pointed at or selected). Its timestamp is later
+    than `after` (the editor's last value), so the editor takes it in place instead of its own.
+
+    With `found_only`, the edges `origins` calls "assumed" are left out (listed in `hidden`); the
+    nodes keep the places they have in the whole graph's layout, so the two views compare."""
+    index = {n: i for i, n in enumerate(graph.nodes)}
+
+    def ends(a, b):
+        return f"{EDGE_CLASS}{index[a]} {EDGE_CLASS}{index[b]}"
+
     nodes = [StreamlitFlowNode(
         id=n, pos=(x, y), data={"content": node_label(n)}, node_type="default", source_position="right",
         target_position="left", connectable=True, draggable=True, selectable=True,
         style={"background": ROLE_COLORS[role_of(n, roles)], "color": "white", "border": "1px solid #33415c",
                "borderRadius": "8px", "fontSize": f"{FONT_PX}px", "fontWeight": 600, "boxSizing": "border-box",
                "width": f"{w}px", "height": f"{NODE_H}px", "lineHeight": f"{NODE_H - 2}px",
-               "padding": "0 10px", "whiteSpace": "nowrap"})
+               "padding": "0 10px", "whiteSpace": "nowrap"}, className=f"{NODE_CLASS}{index[n]}")
         for n, (x, y, w) in layout(graph.for_sampling(), roles).items()]  # associations laid out as edges
+    hidden = [e for e in graph.edges if found_only and (origins or {}).get(e) == "assumed"]
     edges = [StreamlitFlowEdge(id=f"{a}->{b}", source=a, target=b, marker_end=dict(ARROW), deletable=True,
-                               focusable=True, style=dict(EDGE_STYLES[(origins or {}).get((a, b), "found")]))
-             for a, b in graph.edges]
+                               focusable=True, style=dict(EDGE_STYLES[(origins or {}).get((a, b), "found")]),
+                               className=ends(a, b))
+             for a, b in graph.edges if (a, b) not in hidden]
     edges += [StreamlitFlowEdge(id=f"{a}->{b}", source=a, target=b, marker_start="", marker_end="",
                                 deletable=True, focusable=True,
-                                style=dict(ASSOCIATION_STYLE), className=ASSOCIATION_CLASS,
+                                style=dict(ASSOCIATION_STYLE), className=f"{ASSOCIATION_CLASS} {ends(a, b)}",
                                 ariaLabel=ASSOCIATION_WHY.format(a=a, b=b))
               for a, b in graph.associations]
-    state = StreamlitFlowState(nodes=nodes, edges=edges)
+    state = EditorState(nodes=nodes, edges=edges, hidden=hidden)
     state.timestamp = max(state.timestamp, after + 1)
     return state
+
+
+def with_hidden(given: StreamlitFlowState, in_editor) -> list:
+    """The editor's (source, target) list with the edges `given` left out of view put back: an
+    edge the user could not see was not deleted (one drawn again is not added twice; its reverse
+    drawn is then refused as a cycle, and named)."""
+    in_editor = list(in_editor)
+    seen = set(in_editor)
+    return in_editor + [tuple(e) for e in getattr(given, "hidden", []) if tuple(e) not in seen]
 
 
 def mark_rule(columns, x: str, y: str, fixed=(), after_outcome=()):

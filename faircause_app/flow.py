@@ -11,7 +11,8 @@ match once (another version of the package fails loudly here, not silently in th
   turned round (the page's diff then refuses a reversal that closes a cycle, like any edge);
 - the view is fitted after each layout with options, so it never zooms out below readable labels,
   and a graph wider than the frame starts at its left (the confounders and X);
-- a style sheet: 16 px connection handles, and a selected edge drawn thick and orange;
+- a style sheet: 16 px connection handles, a selected edge drawn thick and orange, and a node's
+  edges standing out (the rest faded) while the pointer rests on it or it is selected;
 - an edge with an `ariaLabel` (an association between a confounder and X) shows it as a
   tooltip (an SVG <title>).
 """
@@ -30,16 +31,31 @@ from streamlit_flow.elements import StreamlitFlowEdge, StreamlitFlowNode
 from streamlit_flow.layouts import ManualLayout
 from streamlit_flow.state import StreamlitFlowState
 
-from faircause_app.editor import HANDLE  # the layout draws edges from the handles' outer side
+from faircause_app.editor import DIM_OPACITY, EDGE_CLASS, HANDLE, LIT_NODES, NODE_CLASS  # HANDLE: the layout draws
+# edges from the handles' outer side; the classes: build_state's, by node index
 
 SOURCE = Path(streamlit_flow.__file__).parent / "frontend" / "build"
 SELECTED = "#e8590c"
+
+
+def highlight_css(count: int = LIT_NODES) -> str:
+    """Rules that fade every edge not touching the node under the pointer, or else (no node under
+    the pointer) the selected node, to DIM_OPACITY: by class, node i is NODE_CLASS + i and each of
+    its edges has EDGE_CLASS + i (editor.build_state)."""
+    hover = [f".react-flow:has(.{NODE_CLASS}{i}:hover) .react-flow__edge:not(.{EDGE_CLASS}{i})" for i in range(count)]
+    picked = [f".react-flow:not(:has(.react-flow__node:hover)):has(.{NODE_CLASS}{i}.selected) "
+              f".react-flow__edge:not(.{EDGE_CLASS}{i})" for i in range(count)]
+    return ",".join(hover + picked) + f"{{opacity:{DIM_OPACITY}}}"
+
+
 CSS = f"""<style>
 .react-flow__handle{{width:{HANDLE}px;height:{HANDLE}px;background:#33415c;border:1px solid #fff}}
 .react-flow__handle-left{{left:-{HANDLE // 2 + 1}px}} .react-flow__handle-right{{right:-{HANDLE // 2 + 1}px}}
 .react-flow__node p{{margin:0}}
 .react-flow__handle.connectionindicator:hover{{background:#1f6f8b;box-shadow:0 0 0 3px #1f6f8b55}}
 .react-flow__edge.selected .react-flow__edge-path{{stroke:{SELECTED}!important;stroke-width:4px!important}}
+.react-flow__edge{{transition:opacity .12s}}
+{highlight_css()}
 </style></head>"""
 REVERSE = ('onClick:e=>{const x=t.edge,y=[...r.filter((e=>e.id!==x.id)),{...x,id:x.target+"->"+x.source,'
            'source:x.target,target:x.source,selected:!1}];a(y),o(n,y,null),i(null)},'

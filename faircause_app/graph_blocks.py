@@ -135,16 +135,40 @@ def _apply_new_marks(g: CausalGraph, marks: Marks, problem) -> CausalGraph:
     return g
 
 
-def editor_state(g: CausalGraph, r, problem, marks: Marks):
+def editor_state(g: CausalGraph, r, problem, marks: Marks, found_only: bool = False):
     """The editor's content with each edge drawn by its origin (found, assumed, drawn), newer
-    than the editor's last value so the editor takes it in place."""
+    than the editor's last value so the editor takes it in place; with `found_only`, without
+    the assumed edges."""
     try:
         backbone = backbone_edges(g.nodes, problem.x, problem.y, [c for c in marks.fixed if c in g.nodes],
                                   [c for c in marks.after_outcome if c in g.nodes])
     except InputError:
         backbone = []
     return editor.build_state(g, r, editor.edge_origins(g, state.found(), backbone),
-                              after=st.session_state.get("flow_seen", 0))
+                              after=st.session_state.get("flow_seen", 0), found_only=found_only)
+
+
+FOUND_ONLY = "Show only edges found in the data"
+
+
+def editor_view(g: CausalGraph, r, problem, marks: Marks):
+    """The editor's content for this run, with the "found in the data only" toggle above it (after a
+    discovery) and how many assumed edges that view hides. The content is rebuilt when the graph
+    changed (state.set_graph drops it) or the toggle did. The toggle's row is always drawn, so the
+    editor below keeps its place and is not reloaded."""
+    ss = st.session_state
+    toggle, said = st.columns([2, 3], vertical_alignment="center")
+    found_only = toggle.toggle(FOUND_ONLY, key="w_found_only", disabled=state.found() is None,
+                               help="Hide the edges assumed by the standard fairness model (dashed), to follow "
+                                    "what the search found. Edits here keep the hidden edges.")
+    found_only = bool(found_only and state.found() is not None)
+    if "flow_state" not in ss or ss.get("flow_found_only", False) != found_only:
+        ss.flow_state = editor_state(g, r, problem, marks, found_only)
+        ss.flow_found_only = found_only
+    hidden = len(getattr(ss.flow_state, "hidden", []))
+    if found_only:
+        said.caption(f"{hidden} assumed edge{'s' if hidden != 1 else ''} hidden; {len(ss.flow_state.edges)} shown.")
+    return ss.flow_state
 
 
 def editor_edit(g: CausalGraph, given, returned, problem, marks: Marks) -> None:
@@ -157,7 +181,8 @@ def editor_edit(g: CausalGraph, given, returned, problem, marks: Marks) -> None:
         ss.pop("flow_messages", None)
     if not editor.fresh(given, returned):
         return
-    base, pairs, refused = editor.editor_associations(g, [(e.source, e.target) for e in returned.edges])
+    in_editor = editor.with_hidden(given, [(e.source, e.target) for e in returned.edges])  # hidden: not deleted
+    base, pairs, refused = editor.editor_associations(g, in_editor)
     edited = editor.apply_editor_edges(base, pairs, editor.mark_rule(
         g.nodes, problem.x, problem.y, marks.fixed, marks.after_outcome))
     if edited is None and base == g and not refused:

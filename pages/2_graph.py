@@ -60,12 +60,10 @@ legend = "".join(f'<span style="background:{ROLE_COLORS[k]}">{v}</span>' for k, 
 st.markdown(f'<div class="fc-legend">{legend}</div>', unsafe_allow_html=True)  # static labels only
 graph_blocks.edge_legend()
 st.caption("Drag from a node's right handle (the dot) to another node's left handle to add an edge. Click an "
-           "edge to select it (buttons below), or right-click it to delete or reverse it. Drag the background to "
-           "pan; ctrl + wheel or the +/- buttons zoom.")
+           "edge to select it (buttons below), or right-click it to delete or reverse it. Point at or click a node to "
+           "follow its edges (the others fade). Drag the background to pan; ctrl + wheel or the +/- buttons zoom.")
 refusals = st.container()  # always here, so the editor below keeps its place and is not reloaded
-if "flow_state" not in st.session_state:
-    st.session_state.flow_state = graph_blocks.editor_state(g, r, problem, marks)
-given = st.session_state.flow_state
+given = graph_blocks.editor_view(g, r, problem, marks)  # the "found in the data only" toggle above it
 returned = flow_editor("dag_editor", given, height=editor.frame_height(given), fit_min_zoom=editor.FIT_MIN_ZOOM)
 graph_blocks.editor_edit(g, given, returned, problem, marks)
 editor_messages(g, refusals)  # drawn above the editor, after this run's action may have cleared them

@@ -327,6 +327,33 @@ def test_graph_check_warns_and_one_click_adds_the_edge(app):
     assert any(s.startswith("Nothing to test") for s in texts(at.info)) and not texts(at.success)
 
 
+def test_the_found_only_view_hides_assumed_edges_and_an_edit_there_keeps_them(app):
+    """Issue 19 item 10: the toggle hides the assumed edges and says how many; the editor then
+    returns only the edges it shows, and deleting one of them removes that edge alone."""
+    from faircause_core.causal.graph import CausalGraph
+
+    at = demo_graph_page(app)
+    g = CausalGraph.from_dict(at.session_state["graph"])
+    found = CausalGraph.from_dict(at.session_state["found"])
+    assert not at.session_state["flow_state"].hidden  # the whole graph first
+    at.toggle(key="w_found_only").set_value(True).run()
+    no_problems(at)
+    state = at.session_state["flow_state"]
+    hidden = set(state.hidden)
+    assert hidden and hidden <= set(g.edges) - set(found.edges)
+    assert {(e.source, e.target) for e in state.edges} == set(g.edges) - hidden | set(g.associations)
+    assert any(c.startswith(f"{len(hidden)} assumed edges hidden") for c in texts(at.caption)), texts(at.caption)
+    drop = next(e for e in state.edges if found.has_edge(e.source, e.target))
+    state.edges.remove(drop)  # deleted in the editor, in the filtered view
+    at.session_state["flow_state"] = state
+    at.run()
+    no_problems(at)
+    assert {tuple(e) for e in at.session_state["graph"]["edges"]} == set(g.edges) - {(drop.source, drop.target)}
+    assert at.toggle(key="w_found_only").value and set(at.session_state["flow_state"].hidden) == hidden
+    at.toggle(key="w_found_only").set_value(False).run()
+    assert not at.session_state["flow_state"].hidden and not [c for c in texts(at.caption) if "edges hidden" in c]
+
+
 def test_audit_warns_when_the_graph_omits_a_direct_effect_the_data_shows(app):
     at = demo_graph_page(app)
     at.switch_page("pages/3_audit.py").run()

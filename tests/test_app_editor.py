@@ -200,7 +200,7 @@ def test_an_association_is_drawn_dashed_without_an_arrowhead_with_its_reason(gra
     assoc = next(e for e in state.edges if (e.source, e.target) == ("age", "sex"))
     assert assoc.marker_end == "" and assoc.marker_start == "" and "strokeDasharray" in assoc.style
     d = assoc.asdict()
-    assert d["className"] == editor.ASSOCIATION_CLASS and "nothing in the table causes sex" in d["ariaLabel"]
+    assert d["className"].split()[0] == editor.ASSOCIATION_CLASS and "nothing in the table causes sex" in d["ariaLabel"]
     arrows = [e for e in state.edges if (e.source, e.target) != ("age", "sex")]
     assert all(e.marker_end["type"] == "arrowclosed" and "ariaLabel" not in e.asdict() for e in arrows)
 
@@ -221,3 +221,59 @@ def test_the_editor_deletes_an_association_and_refuses_to_reverse_one(graph):
     # fitted and imported graphs keep their associations
     assert editor.on_columns(g, NODES + ["bmi"]).associations == (("age", "sex"),)
     assert editor.imported(g.to_json().encode(), "dag.json", NODES, "c.csv").associations == (("age", "sex"),)
+
+
+# ------------------------------------------- issue 19 item 10: follow a node's edges, found-only view
+
+def test_each_edge_is_classed_by_its_two_ends_and_the_style_sheet_fades_the_others(graph):
+    """A node's edges can be told from the rest by class (indices, never names), and the patched
+    style sheet has one hover and one selection rule per node index that fades the rest."""
+    from faircause_app import flow
+
+    g = graph.add_association("age", "sex")
+    state = editor.build_state(g, derive_roles(g, "sex", "death"))
+    index = {n: i for i, n in enumerate(g.nodes)}
+    assert {n.id: n.asdict()["className"] for n in state.nodes} == {n: f"fc-n{i}" for n, i in index.items()}
+    for e in state.edges:
+        ends = {c for c in e.asdict()["className"].split() if c.startswith(editor.EDGE_CLASS)}
+        assert ends == {f"fc-e{index[e.source]}", f"fc-e{index[e.target]}"}, e.id
+    css = flow.highlight_css(3)
+    assert css.endswith("{opacity:0.15}") and css.count(".react-flow__edge:not(") == 6
+    assert ".react-flow:has(.fc-n2:hover) .react-flow__edge:not(.fc-e2)" in css
+    assert ":has(.fc-n2.selected) .react-flow__edge:not(.fc-e2)" in css
+    index_html = (flow.build_dir() / "index.html").read_text()
+    assert f".fc-n{editor.LIT_NODES - 1}.selected" in index_html and "fc-n0:hover" in index_html
+
+
+def test_the_found_only_view_hides_the_assumed_edges_and_keeps_the_layout(graph):
+    found = CausalGraph(NODES, [("age", "smoke"), ("smoke", "death")])
+    edited = graph.add_edge("sex", "weight")
+    origins = editor.edge_origins(edited, found, [("sex", "smoke"), ("age", "death")])
+    roles = derive_roles(edited, "sex", "death")
+    whole = editor.build_state(edited, roles, origins)
+    only = editor.build_state(edited, roles, origins, found_only=True)
+    assert whole.hidden == [] and len(whole.edges) == len(edited.edges)
+    assert set(only.hidden) == {("sex", "smoke"), ("age", "death")}  # assumed: hidden; drawn by the user: shown
+    assert {(e.source, e.target) for e in only.edges} == {("age", "smoke"), ("smoke", "death"), ("sex", "weight")}
+    assert [(n.id, n.position) for n in only.nodes] == [(n.id, n.position) for n in whole.nodes]
+    assert editor.build_state(edited, roles, {}, found_only=True).hidden == []  # no search: nothing to hide
+
+
+def test_an_edit_in_the_found_only_view_keeps_the_hidden_edges(graph):
+    """The editor returns only the edges it shows: the hidden ones are put back before the diff, so
+    they are not taken as deleted; a visible edge deleted there is removed, and only it."""
+    found = CausalGraph(NODES, [("age", "smoke"), ("smoke", "death")])
+    origins = editor.edge_origins(graph, found, [("sex", "smoke"), ("age", "death")])
+    given = editor.build_state(graph, derive_roles(graph, "sex", "death"), origins, found_only=True)
+    shown = [(e.source, e.target) for e in given.edges]
+    assert set(editor.apply_editor_edges(graph, shown)[0].edges) == set(found.edges)  # the diff alone would delete
+    assert editor.apply_editor_edges(graph, editor.with_hidden(given, shown)) is None  # nothing changed
+    new, messages = editor.apply_editor_edges(
+        graph, editor.with_hidden(given, [e for e in shown if e != ("smoke", "death")] + [("sex", "weight")]))
+    assert messages == [] and set(new.edges) == set(EDGES) - {("smoke", "death")} | {("sex", "weight")}
+    again = editor.with_hidden(given, shown + [("age", "death")])  # a hidden edge drawn again: once
+    assert sorted(again) == sorted(EDGES)
+    new, messages = editor.apply_editor_edges(graph, editor.with_hidden(given, shown + [("death", "age")]))
+    assert new == graph and messages and "cycle" in messages[0]  # the reverse of a hidden edge: refused
+    plain = editor.build_state(graph, None)  # an unfiltered view hides nothing: a deletion is a deletion
+    assert editor.with_hidden(plain, shown) == shown

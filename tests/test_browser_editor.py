@@ -49,8 +49,8 @@ def frame(page):
     return page.frame_locator(FRAME)
 
 
-def open_graph(page, server, csv: Path, dag: Path, rows: str):
-    """Upload `csv`, go to the graph page, import `dag` and wait until the editor draws it all."""
+def graph_page(page, server, csv: Path, rows: str):
+    """Upload `csv` and go to the graph page, once its question (X = sex) is saved."""
     url, ws = server
     page.goto(url)
     page.locator("input[type=file]").first.set_input_files(str(csv))
@@ -58,6 +58,12 @@ def open_graph(page, server, csv: Path, dag: Path, rows: str):
     wait_for(lambda: session(ws).get("data_id"), what="upload saved")
     page.goto(f"{url}/graph")
     wait_for(lambda: (session(ws).get("problem") or {}).get("x") == "sex", what="question saved")
+
+
+def open_graph(page, server, csv: Path, dag: Path, rows: str):
+    """Upload `csv`, go to the graph page, import `dag` and wait until the editor draws it all."""
+    url, ws = server
+    graph_page(page, server, csv, rows)
     page.get_by_role("button", name="Import DAG JSON").click()
     page.get_by_text("DAG JSON", exact=True).wait_for()
     page.locator("input[type=file]").set_input_files(str(dag))
@@ -291,3 +297,56 @@ def test_the_edge_menu_offers_reverse_and_delete_only_and_a_selected_edge_stands
     assert f.locator('[data-testid="rf__edge-high_bp->death"]').evaluate(stroke)[0] != "rgb(232, 89, 12)"
     page.get_by_text(re.compile("Selected edge: smoke_years")).wait_for()
     page.screenshot(path=str(ARTIFACTS / "editor_selected_edge.png"), full_page=True)
+
+
+# Each drawn edge's id ("a->b") and its computed opacity.
+OPACITY = """() => Object.fromEntries([...document.querySelectorAll('.react-flow__edge')].map(
+    g => [g.getAttribute('data-testid').replace('rf__edge-', ''), getComputedStyle(g).opacity]))"""
+
+
+def test_a_node_lights_its_edges_and_the_found_only_view_hides_assumed_edges_safely(server, page):
+    """Issue 19 item 10, on the discovered demo graph: pointing at sex, then selecting it, leaves
+    sex's edges as drawn and fades every other edge; "Show only edges found in the data" hides the
+    assumed edges and says how many; an edge deleted in that view is the only edge removed."""
+    url, ws = server
+    graph_page(page, server, DEMO, r"1,629 rows, 15 columns")
+    page.get_by_role("button", name="Discover the graph from the data").click()
+    wait_for(lambda: session(ws).get("graph") and session(ws).get("found"), timeout=180, what="discovery saved")
+    g = CausalGraph.from_json(json.dumps(session(ws)["graph"]))
+    settle(page, g)
+    f = frame(page)
+    pairs = {f"{a}->{b}": (a, b) for a, b in g.edges + g.associations}
+    lit = {i for i, (a, b) in pairs.items() if "sex" in (a, b)}
+    assert lit and len(lit) < len(pairs)
+    expected = {i: "1" if i in lit else "0.15" for i in pairs}
+
+    f.locator('.react-flow__node[data-id="sex"]').hover()
+    wait_for(lambda: f.locator("body").evaluate(OPACITY) == expected, timeout=10, what="sex's edges lit on hover")
+    page.screenshot(path=str(ARTIFACTS / "editor_hover_sex.png"), full_page=True)
+    page.mouse.move(4, 4)  # off the editor: nothing pointed at, nothing selected, every edge as drawn
+    wait_for(lambda: set(f.locator("body").evaluate(OPACITY).values()) == {"1"}, timeout=10, what="all edges back")
+    f.locator('.react-flow__node[data-id="sex"]').click()
+    page.mouse.move(4, 4)
+    wait_for(lambda: f.locator("body").evaluate(OPACITY) == expected, timeout=10, what="sex's edges lit when selected")
+
+    page.get_by_text("Show only edges found in the data").click()
+    said = page.get_by_text(re.compile(r"^\d+ assumed edges? hidden"))
+    said.wait_for(timeout=30_000)
+    hidden = int(said.inner_text().split()[0])
+    found = {tuple(e) for e in session(ws)["found"]["edges"]}
+    assumed = set(g.edges) - found
+    assert 0 < hidden <= len(assumed)
+    wait_for(lambda: f.locator(".react-flow__edge").count() == len(pairs) - hidden, timeout=30, what="found-only view")
+    shown = {pairs[i] for i in f.locator("body").evaluate(OPACITY)}
+    assert set(g.edges) - shown <= assumed and len(set(g.edges) - shown) == hidden
+    page.wait_for_timeout(1200)
+    page.screenshot(path=str(ARTIFACTS / "editor_found_only.png"), full_page=True)
+
+    fit_all(page)
+    a, b = next(e for e in g.edges if e in shown and e in found and "sex" not in e)
+    page.mouse.click(*edge_point(page, a, b), button="right")
+    f.get_by_text("Delete Edge").click()
+    wait_for(lambda: edges_saved(ws) == set(g.edges) - {(a, b)}, timeout=30,
+             what=f"only {a} -> {b} deleted, the hidden edges kept")
+    page.wait_for_timeout(3000)
+    assert edges_saved(ws) == set(g.edges) - {(a, b)}
