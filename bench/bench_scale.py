@@ -1,0 +1,142 @@
+"""How cost grows with rows (issue 22 item 4): time and peak memory per step on a table from a
+structural model with known effects, at 10,000 to 1,000,000 rows.
+
+The table is tests/test_bayesnet.py's SCM (6 columns: z -> x, x -> w, x -> bmi, w/bmi/z -> y,
+x -> y with a direct effect of +0.2 on the probability scale, age with 5% missing), written
+as CSV once per size under bench/out/. Each (size, step) runs in a fresh process, so its peak
+resident memory (ru_maxrss) is that step's alone, reading the file included:
+
+- read: load_table of the CSV (size limits raised to 2,000,000 rows);
+- audit: pipeline.audit (doubly robust, splits by causal.fairness.splits_for(n)), its
+  Ctf-DE against the truth 0.2;
+- audit_ray: the same on a local Ray with 2 CPUs (engine "ray"), its numbers checked equal;
+- bayesnet: BayesNetGenerator fit on all rows, then sample n rows;
+- read_wide: load_table of an n x 100 CSV (60 measurements with 1 decimal, 30 integer codes,
+  10 text categories; seeded), the issue's width.
+
+    .venv/bin/python bench/bench_scale.py [--sizes 10000,100000,1000000]
+        [--steps read,audit,audit_ray,bayesnet] [--out bench/out/scale.json]
+
+Prints one line per (size, step) and writes the JSON; the machine is shared, so each line
+also has the 1-minute load average when the step started.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+OUT = ROOT / "bench" / "out"
+EDGES = [("z", "x"), ("z", "w"), ("x", "w"), ("x", "y"), ("w", "y"), ("z", "y"),
+         ("x", "bmi"), ("z", "bmi"), ("bmi", "y"), ("z", "age")]
+TRUE_DE = 0.2
+
+
+def csv_for(n: int) -> Path:
+    path = OUT / f"scale_{n}.csv"
+    if not path.exists():
+        from tests.test_bayesnet import simulate_scm
+
+        OUT.mkdir(parents=True, exist_ok=True)
+        simulate_scm(n=n, seed=0).to_csv(path, index=False)
+    return path
+
+
+def wide_csv_for(n: int) -> Path:
+    path = OUT / f"scale_wide_{n}.csv"
+    if not path.exists():
+        import numpy as np
+        import pandas as pd
+
+        rng = np.random.default_rng(0)
+        cols = {f"m{i}": np.round(rng.normal(50, 10, n), 1) for i in range(60)}
+        cols.update({f"c{i}": rng.integers(0, 6, n) for i in range(30)})
+        words = np.array(["none", "mild", "moderate", "severe"])
+        cols.update({f"t{i}": words[rng.integers(0, 4, n)] for i in range(10)})
+        OUT.mkdir(parents=True, exist_ok=True)
+        pd.DataFrame(cols).to_csv(path, index=False)
+    return path
+
+
+def one(step: str, n: int) -> dict:
+    """One step at one size, in this (fresh) process."""
+    from faircause_core.causal.graph import CausalGraph, derive_roles
+    from faircause_core.io.data import load_table
+    from faircause_core.limits import Limits
+
+    limits = Limits(max_rows=2_000_000, max_file_mb=2_000.0)
+    if step == "read_wide":
+        t = time.perf_counter()
+        table = load_table(wide_csv_for(n), limits=limits)
+        return {"read_s": time.perf_counter() - t, "columns": table.df.shape[1],
+                "frame_mb": float(table.df.memory_usage(deep=True).sum() / 2**20),
+                "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+    t = time.perf_counter()
+    table = load_table(csv_for(n), limits=limits)
+    out = {"read_s": time.perf_counter() - t}
+    graph = CausalGraph(list(table.df.columns), EDGES)
+    roles = derive_roles(graph, "x", "y", x0="M", x1="F")
+    t = time.perf_counter()
+    if step in ("audit", "audit_ray"):
+        from faircause_core import engine
+        from faircause_core.workflow.pipeline import audit
+
+        eng = engine.make("ray", num_cpus=2) if step == "audit_ray" else engine.make()
+        t = time.perf_counter()  # a Ray start is not the audit's cost
+        with engine.use(eng):
+            done = audit(table, roles, seed=0)
+        dec = done.to_frame()
+        out["splits"] = int(done.settings.get("splits", 1))
+        out["ctf_de"] = float(dec.loc["ctf_de", "estimate"])
+        out["ctf_de_ci"] = [float(dec.loc["ctf_de", "ci_low"]), float(dec.loc["ctf_de", "ci_high"])]
+        out["de_error"] = out["ctf_de"] - TRUE_DE
+    elif step == "bayesnet":
+        from faircause_core.generators.bayesnet import BayesNetGenerator
+
+        gen = BayesNetGenerator().fit(table, graph, roles)
+        out["fit_s"] = time.perf_counter() - t
+        t2 = time.perf_counter()
+        gen.sample(n, seed=0)
+        out["sample_s"] = time.perf_counter() - t2
+    out["step_s"] = time.perf_counter() - t
+    out["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sizes", default="10000,100000,1000000")
+    ap.add_argument("--steps", default="read,audit,audit_ray,bayesnet")
+    ap.add_argument("--out", default=str(OUT / "scale.json"))
+    ap.add_argument("--one", nargs=2, metavar=("STEP", "N"), help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.one:
+        print(json.dumps(one(args.one[0], int(args.one[1]))))
+        return
+    rows = []
+    env = dict(os.environ, PYTHONHASHSEED="0", HF_HUB_OFFLINE="1")
+    for n in (int(s) for s in args.sizes.split(",")):
+        csv_for(n) if "read_wide" not in args.steps else wide_csv_for(n)
+        for step in args.steps.split(","):
+            load = os.getloadavg()[0]
+            proc = subprocess.run([sys.executable, __file__, "--one", step, str(n)], capture_output=True, text=True,
+                                  env=env, cwd=ROOT)
+            if proc.returncode:
+                row = {"n": n, "step": step, "failed": proc.stderr.strip().splitlines()[-1:]}
+            else:
+                row = {"n": n, "step": step, "load": load, **json.loads(proc.stdout.strip().splitlines()[-1])}
+            rows.append(row)
+            print(json.dumps(row), flush=True)
+            Path(args.out).write_text(json.dumps(rows, indent=1))
+
+
+if __name__ == "__main__":
+    main()
