@@ -272,16 +272,24 @@ def acted(given: StreamlitFlowState, returned: StreamlitFlowState) -> bool:
 
 
 def edge_origins(graph: CausalGraph, found: CausalGraph | None, backbone) -> dict[tuple[str, str], str]:
-    """"found", "assumed" or "drawn" for each edge; {} when no search has run (nothing to tell).
+    """"found", "assumed" or "drawn" for each edge and association; {} when no search has run.
 
     Edges the search did not find (backbone.assumed_edges) are "assumed" when the standard
-    fairness model's backbone holds them, else the user's own.
+    fairness model's backbone holds them, else the user's own. An association (z - X) is
+    "assumed" when the backbone holds it (in `backbone`, either way round) and the search did
+    not find it, else "found" or "drawn" alike.
     """
     if found is None:
         return {}
     not_found = set(assumed_edges(graph, found))
     backbone = set(map(tuple, backbone))
-    return {e: ("found" if e not in not_found else "assumed" if e in backbone else "drawn") for e in graph.edges}
+    origins = {e: ("found" if e not in not_found else "assumed" if e in backbone else "drawn") for e in graph.edges}
+    found_pairs = {frozenset(p) for p in found.associations}
+    backbone_pairs = {frozenset(p) for p in backbone}
+    for a, b in graph.associations:
+        pair = frozenset((a, b))
+        origins[(a, b)] = "found" if pair in found_pairs else "assumed" if pair in backbone_pairs else "drawn"
+    return origins
 
 
 def node_label(name: str) -> str:
@@ -299,8 +307,8 @@ def build_state(graph: CausalGraph, roles, origins: dict | None = None, after: i
     indices (a node's edges light up when it is pointed at or selected). Its timestamp is later
     than `after` (the editor's last value), so the editor takes it in place instead of its own.
 
-    With `found_only`, the edges `origins` calls "assumed" are left out (listed in `hidden`); the
-    nodes keep the places they have in the whole graph's layout, so the two views compare."""
+    With `found_only`, the edges and associations `origins` calls "assumed" are left out (listed in
+    `hidden`); the nodes keep their places in the whole graph's layout, so the two views compare."""
     index = {n: i for i, n in enumerate(graph.nodes)}
 
     def ends(a, b):
@@ -314,7 +322,7 @@ def build_state(graph: CausalGraph, roles, origins: dict | None = None, after: i
                "width": f"{w}px", "height": f"{NODE_H}px", "lineHeight": f"{NODE_H - 2}px",
                "padding": "0 10px", "whiteSpace": "nowrap"}, className=f"{NODE_CLASS}{index[n]}")
         for n, (x, y, w) in layout(graph.for_sampling(), roles).items()]  # associations laid out as edges
-    hidden = [e for e in graph.edges if found_only and (origins or {}).get(e) == "assumed"]
+    hidden = [e for e in graph.edges + graph.associations if found_only and (origins or {}).get(e) == "assumed"]
     edges = [StreamlitFlowEdge(id=f"{a}->{b}", source=a, target=b, marker_end=dict(ARROW), deletable=True,
                                focusable=True, style=dict(EDGE_STYLES[(origins or {}).get((a, b), "found")]),
                                className=ends(a, b))
@@ -323,7 +331,7 @@ def build_state(graph: CausalGraph, roles, origins: dict | None = None, after: i
                                 deletable=True, focusable=True,
                                 style=dict(ASSOCIATION_STYLE), className=f"{ASSOCIATION_CLASS} {ends(a, b)}",
                                 ariaLabel=ASSOCIATION_WHY.format(a=a, b=b))
-              for a, b in graph.associations]
+              for a, b in graph.associations if (a, b) not in hidden]
     state = EditorState(nodes=nodes, edges=edges, hidden=hidden)
     state.timestamp = max(state.timestamp, after + 1)
     return state

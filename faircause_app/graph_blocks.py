@@ -15,7 +15,7 @@ import streamlit as st
 
 from faircause_app import cache, editor, state, text
 from faircause_app.text import label, md
-from faircause_core.causal.backbone import apply_marks, backbone_edges, marks_changed
+from faircause_core.causal.backbone import apply_marks, backbone_associations, backbone_edges, marks_changed
 from faircause_core.causal.graph import CausalGraph
 from faircause_core.causal.knowledge import BackgroundKnowledge, check_column_marks
 from faircause_core.errors import InputError
@@ -140,8 +140,9 @@ def editor_state(g: CausalGraph, r, problem, marks: Marks, found_only: bool = Fa
     than the editor's last value so the editor takes it in place; with `found_only`, without
     the assumed edges."""
     try:
-        backbone = backbone_edges(g.nodes, problem.x, problem.y, [c for c in marks.fixed if c in g.nodes],
-                                  [c for c in marks.after_outcome if c in g.nodes])
+        cols = (g.nodes, problem.x, problem.y, [c for c in marks.fixed if c in g.nodes],
+                [c for c in marks.after_outcome if c in g.nodes])
+        backbone = backbone_edges(*cols) + backbone_associations(*cols)
     except InputError:
         backbone = []
     return editor.build_state(g, r, editor.edge_origins(g, state.found(), backbone),
@@ -165,10 +166,20 @@ def editor_view(g: CausalGraph, r, problem, marks: Marks):
     if "flow_state" not in ss or ss.get("flow_found_only", False) != found_only:
         ss.flow_state = editor_state(g, r, problem, marks, found_only)
         ss.flow_found_only = found_only
-    hidden = len(getattr(ss.flow_state, "hidden", []))
     if found_only:
-        said.caption(f"{hidden} assumed edge{'s' if hidden != 1 else ''} hidden; {len(ss.flow_state.edges)} shown.")
+        said.caption(hidden_line(g, getattr(ss.flow_state, "hidden", []), len(ss.flow_state.edges)))
     return ss.flow_state
+
+
+def hidden_line(g: CausalGraph, hidden, shown: int) -> str:
+    """What the found-only view leaves out, e.g. "38 assumed edges and 2 assumed associations
+    hidden; 12 shown." (associations with X: the backbone's z - X, not found by the search)."""
+    def count(n, what):
+        return f"{n} assumed {what}{'s' if n != 1 else ''}"
+
+    links = sum(1 for e in hidden if tuple(e) in set(g.associations))
+    said = count(len(hidden) - links, "edge") + (f" and {count(links, 'association')}" if links else "")
+    return f"{said} hidden; {shown} shown."
 
 
 def editor_edit(g: CausalGraph, given, returned, problem, marks: Marks) -> None:

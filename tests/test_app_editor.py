@@ -259,6 +259,25 @@ def test_the_found_only_view_hides_the_assumed_edges_and_keeps_the_layout(graph)
     assert editor.build_state(edited, roles, {}, found_only=True).hidden == []  # no search: nothing to hide
 
 
+def test_the_found_only_view_hides_a_backbone_association_and_an_edit_there_keeps_it(graph):
+    """The backbone's z - X association is assumed too (the search finds none): hidden in the
+    found-only view, counted as an association, and not deleted by an edit made there."""
+    from faircause_app.graph_blocks import hidden_line
+
+    g = graph.add_association("age", "sex")
+    found = CausalGraph(NODES, [("age", "smoke"), ("smoke", "death")])
+    origins = editor.edge_origins(g, found, [("sex", "smoke"), ("age", "death"), ("sex", "age")])
+    assert origins[("age", "sex")] == "assumed"
+    assert editor.edge_origins(g, found, [("sex", "smoke")])[("age", "sex")] == "drawn"  # not the backbone's
+    only = editor.build_state(g, derive_roles(g, "sex", "death"), origins, found_only=True)
+    assert set(only.hidden) == {("sex", "smoke"), ("age", "death"), ("age", "sex")}
+    assert ("age", "sex") not in {(e.source, e.target) for e in only.edges}
+    assert hidden_line(g, only.hidden, len(only.edges)) == "2 assumed edges and 1 assumed association hidden; 2 shown."
+    shown = [(e.source, e.target) for e in only.edges]
+    kept, pairs, msgs = editor.editor_associations(g, editor.with_hidden(only, shown))
+    assert kept == g and msgs == [] and editor.apply_editor_edges(kept, pairs) is None
+
+
 def test_an_edit_in_the_found_only_view_keeps_the_hidden_edges(graph):
     """The editor returns only the edges it shows: the hidden ones are put back before the diff, so
     they are not taken as deleted; a visible edge deleted there is removed, and only it."""

@@ -330,15 +330,16 @@ def test_a_node_lights_its_edges_and_the_found_only_view_hides_assumed_edges_saf
     wait_for(lambda: f.locator("body").evaluate(OPACITY) == expected, timeout=10, what="sex's edges lit when selected")
 
     page.get_by_text("Show only edges found in the data").click()
-    said = page.get_by_text(re.compile(r"^\d+ assumed edges? hidden"))
+    said = page.get_by_text(re.compile(r"^\d+ assumed edges? and \d+ assumed associations? hidden"))
     said.wait_for(timeout=30_000)
-    hidden = int(said.inner_text().split()[0])
+    hidden, links = map(int, re.findall(r"\d+", said.inner_text())[:2])
     found = {tuple(e) for e in session(ws)["found"]["edges"]}
     assumed = set(g.edges) - found
-    assert 0 < hidden <= len(assumed)
-    wait_for(lambda: f.locator(".react-flow__edge").count() == len(pairs) - hidden, timeout=30, what="found-only view")
+    assert 0 < hidden <= len(assumed) and links == len(g.associations) > 0  # the z - X associations: assumed
+    wait_for(lambda: f.locator(".react-flow__edge").count() == len(pairs) - hidden - links, timeout=30,
+             what="found-only view")
     shown = {pairs[i] for i in f.locator("body").evaluate(OPACITY)}
-    assert set(g.edges) - shown <= assumed and len(set(g.edges) - shown) == hidden
+    assert set(g.edges) - shown <= assumed and len(set(g.edges) - shown) == hidden and not shown & set(g.associations)
     page.wait_for_timeout(1200)
     page.screenshot(path=str(ARTIFACTS / "editor_found_only.png"), full_page=True)
 
@@ -350,3 +351,4 @@ def test_a_node_lights_its_edges_and_the_found_only_view_hides_assumed_edges_saf
              what=f"only {a} -> {b} deleted, the hidden edges kept")
     page.wait_for_timeout(3000)
     assert edges_saved(ws) == set(g.edges) - {(a, b)}
+    assert {tuple(e) for e in session(ws)["graph"]["associations"]} == set(g.associations)
