@@ -12,6 +12,14 @@ from faircause_core.errors import InputError
 from faircause_core.limits import DEFAULT_LIMITS, Limits
 
 
+def limits_error() -> None:
+    """A bad FAIRCAUSE_MAX_* value in the server's environment, in one line (the defaults hold)."""
+    from faircause_core.limits import ENV_ERROR
+
+    if ENV_ERROR:
+        text.error(f"{ENV_ERROR}; the default limits apply")
+
+
 def limits_text(lim: Limits = DEFAULT_LIMITS) -> str:
     """The size limits in one sentence, shown beside the uploader before anyone tries."""
     return (f"Files up to {lim.max_file_mb:g} MB, {lim.max_rows:,} rows and {lim.max_columns} columns; "

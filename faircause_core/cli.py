@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import Optional, Sequence
 
-from faircause_core import engine
+from faircause_core import engine, limits
 from faircause_core.errors import InputError, one_line
 
 class _Parser(argparse.ArgumentParser):
@@ -614,6 +614,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     _OPEN_LINE[0] = False
     try:
         args = build_parser().parse_args(argv)
+        if limits.ENV_ERROR:  # a bad FAIRCAUSE_MAX_* value: said before any file is read
+            raise InputError(limits.ENV_ERROR)
         with engine.use(engine.make(getattr(args, "engine", None), getattr(args, "ray_address", None))):
             return COMMANDS[args.command](args)
     except InputError as err:

@@ -1,6 +1,17 @@
-"""Size limits, configurable, with defaults that suit a laptop."""
+"""Size limits, configurable, with defaults that suit a laptop.
 
-from dataclasses import dataclass
+An installation with the memory for more sets them in the environment before starting the CLI
+or the app: FAIRCAUSE_MAX_ROWS, FAIRCAUSE_MAX_COLUMNS, FAIRCAUSE_MAX_FILE_MB (measured costs
+per size: docs/benchmarks.md, "Scaling with rows"; 1,000,000 x 100 columns read in 40 s at
+5.2 GB here). A bad value keeps the defaults and is said as one line (ENV_ERROR) by the CLI
+and the data page, before any file is read.
+"""
+
+import math
+import os
+from dataclasses import dataclass, replace
+
+from faircause_core.errors import InputError
 
 
 @dataclass(frozen=True)
@@ -12,4 +23,32 @@ class Limits:
     max_categories: int = 50
 
 
-DEFAULT_LIMITS = Limits()
+#: The environment variable for each configurable limit, and its type.
+ENV = {"max_rows": ("FAIRCAUSE_MAX_ROWS", int), "max_columns": ("FAIRCAUSE_MAX_COLUMNS", int),
+       "max_file_mb": ("FAIRCAUSE_MAX_FILE_MB", float)}
+
+
+def from_environment(environ=None, base: Limits = Limits()) -> Limits:
+    """`base` with every limit set in the environment; InputError naming the variable for a
+    value that is not a positive number (a whole one for rows and columns)."""
+    environ = os.environ if environ is None else environ
+    changes = {}
+    for field, (name, kind) in ENV.items():
+        text = str(environ.get(name) or "").strip().replace("_", "").replace(",", "")
+        if not text:
+            continue
+        try:
+            value = kind(text)
+        except ValueError:
+            raise InputError(f"{name}={environ.get(name)!r} is not a {'whole ' if kind is int else ''}number") from None
+        if not (math.isfinite(value) and value > 0):
+            raise InputError(f"{name}={environ.get(name)!r} must be above 0")
+        changes[field] = value
+    return replace(base, **changes)
+
+
+try:
+    DEFAULT_LIMITS = from_environment()
+    ENV_ERROR = ""
+except InputError as _err:
+    DEFAULT_LIMITS, ENV_ERROR = Limits(), str(_err)

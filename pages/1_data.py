@@ -22,6 +22,7 @@ with right:
     st.write("")
     demo = st.button("Use the demo cohort (NHEFS, 1,629 adults)", key="w_demo", type="primary")
     st.caption(up.limits_text())
+up.limits_error()
 
 if upload is not None and st.session_state.get("_upload_seen") != upload.file_id:
     st.session_state._upload_seen = upload.file_id

@@ -91,3 +91,18 @@ def test_a_header_with_a_trailing_space_keeps_it_in_the_app(app):
     app.switch_page("pages/2_graph.py").run()
     no_exception(app)
     assert "T Stage " in app.selectbox(key="w_y").options  # the question is asked about the same name
+
+
+def test_a_bad_limit_in_the_environment_is_one_error_line(app, monkeypatch):
+    """A bad FAIRCAUSE_MAX_* value (limits.ENV_ERROR, read once when the engine is imported) is
+    said on the data page; the defaults hold and the page works."""
+    import faircause_core.limits as limits
+
+    monkeypatch.setattr(limits, "ENV_ERROR", "FAIRCAUSE_MAX_ROWS='many' is not a whole number")
+    app.run()
+    no_exception(app)
+    assert [plain(e.value) for e in app.error] == [
+        "FAIRCAUSE_MAX_ROWS='many' is not a whole number; the default limits apply"]
+    monkeypatch.setattr(limits, "ENV_ERROR", "")
+    app.run()
+    assert not app.error  # negative control: no error without a bad value

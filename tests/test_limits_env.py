@@ -1,0 +1,41 @@
+"""Issue 22 item 1: the size limits stay configurable. FAIRCAUSE_MAX_ROWS, _COLUMNS and
+_FILE_MB set them for the CLI and the app; a bad value is one line (exit 2 in the CLI, an
+error on the data page) and the defaults hold."""
+
+import pytest
+
+from faircause_core.errors import InputError
+from faircause_core.limits import Limits, from_environment
+from tests.clirun import run_cli_process
+from tests.conftest import DEMO
+
+AUDIT = ["audit", "--data", DEMO, "--sensitive", "sex", "--x0", "Male", "--x1", "Female", "--outcome", "death",
+         "--z", "age", "race", "--w", "smoke_years", "--method", "plugin"]
+
+
+def test_the_environment_sets_each_limit():
+    got = from_environment({"FAIRCAUSE_MAX_ROWS": "2,000,000", "FAIRCAUSE_MAX_COLUMNS": "120",
+                            "FAIRCAUSE_MAX_FILE_MB": "1500.5"})
+    assert got == Limits(max_rows=2_000_000, max_columns=120, max_file_mb=1500.5)
+    assert from_environment({}) == Limits()  # unset: the defaults
+
+
+@pytest.mark.parametrize("name, value, words", [
+    ("FAIRCAUSE_MAX_ROWS", "lots", "is not a whole number"), ("FAIRCAUSE_MAX_ROWS", "2.5", "is not a whole number"),
+    ("FAIRCAUSE_MAX_COLUMNS", "0", "must be above 0"), ("FAIRCAUSE_MAX_FILE_MB", "inf", "must be above 0"),
+    ("FAIRCAUSE_MAX_FILE_MB", "-3", "must be above 0")])
+def test_a_bad_value_names_the_variable(name, value, words):
+    with pytest.raises(InputError, match=f"{name}='{value}' {words}"):
+        from_environment({name: value})
+
+
+def test_the_cli_obeys_the_environment(monkeypatch):
+    """The demo's 1,629 rows pass under the default limit and are refused under 1,000 rows; a
+    bad value is one line, exit 2, before the file is read."""
+    assert run_cli_process(*AUDIT).returncode == 0
+    monkeypatch.setenv("FAIRCAUSE_MAX_ROWS", "1000")
+    proc = run_cli_process(*AUDIT)
+    assert proc.returncode == 2 and "1,000" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+    monkeypatch.setenv("FAIRCAUSE_MAX_ROWS", "many")
+    proc = run_cli_process(*AUDIT)
+    assert proc.returncode == 2 and proc.stderr.strip() == "error: FAIRCAUSE_MAX_ROWS='many' is not a whole number"
