@@ -111,6 +111,7 @@ class BackboneResult:
     assumed: tuple = ()
     refused: tuple = ()
     associated: tuple = ()
+    searched_rows: int = 0  # rows the search saw (a stratified subsample above its cap); 0: not recorded
 
     @property
     def found_edges(self) -> tuple:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 from contextlib import contextmanager
+from dataclasses import replace
 from itertools import permutations
 
 import networkx as nx
@@ -266,10 +267,7 @@ def discover_report(table, x: str, y: str, *, fixed=(), after_outcome=(), method
     data = discretize(df, schema, bins)
     data.columns = cols
     cap = MAX_DISCOVERY_ROWS if method == "hillclimb" else min(MAX_DISCOVERY_ROWS, MAX_PC_ROWS)
-    if len(data) > cap:
-        rows = np.sort(np.random.default_rng(seed).choice(len(data), cap, replace=False))
-        data = data.iloc[rows]
-    data = data.reset_index(drop=True).astype(str)
+    data = search_rows(data, x, y, cap, seed)
 
     # A constant column carries no evidence, and chi-square on it gives NaN p-values that
     # PC reads as dependence: leave it out of the search (required edges still apply).
@@ -286,8 +284,26 @@ def discover_report(table, x: str, y: str, *, fixed=(), after_outcome=(), method
                 raise InputError(f"causal discovery ({method}) failed: {err}") from None
     found = CausalGraph(cols, _to_dag(cols, directed, undirected, search))
     if not backbone:
-        return BackboneResult(found, found)
-    return backbone_report(found, x, y, fixed, kn.after_outcome & set(cols), kn)
+        return BackboneResult(found, found, searched_rows=len(data))
+    return replace(backbone_report(found, x, y, fixed, kn.after_outcome & set(cols), kn), searched_rows=len(data))
+
+
+def search_rows(data: pd.DataFrame, x: str, y: str, cap: int, seed: int) -> pd.DataFrame:
+    """The binned rows a search sees, as text: all of them up to `cap`, above it a seeded
+    subsample of `cap` stratified by X and Y (each (X, Y) cell keeps its share, largest
+    remainders first), so a rare outcome or group is not thinned by chance. The search's cost
+    then stops growing with rows (MAX_DISCOVERY_ROWS, MAX_PC_ROWS say why)."""
+    if len(data) > cap:
+        rng = np.random.default_rng(seed)
+        cells = data.groupby([x, y], sort=True, dropna=False, observed=True).indices
+        groups = list(cells.values())
+        share = np.array([len(g) for g in groups], dtype=float) * cap / len(data)
+        take = np.floor(share).astype(int)
+        for i in np.argsort(-(share - take), kind="stable")[: cap - int(take.sum())]:
+            take[i] += 1
+        rows = np.concatenate([rng.choice(g, k, replace=False) for g, k in zip(groups, take) if k])
+        data = data.iloc[np.sort(rows)]
+    return data.reset_index(drop=True).astype(str)
 
 
 def outcome_leaves(table, x: str, y: str, *, fixed=(), after_outcome=(), seed: int = 0, bins: int = 4,
@@ -312,9 +328,7 @@ def outcome_leaves(table, x: str, y: str, *, fixed=(), after_outcome=(), seed: i
     kn = BackgroundKnowledge(forbidden={(a, b) for a, b in permutations(cols, 2) if b in early and a not in early})
     data = discretize(df, schema, bins)
     data.columns = cols
-    if len(data) > MAX_DISCOVERY_ROWS:
-        data = data.iloc[np.sort(np.random.default_rng(seed).choice(len(data), MAX_DISCOVERY_ROWS, replace=False))]
-    data = data.reset_index(drop=True).astype(str)
+    data = search_rows(data, x, y, MAX_DISCOVERY_ROWS, seed)
     active = [c for c in cols if data[c].nunique() > 1]
     if y not in active or len(active) < 3:
         return []
