@@ -278,16 +278,31 @@ def _discover(table, args):
                            after_outcome=tuple(args.after_outcome), seed=args.seed, method=method)
 
 
+def _print_sources(result, synthetic_note: str = "") -> None:
+    """A run's effects as the pages and the report name them (explain.effect_sources): the real
+    data (all rows) first, the generator's target (the fitting split), the synthetic rows and
+    the target after the edits, then the one line saying why the two real answers differ."""
+    from faircause_core.present.explain import effect_sources, run_why_two_real
+
+    for name, dec in effect_sources(result).items():
+        note = synthetic_note if name.startswith("synthetic") else ""
+        print(effects_table(dec, f"\n{name[:1].upper()}{name[1:]}{note}:"))
+    why = run_why_two_real(result)
+    if why:
+        print(why)
+
+
 def effects_table(decomposition, title: str) -> str:
     """A Decomposition (or its to_dict()) as a text table: estimate, se and 95% interval."""
     from faircause_core.causal.effects import EFFECT_LABELS, as_decomposition
 
     lines = [title, f"{'effect':<24}{'estimate':>10}{'se':>9}   95% CI"]
     for key, row in as_decomposition(decomposition).to_frame().iterrows():
+        exact = row[["se", "ci_low", "ci_high"]].isna().all()  # a target: a number asked for, not estimated
         lines.append(
-            f"{EFFECT_LABELS[key]:<24}{row['estimate']:>+10.4f}{row['se']:>9.4f}   "
-            f"[{row['ci_low']:+.4f}, {row['ci_high']:+.4f}]"
-        )
+            f"{EFFECT_LABELS[key]:<24}{row['estimate'] + 0.0:>+10.4f}" + (f"{'-':>9}   (a target, no interval)" if exact else
+                                                                  f"{row['se']:>9.4f}   "
+                                                                  f"[{row['ci_low']:+.4f}, {row['ci_high']:+.4f}]"))
     return "\n".join(lines)
 
 
@@ -469,8 +484,7 @@ def cmd_generate(args) -> int:
     lm_line = lm_sentence(result.language_model)
     if lm_line:
         print(f"{lm_line[:1].upper()}{lm_line[1:]}.")
-    print(effects_table(result.real_effects, "\nReal (fitting split):"))
-    print(effects_table(result.synthetic_effects, "\nSynthetic:"))
+    _print_sources(result)
     if result.generator_effects:
         print(effects_table(result.generator_effects, f"\nThe generator's own effects (Monte Carlo on its mechanisms, "
                                                       f"{result.generator_effects['settings']['rows']:,} rows):"))
@@ -546,8 +560,7 @@ def cmd_evaluate(args) -> int:
                       progress=_progress_printer())
     sys.stderr.write("\n")
     print(f"{result.message}; roles from {source}")
-    print(effects_table(result.real_effects, f"\nReal ({'all of --data' if args.holdout else 'fitting split'}):"))
-    print(effects_table(result.synthetic_effects, f"\nSynthetic ({Path(args.synthetic).name}):"))
+    _print_sources(result, f" ({Path(args.synthetic).name})")
     _print_measures(result.metrics)
     _say(list(warnings) + list(result.warnings))
     _write_json(args.report, {**result.to_dict(), **_words(roles), "roles_from": source})

@@ -108,3 +108,21 @@ def test_an_evaluation_with_its_own_holdout_shows_one_real_answer(demo_table, de
     assert result.real_effects_all_rows["rows"] == result.fitting_rows == 1629
     assert list(effect_sources(result))[:2] == ["real data, all 1,629 rows", "synthetic, 400 rows"]
     assert run_why_two_real(result) == ""
+
+
+def test_the_cli_names_both_real_answers_and_says_why(tmp_path):
+    """generate's stdout: the real data (all rows) first, then the generator's target (the
+    fitting split), each with its interval, the why line, and the target without a made-up interval."""
+    from tests.clirun import run_cli
+    from tests.conftest import DEMO, ROOT
+
+    proc = run_cli("generate", "--data", DEMO, "--dag", ROOT / "assets" / "nhefs_dag.json", "--sensitive", "sex",
+                   "--x0", "Male", "--x1", "Female", "--outcome", "death", "--generator", "bayesnet", "--rows", "300",
+                   "--no-refine", "--remove", "DE", "--out", tmp_path / "o.csv")
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    titles = [line for line in out.splitlines() if line.endswith(":") and line[:1].isupper()]
+    assert titles[:4] == ["Real data, all 1,629 rows:", "Generator's target: fitting split, 1,140 rows:",
+                          "Synthetic, 300 rows:", "Target after the edits:"]
+    assert "Why two real numbers:" in out and "nan" not in out
+    assert "Ctf-DE (direct)            +0.0000        -   (a target, no interval)" in out
