@@ -445,12 +445,28 @@ def predictor_tables(generator, settings: GenerationSettings, synthetic: pd.Data
 
     n = predictor_rows(settings, fit_rows)
     pool = synthetic if n <= len(synthetic) else pd.concat(
-        [synthetic, generator.sample(n - len(synthetic), fairness, cancel=cancel,
-                                     seed=int(np.random.SeedSequence([settings.seed, 2]).generate_state(1)[0]))],
+        [synthetic, draw(generator, n - len(synthetic), fairness, cancel=cancel,
+                         seed=int(np.random.SeedSequence([settings.seed, 2]).generate_state(1)[0]))],
         ignore_index=True)
-    control = generator.sample(n, FairnessSpec(), seed=fresh_seed(settings.seed),
-                               cancel=cancel) if settings.fairness.removed() else None
+    control = draw(generator, n, FairnessSpec(), seed=fresh_seed(settings.seed),
+                   cancel=cancel) if settings.fairness.removed() else None
     return pool, control
+
+
+#: The most rows one generator.sample call draws (generators.base.check_rows' cap on a request).
+SAMPLE_SHARD = 1_000_000
+
+
+def draw(generator, n: int, fairness: FairnessSpec, seed: int, cancel: Optional[CancelToken] = None) -> pd.DataFrame:
+    """n rows from the generator, in shards of at most SAMPLE_SHARD (each with its own seed from
+    `seed`) when n is larger: the fair predictor's sets of a 70,000-row fitting split need
+    1,120,000 rows, past what one request may ask. Up to SAMPLE_SHARD, one call, as before."""
+    if n <= SAMPLE_SHARD:
+        return generator.sample(n, fairness, seed=seed, cancel=cancel)
+    starts = range(0, n, SAMPLE_SHARD)
+    seeds = np.random.SeedSequence([int(seed), 3]).generate_state(len(starts))
+    return pd.concat([generator.sample(min(SAMPLE_SHARD, n - a), fairness, seed=int(s), cancel=cancel)
+                      for a, s in zip(starts, seeds)], ignore_index=True)
 
 
 def run_generation(
