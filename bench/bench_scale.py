@@ -11,6 +11,8 @@ resident memory (ru_maxrss) is that step's alone, reading the file included:
   Ctf-DE against the truth 0.2;
 - audit_ray: the same on a local Ray with 2 CPUs (engine "ray"), its numbers checked equal;
 - bayesnet: BayesNetGenerator fit on all rows, then sample n rows;
+- generate: pipeline.run_generation, Bayes net, mirror, no refinement loop, n rows (what
+  `generate --generator bayesnet --rows n --no-refine` does), with the run's own timings;
 - read_wide: load_table of an n x 100 CSV (60 measurements with 1 decimal, 30 integer codes,
   10 text categories; seeded), the issue's width.
 
@@ -98,6 +100,12 @@ def one(step: str, n: int) -> dict:
         out["ctf_de"] = float(dec.loc["ctf_de", "estimate"])
         out["ctf_de_ci"] = [float(dec.loc["ctf_de", "ci_low"]), float(dec.loc["ctf_de", "ci_high"])]
         out["de_error"] = out["ctf_de"] - TRUE_DE
+    elif step == "generate":
+        from faircause_core.workflow.pipeline import GenerationSettings, run_generation
+
+        result = run_generation(table, graph, roles, GenerationSettings(generator="bayesnet", rows=n, seed=0,
+                                                                        refine=False))
+        out["timings"] = {k: round(v, 2) for k, v in result.timings.items()}
     elif step == "bayesnet":
         from faircause_core.generators.bayesnet import BayesNetGenerator
 
