@@ -292,3 +292,25 @@ def test_fair_predictor_checks_roles_exclusions_and_synthetic_outcomes(split):
         fair_predictor(train, train, test, ROLES, KINDS, draws=2.5)
     with pytest.raises(InputError, match="synthetic table has no rows with a known outcome 'death'"):
         tstr_auroc(train, train.assign(death=np.nan), test, "death", KINDS)
+
+
+def test_above_fair_train_rows_the_models_see_a_stated_subsample(monkeypatch):
+    """A large real training table is subsampled (seeded) to FAIR_TRAIN_ROWS for the fair
+    predictor, said in its notes, and the synthetic sets follow that size; below it nothing
+    changes (negative control: the same call without the cap has no note and other numbers)."""
+    import faircause_core.metrics.utility as utility
+    from faircause_core.workflow.pipeline import GenerationSettings, predictor_rows
+
+    train, synth, test = logistic_scm(1200, 1), logistic_scm(4000, 2), logistic_scm(500, 3)
+    roles = Roles(x="sex", y="death", z=("age",), w=("bp",), x0="Female", x1="Male")
+    whole = fair_predictor(train, synth, test, roles, NUM_KINDS, repeats=2, n_boot=40)
+    assert not any("seeded" in n for n in whole["notes"])
+    monkeypatch.setattr(utility, "FAIR_TRAIN_ROWS", 400)
+    part = fair_predictor(train, synth, test, roles, NUM_KINDS, repeats=2, n_boot=40)
+    assert "the real-trained model sees a seeded 400 of the 1,200 real training rows, and each synthetic set is " \
+           "that size" in part["notes"]
+    assert part["synthetic_sets"] == 4000 // 400  # 10 sets of 400; of 1,200 only 3 (< MIN_DRAWS): fitted whole
+    assert whole["synthetic_sets"] == 0
+    assert part["real_trained_de"] != whole["real_trained_de"]
+    assert part == fair_predictor(train, synth, test, roles, NUM_KINDS, repeats=2, n_boot=40)  # seeded
+    assert predictor_rows(GenerationSettings(generator="bayesnet", rows=100), 1200) == 100 * 400  # DRAWS sets of 400

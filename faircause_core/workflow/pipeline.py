@@ -428,10 +428,11 @@ def predictor_rows(settings: GenerationSettings, fit_rows: int) -> int:
     size for the Bayes net and the fitted language model, which draw 18,000 rows in under a
     second (metrics.utility.fair_predictor says why sets); the measuring budget for prompt
     mode, whose rows are written token by token."""
-    from faircause_core.metrics.utility import synthetic_sets
+    from faircause_core.metrics.utility import predictor_train_rows, synthetic_sets
 
     if settings.generator in ("bayesnet", "llm"):
-        return max(settings.rows, synthetic_sets(fit_rows) * int(fit_rows))
+        n = predictor_train_rows(fit_rows)  # the real rows its models see (a stated subsample above 50,000)
+        return max(settings.rows, synthetic_sets(n) * n)
     return measure_rows(settings)
 
 
