@@ -49,7 +49,12 @@ def test_upload_a_copy_and_see_it_called_unsafe(tmp_path):
         page.get_by_text(re.compile(r"lacks 1 column\(s\) of the real data: 'death'")).wait_for()
 
         upload.set_input_files(str(copier))
+        # the page has rerun with the new file (the refusal it showed for the last one is gone)
+        # before the click: a click during that rerun is lost, and nothing would start
+        page.get_by_text(re.compile(r"lacks 1 column\(s\)")).wait_for(state="detached")
+        page.get_by_text("copier.csv").first.wait_for()
         page.get_by_role("button", name="Evaluate").click()
+        wait_text(page, app, re.compile(r"Running evaluated copier\.csv|rows made elsewhere \(copier\.csv\)"))
         # measured in the background, saved as a run and chosen: the run caption names the file
         wait_text(page, app, re.compile(r"rows made elsewhere \(copier\.csv\), evaluated here"), timeout_ms=600_000)
         page.get_by_role("tab", name="Utility and privacy").click()
