@@ -101,7 +101,3 @@ def from_environment():
     address = os.environ.get("RAY_ADDRESS")
     return make("ray", address) if address else _LOCAL
 
-
-def describe(engine) -> str:
-    return "local" if engine.name == "local" else f"ray ({engine.address or 'a local Ray on this machine'})"
-

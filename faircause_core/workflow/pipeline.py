@@ -460,8 +460,9 @@ SAMPLE_SHARD = 1_000_000
 
 def draw(generator, n: int, fairness: FairnessSpec, seed: int, cancel: Optional[CancelToken] = None) -> pd.DataFrame:
     """n rows from the generator, in shards of at most SAMPLE_SHARD (each with its own seed from
-    `seed`) when n is larger: the fair predictor's sets of a 70,000-row fitting split need
-    1,120,000 rows, past what one request may ask. Up to SAMPLE_SHARD, one call, as before."""
+    `seed`) when n is larger, past what one request may ask; up to SAMPLE_SHARD, one call. The
+    fair predictor's tables stay within one call since its models see at most FAIR_TRAIN_ROWS
+    real rows (16 sets of 50,000); before that cap a 70,000-row fitting split asked 1,120,000."""
     if n <= SAMPLE_SHARD:
         return generator.sample(n, fairness, seed=seed, cancel=cancel)
     starts = range(0, n, SAMPLE_SHARD)
