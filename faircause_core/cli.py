@@ -66,7 +66,7 @@ def _check_model(args) -> None:
 
 
 def _engine_flags(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--engine", choices=["local", "ray"], default="local",
+    p.add_argument("--engine", choices=list(engine.ENGINES), default="local",
                    help="where the audit's cross-fitting splits run (the real audit's and the synthetic rows'): here, "
                         "or as Ray tasks; the same seeds give the same numbers on both")
     p.add_argument("--ray-address", default=None,
