@@ -24,13 +24,18 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 class LocalEngine:
-    """Runs every piece here, in order."""
+    """Runs every piece here, in order. `done(k, n)`, where given, is told as each piece ends."""
 
     name = "local"
     address = None
 
-    def map(self, fn: Callable, items: Sequence, shared=None) -> list:
-        return [fn(shared, item) for item in items]
+    def map(self, fn: Callable, items: Sequence, shared=None, done: Callable | None = None) -> list:
+        out = []
+        for item in items:
+            out.append(fn(shared, item))
+            if done is not None:
+                done(len(out), len(items))
+        return out
 
 
 class RayEngine:
@@ -56,11 +61,16 @@ class RayEngine:
                 raise InputError(f"cannot reach a Ray cluster at {address!r}: {err}".splitlines()[0]) from None
         self._ray = ray
 
-    def map(self, fn: Callable, items: Sequence, shared=None) -> list:
+    def map(self, fn: Callable, items: Sequence, shared=None, done: Callable | None = None) -> list:
         ray = self._ray
         task = ray.remote(max_retries=MAX_RETRIES, retry_exceptions=False)(fn)
         ref = ray.put(shared)
-        return ray.get([task.remote(ref, item) for item in items])
+        refs = [task.remote(ref, item) for item in items]
+        pending = list(refs)
+        while done is not None and pending:  # `done(k, n)` as each task ends, in whatever order
+            _, pending = ray.wait(pending, num_returns=1)
+            done(len(refs) - len(pending), len(refs))
+        return ray.get(refs)
 
 
 _LOCAL = LocalEngine()

@@ -53,12 +53,14 @@ def ray_engine():
 def test_the_audit_on_ray_equals_the_local_audit(ray_engine, demo_table, demo_roles):
     from faircause_core.workflow.pipeline import audit
 
-    local = audit(demo_table, demo_roles, seed=0, splits=4)
+    here, there = [], []  # each split's end, told as it happens (the run's time-left estimate)
+    local = audit(demo_table, demo_roles, seed=0, splits=4, progress=lambda k, n: here.append((k, n)))
     with engine.use(ray_engine):
         assert engine.current() is ray_engine
-        remote = audit(demo_table, demo_roles, seed=0, splits=4)
+        remote = audit(demo_table, demo_roles, seed=0, splits=4, progress=lambda k, n: there.append((k, n)))
     assert engine.current().name == "local"
     pd.testing.assert_frame_equal(local.to_frame(), remote.to_frame(), check_exact=True)
+    assert here == there == [(1, 4), (2, 4), (3, 4), (4, 4)]
     # negative control: other fold seeds do move the numbers, so equality above is not vacuous
     other = audit(demo_table, demo_roles, seed=1, splits=4).to_frame()
     assert not other["estimate"].equals(local.to_frame()["estimate"])

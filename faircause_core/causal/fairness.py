@@ -55,6 +55,7 @@ from __future__ import annotations
 
 import math
 import warnings as _pywarnings
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -373,6 +374,7 @@ def decompose(
     continuous_outcome: bool = False,
     normalize: bool = True,
     splits: int = 1,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Decomposition:
     """Decompose the x1-vs-x0 disparity in y into direct, indirect and spurious parts.
 
@@ -381,7 +383,8 @@ def decompose(
     the demo's 1,140 fitting rows one split's Ctf-DE ranged from -0.101 to -0.033 over ten fold
     seeds (bench/bench_estimators.py). The medians are taken of A and B, so TV = DE - IE - SE
     still holds exactly; each effect's standard error is the median over splits of
-    sqrt(se_s^2 + (effect_s - effect)^2), which adds the spread between splits.
+    sqrt(se_s^2 + (effect_s - effect)^2), which adds the spread between splits. `progress(k,
+    splits)`, where given, is told as each split ends (the time-left estimate's pace).
 
     learner=None means "gbm" for method="dr" and "logistic" for method="plugin" (the plug-in
     is the fast preview). normalize=False gives the textbook 1/n0 one-step estimator instead
@@ -413,7 +416,8 @@ def decompose(
         one = dict(x=x, x0=x0, x1=x1, y=y, z=z, w=w, method=method, n_folds=n_folds, threshold=threshold,
                    positive=positive, learner=learner, clip=clip, continuous_outcome=continuous_outcome,
                    normalize=normalize)  # each split a task of the current engine (local, or Ray)
-        runs = engine.current().map(_one_split, [seed + r for r in range(int(splits))], shared=(data, one))
+        runs = engine.current().map(_one_split, [seed + r for r in range(int(splits))], shared=(data, one),
+                                    done=progress)
         return _median_of_splits(runs)
 
     notes: list[str] = []

@@ -11,7 +11,7 @@ import math
 import os
 import time
 from dataclasses import asdict, dataclass, field, replace
-from typing import Optional
+from typing import Callable, Optional
 
 import numpy as np
 import pandas as pd
@@ -218,7 +218,8 @@ class RunResult:
 AUDIT_SPLITS = MAX_SPLITS  # the most cross-fitting splits an audit takes (splits_for(n) chooses, from n)
 
 
-def audit(table: Table, roles: Roles, method: str = "dr", seed: int = 0, splits: Optional[int] = None) -> Decomposition:
+def audit(table: Table, roles: Roles, method: str = "dr", seed: int = 0, splits: Optional[int] = None,
+          progress: Optional[Callable[[int, int], None]] = None) -> Decomposition:
     """The real data's decomposition for the roles read off the DAG: the reference every run,
     sweep, page and the CLI's audit compare with.
 
@@ -229,13 +230,15 @@ def audit(table: Table, roles: Roles, method: str = "dr", seed: int = 0, splits:
     demo's 1,140 fitting rows one split's Ctf-DE ranged from -0.101 to -0.033 over ten fold
     seeds, and seed 0 was that extreme: against it both generators looked 0.03-0.04 off,
     against the median they are within 0.01 (bench/bench_estimators.py). The count used is
-    recorded in the decomposition's settings ("splits"), 1 included.
+    recorded in the decomposition's settings ("splits"), 1 included. `progress(k, splits)`: told
+    as each split ends.
     """
     df = table.df if isinstance(table, Table) else table
     count = splits_for(len(df)) if splits is None else splits
     dec = decompose(
         df, roles.x, roles.x0, roles.x1, roles.y, roles.z, roles.w,
         seed=seed, method=method, threshold=roles.threshold, positive=roles.positive, splits=count,
+        progress=progress,
     )
     if "splits" not in dec.settings:  # one split (or the plug-in): decompose records none
         dec = replace(dec, settings={**dec.settings, "splits": 1})
@@ -254,14 +257,14 @@ def with_rows(decomposition: Decomposition, rows: int) -> dict:
 
 
 def audit_all_rows(table: Table, roles: Roles, fitted: Optional[Decomposition] = None,
-                   fitted_seed: Optional[int] = None) -> dict:
+                   fitted_seed: Optional[int] = None, progress: Optional[Callable[[int, int], None]] = None) -> dict:
     """The audit of every real row, as the audit page computes it (doubly robust, ALL_ROWS_SEED),
     with "rows": the headline a run, a report and a summary call "the real data". `fitted`: the
     same table's audit at `fitted_seed`, reused when it is that very computation."""
     df = table.df if isinstance(table, Table) else table
     if fitted is not None and fitted_seed == ALL_ROWS_SEED:
         return with_rows(fitted, len(df))
-    return with_rows(audit(table, roles, method="dr", seed=ALL_ROWS_SEED), len(df))
+    return with_rows(audit(table, roles, method="dr", seed=ALL_ROWS_SEED, progress=progress), len(df))
 
 
 def split_holdout(table: Table, share: float, seed: int) -> tuple[Table, pd.DataFrame]:
@@ -471,6 +474,9 @@ def draw(generator, n: int, fairness: FairnessSpec, seed: int, cancel: Optional[
                       for a, s in zip(starts, seeds)], ignore_index=True)
 
 
+AUDIT_UNITS = 100  # the progress units of each of a run's two audits
+
+
 def run_generation(
     table: Table,
     graph: CausalGraph,
@@ -488,14 +494,20 @@ def run_generation(
     t0 = time.perf_counter()
     fit_table, holdout = split_holdout(table, settings.holdout, settings.seed)
 
-    progress("auditing the real data", 0, 1)
+    # two audits, each cross-fitting split reported as it ends (in AUDIT_UNITS per audit; they take
+    # about as long as each other): the time-left estimate has a pace from the run's first seconds
+    progress("auditing the real data", 0, 2 * AUDIT_UNITS)
     if cancel is not None:
         cancel.check()
-    real = audit(fit_table, roles, method="dr", seed=settings.seed)
+    real = audit(fit_table, roles, method="dr", seed=settings.seed,
+                 progress=lambda k, n: progress("auditing the real data", AUDIT_UNITS * k // n, 2 * AUDIT_UNITS))
     real_dict = real.to_dict()
     if cancel is not None:
         cancel.check()
-    all_rows = audit_all_rows(table, roles)  # the headline: every real row, as step 3 shows it
+    progress("auditing all the real rows", AUDIT_UNITS, 2 * AUDIT_UNITS)
+    # the headline: every real row, as step 3 shows it
+    all_rows = audit_all_rows(table, roles, progress=lambda k, n: progress(
+        "auditing all the real rows", AUDIT_UNITS + AUDIT_UNITS * k // n, 2 * AUDIT_UNITS))
     timings["audit_s"] = time.perf_counter() - t0
 
     generator = make_generator(settings)

@@ -1,0 +1,93 @@
+"""Issue 19 item 6 in a real browser (Debian Chromium, Playwright, `streamlit run`): a Bayes-net
+run on the demo at the Generate page's default settings, its bar's "about N s left" read with
+the wall clock while it runs, against when the run really ended (its run folder appearing in
+the workspace). From 20% of the run's time on, every reading is within 2x of the real remaining
+time, with the slack stated below. tests/test_progress.py checks the same on recorded runs with
+a fake clock; this checks the page shows that estimate, live. The server measures in full
+(FAIRCAUSE_MEASURE=full), as the app does by default and as the plan's recorded costs were
+measured, whatever lighter profile the rest of the suite uses.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import DEMO, ROOT
+from tests.streamlit_server import CHROMIUM, chromium_page, serving, wait_for, wait_text
+
+# slow: 69-71 s on the shared 2-core machine at a load of 5 (a 50 s run, the server's start and the page)
+pytestmark = [pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="/usr/bin/chromium is not installed"),
+              pytest.mark.slow]
+
+#: An ETA within this many seconds of the truth counts as right (the page shows whole seconds;
+#: the same rule as tests/test_progress.replay).
+SLACK_S = 2.0
+#: How old a reading may be: the bar is redrawn once a second (st.fragment(run_every=1.0)), and
+#: a redraw takes up to about a second more to reach the browser on a busy 2-core machine; the
+#: true remaining time at the moment the shown ETA was computed lies in [left, left + REFRESH_S].
+REFRESH_S = 2.0
+ETA = re.compile(r"about (\d+(?:\.\d+)?) (s|min) left")
+
+
+def _seed_workspace(ws: Path) -> None:
+    """A workspace whose latest session has the demo, its question and the shipped demo graph."""
+    from faircause_core.causal.graph import CausalGraph
+    from faircause_core.workflow import workspace
+
+    data_id = workspace.save_data(DEMO.read_bytes(), "nhefs_cohort.csv", root=ws)
+    graph = CausalGraph.from_json((ROOT / "assets" / "nhefs_dag.json").read_text())
+    workspace.save_session({"data_id": data_id, "kinds": {}, "graph": graph.to_dict(),
+                            "problem": {"x": "sex", "x0": "Male", "x1": "Female", "y": "death",
+                                        "threshold": None, "positive": None, "labels": None}}, root=ws)
+
+
+def off_by(eta: float, left: float) -> float:
+    """How far a reading is off: 1 when within SLACK_S of some true remaining time in
+    [left, left + REFRESH_S], else the factor to the nearest one."""
+    if left - SLACK_S <= eta <= left + REFRESH_S + SLACK_S:
+        return 1.0
+    return eta / (left + REFRESH_S) if eta > left else left / max(eta, 1e-9)
+
+
+def test_time_left_shown_while_the_demo_runs_is_within_twice(tmp_path):
+    _seed_workspace(tmp_path / "ws")
+    runs = tmp_path / "ws" / "runs"
+    with serving(tmp_path, FAIRCAUSE_MEASURE="full") as app, chromium_page() as page:
+        page.goto(app.url)
+        page.get_by_role("link", name=re.compile("Generate")).first.click()
+        page.get_by_text("Fairness per pathway").first.wait_for()
+        page.get_by_text("Bayesian network (quick preview)").click()
+        button = page.get_by_role("button", name="Generate", exact=True)
+        wait_for(button.is_enabled, what="the Generate button enabled")
+        started = time.monotonic()
+        button.click()
+        wait_text(page, app, re.compile("of the whole run"))
+        samples, ended = [], None
+        while ended is None and time.monotonic() - started < 600:
+            if [r for r in runs.glob("*/run.json") if not r.parent.name.startswith(".")]:  # renamed into place: saved
+                ended = time.monotonic()
+                break
+            try:
+                text = page.get_by_text(re.compile("of the whole run")).first.inner_text(timeout=500)
+            except Exception:  # the page is between two redraws, or the run has just ended
+                continue
+            at = time.monotonic()
+            m = ETA.search(text)
+            samples.append((at - started, float(m[1]) * (60 if m[2] == "min" else 1) if m else None, text))
+            time.sleep(0.25)
+        assert ended is not None, "the run did not end within 600 s"
+        took = ended - started
+        wait_text(page, app, re.compile("Finished in .* saved as run"))
+
+    late = [(t, eta, text) for t, eta, text in samples if t >= 0.2 * took and took - t > 1.0]
+    assert len(late) >= 5, (took, samples)
+    assert all(eta is not None for _, eta, _ in late), late  # no "estimating..." after 20% of the time
+    ratios = [(off_by(eta, took - t), round(t, 1), text) for t, eta, text in late]
+    worst = max(ratios)
+    print(f"run took {took:.1f} s; {len(late)} readings after 20%; worst off by {worst[0]:.2f}x at {worst[1]} s")
+    print("\n".join(f"{t:6.1f} s: {text}" for t, _, text in samples))
+    assert worst[0] <= 2.0, (took, worst)
