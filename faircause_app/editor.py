@@ -4,14 +4,19 @@ The editor returns its whole node and edge lists. `apply_editor_edges` compares 
 the canonical graph, removes what was removed, adds what was added and refuses an edge
 that would close a cycle, naming it; the page then gives the editor (same key, so it is not
 reloaded) a rebuilt content with a newer timestamp, so a refused edge disappears, new edges
-get their arrowheads and nodes their new roles' colours. The layout keeps the role columns and
+get their arrowheads and nodes their new roles' colours. The layout keeps the role columns (or,
+when they are too many to read in the frame's width, the same layers as rows down the page) and
 places nodes so that no drawn edge passes through a node it does not join. Nothing here draws.
 """
 
 from __future__ import annotations
 
+import functools
 import random
+from collections import Counter
 from dataclasses import dataclass, field
+from types import SimpleNamespace
+from typing import NamedTuple
 
 from streamlit_flow.elements import StreamlitFlowEdge, StreamlitFlowNode
 from streamlit_flow.state import StreamlitFlowState
@@ -24,10 +29,14 @@ from faircause_core.present.plots import ROLE_COLORS
 #: Node and layout sizes in flow pixels. The first view is never zoomed below FIT_MIN_ZOOM, so
 #: labels are drawn at least FONT_PX * FIT_MIN_ZOOM (12.04 px) high. The gap between layers is
 #: the widest of GAPS_X that fits WIDTH (a 1440 px window's editor, about 1,040 px, at that
-#: zoom) without a crossing: the demo's eight layers need the narrowest.
+#: zoom) without a crossing: the demo's eight layers need the narrowest. A graph with more layers
+#: than fit (a 16-column cohort's 11 layers were 2,087 px wide) is laid out in rows down the page
+#: instead: every node cell_width wide, GAP_CELL apart, within WIDTH_ROWS (which the frame shows whole
+#: at FIT_MIN_ZOOM, margins included), rows GAP_ROWS apart.
 FONT_PX, FIT_MIN_ZOOM, WIDTH = 14, 0.86, 1200
 NODE_H, GAP_Y = 40, 22
 GAPS_X = (84, 72, 60, 48)
+WIDTH_ROWS, GAP_CELL, GAP_ROWS, LINE_PX = 1120, 24, 48, 17
 HANDLE = 14  # a connection handle's side inside its 1 px border (faircause_app.flow's style sheet)
 HANDLE_OUT = HANDLE // 2 + 1  # how far an edge starts right of its source and ends left of its target
 CLEARANCE = 8  # kept between a drawn edge and every node it does not join
@@ -73,13 +82,29 @@ def role_of(node: str, roles) -> str:
     return "z" if node in roles.z else "w" if node in roles.w else "other"
 
 
+def _letters(text: str) -> float:
+    """Text width at FONT_PX from generous per-letter widths (wide fonts included)."""
+    return sum(13.5 if c in "mwMW@%" else 10.5 if c.isupper() else 5.5 if c in "ijlftr!|.,:;' ()[]" else 9.0
+               for c in str(text))
+
+
 def node_width(name: str) -> int:
-    """A node's width for its label on one line at FONT_PX, from generous per-letter widths (wide
-    fonts included); the label is kept to one line by style, so the box is what was laid out."""
+    """A node's width for its label on one line at FONT_PX; the label is kept to one line by
+    style, so the box is what was laid out."""
+    return int(min(340, max(72, _letters(name) + 28)))
+
+
+BREAKS = "_.- "  # a label laid out in rows may break after one of these (node_label's zero-width spaces)
+
+
+def _two_lines(name: str) -> float:
+    """The wider line of a label on two lines, broken after a BREAKS character where it has one
+    (the best such place), else anywhere (half its width and a letter)."""
     text = str(name)
-    letters = sum(13.5 if c in "mwMW@%" else 10.5 if c.isupper() else 5.5 if c in "ijlftr!|.,:;' ()[]" else 9.0
-                  for c in text)
-    return int(min(340, max(72, letters + 28)))
+    cuts = [i + 1 for i, c in enumerate(text[:-1]) if c in BREAKS]
+    if not cuts:
+        return _letters(text) / 2 + 14
+    return min(max(_letters(text[:i]), _letters(text[i:])) for i in cuts)
 
 
 def layers(graph: CausalGraph, roles) -> dict[str, int]:
@@ -104,9 +129,27 @@ def layers(graph: CausalGraph, roles) -> dict[str, int]:
     return layer
 
 
+class Box(NamedTuple):
+    """A node's place in flow pixels: its top-left corner and width (its height is NODE_H), and
+    whether the graph runs down the page in rows (edges leave below, arrive above) rather than
+    across it in columns (edges leave right, arrive left)."""
+
+    x: int
+    y: int
+    w: int
+    down: bool = False
+
+
+def _along(box) -> tuple:
+    """(u, v, u_len, v_len) of a Box (or an (x, y, w) tuple): u runs the way the edges point."""
+    b = Box(*box)
+    return (b.y, b.x, NODE_H, b.w) if b.down else (b.x, b.y, b.w, NODE_H)
+
+
 def _bezier(x0, y0, x3, y3, points: int = 96):
-    """Points (x, y), each shaped (..., points), of React Flow's "default" edge from a right
-    handle at (x0, y0) to a left handle at (x3, y3) (its getBezierPath, curvature 0.25)."""
+    """Points (u, v), each shaped (..., points), of React Flow's "default" edge from a source
+    handle at (u0, v0) to a target handle at (u3, v3), u the way the handles face (its
+    getBezierPath, curvature 0.25; the same curve right to left and bottom to top)."""
     import numpy as np
 
     x0, y0, x3, y3 = (np.asarray(v, dtype=float)[..., None] for v in (x0, y0, x3, y3))
@@ -118,76 +161,141 @@ def _bezier(x0, y0, x3, y3, points: int = 96):
 
 
 def _ends(boxes: dict, edges):
-    """The drawn start and end points of each edge, for boxes {node: (x, y, width)}."""
-    return ([boxes[a][0] + boxes[a][2] + HANDLE_OUT for a, _ in edges], [boxes[a][1] + NODE_H / 2 for a, _ in edges],
-            [boxes[b][0] - HANDLE_OUT for _, b in edges], [boxes[b][1] + NODE_H / 2 for _, b in edges])
+    """The drawn start and end points (u, v) of each edge, for boxes {node: (u, v, u_len, v_len)}."""
+    return ([boxes[a][0] + boxes[a][2] + HANDLE_OUT for a, _ in edges],
+            [boxes[a][1] + boxes[a][3] / 2 for a, _ in edges],
+            [boxes[b][0] - HANDLE_OUT for _, b in edges], [boxes[b][1] + boxes[b][3] / 2 for _, b in edges])
 
 
-def _inside(px, py, x, y, w, margin):
-    return (px >= x - margin) & (px <= x + w + margin) & (py >= y - margin) & (py <= y + NODE_H + margin)
+def _inside(pu, pv, u, v, u_len, v_len, margin):
+    return (pu >= u - margin) & (pu <= u + u_len + margin) & (pv >= v - margin) & (pv <= v + v_len + margin)
 
 
 def crossings(graph: CausalGraph, boxes: dict, margin: float = CLEARANCE) -> list[tuple[tuple[str, str], str]]:
     """Each (edge, node) where the drawn edge comes within `margin` of a node it does not join,
-    for boxes {node: (x, y, width)} (top-left corners in flow pixels)."""
-    edges = list(graph.edges)
-    if not edges:
-        return []
-    px, py = _bezier(*_ends(boxes, edges))
-    return [((a, b), n) for i, (a, b) in enumerate(edges) for n, (x, y, w) in boxes.items()
-            if n not in (a, b) and _inside(px[i], py[i], x, y, w, margin).any()]
+    for boxes {node: Box} (or (x, y, width): top-left corners in flow pixels, across the page)."""
+    return _crossed(graph, {n: _along(b) for n, b in boxes.items()}, margin)
 
 
-def layout(graph: CausalGraph, roles) -> dict[str, tuple[int, int, int]]:
-    """Node boxes {node: (x, y, width)}: layers left to right (`layers`), one width per layer, and
-    heights chosen so that no drawn edge passes within CLEARANCE of a node it does not join.
+def cell_width(names, most: int = 1) -> int:
+    """The one node width of a graph laid out in rows with at most `most` nodes in a layer: every
+    label on one line where twice `most` such cells fit WIDTH_ROWS (half of each row is kept for
+    the edges that pass it), else every label on two lines at FONT_PX (never below 96 px)."""
+    one = max((node_width(n) for n in names), default=72)
+    two = int(min(340, max(96, max((_two_lines(n) + 28 for n in names), default=0))))
+    return max(two, min(one, (WIDTH_ROWS + GAP_CELL) // max(1, 2 * most) - GAP_CELL))
 
-    The gap between layers is the widest of GAPS_X whose layout fits WIDTH without a crossing;
-    when none does, the widest without a crossing (the user then pans); failing that, the fewest
-    crossings. Per gap, `_placed` tries ATTEMPTS starting orders.
+
+def layout(graph: CausalGraph, roles) -> dict[str, Box]:
+    """Node boxes: layers left to right (`layers`), one width per layer, and heights chosen so
+    that no drawn edge passes within CLEARANCE of a node it does not join; or, when no such
+    layout fits WIDTH, the same layers as rows down the page (`_rows`), so the first view shows
+    every node at FIT_MIN_ZOOM instead of cutting the last layers (the outcome) off on the right.
+
+    Across the page, the gap between layers is the widest of GAPS_X that fits WIDTH without a
+    crossing. Failing that and rows alike, the widest gap without a crossing (the user then pans);
+    failing that, the fewest crossings. Per arrangement, `_placed` tries ATTEMPTS starting orders.
     """
+    role = tuple(role_of(n, roles) for n in graph.nodes)
+    return dict(_layout(tuple(graph.nodes), tuple(graph.edges), role))
+
+
+@functools.lru_cache(maxsize=16)
+def _layout(nodes: tuple, edges: tuple, role: tuple) -> tuple:
+    """`layout` as ((node, Box), ...), kept for the page's reruns (a 56-column graph takes seconds)."""
+    graph = CausalGraph(list(nodes), list(edges))
+    of = dict(zip(nodes, role))
+    roles = None if set(role) == {"other"} else SimpleNamespace(
+        x=next((n for n in nodes if of[n] == "x"), None), y=next((n for n in nodes if of[n] == "y"), None),
+        z=[n for n in nodes if of[n] == "z"], w=[n for n in nodes if of[n] == "w"])
+    return tuple(_laid_out(graph, roles).items())
+
+
+def _laid_out(graph: CausalGraph, roles) -> dict[str, Box]:
     layer = layers(graph, roles)
     nodes = list(graph.nodes)
     count = max(layer.values(), default=-1) + 1
     widths = [max((node_width(n) for n in nodes if layer[n] == i), default=0) for i in range(count)]
-    total = {gap: sum(widths) + gap * max(count - 1, 0) for gap in GAPS_X}
-    best = None
-    for gap in sorted(GAPS_X, key=lambda g: (total[g] > WIDTH, -g)):  # those that fit first, widest first
-        xs = [sum(widths[:i]) + gap * i for i in range(count)]
-        crossed, boxes = _placed(graph, nodes, layer, xs, widths)
-        if best is None or crossed < best[0]:
-            best = crossed, boxes
-        if crossed == 0:
-            break
-    return best[1]
+    tried = []  # (crossings, rank, boxes): fits across, rows, too wide across
+
+    def across(gap):
+        us = [sum(widths[:i]) + gap * i for i in range(count)]
+        crossed, v = _placed(graph, layer, us, widths, NODE_H, NODE_H + GAP_Y)
+        fits = sum(widths) + gap * max(count - 1, 0) <= WIDTH
+        return crossed, 0 if fits else 2, {n: Box(us[layer[n]], v[n], widths[layer[n]]) for n in nodes}
+
+    for gap in [g for g in GAPS_X if sum(widths) + g * max(count - 1, 0) <= WIDTH]:  # widest first
+        tried.append(across(gap))
+        if tried[-1][0] == 0:
+            return tried[-1][2]
+    tried.append(_rows(graph, layer))
+    if tried[-1][0] == 0:
+        return tried[-1][2]
+    for gap in [g for g in GAPS_X if sum(widths) + g * max(count - 1, 0) > WIDTH]:
+        tried.append(across(gap))
+        if tried[-1][0] == 0:
+            return tried[-1][2]
+    return min(tried, key=lambda t: t[:2])[2]
 
 
-def _placed(graph, nodes, layer, xs, widths) -> tuple[int, dict]:
-    """(crossings, boxes) of the best of ATTEMPTS starting orders at these layer positions."""
+def _rows(graph: CausalGraph, layer: dict) -> tuple[int, int, dict]:
+    """(crossings, 1, boxes) of the layers as rows down the page, each node cell_width wide with its
+    label on up to two lines; a layer with more nodes than fit WIDTH_ROWS is split over several
+    rows (no edge joins two nodes of a layer, so every edge still points down; those whose
+    children are furthest down go first). Places along each row as `layout` chooses heights."""
+    nodes = list(graph.nodes)
+    cell = cell_width(nodes, max(Counter(layer.values()).values(), default=1))
+    pitch = cell + GAP_CELL
+    per_row = max(1, (WIDTH_ROWS + GAP_CELL) // pitch)
+    rank = {n: i for i, n in enumerate(graph.topological_order())}
+    row, r = {}, 0
+    for i in range(max(layer.values(), default=-1) + 1):
+        members = sorted((n for n in nodes if layer[n] == i),
+                         key=lambda n: (-min((layer[c] for c in graph.children(n)), default=i + 1), rank[n]))
+        row.update({n: r + j // per_row for j, n in enumerate(members)})
+        r += -(-len(members) // per_row)
+    us = [i * (NODE_H + GAP_ROWS) for i in range(r)]
+    crossed, v = _placed(graph, row, us, [NODE_H] * r, cell, pitch, WIDTH_ROWS - cell)
+    return crossed, 1, {n: Box(v[n], us[row[n]], cell, True) for n in nodes}
+
+
+def _placed(graph, layer, us, lens, v_len, pitch, v_max=None) -> tuple[int, dict]:
+    """(crossings, places along the layers) of the best of ATTEMPTS starting orders, for layers at
+    us, lens long (the way edges point), and nodes v_len across, at least `pitch` apart."""
     best = None
     for attempt in range(ATTEMPTS):  # a few starting orders (seeded): the first without a crossing wins
         order = list(graph.topological_order())
         if attempt:
             random.Random(attempt).shuffle(order)
-        y = _heights(graph, order, layer, xs, widths)
-        boxes = {n: (xs[layer[n]], y[n], widths[layer[n]]) for n in nodes}
-        score = (len(crossings(graph, boxes)), max(y.values(), default=0))
+        v = _heights(graph, order, layer, us, lens, v_len, pitch, v_max)
+        boxes = {n: (us[layer[n]], v[n], lens[layer[n]], v_len) for n in graph.nodes}
+        score = (len(_crossed(graph, boxes)), max(v.values(), default=0))
         if best is None or score < best[0]:
-            best = score, boxes
+            best = score, v
         if score[0] == 0:
             break
     return best[0][0], best[1]
 
 
-def _heights(graph, order, layer, xs, widths) -> dict[str, int]:
-    """`layout`'s heights from one starting order of the nodes within their layers."""
+def _crossed(graph, boxes, margin: float = CLEARANCE) -> list:
+    """crossings() for boxes {node: (u, v, u_len, v_len)}."""
+    edges = list(graph.edges)
+    if not edges:
+        return []
+    pu, pv = _bezier(*_ends(boxes, edges))
+    return [((a, b), n) for i, (a, b) in enumerate(edges) for n, box in boxes.items()
+            if n not in (a, b) and _inside(pu[i], pv[i], *box, margin).any()]
+
+
+def _heights(graph, order, layer, us, lens, v_len, pitch, v_max=None) -> dict[str, int]:
+    """`layout`'s places along the layers (heights, across the page) from one starting order of
+    the nodes within their layers; with v_max, none is placed beyond it."""
     import numpy as np
 
     nodes = list(graph.nodes)
-    count = len(xs)
-    row_h = NODE_H + GAP_Y
+    count = len(us)
     rows = [[n for n in order if layer[n] == i] for i in range(count)]
-    y = {n: float(i * row_h) for row in rows for i, n in enumerate(row)}
+    y = {n: float(i * pitch) for row in rows for i, n in enumerate(row)}
     near = {n: graph.parents(n) + graph.children(n) for n in nodes}
 
     def wanted(n):
@@ -200,19 +308,22 @@ def _heights(graph, order, layer, xs, widths) -> dict[str, int]:
             top = -float("inf")
             for n in row:
                 y[n] = top = max(goal[n], top)
-                top += row_h
+                top += pitch
     low = min(y.values(), default=0.0)
-    y = {n: round((v - low) / (row_h / 2)) * row_h / 2 for n, v in y.items()}  # on the half-row grid
-    slots = np.arange(0, (max(map(len, rows), default=0) + 6) * row_h, row_h / 2)
-    edges = list(graph.edges)
+    y = {n: round((v - low) / (pitch / 2)) * pitch / 2 for n, v in y.items()}  # on the half-pitch grid
+    end = (max(map(len, rows), default=0) + 6) * pitch if v_max is None else v_max + 1
+    slots = np.arange(0, end, pitch / 2)
     for _ in range(12):
         moved = False
         for n in [n for row in rows for n in row]:
             mates = np.array([y[m] for m in rows[layer[n]] if m != n])
-            free = slots[np.all(np.abs(slots[:, None] - mates[None, :]) >= row_h, axis=1)] if len(mates) else slots
+            free = slots[np.all(np.abs(slots[:, None] - mates[None, :]) >= pitch, axis=1)] if len(mates) else slots
             free = np.union1d(free, [y[n]])
-            hits = _slot_hits(graph, n, free, {m: (xs[layer[m]], y[m], widths[layer[m]]) for m in nodes})
-            cost = hits * 1000 + np.abs(free - wanted(n)) / row_h + 0.05 * free / row_h
+            box = {m: (us[layer[m]], y[m], lens[layer[m]], v_len) for m in nodes}
+            hits = _slot_hits(graph, n, free, box)
+            cost = hits * 1000 + np.abs(free - wanted(n)) / pitch + 0.05 * free / pitch
+            if v_max is not None:
+                cost = cost + 1e6 * (free > v_max)
             best = float(free[int(np.argmin(cost))])
             if cost.min() < cost[int(np.searchsorted(free, y[n]))] - 1e-9:
                 y[n], moved = best, True
@@ -223,36 +334,38 @@ def _heights(graph, order, layer, xs, widths) -> dict[str, int]:
 
 
 def _slot_hits(graph, n, free, box):
-    """For each candidate height of node n: how many (edge, node) crossings there would be."""
+    """For each candidate place of node n: how many (edge, node) crossings there would be, for
+    boxes {node: (u, v, u_len, v_len)}."""
     import numpy as np
 
     hits = np.zeros(len(free))
     own = [e for e in graph.edges if n in e]
     others = [e for e in graph.edges if n not in e]
-    if own:  # n's own edges, redrawn from each candidate height, against every other node
+    if own:  # n's own edges, redrawn from each candidate place, against every other node
         ends = [np.broadcast_to(np.asarray(v, dtype=float), (len(free), len(own))).copy() for v in _ends(box, own)]
         for j, (a, b) in enumerate(own):
-            ends[1 if a == n else 3][:, j] = free + NODE_H / 2
-        px, py = _bezier(*ends)
-        for m, (bx, by, bw) in box.items():
+            ends[1 if a == n else 3][:, j] = free + box[n][3] / 2
+        pu, pv = _bezier(*ends)
+        for m, other in box.items():
             if m != n:
-                hit = _inside(px, py, bx, by, bw, CLEARANCE).any(axis=2)
+                hit = _inside(pu, pv, *other, CLEARANCE).any(axis=2)
                 hits += (hit & np.array([m not in e for e in own])[None, :]).sum(axis=1)
-    if others:  # every other edge against n's box at each candidate height
-        x, _, w = box[n]
-        px, py = _bezier(*_ends(box, others))
-        for xs_, ys_ in zip(px, py):
-            ys = ys_[(xs_ >= x - CLEARANCE) & (xs_ <= x + w + CLEARANCE)]
-            if len(ys):
-                hits += ((ys[None, :] >= free[:, None] - CLEARANCE)
-                         & (ys[None, :] <= free[:, None] + NODE_H + CLEARANCE)).any(axis=1)
+    if others:  # every other edge against n's box at each candidate place
+        u, _, u_len, v_len = box[n]
+        pu, pv = _bezier(*_ends(box, others))
+        for us_, vs_ in zip(pu, pv):
+            vs = vs_[(us_ >= u - CLEARANCE) & (us_ <= u + u_len + CLEARANCE)]
+            if len(vs):
+                hits += ((vs[None, :] >= free[:, None] - CLEARANCE)
+                         & (vs[None, :] <= free[:, None] + v_len + CLEARANCE)).any(axis=1)
     return hits
 
 
 def frame_height(state: StreamlitFlowState) -> int:
-    """The editor's height in page pixels: the whole laid-out graph at zoom 1, within 320-900."""
+    """The editor's height in page pixels: the whole laid-out graph at zoom 1, within 320-2400
+    (a graph laid out in rows can be taller than the window: the page scrolls)."""
     bottom = max((n.position["y"] for n in state.nodes), default=0) + NODE_H
-    return int(min(900, max(320, bottom + 110)))
+    return int(min(2400, max(320, bottom + 110)))
 
 
 def fresh(given: StreamlitFlowState, returned: StreamlitFlowState) -> bool:
@@ -292,12 +405,32 @@ def edge_origins(graph: CausalGraph, found: CausalGraph | None, backbone) -> dic
     return origins
 
 
-def node_label(name: str) -> str:
+def node_label(name: str, breaks: bool = False) -> str:
     """A column name as inert node content: streamlit-flow renders `data.content` as Markdown
     with raw HTML, GFM autolinks and KaTeX math, so every character but an ASCII letter or digit
     becomes a numeric character reference, which the Markdown parser turns back into plain text
-    after block, inline, HTML and math syntax have been recognised (none is, from a reference)."""
-    return "".join(c if c.isascii() and c.isalnum() else f"&#{ord(c) or 0xFFFD};" for c in str(name))
+    after block, inline, HTML and math syntax have been recognised (none is, from a reference).
+    With `breaks` (a label on two lines), a zero-width space after each BREAKS character lets the
+    line break there (glucose_ | visit_1), not inside a word."""
+    def inert(c: str) -> str:
+        if c.isascii() and c.isalnum():
+            return c
+        return f"&#{ord(c) or 0xFFFD};" + ("&#8203;" if breaks and c in BREAKS else "")
+
+    return "".join(map(inert, str(name)))
+
+
+def _node_style(role: str, box: Box) -> dict:
+    """A node's style: its role's colour, its box; the label on one line, or in rows centred on
+    up to two lines (broken anywhere when a word is longer than the cell)."""
+    style = {"background": ROLE_COLORS[role], "color": "white", "border": "1px solid #33415c",
+             "borderRadius": "8px", "fontSize": f"{FONT_PX}px", "fontWeight": 600, "boxSizing": "border-box",
+             "width": f"{box.w}px", "height": f"{NODE_H}px", "lineHeight": f"{NODE_H - 2}px",
+             "padding": "0 10px", "whiteSpace": "nowrap"}
+    if box.down:
+        style.update({"lineHeight": f"{LINE_PX}px", "whiteSpace": "normal", "overflowWrap": "anywhere",
+                      "display": "flex", "alignItems": "center", "justifyContent": "center", "textAlign": "center"})
+    return style
 
 
 def build_state(graph: CausalGraph, roles, origins: dict | None = None, after: int = 0,
@@ -315,13 +448,11 @@ def build_state(graph: CausalGraph, roles, origins: dict | None = None, after: i
         return f"{EDGE_CLASS}{index[a]} {EDGE_CLASS}{index[b]}"
 
     nodes = [StreamlitFlowNode(
-        id=n, pos=(x, y), data={"content": node_label(n)}, node_type="default", source_position="right",
-        target_position="left", connectable=True, draggable=True, selectable=True,
-        style={"background": ROLE_COLORS[role_of(n, roles)], "color": "white", "border": "1px solid #33415c",
-               "borderRadius": "8px", "fontSize": f"{FONT_PX}px", "fontWeight": 600, "boxSizing": "border-box",
-               "width": f"{w}px", "height": f"{NODE_H}px", "lineHeight": f"{NODE_H - 2}px",
-               "padding": "0 10px", "whiteSpace": "nowrap"}, className=f"{NODE_CLASS}{index[n]}")
-        for n, (x, y, w) in layout(graph.for_sampling(), roles).items()]  # associations laid out as edges
+        id=n, pos=(b.x, b.y), data={"content": node_label(n, b.down)}, node_type="default",
+        source_position="bottom" if b.down else "right", target_position="top" if b.down else "left",
+        connectable=True, draggable=True, selectable=True, style=_node_style(role_of(n, roles), b),
+        className=f"{NODE_CLASS}{index[n]}")
+        for n, b in layout(graph.for_sampling(), roles).items()]  # associations laid out as edges
     hidden = [e for e in graph.edges + graph.associations if found_only and (origins or {}).get(e) == "assumed"]
     edges = [StreamlitFlowEdge(id=f"{a}->{b}", source=a, target=b, marker_end=dict(ARROW), deletable=True,
                                focusable=True, style=dict(EDGE_STYLES[(origins or {}).get((a, b), "found")]),

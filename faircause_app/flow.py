@@ -51,6 +51,7 @@ def highlight_css(count: int = LIT_NODES) -> str:
 CSS = f"""<style>
 .react-flow__handle{{width:{HANDLE}px;height:{HANDLE}px;background:#33415c;border:1px solid #fff}}
 .react-flow__handle-left{{left:-{HANDLE // 2 + 1}px}} .react-flow__handle-right{{right:-{HANDLE // 2 + 1}px}}
+.react-flow__handle-top{{top:-{HANDLE // 2 + 1}px}} .react-flow__handle-bottom{{bottom:-{HANDLE // 2 + 1}px}}
 .react-flow__node p{{margin:0}}
 .react-flow__handle.connectionindicator:hover{{background:#1f6f8b;box-shadow:0 0 0 3px #1f6f8b55}}
 .react-flow__edge.selected .react-flow__edge-path{{stroke:{SELECTED}!important;stroke-width:4px!important}}

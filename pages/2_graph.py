@@ -59,7 +59,8 @@ except InputError as err:
 legend = "".join(f'<span style="background:{ROLE_COLORS[k]}">{v}</span>' for k, v in ROLE_LABELS.items())
 st.markdown(f'<div class="fc-legend">{legend}</div>', unsafe_allow_html=True)  # static labels only
 graph_blocks.edge_legend()
-st.caption("Drag from a node's right handle (the dot) to another node's left handle to add an edge. Click an "
+st.caption("Drag from a node's outgoing handle (the dot on its right, or below it when the graph runs down the "
+           "page) to another node's incoming handle (left, or above) to add an edge. Click an "
            "edge to select it (buttons below), or right-click it to delete or reverse it. Point at or click a node to "
            "follow its edges (the others fade). Drag the background to pan; ctrl + wheel or the +/- buttons zoom.")
 refusals = st.container()  # always here, so the editor below keeps its place and is not reloaded

@@ -98,6 +98,74 @@ def test_no_drawn_edge_passes_a_node_it_does_not_join(seed):
     assert editor.crossings(g, editor.layout(g, roles)) == []
 
 
+def _width_across(g: CausalGraph, roles) -> int:
+    """The narrowest layout of g across the page (the only one before rows): its layers' widths
+    and the narrowest gap between them."""
+    layer = editor.layers(g, roles)
+    count = max(layer.values()) + 1
+    return sum(max(editor.node_width(n) for n in g.nodes if layer[n] == i) for i in range(count)) \
+        + min(editor.GAPS_X) * (count - 1)
+
+
+@pytest.mark.parametrize("name", ["demo", "sixteen", "fifty_six"])
+def test_the_first_view_fits_the_frame_at_readable_labels(name):
+    """Issue 19 item 9: every node within the width the frame shows at FIT_MIN_ZOOM (labels 12 px),
+    across the page (the demo) or, when its layers are too many for that, in rows down the page
+    (16 and 56 columns), with no edge drawn through a node. Negative control: across the page,
+    the 16-column graph's 11 layers are at least 1,727 px wide (1,485 px at 0.86 zoom in a 1,044 px
+    frame: in Chromium its outcome's box began at x = 1,364 px and the last layer ended at 1,811)."""
+    from pathlib import Path
+
+    from tests.wide_graphs import fifty_six_graph, sixteen_graph
+
+    g = {"demo": lambda: CausalGraph.from_json((Path(__file__).parents[1] / "assets" / "nhefs_dag.json").read_text()),
+         "sixteen": sixteen_graph, "fifty_six": fifty_six_graph}[name]()
+    roles = derive_roles(g, "sex", "death", x0="Male", x1="Female")
+    boxes = editor.layout(g, roles)
+    down = {b.down for b in boxes.values()}
+    assert len(down) == 1 and set(boxes) == set(g.nodes)
+    left, right = min(b.x for b in boxes.values()), max(b.x + b.w for b in boxes.values())
+    assert left == 0 and right <= (editor.WIDTH_ROWS if down == {True} else editor.WIDTH)
+    assert editor.crossings(g, boxes) == []
+    if name == "demo":
+        assert down == {False}  # the demo keeps its role columns across the page
+        return
+    assert down == {True} and _width_across(g, roles) > editor.WIDTH  # the old layout does not fit
+    layer, y = editor.layers(g, roles), {n: b.y for n, b in boxes.items()}
+    assert all(y[a] < y[b] for a, b in g.edges)  # every edge points down
+    assert len(set(y.values())) == max(layer.values()) + 1  # one row per layer (none has too many nodes)
+    most = max(list(layer.values()).count(i) for i in set(layer.values()))
+    cell = editor.cell_width(g.nodes, most)
+    assert {b.w for b in boxes.values()} == {cell}
+    if name == "sixteen":  # two nodes at most in a layer: every label on one line
+        assert cell == max(map(editor.node_width, g.nodes))
+    else:  # eight: the longest label on two lines
+        assert cell < max(map(editor.node_width, g.nodes)) and len({b.x for b in boxes.values()}) > 1
+    assert editor.frame_height(editor.build_state(g, roles)) >= max(y.values()) + editor.NODE_H
+
+
+def test_a_wide_layer_is_split_over_rows_that_fit():
+    """A layer with more nodes than a row holds (12 unrelated causes of a chain) is split over
+    rows, each within WIDTH_ROWS, and every edge still points down without a crossing."""
+    names = [f"cause_{i:02d}" for i in range(12)] + [f"step_{i:02d}" for i in range(12)]
+    edges = [(c, f"step_{i % 4:02d}") for i, c in enumerate(names[:12])] + list(zip(names[12:], names[13:]))
+    g = CausalGraph(names, edges)
+    boxes = editor.layout(g, None)
+    assert all(b.down for b in boxes.values())
+    assert max(b.x + b.w for b in boxes.values()) <= editor.WIDTH_ROWS
+    per_row = (editor.WIDTH_ROWS + editor.GAP_CELL) // (editor.cell_width(names, 12) + editor.GAP_CELL)
+    assert per_row < 12 and len({b.y for n, b in boxes.items() if n.startswith("cause")}) == -(-12 // per_row)
+    assert all(boxes[a].y < boxes[b].y for a, b in g.edges) and editor.crossings(g, boxes) == []
+
+
+def test_a_label_on_two_lines_breaks_after_an_underscore_not_inside_a_word():
+    assert editor.node_label("glucose_visit_1") == "glucose&#95;visit&#95;1"
+    assert editor.node_label("glucose_visit_1", breaks=True) == "glucose&#95;&#8203;visit&#95;&#8203;1"
+    assert editor.node_label("<b>", breaks=True) == "&#60;b&#62;"  # still inert
+    # the cell holds the wider of "glucose_" and "visit_1", not half of "glucose_visit_1" plus a letter
+    assert editor.cell_width(["glucose_visit_1"], most=99) == 96 < editor.node_width("glucose_visit_1")
+
+
 def test_the_crossing_check_finds_an_edge_through_a_node():
     g = CausalGraph(["a", "b", "c"], [("a", "c")])
     w = editor.node_width("a")
@@ -134,7 +202,7 @@ def test_rebuilt_editor_matches_the_graph(graph):
     assert [(e.source, e.target) for e in state.edges] == list(graph.edges)
     assert all(e.id == f"{e.source}->{e.target}" and e.marker_end["type"] == "arrowclosed" for e in state.edges)
     assert {n.id: tuple(n.position.values()) for n in state.nodes} == {
-        n: (x, y) for n, (x, y, _) in editor.layout(graph, roles).items()}
+        n: (b.x, b.y) for n, b in editor.layout(graph, roles).items()}
     colours = {n.id: n.style["background"] for n in state.nodes}
     assert colours["sex"] != colours["death"] != colours["weight"]
 

@@ -14,6 +14,7 @@ import pytest
 
 from faircause_core.causal.graph import CausalGraph
 from faircause_core.present.plots import ROLE_COLORS
+from tests import wide_graphs
 from tests.conftest import DEMO, ROOT
 from tests.streamlit_server import CHROMIUM, chromium_page, drag_edge, serving, wait_for
 
@@ -113,26 +114,18 @@ def no_crossings(page, g: CausalGraph, name: str):
     assert found["crossings"] == [], found["crossings"]
 
 
+def wide_columns(tmp_path: Path, g: CausalGraph, name: str) -> tuple[Path, Path]:
+    """A 300-row cohort over g's columns (sex Male/Female, death 0/1; tests.wide_graphs) and g as a DAG file."""
+    csv, dag = tmp_path / f"{name}.csv", tmp_path / f"{name}_dag.json"
+    wide_graphs.table(g.nodes).to_csv(csv, index=False)
+    dag.write_text(g.to_json(), encoding="utf-8")
+    return csv, dag
+
+
 def sixteen_columns(tmp_path: Path) -> tuple[Path, Path]:
     """A 16-column cohort (sex, death and 14 measurements) and a seeded DAG over it with every role:
-    confounders, mediators, columns after the outcome and columns off every path."""
-    rng = np.random.default_rng(3)
-    n = 300
-    names = ["age_at_entry", "region", "parental_income", "birth_weight", "sex", "schooling", "occupation",
-             "bmi", "systolic_bp", "ldl", "smoking_packs", "death", "follow_up_days", "autopsy_done",
-             "hair_colour", "shoe_size"]
-    cols = {c: np.round(rng.normal(size=n), 3) for c in names}
-    cols["sex"] = rng.choice(["Male", "Female"], n)
-    cols["death"] = rng.integers(0, 2, n)
-    csv = tmp_path / "sixteen.csv"
-    pd.DataFrame(cols).to_csv(csv, index=False)
-    pick = np.random.default_rng(11)
-    edges = [(a, b) for i, a in enumerate(names[:11]) for b in names[i + 1:12] if pick.random() < 0.3]
-    edges += [("sex", "death"), ("death", "follow_up_days"), ("follow_up_days", "autopsy_done"),
-              ("smoking_packs", "hair_colour"), ("hair_colour", "shoe_size"), ("sex", "shoe_size")]
-    dag = tmp_path / "sixteen_dag.json"
-    dag.write_text(CausalGraph(names, list(dict.fromkeys(edges))).to_json(), encoding="utf-8")
-    return csv, dag
+    confounders, mediators, columns after the outcome and columns off every path (11 layers)."""
+    return wide_columns(tmp_path, wide_graphs.sixteen_graph(), "sixteen")
 
 
 def drag(page, a: str, b: str):
@@ -170,6 +163,43 @@ def test_no_edge_is_drawn_through_a_node_it_does_not_join(server, page, tmp_path
     no_crossings(page, wide, "sixteen_layout")
 
 
+# Per node: whether its box is outside the frame's window, and whether its label's text is
+# outside its box (cut) on any side: the first view must show every node and its whole label.
+OUTSIDE = """() => [...document.querySelectorAll('.react-flow__node')].filter(n => {
+    const r = n.getBoundingClientRect(), text = [...n.querySelectorAll('*')].find(
+        e => e.children.length === 0 && e.textContent.trim());
+    const range = document.createRange(); range.selectNodeContents(text); const t = range.getBoundingClientRect();
+    return r.left < 0 || r.top < 0 || r.right > innerWidth || r.bottom > innerHeight
+           || t.left < r.left || t.right > r.right || t.top < r.top || t.bottom > r.bottom; })
+  .map(n => n.getAttribute('data-id'))"""
+
+
+def test_the_first_view_of_16_and_56_columns_shows_every_node_readable(server, page, tmp_path):
+    """Issue 19 item 9: a graph with more layers than the frame shows across the page at readable
+    labels is laid out in rows down the page; its first view shows every node inside the editor's
+    frame, every label whole and at least 12 px high, and no edge through a node (16 columns: 11
+    layers; 56 columns: 15). Negative control: across the page, as before, the 16-column graph's
+    outcome began at x = 1,364 px and its last layer ended at 1,811 px in this 1,044 px frame
+    (tests/test_app_editor.py checks that layout's width). A dragged edge is still taken."""
+    url, ws = server
+    for name, g, rows in [("sixteen", wide_graphs.sixteen_graph(), r"300 rows, 16 columns"),
+                          ("fifty_six", wide_graphs.fifty_six_graph(), r"300 rows, 56 columns")]:
+        csv, dag = wide_columns(tmp_path, g, name)
+        open_graph(page, server, csv, dag, rows)
+        f = frame(page)
+        width = f.locator("body").evaluate("() => innerWidth")
+        assert width >= 1000, width  # the 1440 px window's editor (1,044 px when measured)
+        labels = f.locator("body").evaluate(LABELS)
+        assert len(labels) == len(g.nodes)
+        assert all(height >= 12 and size >= 12 and not cut for _, height, size, cut in labels), labels
+        assert f.locator("body").evaluate(OUTSIDE) == []
+        no_crossings(page, g, f"{name}_first_view")
+    f.locator('.react-flow__node[data-id="phone_model"]').scroll_into_view_if_needed()
+    drag(page, "phone_model", "zip_digit")
+    wait_for(lambda: ("phone_model", "zip_digit") in edges_saved(ws), what="edge phone_model -> zip_digit saved")
+    f.locator('[data-testid="rf__edge-phone_model->zip_digit"]').wait_for(state="attached")
+
+
 def demo(page, server):
     g = open_graph(page, server, DEMO, ROOT / "assets" / "nhefs_dag.json", r"1,629 rows, 15 columns")
     return g
@@ -205,10 +235,7 @@ def test_handles_labels_wheel_and_an_edit_that_does_not_reload_the_editor(server
     assert len(labels) == len(g.nodes)
     assert all(height >= 12 and size >= 12 and not cut for _, height, size, cut in labels), labels
     # the whole demo graph is in view at the first zoom (its rightmost column once needed a pan)
-    outside = f.locator("body").evaluate("""() => [...document.querySelectorAll('.react-flow__node')]
-        .filter(n => { const r = n.getBoundingClientRect();
-                       return r.left < 0 || r.top < 0 || r.right > innerWidth || r.bottom > innerHeight; })
-        .map(n => n.getAttribute('data-id'))""")
+    outside = f.locator("body").evaluate(OUTSIDE)
     assert outside == [], outside
 
     # an accepted edge: the same frame (not reloaded) keeps every node drawn throughout
