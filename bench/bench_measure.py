@@ -27,6 +27,7 @@ time.process_time: close to an idle machine's wall clock where the work is singl
 
     .venv/bin/python bench/bench_measure.py [--cohorts demo,flchain,medpar,pbc,wide]
         [--modes mirror,de] [--repeats 3] [--generators bayesnet,llm] [--clock wall|cpu]
+        [--measure full,light]
         [--out bench/out/measure.json]
 
 Writes bench/out/measure.json and prints one line per run and a table of medians.
@@ -113,12 +114,12 @@ def cohort(name: str):
     return table, graph, derive_roles(graph, x, y, x0=x0, x1=x1, threshold=threshold)
 
 
-def one_run(table, graph, roles, mode: str, generator: str = "bayesnet") -> dict:
+def one_run(table, graph, roles, mode: str, generator: str = "bayesnet", measure: str = "full") -> dict:
     from faircause_core.generators.base import FairnessSpec
     from faircause_core.workflow.pipeline import GenerationSettings, run_generation
 
     settings = GenerationSettings(generator=generator, rows=len(table.df), seed=0,
-                                  fairness=FairnessSpec(**MODES[mode]))
+                                  fairness=FairnessSpec(**MODES[mode]), measure=measure)
     load = os.getloadavg()[0]
     t0, c0 = time.perf_counter(), time.process_time()
     result = run_generation(table, graph, roles, settings)
@@ -152,6 +153,9 @@ def main() -> int:
     ap.add_argument("--generators", default="bayesnet",
                     help="bayesnet and/or llm (the bundled language model, quick preset: slow, so name it)")
     ap.add_argument("--out", default=str(ROOT / "bench" / "out" / "measure.json"))
+    ap.add_argument("--measure", default="full",
+                    help="measuring profiles to run, full and/or light (pipeline.MEASURE_PROFILES); a light "
+                         "run's key ends in @light")
     ap.add_argument("--clock", choices=("wall", "cpu"), default="wall",
                     help="cpu: time every step by this process's CPU seconds (a shared, loaded machine)")
     args = ap.parse_args()
@@ -169,6 +173,10 @@ def main() -> int:
     for m in modes:
         if m not in MODES:
             sys.exit(f"unknown mode {m!r}: use {', '.join(MODES)}")
+    profiles = [m for m in args.measure.split(",") if m]
+    for m in profiles:
+        if m not in ("full", "light"):
+            sys.exit(f"unknown measuring profile {m!r}: use full or light")
     generators = [g for g in args.generators.split(",") if g]
     for g in generators:
         if g not in ("bayesnet", "llm"):
@@ -187,11 +195,12 @@ def main() -> int:
         table, graph, roles = cohort(name)
         prep = time.perf_counter() - t
         shape = f"{len(table.df):,} x {len(table.df.columns)}"
-        for gen, mode in [(g, m) for g in generators for m in modes]:
-            key = f"{name}/{mode}" if gen == "bayesnet" else f"{gen}:{name}/{mode}"
+        for gen, mode, profile in [(g, m, p) for g in generators for m in modes for p in profiles]:
+            key = (f"{name}/{mode}" if gen == "bayesnet" else f"{gen}:{name}/{mode}") + \
+                ("" if profile == "full" else f"@{profile}")
             runs = []
             for r in range(args.repeats):
-                runs.append(one_run(table, graph, roles, mode, gen))
+                runs.append(one_run(table, graph, roles, mode, gen, profile))
                 print(key, f"({shape})", json.dumps({"load": runs[-1]["load_avg"], **flat(runs[-1]["timings"])}),
                       flush=True)
             cols = sorted({c for run in runs for c in flat(run["timings"])}, key=lambda c: (c not in STEPS, c))

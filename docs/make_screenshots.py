@@ -153,7 +153,7 @@ def main() -> int:
     OUT.mkdir(parents=True, exist_ok=True)
     tmp = tempfile.TemporaryDirectory(prefix="faircause-shots-")
     base = Path(tmp.name)
-    app = AppServer(base)
+    app = AppServer(base, FAIRCAUSE_MEASURE="full")  # the pages as a user sees them
     if not app.wait_healthy():
         app.stop()
         raise SystemExit("streamlit did not start:\n" + app.log_tail())

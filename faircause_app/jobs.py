@@ -95,15 +95,16 @@ def session_key(ws: str, session: str) -> tuple[str, str]:
     return str(ws), str(session)
 
 
-def _history(ws: str, generator: str, data_id: str | None) -> list[dict]:
-    """Measured timings of this workspace's latest runs of `generator` on the same data, for the
-    ETA's plan (another data set's runs say little: costs grow with its rows and columns)."""
+def _history(ws: str, generator: str, data_id: str | None, measure: str = "full") -> list[dict]:
+    """Measured timings of this workspace's latest runs of `generator` on the same data with the
+    same measuring profile, for the ETA's plan (another data set's runs say little: costs grow
+    with its rows and columns; a light run measures in a fraction of a full one's time)."""
     try:
         runs = workspace.list_runs(root=ws)
     except InputError:
         return []
     return [r["timings"] for r in runs if r.get("generator") == generator and r.get("timings")
-            and r.get("data_id") == data_id][:3]
+            and r.get("data_id") == data_id and r.get("measure", "full") == measure][:3]
 
 
 def start_job(tab, g, r, settings, data_id: str, kinds: dict, ws: str, session: str, owner=None) -> Job:
@@ -132,9 +133,12 @@ def _start_run(payload: dict, generator: str, info: dict, ws: str, session: str)
     """Reserve a run id, register this session's job and launch the payload; one running job per session."""
     from faircause_core.generators.base import CancelToken
 
+    from faircause_core.workflow.pipeline import default_measure
+
     key = session_key(ws, session)
     reg = _registry()
     label = payload["label"]
+    measure = getattr(payload.get("settings"), "measure", None) or default_measure()  # evaluate: the default
     with _LOCK:
         old = reg["jobs"].get(key)
         if old is not None and old.status == "running":
@@ -142,8 +146,9 @@ def _start_run(payload: dict, generator: str, info: dict, ws: str, session: str)
         run_id = workspace.begin_run(label, {"generator": generator, "data_id": payload["data_id"], **info}, root=ws)
         job = Job(job_id=run_id, label=label, token=CancelToken(), session=session, task=payload["task"],
                   owner=list(payload.get("owner") or []),
-                  tracker=RunProgress(plan_for(generator, _history(ws, generator, payload["data_id"]),
-                                               rows=len(payload["table"].df), columns=payload["table"].df.shape[1])))
+                  tracker=RunProgress(plan_for(generator, _history(ws, generator, payload["data_id"], measure),
+                                               rows=len(payload["table"].df), columns=payload["table"].df.shape[1],
+                                               measure=measure)))
         reg["jobs"][key] = job
         for k in [k for k, j in reg["jobs"].items() if j.finished and time.time() - j.finished > 3600]:
             del reg["jobs"][k]  # ended an hour ago: its session has seen it

@@ -73,6 +73,12 @@ def _engine_flags(p: argparse.ArgumentParser) -> None:
                    help="with --engine ray: the cluster's address (default: RAY_ADDRESS, else a local Ray)")
 
 
+def _measure_flag(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--measure", choices=["full", "light"], default=None,
+                   help="measuring profile: full (default, or FAIRCAUSE_MEASURE), or light: fewer repetitions, "
+                        "wider intervals on the synthetic side (a quick preview)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m faircause_core", description="FairCauseSyn engine")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -110,6 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="llm: skip the language model (nothing loaded or trained; every column from the causal "
                         "model's fitted conditionals)")
     g.add_argument("--seed", type=int, default=0)
+    _measure_flag(g)
     g.add_argument("--out", required=True, help="synthetic CSV to write")
     g.add_argument("--report", default=None, help="report JSON to write")
     _engine_flags(g)
@@ -137,6 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--method", choices=["hillclimb", "pc"], default="hillclimb", help="discovery method without --dag")
     e.add_argument("--seed", type=int, default=0)
     e.add_argument("--report", required=True, help="report JSON to write (generate's keys)")
+    _measure_flag(e)
     _engine_flags(e)
     return parser
 
@@ -461,7 +469,7 @@ def cmd_generate(args) -> int:
     settings = GenerationSettings(
         generator=args.generator, model_dir=args.model, preset=args.preset, train_steps=args.steps,
         rows=args.rows, seed=args.seed, fairness=fairness, refine=not args.no_refine, max_rounds=args.rounds,
-        skip_lm=bool(args.skip_lm),
+        skip_lm=bool(args.skip_lm), **({} if args.measure is None else {"measure": args.measure}),
     )
     out_dir = Path(args.out).resolve().parent
     if not out_dir.is_dir():
@@ -479,6 +487,7 @@ def cmd_generate(args) -> int:
     except OSError as err:
         raise InputError(f"cannot write {args.out}: {err.strerror or err}")
     print(f"{len(result.synthetic)} synthetic rows written to {args.out} ({fairness.label()}, generator {args.generator})")
+    _print_measure_note(result)
     from faircause_core.generators.lm.record import sentence as lm_sentence
 
     lm_line = lm_sentence(result.language_model)
@@ -509,6 +518,14 @@ def cmd_generate(args) -> int:
     if args.report:
         _write_json(args.report, {**result.to_dict(), **_words(roles)})
     return 0
+
+
+def _print_measure_note(result) -> None:
+    from faircause_core.present.explain import measure_note
+
+    note = measure_note(result.settings)
+    if note:
+        print(f"{note[:1].upper()}{note[1:]}.")
 
 
 def _print_measures(m: dict, mirror: bool = False) -> None:
@@ -557,9 +574,10 @@ def cmd_evaluate(args) -> int:
     roles = derive_roles(graph, args.sensitive, args.outcome, x0, x1, args.threshold, args.positive, args.labels)
     result = evaluate(table, synthetic, graph, roles, holdout=holdout, seed=args.seed,
                       source=Path(args.synthetic).name, holdout_source=Path(args.holdout).name if args.holdout else None,
-                      progress=_progress_printer())
+                      progress=_progress_printer(), measure=args.measure)
     sys.stderr.write("\n")
     print(f"{result.message}; roles from {source}")
+    _print_measure_note(result)
     _print_sources(result, f" ({Path(args.synthetic).name})")
     _print_measures(result.metrics)
     _say(list(warnings) + list(result.warnings))

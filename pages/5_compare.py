@@ -8,7 +8,7 @@ from faircause_app.text import md
 from faircause_core.errors import InputError
 from faircause_core.generators.lm.record import sentence as lm_sentence
 from faircause_core.present import plots
-from faircause_core.present.explain import sources_line
+from faircause_core.present.explain import measure_note, sources_line
 from faircause_core.workflow import workspace
 from faircause_core.workflow.pipeline import EXTERNAL
 
@@ -47,6 +47,9 @@ panels.why_two_real_note(result)  # the real data is all rows; the fitting split
 lm_line = lm_sentence(result.language_model)
 if lm_line:  # what the language model did in this run, or that none was run
     st.caption(f"{md(lm_line[:1].upper() + lm_line[1:])}.")
+light = measure_note(result.settings)
+if light:  # a light run's wider intervals
+    st.info(f"{light[:1].upper()}{light[1:]}.")
 for note in result.warnings:
     text.warning(note)
 compare.delete_run(choice, labels[choice], state.root())

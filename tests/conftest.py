@@ -18,6 +18,18 @@ DEMO_EDGES = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def light_measuring(request, monkeypatch):
+    """Every test's generations and evaluations measure with the light profile
+    (workflow.pipeline.MEASURE_PROFILES: fewer repetitions, the same measures), unless the test
+    is marked full_measure: the tests of a measure's numbers. Session fixtures (bayes_run) are
+    built before this runs, so they measure in full."""
+    if request.node.get_closest_marker("full_measure") is None:
+        monkeypatch.setenv("FAIRCAUSE_MEASURE", "light")
+    else:
+        monkeypatch.delenv("FAIRCAUSE_MEASURE", raising=False)
+
+
 @pytest.fixture(scope="session")
 def demo_table():
     from faircause_core.io.data import load_table

@@ -32,6 +32,8 @@ class AppServer:
         self.base = Path(base)
         self.workspace = self.base / "ws"
         port = free_port()
+        # the light measuring profile (tests/conftest.py says why) unless the caller names one
+        env.setdefault("FAIRCAUSE_MEASURE", "light")
         full_env = dict(os.environ, FAIRCAUSE_WORKSPACE=str(self.workspace), PYTHONHASHSEED="0",
                         HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1",
                         STREAMLIT_BROWSER_GATHER_USAGE_STATS="false", **env)

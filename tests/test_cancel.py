@@ -72,6 +72,7 @@ def test_cancel_while_sampling(demo_table, demo_graph, demo_roles, tiny, monkeyp
     assert took < BOUND_S, (stage, took)
 
 
+@pytest.mark.full_measure  # the light profile's privacy step ends within the second this waits
 def test_cancel_while_measuring_inside_a_long_library_call(demo_table, demo_graph, demo_roles):
     """Pressed a second into the privacy metrics (DCR and SDMetrics: one call of 10-30 s)."""
     settings = GenerationSettings(generator="bayesnet", rows=400, refine=False, fairness=FairnessSpec(de=1.0))

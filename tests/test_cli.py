@@ -196,6 +196,17 @@ def test_generate_bayesnet_writes_csv_and_report(tmp_path):
     assert rep["rounds"] and "metrics" in rep and "timings" in rep
     assert {"fidelity", "utility", "privacy", "fair_predictor"} <= set(rep["metrics"])
     assert "Synthetic" in proc.stdout and "SDMetrics Quality Score" in proc.stdout
+    # the suite's light measuring profile (tests/conftest.py) reaches the process, is recorded and said
+    assert rep["settings"]["measure"] == "light" and "Measured with the light profile" in proc.stdout
+
+
+def test_a_bad_measuring_profile_is_one_line_exit_2(tmp_path, monkeypatch):
+    bad = run_cli(*GEN, "--rows", "50", "--generator", "bayesnet", "--measure", "half", "--out", tmp_path / "s.csv")
+    assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1 and "half" in bad.stderr, bad.stderr
+    monkeypatch.setenv("FAIRCAUSE_MEASURE", "quick")
+    bad = run_cli(*GEN, "--rows", "50", "--generator", "bayesnet", "--out", tmp_path / "s.csv")
+    assert bad.returncode == 2 and bad.stderr.strip().splitlines() == [
+        "error: FAIRCAUSE_MEASURE='quick' is not a measuring profile: use full or light"], bad.stderr
 
 
 @pytest.fixture(scope="module")

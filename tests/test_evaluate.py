@@ -12,6 +12,8 @@ import pytest
 from faircause_core.cli import main
 from tests.conftest import DEMO, ROOT
 
+pytestmark = pytest.mark.full_measure  # these check the measures' numbers (tests/conftest.py)
+
 FLAGS = ["--sensitive", "sex", "--x0", "Male", "--x1", "Female", "--outcome", "death",
          "--dag", str(ROOT / "assets" / "nhefs_dag.json")]
 REPORT_KEYS = {"settings", "real_effects", "synthetic_effects", "metrics", "warnings"}

@@ -34,6 +34,8 @@ from tests.faithful import (  # noqa: F401  (the shared tests run here, on this 
     test_mirror_keeps_every_effect_within_two_points, test_the_copier_passes_the_fidelity_check_and_fails_the_copy_check,
 )
 
+pytestmark = pytest.mark.full_measure  # these check the measures' numbers (tests/conftest.py)
+
 
 @pytest.fixture(scope="module", params=list(COHORTS))
 def cohort(request, faithful_real):

@@ -40,6 +40,8 @@ from tests.faithful import (  # noqa: F401  (the shared tests run here, on this 
     test_mirror_keeps_every_effect_within_two_points, test_the_copier_passes_the_fidelity_check_and_fails_the_copy_check,
 )
 
+pytestmark = pytest.mark.full_measure  # these check the measures' numbers (tests/conftest.py)
+
 MONTE_CARLO = 20_000  # Monte Carlo error about 0.005 per mean, less for differences (common random numbers)
 
 

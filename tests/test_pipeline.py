@@ -48,6 +48,7 @@ def test_predictor_roles_put_every_feature_in_z_or_w(demo):
     assert set(pr.z) | set(pr.w) == set(graph.nodes) - {"sex", "death"}
 
 
+@pytest.mark.full_measure
 def test_bayesnet_run_removes_direct_effect_and_measures_everything(demo):
     table, graph, roles = demo
     stages = []
@@ -78,6 +79,7 @@ def test_bayesnet_run_removes_direct_effect_and_measures_everything(demo):
     assert again.settings == settings and again.rounds == res.rounds
 
 
+@pytest.mark.full_measure
 def test_the_fair_predictor_trains_on_many_synthetic_sets_for_both_fitted_generators():
     """The Bayes net and the fitted language model draw 18,000 rows in under a second, so both
     give the fair predictor up to 100 sets of the real training size (the demo's 1,140 rows:
@@ -92,3 +94,74 @@ def test_the_fair_predictor_trains_on_many_synthetic_sets_for_both_fitted_genera
         assert predictor_rows(GenerationSettings(generator=name, rows=1629), 50_000) == 800_000
     prompt = GenerationSettings(generator="prompt", rows=200)
     assert predictor_rows(prompt, 1140) == measure_rows(prompt) < 16 * 1140
+
+
+def test_the_light_measuring_profile_spends_less_says_so_and_is_refused_when_misspelt(demo, monkeypatch):
+    """FAIRCAUSE_MEASURE=light (the test suite's default, tests/conftest.py): the same measures
+    with fewer repetitions, recorded in the settings and said by the report; a full run of the
+    same settings spends the documented amounts (the control that the profile changes them)."""
+    from faircause_core.present.explain import MEASURE_NOTE
+    from faircause_core.present.report import build_report
+    from faircause_core.workflow.pipeline import MEASURE_PROFILES, default_measure
+
+    table, graph, roles = demo
+    monkeypatch.setenv("FAIRCAUSE_MEASURE", "light")
+    light = run_generation(table, graph, roles, GenerationSettings(generator="bayesnet", rows=1200, seed=1,
+                                                                   fairness=FairnessSpec(de=1.0), refine=False))
+    monkeypatch.setenv("FAIRCAUSE_MEASURE", "full")
+    full = run_generation(table, graph, roles, GenerationSettings(generator="bayesnet", rows=1200, seed=1,
+                                                                  fairness=FairnessSpec(de=1.0), refine=False))
+    budget = MEASURE_PROFILES["light"]
+    assert light.settings.measure == "light" and full.settings.measure == "full"
+    assert light.synthetic_effects["settings"]["splits"] == budget["splits"] < full.synthetic_effects["settings"]["splits"]
+    lf, ff = light.metrics["fair_predictor"], full.metrics["fair_predictor"]
+    assert (lf["synthetic_sets"], lf["repeats"]) == (budget["draws"], budget["repeats"])
+    assert ff["synthetic_sets"] > budget["draws"] and ff["repeats"] > budget["repeats"]
+    lp, fp = light.metrics["privacy"]["anonymeter_rows"], full.metrics["privacy"]["anonymeter_rows"]
+    assert lp["attacks"] == budget["attacks"] < fp["attacks"]
+    assert light.metrics["privacy"]["n_synth"] == budget["max_rows"] < full.metrics["privacy"]["n_synth"] == 1200
+    assert light.timings["measure_s"] < full.timings["measure_s"]
+    # the same real audits: the light profile is the measuring's, never the numbers step 3 shows
+    assert light.real_effects == full.real_effects
+    # said where the run is shown, and kept through a save
+    said = MEASURE_NOTE[1:MEASURE_NOTE.index(":")]  # "easured with the light profile" (the report escapes quotes)
+    assert said in build_report(light, roles) and said not in build_report(full, roles)
+    assert RunResult.from_dict(json.loads(json.dumps(light.to_dict())), light.synthetic).settings.measure == "light"
+    old = {k: v for k, v in full.settings.to_dict().items() if k != "measure"}  # a run saved before the profiles
+    assert GenerationSettings.from_dict(old).measure == "full"
+    monkeypatch.setenv("FAIRCAUSE_MEASURE", "quick")
+    with pytest.raises(InputError, match="FAIRCAUSE_MEASURE='quick' is not a measuring profile"):
+        default_measure()
+    with pytest.raises(InputError, match="unknown measuring profile"):
+        GenerationSettings(measure="half")
+
+
+def test_an_audit_is_kept_for_the_same_rows_and_question_and_redone_for_any_change(demo, monkeypatch):
+    """pipeline.audit's in-process memo: the same rows, question, seed and splits give the kept
+    numbers without a refit; one changed value, another seed or another engine refits."""
+    from faircause_core.workflow import pipeline
+
+    table, _, roles = demo
+    rows = table.df.iloc[:500].reset_index(drop=True)
+    fits = []
+    real_decompose = pipeline.decompose
+    monkeypatch.setattr(pipeline, "decompose", lambda *a, **k: fits.append(k["seed"]) or real_decompose(*a, **k))
+    monkeypatch.setattr(pipeline, "_AUDITS", pipeline.OrderedDict())
+    first = pipeline.audit(rows, roles, seed=5, splits=2)
+    told = []
+    again = pipeline.audit(rows.copy(), roles, seed=5, splits=2, progress=lambda k, n: told.append((k, n)))
+    assert fits == [5] and again.to_dict() == first.to_dict() and again is not first and told == [(1, 2), (2, 2)]
+    changed = rows.copy()
+    changed.loc[0, "age"] = changed.loc[0, "age"] + 1  # one value of one patient
+    pipeline.audit(changed, roles, seed=5, splits=2)
+    pipeline.audit(rows, roles, seed=6, splits=2)
+    assert fits == [5, 5, 6]
+
+    from faircause_core import engine
+
+    class Other(engine.LocalEngine):  # another engine kind (as Ray is): its numbers are its own
+        pass
+
+    with engine.use(Other()):
+        pipeline.audit(rows, roles, seed=5, splits=2)
+    assert fits == [5, 5, 6, 5]

@@ -13,6 +13,8 @@ import pytest
 
 from tests.faithful import prepare
 
+pytestmark = pytest.mark.full_measure  # these check the measures' numbers (tests/conftest.py)
+
 COHORTS = ("demo", "flchain", "medpar")
 MIX_SHARE = 0.05
 

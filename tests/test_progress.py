@@ -246,3 +246,18 @@ def test_interruptible_returns_soon_after_a_cancel():
         interruptible(slow, token)
     assert time.monotonic() - t0 < 2.0
 
+
+
+def test_a_light_run_is_planned_with_its_shorter_measuring():
+    """The light measuring profile (pipeline.MEASURE_PROFILES) takes a fraction of a full run's
+    measuring (progress.LIGHT_SHARE, measured by bench/bench_measure.py): the default plan
+    shrinks its measuring steps by that share and nothing else."""
+    from faircause_core.workflow.progress import LIGHT_SHARE
+
+    full, light = plan_for("bayesnet", rows=1629, columns=15), plan_for("bayesnet", rows=1629, columns=15,
+                                                                        measure="light")
+    assert set(full) == set(light)
+    for stage, seconds in full.items():
+        assert light[stage] == pytest.approx(seconds * LIGHT_SHARE.get(stage, 1.0))
+    assert sum(light.values()) < sum(full.values())
+    assert light["audit"] == full["audit"]

@@ -395,6 +395,18 @@ def _reduction_text(d: dict, real: dict | None = None) -> str:
     return percent(red) + ("" if lo is None or hi is None else f" (95% CI {percent(lo)} to {percent(hi)})")
 
 
+MEASURE_NOTE = ("measured with the light profile: fewer repetitions than a full run (3 cross-fitting splits for the "
+                "synthetic audit, 16 synthetic sets and 20 refits for the fair predictor, 50 privacy attacks on at "
+                "most 1,000 rows), so the synthetic side's intervals are wider; run again with full measuring "
+                "before sharing the table")
+
+
+def measure_note(settings) -> str:
+    """One sentence for a run measured with the light profile (workflow.pipeline.MEASURE_PROFILES),
+    else "": every page, report and CLI output that shows a run says it."""
+    return MEASURE_NOTE if getattr(settings, "measure", "full") == "light" else ""
+
+
 def is_mirror(settings) -> bool:
     """A run of one of our generators with nothing removed: its own control (a table measured
     by `evaluate` may have been made any way, so it is not)."""

@@ -19,7 +19,7 @@ from faircause_core.generators.lm.record import sentence as lm_sentence
 from faircause_core.present import plots
 from faircause_core.present.explain import (EFFECT_WORDS, OWN_EFFECTS_NOTE, SYMBOL_HELP, SYMBOLS, effects_title,
                                            explain_roles, effect_sources, fair_predictor_lines, fair_predictor_notes,
-                                           identity_line, interval_text, is_mirror, names, own_effects_rows, question_line,
+                                           identity_line, interval_text, is_mirror, measure_note, names, own_effects_rows, question_line,
                                            reference_options, run_why_two_real, shown, sign_note, signed)
 
 _CSS = """
@@ -75,7 +75,7 @@ SETTING_NAMES = {"generator": "generator", "model_dir": "language model folder",
                  "train_steps": "training steps", "rows": "rows generated", "seed": "seed",
                  "fairness": "fairness edits", "refine": "refinement loop", "max_rounds": "refinement rounds at most",
                  "holdout": "real rows held out for testing", "measure_rows": "rows measured per round",
-                 "skip_lm": "language model skipped"}
+                 "skip_lm": "language model skipped", "measure": "measuring profile"}
 
 
 def settings_rows(settings: Mapping) -> list[tuple]:
@@ -264,6 +264,9 @@ def build_report(result, roles, *, graph=None, data_name: str = "data", title: s
     lm_line = lm_sentence(getattr(result, "language_model", None))
     if lm_line:  # what the language model did, or that none was run
         parts.append(f"<p class='lm'>Generator {_e(result.settings.generator)}: {_e(lm_line)}.</p>")
+    light = measure_note(result.settings)
+    if light:  # a light run's wider intervals, said before any number
+        parts.append(f"<p class='note'>{_e(light[:1].upper() + light[1:])}.</p>")
     why = run_why_two_real(result)
     parts += ["<h2>Fairness: real, synthetic, target</h2>",
               figs.html(plots.effects_bar(sources, title=effects_title(roles))),

@@ -24,8 +24,10 @@ from faircause_core.generators.base import CancelToken, ProgressFn, no_progress
 from faircause_core.io.data import Table, match_column
 from faircause_core.metrics.frames import NUMERIC_KINDS, model_kinds, numbers
 from faircause_core.workflow.pipeline import (
-    EXTERNAL, GenerationSettings, RunResult, audit, audit_all_rows, measure, split_holdout,
+    EXTERNAL, GenerationSettings, RunResult, audit, audit_all_rows, default_measure, split_holdout,
+    synthetic_splits,
 )
+from faircause_core.workflow.pipeline import measure as measure_metrics
 
 #: At most this many distinct unseen values are named in a warning.
 _SHOWN = 3
@@ -85,16 +87,18 @@ def _check_question(synthetic: pd.DataFrame, real: pd.DataFrame, roles: Roles, w
 def evaluate(table: Table, synthetic: pd.DataFrame, graph: CausalGraph, roles: Roles, *,
              holdout: Optional[pd.DataFrame] = None, seed: int = 0, holdout_share: float = 0.3,
              source: str = "synthetic table", holdout_source: Optional[str] = None,
-             progress: Optional[ProgressFn] = None, cancel: Optional[CancelToken] = None) -> RunResult:
+             progress: Optional[ProgressFn] = None, cancel: Optional[CancelToken] = None,
+             measure: Optional[str] = None) -> RunResult:
     """Audit the real fitting rows, decompose the synthetic rows and measure them like a run.
 
     `holdout`: real rows the synthetic table's maker never saw; without it the real rows are
     split as `generate` splits them (`holdout_share`, `seed`) and the fitting part stands for
-    the training rows."""
+    the training rows. `measure`: the measuring profile (pipeline.MEASURE_PROFILES; None: the default)."""
     progress = progress or no_progress
+    measure = default_measure() if measure is None else measure
     settings = GenerationSettings(generator=EXTERNAL, seed=seed, holdout=holdout_share, refine=False,
                                   rows=max(1, len(synthetic)) if isinstance(synthetic, pd.DataFrame) else 1,
-                                  source=str(source), holdout_source=holdout_source)
+                                  source=str(source), holdout_source=holdout_source, measure=measure)
     synth, warnings = conform(synthetic, table, f"synthetic table {source}")
     if holdout is None:
         fit_table, hold = split_holdout(table, settings.holdout, seed)
@@ -125,8 +129,10 @@ def evaluate(table: Table, synthetic: pd.DataFrame, graph: CausalGraph, roles: R
     if cancel is not None:
         cancel.check()
     final = decompose(synth, roles.x, roles.x0, roles.x1, roles.y, roles.z, roles.w, seed=seed,
-                      threshold=roles.threshold, positive=roles.positive)
-    metrics = measure(fit_table, hold, synth, graph, roles, seed, progress=progress, cancel=cancel)
+                      threshold=roles.threshold, positive=roles.positive,
+                      splits=synthetic_splits(len(synth), settings.measure))
+    metrics = measure_metrics(fit_table, hold, synth, graph, roles, seed, progress=progress, cancel=cancel,
+                              profile=settings.measure)
     timings["measure_s"] = time.perf_counter() - t
     timings["total_s"] = time.perf_counter() - t0
     progress("done", 1, 1)

@@ -7,9 +7,13 @@ privacy and the fair-predictor measure (the peers' protocol: fit on 70%, test on
 
 from __future__ import annotations
 
+import copy
+import hashlib
 import math
 import os
+import threading
 import time
+from collections import OrderedDict
 from dataclasses import asdict, dataclass, field, replace
 from typing import Callable, Optional
 
@@ -31,6 +35,27 @@ GENERATORS = ("llm", "bayesnet", "prompt")
 #: The generator name of a table measured by `evaluate`: made elsewhere, so nothing to refit or sweep.
 EXTERNAL = "external"
 PRESETS = ("quick", "thorough")
+#: How much repetition the measuring of a run spends (its synthetic audit, fair predictor and
+#: privacy attacks): "full" (the default) as documented in each metric; "light" the same measures
+#: with fewer repetitions, so wider intervals: 3 cross-fitting splits for the synthetic audit,
+#: 16 synthetic sets and 20 refits for the fair predictor, 50 attacks on at most 1,000 rows for
+#: privacy. It is for a quick preview and for tests that check a flow rather than a number; the
+#: run records it (settings.measure) and every page and report that shows one says so. The real
+#: audits are never light: they are the numbers the audit page shows. FAIRCAUSE_MEASURE sets
+#: the default for a whole process (the app's jobs, the test suite).
+MEASURE_PROFILES = {
+    "full": {},
+    "light": {"splits": 3, "draws": 16, "repeats": 20, "attacks": 50, "max_rows": 1000},
+}
+MEASURE_ENV = "FAIRCAUSE_MEASURE"
+
+
+def default_measure() -> str:
+    """The measuring profile a new run gets: FAIRCAUSE_MEASURE if set (full or light), else full."""
+    value = os.environ.get(MEASURE_ENV, "").strip() or "full"
+    if value not in MEASURE_PROFILES:
+        raise InputError(f"{MEASURE_ENV}={value!r} is not a measuring profile: use full or light")
+    return value
 
 
 def _whole(value, what: str, low: int, high: int) -> int:
@@ -70,6 +95,8 @@ class GenerationSettings:
     # llm only: skip the language model (no model loaded or trained; every column is the
     # causal model's fitted conditional, the rows the default gives when no column is kept)
     skip_lm: bool = False
+    # how much repetition the measuring spends: full, or light (MEASURE_PROFILES says what changes)
+    measure: str = field(default_factory=default_measure)
 
     def __post_init__(self) -> None:
         if not isinstance(self.generator, str) or self.generator not in GENERATORS + (EXTERNAL,):
@@ -94,6 +121,8 @@ class GenerationSettings:
         if not isinstance(self.skip_lm, (bool, np.bool_)):
             raise InputError(f"skip_lm must be true or false, got {self.skip_lm!r}")
         self.skip_lm = bool(self.skip_lm)
+        if not isinstance(self.measure, str) or self.measure not in MEASURE_PROFILES:
+            raise InputError(f"unknown measuring profile {self.measure!r}: use full or light")
         try:
             holdout = float(self.holdout)
         except (TypeError, ValueError):
@@ -119,6 +148,7 @@ class GenerationSettings:
         if not isinstance(d, dict):
             raise InputError(f"generation settings must be an object, got {type(d).__name__}")
         d = {k: v for k, v in d.items() if k in cls.__dataclass_fields__}
+        d.setdefault("measure", "full")  # a run saved before the profiles was measured in full
         fairness = d.get("fairness", {})
         if not isinstance(fairness, dict):
             raise InputError(f"fairness settings must be an object like {{'de': 1}}, got {fairness!r}")
@@ -235,6 +265,16 @@ def audit(table: Table, roles: Roles, method: str = "dr", seed: int = 0, splits:
     """
     df = table.df if isinstance(table, Table) else table
     count = splits_for(len(df)) if splits is None else splits
+    key = _audit_key(df, roles, method, seed, count)
+    with _AUDITS_LOCK:
+        kept = _AUDITS.get(key)
+        if kept is not None:
+            _AUDITS.move_to_end(key)
+    if kept is not None:  # the same rows, question, seed and splits on the same engine: the same numbers
+        for k in range(1, count + 1):
+            if progress is not None:
+                progress(k, count)
+        return copy.deepcopy(kept)
     dec = decompose(
         df, roles.x, roles.x0, roles.x1, roles.y, roles.z, roles.w,
         seed=seed, method=method, threshold=roles.threshold, positive=roles.positive, splits=count,
@@ -242,7 +282,33 @@ def audit(table: Table, roles: Roles, method: str = "dr", seed: int = 0, splits:
     )
     if "splits" not in dec.settings:  # one split (or the plug-in): decompose records none
         dec = replace(dec, settings={**dec.settings, "splits": 1})
+    with _AUDITS_LOCK:
+        _AUDITS[key] = copy.deepcopy(dec)
+        while len(_AUDITS) > AUDIT_MEMO:
+            _AUDITS.popitem(last=False)
     return dec
+
+
+#: Audits kept in this process (least recently used dropped first). An audit is a pure function
+#: of its rows, question, method, seed and splits (each split seeded; the engines agree, tested in
+#: tests/test_engine.py), so a second run, sweep or evaluation of the same table and question in
+#: one process (the CLI's sweep, a notebook, the test suite) takes the first's numbers instead of
+#: refitting 2 x 10 splits (10.7 s of CPU in a 27 s demo run, bench/bench_measure.py).
+AUDIT_MEMO = 32
+_AUDITS: "OrderedDict[tuple, Decomposition]" = OrderedDict()
+_AUDITS_LOCK = threading.Lock()
+
+
+def _audit_key(df: pd.DataFrame, roles: Roles, method: str, seed: int, splits: int) -> tuple:
+    """What an audit depends on: the rows (a hash of every value, the index and the dtypes), the
+    question, the method, the seed, the splits and the engine (its kind: local or Ray)."""
+    from faircause_core import engine
+
+    rows = hashlib.sha256(pd.util.hash_pandas_object(df, index=True).to_numpy().tobytes())
+    rows.update(repr((list(map(str, df.columns)), list(map(str, df.dtypes)))).encode())
+    question = (roles.x, str(roles.x0), str(roles.x1), roles.y, tuple(roles.z), tuple(roles.w),
+                roles.threshold, None if roles.positive is None else str(roles.positive))
+    return rows.hexdigest(), question, method, int(seed), int(splits), type(engine.current()).__name__
 
 
 #: The seed of the audit of all rows: the audit page's (faircause_app.cache.audit), so a run's
@@ -361,20 +427,24 @@ def measure(real_fit: Table, holdout: pd.DataFrame, synthetic: pd.DataFrame, gra
             roles: Roles, seed: int, control: Optional[pd.DataFrame] = None,
             progress: Optional[ProgressFn] = None, cancel: Optional[CancelToken] = None,
             predictor_pool: Optional[pd.DataFrame] = None, timings: Optional[dict] = None,
-            steps: Optional[MeasureSteps] = None) -> dict:
+            steps: Optional[MeasureSteps] = None, profile: str = "full") -> dict:
     """Fidelity, utility, privacy and the fair-predictor measure of one synthetic table
     (`control`: a mirror-mode synthetic table from the same generator, when there is one;
     `predictor_pool`: a larger draw like `synthetic` for the fair predictor to train on).
     Each metric runs under progress.interruptible, so a cancel returns within a second even
     inside a 30-second library call, and its seconds go into `timings` (measure_fidelity_s,
     measure_utility_s, measure_privacy_s, measure_fair_predictor_s); `steps`: the run's
-    MeasureSteps when the metrics continue its measuring (progress and timings are then its)."""
+    MeasureSteps when the metrics continue its measuring (progress and timings are then its);
+    `profile`: MEASURE_PROFILES' repetitions (light: fewer attacks, sets and refits)."""
     from faircause_core.metrics.fidelity import quality_report
     from faircause_core.metrics.privacy import distance_to_closest_record
     from faircause_core.metrics.frames import model_kinds
     from faircause_core.metrics.utility import fair_predictor, tstr_auroc
 
     step = steps or MeasureSteps(METRIC_STEPS, progress, cancel, timings)
+    light = MEASURE_PROFILES[profile]
+    attack_budget = {k: light[k] for k in ("attacks", "max_rows") if k in light}
+    predictor_budget = {k: light[k] for k in ("draws", "repeats") if k in light}
     schema = real_fit.schema
     real = real_fit.df
     # only the score and the pairs that count (every_pair=False): the run keeps no pairs table
@@ -397,11 +467,12 @@ def measure(real_fit: Table, holdout: pd.DataFrame, synthetic: pd.DataFrame, gra
     # disclosure: an attacker who knows a person's protected attribute and background columns guesses Y
     privacy = step("privacy", lambda: distance_to_closest_record(real, synthetic, holdout, schema, seed=seed,
                                                                  sensitive=roles.y, known=[roles.x, *roles.z],
-                                                                 x=roles.x))
+                                                                 x=roles.x, **attack_budget))
     pool = synthetic if predictor_pool is None else predictor_pool
     try:
         fair = step("fair predictor", lambda: fair_predictor(real, pool, holdout, predictor_roles(graph, roles),
-                                                             schema, seed=seed, control=control, exclude=after))
+                                                             schema, seed=seed, control=control, exclude=after,
+                                                             **predictor_budget))
     except InputError as err:  # e.g. the synthetic data lost a group entirely
         fair = {"error": str(err)}
     coding = Outcome.resolve(real[roles.y], roles.threshold, roles.positive)  # the real rows fix what counts as 1
@@ -435,7 +506,8 @@ def predictor_rows(settings: GenerationSettings, fit_rows: int) -> int:
 
     if settings.generator in ("bayesnet", "llm"):
         n = predictor_train_rows(fit_rows)  # the real rows its models see (a stated subsample above 50,000)
-        return max(settings.rows, synthetic_sets(n) * n)
+        sets = min(synthetic_sets(n), MEASURE_PROFILES[settings.measure].get("draws", synthetic_sets(n)))
+        return max(settings.rows, sets * n)
     return measure_rows(settings)
 
 
@@ -542,12 +614,12 @@ def run_generation(
     final = steps("synthetic audit", lambda: decompose(
         synthetic, roles.x, roles.x0, roles.x1, roles.y, roles.z, roles.w,
         seed=settings.seed, threshold=roles.threshold, positive=roles.positive,
-        splits=synthetic_splits(len(synthetic)),
+        splits=synthetic_splits(len(synthetic), settings.measure),
     ))
     pool, control = steps("predictor sets", lambda: predictor_tables(
         generator, settings, synthetic, result.final_fairness, len(fit_table.df), cancel=cancel))
     metrics = measure(fit_table, holdout, synthetic, graph, roles, settings.seed, control=control,
-                      predictor_pool=pool, steps=steps)
+                      predictor_pool=pool, steps=steps, profile=settings.measure)
     timings["measure_s"] = time.perf_counter() - t
     # what no step holds (the outcome rates, assembling the metrics): the steps and this sum to measure_s
     timings["measure_rest_s"] = max(0.0, timings["measure_s"] - sum(timings[timing_key(n)] for n in MEASURE_COST))
@@ -583,12 +655,13 @@ GENERATOR_EFFECT_ROWS = {"bayesnet": 200_000, "llm": 40_000}
 EFFECT_OF_PATHWAY = {"de": "ctf_de", "ie": "ctf_ie", "se": "ctf_se"}
 
 
-def synthetic_splits(rows: int) -> int:
+def synthetic_splits(rows: int, profile: str = "full") -> int:
     """Cross-fitting splits for a synthetic table of `rows`: the real audit's rule
-    (causal.fairness.splits_for), so both sides are measured by the same estimator at any size.
+    (causal.fairness.splits_for), so both sides are measured by the same estimator at any size;
+    the light profile's fewer when it asks for fewer (MEASURE_PROFILES).
     Until issue 22 one split above 5,000 rows; measured since (bench/bench_audit_splits.py), one
     split's spread over fold seeds is still 0.20-0.26 of the standard error at 20,000 rows."""
-    return splits_for(rows)
+    return min(splits_for(rows), MEASURE_PROFILES[profile].get("splits", MAX_SPLITS))
 
 
 def generator_effects(generator, fairness: FairnessSpec, seed: int) -> dict:

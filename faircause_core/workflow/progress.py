@@ -113,19 +113,32 @@ def scaled_plan(generator: str, rows: int | None = None, columns: int | None = N
     return {p: s * r ** SIZE_EXPONENTS[p][0] * c ** SIZE_EXPONENTS[p][1] for p, s in plan.items()}
 
 
+#: What the light measuring profile (pipeline.MEASURE_PROFILES) costs against a full run, per
+#: measuring step: its CPU seconds over the full profile's, Bayes net with DE removed, between the
+#: demo's and flchain's ratios (bench/bench_measure.py --measure full,light --clock cpu:
+#: synthetic audit 0.26 and 0.42, predictor sets 0.24 and 0.63, privacy 0.34 and 1.28, the fair
+#: predictor 0.11 and 0.26, all measuring 0.32 and 0.64; bench/out/measure_profiles.json).
+LIGHT_SHARE = {"measure synthetic audit": 0.33, "measure predictor sets": 0.4, "measure privacy": 0.66,
+               "measure fair predictor": 0.17, "measure": 0.45}
+
+
 def _seconds(t: dict, key: str) -> Optional[float]:
     v = t.get(key)
     return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0 else None
 
 
 def plan_for(generator: str, history: list[dict] | None = None, rows: int | None = None,
-             columns: int | None = None) -> dict[str, float]:
+             columns: int | None = None, measure: str = "full") -> dict[str, float]:
     """Expected seconds per stage: the median of up to three earlier runs' measured timings of
     this generator on the same data (a RunResult's timings: audit_s, fit_s, sample_s,
     generator_effects_s, measure_<step>_s or else measure_s), else the default plan scaled to
     the table's size (scaled_plan). fit_s is split between loading and training in the default
-    proportion; measure_s, where the steps were not timed, in the plan's proportion of them."""
+    proportion; measure_s, where the steps were not timed, in the plan's proportion of them.
+    `measure`: the run's measuring profile; the default plan's measuring shrinks by LIGHT_SHARE
+    for a light run (the history holds runs of the same profile: faircause_app.jobs._history)."""
     plan = scaled_plan(generator, rows, columns)
+    if measure == "light":
+        plan = {k: v * LIGHT_SHARE.get(k, 1.0) for k, v in plan.items()}
     runs = [t for t in (history or []) if isinstance(t, dict)][:3]
     if not runs:
         return plan

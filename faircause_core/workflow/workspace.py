@@ -436,6 +436,7 @@ def _summary(record: dict) -> dict:
         "source": settings.get("source"),  # an evaluated table's file name
         "rows": settings.get("rows"),
         "seed": settings.get("seed"),
+        "measure": settings.get("measure") or "full",  # the measuring profile (a run saved before it: full)
         "removed": ", ".join(removed) or "none",
         "converged": res.get("converged"),
         "ctf_de_real": _estimate(res.get("real_effects", {}), "ctf_de"),
