@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 import warnings
 import zipfile
 from dataclasses import dataclass, field
@@ -98,7 +99,9 @@ def table_from_frame(
     """Type an in-memory frame exactly like a loaded file (same rules, checks and limits)."""
     if not isinstance(df, pd.DataFrame):
         raise InputError(f"{name}: expected a table (DataFrame), got {type(df).__name__}")
-    df = df.reset_index(drop=True)  # parsed columns are aligned on 0..n-1
+    if not df.index.equals(pd.RangeIndex(len(df))):
+        df = df.reset_index(drop=True)  # parsed columns are aligned on 0..n-1
+    df = df.copy(deep=False)  # the caller's frame keeps its names; no cell is copied
     df.columns = [_plain_name(c, i) for i, c in enumerate(df.columns)]
     _check_shape(list(df.columns), len(df), name, limits)
     parsed = pd.DataFrame({c: parse_column(df[c]) for c in df.columns}, index=pd.RangeIndex(len(df)))
@@ -343,43 +346,132 @@ def _detect_format(data: bytes, fname: str) -> str:
 def _read_csv(data: bytes, fname: str, limits: Limits) -> tuple[pd.DataFrame, list[str]]:
     """Strict CSV reading: UTF-8 only, every row must have the header's field count.
 
-    pandas' C parser does the bulk work (fast); it pads short rows silently, so field
-    counts are checked separately, and a bad file is re-scanned to name the first bad line.
+    pyarrow splits a large quote-free file (_read_csv_arrow, columnar, threaded); otherwise,
+    or when pyarrow refuses the file, pandas' C parser does the bulk work; it pads short rows
+    silently, so field counts are checked separately, and a bad file is re-scanned to name the
+    first bad line. Either way every cell is text here and typed by the same rules after.
     """
     text = _decode(data, fname)
-    if not text.strip():
+    if not text or text.isspace():  # not text.strip(), without copying the text
         raise InputError(f"{fname} is empty (only blank lines)")
-    first_line = text.lstrip("\r\n").split("\n", 1)[0]
+    start = re.match(r"[\r\n]*", text).end()
+    end = text.find("\n", start)
+    first_line = text[start:] if end < 0 else text[start:end]
     delimiter = _guess_delimiter(first_line, fname)
     try:
-        header = next(row for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter) if any(row))
+        header = next(row for row in csv.reader(_lines(text), delimiter=delimiter) if any(row))
     except StopIteration:
         raise InputError(f"{fname} is empty (only blank cells)") from None
     except csv.Error as exc:
         raise InputError(f"{fname}: malformed CSV header ({one_line(exc)})") from None
     names, notes = _header_names(header, fname)
     _check_columns(names, fname, limits)
+    read = _read_csv_arrow(data, delimiter, names) if _arrow_suits(data) else None
+    if read is not None:
+        frame, skipped = read
+    else:
+        frame = _read_csv_pandas(text, delimiter, names, fname)
+        blank = (frame.to_numpy() == "").all(axis=1) if len(frame) else np.zeros(0, dtype=bool)
+        start = _header_row(blank)
+        frame, blank = frame.iloc[start:].reset_index(drop=True), blank[start:]
+        skipped = int(blank.sum())
+        if skipped:
+            frame = frame.loc[~blank].reset_index(drop=True)
+    del text
+    if skipped:
+        notes.append(f"{fname}: skipped {skipped} row(s) with every cell empty")
+    _check_rows(len(frame), fname, limits)
+    return frame, notes
+
+
+def _lines(text: str):
+    """The lines of `text` as io.StringIO(text, newline="") gives them (split after \\r\\n, \\r or
+    \\n, endings kept), one at a time: finding the header reads only the lines before it."""
+    pos = 0
+    for match in _NEWLINE.finditer(text):
+        yield text[pos:match.end()]
+        pos = match.end()
+    if pos < len(text):
+        yield text[pos:]
+
+
+_NEWLINE = re.compile(r"\r\n|\r|\n")
+
+
+def _header_row(blank: np.ndarray) -> int:
+    """Where the data starts: after the header, the first row with a non-empty cell, as for
+    csv.reader in _read_csv (pandas' own header=0 would take a ",,," line before it as the
+    header and read the names as data)."""
+    return int(np.argmax(~blank)) + 1 if (~blank).any() else len(blank)
+
+
+def _read_csv_pandas(text: str, delimiter: str, names: list[str], fname: str) -> pd.DataFrame:
+    """Every cell as text (str, "" for an empty one), the header line as row 0; a ragged or
+    malformed file raises its one line."""
     if _has_ragged_rows(text, delimiter, len(names)):
         _raise_ragged(text, delimiter, len(names), fname)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", pd.errors.ParserWarning)
-            frame = pd.read_csv(
+            return pd.read_csv(
                 io.StringIO(text), sep=delimiter, header=None, names=names, dtype=object,
                 na_filter=False, index_col=False, skip_blank_lines=True, engine="c",
             )
     except (pd.errors.ParserError, pd.errors.ParserWarning, csv.Error):
         _raise_ragged(text, delimiter, len(names), fname)
-    # The header is the first row with a non-empty cell, as for csv.reader above (pandas' own
-    # header=0 would take a ",,," line before it as the header and read the names as data).
-    blank = (frame.to_numpy() == "").all(axis=1) if len(frame) else np.zeros(0, dtype=bool)
-    start = int(np.argmax(~blank)) + 1 if (~blank).any() else len(frame)
-    frame, blank = frame.iloc[start:].reset_index(drop=True), blank[start:]
-    if blank.any():
-        notes.append(f"{fname}: skipped {int(blank.sum())} row(s) with every cell empty")
-        frame = frame.loc[~blank].reset_index(drop=True)
-    _check_rows(len(frame), fname, limits)
-    return frame, notes
+
+
+#: Files at least this large are split with pyarrow's CSV reader when they suit it (no quote
+#: character anywhere); smaller ones with pandas (both give the same frame: tests/test_read_arrow.py).
+ARROW_MIN_BYTES = 1024 * 1024
+
+
+def _arrow_suits(data: bytes) -> bool:
+    """pyarrow is used only where splitting is plain (no quotes: every line break ends a row,
+    every delimiter ends a field), so it cannot split a line differently from pandas."""
+    return len(data) >= ARROW_MIN_BYTES and b'"' not in data
+
+
+def _read_csv_arrow(data: bytes, delimiter: str, names: list[str]) -> tuple[pd.DataFrame, int] | None:
+    """The frame the pandas path ends with (all text, rows after the header, rows with every cell
+    empty left out) and how many of those were left out, read by pyarrow (multi-threaded, columnar); None on any pyarrow error (a ragged row,
+    say), so the pandas path reads the file and says what is wrong in its one line.
+
+    Each column becomes an object array pointing into its distinct values (one Python string
+    per distinct value, not per cell): the same cells, a fraction of the memory.
+    """
+    try:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+        import pyarrow.csv as pacsv
+
+        keys = [f"f{i}" for i in range(len(names))]
+        body = data[3:] if data[:3] == b"\xef\xbb\xbf" else data  # the BOM utf-8-sig drops
+        table = pacsv.read_csv(
+            pa.py_buffer(body),
+            read_options=pacsv.ReadOptions(column_names=keys),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter, quote_char=False, double_quote=False,
+                                             escape_char=False, newlines_in_values=False, ignore_empty_lines=True),
+            convert_options=pacsv.ConvertOptions(column_types={k: pa.string() for k in keys}, null_values=[],
+                                                 strings_can_be_null=False, quoted_strings_can_be_null=False),
+        )
+        columns = table.columns
+        del table
+        blank = np.ones(len(columns[0]), dtype=bool)
+        for column in columns:
+            blank &= pc.equal(column, "").to_numpy(zero_copy_only=False)
+        start = _header_row(blank)
+        keep = slice(start, None) if not blank[start:].any() else np.flatnonzero(~blank[start:]) + start
+        cells: dict[str, pd.Series] = {}
+        for name in names:  # rows after the header, blank ones left out
+            coded = columns.pop(0).combine_chunks().dictionary_encode()
+            distinct = coded.dictionary.to_numpy(zero_copy_only=False).astype(object)
+            index = coded.indices.to_numpy(zero_copy_only=False)[keep]
+            cells[name] = pd.Series(distinct[index] if len(distinct) else np.empty(len(index), dtype=object), copy=False)
+            del coded
+    except Exception:  # any pyarrow error: the pandas path decides, with its own message
+        return None
+    return pd.DataFrame(cells, columns=names, copy=False), int(blank[start:].sum())
 
 
 def _has_ragged_rows(text: str, delimiter: str, n_fields: int) -> bool:

@@ -198,8 +198,9 @@ def parse_column(series: pd.Series) -> pd.Series:
         return out.where(np.isfinite(out.to_numpy()), np.nan)
     if pd.api.types.is_datetime64_any_dtype(s.dtype):
         return s.dt.strftime("%Y-%m-%d %H:%M:%S").str.replace(" 00:00:00", "", regex=False)
-    values = s.to_numpy(dtype=object, na_value=None)
-    return _parse_objects(values, s.index, s.name)
+    # no na_value=None: factorize gives every missing cell (None, NaN, NaT, pd.NA) the missing
+    # code itself, and a pass of isna over a million text cells costs as much as the parsing
+    return _parse_objects(s.to_numpy(dtype=object), s.index, s.name)
 
 
 def _parse_objects(values: np.ndarray, index, name) -> pd.Series:
@@ -210,7 +211,7 @@ def _parse_objects(values: np.ndarray, index, name) -> pd.Series:
     try:
         codes, uniques = pd.factorize(values, use_na_sentinel=True)
     except TypeError:  # unhashable cells (lists, dicts from Parquet): compare as text
-        values = np.array([v if v is None else str(v) for v in values], dtype=object)
+        values = np.array([None if pd.api.types.is_scalar(v) and pd.isna(v) else str(v) for v in values], dtype=object)
         codes, uniques = pd.factorize(values, use_na_sentinel=True)
     texts: list[str | None] = []
     numbers = np.full(len(uniques), np.nan)
@@ -250,7 +251,7 @@ def _parse_objects(values: np.ndarray, index, name) -> pd.Series:
 
 def _decimals(values: np.ndarray) -> int:
     """Fewest decimal places (<= MAX_DECIMALS) that reproduce every value."""
-    v = np.unique(values)
+    v = pd.unique(values)  # the distinct values, unsorted (a hash, not a sort of every row)
     for d in range(MAX_DECIMALS + 1):
         scaled = v * (10.0**d)
         if np.all(np.abs(scaled - np.round(scaled)) <= 1e-9 * np.maximum(1.0, np.abs(scaled))):
