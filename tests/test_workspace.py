@@ -190,3 +190,81 @@ def test_session_folder_symlinked_out_is_refused(tmp_path):
     with pytest.raises(InputError, match="outside the workspace"):
         workspace.save_session({"graph": "x"}, root=ws, session="a" * 32)
     assert list(outside.iterdir()) == []
+
+
+def _same_table(a, b):
+    pd.testing.assert_frame_equal(a.df, b.df, check_exact=True)
+    pd.testing.assert_frame_equal(a.raw, b.raw, check_exact=True)
+    assert a.schema == b.schema and a.name == b.name and a.limits == b.limits
+    assert a.warnings == b.warnings and a.file_warnings == b.file_warnings and a.column_warnings == b.column_warnings
+
+
+AWKWARD = ("\ufeffT Stage ,,zip,sex,score,note\n"
+           + "".join(f"{i % 3},{i},{'0213' + str(i % 9)},{' Male' if i % 2 else 'Female'},"
+                     f"{'NA' if i % 7 == 0 else i * 0.25},{'x' if i % 5 else ''}\n" for i in range(60)) + ",,,,,\n")
+
+
+@pytest.mark.parametrize("content", [DEMO.read_bytes(), AWKWARD.encode()], ids=["demo", "awkward"])
+def test_the_first_load_keeps_a_parquet_copy_and_later_loads_read_it(tmp_path, monkeypatch, content):
+    """Issue 22 item 1: the typed table is stored once; a reload reads it instead of parsing,
+    and gives the same table, kinds and notes included."""
+    from faircause_core.io import data
+
+    data_id = workspace.save_data(content, "t.csv", root=tmp_path)
+    parsed = data.load_table(content, name="t.csv")
+    first = workspace.load_data(data_id, root=tmp_path)
+    folder = tmp_path / "data" / data_id
+    assert (folder / "table.parquet").is_file() and (folder / "table.json").is_file()
+    assert (folder / "source.csv").read_bytes() == content  # the upload stays, byte for byte
+    _same_table(first, parsed)
+    monkeypatch.setattr(data, "load_table", lambda *a, **k: pytest.fail("parsed again"))
+    again = workspace.load_data(data_id, root=tmp_path)
+    _same_table(again, parsed)
+    column = parsed.schema.model_columns[0]
+    _same_table(workspace.load_data(data_id, {column: "categorical"}, root=tmp_path),
+                parsed.with_kinds({column: "categorical"}))
+
+
+@pytest.mark.parametrize("damage", ["garbage", "flip", "empty", "missing", "info", "other_source", "limits"])
+def test_a_damaged_or_stale_parquet_copy_falls_back_to_parsing(tmp_path, damage):
+    """A corrupt, cut, missing or foreign copy is never used: the file is parsed again, the same
+    table comes back, and the copy is written afresh."""
+    from faircause_core.io import data
+
+    content = AWKWARD.encode()
+    data_id = workspace.save_data(content, "t.csv", root=tmp_path)
+    parsed = data.load_table(content, name="t.csv")
+    workspace.load_data(data_id, root=tmp_path)
+    folder = tmp_path / "data" / data_id
+    stored, info = folder / "table.parquet", folder / "table.json"
+    good, good_info = stored.read_bytes(), info.read_text()
+    record = json.loads(good_info)
+    if damage == "garbage":
+        stored.write_bytes(b"PAR1 not really parquet PAR1")
+    elif damage == "flip":
+        raw = bytearray(good)
+        raw[len(raw) // 2] ^= 0xFF
+        stored.write_bytes(bytes(raw))
+    elif damage == "empty":
+        stored.write_bytes(b"")
+    elif damage == "missing":
+        stored.unlink()
+    elif damage == "info":
+        info.write_text("{not json")
+    elif damage in ("other_source", "limits"):
+        record["source_sha256" if damage == "other_source" else "limits"] = "0" * 64 if damage == "other_source" else {}
+        info.write_text(json.dumps(record))
+    _same_table(workspace.load_data(data_id, root=tmp_path), parsed)
+    assert stored.read_bytes() == good and info.read_text() == good_info
+
+
+def test_a_stored_copy_is_not_used_under_other_limits(tmp_path, monkeypatch):
+    """Lower limits set after the first load still refuse the file with its one line."""
+    from faircause_core.io import data
+    from faircause_core.limits import Limits
+
+    data_id = workspace.save_data(AWKWARD.encode(), "t.csv", root=tmp_path)
+    workspace.load_data(data_id, root=tmp_path)
+    monkeypatch.setattr(data, "DEFAULT_LIMITS", Limits(max_rows=10))
+    with pytest.raises(InputError, match=r"^t.csv has 60 rows, over the limit of 10$"):
+        workspace.load_data(data_id, root=tmp_path)

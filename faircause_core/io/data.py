@@ -180,15 +180,22 @@ def _build_table(
     if len(model) < 2:
         left = ", ".join(f"'{c}'" for c in model) or "none"
         raise InputError(f"{name} has fewer than two usable columns after leaving out identifiers and empty columns (left: {left})")
-    warnings = list(file_warnings) + [w for col in parsed.columns for w in notes[col]]
+    return assembled_table(parsed, schema, name, file_warnings, notes, limits)
+
+
+def assembled_table(parsed: pd.DataFrame, schema: Schema, name: str, file_warnings: list[str],
+                    column_warnings: dict[str, list[str]], limits: Limits) -> Table:
+    """The Table of parsed columns already typed by `schema` (also how the workspace rebuilds a
+    table from its stored copy without typing it again)."""
+    warnings = list(file_warnings) + [w for col in parsed.columns for w in column_warnings.get(col, [])]
     return Table(
-        df=parsed[model].copy(),
+        df=parsed[schema.model_columns].copy(),
         schema=schema,
         name=name,
         warnings=warnings,
         raw=parsed,
         file_warnings=list(file_warnings),
-        column_warnings=notes,
+        column_warnings=column_warnings,
         limits=limits,
     )
 

@@ -2,13 +2,15 @@
 
 Layout (plain files a user can inspect, back up or delete):
   <root>/data/<data_id>/source.<ext> + meta.json   the uploaded file as given (by content hash)
+  <root>/data/<data_id>/table.parquet + table.json the typed table, kept after the first parse
   <root>/runs/<run_id>/run.json + synthetic.csv    one generation: DAG, roles, settings, metrics
   <root>/pending/<run_id>.json                     a run under way: which process runs it
   <root>/sessions/<session id>.json                what one browser tab was showing
   <root>/session.json                              what any tab showed last (a new tab starts there)
 
-The source file is kept byte for byte and re-read with data.load_table (plus the user's
-kind overrides), so a reopened run sees exactly the table it was made from.
+The source file is kept byte for byte and read with data.load_table (plus the user's kind
+overrides), so a reopened run sees exactly the table it was made from; later loads read the
+typed Parquet copy instead while it matches the source bytes, the limits and its own hash.
 
 Crashes (a SIGKILL, a power cut) are expected: every file is written to a temporary name
 and renamed, a run folder is assembled under a temporary name and renamed whole, so a run
@@ -161,12 +163,98 @@ def data_file(data_id: str, root=None) -> tuple[bytes, str]:
 
 
 def load_data(data_id: str, kinds: dict | None = None, root=None):
-    """Re-read a saved upload into a Table, applying the user's kind overrides."""
-    from faircause_core.io.data import load_table
+    """A saved upload as a Table, applying the user's kind overrides.
+
+    The first load parses the file and keeps the typed columns beside it (table.parquet, and
+    table.json with the schema and notes); later loads read that copy when it belongs to the
+    same file bytes, the same limits and this cache version, and is intact (its hash), else
+    parse the file again. The kinds are applied after, on either, as on a fresh parse."""
+    from faircause_core.io import data
 
     content, filename = data_file(data_id, root)
-    table = load_table(content, name=filename)
+    folder = _data_folder(data_id, root)
+    digest = hashlib.sha256(content).hexdigest()
+    table = _stored_table(folder, digest, filename, data.DEFAULT_LIMITS)
+    if table is None:
+        table = data.load_table(content, name=filename, limits=data.DEFAULT_LIMITS)
+        _store_table(folder, table, digest)
     return table.with_kinds(kinds) if kinds else table
+
+
+TABLE_FILE, TABLE_INFO, TABLE_VERSION = "table.parquet", "table.json", 1
+
+
+def _limits_dict(limits) -> dict:
+    from dataclasses import asdict
+
+    return {k: float(v) for k, v in asdict(limits).items()}
+
+
+def _store_table(folder: Path, table, digest: str) -> None:
+    """Keep `table`'s typed columns as Parquet (table.json is written last and names the
+    Parquet's hash, so a reader never pairs a new record with an old or half file). Best effort:
+    a table that would not read back the same, or a full disk, just leaves no copy."""
+    import io
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from faircause_core.io.schema import Schema
+
+    raw = table.raw if table.raw is not None else table.df
+    info = {"version": TABLE_VERSION, "source_sha256": digest, "name": table.name,
+            "limits": _limits_dict(table.limits), "rows": len(raw),
+            "dtypes": [str(t) for t in raw.dtypes], "schema": table.schema.to_dict(),
+            "file_warnings": list(table.file_warnings),
+            "column_warnings": [[c, list(table.column_warnings.get(c, []))] for c in raw.columns]}
+    try:
+        if list(raw.columns) != table.schema.names or any(
+                str(t) not in ("float64", "object") for t in raw.dtypes) or Schema.from_dict(
+                json.loads(json_bytes(info["schema"]))) != table.schema:
+            return
+        buf = io.BytesIO()
+        pq.write_table(pa.Table.from_pandas(raw, preserve_index=False), buf)
+        content = buf.getvalue()
+        info["parquet_sha256"] = hashlib.sha256(content).hexdigest()
+        _write_atomic(_inside(folder, TABLE_FILE, "stored table"), content)
+        _write_json(_inside(folder, TABLE_INFO, "stored table"), info)
+    except (OSError, InputError, ValueError, TypeError, pa.ArrowException):
+        return
+
+
+def _stored_table(folder: Path, digest: str, filename: str, limits):
+    """The Table kept by _store_table, or None when there is none or it is not for these bytes,
+    limits and version, or does not read back whole (then the caller parses the file)."""
+    import io
+
+    import pyarrow.parquet as pq
+
+    from faircause_core.io.data import assembled_table
+    from faircause_core.io.schema import Schema
+
+    try:
+        info_path, table_path = _inside(folder, TABLE_INFO, "stored table"), _inside(folder, TABLE_FILE, "stored table")
+        if not info_path.is_file() or not table_path.is_file():
+            return None
+        info = _read_json(info_path, "stored table", folder)
+        if (info.get("version") != TABLE_VERSION or info.get("source_sha256") != digest
+                or info.get("limits") != _limits_dict(limits)):
+            return None
+        content = table_path.read_bytes()
+        if hashlib.sha256(content).hexdigest() != info.get("parquet_sha256"):
+            return None
+        schema = Schema.from_dict(info["schema"])
+        raw = pq.read_table(io.BytesIO(content)).to_pandas()
+        notes = {str(c): [str(w) for w in ws] for c, ws in info["column_warnings"]}
+        if (list(raw.columns) != schema.names or len(raw) != info["rows"] or list(notes) != schema.names
+                or [str(t) for t in raw.dtypes] != info["dtypes"]):
+            return None
+        for col, dtype in zip(raw.columns, info["dtypes"]):
+            if dtype == "object" and not all(v is None or type(v) is str for v in pd.unique(raw[col].to_numpy())):
+                return None
+        return assembled_table(raw, schema, filename, [str(w) for w in info["file_warnings"]], notes, limits)
+    except Exception:  # anything odd in a stored copy (pyarrow, json, a hand edit): parse the file
+        return None
 
 
 # ------------------------------------------------------------------------------ session
