@@ -28,6 +28,28 @@ def limits_text(lim: Limits = DEFAULT_LIMITS) -> str:
             "already loaded stays.")
 
 
+#: The data page draws at most this many rows: all of a smaller table, else a seeded random
+#: sample (PREVIEW_SEED) in table order, so a table of millions of rows is never sent whole.
+PREVIEW_ROWS = 200
+PREVIEW_SEED = 0
+
+
+def preview(tab):
+    """(rows to show, caption): every row of a table up to PREVIEW_ROWS rows, else PREVIEW_ROWS rows
+    drawn at random with PREVIEW_SEED (the same rows on every visit), kept in table order and
+    numbered by their place in the table (from 1). The caption holds our words and numbers only."""
+    import numpy as np
+
+    n = tab.n_rows
+    if n <= PREVIEW_ROWS:
+        shown = tab.df.set_axis(range(1, n + 1), axis=0)
+        return shown, f"All {n:,} rows, numbered from 1."
+    rows = np.sort(np.random.default_rng(PREVIEW_SEED).choice(n, size=PREVIEW_ROWS, replace=False))
+    shown = tab.df.take(rows).set_axis(rows + 1, axis=0)
+    return shown, (f"{PREVIEW_ROWS:,} of {n:,} rows: a random sample (seed {PREVIEW_SEED}, the same rows "
+                   "each time), in table order; the numbers are the rows' places in the table.")
+
+
 def _size(n_bytes: int) -> str:
     return f"{n_bytes / 1024 / 1024:.1f} MB" if n_bytes >= 1024 * 1024 else f"{max(n_bytes, 1) / 1024:.0f} KB"
 

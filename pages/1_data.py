@@ -46,8 +46,10 @@ if small:
 for note in tab.warnings:
     text.warning(note)
 
-st.markdown("**Preview** (first 50 rows)")
-st.dataframe(tab.df.head(50), width="stretch", height=260)
+shown, caption = up.preview(tab)
+st.markdown("**Preview**")
+st.dataframe(shown, width="stretch", height=260)
+st.caption(caption)
 
 st.markdown("**Column kinds** — change a kind if the guess is wrong (for example a coded number that "
             "is really a category).")

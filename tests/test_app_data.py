@@ -106,3 +106,40 @@ def test_a_bad_limit_in_the_environment_is_one_error_line(app, monkeypatch):
     monkeypatch.setattr(limits, "ENV_ERROR", "")
     app.run()
     assert not app.error  # negative control: no error without a bad value
+
+
+def _preview(at):
+    frame = next(d for d in at.dataframe if len(d.value) and "sex" in d.value.columns)
+    said = [plain(c.value) for c in at.caption]
+    return frame.value, said
+
+
+def test_a_large_table_previews_a_seeded_sample_and_says_how_many_rows(app):
+    """Issue 22 item 1: the page draws 200 rows of a larger table, drawn with a fixed seed, and
+    says so; the same rows on a rerun."""
+    from faircause_app.upload import PREVIEW_ROWS
+
+    app.button(key="w_demo").click().run()
+    no_exception(app)
+    shown, said = _preview(app)
+    assert len(shown) == PREVIEW_ROWS == 200
+    assert f"200 of 1,629 rows: a random sample (seed 0, the same rows each time), in table order; " \
+           "the numbers are the rows' places in the table." in said
+    rows = list(shown.index)
+    assert rows == sorted(rows) and len(set(rows)) == 200 and 1 <= rows[0] and rows[-1] <= 1629
+    assert rows != list(range(1, 201))  # a sample across the table, not its head
+    from faircause_core.io.data import load_table
+    from faircause_app.state import DEMO_PATH
+
+    table = load_table(DEMO_PATH)
+    assert shown.reset_index(drop=True).equals(table.df.iloc[[r - 1 for r in rows]].reset_index(drop=True))
+    app.run()
+    assert list(_preview(app)[0].index) == rows
+
+
+def test_a_small_table_is_shown_whole(app):
+    rows = "".join(f"{'MF'[i % 2]},{i % 3 + 1},{i % 2}\n" for i in range(60))
+    app.file_uploader(key="w_upload").upload("small.csv", ("sex,stage,death\n" + rows).encode(), "text/csv").run()
+    no_exception(app)
+    shown, said = _preview(app)
+    assert list(shown.index) == list(range(1, 61)) and "All 60 rows, numbered from 1." in said
