@@ -119,28 +119,40 @@ def one(step: str, n: int) -> dict:
     return out
 
 
+def in_fresh_process(script: str, key: str, what: str, n: int, env: dict) -> dict:
+    """`script --one what n` in a fresh process: its JSON line as a row, with the 1-minute load
+    average when it started, or the last line of its error."""
+    load = os.getloadavg()[0]
+    proc = subprocess.run([sys.executable, script, "--one", what, str(n)], capture_output=True, text=True,
+                          env=env, cwd=ROOT)
+    if proc.returncode:
+        return {"n": n, key: what, "failed": proc.stderr.strip().splitlines()[-1:]}
+    return {"n": n, key: what, "load": load, **json.loads(proc.stdout.strip().splitlines()[-1])}
+
+
+def args_or_one(ap: argparse.ArgumentParser, one_fn, what: str) -> argparse.Namespace:
+    """The parsed arguments; in a child process (the hidden --one WHAT N of in_fresh_process), run
+    one_fn(WHAT, N), print its JSON line and exit."""
+    ap.add_argument("--one", nargs=2, metavar=(what, "N"), help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.one:
+        print(json.dumps(one_fn(args.one[0], int(args.one[1]))))
+        sys.exit(0)
+    return args
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", default="10000,100000,1000000")
     ap.add_argument("--steps", default="read,audit,audit_ray,bayesnet")
     ap.add_argument("--out", default=str(OUT / "scale.json"))
-    ap.add_argument("--one", nargs=2, metavar=("STEP", "N"), help=argparse.SUPPRESS)
-    args = ap.parse_args()
-    if args.one:
-        print(json.dumps(one(args.one[0], int(args.one[1]))))
-        return
+    args = args_or_one(ap, one, "STEP")
     rows = []
     env = dict(os.environ, PYTHONHASHSEED="0", HF_HUB_OFFLINE="1")
     for n in (int(s) for s in args.sizes.split(",")):
         csv_for(n) if "read_wide" not in args.steps else wide_csv_for(n)
         for step in args.steps.split(","):
-            load = os.getloadavg()[0]
-            proc = subprocess.run([sys.executable, __file__, "--one", step, str(n)], capture_output=True, text=True,
-                                  env=env, cwd=ROOT)
-            if proc.returncode:
-                row = {"n": n, "step": step, "failed": proc.stderr.strip().splitlines()[-1:]}
-            else:
-                row = {"n": n, "step": step, "load": load, **json.loads(proc.stdout.strip().splitlines()[-1])}
+            row = in_fresh_process(__file__, "step", step, n, env)
             rows.append(row)
             print(json.dumps(row), flush=True)
             Path(args.out).write_text(json.dumps(rows, indent=1))

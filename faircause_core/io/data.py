@@ -104,25 +104,25 @@ def table_from_frame(
     df = df.copy(deep=False)  # the caller's frame keeps its names; no cell is copied
     df.columns = [_plain_name(c, i) for i, c in enumerate(df.columns)]
     _check_shape(list(df.columns), len(df), name, limits)
-    parsed = pd.DataFrame({c: parse_column(df[c]) for c in df.columns}, index=pd.RangeIndex(len(df)))
-    return _build_table(parsed, name, limits, kinds, list(_notes or []) + _trimmed_values(df))
-
-
-def _trimmed_values(df: pd.DataFrame) -> list[str]:
-    """A note per column whose text values lose spaces at their ends when read (' Male' is
-    'Male', the same category): the one change reading makes to a value, so it is shown."""
-    notes = []
+    cells, notes = {}, list(_notes or [])
     for col in df.columns:
-        try:
-            values = pd.unique(df[col].to_numpy()) if df[col].dtype == object else ()
-        except TypeError:  # unhashable cells (lists from Parquet): compared as text by parse_column
-            values = ()
-        for value in values:
-            if isinstance(value, str) and value.strip() and value != value.strip():
-                notes.append(f"column '{col}': spaces around values are left out ('{value}' is read as "
-                             f"'{value.strip()}')")
-                break
-    return notes
+        distinct: list = []
+        cells[col] = parse_column(df[col], distinct)
+        if df[col].dtype == object:
+            notes.extend(_trimmed_values(col, distinct))
+    parsed = pd.DataFrame(cells, index=pd.RangeIndex(len(df)))
+    return _build_table(parsed, name, limits, kinds, notes)
+
+
+def _trimmed_values(col: str, values: list) -> list[str]:
+    """The note for a text column whose values lose spaces at their ends when read (' Male' is
+    'Male', the same category): the one change reading makes to a value, so it is shown.
+    `values`: the column's distinct cells in order of first appearance (from parse_column;
+    none for unhashable cells such as lists from Parquet, which parse_column compares as text)."""
+    for value in values:
+        if isinstance(value, str) and value.strip() and value != value.strip():
+            return [f"column '{col}': spaces around values are left out ('{value}' is read as '{value.strip()}')"]
+    return []
 
 
 def exclude_columns(table: Table, columns) -> Table:

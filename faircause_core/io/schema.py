@@ -182,11 +182,13 @@ def unknown_column_message(name: object, names: Iterable[str], limit: int = 12) 
 
 # ---------------------------------------------------------------------------- parsing
 
-def parse_column(series: pd.Series) -> pd.Series:
+def parse_column(series: pd.Series, distinct: list | None = None) -> pd.Series:
     """Raw cells -> numbers (float64) or stripped text, with NaN for every missing token.
 
     Text that is all numbers becomes float64, unless some value has a leading zero
     ("02139"): such codes stay text so they keep their digits. Booleans become 0/1.
+    `distinct`, when given, receives an object column's distinct present cells in order of
+    first appearance (none for unhashable cells), so a caller needs no second pass over them.
     """
     s = series
     if isinstance(s.dtype, pd.CategoricalDtype):
@@ -200,16 +202,18 @@ def parse_column(series: pd.Series) -> pd.Series:
         return s.dt.strftime("%Y-%m-%d %H:%M:%S").str.replace(" 00:00:00", "", regex=False)
     # no na_value=None: factorize gives every missing cell (None, NaN, NaT, pd.NA) the missing
     # code itself, and a pass of isna over a million text cells costs as much as the parsing
-    return _parse_objects(s.to_numpy(dtype=object), s.index, s.name)
+    return _parse_objects(s.to_numpy(dtype=object), s.index, s.name, distinct)
 
 
-def _parse_objects(values: np.ndarray, index, name) -> pd.Series:
+def _parse_objects(values: np.ndarray, index, name, distinct: list | None = None) -> pd.Series:
     """Object cells (str, numbers, bools, None, datetimes from Excel) -> one parsed column.
 
     Works on the distinct cells only (factorize), so 100k rows of a few labels are cheap.
     """
     try:
         codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        if distinct is not None:
+            distinct.extend(uniques)
     except TypeError:  # unhashable cells (lists, dicts from Parquet): compare as text
         values = np.array([None if pd.api.types.is_scalar(v) and pd.isna(v) else str(v) for v in values], dtype=object)
         codes, uniques = pd.factorize(values, use_na_sentinel=True)
@@ -263,27 +267,38 @@ def _sorted_values(observed: pd.Series) -> list:
     return [plain_value(v) for v in sorted(pd.unique(observed))]
 
 
-def describe_column(name: str, parsed: pd.Series, kind: Kind, order: list | None = None) -> ColumnSchema:
-    """Schema of a parsed column for a given kind (categories, range, decimals)."""
+def _observed(parsed: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """The present values of a parsed column and its distinct ones (one hash pass, shared by
+    infer_kind and describe_column)."""
     observed = parsed.dropna()
-    col = ColumnSchema(name=name, kind=kind, n_missing=int(parsed.isna().sum()))
+    return observed, np.asarray(pd.unique(observed))
+
+
+def describe_column(name: str, parsed: pd.Series, kind: Kind, order: list | None = None, *,
+                    seen: tuple[pd.Series, np.ndarray] | None = None) -> ColumnSchema:
+    """Schema of a parsed column for a given kind (categories, range, decimals); `seen` is
+    _observed(parsed) when the caller has it."""
+    observed, distinct = seen if seen is not None else _observed(parsed)
+    col = ColumnSchema(name=name, kind=kind, n_missing=len(parsed) - len(observed))
     numeric = pd.api.types.is_float_dtype(parsed.dtype)
     if kind in DISCRETE_KINDS:
-        col.categories = list(order) if order is not None else _sorted_values(observed)
+        col.categories = list(order) if order is not None else [plain_value(v) for v in sorted(distinct)]
     if numeric and len(observed) and kind is not Kind.IDENTIFIER:
         arr = observed.to_numpy(dtype=float)
         col.minimum, col.maximum = float(arr.min()), float(arr.max())
-        col.decimals = _decimals(arr)
+        col.decimals = _decimals(distinct.astype(float))
     return col
 
 
-def infer_kind(name: str, parsed: pd.Series, limits: Limits) -> tuple[Kind, list[str]]:
-    """Kind of one parsed column by the module rules, with warnings for odd cases."""
-    observed = parsed.dropna()
+def infer_kind(name: str, parsed: pd.Series, limits: Limits, *,
+               seen: tuple[pd.Series, np.ndarray] | None = None) -> tuple[Kind, list[str]]:
+    """Kind of one parsed column by the module rules, with warnings for odd cases; `seen` is
+    _observed(parsed) when the caller has it."""
+    observed, distinct_values = seen if seen is not None else _observed(parsed)
     n_rows, n_obs = len(parsed), len(observed)
     if n_obs == 0:
         return Kind.IDENTIFIER, [f"column '{name}' is empty: left out of the model"]
-    n_distinct = int(observed.nunique())
+    n_distinct = len(distinct_values)
     unique_per_row = n_distinct == n_obs
     warnings: list[str] = []
     if n_distinct == 1:
@@ -298,7 +313,7 @@ def infer_kind(name: str, parsed: pd.Series, limits: Limits) -> tuple[Kind, list
                 f"column '{name}' has {n_distinct} categories (more than {limits.max_categories}): "
                 "models may be slow or sparse"
             )
-        distinct = pd.Series(pd.unique(observed), dtype=object)
+        distinct = pd.Series(distinct_values, dtype=object)
         # "inf" parses as a number here but was kept as text by parse_column: it counts as odd
         finite = np.isfinite(pd.to_numeric(distinct, errors="coerce").to_numpy(dtype=float, na_value=np.nan))
         if finite.mean() >= 0.9 and not finite.all():
@@ -315,8 +330,9 @@ def infer_kind(name: str, parsed: pd.Series, limits: Limits) -> tuple[Kind, list
 
 def infer_column(name: str, parsed: pd.Series, limits: Limits = DEFAULT_LIMITS) -> tuple[ColumnSchema, list[str]]:
     """Schema of one parsed column by the module rules, with its warnings."""
-    kind, notes = infer_kind(name, parsed, limits)
-    col = describe_column(name, parsed, kind)
+    seen = _observed(parsed)
+    kind, notes = infer_kind(name, parsed, limits, seen=seen)
+    col = describe_column(name, parsed, kind, seen=seen)
     share = col.n_missing / max(len(parsed), 1)
     if kind is not Kind.IDENTIFIER and share > MISSING_SHARE_WARNING:
         notes.append(f"column '{name}' is {share:.0%} missing")
