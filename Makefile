@@ -39,8 +39,12 @@ chromium:
 run: $(STAMP)
 	$(VPY) -m streamlit run app.py --server.address 127.0.0.1 --server.port $(PORT)
 
+# make test runs the files on TEST_WORKERS processes (pytest-xdist; each file stays on one, so
+# its module fixtures, such as a browser test's app server, are built once).
+TEST_WORKERS ?= 2
+
 test: $(STAMP) chromium
-	$(VPY) -m pytest -q -p no:cacheprovider -m "not slow" --durations=25 $(PYTEST_ARGS) tests
+	$(VPY) -m pytest -q -p no:cacheprovider -m "not slow" --durations=25 -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS) tests
 
 test-slow: $(STAMP) chromium
 	$(VPY) -m pytest -q -p no:cacheprovider -m slow $(PYTEST_ARGS) tests

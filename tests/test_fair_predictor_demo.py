@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.full_measure  # the fair predictor's acceptance, at its full precision
+
 ROOT = Path(__file__).resolve().parents[1]
 
 

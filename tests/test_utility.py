@@ -294,6 +294,7 @@ def test_fair_predictor_checks_roles_exclusions_and_synthetic_outcomes(split):
         tstr_auroc(train, train.assign(death=np.nan), test, "death", KINDS)
 
 
+@pytest.mark.full_measure  # predictor_rows of a full run: DRAWS sets
 def test_above_fair_train_rows_the_models_see_a_stated_subsample(monkeypatch):
     """A large real training table is subsampled (seeded) to FAIR_TRAIN_ROWS for the fair
     predictor, said in its notes, and the synthetic sets follow that size; below it nothing
