@@ -65,6 +65,18 @@ def form_value(name: str, default):
     return value if value is not None and type(value) is type(default) else default
 
 
+def measure_default() -> str:
+    """The measuring profile a new run's form starts at: FAIRCAUSE_MEASURE (full or light), else
+    full; a misspelt value is said as one error line and full is used."""
+    from faircause_core.workflow.pipeline import default_measure
+
+    try:
+        return default_measure()
+    except InputError as err:
+        text.error(err)
+        return "full"
+
+
 def keep_form(values: dict) -> None:
     """Save the generate form's fields under the data set and question they belong to."""
     key = json.dumps(owner())

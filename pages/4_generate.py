@@ -8,7 +8,7 @@ from faircause_core.errors import InputError
 from faircause_core.generators.base import FairnessSpec, pathway_gaps
 from faircause_core.generators.lm.record import advice as lm_advice, sentence as lm_sentence
 from faircause_core.present.explain import REFERENCE_HELP, reference_options
-from faircause_core.workflow.pipeline import GenerationSettings
+from faircause_core.workflow.pipeline import DEFAULT_HOLDOUT, GenerationSettings
 
 tab, roles = nav.page_start("generate", "Generate synthetic data",
                             "Choose the question and a causal graph first (step 2).")
@@ -62,7 +62,7 @@ with right:
                                "mode ignore it.")
     skip_lm = False
     if choice in ("llm", "own"):  # say before training what the measurement expects, and offer to skip it
-        note = lm_advice(round(len(tab.df) * (1 - GenerationSettings().holdout)))
+        note = lm_advice(round(len(tab.df) * (1 - DEFAULT_HOLDOUT)))
         if note:
             st.caption(f"{md(note[:1].upper() + note[1:])}.")
         skip_lm = st.checkbox("Skip the language model (every column from the causal model's fitted conditionals; "
@@ -71,9 +71,13 @@ with right:
                          key="w_refine")
     rounds = st.number_input("Refinement rounds at most", min_value=1, max_value=20, value=saved("rounds", 4),
                              key="w_rounds", disabled=not refine)
+    light = st.checkbox("Light measuring: a quick preview with fewer repetitions and wider intervals (measure in "
+                        "full before sharing)", key="w_light",
+                        value=saved("measure", state.measure_default()) == "light")
 state.keep_form({"generator": choice, "model_dir": st.session_state.get("w_model_dir", saved("model_dir", "")),
                  "reference": reference, "rows": int(rows), "seed": int(seed), "preset": preset,
                  "refine": bool(refine), "rounds": int(rounds), "skip_lm": bool(skip_lm),
+                 "measure": "light" if light else "full",
                  **{f"mode_{k}": st.session_state.get(f"w_mode_{k}") for k in alphas},
                  **{f"alpha_{k}": float(a) for k, a in alphas.items() if 0 < a < 1}})
 others = jobs.running_elsewhere(state.root(), state.session_id())
@@ -93,7 +97,7 @@ if start:
         settings = GenerationSettings(
             generator="llm" if choice == "own" else choice, model_dir=model_dir, preset=preset,
             rows=int(rows), seed=int(seed), fairness=FairnessSpec(reference=reference, **alphas),
-            refine=bool(refine), max_rounds=int(rounds), skip_lm=bool(skip_lm))
+            refine=bool(refine), max_rounds=int(rounds), skip_lm=bool(skip_lm), measure="light" if light else "full")
         job = jobs.start_job(tab, state.graph(), roles, settings, st.session_state.data_id,
                              dict(st.session_state.get("kinds") or {}), state.root(), state.session_id(),
                              owner=state.owner())

@@ -98,3 +98,24 @@ def test_rows_saved_for_one_table_do_not_carry_over_to_another(ready):
     at = open_generate()
     assert at.number_input(key="w_rows").value == 400  # the other table's size, not 300
     assert at.number_input(key="w_seed").value == 0
+
+
+def test_the_measuring_profile_starts_from_the_environment_and_a_misspelt_one_is_one_error(ready, monkeypatch):
+    """The form's light-measuring box starts at FAIRCAUSE_MEASURE (the suite sets light:
+    tests/conftest.py), is kept with the form, and a misspelt value is one error line, not a crash."""
+    at = open_generate()
+    assert at.checkbox(key="w_light").value is True  # the suite's light default
+    at.checkbox(key="w_light").uncheck().run()
+    assert open_generate().checkbox(key="w_light").value is False  # kept for this table, over the default
+    monkeypatch.setenv("FAIRCAUSE_MEASURE", "full")
+    workspace.save_session({**workspace.load_session(root=ready), "generate_forms": {}}, root=ready)
+    fresh = open_generate()
+    assert fresh.checkbox(key="w_light").value is False
+    monkeypatch.setenv("FAIRCAUSE_MEASURE", "quick")
+    bad = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+    bad.run()
+    bad.switch_page("pages/4_generate.py").run()
+    assert not bad.exception
+    from faircause_app.text import md
+
+    assert [e.value for e in bad.error] == [md("FAIRCAUSE_MEASURE='quick' is not a measuring profile: use full or light")]

@@ -48,6 +48,7 @@ MEASURE_PROFILES = {
     "light": {"splits": 3, "draws": 16, "repeats": 20, "attacks": 50, "max_rows": 1000},
 }
 MEASURE_ENV = "FAIRCAUSE_MEASURE"
+DEFAULT_HOLDOUT = 0.3  # the share of real rows a run holds out (the peers' 70/30 protocol)
 
 
 def default_measure() -> str:
@@ -83,7 +84,7 @@ class GenerationSettings:
     fairness: FairnessSpec = field(default_factory=FairnessSpec)
     refine: bool = True
     max_rounds: int = 4
-    holdout: float = 0.3
+    holdout: float = DEFAULT_HOLDOUT
     # Rows the refinement loop measures each round (None: 20,000 for the Bayes net, which
     # samples in milliseconds, 4,000 for the language models). Measured on the demo: the
     # doubly robust Ctf-DE of a 1,629-row sample has a standard deviation of 0.041 across
