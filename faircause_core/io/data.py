@@ -189,7 +189,7 @@ def assembled_table(parsed: pd.DataFrame, schema: Schema, name: str, file_warnin
     table from its stored copy without typing it again)."""
     warnings = list(file_warnings) + [w for col in parsed.columns for w in column_warnings.get(col, [])]
     return Table(
-        df=parsed[schema.model_columns].copy(),
+        df=parsed.take([parsed.columns.get_loc(c) for c in schema.model_columns], axis=1),  # one copy
         schema=schema,
         name=name,
         warnings=warnings,
@@ -373,7 +373,11 @@ def _read_csv(data: bytes, fname: str, limits: Limits) -> tuple[pd.DataFrame, li
         raise InputError(f"{fname}: malformed CSV header ({one_line(exc)})") from None
     names, notes = _header_names(header, fname)
     _check_columns(names, fname, limits)
-    read = _read_csv_arrow(data, delimiter, names) if _arrow_suits(data) else None
+    read = None
+    if _arrow_suits(data):
+        del text  # pyarrow reads the bytes: the decoded copy is not kept while it does
+        read = _read_csv_arrow(data, delimiter, names)
+        text = _decode(data, fname) if read is None else ""
     if read is not None:
         frame, skipped = read
     else:
