@@ -71,9 +71,10 @@ with right:
                          key="w_refine")
     rounds = st.number_input("Refinement rounds at most", min_value=1, max_value=20, value=saved("rounds", 4),
                              key="w_rounds", disabled=not refine)
-    light = st.checkbox("Light measuring: a quick preview with fewer repetitions and wider intervals (measure in "
-                        "full before sharing)", key="w_light",
-                        value=saved("measure", state.measure_default()) == "light")
+    light = st.checkbox("Light measuring (quick preview)", key="w_light",
+                        value=saved("measure", state.measure_default()) == "light",
+                        help="Fewer repetitions, so wider intervals on the synthetic side; measure in full "
+                             "before sharing the table.")
 state.keep_form({"generator": choice, "model_dir": st.session_state.get("w_model_dir", saved("model_dir", "")),
                  "reference": reference, "rows": int(rows), "seed": int(seed), "preset": preset,
                  "refine": bool(refine), "rounds": int(rounds), "skip_lm": bool(skip_lm),
