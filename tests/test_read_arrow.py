@@ -40,9 +40,18 @@ def _read(content: bytes, name: str, arrow: bool, limits: Limits = LIMITS):
         data.ARROW_MIN_BYTES = saved
 
 
+#: What pandas' path says when its C tokenizer fails ("Buffer overflow caught") on a file whose
+#: rows csv.reader finds all square: seen with \r line ends and a line starting with a space.
+PANDAS_TOKENIZER_FAILED = " has rows with a different number of fields than the header"
+
+
 def assert_same_both_ways(content: bytes, name: str = "f.csv", limits: Limits = LIMITS):
     old, old_error = _read(content, name, arrow=False, limits=limits)
     new, new_error = _read(content, name, arrow=True, limits=limits)
+    if old_error == name + PANDAS_TOKENIZER_FAILED and new_error != old_error:
+        # the one known difference: pyarrow reads a well-formed file pandas' tokenizer refuses
+        assert b"\r" in content and _used_arrow(content, name)
+        return None
     assert new_error == old_error
     if old is None:
         return None
@@ -103,6 +112,16 @@ AWKWARD = {
 }
 
 
+def test_a_file_pandas_tokenizer_refuses_is_read_by_pyarrow():
+    """Found by the fuzzer below: pandas' C parser fails on this well-formed file (\r line ends, a
+    line starting with a space), and the pandas path says its generic line; pyarrow reads it (here
+    the rows leave no usable column, which is then said)."""
+    content = b"a,b\r1,x\r ,y\r2,x\r"
+    assert _read(content, "cr.csv", arrow=False)[1] == "cr.csv" + PANDAS_TOKENIZER_FAILED
+    table, error = _read(content, "cr.csv", arrow=True)
+    assert error is None and table.raw["b"].tolist() == ["x", "y", "x"] and table.raw["a"].isna().tolist() == [False, True, False]
+
+
 @pytest.mark.parametrize("name", sorted(AWKWARD))
 def test_awkward_files_read_the_same_both_ways(name):
     text = AWKWARD[name]
@@ -152,12 +171,15 @@ UNQUOTED = st.one_of(
 def unquoted_files(draw):
     """Quote-free files (the ones pyarrow reads): any cells, delimiters, line ends, blank and
     ragged lines, a BOM."""
-    width = draw(st.integers(0, 5))
+    width = draw(st.one_of(st.integers(0, 5), st.integers(2, 5), st.integers(2, 5)))  # mostly a usable header
     delimiter = draw(st.sampled_from([",", ";", "\t", "|"]))
     newline = draw(st.sampled_from(["\n", "\r\n", "\r"]))
-    names = draw(st.lists(UNQUOTED, min_size=width, max_size=width))
+    odd_names = st.lists(UNQUOTED, min_size=width, max_size=width)
+    plain_names = st.lists(st.text(string.ascii_letters + " _", min_size=1, max_size=6).filter(str.strip),
+                           min_size=width, max_size=width, unique_by=lambda n: " ".join(n.split()))
+    names = draw(st.one_of(odd_names, plain_names))
     rows = draw(st.lists(st.lists(UNQUOTED, min_size=max(width - 1, 0), max_size=width + 1), max_size=10))
-    if not draw(st.booleans()):
+    if draw(st.integers(0, 3)):  # three times in four: every row has the header's width
         rows = [(r + [""] * width)[:width] for r in rows]
     lines = [delimiter.join(names)] + [delimiter.join(r) for r in rows]
     for _ in range(draw(st.integers(0, 3))):
@@ -166,7 +188,7 @@ def unquoted_files(draw):
     return text.encode("utf-8")
 
 
-@settings(max_examples=150, derandomize=True, deadline=None, database=None,
+@settings(max_examples=300, derandomize=True, deadline=None, database=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 @given(unquoted_files(), st.sampled_from([".csv", ".tsv", ""]))
 def test_random_quote_free_files_read_the_same_both_ways(content, ext):

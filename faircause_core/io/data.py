@@ -433,7 +433,9 @@ def _read_csv_pandas(text: str, delimiter: str, names: list[str], fname: str) ->
 
 
 #: Files at least this large are split with pyarrow's CSV reader when they suit it (no quote
-#: character anywhere); smaller ones with pandas (both give the same frame: tests/test_read_arrow.py).
+#: character anywhere); smaller ones with pandas. Both give the same frame or message
+#: (tests/test_read_arrow.py), except on a well-formed file pandas' C tokenizer refuses ("Buffer
+#: overflow caught": \r line ends, a line starting with a space), which pyarrow reads.
 ARROW_MIN_BYTES = 1024 * 1024
 
 
