@@ -4,6 +4,7 @@ docs/make_screenshots.py: one launcher, the same Chromium flags for both."""
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -118,6 +119,31 @@ def wait_text(page, app: AppServer, pattern, timeout_ms: float = 60_000) -> None
         shown = page.locator("body").inner_text(timeout=10_000)[-3000:]
         raise AssertionError(f"{pattern!r} not shown within {timeout_ms / 1000:.0f} s.\n"
                              f"--- page ---\n{shown}\n--- server log ---\n{app.log_tail(4000)}") from None
+
+
+def go_to_step(page, title: str, tries: int = 3, timeout_ms: float = 20_000) -> None:
+    """Click the first link named like `title` (a step of the app) and wait until the address is
+    that page's; click again if it is not within `timeout_ms`. Streamlit drops a click that lands
+    in a rerun: in a CI run the page stayed on step 2 for 300 s after "Fairness audit" was clicked
+    (the graph editor had just drawn, which reruns the page)."""
+    from urllib.parse import urlparse
+
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    link = page.get_by_role("link", name=re.compile(title)).first
+    path = urlparse(link.get_attribute("href") or "").path.rstrip("/")
+    for _ in range(tries):
+        link.click()
+        if not path:
+            return  # no address to wait for: one click, as before
+        try:
+            page.wait_for_function("p => location.pathname.replace(/[/]$/, '').endsWith(p)", arg=path,
+                                   timeout=timeout_ms)
+            return
+        except PlaywrightTimeout:
+            continue
+    raise AssertionError(f"the {title!r} link did not open {path} after {tries} clicks; "
+                         f"the address is {page.url}")
 
 
 def drag_edge(page, frame, a: str, b: str) -> None:

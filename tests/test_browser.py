@@ -17,7 +17,7 @@ import pytest
 
 from tests.conftest import DEMO, ROOT
 
-from tests.streamlit_server import CHROMIUM, LAUNCH_ARGS, AppServer, drag_edge, wait_for
+from tests.streamlit_server import CHROMIUM, LAUNCH_ARGS, AppServer, drag_edge, go_to_step, wait_for
 
 ARTIFACTS = ROOT / "test-artifacts"
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="/usr/bin/chromium is not installed")
@@ -59,7 +59,7 @@ def shot(page, name):
 
 
 def go(page, title):
-    page.get_by_role("link", name=re.compile(title)).first.click()
+    go_to_step(page, title)  # clicks again when Streamlit drops the click in a rerun
     page.wait_for_load_state("networkidle")
 
 

@@ -28,7 +28,7 @@ import pandas as pd
 import pytest
 
 from tests.conftest import DEMO, ROOT
-from tests.streamlit_server import CHROMIUM, LAUNCH_ARGS, serving, wait_for
+from tests.streamlit_server import CHROMIUM, LAUNCH_ARGS, go_to_step, serving, wait_for
 
 SHARED = Path("/work/shared/data")
 FLCHAIN, MEDPAR = SHARED / "flchain_cohort.csv", SHARED / "medpar_cohort.csv"
@@ -71,7 +71,7 @@ def page(browser, request):
 
 
 def go(page, title: str) -> None:
-    page.get_by_role("link", name=re.compile(title)).first.click()
+    go_to_step(page, title)  # clicks again when Streamlit drops the click in a rerun
 
 
 def upload(page, path: Path, shown: str) -> None:
