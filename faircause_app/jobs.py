@@ -104,7 +104,7 @@ def _history(ws: str, generator: str, data_id: str | None, measure: str = "full"
     except InputError:
         return []
     return [r["timings"] for r in runs if r.get("generator") == generator and r.get("timings")
-            and r.get("data_id") == data_id and r.get("measure", "full") == measure][:3]
+            and r.get("data_id") == data_id and r.get("measure") == measure][:3]  # _summary: full if unsaid
 
 
 def start_job(tab, g, r, settings, data_id: str, kinds: dict, ws: str, session: str, owner=None) -> Job:

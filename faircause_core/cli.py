@@ -74,7 +74,7 @@ def _engine_flags(p: argparse.ArgumentParser) -> None:
 
 
 def _measure_flag(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--measure", choices=["full", "light"], default=None,
+    p.add_argument("--measure", default=None,  # checked by GenerationSettings, the profiles' one home
                    help="measuring profile: full (default, or FAIRCAUSE_MEASURE), or light: fewer repetitions, "
                         "wider intervals on the synthetic side (a quick preview)")
 

@@ -36,6 +36,7 @@ import pandas as pd
 
 from faircause_core.causal.effects import as_decomposition
 from faircause_core.causal.question import ValueLabels, group_name, outcome_name
+from faircause_core.workflow.pipeline import MEASURE_PROFILES
 
 #: How each effect enters the total gap (method.md: TV = DE - IE - SE); used for words and
 #: the identity line only, never to change a number shown.
@@ -395,10 +396,10 @@ def _reduction_text(d: dict, real: dict | None = None) -> str:
     return percent(red) + ("" if lo is None or hi is None else f" (95% CI {percent(lo)} to {percent(hi)})")
 
 
-MEASURE_NOTE = ("measured with the light profile: fewer repetitions than a full run (3 cross-fitting splits for the "
-                "synthetic audit, 16 synthetic sets and 20 refits for the fair predictor, 50 privacy attacks on at "
-                "most 1,000 rows), so the synthetic side's intervals are wider; run again with full measuring "
-                "before sharing the table")
+MEASURE_NOTE = ("measured with the light profile: fewer repetitions than a full run ({splits} cross-fitting splits for "
+                "the synthetic audit, {draws} synthetic sets and {repeats} refits for the fair predictor, {attacks} "
+                "privacy attacks on at most {max_rows:,} rows), so the synthetic side's intervals are wider; run again "
+                "with full measuring before sharing the table").format(**MEASURE_PROFILES["light"])
 
 
 def measure_note(settings) -> str:

@@ -24,10 +24,9 @@ from faircause_core.generators.base import CancelToken, ProgressFn, no_progress
 from faircause_core.io.data import Table, match_column
 from faircause_core.metrics.frames import NUMERIC_KINDS, model_kinds, numbers
 from faircause_core.workflow.pipeline import (
-    EXTERNAL, GenerationSettings, RunResult, audit, audit_all_rows, default_measure, split_holdout,
-    synthetic_splits,
+    EXTERNAL, GenerationSettings, RunResult, audit, audit_all_rows, default_measure, measure as measure_metrics,
+    split_holdout, synthetic_splits,
 )
-from faircause_core.workflow.pipeline import measure as measure_metrics
 
 #: At most this many distinct unseen values are named in a warning.
 _SHOWN = 3

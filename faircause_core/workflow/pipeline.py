@@ -272,8 +272,8 @@ def audit(table: Table, roles: Roles, method: str = "dr", seed: int = 0, splits:
         if kept is not None:
             _AUDITS.move_to_end(key)
     if kept is not None:  # the same rows, question, seed and splits on the same engine: the same numbers
-        for k in range(1, count + 1):
-            if progress is not None:
+        if progress is not None:
+            for k in range(1, count + 1):
                 progress(k, count)
         return copy.deepcopy(kept)
     dec = decompose(
@@ -503,11 +503,11 @@ def predictor_rows(settings: GenerationSettings, fit_rows: int) -> int:
     size for the Bayes net and the fitted language model, which draw 18,000 rows in under a
     second (metrics.utility.fair_predictor says why sets); the measuring budget for prompt
     mode, whose rows are written token by token."""
-    from faircause_core.metrics.utility import predictor_train_rows, synthetic_sets
+    from faircause_core.metrics.utility import DRAWS, predictor_train_rows, synthetic_sets
 
     if settings.generator in ("bayesnet", "llm"):
         n = predictor_train_rows(fit_rows)  # the real rows its models see (a stated subsample above 50,000)
-        sets = min(synthetic_sets(n), MEASURE_PROFILES[settings.measure].get("draws", synthetic_sets(n)))
+        sets = min(synthetic_sets(n), MEASURE_PROFILES[settings.measure].get("draws", DRAWS))
         return max(settings.rows, sets * n)
     return measure_rows(settings)
 
