@@ -97,6 +97,18 @@ def test_decimals_are_the_precision_seen():
     assert schema["c"].decimals == 1  # float noise (0.30000000000000004) is not precision
 
 
+def test_huge_numbers_are_whole_and_raise_no_overflow_warning():
+    """Fuzzing fed Excel cells near 1e308: 1e308 * 10**d overflowed to inf (a RuntimeWarning)
+    and the column was read as having 8 decimals."""
+    import warnings
+
+    df = pd.DataFrame({"a": [1.7e308, -1e300, 2.5, 3.0], "b": [1e308, 2.0, 4.0, 1e20]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        schema, _ = infer_schema(df)
+    assert schema["a"].decimals == 1 and schema["b"].decimals == 0
+
+
 def test_missing_tokens_are_counted():
     raw = pd.Series([" 1", "NA", "", "n/a", "?", "2", "NaN", "null", "3", " 4 "], name="v", dtype=object)
     parsed = parse_column(raw)

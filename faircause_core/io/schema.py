@@ -37,6 +37,7 @@ NA_TOKENS = frozenset(
 ORDINAL_MAX_VALUES = 12
 IDENTIFIER_MIN_ROWS = 20
 MAX_DECIMALS = 8
+WHOLE_FLOATS = 2.0**53  # every float at least this large is a whole number
 MISSING_SHARE_WARNING = 0.5  # warn when more than half a column is missing
 _THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
 _LEADING_ZERO = re.compile(r"^[+-]?0\d")
@@ -256,6 +257,7 @@ def _parse_objects(values: np.ndarray, index, name, distinct: list | None = None
 def _decimals(values: np.ndarray) -> int:
     """Fewest decimal places (<= MAX_DECIMALS) that reproduce every value."""
     v = pd.unique(values)  # the distinct values, unsorted (a hash, not a sort of every row)
+    v = v[np.abs(v) < WHOLE_FLOATS]  # larger floats are whole numbers, and 1e308 * 10**d overflows
     for d in range(MAX_DECIMALS + 1):
         scaled = v * (10.0**d)
         if np.all(np.abs(scaled - np.round(scaled)) <= 1e-9 * np.maximum(1.0, np.abs(scaled))):
