@@ -203,8 +203,9 @@ def _load(args):
 
 
 def _say(lines) -> None:
-    """Notes on stdout: suggestions and graph checks as they are, anything else as a warning."""
-    for line in lines:
+    """Notes on stdout: suggestions and graph checks as they are, anything else as a warning;
+    a note said twice (the question's check and the decomposition) once."""
+    for line in dict.fromkeys(lines):
         print(line if line.startswith(("suggestion", "graph check:")) else f"warning: {line}")
 
 
@@ -374,7 +375,7 @@ def cmd_audit(args) -> int:
             "positive": roles.positive, "threshold": roles.threshold,
             "z": list(roles.z), "w": list(roles.w), "roles_from": source, **_words(roles),
             "decomposition": dec.to_dict(), "overlap": dict(dec.overlap),
-            "warnings": list(warnings) + list(dec.warnings),
+            "warnings": list(dict.fromkeys(list(warnings) + list(dec.warnings))),
         })
     return 0
 

@@ -9,6 +9,7 @@ bad input, for the exit status and the single stderr line of a real process."""
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from tests.clirun import run_cli, run_cli_process
@@ -368,3 +369,18 @@ def test_audit_splits_is_the_median_of_cross_fitting_splits(tmp_path, small_csv)
     e = dec["estimates"]
     assert e["tv"] == pytest.approx(e["ctf_de"] - e["ctf_ie"] - e["ctf_se"], abs=1e-9)
     assert_one_line_error(run_cli(*args, "--splits", "0"), "splits")
+
+
+def test_a_small_group_is_said_once(tmp_path):
+    """The question's check and the decomposition both note a group under 50 rows; pbc's audit
+    printed the two in different words. One sentence now, printed and recorded once."""
+    df = pd.read_csv(DEMO)
+    small = pd.concat([df[df.sex == "Male"], df[df.sex == "Female"].head(40)])
+    path = tmp_path / "small_group.csv"
+    small.to_csv(path, index=False)
+    out = tmp_path / "a.json"
+    proc = run_cli(*AUDIT, "--data", path, "--z", "age", "--w", "smoke_intensity", "--method", "plugin", "--json", out)
+    assert proc.returncode == 0, proc.stderr
+    note = "group sex=Female is small (40 rows with an outcome): estimates will be noisy"
+    assert proc.stdout.count(note) == 1
+    assert json.loads(out.read_text())["warnings"].count(note) == 1

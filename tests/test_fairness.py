@@ -467,6 +467,25 @@ def test_missing_values_policy():
     assert np.isfinite(d.to_frame().to_numpy()).all()
 
 
+def test_the_extreme_propensity_note_is_said_once_over_the_splits():
+    """pbc (418 patients, 44 men) printed three extreme-propensity lines, 1.7%, 1.9% and 3.6%,
+    one per cross-fitting split that warned: now one line, the median, saying how many warned."""
+    rng = np.random.default_rng(3)
+    n = 1500
+    age = rng.normal(0, 1, n)
+    x = (rng.random(n) < sigmoid(-3.5 + 3.5 * age)).astype(int)
+    y = (rng.random(n) < sigmoid(age + x)).astype(int)
+    df = pd.DataFrame({"x": x, "age": age, "y": y})
+    runs = [decompose(df, "x", 0, 1, "y", ["age"], seed=s) for s in range(4)]
+    each = [m for r in runs for m in r.warnings if m.startswith("extreme propensities")]
+    assert len(set(each)) > 1  # the control: the splits' own notes differ in their share
+    merged = [m for m in decompose(df, "x", 0, 1, "y", ["age"], splits=4).warnings
+              if m.startswith("extreme propensities")]
+    shares = sorted(float(m.split(": ")[1].split("%")[0]) for m in each)
+    assert merged == [f"extreme propensities: {np.median(shares):.1f}% of P(x=1 | Z) fall outside [0.01, 0.99]; "
+                      f"estimates may be unstable (the median of the {len(each)} of 4 cross-fitting splits that warned)"]
+
+
 def test_warns_on_small_group_and_extreme_propensities():
     rng = np.random.default_rng(3)
     n = 1500
@@ -478,10 +497,10 @@ def test_warns_on_small_group_and_extreme_propensities():
     assert any(m.startswith("extreme propensities") for m in d.warnings)
     small = pd.concat([df[df.x == 0].head(400), df[df.x == 1].head(30)])
     ds = decompose(small, "x", 0, 1, "y", ["age"], method="plugin")
-    assert any("only 30 rows" in m for m in ds.warnings)
+    assert "group x=1 is small (30 rows with an outcome): estimates will be noisy" in ds.warnings
     # Cross-fitting with 24 training rows per fold: the small-data fallback still answers.
     dd = decompose(small, "x", 0, 1, "y", ["age"])
-    assert np.isfinite(dd.to_frame().to_numpy()).all() and any("only 30 rows" in m for m in dd.warnings)
+    assert np.isfinite(dd.to_frame().to_numpy()).all() and any("(30 rows with an outcome)" in m for m in dd.warnings)
     quiet = fitted(NO_SE)
     assert not any(m.startswith("extreme") for m in quiet.warnings)
 

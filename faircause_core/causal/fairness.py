@@ -54,6 +54,7 @@ by the median plus a 0/1 missing indicator.
 from __future__ import annotations
 
 import math
+import re
 import warnings as _pywarnings
 from typing import Callable
 
@@ -73,7 +74,7 @@ from faircause_core.causal.effects import (  # noqa: F401  (re-exported: the pub
     as_decomposition,
 )
 from faircause_core.causal.overlap import median_overlap, overlap_stats, overlap_warning
-from faircause_core.causal.question import Question, numbers
+from faircause_core.causal.question import SMALL_GROUP_WARNING, Question, numbers, small_group_note
 
 OVERLAP_NOTE = "poor overlap"  # how overlap_warning's line starts (one per split, merged by the median)
 from faircause_core.errors import InputError
@@ -83,7 +84,6 @@ from faircause_core.limits import DEFAULT_LIMITS
 METHODS = ("dr", "plugin")
 LEARNERS = ("gbm", "logistic")
 MIN_GROUP_ROWS = DEFAULT_LIMITS.min_group_size  # error below this
-SMALL_GROUP_ROWS = 50  # warning below this
 MIN_ROWS_PER_FOLD = 4  # each group must put this many rows in every fold
 EXTREME_SHARE = 0.01  # warn when more propensities than this fall outside the clip range
 MAX_LEVELS = DEFAULT_LIMITS.max_categories
@@ -453,8 +453,8 @@ def decompose(
                 f"group {x}={val!r} ({label}) has {cnt} usable rows, too few for {n_folds} folds "
                 f"(need {MIN_ROWS_PER_FOLD} per fold); lower n_folds"
             )
-        if cnt < SMALL_GROUP_ROWS:
-            notes.append(f"group {x}={val!r} has only {cnt} rows: estimates are rough")
+        if cnt < SMALL_GROUP_WARNING:
+            notes.append(small_group_note(x, val, cnt))
 
     # Group means and their influence functions.
     mu = {}
@@ -525,13 +525,40 @@ def _median_of_splits(runs: list) -> Decomposition:
     ses = {eff: median_se([(r.ses[eff], r.estimates[eff]) for r in runs], estimates[eff]) for eff in EFFECTS}
     quantities = {q: {"estimate": mu[q], "se": median_se([(r.quantities[q]["se"], r.quantities[q]["estimate"])
                                                           for r in runs], mu[q])} for q in QUANTITIES}
-    notes = list(dict.fromkeys(n for r in runs for n in r.warnings if not n.startswith(OVERLAP_NOTE)))
+    notes = _merged_extreme_notes([n for r in runs for n in r.warnings if not n.startswith(OVERLAP_NOTE)], len(runs))
     overlap = median_overlap([r.overlap for r in runs])
     low = overlap_warning(overlap, overlap.get("x0", "x0"), overlap.get("x1", "x1")) if overlap else None
     notes += [low] if low else []
     settings = dict(first.settings, splits=len(runs))
     return Decomposition(estimates=estimates, ses=ses, quantities=quantities, n=first.n, n0=first.n0, n1=first.n1,
                          method=first.method, warnings=notes, settings=settings, overlap=plain(overlap))
+
+
+def _merged_extreme_notes(notes: list[str], splits: int) -> list[str]:
+    """Each split's notes, once: the extreme-propensity note differs between splits only in its
+    share (1.7%, 1.9%, 3.6%...), and a reader needs one line, the median share of the splits
+    that warned and how many did, not one line per split."""
+    shares: dict[str, list[float]] = {}
+    for note in notes:
+        found = _EXTREME_SHARE_TEXT.match(note)
+        if found:
+            shares.setdefault(found.group(2), []).append(float(found.group(1)))
+    out = []
+    for note in notes:
+        found = _EXTREME_SHARE_TEXT.match(note)
+        if not found:
+            out.append(note)
+            continue
+        rest, seen = found.group(2), shares.get(found.group(2))
+        if seen is None:
+            continue  # already said
+        del shares[rest]
+        which = f" (the median of the {len(seen)} of {splits} cross-fitting splits that warned)" if splits > 1 else ""
+        out.append(f"extreme propensities: {float(np.median(seen)):.1f}%{rest}{which}")
+    return list(dict.fromkeys(out))
+
+
+_EXTREME_SHARE_TEXT = re.compile(r"^extreme propensities: ([0-9.]+)%(.*)$", re.S)
 
 
 def _se(infl: np.ndarray) -> float:

@@ -487,6 +487,13 @@ def _check_column(df: pd.DataFrame, schema, column: str, role: str) -> None:
     raise InputError(f"{role}: {unknown_column_message(column, df.columns)}")
 
 
+def small_group_note(x: str, value, n: int) -> str:
+    """The one sentence for a group with under SMALL_GROUP_WARNING rows with an outcome: the
+    question's check says it before any work and each decomposition of the rows again, in the
+    same words, so a list of both keeps one (notes are joined with dict.fromkeys)."""
+    return f"group {x}={plain_value(value)} is small ({n} rows with an outcome): estimates will be noisy"
+
+
 def validate_problem(data, problem: FairnessProblem, limits: Limits = DEFAULT_LIMITS) -> list[str]:
     """Errors (InputError) for a question that cannot be estimated; warnings otherwise."""
     df, schema = _frame_and_schema(data)
@@ -530,7 +537,7 @@ def validate_problem(data, problem: FairnessProblem, limits: Limits = DEFAULT_LI
         if events == n:
             raise InputError(f"every row of {group} has {label}; the outcome cannot be estimated there")
         if n < SMALL_GROUP_WARNING:
-            warnings.append(f"{group} is small ({n} rows with an outcome): estimates will be noisy")
+            warnings.append(small_group_note(x, value, n))
     if len(groups) > 2:
         others = int((~in0 & ~in1 & xs.notna().to_numpy()).sum())
         warnings.append(
