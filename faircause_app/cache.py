@@ -35,10 +35,28 @@ def warm() -> bool:
     return True
 
 
+#: Tables read by `load_new`, each taken once by `table` (then Streamlit's cache holds it).
+_just_loaded: dict = {}
+
+
+def load_new(data_id: str, ws: str):
+    """Read an upload here, outside Streamlit's cache, and leave it to `table`: inside a cached
+    function Streamlit replays page elements, and refuses the upload's progress bar (drawn
+    before the call) as a "CacheReplayClosureError"."""
+    key = (data_id, ws)
+    _just_loaded[key] = workspace.load_data(data_id, None, root=ws)
+    try:
+        return table(data_id, "{}", ws)
+    finally:
+        _just_loaded.pop(key, None)  # already cached from an earlier upload: not kept twice
+
+
 @st.cache_resource(show_spinner=False, max_entries=8)
 def table(data_id: str, kinds_json: str, ws: str):
     """The Table for a workspace data copy with the user's kinds (shared, not copied)."""
-    return workspace.load_data(data_id, json.loads(kinds_json) or None, root=ws)
+    kinds = json.loads(kinds_json) or None
+    ready = _just_loaded.pop((data_id, ws), None) if kinds is None else None
+    return ready if ready is not None else workspace.load_data(data_id, kinds, root=ws)
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)

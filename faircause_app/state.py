@@ -132,7 +132,7 @@ def model_table():
 def set_data(content: bytes, filename: str) -> None:
     """Keep an upload in the workspace and make it the current table (resets the rest)."""
     data_id = workspace.save_data(content, filename, root=root())
-    cache.table(data_id, "{}", root())  # load now so a bad file fails here, with its message
+    cache.load_new(data_id, root())  # load now so a bad file fails here, with its message
     if data_id != st.session_state.get("data_id"):
         for key in DATA_KEYS:
             st.session_state.pop(key, None)

@@ -56,14 +56,25 @@ def _size(n_bytes: int) -> str:
 
 def load(content: bytes, filename: str) -> bool:
     """Make a file the current table, with "Reading file ..." shown from the start until it is
-    loaded (a placeholder, not st.spinner, which appears only after half a second); a refused
+    loaded (a placeholder, not st.spinner, which appears only after half a second) and a bar
+    naming each stage of the read (io.data.READING_STAGES: columns counted); a refused
     file leaves the previous table loaded, and the page says so. True when the file was loaded."""
+    from faircause_core.io.data import reading_progress, reading_share
+
     before = state.table() if st.session_state.get("data_id") else None
     note = st.empty()
     note.info(f"Reading file {md(filename)} ({_size(len(content))})...")
+    bar = st.empty()
+
+    def show(stage: str, done: int, total: int) -> None:  # the stage as it goes (a big file takes seconds)
+        count = f" {done:,} of {total:,}" if total > 1 else ""
+        bar.progress(reading_share(stage, done, total), text=f"{stage}{count}")
+
     try:
-        state.set_data(content, filename)
+        with reading_progress(show):
+            state.set_data(content, filename)
     except InputError as err:
+        bar.empty()
         note.empty()
         text.error(err)
         if before is not None:
@@ -72,6 +83,7 @@ def load(content: bytes, filename: str) -> bool:
             st.info("No table is loaded yet: fix the file, or try the demo cohort.")
         return False
     note.empty()
+    bar.empty()
     return True
 
 

@@ -1,5 +1,6 @@
 """A large upload in a real browser (Debian Chromium, Playwright): "Reading file ..." is on screen
-while the table loads, then the table is shown. Streamlit shows a spinner only after half a
+while the table loads, with a bar naming the stage and counting the columns, then the table is
+shown. Streamlit shows a spinner only after half a
 second, so a file this size (200,000 rows, about 13 MB) is what a user would wait for."""
 
 import re
@@ -36,5 +37,7 @@ def test_a_large_upload_shows_reading_file_until_it_is_loaded(tmp_path):
         page.get_by_text("Loaded big.csv.").wait_for(state="visible", timeout=120_000)
         seen = page.evaluate("() => window.__seen")
         assert any(re.search(r"Reading file big\.csv \(\d+\.\d MB\)\.\.\.", t) for t in seen), seen[:1]
+        # the bar names the stage and counts the columns (issue 22 item 5: the upload shows progress)
+        assert any(re.search(r"(parsing|typing) columns [1-8] of 8", t) for t in seen), seen[-1:]
         assert page.get_by_text(re.compile("200,000 rows, 8 columns")).is_visible()
         assert not status.is_visible()  # gone once the table is loaded

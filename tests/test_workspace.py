@@ -268,3 +268,30 @@ def test_a_stored_copy_is_not_used_under_other_limits(tmp_path, monkeypatch):
     monkeypatch.setattr(data, "DEFAULT_LIMITS", Limits(max_rows=10))
     with pytest.raises(InputError, match=r"^t.csv has 60 rows, over the limit of 10$"):
         workspace.load_data(data_id, root=tmp_path)
+
+
+def test_loading_tells_each_stage_in_order_and_a_reload_skips_the_parse(tmp_path):
+    """Issue 22 item 5: the upload's bar (faircause_app.upload.load) follows these stages; a
+    re-typing of a loaded table and a load outside reading_progress report nothing."""
+    from faircause_core.io import data
+
+    content = DEMO.read_bytes()
+    data_id = workspace.save_data(content, "demo.csv", root=tmp_path)
+    seen = []
+    with data.reading_progress(lambda *told: seen.append(told)):
+        tab = workspace.load_data(data_id, root=tmp_path)
+    n = len(tab.raw.columns)
+    assert seen == ([("reading the stored copy", 0, 1), ("reading the file", 0, 1), ("reading the file", 1, 1)]
+                    + [("parsing columns", k, n) for k in range(1, n + 1)]
+                    + [("typing columns", k, n) for k in range(1, n + 1)]
+                    + [("keeping a typed copy", 0, 1), ("keeping a typed copy", 1, 1)])
+    shares = [data.reading_share(*told) for told in seen]
+    assert shares == sorted(shares) and shares[-1] == 1.0 and shares[0] == 0.0
+    seen.clear()
+    with data.reading_progress(lambda *told: seen.append(told)):
+        workspace.load_data(data_id, root=tmp_path)  # the stored copy: no parse, no typing
+        assert seen == [("reading the stored copy", 0, 1), ("keeping a typed copy", 1, 1)]
+        tab.with_kinds({"income_bracket": "categorical"})
+    assert len(seen) == 2  # a re-typing is not a read
+    workspace.load_data(data_id, root=tmp_path)  # outside the block: nobody is told
+    assert len(seen) == 2

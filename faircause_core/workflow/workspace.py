@@ -174,10 +174,13 @@ def load_data(data_id: str, kinds: dict | None = None, root=None):
     content, filename = data_file(data_id, root)
     folder = _data_folder(data_id, root)
     digest = hashlib.sha256(content).hexdigest()
+    data.tell_reading("reading the stored copy", 0, 1)
     table = _stored_table(folder, digest, filename, data.DEFAULT_LIMITS)
     if table is None:
         table = data.load_table(content, name=filename, limits=data.DEFAULT_LIMITS)
+        data.tell_reading("keeping a typed copy", 0, 1)
         _store_table(folder, table, digest)
+    data.tell_reading("keeping a typed copy", 1, 1)
     return table.with_kinds(kinds) if kinds else table
 
 
