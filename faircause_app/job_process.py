@@ -24,7 +24,7 @@ NICE = 10  # a run's scheduling priority below the server's, so page switches st
 _CONTEXT = []
 #: The settings the engine reads from the environment (model folder, caches, offline mode). The
 #: fork server keeps the environment it started with, so each run carries the server's current one.
-#: RAY_ADDRESS set: the audits' cross-fitting splits run on that Ray cluster (faircause_core.engine).
+#: RAY_ADDRESS set: the engine's tasks run on that Ray cluster (faircause_core.engine says which).
 ENV_PREFIXES = ("FAIRCAUSE_", "HF_", "TRANSFORMERS_", "TOKENIZERS_", "RAY_")
 
 

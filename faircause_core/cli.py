@@ -67,8 +67,9 @@ def _check_model(args) -> None:
 
 def _engine_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--engine", choices=list(engine.ENGINES), default="local",
-                   help="where the audit's cross-fitting splits run (the real audit's and the synthetic rows'): here, "
-                        "or as Ray tasks; the same seeds give the same numbers on both")
+                   help="where the independent pieces run (the audit's cross-fitting splits, the fair predictor's "
+                        "sets and refits, the Bayes net's per-column fits and sampling batches): here, or as Ray "
+                        "tasks; the same seeds give the same numbers on both")
     p.add_argument("--ray-address", default=None,
                    help="with --engine ray: the cluster's address (default: RAY_ADDRESS, else a local Ray)")
 

@@ -1,11 +1,14 @@
 """Where independent pieces of work run: in this process one after another ("local", the
-default) or as Ray tasks on a cluster ("ray", issue 22). A foundation module: the audit's
-cross-fitting splits (causal.fairness.decompose) map over the current engine, and the CLI
+default) or as Ray tasks on a cluster ("ray", issue 22). A foundation module: what maps over
+the current engine is the audit's cross-fitting splits (causal.fairness.decompose), the fair
+predictor's synthetic sets and real-row refits (metrics.utility), and the Bayes net's
+per-column fits and sampling batches (generators.bayesnet, generators.columns); the CLI
 (`--engine ray --ray-address ...`) or the app (RAY_ADDRESS in its environment) choose it.
 
 Each piece is a pure function of (shared, item) with its own seed, so the same seeds give the
 same numbers on either engine, bit for bit (tests/test_engine.py). Ray retries a task whose
-worker died (MAX_RETRIES); a task that raises is not retried, its error is the result.
+worker died (MAX_RETRIES); a task that raises is not retried, its error is the result. A Ray
+task runs on one CPU, and so does its BLAS (THREADS_ONE), as the local fits do.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from faircause_core.errors import InputError
 ENGINES = ("local", "ray")
 MAX_RETRIES = 3  # Ray re-runs a task this many times when its worker process dies
 ROOT = Path(__file__).resolve().parents[1]
+THREADS_ONE = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")  # one thread each in a Ray worker
 
 
 class LocalEngine:
@@ -53,24 +57,33 @@ class RayEngine:
         if not ray.is_initialized():
             # Workers import this package from the checkout and hash as the tests do.
             env = {"PYTHONHASHSEED": os.environ.get("PYTHONHASHSEED", "0"),
-                   "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)}
+                   "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p),
+                   **{name: "1" for name in THREADS_ONE}}
             try:
                 ray.init(address=address, num_cpus=None if address else num_cpus, include_dashboard=False,
                          log_to_driver=False, configure_logging=False, runtime_env={"env_vars": env})
             except (ConnectionError, ValueError, RuntimeError) as err:
                 raise InputError(f"cannot reach a Ray cluster at {address!r}: {err}".splitlines()[0]) from None
         self._ray = ray
+        self._tasks: dict = {}  # fn -> its Ray remote function, registered with the cluster once
 
     def map(self, fn: Callable, items: Sequence, shared=None, done: Callable | None = None) -> list:
         ray = self._ray
-        task = ray.remote(max_retries=MAX_RETRIES, retry_exceptions=False)(fn)
+        task = self._tasks.get(fn)
+        if task is None:
+            task = self._tasks[fn] = ray.remote(max_retries=MAX_RETRIES, retry_exceptions=False)(fn)
         ref = ray.put(shared)
         refs = [task.remote(ref, item) for item in items]
         pending = list(refs)
-        while done is not None and pending:  # `done(k, n)` as each task ends, in whatever order
-            _, pending = ray.wait(pending, num_returns=1)
-            done(len(refs) - len(pending), len(refs))
-        return ray.get(refs)
+        try:
+            while done is not None and pending:  # `done(k, n)` as each task ends, in whatever order
+                _, pending = ray.wait(pending, num_returns=1)
+                done(len(refs) - len(pending), len(refs))
+            return ray.get(refs)
+        except BaseException:  # `done` raised (a cancelled run) or a task failed: stop the rest
+            for r in refs:
+                ray.cancel(r)
+            raise
 
 
 _LOCAL = LocalEngine()

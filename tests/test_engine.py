@@ -1,10 +1,12 @@
-"""Issue 22 item 3: the engines. The audit's cross-fitting splits map over the current engine;
-on a local Ray (2 CPUs) the same seeds give bit-for-bit the local numbers, in the pipeline and
-through `audit --engine ray`; a worker killed mid-task is retried by Ray; bad engine settings
-are one line and exit 2."""
+"""Issue 22 item 3: the engines. The audit's cross-fitting splits, the fair predictor's sets
+and refits, and the Bayes net's per-column fits and sampling batches map over the current
+engine; on a local Ray (2 CPUs) the same seeds give bit-for-bit the local numbers, in the
+pipeline and through `audit --engine ray`; a worker killed mid-task is retried by Ray; bad
+engine settings are one line and exit 2."""
 
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -77,3 +79,112 @@ def test_cli_audit_engine_ray_writes_the_local_json(ray_engine, tmp_path):
 def test_a_killed_worker_is_retried_by_ray(ray_engine, tmp_path):
     assert ray_engine.map(die_once, [1, 2, 3], shared=str(tmp_path)) == [10, 20, 30]
     assert all((tmp_path / f"ran-{i}").read_text() == "2" for i in (1, 2, 3))  # each ran again after its death
+
+
+class _Recording:
+    """The Ray engine, noting which task functions mapped over it (the work really ran there)."""
+
+    name = "ray"
+
+    def __init__(self, inner):
+        self.inner, self.tasks = inner, set()
+
+    def map(self, fn, items, shared=None, done=None):
+        self.tasks.add(fn.__name__)
+        return self.inner.map(fn, items, shared=shared, done=done)
+
+
+@pytest.fixture(scope="module")
+def small_net(demo_table, demo_graph, demo_roles):
+    """A Bayes net on the demo, fitted here, with small sampling batches (several tasks)."""
+    from faircause_core.generators.bayesnet import BayesNetGenerator
+
+    gen = BayesNetGenerator(batch_size=400, max_cpd_cells=200).fit(demo_table, demo_graph, demo_roles)
+    assert {gen.cpd_[v].kind for v in gen.order_} == {"table", "posterior (sparse)"}  # both kinds of fit
+    return gen
+
+
+def _parameters(gen) -> dict:
+    """Every fitted number of a Bayes net, per column: its codec's states or bins and its CPD's
+    table, or its logistic coefficients, seen parent combinations and their counts."""
+    out = {}
+    for v in gen.order_:
+        col, cpd = gen.cols_[v], gen.cpd_[v]
+        parts = [col.states, None if col.binner is None else (col.binner.low_, col.binner.high_), cpd.table, cpd.counts]
+        if cpd.logistic is not None and not cpd.logistic.constant:
+            parts += [cpd.logistic.coef_t, cpd.logistic.intercept, cpd.logistic.freq]
+        if cpd.seen is not None:
+            parts.append(cpd.seen.to_frame().to_numpy())
+        out[v] = parts
+    return out
+
+
+def _same(a: dict, b: dict) -> bool:
+    """Whether two `_parameters` are equal, bit for bit."""
+    def eq(x, y):
+        if isinstance(x, tuple):
+            return isinstance(y, tuple) and len(x) == len(y) and all(eq(i, j) for i, j in zip(x, y))
+        if x is None or y is None:
+            return x is None and y is None
+        x, y = np.asarray(x), np.asarray(y)
+        return x.shape == y.shape and x.dtype == y.dtype and np.array_equal(x, y)
+
+    return a.keys() == b.keys() and all(len(a[v]) == len(b[v]) and all(eq(x, y) for x, y in zip(a[v], b[v]))
+                                        for v in a)
+
+
+def test_the_bayes_net_fitted_on_ray_has_the_local_parameters(ray_engine, small_net, demo_table, demo_graph,
+                                                             demo_roles):
+    from faircause_core.generators.bayesnet import BayesNetGenerator
+    from faircause_core.io.data import Table
+
+    there = _Recording(ray_engine)
+    with engine.use(there):
+        remote = BayesNetGenerator(batch_size=400, max_cpd_cells=200).fit(demo_table, demo_graph, demo_roles)
+    assert there.tasks == {"_fit_codec", "_fit_column"}
+    assert _same(_parameters(small_net), _parameters(remote))
+    # negative control: the net fitted without the last 20 rows differs, so equality above is not vacuous
+    fewer = Table(demo_table.df.iloc[:-20].reset_index(drop=True), demo_table.schema, demo_table.name)
+    other = BayesNetGenerator(batch_size=400, max_cpd_cells=200).fit(fewer, demo_graph, demo_roles)
+    assert not _same(_parameters(small_net), _parameters(other))
+
+
+def test_the_bayes_net_samples_the_local_rows_on_ray(ray_engine, small_net):
+    from faircause_core.generators.base import FairnessSpec
+
+    fairness, seen = FairnessSpec(de=1.0), []
+    local = small_net.sample(1000, fairness, seed=3)
+    there = _Recording(ray_engine)
+    with engine.use(there):  # three batches of 400, 400 and 200 rows, each a task
+        remote = small_net.sample(1000, fairness, seed=3, progress=lambda stage, k, n: seen.append(k))
+    assert there.tasks == {"_sample_batch"} and sorted(seen) == [400, 800, 1000]
+    pd.testing.assert_frame_equal(local, remote, check_exact=True)
+    # negative control: another seed draws other rows
+    assert not small_net.sample(1000, fairness, seed=4).equals(local)
+
+
+def test_the_fair_predictor_on_ray_equals_the_local_one(ray_engine, small_net, demo_table, demo_roles,
+                                                        monkeypatch):
+    from faircause_core.generators.base import FairnessSpec
+    from faircause_core.metrics import utility
+
+    monkeypatch.setattr(utility, "FITS_PER_TASK", 4)  # several tasks per table
+    df = demo_table.df
+    train, test = df.iloc[:300].reset_index(drop=True), df.iloc[300:900].reset_index(drop=True)
+    synth = small_net.sample(2700, FairnessSpec(de=1.0), seed=1)  # 9 sets of the 300 real rows
+
+    def run(seed):
+        return utility.fair_predictor(train, synth, test, demo_roles, demo_table.schema, seed=seed,
+                                      repeats=9, n_boot=40)
+
+    local = run(0)
+    there = _Recording(ray_engine)
+    with engine.use(there):
+        remote = run(0)
+    assert there.tasks == {"_fit_task"} and local["synthetic_sets"] == 9
+    assert remote == local
+    # negative control: another seed resamples other real rows (the refits' spread) and splits the
+    # synthetic rows into other sets, so other numbers
+    other = run(1)
+    assert other["real_trained_de_training_sd"] != local["real_trained_de_training_sd"]
+    assert other["synthetic_trained_de"] != local["synthetic_trained_de"]

@@ -13,11 +13,14 @@ X's direct effect) instead of falling back to uniform. For a small family pgmpy 
 the table (its Dirichlet estimator); above `max_cpd_cells` the same posterior is
 evaluated row by row from the observed combinations, so no table is ever materialised.
 `cpd="logistic"` drops the counts (the logistic model alone; measured beside the default
-in bench/bench_bayesnet.py).
+in bench/bench_bayesnet.py). Each column's codec and each node's mechanism is fitted as a
+task of the current engine (faircause_core.engine: here, or on a Ray cluster).
 
 Sample: our own vectorised ancestral sampling (pgmpy's sampler cannot edit pathways): the
 loop of sampling.py, shared with the language model, with one uniform per row and node
 (common random numbers across alphas); bins mapped back to observed values of the bin.
+Each batch of `batch_size` rows is an engine task whose uniforms come from (seed, batch),
+so either engine gives the same rows, bit for bit.
 """
 
 from __future__ import annotations
@@ -28,10 +31,11 @@ from typing import Optional
 import numpy as np
 import pandas as pd
 
+from faircause_core import engine
 from faircause_core.causal.question import Outcome
 from faircause_core.errors import InputError
 from faircause_core.generators.base import CancelToken, FairnessSpec, Generator, ProgressFn, check_sample_request, no_progress
-from faircause_core.generators.columns import ColumnCodec, check_graph_matches_table
+from faircause_core.generators.columns import check_graph_matches_table, fit_columns
 from faircause_core.generators.sampling import Groups, ancestral_sample, counterfactual_effects
 
 PRIORS = ("BDeu", "K2", "logistic")
@@ -236,34 +240,20 @@ class BayesNetGenerator(Generator):
         self.order_ = list(graph.topological_order())
         self.columns_ = columns
         self.roles_ = roles
-        cols = {c: ColumnCodec.from_table(table, c, self.max_bins) for c in columns}
-        self.cols_ = cols
-        codes = pd.DataFrame({c: cols[c].encode(df[c]) for c in columns})
+        self.cols_, codes = fit_columns(table, columns, self.max_bins)
         # pgmpy orders a CPD's evidence as sorted(parents); the tables follow that order.
         self.parents_ = {v: sorted(graph.parents(v)) for v in self.order_}
-        small = [v for v in self.order_  # a root's table is its marginal: always tiny
-                 if self.cpd == "posterior" and (not self.parents_[v] or self._cells(v) <= self.max_cpd_cells)]
-        if self.prior != "logistic" and len(small) < len(self.order_):
-            big = next(v for v in self.order_ if v not in small)
-            raise InputError(f"column {big!r} has too many parent value combinations for a {self.prior} table "
-                             f"({len(self.parents_[big])} parents); use the logistic prior")
-        self.cpd_ = {}
-        logistic = {}
-        for j, v in enumerate(self.order_):
-            pa = self.parents_[v]
-            if self.prior == "logistic":
-                by = roles.x if self.outcome_by_x and v == roles.y else None
-                logistic[v] = _Logistic(codes, v, pa, cols, self.C, by=by)
-            if v not in small:
-                seen, counts = _seen_counts(codes, v, pa, cols[v].card) if self.cpd == "posterior" and pa else (None, None)
-                self.cpd_[v] = _Cpd(pa, logistic=logistic[v], seen=seen, counts=counts, ess=self.equivalent_sample_size)
-            progress("fitting Bayes net", j + 1, len(columns))
-        if small:
-            model = self._fit_pgmpy(codes, graph, small, logistic)
-            for v in small:
-                self.cpd_[v] = self._table(model.get_cpds(v), v)
+        if self.prior != "logistic":
+            big = next((v for v in self.order_ if not self._tabulated(v)), None)
+            if big is not None:
+                raise InputError(f"column {big!r} has too many parent value combinations for a {self.prior} table "
+                                 f"({len(self.parents_[big])} parents); use the logistic prior")
+        # each column's mechanism is a task of the current engine (local, or Ray): _fit_column
+        cpds = engine.current().map(_fit_column, self.order_, shared=(self, codes),
+                                    done=lambda k, total: progress("fitting Bayes net", k, total))
+        self.cpd_ = dict(zip(self.order_, cpds))
 
-        self.groups_ = Groups.fit(cols[roles.x], codes[roles.x].to_numpy(), roles)
+        self.groups_ = Groups.fit(self.cols_[roles.x], codes[roles.x].to_numpy(), roles)
         self.outcome_ = Outcome.resolve(df[roles.y], getattr(roles, "threshold", None))
         self.fit_seconds_ = time.perf_counter() - t0
         return self
@@ -271,26 +261,32 @@ class BayesNetGenerator(Generator):
     def _cells(self, v: str) -> float:
         return float(np.prod([float(self.cols_[c].card) for c in [v, *self.parents_[v]]]))
 
-    def _fit_pgmpy(self, codes: pd.DataFrame, graph, nodes: list, logistic: dict):
-        """pgmpy's Dirichlet estimator on the small families (each node with its parents)."""
+    def _tabulated(self, v: str) -> bool:
+        """Whether v's CPD is a table (pgmpy's): a root's always is (its marginal), a family
+        of at most `max_cpd_cells` cells under the posterior CPD too."""
+        return self.cpd == "posterior" and (not self.parents_[v] or self._cells(v) <= self.max_cpd_cells)
+
+    def _fit_table(self, codes: pd.DataFrame, v: str, logistic: Optional[_Logistic]) -> _Cpd:
+        """pgmpy's Dirichlet estimator on v's family alone (v and its parents, in a network of
+        their own): the same table as in the whole network, since a node's CPD reads only its
+        family's counts and its own prior; the parents' CPDs it fits too are unused."""
         from pgmpy.models import DiscreteBayesianNetwork
         from pgmpy.parameter_estimator import DiscreteBayesianEstimator
 
-        family = sorted({c for v in nodes for c in [v, *self.parents_[v]]}, key=self.order_.index)
+        pa = self.parents_[v]
         model = DiscreteBayesianNetwork()
-        model.add_nodes_from(family)
-        model.add_edges_from([(p, v) for v in nodes for p in self.parents_[v]])
-        states = {c: list(range(self.cols_[c].card)) for c in family}
+        model.add_nodes_from([v, *pa])
+        model.add_edges_from([(p, v) for p in pa])
+        states = {c: list(range(self.cols_[c].card)) for c in [v, *pa]}
         if self.prior == "logistic":
-            # A parent outside `nodes` still needs a CPD for pgmpy: its marginal (unused).
-            pseudo = {v: self.equivalent_sample_size * (logistic[v].table().T if v in nodes else
-                                                        logistic[v].freq[:, None]) for v in family}
+            pseudo = {v: self.equivalent_sample_size * logistic.table().T,
+                      **{p: np.ones((self.cols_[p].card, 1)) for p in pa}}  # the parents': unused
             est = DiscreteBayesianEstimator(state_names=states, prior_type="dirichlet", pseudo_counts=pseudo)
         else:
             est = DiscreteBayesianEstimator(state_names=states, prior_type=self.prior,
                                             equivalent_sample_size=self.equivalent_sample_size)
-        model.fit(codes[family], estimator=est)
-        return model
+        model.fit(codes[[v, *pa]], estimator=est)
+        return self._table(model.get_cpds(v), v)
 
     def _table(self, cpd, v: str) -> _Cpd:
         pa = list(cpd.variables[1:])
@@ -316,24 +312,17 @@ class BayesNetGenerator(Generator):
             raise InputError("the Bayes net is not fitted yet: call fit() first")
         n = check_sample_request(n, fairness, self.groups_.x0, self.groups_.x1, self.roles_.x)
         progress = progress or no_progress
-        parts, done = [], 0
-        for b, start in enumerate(range(0, n, self.batch_size)):
-            if cancel is not None:
-                cancel.check()
-            m = min(self.batch_size, n - start)
-            rng = np.random.default_rng([int(seed), b])
-            # Always draw a full batch of uniforms (per node: one for its state, one for
-            # its value within a bin, plus one for x*): the same seed gives row i the same
-            # uniforms whatever n and alpha are (common random numbers).
-            u = rng.random((2 * len(self.order_) + 1, self.batch_size))[:, :m]
-            k = len(self.order_)
-            codes = self._sample_codes(m, fairness, u[: k + 1])
-            within = {c: u[k + 1 + j] for j, c in enumerate(self.order_)}
-            parts.append(pd.DataFrame({c: self.cols_[c].decode(codes[c], within[c]) for c in self.columns_}))
-            done += m
-            progress("sampling", done, n)
         if cancel is not None:
             cancel.check()
+
+        def done(k: int, total: int) -> None:  # after each batch: progress, then the cancel check
+            progress("sampling", min(k * self.batch_size, n), n)
+            if cancel is not None:
+                cancel.check()
+
+        # each batch of rows is a task of the current engine (local, or Ray): _sample_batch
+        parts = engine.current().map(_sample_batch, range(-(-n // self.batch_size)),
+                                     shared=(self, n, fairness, int(seed)), done=done)
         return pd.concat(parts, ignore_index=True)
 
     def _sample_codes(self, m: int, fairness: FairnessSpec, u: np.ndarray, sees_x: Optional[dict] = None) -> dict:
@@ -376,3 +365,32 @@ class BayesNetGenerator(Generator):
                 "cpd_cells": self.cpd_[v].cells,
             })
         return pd.DataFrame(rows)
+
+
+def _fit_column(shared, v: str) -> _Cpd:
+    """Column v's mechanism P(v | parents), an engine task: a pure function of the generator's
+    settings and the table's state codes, so the columns fit anywhere in any order."""
+    gen, codes = shared
+    pa, logistic = gen.parents_[v], None
+    if gen.prior == "logistic":
+        by = gen.roles_.x if gen.outcome_by_x and v == gen.roles_.y else None
+        logistic = _Logistic(codes, v, pa, gen.cols_, gen.C, by=by)
+    if gen._tabulated(v):
+        return gen._fit_table(codes, v, logistic)
+    seen, counts = _seen_counts(codes, v, pa, gen.cols_[v].card) if gen.cpd == "posterior" and pa else (None, None)
+    return _Cpd(pa, logistic=logistic, seen=seen, counts=counts, ess=gen.equivalent_sample_size)
+
+
+def _sample_batch(shared, b: int) -> pd.DataFrame:
+    """Rows of batch b, an engine task: its uniforms come from (seed, b) alone, so the batches
+    run anywhere in any order and give the rows of one local pass."""
+    gen, n, fairness, seed = shared
+    m = min(gen.batch_size, n - b * gen.batch_size)
+    # Always draw a full batch of uniforms (per node: one for its state, one for its value
+    # within a bin, plus one for x*): the same seed gives row i the same uniforms whatever n
+    # and alpha are (common random numbers).
+    u = np.random.default_rng([seed, b]).random((2 * len(gen.order_) + 1, gen.batch_size))[:, :m]
+    k = len(gen.order_)
+    codes = gen._sample_codes(m, fairness, u[: k + 1])
+    within = {c: u[k + 1 + j] for j, c in enumerate(gen.order_)}
+    return pd.DataFrame({c: gen.cols_[c].decode(codes[c], within[c]) for c in gen.columns_})

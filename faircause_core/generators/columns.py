@@ -124,6 +124,23 @@ class ColumnCodec:
         return None
 
 
+def fit_columns(table, columns: list, max_bins: int) -> tuple[dict, pd.DataFrame]:
+    """({column: its ColumnCodec}, the table's state codes) for `columns` of a data.Table, each
+    column's codec fitted as a task of the current engine (local, or Ray): _fit_codec."""
+    from faircause_core import engine
+
+    fitted = engine.current().map(_fit_codec, list(columns), shared=(table, int(max_bins)))
+    return ({c: col for c, (col, _) in zip(columns, fitted)},
+            pd.DataFrame({c: codes for c, (_, codes) in zip(columns, fitted)}))
+
+
+def _fit_codec(shared, column: str) -> tuple[ColumnCodec, np.ndarray]:
+    """One column's codec and state codes, an engine task: a pure function of the table."""
+    table, max_bins = shared
+    col = ColumnCodec.from_table(table, column, max_bins)
+    return col, col.encode(table.df[column])
+
+
 def _num_equal(a, text: str) -> bool:
     try:
         return float(a) == float(text)

@@ -30,6 +30,8 @@ What was chosen and why:
 
 from __future__ import annotations
 
+import copy
+from dataclasses import dataclass
 from typing import Optional
 
 import numpy as np
@@ -38,6 +40,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.metrics import roc_auc_score
 from threadpoolctl import threadpool_limits
 
+from faircause_core import engine
 from faircause_core.errors import InputError
 from faircause_core.metrics.frames import NUMERIC_KINDS, canonical, check_frame, model_kinds, numbers
 from faircause_core.causal.question import Outcome, group_mask, resolve_value
@@ -193,6 +196,7 @@ FAIR_TRAIN_ROWS = 50_000
 def predictor_train_rows(n_train: int) -> int:
     """The real training rows the fair predictor uses of `n_train` (and each synthetic set's size)."""
     return min(int(n_train), FAIR_TRAIN_ROWS)
+FITS_PER_TASK = 10  # the fair predictor's fits per engine task: tasks of tens of ms on the demo, not a few
 FIT_THREADS = 2  # threads fitting the tables' default models side by side (the machine has 2 cores)
 _TABLES = {"real": ("train", "real training"), "synthetic": ("synth", "synthetic"), "control": ("control", "control")}
 
@@ -425,23 +429,77 @@ def _effect(enc, X, y, X0, X1, seed: int, classifier=None) -> np.ndarray:
 
 
 def _row_effects(enc, X, y, seed: int, X0: np.ndarray, X1: np.ndarray, repeats: int,
-                 classifier=None) -> list[np.ndarray]:
+                 classifier=None, eng=None) -> list[np.ndarray]:
     """Effects of the model fitted on all training rows (first) and on `repeats` seeded
     resamples of them: another draw of training data, which a new classifier seed alone is
-    not (the logistic model and HistGradientBoosting below 10,000 rows ignore their seed)."""
-    out, rng = [], np.random.default_rng(seed)
-    if isinstance(classifier, _FairFits):  # the default model: each resample as weights
+    not (the logistic model and HistGradientBoosting below 10,000 rows ignore their seed).
+    The resamples are tasks of the engine `eng` (_fit_task), each handed the random state
+    its resamples start from, so they are the draws of one pass whatever runs them."""
+    fits, part, full = None, None, None
+    if isinstance(classifier, _FairFits):  # the default model: each resample as weights, started from the full fit
         fits, part = classifier, classifier.rows(X)
         fits.hessian = None
         full = fits.fit(part, y)
-        out.append(fits.effects(full))
-        for _ in range(repeats):
-            counts = np.bincount(rng.integers(0, len(y), len(y)), minlength=len(y))
-            out.append(fits.effects(fits.fit(part, y, counts, start=None if full is None else full[0])))
-        return out
-    for k in range(repeats + 1):
-        take = np.arange(len(y)) if k == 0 else rng.integers(0, len(y), len(y))
-        out.append(_effect(enc, X[take], y[take], X0, X1, seed + k, classifier))
+        first = fits.effects(full)
+    else:
+        first = _effect(enc, X, y, X0, X1, seed, classifier)
+    rng, items = np.random.default_rng(seed), []
+    for k0 in range(1, repeats + 1, FITS_PER_TASK):
+        k1 = min(k0 + FITS_PER_TASK, repeats + 1)
+        items.append((k0, k1, rng.bit_generator.state))
+        for _ in range(k0, k1):
+            rng.integers(0, len(y), len(y))
+    shared = _Fits(enc, X, y, X0, X1, seed, classifier, part, None if full is None else full[0],
+                   None if fits is None else fits.hessian)
+    return [first] + [e for task in (eng or engine.current()).map(_fit_task, items, shared) for e in task]
+
+
+@dataclass(frozen=True)
+class _Fits:
+    """What every engine task of one table's fair-predictor models reads: its encoded rows and
+    labels, the holdout's x0 rows (as x0 and as x1), the model (a _FairFits, or a
+    `classifier(seed)` factory), and for the default model its encoded rows, the first fit's
+    coefficients every later fit starts from and that fit's inverse Hessian (the
+    preconditioner); for synthetic sets, the seeded order of the rows and each set's size."""
+
+    enc: "FeatureEncoder"
+    X: np.ndarray
+    y: np.ndarray
+    X0: np.ndarray
+    X1: np.ndarray
+    seed: int
+    model: object
+    part: Optional[tuple] = None
+    start: Optional[np.ndarray] = None
+    hessian: Optional[np.ndarray] = None
+    order: Optional[np.ndarray] = None
+    size: int = 0
+
+
+def _fit_task(shared: _Fits, item) -> list[np.ndarray]:
+    """Effects of one engine task's models, fits k0..k1-1 of a table: synthetic set k (state
+    None), or the k-th resample of the real rows, drawn from `state` on. A pure function of
+    (shared, item): each default-model fit starts from the table's first fit with its
+    preconditioner, never from what ran before it, so tasks run anywhere in any order."""
+    f, (k0, k1, state) = shared, item
+    rng = None
+    if state is not None:
+        bits = np.random.PCG64()
+        bits.state = state
+        rng = np.random.Generator(bits)
+    fits = copy.copy(f.model) if isinstance(f.model, _FairFits) else None
+    out = []
+    for k in range(k0, k1):
+        take = f.order[k * f.size:(k + 1) * f.size] if rng is None else rng.integers(0, len(f.y), len(f.y))
+        if fits is None:
+            out.append(_effect(f.enc, f.X[take], f.y[take], f.X0, f.X1, f.seed + k, f.model))
+            continue
+        fits.hessian = f.hessian
+        if rng is None:
+            fitted = fits.fit((f.part[0][take], f.part[1][take]), f.y[take], start=f.start)
+        else:
+            fitted = fits.fit(f.part, f.y, np.bincount(take, minlength=len(f.y)), start=f.start)
+        out.append(fits.effects(fitted))
     return out
 
 
@@ -456,7 +514,7 @@ def synthetic_sets(n_train: int) -> int:
     return max(FEW_DRAWS, min(DRAWS, PREDICTOR_ROWS // n_train))
 
 
-def _synthetic_sets(enc, X, y, n: int, X0, X1, seed: int, draws: int, repeats: int, classifier=None):
+def _synthetic_sets(enc, X, y, n: int, X0, X1, seed: int, draws: int, repeats: int, classifier=None, eng=None):
     """("sets", (k, rows) effects) of models trained on k disjoint sets of n synthetic rows, or
     ("refits", effects) for a table with fewer than MIN_DRAWS such sets.
 
@@ -464,21 +522,25 @@ def _synthetic_sets(enc, X, y, n: int, X0, X1, seed: int, draws: int, repeats: i
     independent draws: each model is trained on as many rows as the real one (same classifier,
     same size, only the law differs; a tree model's effect depends on its training size), their
     mean is the generator's expected effect and resampling the sets gives its spread exactly,
-    with no refits on duplicated rows. A seeded shuffle first, in case the rows come sorted."""
+    with no refits on duplicated rows. A seeded shuffle first, in case the rows come sorted.
+    The sets are tasks of the engine `eng` (_fit_task), but for the default model's first
+    fitted set, fitted here: the others start from it."""
     k = min(int(draws), len(y) // max(n, 1))
-    if k >= MIN_DRAWS:
-        order = np.random.default_rng([seed, 7]).permutation(len(y))[: k * n]
-        parts = np.split(order, k)
-        if isinstance(classifier, _FairFits):  # the default model: later sets start from the first
-            fits, rows, start, units = classifier, classifier.rows(X), None, []
-            fits.hessian = None
-            for p in parts:
-                fitted = fits.fit((rows[0][p], rows[1][p]), y[p], start=start)
-                start = fitted[0] if start is None and fitted is not None else start
-                units.append(fits.effects(fitted))
-            return "sets", np.vstack(units)
-        return "sets", np.vstack([_effect(enc, X[p], y[p], X0, X1, seed + i, classifier) for i, p in enumerate(parts)])
-    return "refits", _row_effects(enc, X, y, seed, X0, X1, repeats, classifier)
+    if k < MIN_DRAWS:
+        return "refits", _row_effects(enc, X, y, seed, X0, X1, repeats, classifier, eng)
+    order = np.random.default_rng([seed, 7]).permutation(len(y))[: k * n]
+    fits, part, head, start = None, None, [], None
+    if isinstance(classifier, _FairFits):  # the default model: the sets after the first fitted one start from it
+        fits, part = classifier, classifier.rows(X)
+        fits.hessian = None
+        while len(head) < k and start is None:
+            take = order[len(head) * n:(len(head) + 1) * n]
+            fitted = fits.fit((part[0][take], part[1][take]), y[take])
+            start = None if fitted is None else fitted[0]
+            head.append(fits.effects(fitted))
+    shared = _Fits(enc, X, y, X0, X1, seed, classifier, part, start, None if fits is None else fits.hessian, order, n)
+    items = [(k0, min(k0 + FITS_PER_TASK, k), None) for k0 in range(len(head), k, FITS_PER_TASK)]
+    return "sets", np.vstack(head + [e for task in (eng or engine.current()).map(_fit_task, items, shared) for e in task])
 
 
 def _unit_draws(units: np.ndarray, idx: np.ndarray, rng) -> np.ndarray:
@@ -601,6 +663,7 @@ def fair_predictor(real_train, synth, real_test, roles, schema, seed=0, *, contr
     idx = np.random.default_rng(seed).integers(0, n0, (n_boot, n0))  # shared by every table: paired
     fit = np.arange(n_boot) % repeats  # each resample of holdout rows meets one refit
     de, draws_of, sets, mc_se, training_sd = {}, {}, {}, {}, None
+    eng = engine.current()  # the tables' fits are its tasks (local, or Ray); the threads below do not inherit it
 
     def fits_of(name):
         """(kind, units) of one table's models. The default model is fair_classifier's, fitted
@@ -608,8 +671,8 @@ def fair_predictor(real_train, synth, real_test, roles, schema, seed=0, *, contr
         X, y = _labelled(*data[_TABLES[name][0]])
         model = _FairFits(enc, enc.categorical_mask, X0, X1) if classifier is None else classifier
         if name == "real":
-            return "refits", _row_effects(enc, X, y, seed, X0, X1, repeats, model)
-        return _synthetic_sets(enc, X, y, n_train, X0, X1, seed, draws, repeats, model)
+            return "refits", _row_effects(enc, X, y, seed, X0, X1, repeats, model, eng)
+        return _synthetic_sets(enc, X, y, n_train, X0, X1, seed, draws, repeats, model, eng)
 
     with threadpool_limits(1):  # many small fits: one BLAS thread each (see _fit_predict)
         if classifier is None and FIT_THREADS > 1 and len(tables) > 1:
