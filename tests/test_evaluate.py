@@ -152,7 +152,16 @@ def test_extra_columns_are_left_out_and_named(split, tmp_path, capsys):
     frame = pd.read_csv(paths["bayes"]).assign(row_id=1)
     out, notes = conform(frame, table, "synthetic table s.csv")
     assert list(out.columns) == list(table.df.columns)
-    assert notes and "row_id" in notes[0]
+    assert notes == ["synthetic table s.csv: 1 column(s) not in the real data were left out: row_id"]
+    # a column the real data has but leaves out (pbc's 'id', an identifier) is not called absent
+    real = pd.read_csv(paths["real"]).assign(patient=lambda f: range(len(f)))
+    with_id = load_table(real.to_csv(index=False).encode(), name="real.csv")
+    assert "patient" in with_id.raw.columns and "patient" not in with_id.df.columns
+    out, notes = conform(frame.assign(patient=1), with_id, "synthetic table s.csv")
+    assert list(out.columns) == list(with_id.df.columns)
+    assert notes == ["synthetic table s.csv: 1 column(s) not in the real data were left out: row_id",
+                     "synthetic table s.csv: 1 column(s) left out as in the real data (an identifier or an empty "
+                     "column there): patient"]
 
 
 def test_subprocess_smoke(split, tmp_path):
@@ -166,3 +175,16 @@ def test_subprocess_smoke(split, tmp_path):
     assert proc.returncode == 2, proc.stderr
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "lacks" in lines[0], proc.stderr
+
+
+def test_the_synthetic_audits_notes_say_they_are_about_the_synthetic_rows(split, tmp_path):
+    """Evaluating a copy of pbc printed "group sex=m is small (32 rows ...)" then "(33 rows ...)",
+    the real audit's note and the synthetic one's, as if one table contradicted itself."""
+    d, paths = split
+    syn = pd.read_csv(paths["bayes"])
+    few = pd.concat([syn[syn.sex == "Male"], syn[syn.sex == "Female"].head(40)])
+    few.to_csv(tmp_path / "few.csv", index=False)
+    report = evaluate_cli(paths, tmp_path / "few.csv", tmp_path / "r.json", "--holdout", str(paths["hold"]))
+    small = [w for w in report["warnings"] if "is small" in w]
+    assert small == ["on the synthetic rows: group sex=Female is small (40 rows with an outcome): "
+                     "estimates will be noisy"]

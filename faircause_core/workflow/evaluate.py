@@ -25,7 +25,7 @@ from faircause_core.io.data import Table, match_column
 from faircause_core.metrics.frames import NUMERIC_KINDS, model_kinds, numbers
 from faircause_core.workflow.pipeline import (
     EXTERNAL, GenerationSettings, RunResult, audit, audit_all_rows, default_measure, measure as measure_metrics,
-    split_holdout, synthetic_splits,
+    split_holdout, synthetic_notes, synthetic_splits,
 )
 
 #: At most this many distinct unseen values are named in a warning.
@@ -52,7 +52,11 @@ def conform(frame: pd.DataFrame, real: Table, which: str) -> tuple[pd.DataFrame,
     for col in model_kinds(real.schema):
         if model_kinds(real.schema)[col] in NUMERIC_KINDS:
             out[col] = numbers(out[col].rename(col), which)  # a word in a number column: said now, in one line
-    notes = [f"{which}: {len(extra)} column(s) not in the real data were left out: {', '.join(extra[:8])}"] if extra else []
+    raw = set(map(str, real.raw.columns)) if real.raw is not None else set()
+    dropped, foreign = [c for c in extra if c in raw], [c for c in extra if c not in raw]
+    notes = [f"{which}: {len(foreign)} column(s) not in the real data were left out: {', '.join(foreign[:8])}"] if foreign else []
+    notes += [f"{which}: {len(dropped)} column(s) left out as in the real data (an identifier or an empty column "
+              f"there): {', '.join(dropped[:8])}"] if dropped else []
     return out, notes
 
 
@@ -143,5 +147,5 @@ def evaluate(table: Table, synthetic: pd.DataFrame, graph: CausalGraph, roles: R
         real_effects_all_rows=all_rows, fitting_rows=len(fit_table.df),
         target={}, rounds=[], converged=False, metrics=metrics,
         timings={k: round(v, 3) for k, v in timings.items()},
-        warnings=warnings + list(real.warnings) + list(final.warnings), message=message,
+        warnings=warnings + list(real.warnings) + synthetic_notes(final), message=message,
     )

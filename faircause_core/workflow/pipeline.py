@@ -637,8 +637,8 @@ def run_generation(
         converged=bool(result.converged),
         metrics=metrics,
         timings={k: round(v, 3) for k, v in timings.items()},
-        warnings=list(real.warnings) + list(final.warnings) + removal_checks(own, final.to_dict(),
-                                                                            result.final_fairness),
+        warnings=list(real.warnings) + synthetic_notes(final) + removal_checks(own, final.to_dict(),
+                                                                              result.final_fairness),
         message=result.message,
         alphas_used=result.alphas_used,
         frozen=result.frozen,
@@ -663,6 +663,13 @@ def synthetic_splits(rows: int, profile: str = "full") -> int:
     Until issue 22 one split above 5,000 rows; measured since (bench/bench_audit_splits.py), one
     split's spread over fold seeds is still 0.20-0.26 of the standard error at 20,000 rows."""
     return min(splits_for(rows), MEASURE_PROFILES[profile].get("splits", MAX_SPLITS))
+
+
+def synthetic_notes(decomposition: Decomposition) -> list[str]:
+    """The synthetic rows' audit notes, each saying which rows it is about: beside the real
+    audit's notes in a run's warnings, "group sex=m is small (33 rows...)" and "(32 rows...)"
+    read as one table's contradiction (seen evaluating a copy of pbc)."""
+    return [f"on the synthetic rows: {note}" for note in decomposition.warnings]
 
 
 def generator_effects(generator, fairness: FairnessSpec, seed: int) -> dict:
