@@ -149,6 +149,36 @@ def test_the_bayes_net_fitted_on_ray_has_the_local_parameters(ray_engine, small_
     assert not _same(_parameters(small_net), _parameters(other))
 
 
+def test_a_columns_table_is_pgmpys_fit_of_its_family(small_net, demo_table):
+    """A column's task runs pgmpy's per-node estimation step (private) for that column alone:
+    its table is the one pgmpy's public fit() gives on the column's family network."""
+    from pgmpy.models import DiscreteBayesianNetwork
+    from pgmpy.parameter_estimator import DiscreteBayesianEstimator
+
+    from faircause_core.generators.bayesnet import _Logistic
+
+    gen = small_net
+    codes = pd.DataFrame({c: gen.cols_[c].encode(demo_table.df[c]) for c in gen.columns_})
+    v = max((c for c in gen.order_ if gen._tabulated(c)), key=gen._cells)  # the largest table
+    pa = gen.parents_[v]
+    logistic = _Logistic(codes, v, pa, gen.cols_, gen.C)
+    mine = gen._fit_table(codes, v, logistic).table
+
+    def public(scale):
+        net = DiscreteBayesianNetwork()
+        net.add_nodes_from([v, *pa])
+        net.add_edges_from([(p, v) for p in pa])
+        pseudo = {v: scale * gen.equivalent_sample_size * logistic.table().T,
+                  **{p: np.ones((gen.cols_[p].card, 1)) for p in pa}}
+        states = {c: list(range(gen.cols_[c].card)) for c in [v, *pa]}
+        net.fit(codes[[v, *pa]], estimator=DiscreteBayesianEstimator(state_names=states, prior_type="dirichlet",
+                                                                     pseudo_counts=pseudo))
+        return gen._table(net.get_cpds(v), v).table
+
+    assert len(pa) >= 2 and np.array_equal(mine, gen.cpd_[v].table) and np.array_equal(mine, public(1.0))
+    assert not np.array_equal(mine, public(2.0))  # control: another prior weight is another table
+
+
 def test_the_bayes_net_samples_the_local_rows_on_ray(ray_engine, small_net):
     from faircause_core.generators.base import FairnessSpec
 
