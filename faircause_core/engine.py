@@ -1,7 +1,7 @@
 """Where independent pieces of work run: in this process one after another ("local", the
 default) or as Ray tasks on a cluster ("ray", issue 22). A foundation module: what maps over
-the current engine is the audit's cross-fitting splits (causal.fairness.decompose), the fair
-predictor's synthetic sets and real-row refits (metrics.utility), and the Bayes net's
+the current engine is the audit's nuisance fits, each split's folds (causal.fairness.decompose),
+the fair predictor's synthetic sets and real-row refits (metrics.utility), and the Bayes net's
 per-column fits and sampling batches (generators.bayesnet, generators.columns); the CLI
 (`--engine ray --ray-address ...`) or the app (RAY_ADDRESS in its environment) choose it.
 

@@ -1,6 +1,6 @@
-"""Issue 22 item 3: the engines. The audit's cross-fitting splits, the fair predictor's sets
-and refits, and the Bayes net's per-column fits and sampling batches map over the current
-engine; on a local Ray (2 CPUs) the same seeds give bit-for-bit the local numbers, in the
+"""Issue 22 item 3: the engines. The audit's nuisance fits (each split's folds), the fair
+predictor's sets and refits, and the Bayes net's per-column fits and sampling batches map over
+the current engine; on a local Ray (2 CPUs) the same seeds give bit-for-bit the local numbers, in the
 pipeline and through `audit --engine ray`; a worker killed mid-task is retried by Ray; bad
 engine settings are one line and exit 2."""
 
@@ -52,20 +52,57 @@ def ray_engine():
     ray.shutdown()
 
 
+class _Recording:
+    """The Ray engine, noting which task functions mapped over it (the work really ran there) and
+    how many tasks each."""
+
+    name = "ray"
+
+    def __init__(self, inner):
+        self.inner, self.tasks, self.counts = inner, set(), {}
+
+    def map(self, fn, items, shared=None, done=None):
+        self.tasks.add(fn.__name__)
+        self.counts[fn.__name__] = self.counts.get(fn.__name__, 0) + len(items)
+        return self.inner.map(fn, items, shared=shared, done=done)
+
+
 def test_the_audit_on_ray_equals_the_local_audit(ray_engine, demo_table, demo_roles):
     from faircause_core.workflow.pipeline import audit
 
     here, there = [], []  # each split's end, told as it happens (the run's time-left estimate)
     local = audit(demo_table, demo_roles, seed=0, splits=4, progress=lambda k, n: here.append((k, n)))
-    with engine.use(ray_engine):
-        assert engine.current() is ray_engine
+    recording = _Recording(ray_engine)
+    with engine.use(recording):
+        assert engine.current() is recording
         remote = audit(demo_table, demo_roles, seed=0, splits=4, progress=lambda k, n: there.append((k, n)))
     assert engine.current().name == "local"
+    # each split's nuisance fits are the tasks: 4 splits x 2 covariate sets x 5 folds x 2 models
+    assert recording.tasks == {"_fit_nuisance"} and recording.counts["_fit_nuisance"] == 80
     pd.testing.assert_frame_equal(local.to_frame(), remote.to_frame(), check_exact=True)
     assert here == there == [(1, 4), (2, 4), (3, 4), (4, 4)]
     # negative control: other fold seeds do move the numbers, so equality above is not vacuous
     other = audit(demo_table, demo_roles, seed=1, splits=4).to_frame()
     assert not other["estimate"].equals(local.to_frame()["estimate"])
+
+
+def test_a_one_split_audit_runs_its_fold_fits_on_ray(ray_engine, demo_table, demo_roles):
+    """Past about 4.2 million rows the audit is one split: its nuisance fits are still tasks (2
+    covariate sets x 5 folds x 2 models), so a cluster shares its work, with the local numbers."""
+    from faircause_core.workflow.pipeline import audit
+
+    here, there = [], []
+    local = audit(demo_table, demo_roles, seed=2, splits=1, progress=lambda k, n: here.append((k, n)))
+    recording = _Recording(ray_engine)
+    with engine.use(recording):
+        remote = audit(demo_table, demo_roles, seed=2, splits=1, progress=lambda k, n: there.append((k, n)))
+    assert recording.tasks == {"_fit_nuisance"} and recording.counts["_fit_nuisance"] == 20
+    pd.testing.assert_frame_equal(local.to_frame(), remote.to_frame(), check_exact=True)
+    assert (local.warnings, local.settings, local.overlap) == (remote.warnings, remote.settings, remote.overlap)
+    assert here == there == [(1, 1)]
+    # negative control: another fold seed moves every fitted effect, so equality above is not vacuous
+    other = audit(demo_table, demo_roles, seed=3, splits=1).to_frame()
+    assert not (other["estimate"] == local.to_frame()["estimate"]).loc[["ctf_de", "ctf_ie", "ctf_se"]].any()
 
 
 def test_cli_audit_engine_ray_writes_the_local_json(ray_engine, tmp_path):
@@ -79,19 +116,6 @@ def test_cli_audit_engine_ray_writes_the_local_json(ray_engine, tmp_path):
 def test_a_killed_worker_is_retried_by_ray(ray_engine, tmp_path):
     assert ray_engine.map(die_once, [1, 2, 3], shared=str(tmp_path)) == [10, 20, 30]
     assert all((tmp_path / f"ran-{i}").read_text() == "2" for i in (1, 2, 3))  # each ran again after its death
-
-
-class _Recording:
-    """The Ray engine, noting which task functions mapped over it (the work really ran there)."""
-
-    name = "ray"
-
-    def __init__(self, inner):
-        self.inner, self.tasks = inner, set()
-
-    def map(self, fn, items, shared=None, done=None):
-        self.tasks.add(fn.__name__)
-        return self.inner.map(fn, items, shared=shared, done=done)
 
 
 @pytest.fixture(scope="module")

@@ -39,6 +39,12 @@ small for boosting (< 100 rows or < 10 of a class) gets the regression model ins
 a constant target a constant. Fits run on one thread: on a small shared machine OpenMP
 spin-waiting made boosting several times slower, and results stay bit-for-bit repeatable.
 
+Each nuisance model fit (split, covariate set, fold, outcome or propensity model) is one task
+of the current engine (faircause_core.engine: local, or Ray), seeded by its split and fold, so
+the audit spreads over a cluster however few splits it takes (one from about 4.2 million rows,
+splits_for) and gives the local numbers bit for bit; each split's m and pi are put together
+from its tasks' held-out predictions.
+
 The question (which observed values x0/x1 mean, which Y value counts as 1, the group
 masks) is resolved by `causal.question.Question`, the rule the metrics and the app use, and
 the results are the `causal.effects.Decomposition` type.
@@ -56,13 +62,14 @@ from __future__ import annotations
 import math
 import re
 import warnings as _pywarnings
+from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
 import pandas as pd
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 from sklearn.linear_model import LogisticRegression, Ridge
-from threadpoolctl import threadpool_limits  # sklearn imported first: its OpenMP must be loaded to be limited
+from threadpoolctl import ThreadpoolController  # sklearn imported first: its OpenMP must be loaded to be limited
 
 from faircause_core.causal.effects import (  # noqa: F401  (re-exported: the public contract)
     COLUMNS,
@@ -263,26 +270,98 @@ def _folds(is1: np.ndarray, y: np.ndarray, k: int, seed: int, binary: bool) -> n
     return fold
 
 
-def _nuisances(feats, is1, y, fold, learner, binary, seed, plugin):
-    """Out-of-fold (or in-sample for plugin) m(V) = E[Y|x1,V] and raw pi(V) = P(x1|V)."""
-    n = len(y)
+@dataclass(frozen=True)
+class _FoldWork:
+    """What every nuisance fit of one decompose call reads: put in the engine's object store once
+    (on Ray), not copied per task. feats: the standardised matrix of each covariate set fitted
+    ("A": Z, "B": Z + W), the same for every split; folds[r] and labels[r]: split r's fold id
+    per row and its fold labels (None and [None] for the plug-in: all rows train and test)."""
+
+    feats: dict
+    is1: np.ndarray
+    y: np.ndarray
+    folds: list
+    labels: list
+    seeds: list
+    learner: str
+    binary: bool
+
+    def items(self) -> list:
+        """Every fit, one engine task each, split by split: (split, covariate set, fold, model)."""
+        return [(r, name, i, model) for r in range(len(self.seeds)) for name in self.feats
+                for i in range(len(self.labels[r])) for model in ("m", "pi")]
+
+    def part(self, r: int, i: int):
+        """(train, test) rows of split r's fold i: the other folds and this one."""
+        fold, label = self.folds[r], self.labels[r][i]
+        if fold is None:
+            everything = np.ones(len(self.y), bool)
+            return everything, everything
+        return fold != label, fold == label
+
+
+_THREADS = []  # this process's threadpoolctl controller, made on first use
+
+
+def _one_thread():
+    """threadpool_limits(1) from one controller per process: making one scans the loaded libraries
+    (about 4 ms), which once per fit task would add 0.7 s to a 10-split demo audit."""
+    if not _THREADS:
+        _THREADS.append(ThreadpoolController())
+    return _THREADS[0].limit(limits=1)
+
+
+def _fit_nuisance(work: _FoldWork, item) -> np.ndarray:
+    """One nuisance model fitted on a fold's training rows, predicted on its held-out rows: an
+    engine task, seeded as the model and fold (seed + i for m = E[Y|x1,V], seed + 100 + i for
+    pi = P(x1|V)), so either engine gives the same numbers."""
+    r, name, i, model = item
+    feats, seed = work.feats[name], work.seeds[r]
+    train, test = work.part(r, i)
+    # One thread: on a small shared machine OpenMP spin-waiting made boosting 5-10x slower.
+    with _pywarnings.catch_warnings(), _one_thread():
+        _pywarnings.simplefilter("ignore")  # convergence chatter on separable folds
+        if model == "m":
+            rows = train & work.is1
+            fitted = _Model(work.learner, work.binary, seed + i).fit(feats[rows], work.y[rows])
+        else:
+            fitted = _Model(work.learner, True, seed + 100 + i).fit(feats[train], work.is1[train].astype(float))
+        return fitted.predict(feats[test])
+
+
+def _nuisances(work: _FoldWork, fits: dict, r: int, name: str):
+    """Split r's out-of-fold (or in-sample for plugin) m(V) and raw pi(V) for covariate set
+    `name`, put together from its fit tasks' predictions."""
+    n = len(work.y)
     m = np.empty(n)
     pi = np.empty(n)
-    parts = [(np.ones(n, bool), np.ones(n, bool))] if plugin else [
-        (fold != f, fold == f) for f in np.unique(fold)
-    ]
-    # One thread: on a small shared machine OpenMP spin-waiting made boosting 5-10x slower.
-    with _pywarnings.catch_warnings(), threadpool_limits(limits=1):
-        _pywarnings.simplefilter("ignore")  # convergence chatter on separable folds
-        for i, (train, test) in enumerate(parts):
-            tr1 = train & is1
-            m[test] = _Model(learner, binary, seed + i).fit(feats[tr1], y[tr1]).predict(feats[test])
-            pi[test] = _Model(learner, True, seed + 100 + i).fit(feats[train], is1[train].astype(float)).predict(
-                feats[test]
-            )
-    if binary:
+    for i in range(len(work.labels[r])):
+        test = work.part(r, i)[1]
+        m[test], pi[test] = fits[(r, name, i, "m")], fits[(r, name, i, "pi")]
+    if work.binary:
         m = np.clip(m, 0.0, 1.0)
     return m, pi
+
+
+def _fit_all(work: _FoldWork, progress: Callable[[int, int], None] | None) -> dict:
+    """Every fit of every split as a task of the current engine (local, or Ray): at 1 split (the
+    audit past about 4.2 million rows) a cluster still runs its 2 x 2 x n_folds fits at once.
+    `progress(k, splits)` is told as a split's worth of fits has ended: split k's last one on the
+    local engine (which runs them in order), on Ray whichever end first."""
+    from faircause_core import engine
+
+    items, splits = work.items(), len(work.seeds)
+    per_split = len(items) // splits
+    done = None
+    if progress is not None and per_split:
+        def done(k, total):
+            if k % per_split == 0:
+                progress(k // per_split, splits)
+    fits = dict(zip(items, engine.current().map(_fit_nuisance, items, shared=work, done=done)))
+    if progress is not None and not per_split:  # no covariates: nothing to fit
+        for k in range(1, splits + 1):
+            progress(k, splits)
+    return fits
 
 
 def _theta(m, pi, is1, y, clip, plugin, normalize):
@@ -383,8 +462,10 @@ def decompose(
     the demo's 1,140 fitting rows one split's Ctf-DE ranged from -0.101 to -0.033 over ten fold
     seeds (bench/bench_estimators.py). The medians are taken of A and B, so TV = DE - IE - SE
     still holds exactly; each effect's standard error is the median over splits of
-    sqrt(se_s^2 + (effect_s - effect)^2), which adds the spread between splits. `progress(k,
-    splits)`, where given, is told as each split ends (the time-left estimate's pace).
+    sqrt(se_s^2 + (effect_s - effect)^2), which adds the spread between splits. The fits of all
+    splits are tasks of the current engine (see the module docstring). `progress(k, splits)`,
+    where given, is told as each split's worth of fits ends, one split included (the time-left
+    estimate's pace).
 
     learner=None means "gbm" for method="dr" and "logistic" for method="plugin" (the plug-in
     is the fast preview). normalize=False gives the textbook 1/n0 one-step estimator instead
@@ -410,15 +491,6 @@ def decompose(
     seed = int(seed)
     if isinstance(splits, bool) or not isinstance(splits, (int, np.integer)) or splits < 1:
         raise InputError(f"splits {splits!r} must be a whole number >= 1")
-    if splits > 1 and method == "dr":
-        from faircause_core import engine
-
-        one = dict(x=x, x0=x0, x1=x1, y=y, z=z, w=w, method=method, n_folds=n_folds, threshold=threshold,
-                   positive=positive, learner=learner, clip=clip, continuous_outcome=continuous_outcome,
-                   normalize=normalize)  # each split a task of the current engine (local, or Ray)
-        runs = engine.current().map(_one_split, [seed + r for r in range(int(splits))], shared=(data, one),
-                                    done=progress)
-        return _median_of_splits(runs)
 
     notes: list[str] = []
     question = Question.resolve(data, x, x0, x1, y, threshold=threshold, positive=positive,
@@ -465,25 +537,43 @@ def decompose(
 
     binary = not continuous_outcome
     plugin = method == "plugin"
-    fold = None if plugin else _folds(is1, yk, n_folds, seed, binary)
-    overlap = {}
-    # A with V = Z, B with V = (Z, W); empty covariate sets collapse exactly.
-    for name, cols, fallback in (("A", z, "mu1"), ("B", z + w, "A")):
-        if (name == "A" and not z) or (name == "B" and not w):
-            mu[name], inf[name] = mu[fallback], inf[fallback]
-            continue
-        feats = _standardise(_design(frame, cols))  # trees do not mind; regressions need it
-        m, pi = _nuisances(feats, is1, yk, fold, learner, binary, seed, plugin)
-        overlap = overlap_stats(pi, is1, clip, cols)  # (Z, W) when there are mediators: the harder one
-        out = ((pi < clip) | (pi > 1.0 - clip)).mean()
-        if out > EXTREME_SHARE:
-            given = "Z" if name == "A" else "Z, W"
-            notes.append(
-                f"extreme propensities: {out:.1%} of P({x}={v1!r} | {given}) fall outside "
-                f"[{clip:g}, {1 - clip:g}]; estimates may be unstable"
-            )
-        mu[name], inf[name] = _theta(m, pi, is1, yk, clip, plugin, normalize)
+    seeds = [seed] if plugin else [seed + r for r in range(int(splits))]
+    folds = [None] * len(seeds) if plugin else [_folds(is1, yk, n_folds, s, binary) for s in seeds]
+    # A with V = Z, B with V = (Z, W); an empty Z (W) makes A = mu1 (B = A) exactly, nothing fitted.
+    sets = {name: cols for name, cols, given in (("A", z, z), ("B", z + w, w)) if given}
+    work = _FoldWork(  # trees do not mind the standardising; regressions need it
+        feats={name: _standardise(_design(frame, cols)) for name, cols in sets.items()},
+        is1=is1, y=yk, folds=folds, labels=[[None] if f is None else list(np.unique(f)) for f in folds],
+        seeds=seeds, learner=learner, binary=binary)
+    fits = _fit_all(work, progress)
+    settings = {
+        "x": x, "x0": v0, "x1": v1, "y": y, "positive": question.outcome.positive, "z": list(z), "w": list(w),
+        "seed": seed, "n_folds": n_folds, "threshold": threshold, "learner": learner, "clip": clip,
+        "continuous_outcome": bool(continuous_outcome), "normalize": bool(normalize),
+    }
+    runs = []  # each split's A and B from its fits, then its effects
+    for r, s in enumerate(seeds):
+        split_mu, split_inf, split_notes, overlap = dict(mu), dict(inf), list(notes), {}
+        for name, fallback in (("A", "mu1"), ("B", "A")):
+            if name not in sets:
+                split_mu[name], split_inf[name] = split_mu[fallback], split_inf[fallback]
+                continue
+            m, pi = _nuisances(work, fits, r, name)
+            overlap = overlap_stats(pi, is1, clip, sets[name])  # (Z, W) when there are mediators: the harder one
+            out = ((pi < clip) | (pi > 1.0 - clip)).mean()
+            if out > EXTREME_SHARE:
+                given = "Z" if name == "A" else "Z, W"
+                split_notes.append(
+                    f"extreme propensities: {out:.1%} of P({x}={v1!r} | {given}) fall outside "
+                    f"[{clip:g}, {1 - clip:g}]; estimates may be unstable"
+                )
+            split_mu[name], split_inf[name] = _theta(m, pi, is1, yk, clip, plugin, normalize)
+        runs.append(_one_split(split_mu, split_inf, split_notes, overlap, dict(settings, seed=s), n, n0, n1, method))
+    return runs[0] if len(runs) == 1 else _median_of_splits(runs)
 
+
+def _one_split(mu, inf, notes, overlap, settings, n, n0, n1, method) -> Decomposition:
+    """One cross-fitting split's Decomposition, from its four means and their influence functions."""
     estimates, ses = {}, {}
     for eff in EFFECTS:
         coef = _COEF[eff]
@@ -491,25 +581,14 @@ def decompose(
         ses[eff] = _se(sum(c * inf[q] for q, c in coef.items()))
     # Exact collapses: no floating noise in an effect that is zero by construction.
     quantities = {q: {"estimate": mu[q], "se": _se(inf[q])} for q in QUANTITIES}
-    settings = {
-        "x": x, "x0": v0, "x1": v1, "y": y, "positive": question.outcome.positive, "z": list(z), "w": list(w),
-        "seed": seed, "n_folds": n_folds, "threshold": threshold, "learner": learner, "clip": clip,
-        "continuous_outcome": bool(continuous_outcome), "normalize": bool(normalize),
-    }
     if overlap:
-        overlap.update(x0=str(v0), x1=str(v1))
-        low = overlap_warning(overlap, str(v0), str(v1))
+        overlap.update(x0=str(settings["x0"]), x1=str(settings["x1"]))
+        low = overlap_warning(overlap, str(settings["x0"]), str(settings["x1"]))
         notes += [low] if low else []
     return Decomposition(
         estimates=estimates, ses=ses, quantities=quantities, n=n, n0=n0, n1=n1,
         method=method, warnings=notes, settings=plain(settings), overlap=plain(overlap),
     )
-
-
-def _one_split(shared, seed: int) -> Decomposition:
-    """One cross-fitting split of decompose(splits=...): a pure function of its seed (an engine task)."""
-    data, arguments = shared
-    return decompose(data, seed=seed, **arguments)
 
 
 def _median_of_splits(runs: list) -> Decomposition:
