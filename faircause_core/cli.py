@@ -523,11 +523,15 @@ def cmd_generate(args) -> int:
 
 
 def _print_measure_note(result) -> None:
-    from faircause_core.present.explain import measure_note
+    """The light profile's sentence, and which measures used a seeded sample, and how large."""
+    from faircause_core.present.explain import measure_note, sampled_lines
 
     note = measure_note(result.settings)
     if note:
         print(f"{note[:1].upper()}{note[1:]}.")
+    sampled = sampled_lines(result.metrics, result.fitting_rows, len(result.synthetic))
+    if sampled:
+        print("Computed on samples:\n" + "\n".join(f"  {line}" for line in sampled))
 
 
 def _print_measures(m: dict, mirror: bool = False) -> None:

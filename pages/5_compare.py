@@ -8,7 +8,7 @@ from faircause_app.text import md
 from faircause_core.errors import InputError
 from faircause_core.generators.lm.record import sentence as lm_sentence
 from faircause_core.present import plots
-from faircause_core.present.explain import measure_note, sources_line
+from faircause_core.present.explain import measure_note, sampled_lines, sources_line
 from faircause_core.workflow import workspace
 from faircause_core.workflow.pipeline import EXTERNAL
 
@@ -50,6 +50,9 @@ if lm_line:  # what the language model did in this run, or that none was run
 light = measure_note(result.settings)
 if light:  # a light run's wider intervals
     st.info(f"{light[:1].upper()}{light[1:]}.")
+sampled = sampled_lines(result.metrics, result.fitting_rows, len(result.synthetic))
+if sampled:  # which numbers came from a seeded sample, and how large (our words and numbers only)
+    st.caption("Computed on samples: " + "; ".join(sampled) + ".")
 for note in result.warnings:
     text.warning(note)
 compare.delete_run(choice, labels[choice], state.root())

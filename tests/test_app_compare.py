@@ -101,6 +101,8 @@ def test_privacy_table_has_readable_names_and_a_verdict(compare_page):
     verdicts = [t for t in texts(at.success) + texts(at.warning) + texts(at.error)
                 if t.startswith("Verdict: ")]
     assert len(verdicts) == 1 and "\n" not in verdicts[0]
+    sampled = [t for t in texts(at.caption) if t.startswith("Computed on samples: ")]  # issue 22 item 5
+    assert len(sampled) == 1 and "seeded attacks of each kind, on all 200 synthetic rows" in sampled[0], sampled
 
 
 def test_delete_asks_first_names_the_run_and_says_what_was_deleted(compare_page):

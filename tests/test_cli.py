@@ -199,6 +199,9 @@ def test_generate_bayesnet_writes_csv_and_report(tmp_path):
     assert "Synthetic" in proc.stdout and "SDMetrics Quality Score" in proc.stdout
     # the suite's light measuring profile (tests/conftest.py) reaches the process, is recorded and said
     assert rep["settings"]["measure"] == "light" and "Measured with the light profile" in proc.stdout
+    assert ("Computed on samples:\n  privacy distances and membership inference: all 800 synthetic rows and a seeded "
+            "1,000 of the 1,140 real training rows") in proc.stdout  # the light profile's 1,000 rows at most
+    assert "Computed on samples:\n" in proc.stdout and "seeded attacks of each kind, on all 800 synthetic rows" in proc.stdout
 
 
 def test_a_bad_measuring_profile_is_one_line_exit_2(tmp_path, monkeypatch):

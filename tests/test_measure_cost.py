@@ -155,6 +155,12 @@ def test_a_sample_of_the_pairs_left_gets_an_interval(monkeypatch):
         out = fidelity.quality_report(real, synth, kinds, every_pair=False, seed=seed)
         assert out["trend_pairs_sampled"] == 40 and out["trend_ci_low"] <= out["trend"] <= out["trend_ci_high"]
         assert any("seeded random sample of 40" in n for n in out["notes"])
+        from faircause_core.present.explain import sampled_lines
+
+        assert sampled_lines({"fidelity": out}, None, len(synth)) == [
+            f"column pair trends: a seeded 40 of the {out['trend_pairs_checked']:,} column pairs, with the sampling "
+            "error in the pair-trend interval"]
+        assert sampled_lines({"fidelity": truth}, None, len(synth)) == []  # every pair scored: nothing to say
         covered += out["trend_ci_low"] <= truth["trend"] <= out["trend_ci_high"]
     assert covered >= 4
     again = fidelity.quality_report(real, synth, kinds, every_pair=False, seed=0)

@@ -126,6 +126,15 @@ def test_the_light_measuring_profile_spends_less_says_so_and_is_refused_when_mis
     # said where the run is shown, and kept through a save
     said = MEASURE_NOTE[1:MEASURE_NOTE.index(":")]  # "easured with the light profile" (the report escapes quotes)
     assert said in build_report(light, roles) and said not in build_report(full, roles)
+    # which numbers came from a seeded sample, and how large (issue 22 item 5), from each measure's own counts
+    from faircause_core.present.explain import sampled_lines
+
+    light_lines, full_lines = (sampled_lines(r.metrics, r.fitting_rows, len(r.synthetic)) for r in (light, full))
+    assert light_lines[0] == (f"privacy distances and membership inference: a seeded {budget['max_rows']:,} of the "
+                              f"1,200 synthetic rows and a seeded {budget['max_rows']:,} of the 1,140 real training rows")
+    assert not any(line.startswith("privacy distances") for line in full_lines)  # full: every row
+    assert f"{budget['attacks']} seeded attacks of each kind, on all 1,200 synthetic rows" in light_lines[1]
+    assert "Computed on samples: privacy distances" in build_report(light, roles)
     assert RunResult.from_dict(json.loads(json.dumps(light.to_dict())), light.synthetic).settings.measure == "light"
     old = {k: v for k, v in full.settings.to_dict().items() if k != "measure"}  # a run saved before the profiles
     assert GenerationSettings.from_dict(old).measure == "full"

@@ -313,5 +313,11 @@ def test_above_fair_train_rows_the_models_see_a_stated_subsample(monkeypatch):
     assert part["synthetic_sets"] == 4000 // 400  # 10 sets of 400; of 1,200 only 3 (< MIN_DRAWS): fitted whole
     assert whole["synthetic_sets"] == 0
     assert part["real_trained_de"] != whole["real_trained_de"]
+    from faircause_core.present.explain import sampled_lines
+
+    assert sampled_lines({"fair_predictor": part}, 1200, 4000) == [
+        "fair predictor: its models trained on a seeded 400 of the 1,200 real training rows, and each synthetic set "
+        "that size"]
+    assert sampled_lines({"fair_predictor": whole}, 1200, 4000) == []
     assert part == fair_predictor(train, synth, test, roles, NUM_KINDS, repeats=2, n_boot=40)  # seeded
     assert predictor_rows(GenerationSettings(generator="bayesnet", rows=100), 1200) == 100 * 400  # DRAWS sets of 400

@@ -408,6 +408,41 @@ def measure_note(settings) -> str:
     return MEASURE_NOTE if getattr(settings, "measure", "full") == "light" else ""
 
 
+def _part(used, total, what: str) -> str:
+    """'all 800 synthetic rows' or 'a seeded 1,000 of the 1,629 synthetic rows'."""
+    if total is None:
+        return f"a seeded {int(used):,} {what}"
+    return f"all {int(total):,} {what}" if used >= total else f"a seeded {int(used):,} of the {int(total):,} {what}"
+
+
+def sampled_lines(metrics: dict, fitting_rows, synthetic_rows: int) -> list[str]:
+    """Which measures used a seeded sample rather than every row, and how large, in one list
+    (issue 22 item 5: a big table's summary must say so): read from the numbers each measure
+    records (privacy's n_synth / n_real_train and anonymeter_rows, fidelity's
+    trend_pairs_sampled, the fair predictor's train_rows), not from its notes."""
+    lines = []
+    fitting_rows = fitting_rows or None  # 0: a run saved before fitting_rows was recorded
+    priv = metrics.get("privacy") or {}
+    n_syn, n_real = priv.get("n_synth"), priv.get("n_real_train")
+    if n_syn is not None and n_real is not None and (
+            n_syn < synthetic_rows or (fitting_rows is not None and n_real < fitting_rows)):
+        lines.append(f"privacy distances and membership inference: {_part(n_syn, synthetic_rows, 'synthetic rows')} "
+                     f"and {_part(n_real, fitting_rows, 'real training rows')}")
+    anon = priv.get("anonymeter_rows") or {}
+    if anon.get("attacks"):
+        on = _part(anon.get("synthetic", synthetic_rows), synthetic_rows, "synthetic rows")
+        lines.append(f"privacy attacks (Anonymeter): {int(anon['attacks']):,} seeded attacks of each kind, on {on}")
+    fid = metrics.get("fidelity") or {}
+    if fid.get("trend_pairs_sampled") and fid.get("trend_pairs_checked"):
+        pairs = _part(fid["trend_pairs_sampled"], fid["trend_pairs_checked"], "column pairs")
+        lines.append(f"column pair trends: {pairs}, with the sampling error in the pair-trend interval")
+    fair = metrics.get("fair_predictor") or {}
+    if fair.get("train_rows") and fitting_rows is not None and fair["train_rows"] < fitting_rows:
+        lines.append(f"fair predictor: its models trained on {_part(fair['train_rows'], fitting_rows, 'real training rows')}"
+                     ", and each synthetic set that size")
+    return lines
+
+
 def is_mirror(settings) -> bool:
     """A run of one of our generators with nothing removed: its own control (a table measured
     by `evaluate` may have been made any way, so it is not)."""

@@ -20,7 +20,7 @@ from faircause_core.present import plots
 from faircause_core.present.explain import (EFFECT_WORDS, OWN_EFFECTS_NOTE, SYMBOL_HELP, SYMBOLS, effects_title,
                                            explain_roles, effect_sources, fair_predictor_lines, fair_predictor_notes,
                                            identity_line, interval_text, is_mirror, measure_note, names, own_effects_rows, question_line,
-                                           reference_options, run_why_two_real, shown, sign_note, signed)
+                                           reference_options, run_why_two_real, sampled_lines, shown, sign_note, signed)
 
 _CSS = """
 body{font-family:Inter,Segoe UI,Helvetica,Arial,sans-serif;color:#1f2d3d;max-width:1100px;margin:2em auto;padding:0 1em}
@@ -267,6 +267,9 @@ def build_report(result, roles, *, graph=None, data_name: str = "data", title: s
     light = measure_note(result.settings)
     if light:  # a light run's wider intervals, said before any number
         parts.append(f"<p class='note'>{_e(light[:1].upper() + light[1:])}.</p>")
+    sampled = sampled_lines(result.metrics, getattr(result, "fitting_rows", None), len(result.synthetic))
+    if sampled:  # which numbers came from a seeded sample, and how large
+        parts.append("<p class='note'>Computed on samples: " + "; ".join(_e(line) for line in sampled) + ".</p>")
     why = run_why_two_real(result)
     parts += ["<h2>Fairness: real, synthetic, target</h2>",
               figs.html(plots.effects_bar(sources, title=effects_title(roles))),
