@@ -98,7 +98,8 @@ def leaves_to_check(data_id: str, kinds: str, x: str, y: str, fixed: tuple, afte
 @st.cache_data(show_spinner=False, max_entries=16)
 def discover(data_id: str, kinds: str, x: str, y: str, fixed: tuple, after_outcome: tuple, exclude: tuple,
              ws: str) -> dict:
-    """discover_report as plain JSON: {graph, found (what the search found), assumed, refused}.
+    """discover_report as plain JSON: {graph, found (what the search found), assumed, refused,
+    searched_rows (all rows, or the seeded stratified subsample's size)}.
 
     Keyed on every mark: a search takes seconds and a rerun must not repeat it.
     """
@@ -107,7 +108,8 @@ def discover(data_id: str, kinds: str, x: str, y: str, fixed: tuple, after_outco
     report = call(discover_report, model_table(data_id, kinds, exclude, ws), x, y, fixed=fixed,
                   after_outcome=after_outcome, seed=0)
     return {"graph": report.graph.to_dict(), "found": report.found.to_dict(),
-            "assumed": [list(e) for e in report.assumed], "refused": [list(r) for r in report.refused]}
+            "assumed": [list(e) for e in report.assumed], "refused": [list(r) for r in report.refused],
+            "searched_rows": int(report.searched_rows)}
 
 
 @st.cache_data(show_spinner=False, max_entries=32)

@@ -24,7 +24,7 @@ from faircause_core.present import plots
 from faircause_core.present.explain import (OWN_EFFECTS_NOTE, SYMBOL_HELP, TARGET_LABEL, effect_sources,
                                            effects_title, own_effects_rows,
                                            fair_predictor_lines, fair_predictor_notes, is_mirror, question_line,
-                                           run_why_two_real)
+                                           run_why_two_real, searched_note)
 from faircause_core.present.report import build_report, rounds_verdict
 
 
@@ -148,6 +148,9 @@ def graph_sources(tab, problem: FairnessProblem, valid: bool, marks, all_names) 
                                                     state.root()))
             except InputError as err:
                 text.error(err)
+    searched = st.session_state.get("searched_rows")
+    if searched and st.session_state.get("discovered") and searched < tab.n_rows:  # issue 22: stated sizes
+        st.caption(searched_note(searched, tab.n_rows))
     if b2.button("Reset to discovered", disabled=not st.session_state.get("discovered"), key="w_reset"):
         state.set_graph(CausalGraph.from_dict(st.session_state.discovered))
     if b3.button("Start from an empty graph", key="w_empty"):

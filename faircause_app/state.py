@@ -21,10 +21,10 @@ from faircause_core.workflow import workspace
 
 DEMO_PATH = Path(__file__).resolve().parents[1] / "assets" / "nhefs_cohort.csv"
 SAVED_KEYS = ("data_id", "kinds", "problem", "fixed", "graph", "discovered", "run_id", "method",
-              "after_outcome", "exclude", "marks_for", "found", "generate_forms", "graph_marks")
+              "after_outcome", "exclude", "marks_for", "found", "generate_forms", "graph_marks", "searched_rows")
 #: What belongs to one table: dropped when new data is loaded.
 DATA_KEYS = ("problem", "graph", "discovered", "found", "flow_state", "fixed", "after_outcome", "exclude",
-             "marks_for", "graph_marks", "mark_changes")
+             "marks_for", "graph_marks", "mark_changes", "searched_rows")
 
 
 
@@ -175,6 +175,7 @@ def set_discovered(report: dict) -> None:
 
     st.session_state.discovered = report["graph"]
     st.session_state.found = report["found"]
+    st.session_state.searched_rows = report.get("searched_rows")
     set_graph(CausalGraph.from_dict(report["graph"]))
 
 

@@ -423,8 +423,9 @@ def cmd_discover(args) -> int:
         raise InputError(f"cannot write {args.out}: {err.strerror or err}")
     print(f"{len(graph.edges)} edges among {len(graph.nodes)} columns written to {args.out}")
     if report.searched_rows and report.searched_rows < len(table.df):
-        print(f"searched on {report.searched_rows:,} of the {len(table.df):,} rows (a seeded subsample keeping each "
-              f"{args.sensitive} x {args.outcome} cell's share)")
+        from faircause_core.present.explain import searched_note
+
+        print(searched_note(report.searched_rows, len(table.df)))
     assumed = set(report.assumed)
     print(f"{len(graph.edges) - len(assumed)} found by the search, {len(assumed)} assumed by the standard fairness "
           "model (remove one only on purpose: its absence is a causal claim)")

@@ -7,6 +7,7 @@ import pandas as pd
 
 from faircause_core.causal.discovery import discover_report, search_rows
 from faircause_core.io.data import table_from_frame
+from faircause_core.present.explain import searched_note
 
 
 def table(n, seed=0):
@@ -54,8 +55,37 @@ def test_the_cli_says_the_rows_searched(tmp_path, monkeypatch):
     table(6_000).to_csv(path, index=False)
     proc = run_cli("discover", "--data", path, "--sensitive", "x", "--outcome", "y", "--out", tmp_path / "g.json")
     assert proc.returncode == 0, proc.stderr
-    assert "searched on 2,000 of the 6,000 rows (a seeded subsample keeping each x x y cell's share)" in proc.stdout
+    assert searched_note(2_000, 6_000) in proc.stdout
+    assert "Discovery searched a seeded 2,000 of the 6,000 rows, stratified by the sensitive attribute" in proc.stdout
     small = tmp_path / "s.csv"
     table(1_500).to_csv(small, index=False)
     proc = run_cli("discover", "--data", small, "--sensitive", "x", "--outcome", "y", "--out", tmp_path / "h.json")
-    assert proc.returncode == 0 and "searched on" not in proc.stdout  # every row searched: nothing to say
+    assert proc.returncode == 0 and "Discovery searched" not in proc.stdout  # every row searched: nothing to say
+
+
+def test_the_graph_page_says_the_rows_searched(tmp_path, monkeypatch):
+    """Issue 22 item 5: the app says a discovery was run on a subsample, and how large (the
+    search's cap, 20,000 rows, is the product's: AppTest's discovery runs in a worker process)."""
+    from streamlit.testing.v1 import AppTest
+
+    from faircause_core.causal.discovery import MAX_DISCOVERY_ROWS
+    from tests.conftest import ROOT
+
+    monkeypatch.setenv("FAIRCAUSE_WORKSPACE", str(tmp_path / "ws"))
+    sizes = {"big.csv": MAX_DISCOVERY_ROWS + 1_000, "small.csv": 1_500}
+    for name, n in sizes.items():
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+        at.run()
+        at.file_uploader(key="w_upload").upload(name, table(n).to_csv(index=False).encode(), "text/csv").run()
+        at.switch_page("pages/2_graph.py").run()
+        at.selectbox(key="w_x").set_value("x").run()
+        at.selectbox(key="w_y").set_value("y").run()
+        at.selectbox(key="w_x0_x").set_value("M")
+        at.selectbox(key="w_x1_x").set_value("F").run()
+        at.button(key="w_discover").click().run()
+        assert not at.exception and not at.error, [e.value for e in list(at.exception) + list(at.error)]
+        said = [c.value for c in at.caption if c.value.startswith("Discovery searched")]
+        if n > MAX_DISCOVERY_ROWS:
+            assert said == [searched_note(MAX_DISCOVERY_ROWS, n)], said
+        else:
+            assert said == []  # every row searched: nothing to say

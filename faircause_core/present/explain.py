@@ -408,6 +408,14 @@ def measure_note(settings) -> str:
     return MEASURE_NOTE if getattr(settings, "measure", "full") == "light" else ""
 
 
+def searched_note(searched: int, rows: int) -> str:
+    """The sentence for a discovery run on a subsample (causal.discovery.search_rows), in the
+    CLI and on the graph page: our words and numbers only."""
+    return (f"Discovery searched a seeded {int(searched):,} of the {int(rows):,} rows, stratified by the sensitive "
+            "attribute and the outcome (each combination keeps its share), so its cost stops growing with rows; "
+            "the audit and the generators use every row.")
+
+
 def _part(used, total, what: str) -> str:
     """'all 800 synthetic rows' or 'a seeded 1,000 of the 1,629 synthetic rows'."""
     if total is None:
