@@ -489,7 +489,7 @@ def cmd_generate(args) -> int:
         Path(args.out).write_bytes(to_csv_bytes(result.synthetic))
     except OSError as err:
         raise InputError(f"cannot write {args.out}: {err.strerror or err}")
-    print(f"{len(result.synthetic)} synthetic rows written to {args.out} ({fairness.label()}, generator {args.generator})")
+    print(f"{len(result.synthetic):,} synthetic rows written to {args.out} ({fairness.label()}, generator {args.generator})")
     _print_measure_note(result)
     from faircause_core.generators.lm.record import sentence as lm_sentence
 
