@@ -196,6 +196,8 @@ FAIR_TRAIN_ROWS = 50_000
 def predictor_train_rows(n_train: int) -> int:
     """The real training rows the fair predictor uses of `n_train` (and each synthetic set's size)."""
     return min(int(n_train), FAIR_TRAIN_ROWS)
+
+
 FITS_PER_TASK = 10  # the fair predictor's fits per engine task: tasks of tens of ms on the demo, not a few
 FIT_THREADS = 2  # threads fitting the tables' default models side by side (the machine has 2 cores)
 _TABLES = {"real": ("train", "real training"), "synthetic": ("synth", "synthetic"), "control": ("control", "control")}
