@@ -368,6 +368,10 @@ def _measured(**changes):
     ({"synthetic_rows": 48, "yardsticks.copier.membership_auc": 0.52,
       "yardsticks.copier.membership_auc_ci_low": 0.49, "yardsticks.copier.membership_auc_ci_high": 0.56},
      "review", "Too few synthetic rows (48) to show the table safe"),
+    # 3,000 rows, but the distances saw a seeded 1,000 (the light profile): the sample is the weak part (flchain)
+    ({"synthetic_rows": 3000, "n_synth": 1000, "yardsticks.copier.membership_auc": 0.59,
+      "yardsticks.copier.membership_auc_ci_low": 0.56, "yardsticks.copier.membership_auc_ci_high": 0.61},
+     "review", "Too few synthetic rows in the distances (a seeded 1,000 of the 3,000) to show the table safe"),
 ])
 def test_verdict_names_the_measure_that_decided_it(changes, expected, words):
     from faircause_core.metrics.privacy import verdict

@@ -693,7 +693,14 @@ def verdict(priv: dict) -> tuple[str, str]:
                               f"{floor:.2f}" + (f", the most marginals alone reach ({_ci(m, 'risk')})" if m else "")
                               + ".")
     if "membership_auc_ci_low" in cop and not _f(cop["membership_auc_ci_low"]) > UNSAFE_MEMBERSHIP_AUC:
-        return "review", (f"Too few synthetic rows ({int(_f(priv.get('synthetic_rows'))):,}) to show the table safe: "
+        total = int(_f(priv.get("synthetic_rows")))
+        used = int(_f(priv.get("n_synth", total))) if not np.isnan(_f(priv.get("n_synth", total))) else total
+        if used < total:  # the distances' seeded sample, not the table, is what a copier of that size is
+            return "review", (f"Too few synthetic rows in the distances (a seeded {used:,} of the {total:,}) to show "
+                              f"the table safe: membership inference does not flag even a copier of that size (AUC "
+                              f"{_ci(cop, 'membership_auc')}), though none flags this table ({membership}); measure "
+                              "with more rows (the full profile) to decide.")
+        return "review", (f"Too few synthetic rows ({total:,}) to show the table safe: "
                           f"membership inference does not flag even a copier of that size (AUC "
                           f"{_ci(cop, 'membership_auc')}), though none flags this table ({membership}).")
     worst = max(attacks.items(), key=lambda kv: _f(kv[1].get("risk")), default=None)
