@@ -8,16 +8,20 @@ import streamlit as st
 
 from faircause_app import jobs, panels, state, text
 from faircause_app.text import md
+from faircause_app.upload import reading_bar
 from faircause_core.errors import InputError
 
 FILE_TYPES = ["csv", "tsv", "txt", "parquet", "xlsx"]
 
 
 def _rows(upload):
-    """An uploaded file read as the real data is read (same parser, limits, one-line errors)."""
+    """An uploaded file read as the real data is read (same parser, limits, one-line errors),
+    with the upload's stage bar (a synthetic table can be as big as the real one)."""
     from faircause_core.io.data import load_table
 
-    table = load_table(upload.getvalue(), name=upload.name)
+    content = upload.getvalue()
+    with reading_bar(upload.name, len(content)):
+        table = load_table(content, name=upload.name)
     return table.raw if table.raw is not None else table.df
 
 

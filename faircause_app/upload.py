@@ -4,6 +4,8 @@ when the engine accepts them (a refused kind puts the cell back and says why).""
 
 from __future__ import annotations
 
+import contextlib
+
 import streamlit as st
 
 from faircause_app import state, text
@@ -54,16 +56,15 @@ def _size(n_bytes: int) -> str:
     return f"{n_bytes / 1024 / 1024:.1f} MB" if n_bytes >= 1024 * 1024 else f"{max(n_bytes, 1) / 1024:.0f} KB"
 
 
-def load(content: bytes, filename: str) -> bool:
-    """Make a file the current table, with "Reading file ..." shown from the start until it is
-    loaded (a placeholder, not st.spinner, which appears only after half a second) and a bar
-    naming each stage of the read (io.data.READING_STAGES: columns counted); a refused
-    file leaves the previous table loaded, and the page says so. True when the file was loaded."""
+@contextlib.contextmanager
+def reading_bar(filename: str, n_bytes: int):
+    """While the block reads a file: "Reading file ..." from the start (a placeholder, not
+    st.spinner, which appears only after half a second) and a bar naming each stage of the read
+    (io.data.READING_STAGES: columns counted); both gone when the block ends, however it ends."""
     from faircause_core.io.data import reading_progress, reading_share
 
-    before = state.table() if st.session_state.get("data_id") else None
     note = st.empty()
-    note.info(f"Reading file {md(filename)} ({_size(len(content))})...")
+    note.info(f"Reading file {md(filename)} ({_size(n_bytes)})...")
     bar = st.empty()
 
     def show(stage: str, done: int, total: int) -> None:  # the stage as it goes (a big file takes seconds)
@@ -72,18 +73,26 @@ def load(content: bytes, filename: str) -> bool:
 
     try:
         with reading_progress(show):
-            state.set_data(content, filename)
-    except InputError as err:
+            yield
+    finally:
         bar.empty()
         note.empty()
+
+
+def load(content: bytes, filename: str) -> bool:
+    """Make a file the current table, read under reading_bar; a refused file leaves the
+    previous table loaded, and the page says so. True when the file was loaded."""
+    before = state.table() if st.session_state.get("data_id") else None
+    try:
+        with reading_bar(filename, len(content)):
+            state.set_data(content, filename)
+    except InputError as err:
         text.error(err)
         if before is not None:
             st.info(f"The previous table, {md(before.name)} ({before.n_rows:,} rows), is still loaded.")
         else:
             st.info("No table is loaded yet: fix the file, or try the demo cohort.")
         return False
-    note.empty()
-    bar.empty()
     return True
 
 
