@@ -51,7 +51,7 @@ def save(ws: str, run_id: str, flag: str) -> None:
 
     def write_then_signal(path, content):
         real_write(path, content)
-        if path.name == "synthetic.csv":  # the folder is half-written: rows on disk, no run.json yet
+        if path.name == workspace.ROWS_FILE:  # the folder is half-written: rows on disk, no run.json yet
             Path(flag).write_text(str(path.parent))
             time.sleep(600)
 

@@ -95,7 +95,7 @@ def test_sigkill_while_saving_a_run(tmp_path, bayes_run, demo_graph, demo_roles)
     earlier = earlier_run(ws, bayes_run, demo_graph, demo_roles)
     proc = spawn(tmp_path, "save", ws, earlier, tmp_path / "flag")
     half = Path(wait_flag(proc, tmp_path / "flag", tmp_path))
-    assert (half / "synthetic.csv").is_file() and not (half / "run.json").exists()
+    assert (half / workspace.ROWS_FILE).is_file() and not (half / "run.json").exists()
     kill(proc)
 
     assert half.name.startswith(".tmp.") and half.parent == ws / "runs"  # never under a run id

@@ -450,22 +450,27 @@ file_bytes = st.integers(0, 7).flatmap(
     lambda i: st.binary(max_size=300) if i == 0 else deep_json.map(str.encode) if i == 1
     else corrupted(run_records()).map(lambda v: json.dumps(v).encode()))
 good_csv = b"a,b\n0,1\n1,0\n0,0\n"
+good_parquet = workspace._rows_file(pd.DataFrame({"a": [0, 1, 0], "b": ["1", "0", None]}))[1]
 
 
 @fuzz(run_json=file_bytes,
       synthetic=st.integers(0, 3).flatmap(lambda i: st.binary(max_size=200) if i == 0 else st.just(good_csv)),
+      rows=st.sampled_from([("synthetic.csv", None), ("synthetic.parquet", None), ("synthetic.parquet", good_parquet)]),
       meta=st.one_of(file_bytes, corrupted(st.fixed_dictionaries({"file": st.sampled_from(
           ["source.csv", "../x", "/etc/hostname", "", ".", "meta.json", "a\x00b", "source.csv/"]),
           "filename": st.sampled_from(["d.csv", "d.parquet", "", "../d.csv"])})).map(lambda v: json.dumps(v).encode())),
       source=st.one_of(st.just(good_csv), st.binary(max_size=200), csv_files().map(lambda f: f[0])),
       session=st.one_of(file_bytes, corrupted(st.fixed_dictionaries({"data_id": st.just(DATA_ID)})).map(
           lambda v: json.dumps(v).encode())))
-def test_workspace_reader(fuzz_root, run_json, synthetic, meta, source, session):
+def test_workspace_reader(fuzz_root, run_json, synthetic, rows, meta, source, session):
     root = fuzz_root
     run, data = root / "runs" / RUN_ID, root / "data" / DATA_ID
     for folder in (run, data):
         folder.mkdir(parents=True, exist_ok=True)
-    for path, content in ((run / "run.json", run_json), (run / "synthetic.csv", synthetic),
+    for old in ("synthetic.csv", "synthetic.parquet"):  # a run keeps its rows one way (Parquet now, CSV before)
+        (run / old).unlink(missing_ok=True)
+    rows_name, rows_bytes = rows
+    for path, content in ((run / "run.json", run_json), (run / rows_name, synthetic if rows_bytes is None else rows_bytes),
                           (data / "meta.json", meta), (data / "source.csv", source), (root / "session.json", session)):
         path.write_bytes(content)
     runs = outcome(workspace.list_runs, root=root)

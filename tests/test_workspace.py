@@ -146,6 +146,9 @@ def test_symlinks_out_of_the_workspace_are_refused(tmp_path):
     (inner / "run.json").write_text(json.dumps({"id": inner.name}))
     (inner / "synthetic.csv").symlink_to(outside / "secret.csv")
     assert "outside the workspace" in one_line_refusal(lambda: workspace.load_run(inner.name, root=ws))
+    (inner / "synthetic.csv").unlink()
+    (inner / workspace.ROWS_FILE).symlink_to(outside / "secret.csv")  # the rows as runs keep them now
+    assert "outside the workspace" in one_line_refusal(lambda: workspace.load_run(inner.name, root=ws))
 
     (outside / "session.json").write_text(json.dumps({"data_id": data_id}))
     (ws / "session.json").symlink_to(outside / "session.json")
@@ -295,3 +298,34 @@ def test_loading_tells_each_stage_in_order_and_a_reload_skips_the_parse(tmp_path
     assert len(seen) == 2  # a re-typing is not a read
     workspace.load_data(data_id, root=tmp_path)  # outside the block: nobody is told
     assert len(seen) == 2
+
+
+def test_a_runs_rows_read_back_as_they_were_generated(tmp_path, bayes_run, demo_graph, demo_roles):
+    """The rows shown and downloaded after a reload are the rows generated: kept as Parquet. As
+    CSV (how runs were kept before, still read) text 'NA' came back missing, 'True' a boolean
+    and all-digit codes numbers; a table Parquet cannot hold is kept as CSV."""
+    import io
+    from dataclasses import replace
+
+    rows = bayes_run.synthetic.head(3).copy()
+    rows["code"] = ["001", "010", "NA"]  # an ICD-like code column
+    rows["flag"] = ["True", "False", "True"]
+    run_id = workspace.save_run(replace(bayes_run, synthetic=rows), graph=demo_graph, roles=demo_roles,
+                                root=tmp_path)
+    folder = tmp_path / "runs" / run_id
+    assert (folder / workspace.ROWS_FILE).is_file() and not (folder / "synthetic.csv").exists()
+    back = workspace.load_run(run_id, root=tmp_path)["result"].synthetic
+    pd.testing.assert_frame_equal(back, rows.reset_index(drop=True))
+    # the control: the same rows through a CSV, as before
+    old = pd.read_csv(io.StringIO(rows.to_csv(index=False)))
+    assert old["code"].tolist() != ["001", "010", "NA"] and old["flag"].dtype == bool
+    # a run saved before (synthetic.csv only) still opens
+    (folder / workspace.ROWS_FILE).unlink()
+    (folder / "synthetic.csv").write_text(rows.to_csv(index=False))
+    assert len(workspace.load_run(run_id, root=tmp_path)["result"].synthetic) == 3
+    # a column mixing numbers and text (an evaluated table) is kept as CSV rather than refused
+    mixed = rows.assign(code=[1, "a", 2.5])
+    other = workspace.save_run(replace(bayes_run, synthetic=mixed), graph=demo_graph, roles=demo_roles,
+                               root=tmp_path)
+    assert (tmp_path / "runs" / other / "synthetic.csv").is_file()
+    assert len(workspace.load_run(other, root=tmp_path)["result"].synthetic) == 3

@@ -3,7 +3,7 @@
 Layout (plain files a user can inspect, back up or delete):
   <root>/data/<data_id>/source.<ext> + meta.json   the uploaded file as given (by content hash)
   <root>/data/<data_id>/table.parquet + table.json the typed table, kept after the first parse
-  <root>/runs/<run_id>/run.json + synthetic.csv    one generation: DAG, roles, settings, metrics
+  <root>/runs/<run_id>/run.json + synthetic.parquet one generation: DAG, roles, settings, metrics
   <root>/pending/<run_id>.json                     a run under way: which process runs it
   <root>/sessions/<session id>.json                what one browser tab was showing
   <root>/session.json                              what any tab showed last (a new tab starts there)
@@ -465,7 +465,8 @@ def save_run(result, *, graph, roles, data_id: str | None = None, kinds: dict | 
     }
     tmp = Path(tempfile.mkdtemp(prefix=_tmp_prefix() + run_id + ".", dir=runs))
     try:
-        _write_atomic(tmp / "synthetic.csv", result.synthetic.to_csv(index=False, lineterminator="\n").encode("utf-8"))
+        name, content = _rows_file(result.synthetic)
+        _write_atomic(tmp / name, content)
         for _ in range(20):
             record["id"] = run_id
             _write_json(tmp / "run.json", record)
@@ -485,6 +486,47 @@ def save_run(result, *, graph, roles, data_id: str | None = None, kinds: dict | 
     if reserved:
         end_run(reserved, root)
     return run_id
+
+
+#: A run's rows: Parquet, whose types read back as written; a CSV read back turned text such as
+#: "NA" into missing, "True" into a boolean and all-digit codes ("001") into numbers, so the
+#: rows shown and downloaded after a reload were not the rows generated. Runs saved before
+#: keep their synthetic.csv, still read.
+ROWS_FILE, OLD_ROWS_FILE = "synthetic.parquet", "synthetic.csv"
+
+
+def _rows_file(frame: pd.DataFrame) -> tuple[str, bytes]:
+    """(file name, bytes) of a run's rows: Parquet, or CSV for a table Parquet cannot hold (an
+    evaluated table's column mixing numbers and text)."""
+    import io
+
+    import pyarrow as pa
+
+    buf = io.BytesIO()
+    try:
+        frame.to_parquet(buf, index=False, engine="pyarrow")
+    except (pa.ArrowException, TypeError, ValueError):
+        return OLD_ROWS_FILE, frame.to_csv(index=False, lineterminator="\n").encode("utf-8")
+    return ROWS_FILE, buf.getvalue()
+
+
+def _read_rows(folder: Path, run_id: str) -> pd.DataFrame:
+    """A run's synthetic rows: its Parquet, or the CSV of a run saved before; one-line errors."""
+    import io
+
+    for name in (ROWS_FILE, OLD_ROWS_FILE):
+        rows = _inside(folder, name, f"run {run_id}")
+        if name == ROWS_FILE and not rows.exists() and not rows.is_symlink():
+            continue
+        try:
+            if not rows.is_file():
+                raise OSError(f"{rows.name} is not a file")
+            content = rows.read_bytes()
+            return pd.read_parquet(io.BytesIO(content)) if name == ROWS_FILE else pd.read_csv(io.BytesIO(content))
+        except Exception as err:  # OSError, a pandas or pyarrow parse error: the run is unreadable, said in one line
+            why = (str(err).splitlines() or [type(err).__name__])[0][:200]
+            raise InputError(f"run {run_id}: synthetic rows are unreadable ({why})") from None
+    raise InputError(f"run {run_id}: synthetic rows are unreadable (no {ROWS_FILE})")
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -587,13 +629,7 @@ def load_run(run_id: str, root=None) -> dict:
 
     folder = _run_folder(run_id, root)
     record = _read_json(folder / "run.json", f"run {run_id}", folder)
-    rows = _inside(folder, "synthetic.csv", f"run {run_id}")
-    try:
-        if not rows.is_file():
-            raise OSError(f"{rows.name} is not a file")
-        synthetic = pd.read_csv(rows)
-    except (OSError, ValueError) as err:
-        raise InputError(f"run {run_id}: synthetic rows are unreadable ({err})")
+    synthetic = _read_rows(folder, run_id)
     try:
         return {
             "id": run_id,
