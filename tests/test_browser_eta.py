@@ -45,6 +45,32 @@ def _seed_workspace(ws: Path) -> None:
                                         "threshold": None, "positive": None, "labels": None}}, root=ws)
 
 
+def _busy_share(window_s: float = 1.0) -> float:
+    """The share of the machine's CPU time spent busy over the next `window_s` (/proc/stat)."""
+    def sample():
+        fields = [float(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+        return sum(fields), fields[3] + fields[4]  # total, idle + iowait
+
+    total0, idle0 = sample()
+    time.sleep(window_s)
+    total1, idle1 = sample()
+    return 1.0 - (idle1 - idle0) / max(total1 - total0, 1e-9)
+
+
+def wait_until_quiet(most: float = 0.3, give_up_s: float = 120.0) -> float:
+    """Wait (a condition, polled each second) until the CPU is mostly idle, at most give_up_s:
+    the plan's stage costs were measured on a quiet machine. In CI this test runs first in
+    `make test-slow`, right after `make test`, whose servers, browsers and local Ray may still be
+    winding down: once, the run's fair-predictor stage took twice its plan there (the run 33 s,
+    not 26). Returns the busy share it started at (shown when the test fails)."""
+    start, busy = time.monotonic(), 1.0
+    while time.monotonic() - start < give_up_s:
+        busy = _busy_share()
+        if busy <= most:
+            break
+    return busy
+
+
 def off_by(eta: float, left: float) -> float:
     """How far a reading is off: 1 when within SLACK_S of some true remaining time in
     [left, left + REFRESH_S], else the factor to the nearest one."""
@@ -63,6 +89,7 @@ def test_time_left_shown_while_the_demo_runs_is_within_twice(tmp_path):
         page.get_by_text("Bayesian network (quick preview)").click()
         button = page.get_by_role("button", name="Generate", exact=True)
         wait_for(button.is_enabled, what="the Generate button enabled")
+        busy = wait_until_quiet()
         started = time.monotonic()
         button.click()
         wait_text(page, app, re.compile("of the whole run"))
@@ -90,4 +117,4 @@ def test_time_left_shown_while_the_demo_runs_is_within_twice(tmp_path):
     worst = max(ratios)
     print(f"run took {took:.1f} s; {len(late)} readings after 20%; worst off by {worst[0]:.2f}x at {worst[1]} s")
     print("\n".join(f"{t:6.1f} s: {text}" for t, _, text in samples))
-    assert worst[0] <= 2.0, (took, worst)
+    assert worst[0] <= 2.0, (took, worst, f"CPU {busy:.0%} busy at the start")
