@@ -694,15 +694,13 @@ def verdict(priv: dict) -> tuple[str, str]:
                               + ".")
     if "membership_auc_ci_low" in cop and not _f(cop["membership_auc_ci_low"]) > UNSAFE_MEMBERSHIP_AUC:
         total = int(_f(priv.get("synthetic_rows")))
-        used = int(_f(priv.get("n_synth", total))) if not np.isnan(_f(priv.get("n_synth", total))) else total
-        if used < total:  # the distances' seeded sample, not the table, is what a copier of that size is
-            return "review", (f"Too few synthetic rows in the distances (a seeded {used:,} of the {total:,}) to show "
-                              f"the table safe: membership inference does not flag even a copier of that size (AUC "
-                              f"{_ci(cop, 'membership_auc')}), though none flags this table ({membership}); measure "
-                              "with more rows (the full profile) to decide.")
-        return "review", (f"Too few synthetic rows ({total:,}) to show the table safe: "
-                          f"membership inference does not flag even a copier of that size (AUC "
-                          f"{_ci(cop, 'membership_auc')}), though none flags this table ({membership}).")
+        used = _f(priv.get("n_synth", total))
+        sampled = not np.isnan(used) and used < total  # the distances' seeded sample is what a copier's size is
+        seen = f"in the distances (a seeded {int(used):,} of the {total:,})" if sampled else f"({total:,})"
+        more = "; measure with more rows (the full profile) to decide" if sampled else ""
+        return "review", (f"Too few synthetic rows {seen} to show the table safe: membership inference does not "
+                          f"flag even a copier of that size (AUC {_ci(cop, 'membership_auc')}), though none flags "
+                          f"this table ({membership}){more}.")
     worst = max(attacks.items(), key=lambda kv: _f(kv[1].get("risk")), default=None)
     tail = (f"; Anonymeter's highest risk, {_attack_name(*worst)}, {_ci(worst[1], 'risk')}"
             f"{_beside_attack(worst[0], cop, mar)}") if worst else ""
