@@ -514,19 +514,16 @@ def _read_rows(folder: Path, run_id: str) -> pd.DataFrame:
     """A run's synthetic rows: its Parquet, or the CSV of a run saved before; one-line errors."""
     import io
 
-    for name in (ROWS_FILE, OLD_ROWS_FILE):
-        rows = _inside(folder, name, f"run {run_id}")
-        if name == ROWS_FILE and not rows.exists() and not rows.is_symlink():
-            continue
-        try:
-            if not rows.is_file():
-                raise OSError(f"{rows.name} is not a file")
-            content = rows.read_bytes()
-            return pd.read_parquet(io.BytesIO(content)) if name == ROWS_FILE else pd.read_csv(io.BytesIO(content))
-        except Exception as err:  # OSError, a pandas or pyarrow parse error: the run is unreadable, said in one line
-            why = (str(err).splitlines() or [type(err).__name__])[0][:200]
-            raise InputError(f"run {run_id}: synthetic rows are unreadable ({why})") from None
-    raise InputError(f"run {run_id}: synthetic rows are unreadable (no {ROWS_FILE})")
+    parquet = _inside(folder, ROWS_FILE, f"run {run_id}")  # a link out of the folder is refused here
+    rows = parquet if parquet.exists() or parquet.is_symlink() else _inside(folder, OLD_ROWS_FILE, f"run {run_id}")
+    try:
+        if not rows.is_file():
+            raise OSError(f"{rows.name} is not a file")
+        content = rows.read_bytes()
+        return pd.read_parquet(io.BytesIO(content)) if rows is parquet else pd.read_csv(io.BytesIO(content))
+    except Exception as err:  # OSError, a pandas or pyarrow parse error: the run is unreadable, said in one line
+        why = (str(err).splitlines() or [type(err).__name__])[0][:200]
+        raise InputError(f"run {run_id}: synthetic rows are unreadable ({why})") from None
 
 
 def _fsync_dir(folder: Path) -> None:
