@@ -59,10 +59,12 @@ def _busy_share(window_s: float = 1.0) -> float:
 
 def wait_until_quiet(most: float = 0.3, give_up_s: float = 120.0) -> float:
     """Wait (a condition, polled each second) until the CPU is mostly idle, at most give_up_s:
-    the plan's stage costs were measured on a quiet machine. In CI this test runs first in
-    `make test-slow`, right after `make test`, whose servers, browsers and local Ray may still be
-    winding down: once, the run's fair-predictor stage took twice its plan there (the run 33 s,
-    not 26). Returns the busy share it started at (shown when the test fails)."""
+    the plan's stage costs were measured on a quiet machine. Returns the busy share it started
+    at (shown when the test fails). This does not cure the test's known miss: on 2026-12-06 it
+    failed in 2 of 3 clean-clone CI runs, the second time with the CPU 8% busy at the start,
+    both times in the last measuring stage (the fair predictor, 87% of the bar): planned at
+    about 1.5 s, it took 5 s in the app's job (1.6 s in process; 2.8-3.1 s in passing runs, old
+    code and new), so "about 1 s left" was read with 5-6.5 s to go."""
     start, busy = time.monotonic(), 1.0
     while time.monotonic() - start < give_up_s:
         busy = _busy_share()
