@@ -30,6 +30,8 @@ $(STAMP): requirements.txt
 	# Anonymeter (the privacy attacks) pins numpy<1.27 and pyarrow<22, yet runs on this stack (its
 	# numbers checked in tests/test_privacy.py); numba and polars, its other needs, are in requirements.txt.
 	$(VPY) -m pip install -q --no-deps anonymeter==1.1.0
+	# Compile Anonymeter's nearest-neighbour kernel once into numba's cache (5-7 s), not in a run.
+	$(VPY) -c "from faircause_core.metrics.privacy import warm_kernel; warm_kernel()"
 	touch $(STAMP)
 
 # Debian's Chromium for the browser tests; skipped quietly where apt is unavailable.

@@ -60,11 +60,11 @@ def _busy_share(window_s: float = 1.0) -> float:
 def wait_until_quiet(most: float = 0.3, give_up_s: float = 120.0) -> float:
     """Wait (a condition, polled each second) until the CPU is mostly idle, at most give_up_s:
     the plan's stage costs were measured on a quiet machine. Returns the busy share it started
-    at (shown when the test fails). This does not cure the test's known miss: on 2026-12-06 it
-    failed in 2 of 3 clean-clone CI runs, the second time with the CPU 8% busy at the start,
-    both times in the last measuring stage (the fair predictor, 87% of the bar): planned at
-    about 1.5 s, it took 5 s in the app's job (1.6 s in process; 2.8-3.1 s in passing runs, old
-    code and new), so "about 1 s left" was read with 5-6.5 s to go."""
+    at (shown when the test fails). The test's misses in clean-clone CI runs (2 of 4 on
+    2026-12-06: "about 1 s left" with 5-6.5 s to go, 87% of the bar) were not load: the privacy
+    step compiled Anonymeter's numba kernel for an argument signature the fresh venv's cache
+    lacked (6.3 s against 2.5 s; reproduced here by emptying the cache). The kernel now has one
+    signature, compiled by `make setup` (privacy.warm_kernel; tests/test_privacy.py)."""
     start, busy = time.monotonic(), 1.0
     while time.monotonic() - start < give_up_s:
         busy = _busy_share()
@@ -111,6 +111,9 @@ def test_time_left_shown_while_the_demo_runs_is_within_twice(tmp_path):
         assert ended is not None, "the run did not end within 600 s"
         took = ended - started
         wait_text(page, app, re.compile("Finished in .* saved as run"))
+        import json
+        saved = [r for r in runs.glob("*/run.json") if not r.parent.name.startswith(".")]
+        timings = json.loads(saved[0].read_text())["result"].get("timings", {}) if saved else {}
 
     late = [(t, eta, text) for t, eta, text in samples if t >= 0.2 * took and took - t > 1.0]
     assert len(late) >= 5, (took, samples)
@@ -119,4 +122,5 @@ def test_time_left_shown_while_the_demo_runs_is_within_twice(tmp_path):
     worst = max(ratios)
     print(f"run took {took:.1f} s; {len(late)} readings after 20%; worst off by {worst[0]:.2f}x at {worst[1]} s")
     print("\n".join(f"{t:6.1f} s: {text}" for t, _, text in samples))
-    assert worst[0] <= 2.0, (took, worst, f"CPU {busy:.0%} busy at the start")
+    print("the run's own timings:", timings)
+    assert worst[0] <= 2.0, (took, worst, f"CPU {busy:.0%} busy at the start", timings)
