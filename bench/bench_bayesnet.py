@@ -21,9 +21,12 @@ Writes bench/out/bayesnet.json.
 
 from __future__ import annotations
 
+import os
+
+os.environ.setdefault("FAIRCAUSE_AUDIT_CACHE", "off")  # every audit computed and timed (workflow.audit_store)
+
 import argparse
 import json
-import os
 import sys
 import time
 from pathlib import Path

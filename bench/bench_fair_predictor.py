@@ -12,6 +12,10 @@ Writes bench/out/fair_predictor.json and prints the README's table.
 
 from __future__ import annotations
 
+import os
+
+os.environ.setdefault("FAIRCAUSE_AUDIT_CACHE", "off")  # every audit computed and timed (workflow.audit_store)
+
 import argparse
 import json
 import sys

@@ -23,9 +23,12 @@ matter most). Writes bench/out/lm_ablation_<cohort>[_firstN].json.
 
 from __future__ import annotations
 
+import os
+
+os.environ.setdefault("FAIRCAUSE_AUDIT_CACHE", "off")  # every audit computed and timed (workflow.audit_store)
+
 import argparse
 import json
-import os
 import sys
 import time
 from pathlib import Path

@@ -39,9 +39,12 @@ prints the tables docs/language_model.md quotes.
 
 from __future__ import annotations
 
+import os
+
+os.environ.setdefault("FAIRCAUSE_AUDIT_CACHE", "off")  # every audit computed and timed (workflow.audit_store)
+
 import argparse
 import json
-import os
 import sys
 import time
 from pathlib import Path

@@ -35,9 +35,12 @@ Writes bench/out/measure.json and prints one line per run and a table of medians
 
 from __future__ import annotations
 
+import os
+
+os.environ.setdefault("FAIRCAUSE_AUDIT_CACHE", "off")  # every audit computed and timed (workflow.audit_store)
+
 import argparse
 import json
-import os
 import statistics
 import sys
 import time

@@ -11,6 +11,10 @@ Writes bench/out/results.json and bench/out/results.md (the tables pasted in the
 
 from __future__ import annotations
 
+import os
+
+os.environ.setdefault("FAIRCAUSE_AUDIT_CACHE", "off")  # every audit computed and timed (workflow.audit_store)
+
 import argparse
 import json
 import sys

@@ -25,9 +25,12 @@ also has the 1-minute load average when the step started.
 
 from __future__ import annotations
 
+import os
+
+os.environ.setdefault("FAIRCAUSE_AUDIT_CACHE", "off")  # every audit computed and timed (workflow.audit_store)
+
 import argparse
 import json
-import os
 import resource
 import subprocess
 import sys

@@ -41,6 +41,10 @@ Prints the README's table (markdown).
 
 from __future__ import annotations
 
+import os
+
+os.environ.setdefault("FAIRCAUSE_AUDIT_CACHE", "off")  # every audit computed and timed (workflow.audit_store)
+
 import argparse
 import json
 from pathlib import Path

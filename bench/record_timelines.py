@@ -19,9 +19,12 @@ end, timings} (timings: the run's own measured seconds, RunResult.timings).
 
 from __future__ import annotations
 
+import os
+
+os.environ.setdefault("FAIRCAUSE_AUDIT_CACHE", "off")  # every audit computed and timed (workflow.audit_store)
+
 import argparse
 import json
-import os
 import sys
 import tempfile
 import time

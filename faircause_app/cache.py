@@ -30,6 +30,9 @@ def warm() -> bool:
     sessions were running, and stalled their page switches."""
     import importlib
 
+    from faircause_app.job_process import start_early
+
+    start_early()  # the runs' and page calls' fork server imports the engine meanwhile
     for name in ENGINE_MODULES:
         importlib.import_module(name)
     return True

@@ -39,15 +39,32 @@ def _adopt_env(env: dict) -> None:
     os.environ.update(env)
 
 
+#: What the fork server imports once, so no run or page call imports it again: the workflow, and
+#: the metrics, generators and libraries every run reaches (SDMetrics, scikit-learn, Anonymeter
+#: with numba, torch): about 4 s of imports a run's process paid before its first report.
+PRELOAD = ("faircause_core.workflow.pipeline", "faircause_core.workflow.sweep", "faircause_core.workflow.workspace",
+           "faircause_core.workflow.evaluate", "faircause_core.metrics.fidelity", "faircause_core.metrics.privacy",
+           "faircause_core.metrics.utility", "faircause_core.generators.bayesnet", "faircause_core.generators.llm",
+           "anonymeter.evaluators", "numba")
+
+
 def context():
     """A forkserver context (forking a threaded server is unsafe; spawning re-imports all each
-    time): the fork server imports the engine once, each run is a fast fork of it."""
+    time): the fork server imports the engine once (PRELOAD), each run is a fast fork of it."""
     if not _CONTEXT:
         ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["faircause_core.workflow.pipeline", "faircause_core.workflow.sweep",
-                                   "faircause_core.workflow.workspace"])
+        ctx.set_forkserver_preload(list(PRELOAD))
         _CONTEXT.append(ctx)
     return _CONTEXT[0]
+
+
+def start_early() -> None:
+    """Start the fork server (and its imports: several seconds) in the background now, at the
+    server's first page, instead of inside the first page call or run that needs it."""
+    from multiprocessing import forkserver
+
+    context()
+    threading.Thread(target=forkserver.ensure_running, name="faircause-forkserver", daemon=True).start()
 
 
 # ------------------------------------------------------------------ page calls (cache.py)

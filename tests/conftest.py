@@ -80,3 +80,24 @@ def faithful_real():
         return built[name]
 
     return get
+
+
+def pytest_configure(config):
+    """One folder of kept audits (workflow.audit_store) per test run, shared by its workers, app
+    servers and CLI calls (they inherit the environment): a run starts with none kept, whatever
+    earlier runs left in the user's cache, and the same audit is not refitted by every test."""
+    import os
+    import tempfile
+
+    if not hasattr(config, "workerinput") and "FAIRCAUSE_AUDIT_CACHE" not in os.environ:
+        folder = tempfile.mkdtemp(prefix="faircause-audits-")
+        os.environ["FAIRCAUSE_AUDIT_CACHE"] = folder
+        config._faircause_audits = folder
+
+
+def pytest_unconfigure(config):
+    import shutil
+
+    folder = getattr(config, "_faircause_audits", None)
+    if folder:
+        shutil.rmtree(folder, ignore_errors=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import json
 import math
 import os
 import threading
@@ -264,6 +265,8 @@ def audit(table: Table, roles: Roles, method: str = "dr", seed: int = 0, splits:
     recorded in the decomposition's settings ("splits"), 1 included. `progress(k, splits)`: told
     as each split ends.
     """
+    from faircause_core.workflow import audit_store
+
     df = table.df if isinstance(table, Table) else table
     count = splits_for(len(df)) if splits is None else splits
     key = _audit_key(df, roles, method, seed, count)
@@ -271,10 +274,13 @@ def audit(table: Table, roles: Roles, method: str = "dr", seed: int = 0, splits:
         kept = _AUDITS.get(key)
         if kept is not None:
             _AUDITS.move_to_end(key)
+    kept = kept if kept is not None else audit_store.load(key)  # another process's (the audit page's)
     if kept is not None:  # the same rows, question, seed and splits on the same engine: the same numbers
         if progress is not None:
             for k in range(1, count + 1):
                 progress(k, count)
+        with _AUDITS_LOCK:
+            _AUDITS[key] = copy.deepcopy(kept)
         return copy.deepcopy(kept)
     dec = decompose(
         df, roles.x, roles.x0, roles.x1, roles.y, roles.z, roles.w,
@@ -283,6 +289,8 @@ def audit(table: Table, roles: Roles, method: str = "dr", seed: int = 0, splits:
     )
     if "splits" not in dec.settings:  # one split (or the plug-in): decompose records none
         dec = replace(dec, settings={**dec.settings, "splits": 1})
+    dec = Decomposition.from_dict(json.loads(json.dumps(dec.to_dict())))  # as the stored copy reads back
+    audit_store.save(key, dec)
     with _AUDITS_LOCK:
         _AUDITS[key] = copy.deepcopy(dec)
         while len(_AUDITS) > AUDIT_MEMO:
@@ -310,6 +318,23 @@ def _audit_key(df: pd.DataFrame, roles: Roles, method: str, seed: int, splits: i
     question = (roles.x, str(roles.x0), str(roles.x1), roles.y, tuple(roles.z), tuple(roles.w),
                 roles.threshold, None if roles.positive is None else str(roles.positive))
     return rows.hexdigest(), question, method, int(seed), int(splits), type(engine.current()).__name__
+
+
+#: The stage text of a run whose real audits were both kept from earlier (audit_kept).
+REUSED_AUDITS = "reusing the real data's audits (computed before, same rows and question)"
+
+
+def audit_kept(table: Table, roles: Roles, seed: int, method: str = "dr", splits: Optional[int] = None) -> bool:
+    """Whether audit() of these arguments would be answered from memory or disk, not computed:
+    a run says so, and its time-left estimate then plans no time for it."""
+    from faircause_core.workflow import audit_store
+
+    df = table.df if isinstance(table, Table) else table
+    key = _audit_key(df, roles, method, seed, splits_for(len(df)) if splits is None else splits)
+    with _AUDITS_LOCK:
+        if key in _AUDITS:
+            return True
+    return audit_store.load(key) is not None
 
 
 #: The seed of the audit of all rows: the audit page's (faircause_app.cache.audit), so a run's
@@ -569,18 +594,22 @@ def run_generation(
 
     # two audits, each cross-fitting split reported as it ends (in AUDIT_UNITS per audit; they take
     # about as long as each other): the time-left estimate has a pace from the run's first seconds
-    progress("auditing the real data", 0, 2 * AUDIT_UNITS)
+    # both audits kept (the audit page's, an earlier run's: audit_store): one report that says so,
+    # and the time-left estimate plans nothing for them (progress.REUSED)
+    reused = audit_kept(fit_table, roles, settings.seed) and audit_kept(table, roles, ALL_ROWS_SEED)
+    first, second = (REUSED_AUDITS, REUSED_AUDITS) if reused else ("auditing the real data", "auditing all the real rows")
+    progress(first, 0, 2 * AUDIT_UNITS)
     if cancel is not None:
         cancel.check()
     real = audit(fit_table, roles, method="dr", seed=settings.seed,
-                 progress=lambda k, n: progress("auditing the real data", AUDIT_UNITS * k // n, 2 * AUDIT_UNITS))
+                 progress=lambda k, n: progress(first, AUDIT_UNITS * k // n, 2 * AUDIT_UNITS))
     real_dict = real.to_dict()
     if cancel is not None:
         cancel.check()
-    progress("auditing all the real rows", AUDIT_UNITS, 2 * AUDIT_UNITS)
+    progress(second, AUDIT_UNITS, 2 * AUDIT_UNITS)
     # the headline: every real row, as step 3 shows it
     all_rows = audit_all_rows(table, roles, progress=lambda k, n: progress(
-        "auditing all the real rows", AUDIT_UNITS + AUDIT_UNITS * k // n, 2 * AUDIT_UNITS))
+        second, AUDIT_UNITS + AUDIT_UNITS * k // n, 2 * AUDIT_UNITS))
     timings["audit_s"] = time.perf_counter() - t0
 
     generator = make_generator(settings)

@@ -239,6 +239,9 @@ class RunProgress:
         phase = stage_of(stage, int(done), int(total), self.plan)
         if phase is None or STAGES.index(phase) < STAGES.index(self.phase):
             return
+        if phase == "audit" and str(stage).lower().startswith("reusing") and self.plan["audit"] > 0:
+            self.plan["audit"] = 0.0  # the audits were kept from before (pipeline.REUSED_AUDITS): no time
+            self.total = sum(self.plan.values()) or 1.0
         if self.startup is None:
             self.startup = max(0.0, self.clock() - self.started)
             self.phase_started = self.reported = self.clock()
