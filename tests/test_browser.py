@@ -53,8 +53,15 @@ def page(server):
         browser.close()
 
 
+PAINTED = """() => new Promise(done => document.fonts.ready.then(() =>
+  requestAnimationFrame(() => requestAnimationFrame(() => done(true)))))"""
+
+
 def shot(page, name):
-    page.wait_for_timeout(2500)  # let data grids and plots paint
+    """A screenshot for test-artifacts/ (nothing asserted on it) once the page has stopped
+    loading and painted twice: a condition, not the fixed 2.5 s it waited before."""
+    page.wait_for_load_state("networkidle")
+    page.evaluate(PAINTED)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
