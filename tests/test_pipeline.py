@@ -48,12 +48,25 @@ def test_predictor_roles_put_every_feature_in_z_or_w(demo):
     assert set(pr.z) | set(pr.w) == set(graph.nodes) - {"sex", "death"}
 
 
-@pytest.mark.full_measure
-def test_bayesnet_run_removes_direct_effect_and_measures_everything(demo):
+#: The Bayes-net run (DE removed, refined) that the measure-everything test checks and the light
+#: profile's test compares with: run once, in full, for both.
+FULL_RUN = dict(generator="bayesnet", rows=1200, seed=3, fairness=FairnessSpec(de=1.0), max_rounds=3)
+
+
+@pytest.fixture(scope="module")
+def full_run(demo):
     table, graph, roles = demo
     stages = []
-    settings = GenerationSettings(generator="bayesnet", rows=1200, seed=3, fairness=FairnessSpec(de=1.0), max_rounds=3)
-    res = run_generation(table, graph, roles, settings, progress=lambda s, d, n: stages.append(s))
+    res = run_generation(table, graph, roles, GenerationSettings(**FULL_RUN, measure="full"),
+                         progress=lambda s, d, n: stages.append(s))
+    return res, stages
+
+
+@pytest.mark.full_measure
+def test_bayesnet_run_removes_direct_effect_and_measures_everything(demo, full_run):
+    table, graph, roles = demo
+    settings = GenerationSettings(**FULL_RUN, measure="full")
+    res, stages = full_run
     assert len(res.synthetic) == 1200 and list(res.synthetic.columns) == list(table.df.columns)
     assert res.rounds and res.rounds[0]["alphas"]["de"] == 1.0
     assert res.target["ctf_de"] == 0.0
@@ -96,7 +109,7 @@ def test_the_fair_predictor_trains_on_many_synthetic_sets_for_both_fitted_genera
     assert predictor_rows(prompt, 1140) == measure_rows(prompt) < 16 * 1140
 
 
-def test_the_light_measuring_profile_spends_less_says_so_and_is_refused_when_misspelt(demo, monkeypatch):
+def test_the_light_measuring_profile_spends_less_says_so_and_is_refused_when_misspelt(demo, full_run, monkeypatch):
     """FAIRCAUSE_MEASURE=light (the test suite's default, tests/conftest.py): the same measures
     with fewer repetitions, recorded in the settings and said by the report; a full run of the
     same settings spends the documented amounts (the control that the profile changes them)."""
@@ -106,11 +119,8 @@ def test_the_light_measuring_profile_spends_less_says_so_and_is_refused_when_mis
 
     table, graph, roles = demo
     monkeypatch.setenv("FAIRCAUSE_MEASURE", "light")
-    light = run_generation(table, graph, roles, GenerationSettings(generator="bayesnet", rows=1200, seed=1,
-                                                                   fairness=FairnessSpec(de=1.0), refine=False))
-    monkeypatch.setenv("FAIRCAUSE_MEASURE", "full")
-    full = run_generation(table, graph, roles, GenerationSettings(generator="bayesnet", rows=1200, seed=1,
-                                                                  fairness=FairnessSpec(de=1.0), refine=False))
+    light = run_generation(table, graph, roles, GenerationSettings(**FULL_RUN))
+    full = full_run[0]  # the same settings, measured in full
     budget = MEASURE_PROFILES["light"]
     assert light.settings.measure == "light" and full.settings.measure == "full"
     assert light.synthetic_effects["settings"]["splits"] == budget["splits"] < full.synthetic_effects["settings"]["splits"]
