@@ -131,3 +131,16 @@ def test_a_second_run_of_the_same_data_and_question_reuses_both_audits(small, de
     assert first_report() == "auditing the real data"  # one of the two kept: still audits
     pipeline.audit(small, demo_roles, seed=pipeline.ALL_ROWS_SEED)
     assert first_report() == pipeline.REUSED_AUDITS
+
+
+def test_a_later_runs_plan_takes_its_audit_time_from_runs_that_fitted_their_audits():
+    from faircause_core.workflow.progress import plan_for
+
+    fitted = {"audit_s": 11.0, "fit_s": 3.0, "sample_s": 4.0}
+    read = {"audit_s": 0.02, "fit_s": 3.0, "sample_s": 4.0, "audits_reused": 1}
+    assert plan_for("bayesnet", [read, read, fitted])["audit"] == 11.0
+    assert plan_for("bayesnet", [read, read, {**fitted, "audits_reused": 0}])["audit"] == 11.0
+    # negative control: without the mark the reads' 0.02 s would be the median
+    assert plan_for("bayesnet", [{k: v for k, v in read.items() if k != "audits_reused"}] * 2 + [fitted])["audit"] == 0.05
+    # only reads: the default plan's audit stays
+    assert plan_for("bayesnet", [read])["audit"] == plan_for("bayesnet")["audit"]

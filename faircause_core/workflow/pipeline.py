@@ -611,6 +611,7 @@ def run_generation(
     all_rows = audit_all_rows(table, roles, progress=lambda k, n: progress(
         second, AUDIT_UNITS + AUDIT_UNITS * k // n, 2 * AUDIT_UNITS))
     timings["audit_s"] = time.perf_counter() - t0
+    timings["audits_reused"] = int(reused)  # 1: read, not fitted (a later run's plan does not take its audit_s)
 
     generator = make_generator(settings)
     t = time.perf_counter()

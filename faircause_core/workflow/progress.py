@@ -143,12 +143,13 @@ def plan_for(generator: str, history: list[dict] | None = None, rows: int | None
     if not runs:
         return plan
 
-    def median(key):
-        vals = sorted(v for v in (_seconds(t, key) for t in runs) if v is not None)
+    def median(key, among=runs):
+        vals = sorted(v for v in (_seconds(t, key) for t in among) if v is not None)
         return vals[len(vals) // 2] if vals else None
 
+    fitted = [t for t in runs if not t.get("audits_reused")]  # runs that read their audits took ~0 s for them
     for key, stage in (("audit_s", "audit"), ("sample_s", "sample"), ("generator_effects_s", "effects")):
-        m = median(key)
+        m = median(key, fitted if stage == "audit" else runs)
         if m is not None:
             plan[stage] = max(m, 0.05)
     fit = median("fit_s")
