@@ -58,8 +58,8 @@ def bayes_run(demo_table, demo_graph, demo_roles):
     from faircause_core.workflow.pipeline import GenerationSettings, run_generation
 
     settings = GenerationSettings(generator="bayesnet", rows=400, seed=0, refine=False,
-                                  fairness=FairnessSpec(de=1.0))
-    return run_generation(demo_table, demo_graph, demo_roles, settings)
+                                  fairness=FairnessSpec(de=1.0), measure="full")
+    return once_per_test_run("bayes_run", lambda: run_generation(demo_table, demo_graph, demo_roles, settings))
 
 
 @pytest.fixture(scope="session")
@@ -74,7 +74,7 @@ def faithful_real():
 
     def get(name):
         if name not in built:
-            built[name] = real_side(name)
+            built[name] = once_per_test_run(f"faithful_real_{name}", lambda: real_side(name))
         if built[name] is None:
             pytest.skip(f"{COHORTS[name][0]} is not available")
         return built[name]
@@ -82,16 +82,43 @@ def faithful_real():
     return get
 
 
+RUN_FOLDER = "FAIRCAUSE_TEST_RUN"  # this test run's shared folder (pytest_configure)
+
+
+def once_per_test_run(name: str, make):
+    """make(), computed by the first of this test run's worker processes that asks and read (a
+    pickle in the run's own folder) by the others, which wait for it: the session fixtures that
+    each worker built again (a 19 s generation, each cohort's discovery and audit)."""
+    import fcntl
+    import os
+    import pickle
+
+    folder = os.environ.get(RUN_FOLDER)
+    if not folder or not Path(folder).is_dir():
+        return make()
+    path = Path(folder) / f"{name}.pickle"
+    with open(Path(folder) / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if path.exists():
+            return pickle.loads(path.read_bytes())
+        value = make()
+        path.with_suffix(".tmp").write_bytes(pickle.dumps(value))
+        os.replace(path.with_suffix(".tmp"), path)
+        return value
+
+
 def pytest_configure(config):
-    """One folder of kept audits (workflow.audit_store) per test run, shared by its workers, app
-    servers and CLI calls (they inherit the environment): a run starts with none kept, whatever
-    earlier runs left in the user's cache, and the same audit is not refitted by every test."""
+    """One folder per test run, shared by its workers, app servers and CLI calls (they inherit
+    the environment): the kept audits (workflow.audit_store; a run starts with none, whatever
+    earlier runs left in the user's cache, and the same audit is not refitted by every test)
+    and the session fixtures computed once (once_per_test_run)."""
     import os
     import tempfile
 
-    if not hasattr(config, "workerinput") and "FAIRCAUSE_AUDIT_CACHE" not in os.environ:
-        folder = tempfile.mkdtemp(prefix="faircause-audits-")
-        os.environ["FAIRCAUSE_AUDIT_CACHE"] = folder
+    if not hasattr(config, "workerinput") and RUN_FOLDER not in os.environ:
+        folder = tempfile.mkdtemp(prefix="faircause-testrun-")
+        os.environ[RUN_FOLDER] = folder
+        os.environ.setdefault("FAIRCAUSE_AUDIT_CACHE", os.path.join(folder, "audits"))
         config._faircause_audits = folder
 
 
