@@ -8,9 +8,9 @@ a second run of the same data and question, or the first after the audit page, r
 
 An audit is a pure function of its rows, question, method, seed, splits and engine kind
 (pipeline._audit_key), and of the code and libraries that compute it. The key adds the text
-of every module under faircause_core/causal/ and of the engine and pipeline modules, and the
-versions of Python, numpy, pandas, scipy and scikit-learn: a changed estimator is never
-answered from an old file. Stored as Decomposition.to_dict() JSON (tested to read back equal),
+of every module of faircause_core (the audit reaches causal, io, limits and the engine; any
+change is a new key) and the versions of Python, numpy, pandas, scipy and scikit-learn: a
+changed estimator is never answered from an old file. Stored as Decomposition.to_dict() JSON (tested to read back equal),
 under $FAIRCAUSE_CACHE/audits beside the converted models and the privacy yardsticks.
 FAIRCAUSE_AUDIT_CACHE names another folder (the test suite's: one per test run, shared by its
 workers, app servers and CLI calls), or "off" turns it off (the benchmarks that time audits).
@@ -48,7 +48,7 @@ def _code() -> str:
         core = Path(__file__).resolve().parents[1]
         h = hashlib.sha256(repr((platform.python_version(), numpy.__version__, pandas.__version__,
                                  scipy.__version__, sklearn.__version__)).encode())
-        for path in sorted([*(core / "causal").rglob("*.py"), core / "engine.py", core / "workflow" / "pipeline.py"]):
+        for path in sorted(core.rglob("*.py")):  # the whole engine: the audit reaches causal, io, limits...
             h.update(path.relative_to(core).as_posix().encode())
             h.update(path.read_bytes())
         _CODE.append(h.hexdigest())
