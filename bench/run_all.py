@@ -19,6 +19,7 @@ SCRIPTS = [
     "bench_fair_predictor.py",
     "bench_quality_draws.py",
     "bench_measure.py",
+    "bench_audit_store.py",
 ]
 
 
