@@ -119,12 +119,12 @@ def pytest_configure(config):
         folder = tempfile.mkdtemp(prefix="faircause-testrun-")
         os.environ[RUN_FOLDER] = folder
         os.environ.setdefault("FAIRCAUSE_AUDIT_CACHE", os.path.join(folder, "audits"))
-        config._faircause_audits = folder
+        config._faircause_run = folder
 
 
 def pytest_unconfigure(config):
     import shutil
 
-    folder = getattr(config, "_faircause_audits", None)
+    folder = getattr(config, "_faircause_run", None)
     if folder:
         shutil.rmtree(folder, ignore_errors=True)

@@ -144,3 +144,22 @@ def test_a_later_runs_plan_takes_its_audit_time_from_runs_that_fitted_their_audi
     assert plan_for("bayesnet", [{k: v for k, v in read.items() if k != "audits_reused"}] * 2 + [fitted])["audit"] == 0.05
     # only reads: the default plan's audit stays
     assert plan_for("bayesnet", [read])["audit"] == plan_for("bayesnet")["audit"]
+
+
+def test_what_audit_kept_read_from_disk_is_not_read_again(small, demo_roles, monkeypatch):
+    """audit_kept reads the stored file once; the run's audit() then takes it from memory (the
+    file gone by then, decompose refused), and the memo stays within AUDIT_MEMO."""
+    first = pipeline.audit(small, demo_roles, seed=6, splits=2)
+    monkeypatch.setattr(pipeline, "_AUDITS", type(pipeline._AUDITS)())
+    assert pipeline.audit_kept(small, demo_roles, seed=6, splits=2)
+    for path in audit_store.folder().glob("*.json"):
+        path.unlink()
+    monkeypatch.setattr(pipeline, "decompose", refuse)
+    assert pipeline.audit(small, demo_roles, seed=6, splits=2).to_dict() == first.to_dict()
+    monkeypatch.setattr(pipeline, "_AUDITS", type(pipeline._AUDITS)())  # negative control: nothing kept now
+    with pytest.raises(AssertionError, match="computed again"):
+        pipeline.audit(small, demo_roles, seed=6, splits=2)
+    monkeypatch.setattr(pipeline, "AUDIT_MEMO", 1)
+    pipeline._remember(("a",), first)
+    pipeline._remember(("b",), first)
+    assert list(pipeline._AUDITS) == [("b",)]

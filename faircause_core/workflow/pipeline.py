@@ -31,6 +31,7 @@ from faircause_core.generators.base import (
     CancelToken, FairnessSpec, ProgressFn, check_edits, check_rows, no_progress, pathway_gaps,
 )
 from faircause_core.causal.graph import CausalGraph, Roles
+from faircause_core.workflow.progress import REUSED_AUDITS
 
 GENERATORS = ("llm", "bayesnet", "prompt")
 #: The generator name of a table measured by `evaluate`: made elsewhere, so nothing to refit or sweep.
@@ -270,17 +271,11 @@ def audit(table: Table, roles: Roles, method: str = "dr", seed: int = 0, splits:
     df = table.df if isinstance(table, Table) else table
     count = splits_for(len(df)) if splits is None else splits
     key = _audit_key(df, roles, method, seed, count)
-    with _AUDITS_LOCK:
-        kept = _AUDITS.get(key)
-        if kept is not None:
-            _AUDITS.move_to_end(key)
-    kept = kept if kept is not None else audit_store.load(key)  # another process's (the audit page's)
+    kept = _kept(key)
     if kept is not None:  # the same rows, question, seed and splits on the same engine: the same numbers
         if progress is not None:
             for k in range(1, count + 1):
                 progress(k, count)
-        with _AUDITS_LOCK:
-            _AUDITS[key] = copy.deepcopy(kept)
         return copy.deepcopy(kept)
     dec = decompose(
         df, roles.x, roles.x0, roles.x1, roles.y, roles.z, roles.w,
@@ -291,11 +286,33 @@ def audit(table: Table, roles: Roles, method: str = "dr", seed: int = 0, splits:
         dec = replace(dec, settings={**dec.settings, "splits": 1})
     dec = Decomposition.from_dict(json.loads(json.dumps(dec.to_dict())))  # as the stored copy reads back
     audit_store.save(key, dec)
+    _remember(key, dec)
+    return dec
+
+
+def _kept(key: tuple) -> Optional[Decomposition]:
+    """The audit for `key` from this process's memo, else from disk (another process's: the audit
+    page's, an earlier run's; then memoised, so a second ask reads no file), else None."""
+    from faircause_core.workflow import audit_store
+
+    with _AUDITS_LOCK:
+        kept = _AUDITS.get(key)
+        if kept is not None:
+            _AUDITS.move_to_end(key)
+            return kept
+    kept = audit_store.load(key)
+    if kept is not None:
+        _remember(key, kept)
+    return kept
+
+
+def _remember(key: tuple, dec: Decomposition) -> None:
+    """Keep a copy of `dec` in the memo, the least recently used dropped past AUDIT_MEMO."""
     with _AUDITS_LOCK:
         _AUDITS[key] = copy.deepcopy(dec)
+        _AUDITS.move_to_end(key)
         while len(_AUDITS) > AUDIT_MEMO:
             _AUDITS.popitem(last=False)
-    return dec
 
 
 #: Audits kept in this process (least recently used dropped first). An audit is a pure function
@@ -320,21 +337,12 @@ def _audit_key(df: pd.DataFrame, roles: Roles, method: str, seed: int, splits: i
     return rows.hexdigest(), question, method, int(seed), int(splits), type(engine.current()).__name__
 
 
-#: The stage text of a run whose real audits were both kept from earlier (audit_kept).
-REUSED_AUDITS = "reusing the real data's audits (computed before, same rows and question)"
-
-
 def audit_kept(table: Table, roles: Roles, seed: int, method: str = "dr", splits: Optional[int] = None) -> bool:
-    """Whether audit() of these arguments would be answered from memory or disk, not computed:
-    a run says so, and its time-left estimate then plans no time for it."""
-    from faircause_core.workflow import audit_store
-
+    """Whether audit() of these arguments would be answered from memory or disk, not computed
+    (what was read from disk stays in the memo for that call): a run says so (REUSED_AUDITS),
+    and its time-left estimate then plans no time for it."""
     df = table.df if isinstance(table, Table) else table
-    key = _audit_key(df, roles, method, seed, splits_for(len(df)) if splits is None else splits)
-    with _AUDITS_LOCK:
-        if key in _AUDITS:
-            return True
-    return audit_store.load(key) is not None
+    return _kept(_audit_key(df, roles, method, seed, splits_for(len(df)) if splits is None else splits)) is not None
 
 
 #: The seed of the audit of all rows: the audit page's (faircause_app.cache.audit), so a run's
@@ -595,7 +603,7 @@ def run_generation(
     # two audits, each cross-fitting split reported as it ends (in AUDIT_UNITS per audit; they take
     # about as long as each other): the time-left estimate has a pace from the run's first seconds
     # both audits kept (the audit page's, an earlier run's: audit_store): one report that says so,
-    # and the time-left estimate plans nothing for them (progress.REUSED)
+    # and the time-left estimate plans nothing for them (progress.REUSED_AUDITS)
     reused = audit_kept(fit_table, roles, settings.seed) and audit_kept(table, roles, ALL_ROWS_SEED)
     first, second = (REUSED_AUDITS, REUSED_AUDITS) if reused else ("auditing the real data", "auditing all the real rows")
     progress(first, 0, 2 * AUDIT_UNITS)

@@ -203,6 +203,10 @@ def stage_seconds(events: list, end: float, plan: dict | None = None) -> dict[st
     return out
 
 
+#: The stage text of a run whose real audits were both kept from earlier (pipeline.audit_kept):
+#: RunProgress plans no time for the audit stage when it sees it.
+REUSED_AUDITS = "reusing the real data's audits (computed before, same rows and question)"
+
 #: A stage with no report inside it that has run past what was expected of it is taken to be
 #: this far along its true length for its rest: 1 / OVERRUN = 80% done, however long it runs.
 OVERRUN = 1.25
@@ -240,8 +244,8 @@ class RunProgress:
         phase = stage_of(stage, int(done), int(total), self.plan)
         if phase is None or STAGES.index(phase) < STAGES.index(self.phase):
             return
-        if phase == "audit" and str(stage).lower().startswith("reusing") and self.plan["audit"] > 0:
-            self.plan["audit"] = 0.0  # the audits were kept from before (pipeline.REUSED_AUDITS): no time
+        if stage == REUSED_AUDITS and self.plan["audit"] > 0:
+            self.plan["audit"] = 0.0  # the audits were kept from before: no time for them
             self.total = sum(self.plan.values()) or 1.0
         if self.startup is None:
             self.startup = max(0.0, self.clock() - self.started)
