@@ -3,6 +3,7 @@ docs/make_screenshots.py: one launcher, the same Chromium flags for both."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import socket
@@ -69,14 +70,55 @@ class AppServer:
         self._log.close()
 
 
-def wait_for(predicate, timeout: float = 60.0, what: str = "condition") -> None:
-    """Poll `predicate` every half second; TimeoutError naming `what` if it never holds."""
+def wait_for(predicate, timeout: float = 60.0, what: str = "condition", every: float = 0.1) -> None:
+    """Poll `predicate` every `every` seconds; TimeoutError naming `what` if it never holds."""
     deadline = time.time() + timeout
     while time.time() < deadline:
         if predicate():
             return
-        time.sleep(0.5)
+        time.sleep(every)
     raise TimeoutError(f"timed out waiting for {what}")
+
+
+EDITOR = 'iframe[title*="streamlit_flow"]'
+# Where every node of the graph editor is, and the view's transform: the same in two reads a
+# moment apart once the editor has stopped moving (layout done, fit-view animation over).
+_EDITOR_STATE = """() => JSON.stringify([
+  getComputedStyle(document.querySelector('.react-flow__viewport') || document.body).transform,
+  [...document.querySelectorAll('.react-flow__node')].map(n => {
+    const r = n.getBoundingClientRect(); return [n.dataset.id, Math.round(r.x), Math.round(r.y), Math.round(r.width)]; })])"""
+
+
+def page_idle(page, timeout: float = 60.0) -> None:
+    """Wait until the page has no run going: Streamlit's status widget absent in two reads 0.3 s
+    apart, and two animation frames painted."""
+    seen = [False]
+
+    def idle() -> bool:
+        gone = page.locator('[data-testid="stStatusWidget"]').count() == 0
+        done, seen[0] = gone and seen[0], gone
+        return done
+
+    wait_for(idle, timeout=timeout, what="the page to finish its run", every=0.3)
+    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(1))))")
+
+
+def editor_settled(page, timeout: float = 60.0) -> None:
+    """Wait until the page has no run going (Streamlit's status widget gone), exactly one graph
+    editor is on it (a replaced one lingers, hidden, for a moment), it has drawn its nodes, and
+    they and the view stay put for two reads 0.3 s apart: the conditions the fixed 1-2.5 s waits
+    stood for."""
+    last = [None]
+
+    def still() -> bool:
+        if page.locator('[data-testid="stStatusWidget"]').count() or page.locator(EDITOR).count() != 1:
+            last[0] = None
+            return False
+        now = page.frame_locator(EDITOR).locator("body").evaluate(_EDITOR_STATE)
+        stable, last[0] = now == last[0] and bool(json.loads(now)[1]), now
+        return stable
+
+    wait_for(still, timeout=timeout, what="the graph editor to settle", every=0.3)
 
 
 @contextmanager
@@ -132,13 +174,21 @@ def go_to_step(page, title: str, tries: int = 3, timeout_ms: float = 20_000) -> 
 
     link = page.get_by_role("link", name=re.compile(title)).first
     path = urlparse(link.get_attribute("href") or "").path.rstrip("/")
+    # The address alone is not enough: it changes at the click, and a rerun of the old page that
+    # ends after it puts the old address back (seen: the audit never opened in 300 s). The new
+    # page has opened once the address is its own and the page's title is no longer the old one.
+    title_now = "() => (document.querySelector('h1') || {}).innerText || ''"
+    before = page.evaluate(title_now)
+    same_page = page.evaluate("p => location.pathname.replace(/[/]$/, '').endsWith(p)", path) if path else False
     for _ in range(tries):
         link.click()
         if not path:
             return  # no address to wait for: one click, as before
         try:
-            page.wait_for_function("p => location.pathname.replace(/[/]$/, '').endsWith(p)", arg=path,
-                                   timeout=timeout_ms)
+            page.wait_for_function(
+                """([p, old, same]) => location.pathname.replace(/[/]$/, '').endsWith(p)
+                   && (same || ((document.querySelector('h1') || {}).innerText || '') !== old)""",
+                arg=[path, before, same_page], timeout=timeout_ms)
             return
         except PlaywrightTimeout:
             continue

@@ -11,6 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import DEMO, DEMO_EDGES, ROOT
+from tests.test_app_generate import job_running
 
 RAW_PRIVACY_KEYS = ("dcr_synth_p5", "dcr_holdout_median", "exact_copy_share", "disclosure_known", "n_holdout")
 
@@ -21,6 +22,13 @@ def plain(text: str) -> str:
 
 def texts(elements):
     return [plain(e.value) for e in elements]
+
+
+def next_second() -> None:
+    """Wait until the clock's second changes (at most 1 s, not a fixed 1.1 s)."""
+    now = int(time.time())
+    while int(time.time()) == now:
+        time.sleep(0.02)
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +43,7 @@ def saved_workspace(tmp_path_factory, bayes_run, demo_graph, demo_roles):
     ws = tmp_path_factory.mktemp("compare") / "ws"
     demo_id = workspace.save_data(DEMO.read_bytes(), "nhefs_cohort.csv", root=ws)
     ids = [workspace.save_run(bayes_run, graph=demo_graph, roles=demo_roles, data_id=demo_id, root=ws)]
-    time.sleep(1.1)  # run ids and labels carry the time to the second
+    next_second()  # run ids and labels carry the time to the second
     ids.append(workspace.save_run(bayes_run, graph=demo_graph, roles=demo_roles, data_id=demo_id, root=ws))
     small = pd.read_csv(DEMO).head(700).to_csv(index=False).encode()
     small_id = workspace.save_data(small, "small_cohort.csv", root=ws)
@@ -44,7 +52,7 @@ def saved_workspace(tmp_path_factory, bayes_run, demo_graph, demo_roles):
     roles = derive_roles(graph, "sex", "death", x0="Male", x1="Female")
     result = run_generation(table, graph, roles, GenerationSettings(generator="bayesnet", rows=200, refine=False,
                                                                     fairness=FairnessSpec(de=0.5)))
-    time.sleep(1.1)
+    next_second()
     ids.append(workspace.save_run(result, graph=graph, roles=roles, data_id=small_id, root=ws))
     return ws, ids
 
@@ -146,7 +154,9 @@ def test_sweep_runs_in_the_background_and_draws_the_curve(compare_page):
     while not any(t.startswith("Sweep finished") for t in texts(at.success)):
         assert time.time() < deadline, "the sweep did not finish"
         assert not at.error, texts(at.error)
-        time.sleep(2)
+        rerun_at = time.time() + 2.0
+        while time.time() < rerun_at and job_running():  # read the page again once the sweep ends
+            time.sleep(0.05)
         at.run()
     assert not at.exception
     sentences = [t for t in texts(at.markdown) if t.startswith(("- Removed:", "- Cost:", "- How sure:"))]

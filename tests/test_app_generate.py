@@ -2,6 +2,7 @@
 that reuses the cached fitted model says so, and the progress panel shows one bar for the
 whole run."""
 
+import threading
 import time
 
 import pytest
@@ -41,8 +42,16 @@ def open_generate(sid=None):
     return at
 
 
-def generate_and_wait(at, timeout=400):
-    """Click Generate and poll like the page's fragment does; returns the bar fractions seen."""
+def job_running() -> bool:
+    """A job thread of the app (faircause_app.jobs.launch names them faircause-<id>) is alive:
+    AppTest runs the pages in this process, so the test can wait on the job itself."""
+    return any(t.name.startswith("faircause-") and t.is_alive() for t in threading.enumerate())
+
+
+def generate_and_wait(at, timeout=400, every=2.0):
+    """Click Generate and poll like the page's fragment does (a rerun every `every` seconds, for
+    the bars); returns the bar fractions seen. Between reruns it waits on the job's thread, so
+    the page is read again as soon as the run ends, not up to a second later."""
     before = at.session_state["run_id"] if "run_id" in at.session_state else None
     at.button(key="w_start").click().run()
     seen, deadline = [], time.time() + timeout
@@ -53,7 +62,9 @@ def generate_and_wait(at, timeout=400):
         run_id = at.session_state["run_id"] if "run_id" in at.session_state else None
         if run_id and run_id != before and not bars:
             return seen
-        time.sleep(1.0)
+        rerun_at = time.time() + every
+        while time.time() < rerun_at and job_running():
+            time.sleep(0.05)
         at.run()
     pytest.fail(f"generation did not finish in {timeout} s")
 

@@ -17,7 +17,7 @@ import pytest
 
 from tests.conftest import DEMO, ROOT
 
-from tests.streamlit_server import CHROMIUM, LAUNCH_ARGS, AppServer, drag_edge, go_to_step, wait_for
+from tests.streamlit_server import CHROMIUM, LAUNCH_ARGS, AppServer, drag_edge, editor_settled, go_to_step, wait_for
 
 ARTIFACTS = ROOT / "test-artifacts"
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="/usr/bin/chromium is not installed")
@@ -77,12 +77,10 @@ def session(ws: Path) -> dict:
 def flow(page):
     """The DAG editor frame: the visible one (a replaced editor lingers, hidden, for a moment),
     scrolled wholly into the window, so mouse moves at its nodes' and edges' coordinates land."""
-    page.wait_for_timeout(1500)
+    editor_settled(page)
     page.locator('iframe[title*="streamlit_flow"]:visible').scroll_into_view_if_needed()
-    frame = page.frame_locator('iframe[title*="streamlit_flow"]:visible')
-    frame.locator(".react-flow__node").first.wait_for(timeout=60_000)
-    page.wait_for_timeout(1000)
-    return frame
+    editor_settled(page)  # scrolling can move the frame's contents too
+    return page.frame_locator('iframe[title*="streamlit_flow"]:visible')
 
 
 # For each edge, the first point along its path (middle first) where the edge itself is on top:

@@ -17,7 +17,7 @@ from faircause_core.causal.graph import CausalGraph
 from faircause_core.present.plots import ROLE_COLORS
 from tests import wide_graphs
 from tests.conftest import DEMO, ROOT
-from tests.streamlit_server import CHROMIUM, chromium_page, drag_edge, serving, wait_for
+from tests.streamlit_server import CHROMIUM, chromium_page, drag_edge, editor_settled, serving, wait_for
 
 ARTIFACTS = ROOT / "test-artifacts"
 FRAME = 'iframe[title*="streamlit_flow"]'
@@ -93,7 +93,7 @@ def settle(page, g: CausalGraph):
     wait_for(lambda: {t.removeprefix("rf__edge-") for t in f.locator(".react-flow__edge").evaluate_all(
         "els => els.map(e => e.getAttribute('data-testid'))")} == {f"{a}->{b}" for a, b in g.edges + g.associations}
         and f.locator(".react-flow__node").count() == len(g.nodes), what="editor drawn")
-    page.wait_for_timeout(1200)
+    editor_settled(page)
 
 
 # Every drawn edge sampled every 2 px, in the frame's coordinates, against every node's box.
@@ -162,7 +162,7 @@ def edge_point(page, a: str, b: str):
 def fit_all(page):
     """The editor's fit-view button: the whole graph in the frame (so every handle can be reached)."""
     frame(page).locator(".react-flow__controls-fitview").click()
-    page.wait_for_timeout(800)
+    editor_settled(page)
 
 
 def test_no_edge_is_drawn_through_a_node_it_does_not_join(server, page, tmp_path):
@@ -266,8 +266,9 @@ def test_handles_labels_wheel_and_an_edit_that_does_not_reload_the_editor(server
     pane = f.locator(".react-flow__pane").bounding_box()
     page.mouse.move(pane["x"] + 8, pane["y"] + 8)
     page.mouse.wheel(0, 400)
-    page.wait_for_timeout(800)
-    assert page.locator(FRAME).bounding_box()["y"] < box["y"] - 200  # the page moved up under the mouse
+    wait_for(lambda: page.locator(FRAME).bounding_box()["y"] < box["y"] - 200, timeout=10,
+             what="the page to move up under the mouse")
+    editor_settled(page)
     assert f.locator("body").evaluate(zoom) == before_zoom
     page.screenshot(path=str(ARTIFACTS / "editor_after_edit.png"), full_page=True)
 
@@ -325,7 +326,6 @@ def test_the_edge_menu_offers_reverse_and_delete_only_and_a_selected_edge_stands
     wait_for(lambda: ("activity", "exercise") in edges_saved(ws) and ("exercise", "activity") not in edges_saved(ws),
              what="edge reversed")
     f.locator('[data-testid="rf__edge-activity->exercise"]').wait_for(state="attached")
-    page.wait_for_timeout(1500)
     fit_all(page)
     page.mouse.click(*edge_point(page, "smoke_years", "death"))
     stroke = "g => { const s = getComputedStyle(g.querySelector('path.react-flow__edge-path')); " \
@@ -378,7 +378,7 @@ def test_a_node_lights_its_edges_and_the_found_only_view_hides_assumed_edges_saf
              what="found-only view")
     shown = {pairs[i] for i in f.locator("body").evaluate(OPACITY)}
     assert set(g.edges) - shown <= assumed and len(set(g.edges) - shown) == hidden and not shown & set(g.associations)
-    page.wait_for_timeout(1200)
+    editor_settled(page)
     page.screenshot(path=str(ARTIFACTS / "editor_found_only.png"), full_page=True)
 
     fit_all(page)

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT
-from tests.streamlit_server import CHROMIUM, AppServer
+from tests.streamlit_server import CHROMIUM, AppServer, page_idle
 from tests.test_browser import page  # noqa: F401 - the same Chromium page, on this module's server
 
 ARTIFACTS = ROOT / "test-artifacts"
@@ -89,7 +89,7 @@ def test_sweep_in_the_browser(server, page):
     for start in ("Removed:", "Cost:", "How sure:"):
         said = page.locator("[data-testid='stMarkdownContainer'] li:visible").filter(has_text=re.compile("^" + start))
         assert said.count() == 1, start
-    page.wait_for_timeout(2000)
+    page_idle(page)
     chart.first.scroll_into_view_if_needed()
     page.screenshot(path=str(ARTIFACTS / "sweep.png"))
     chart.first.screenshot(path=str(ARTIFACTS / "sweep_curve.png"))
