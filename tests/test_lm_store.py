@@ -194,3 +194,24 @@ def test_only_the_first_layers_of_the_real_model_are_read():
     assert cut.config.num_hidden_layers == 8 and len(cut.model.layers) == 8
     assert torch.equal(full.model.layers[7].mlp.up_proj.weight, cut.model.layers[7].mlp.up_proj.weight)
     assert torch.equal(full.model.norm.weight, cut.model.norm.weight)
+
+
+def test_a_tokenizer_read_from_the_gguf_is_kept_and_each_caller_gets_its_own_copy(monkeypatch):
+    """The bundled GGUF's tokenizer is parsed once per process (5-10 s a time; the tiny models
+    of the tests read it again and again): a second read parses nothing, encodes the same, and
+    a change one caller makes (tiny_model sets the pad token) does not reach the next caller."""
+    import transformers
+
+    real = transformers.AutoTokenizer.from_pretrained
+    reads = []
+    monkeypatch.setattr(lm_store, "_gguf_tokenizers", {})  # nothing kept yet in this test
+    monkeypatch.setattr(transformers.AutoTokenizer, "from_pretrained",
+                        lambda *a, **k: reads.append(a) or real(*a, **k))  # counts, then the real read
+    first = lm_store.load_tokenizer()
+    second = lm_store.load_tokenizer()
+    assert len(reads) == 1 and second is not first
+    for text in ["age: 54, sex: Female", "cholesterol: 212.5; death: 1"]:
+        assert second(text)["input_ids"] == first(text)["input_ids"]
+    second.model_max_length = 7
+    assert lm_store.load_tokenizer().model_max_length == first.model_max_length != 7
+    assert len(reads) == 1

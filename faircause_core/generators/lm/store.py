@@ -37,6 +37,7 @@ PICKLE_WEIGHTS = (".bin", ".pt", ".pth", ".ckpt", ".pkl")
 
 _convert_lock = threading.Lock()
 _fingerprints: dict = {}
+_tokenizer_lock = threading.Lock()
 
 
 def cache_root() -> Path:
@@ -306,8 +307,17 @@ def model_fingerprint(path) -> str:
     return digest.hexdigest()[:16]
 
 
+_gguf_tokenizers: dict = {}  # (path, size, mtime) -> tokenizer read from that GGUF file
+
+
 def load_tokenizer(source=None):
-    """A tokenizer from a model folder, a .gguf file, or (None) the bundled GGUF."""
+    """A tokenizer from a model folder, a .gguf file, or (None) the bundled GGUF.
+
+    Reading one from a GGUF file parses the whole file (5-10 s here, most of the test suite's
+    tiny-model set-ups), so it is kept for the process, per file version, and each caller gets
+    its own copy (callers set the pad token)."""
+    import copy
+
     from transformers import AutoTokenizer
 
     if source is None:
@@ -315,7 +325,14 @@ def load_tokenizer(source=None):
     source = Path(str(source)).expanduser()
     try:
         if source.is_file() and source.suffix == ".gguf":
-            return AutoTokenizer.from_pretrained(str(source.parent), gguf_file=source.name, local_files_only=True)
+            stat = source.stat()
+            key = (str(source.resolve()), stat.st_size, stat.st_mtime_ns)
+            with _tokenizer_lock:
+                if key not in _gguf_tokenizers:
+                    _gguf_tokenizers.clear()  # one file version kept: the bundled model's
+                    _gguf_tokenizers[key] = AutoTokenizer.from_pretrained(
+                        str(source.parent), gguf_file=source.name, local_files_only=True)
+                return copy.deepcopy(_gguf_tokenizers[key])
         return AutoTokenizer.from_pretrained(str(source), local_files_only=True, trust_remote_code=False)
     except Exception as err:
         raise InputError(f"could not load a tokenizer from {source}: {err}")

@@ -53,7 +53,7 @@ import torch
 
 from faircause_core.errors import InputError
 from faircause_core.generators.base import ProgressFn, no_progress
-from faircause_core.generators.lm.slots import SlotLM, decoder_layers
+from faircause_core.generators.lm.slots import SlotLM, decoder_layers, unique_rows
 
 ENCODING_VERSION = 6  # 6: separate stopping / selection rows, Holm-selected columns, warm-up patience
 STATE_FILE = "trainable.safetensors"
@@ -258,7 +258,7 @@ def _batch(codes: np.ndarray, rows: np.ndarray, slot_lm: SlotLM):
         targets.append(lay.offset[c] + sub[c])
     keys = np.concatenate(keys)
     targets = np.concatenate(targets)
-    uniq, inverse = np.unique(keys, axis=0, return_inverse=True)
+    uniq, inverse = unique_rows(keys)
     counts = np.zeros((len(uniq), lay.n_values), dtype=np.float32)
     np.add.at(counts, (inverse.reshape(-1), targets), 1.0)
     device = slot_lm.value_in.device
@@ -283,8 +283,8 @@ def train_loss(slot_lm: SlotLM, codes: np.ndarray, rows: np.ndarray) -> torch.Te
     sub = {c: codes[rows, lay.index[c]] for c in lay.order}
     keys = np.concatenate([np.concatenate([np.full((len(rows), 1), lay.index[c]), lay.parent_slots(c, sub),
                                            (lay.offset[c] + sub[c])[:, None]], axis=1) for c in lay.order])
-    full, counts = np.unique(keys, axis=0, return_counts=True)
-    queries, which = np.unique(full[:, :-1], axis=0, return_inverse=True)
+    full, _, counts = unique_rows(keys, return_counts=True)
+    queries, which = unique_rows(full[:, :-1])
     device = slot_lm.value_in.device
     cols, slots = torch.as_tensor(full[:, 0], device=device), torch.as_tensor(full[:, 1:-1], device=device)
     value = torch.as_tensor(full[:, -1], device=device)
