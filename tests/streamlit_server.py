@@ -70,7 +70,7 @@ class AppServer:
         self._log.close()
 
 
-def wait_for(predicate, timeout: float = 60.0, what: str = "condition", every: float = 0.1) -> None:
+def wait_for(predicate, timeout: float = 60.0, what: str = "condition", every: float = 0.25) -> None:
     """Poll `predicate` every `every` seconds; TimeoutError naming `what` if it never holds."""
     deadline = time.time() + timeout
     while time.time() < deadline:

@@ -110,7 +110,7 @@ def settled_edges(page, timeout: float = 60.0) -> dict:
         stable, last = bool(now) and now == last, now
         return stable
 
-    wait_for(same, timeout=timeout, what="the graph editor to stop moving")
+    wait_for(same, timeout=timeout, what="the graph editor to stop moving", every=0.5)
     return last
 
 

@@ -190,7 +190,8 @@ class _Measure:
             effects = effect_table(self.decompose(big).to_dict())
         except InputError as err:
             raise InputError(f"measuring the sweep point alpha = {alpha:g} failed: {err}") from None
-        q = quality_report(real, synth, self.fit.schema)
+        # the scores only, as a run measures them (pipeline.measure): no second report for a pairs table
+        q = quality_report(real, synth, self.fit.schema, every_pair=False, seed=self.seed)
         util = tstr_auroc(real, synth, self.holdout, r.y, self.features, seed=self.seed, threshold=r.threshold,
                           positive=r.positive)
         try:
