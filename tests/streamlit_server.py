@@ -89,18 +89,28 @@ _EDITOR_STATE = """() => JSON.stringify([
     const r = n.getBoundingClientRect(); return [n.dataset.id, Math.round(r.x), Math.round(r.y), Math.round(r.width)]; })])"""
 
 
+# Resolves once the fonts are loaded and two animation frames have been painted.
+PAINTED = """() => new Promise(done => document.fonts.ready.then(() =>
+  requestAnimationFrame(() => requestAnimationFrame(() => done(true)))))"""
+
+
+def running(page) -> bool:
+    """Streamlit's status widget is up: a script run of the page is going."""
+    return page.locator('[data-testid="stStatusWidget"]').count() > 0
+
+
 def page_idle(page, timeout: float = 60.0) -> None:
-    """Wait until the page has no run going: Streamlit's status widget absent in two reads 0.3 s
-    apart, and two animation frames painted."""
+    """Wait until the page has no run going (`running` false in two reads 0.3 s apart), then
+    until it has painted (PAINTED)."""
     seen = [False]
 
     def idle() -> bool:
-        gone = page.locator('[data-testid="stStatusWidget"]').count() == 0
+        gone = not running(page)
         done, seen[0] = gone and seen[0], gone
         return done
 
     wait_for(idle, timeout=timeout, what="the page to finish its run", every=0.3)
-    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(1))))")
+    page.evaluate(PAINTED)
 
 
 def editor_settled(page, timeout: float = 60.0) -> None:
@@ -111,7 +121,7 @@ def editor_settled(page, timeout: float = 60.0) -> None:
     last = [None]
 
     def still() -> bool:
-        if page.locator('[data-testid="stStatusWidget"]').count() or page.locator(EDITOR).count() != 1:
+        if running(page) or page.locator(EDITOR).count() != 1:
             last[0] = None
             return False
         now = page.frame_locator(EDITOR).locator("body").evaluate(_EDITOR_STATE)

@@ -6,7 +6,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import ROOT
-from tests.test_app_generate import job_running
+from tests.test_app_generate import wait_while_job_runs
 
 PAGES = ["pages/1_data.py", "pages/2_graph.py", "pages/3_audit.py", "pages/4_generate.py", "pages/5_compare.py"]
 
@@ -114,9 +114,7 @@ def test_demo_end_to_end(app):
     deadline = time.time() + 240
     while time.time() < deadline and not finished(at):
         assert not at.error, texts(at.error)
-        rerun_at = time.time() + 2.0
-        while time.time() < rerun_at and job_running():  # read the page again once the run ends
-            time.sleep(0.05)
+        wait_while_job_runs(2.0)  # read the page again once the run ends
         at.run()
     no_problems(at)
     assert at.session_state["run_id"], "generation did not finish"

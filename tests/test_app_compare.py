@@ -11,7 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import DEMO, DEMO_EDGES, ROOT
-from tests.test_app_generate import job_running
+from tests.test_app_generate import wait_while_job_runs
 
 RAW_PRIVACY_KEYS = ("dcr_synth_p5", "dcr_holdout_median", "exact_copy_share", "disclosure_known", "n_holdout")
 
@@ -154,9 +154,7 @@ def test_sweep_runs_in_the_background_and_draws_the_curve(compare_page):
     while not any(t.startswith("Sweep finished") for t in texts(at.success)):
         assert time.time() < deadline, "the sweep did not finish"
         assert not at.error, texts(at.error)
-        rerun_at = time.time() + 2.0
-        while time.time() < rerun_at and job_running():  # read the page again once the sweep ends
-            time.sleep(0.05)
+        wait_while_job_runs(2.0)  # read the page again once the sweep ends
         at.run()
     assert not at.exception
     sentences = [t for t in texts(at.markdown) if t.startswith(("- Removed:", "- Cost:", "- How sure:"))]

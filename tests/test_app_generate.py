@@ -48,6 +48,13 @@ def job_running() -> bool:
     return any(t.name.startswith("faircause-") and t.is_alive() for t in threading.enumerate())
 
 
+def wait_while_job_runs(seconds: float) -> None:
+    """Sleep up to `seconds`, less if the app's job ends first (then the page is read at once)."""
+    until = time.time() + seconds
+    while time.time() < until and job_running():
+        time.sleep(0.05)
+
+
 def generate_and_wait(at, timeout=400, every=2.0):
     """Click Generate and poll like the page's fragment does (a rerun every `every` seconds, for
     the bars); returns the bar fractions seen. Between reruns it waits on the job's thread, so
@@ -62,9 +69,7 @@ def generate_and_wait(at, timeout=400, every=2.0):
         run_id = at.session_state["run_id"] if "run_id" in at.session_state else None
         if run_id and run_id != before and not bars:
             return seen
-        rerun_at = time.time() + every
-        while time.time() < rerun_at and job_running():
-            time.sleep(0.05)
+        wait_while_job_runs(every)
         at.run()
     pytest.fail(f"generation did not finish in {timeout} s")
 

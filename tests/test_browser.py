@@ -17,7 +17,9 @@ import pytest
 
 from tests.conftest import DEMO, ROOT
 
-from tests.streamlit_server import CHROMIUM, LAUNCH_ARGS, AppServer, drag_edge, editor_settled, go_to_step, wait_for
+from tests.streamlit_server import (
+    CHROMIUM, EDITOR, LAUNCH_ARGS, PAINTED, AppServer, drag_edge, editor_settled, go_to_step, wait_for,
+)
 
 ARTIFACTS = ROOT / "test-artifacts"
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="/usr/bin/chromium is not installed")
@@ -53,10 +55,6 @@ def page(server):
         browser.close()
 
 
-PAINTED = """() => new Promise(done => document.fonts.ready.then(() =>
-  requestAnimationFrame(() => requestAnimationFrame(() => done(true)))))"""
-
-
 def shot(page, name):
     """A screenshot for test-artifacts/ (nothing asserted on it) once the page has stopped
     loading and painted twice: a condition, not the fixed 2.5 s it waited before."""
@@ -78,9 +76,9 @@ def flow(page):
     """The DAG editor frame: the visible one (a replaced editor lingers, hidden, for a moment),
     scrolled wholly into the window, so mouse moves at its nodes' and edges' coordinates land."""
     editor_settled(page)
-    page.locator('iframe[title*="streamlit_flow"]:visible').scroll_into_view_if_needed()
+    page.locator(f"{EDITOR}:visible").scroll_into_view_if_needed()
     editor_settled(page)  # scrolling can move the frame's contents too
-    return page.frame_locator('iframe[title*="streamlit_flow"]:visible')
+    return page.frame_locator(f"{EDITOR}:visible")
 
 
 # For each edge, the first point along its path (middle first) where the edge itself is on top:
@@ -116,8 +114,8 @@ def settled_edges(page, timeout: float = 60.0) -> dict:
 
 def hittable_edges(page) -> dict:
     """{(source, target): page coordinates} of the edges a click can reach on their own."""
-    frame_box = page.locator('iframe[title*="streamlit_flow"]:visible').bounding_box()
-    found = page.frame_locator('iframe[title*="streamlit_flow"]:visible').locator("body").evaluate(HITTABLE_EDGES)
+    frame_box = page.locator(f"{EDITOR}:visible").bounding_box()
+    found = page.frame_locator(f"{EDITOR}:visible").locator("body").evaluate(HITTABLE_EDGES)
     return {tuple(k.removeprefix("rf__edge-").split("->", 1)): (frame_box["x"] + x, frame_box["y"] + y)
             for k, (x, y) in found.items()}
 

@@ -17,10 +17,10 @@ from faircause_core.causal.graph import CausalGraph
 from faircause_core.present.plots import ROLE_COLORS
 from tests import wide_graphs
 from tests.conftest import DEMO, ROOT
-from tests.streamlit_server import CHROMIUM, chromium_page, drag_edge, editor_settled, serving, wait_for
+from tests.streamlit_server import CHROMIUM, EDITOR, chromium_page, drag_edge, editor_settled, serving, wait_for
 
 ARTIFACTS = ROOT / "test-artifacts"
-FRAME = 'iframe[title*="streamlit_flow"]'
+FRAME = EDITOR
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="/usr/bin/chromium is not installed")
 
 

@@ -18,11 +18,11 @@ import pytest
 
 from faircause_core.present.plots import ROLE_COLORS
 from tests.lookalike import heart_failure_like
-from tests.streamlit_server import CHROMIUM, chromium_page, serving, wait_for
+from tests.streamlit_server import CHROMIUM, EDITOR, chromium_page, serving, wait_for
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
-FRAME = 'iframe[title*="streamlit_flow"]'
+FRAME = EDITOR
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="/usr/bin/chromium is not installed")
 
 
