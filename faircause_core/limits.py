@@ -1,11 +1,13 @@
-"""Size limits, configurable, with defaults that suit a laptop.
+"""Size limits, configurable, with defaults that suit a machine with 16 GB of memory.
 
-An installation with the memory for more sets them in the environment before starting the CLI
-or the app: FAIRCAUSE_MAX_ROWS, FAIRCAUSE_MAX_COLUMNS, FAIRCAUSE_MAX_FILE_MB (measured costs
-per size: docs/benchmarks.md, "Scaling with rows"; 1,000,000 x 100 columns read in 18 s at
-3.9 GB here, and reload from the workspace's Parquet copy in 5 s). A bad value keeps the
-defaults and is said as one line (ENV_ERROR) by the CLI and the data page, before any file is
-read.
+The defaults are what was measured to fit in 16 GB here (docs/benchmarks.md, "Scaling with
+rows"): 2,000,000 rows x 100 columns (an 811 MB CSV) read in 35 s at 7.5 GB peak and reload
+from the workspace's Parquet copy in 5 s; a Bayes-net `generate` of 2,000,000 rows in the
+figures there. An installation with more or less memory sets them in the environment before
+starting the CLI or the app: FAIRCAUSE_MAX_ROWS, FAIRCAUSE_MAX_COLUMNS, FAIRCAUSE_MAX_FILE_MB
+(the app's uploads are also capped by Streamlit's server.maxUploadSize, equal to the file limit
+in .streamlit/config.toml). A bad value keeps the defaults and is said as one line (ENV_ERROR)
+by the CLI and the data page, before any file is read.
 """
 
 import math
@@ -17,9 +19,9 @@ from faircause_core.errors import InputError
 
 @dataclass(frozen=True)
 class Limits:
-    max_rows: int = 200_000
+    max_rows: int = 2_000_000
     max_columns: int = 100
-    max_file_mb: float = 200.0
+    max_file_mb: float = 1024.0
     min_group_size: int = 20
     max_categories: int = 50
 

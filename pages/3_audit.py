@@ -17,6 +17,7 @@ from faircause_core.present.explain import (EFFECT_WORDS, SYMBOL_HELP, SYMBOLS, 
 from faircause_core.causal.overlap import OVERLAP_HELP, overlap_line
 from faircause_core.present.explain import names
 from faircause_core.present.plots import effects_bar
+from faircause_core.workflow.progress import audit_wait
 from faircause_core.workflow.pipeline import AUDIT_SPLITS
 
 tab, roles = nav.page_start("audit", "Fairness audit of the real data",
@@ -33,7 +34,8 @@ if method != saved_method:
     st.session_state.method = method
     state.persist()
 
-with st.spinner("Estimating the decomposition (cached after the first time)..."):
+wait = audit_wait(tab.n_rows, tab.df.shape[1]) if method == "dr" else ""
+with st.spinner(wait or "Estimating the decomposition (cached after the first time)..."):
     try:  # the words for the values change no number: the cache key leaves them out
         result = cache.audit(st.session_state.data_id, state.kinds_json(), state.excluded(),
                              state.roles_json(replace(roles, labels=None)), method, state.root())

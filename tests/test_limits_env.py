@@ -39,3 +39,23 @@ def test_the_cli_obeys_the_environment(monkeypatch):
     monkeypatch.setenv("FAIRCAUSE_MAX_ROWS", "many")
     proc = run_cli_process(*AUDIT)
     assert proc.returncode == 2 and proc.stderr.strip() == "error: FAIRCAUSE_MAX_ROWS='many' is not a whole number"
+
+
+def test_by_default_two_million_rows_are_read_and_one_more_is_refused(tmp_path):
+    """Issue 22 item 1's size by default (measured within 16 GB: docs/benchmarks.md): a
+    2,000,000-row Parquet file is read whole; 2,000,001 rows are refused from the footer, in one
+    line naming the limit, before any row is read."""
+    import numpy as np
+    import pandas as pd
+
+    from faircause_core.io.data import load_table
+    from faircause_core.limits import DEFAULT_LIMITS
+
+    assert DEFAULT_LIMITS == Limits() and Limits().max_rows == 2_000_000
+    rng = np.random.default_rng(0)
+    for n in (2_000_000, 2_000_001):
+        pd.DataFrame({"group": rng.integers(0, 2, n).astype(np.int8),
+                      "died": rng.integers(0, 2, n).astype(np.int8)}).to_parquet(tmp_path / f"t{n}.parquet")
+    assert load_table(tmp_path / "t2000000.parquet").df.shape == (2_000_000, 2)
+    with pytest.raises(InputError, match=r"^t2000001.parquet has 2,000,001 rows, over the limit of 2,000,000$"):
+        load_table(tmp_path / "t2000001.parquet")

@@ -58,6 +58,25 @@ def test_distribution_overlay_numeric_and_categorical_escape_names():
     assert math.isclose(sum(fig.data[1].y), 1.0)
 
 
+def test_a_numeric_overlay_is_binned_once_whatever_the_rows():
+    """Two million real and a million synthetic values become 2 x HIST_BINS bars of shares (a
+    raw-value histogram would send every value to the browser: tens of MB), each trace's shares
+    summing to 1, the bins shared and the values' extremes in the outer bins."""
+    rng = np.random.default_rng(0)
+    real, syn = pd.Series(rng.normal(50, 10, 2_000_000)), pd.Series(rng.normal(55, 10, 1_000_000))
+    fig = plots.distribution_overlay(real, syn, "bmi", numeric=True)
+    assert len(fig.to_json()) < 20_000
+    r, s = fig.data
+    assert len(r.x) == len(s.x) == plots.HIST_BINS and list(r.x) == list(s.x)
+    assert math.isclose(sum(r.y), 1.0) and math.isclose(sum(s.y), 1.0)
+    lo, hi = min(real.min(), syn.min()), max(real.max(), syn.max())
+    assert math.isclose(r.customdata[0][0], lo) and math.isclose(r.customdata[-1][1], hi)
+    # the shares are the values' own: the synthetic mean (55) lies to the right of the real (50)
+    assert np.dot(s.x, s.y) > np.dot(r.x, r.y) + 4
+    one = plots.distribution_overlay(pd.Series([3.0, 3.0]), pd.Series([3.0]), "c", numeric=True)
+    assert list(one.data[0].y) == [1.0] and list(one.data[1].y) == [1.0]  # one value: one bin, no division by 0
+
+
 def test_heatmaps_quality_rounds_tradeoff(demo_table, bayes_run):
     from faircause_core.metrics.fidelity import correlation_matrices
 

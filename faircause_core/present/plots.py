@@ -155,18 +155,27 @@ def _round_value(r: Mapping, effect: str):
     return None if v is None else float(v)
 
 
+#: Shared bins of a numeric column's real vs synthetic histogram.
+HIST_BINS = 30
+
+
 def distribution_overlay(real: pd.Series, synth: pd.Series, column: str, numeric: bool) -> go.Figure:
-    """Real vs synthetic distribution of one column: shared histogram bins or category shares."""
+    """Real vs synthetic distribution of one column: shared histogram bins or category shares.
+    A numeric column is binned here (HIST_BINS shared bins), so the figure holds 2 x HIST_BINS
+    bars whatever the rows: two million raw values would be a page of tens of MB."""
     fig = go.Figure()
     if numeric:
-        r = pd.to_numeric(real, errors="coerce").dropna()
-        s = pd.to_numeric(synth, errors="coerce").dropna()
-        both = pd.concat([r, s])
+        r = pd.to_numeric(real, errors="coerce").dropna().to_numpy(dtype=float)
+        s = pd.to_numeric(synth, errors="coerce").dropna().to_numpy(dtype=float)
+        both = np.concatenate([r, s])
         lo, hi = (float(both.min()), float(both.max())) if len(both) else (0.0, 1.0)
-        size = (hi - lo) / 30 if hi > lo else 1.0
+        edges = np.linspace(lo, hi, HIST_BINS + 1) if hi > lo else np.array([lo - 0.5, lo + 0.5])
         for name, data in (("real", r), ("synthetic", s)):
-            fig.add_histogram(x=data, name=name, histnorm="probability", opacity=0.6,
-                              marker_color=SOURCE_COLORS[name], xbins=dict(start=lo, end=hi + size, size=size))
+            counts = np.histogram(data, bins=edges)[0]  # the last bin holds its right edge
+            fig.add_bar(x=(edges[:-1] + edges[1:]) / 2, y=counts / max(len(data), 1), width=np.diff(edges),
+                        name=name, opacity=0.6, marker_color=SOURCE_COLORS[name],
+                        customdata=np.column_stack([edges[:-1], edges[1:]]),
+                        hovertemplate="%{customdata[0]:.4g} to %{customdata[1]:.4g}: %{y:.1%} of rows")
         fig.update_layout(barmode="overlay", yaxis_title="share of rows")
     else:
         rc = real.astype(object).where(real.notna(), "(missing)").astype(str).value_counts(normalize=True)

@@ -298,6 +298,34 @@ class RunProgress:
         return max(0.0, length - in_stage + pace * ahead)
 
 
+#: A Bayes-net run audits the real rows twice, the fitting split (70% of them) and all rows; the
+#: audit of all rows is this share of the plan's audit stage (the cost grows as rows ** a, a from
+#: SIZE_EXPONENTS).
+ALL_ROWS_AUDIT_SHARE = 1 / (1 + 0.7 ** SIZE_EXPONENTS["audit"][0])
+
+
+def audit_seconds(rows: int, columns: int) -> float:
+    """Expected seconds of one doubly robust audit of all `rows` real rows and `columns` columns
+    on a 2-core machine: its share of the default plan's audit stage, scaled to the table. At
+    2,000,000 x 6 it says 235 s, where bench/bench_scale.py measured 211 s."""
+    return scaled_plan("bayesnet", rows, columns)["audit"] * ALL_ROWS_AUDIT_SHARE
+
+
+#: Below this many expected seconds the audit page says nothing of the wait.
+AUDIT_WAIT_SAID = 20.0
+
+
+def audit_wait(rows: int, columns: int) -> str:
+    """What the audit page says while a long audit runs ('' for a short one): the expected time,
+    so a clinician with a large table knows a wait of minutes is not a hang."""
+    seconds = audit_seconds(rows, columns)
+    if seconds < AUDIT_WAIT_SAID:
+        return ""
+    about = f"{seconds / 60:.0f} min" if seconds >= 90 else f"{seconds:.0f} s"
+    return (f"The audit of {rows:,} rows and {columns} columns takes about {about} on a 2-core machine "
+            f"(estimated from measured runs); it is kept for this data and question once done.")
+
+
 def describe_eta(seconds: Optional[float]) -> str:
     """'about 40 s left', 'about 3.5 min left', or 'estimating time left...'."""
     if seconds is None:
