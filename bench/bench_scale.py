@@ -11,10 +11,15 @@ resident memory (ru_maxrss) is that step's alone, reading the file included:
   Ctf-DE against the truth 0.2;
 - audit_ray: the same on a local Ray with 2 CPUs (engine "ray"), its numbers checked equal;
 - bayesnet: BayesNetGenerator fit on all rows, then sample n rows;
-- generate: pipeline.run_generation, Bayes net, mirror, no refinement loop, n rows (what
-  `generate --generator bayesnet --rows n --no-refine` does), with the run's own timings;
+- generate: pipeline.run_generation, Bayes net, mirror, no refinement loop, n rows, at most
+  1,000,000 (what `generate --generator bayesnet --rows n --no-refine` does), with the run's
+  own timings;
 - read_wide: load_table of an n x 100 CSV (60 measurements with 1 decimal, 30 integer codes,
   10 text categories; seeded), the issue's width.
+- wide_run: the user's path at the issue's width: the structural model's 6 columns beside 94
+  of the wide table's (54 measurements, 30 codes, 10 text categories: noise, no effect),
+  discovery (the app's default: hill climbing with the backbone; timed alone), then the
+  generate step with the discovered graph; 100 columns in all.
 
     .venv/bin/python bench/bench_scale.py [--sizes 10000,100000,1000000]
         [--steps read,audit,audit_ray,bayesnet] [--out bench/out/scale.json]
@@ -71,6 +76,18 @@ def wide_csv_for(n: int) -> Path:
     return path
 
 
+def wide_scm_csv_for(n: int) -> Path:
+    """The structural model's n rows beside 94 of the wide table's columns (wide_run)."""
+    path = OUT / f"scale_widescm_{n}.csv"
+    if not path.exists():
+        import pandas as pd
+
+        wide = pd.read_csv(wide_csv_for(n))
+        keep = [c for c in wide.columns if not (c.startswith("m") and int(c[1:]) >= 54)]
+        pd.concat([pd.read_csv(csv_for(n)), wide[keep]], axis=1).to_csv(path, index=False)
+    return path
+
+
 def one(step: str, n: int) -> dict:
     """One step at one size, in this (fresh) process."""
     from faircause_core.causal.graph import CausalGraph, derive_roles
@@ -85,9 +102,19 @@ def one(step: str, n: int) -> dict:
                 "frame_mb": float(table.df.memory_usage(deep=True).sum() / 2**20),
                 "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
     t = time.perf_counter()
-    table = load_table(csv_for(n), limits=limits)
+    table = load_table(wide_scm_csv_for(n) if step == "wide_run" else csv_for(n), limits=limits)
     out = {"read_s": time.perf_counter() - t}
-    graph = CausalGraph(list(table.df.columns), EDGES)
+    if step == "wide_run":
+        from faircause_core.causal.discovery import discover_report
+
+        t = time.perf_counter()
+        found = discover_report(table, "x", "y")
+        out["discover_s"] = time.perf_counter() - t
+        out["searched_rows"] = int(found.searched_rows)
+        graph = found.graph
+        out["edges"] = len(graph.edges)
+    else:
+        graph = CausalGraph(list(table.df.columns), EDGES)
     roles = derive_roles(graph, "x", "y", x0="M", x1="F")
     t = time.perf_counter()
     if step in ("audit", "audit_ray"):
@@ -103,11 +130,12 @@ def one(step: str, n: int) -> dict:
         out["ctf_de"] = float(dec.loc["ctf_de", "estimate"])
         out["ctf_de_ci"] = [float(dec.loc["ctf_de", "ci_low"]), float(dec.loc["ctf_de", "ci_high"])]
         out["de_error"] = out["ctf_de"] - TRUE_DE
-    elif step == "generate":
+    elif step in ("generate", "wide_run"):
         from faircause_core.workflow.pipeline import GenerationSettings, run_generation
 
-        result = run_generation(table, graph, roles, GenerationSettings(generator="bayesnet", rows=n, seed=0,
-                                                                        refine=False))
+        # a run delivers at most a million rows (generators.base.check_rows), whatever it reads
+        result = run_generation(table, graph, roles, GenerationSettings(generator="bayesnet", rows=min(n, 1_000_000),
+                                                                        seed=0, refine=False))
         out["timings"] = {k: round(v, 2) for k, v in result.timings.items()}
     elif step == "bayesnet":
         from faircause_core.generators.bayesnet import BayesNetGenerator
@@ -154,6 +182,8 @@ def main() -> None:
     env = dict(os.environ, PYTHONHASHSEED="0", HF_HUB_OFFLINE="1")
     for n in (int(s) for s in args.sizes.split(",")):
         csv_for(n) if "read_wide" not in args.steps else wide_csv_for(n)
+        if "wide_run" in args.steps:
+            wide_scm_csv_for(n)
         for step in args.steps.split(","):
             row = in_fresh_process(__file__, "step", step, n, env)
             rows.append(row)
