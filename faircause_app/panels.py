@@ -355,8 +355,11 @@ def downloads_tab(run_id: str, run: dict) -> None:
     """The synthetic rows, the DAG, the settings and (built on request) the HTML report."""
     result, roles, graph = run["result"], run["roles"], run["graph"]
     stem = safe_filename(f"{run_id}_{result.settings.generator}")
-    st.download_button("Synthetic rows (CSV)", to_csv_bytes(result.synthetic), file_name=f"{stem}_synthetic.csv",
-                       mime="text/csv", key="dl_csv", type="primary")
+    # written when clicked (Streamlit runs the callable on its own thread), not on every rerun of
+    # the page: a million rows x 100 columns is hundreds of MB of CSV; the click reruns nothing
+    st.download_button("Synthetic rows (CSV)", lambda: to_csv_bytes(result.synthetic),
+                       file_name=f"{stem}_synthetic.csv", mime="text/csv", key="dl_csv", type="primary",
+                       on_click="ignore")
     st.download_button("Causal graph (DAG JSON)", graph_json_bytes(graph), file_name=f"{stem}_dag.json",
                        mime="application/json", key="dl_dag")
     st.download_button("Run settings (JSON)", json_bytes({**result.settings.to_dict(), "alphas_used": result.alphas_used}),

@@ -227,3 +227,19 @@ def test_the_real_data_is_all_rows_and_the_fitting_split_is_the_generators_targe
         assert min(up) >= 0 and min(down) >= 0  # low <= estimate <= high, drawn
     said = next(t for t in texts(at.caption) if t.startswith("real data, all 1,629 rows:"))
     assert "every real row" in said and "step 3" in said
+
+
+def test_the_synthetic_csv_is_written_on_click_not_on_every_rerun(compare_page, monkeypatch):
+    """The Downloads tab offers the rows without writing them: a million rows x 100 columns is
+    hundreds of MB of CSV, which an eager button rebuilt on every rerun of the page (the Chromium
+    workflow test clicks it and reads the file)."""
+    from faircause_app import panels
+
+    def refuse(frame):
+        raise AssertionError("the synthetic CSV was written while the page was drawn")
+
+    monkeypatch.setattr(panels, "to_csv_bytes", refuse)
+    at, _, _ = compare_page
+    open_tab(at, "Downloads")
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert "Synthetic rows (CSV)" in labels
