@@ -8,6 +8,7 @@ SIZE_EXPONENTS come from these files (medpar is held out: fitted on the other th
 All four take about 5 minutes on an idle 2-core machine.
 
     .venv/bin/python bench/record_timelines.py [--cohorts demo,wide,flchain,medpar] [--out tests/data/timelines]
+        [--generator bayesnet|llm]
     .venv/bin/python bench/record_timelines.py --fit   # the plan and SIZE_EXPONENTS they give
 
 tests/data/timelines/earlier/ keeps the runs recorded before the audit reported each of its
@@ -98,6 +99,9 @@ def fit(folders: list[Path]) -> dict:
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--cohorts", default="demo,wide,flchain,medpar")
+    ap.add_argument("--generator", default="bayesnet", choices=("bayesnet", "llm"),
+                    help="llm: the default generator (the bundled model), whose first run in a workspace is "
+                         "planned from progress.DEFAULT_PLAN['llm']")
     ap.add_argument("--out", default=str(ROOT / "tests" / "data" / "timelines"))
     ap.add_argument("--fit", action="store_true", help="print the plan and exponents the recorded files give "
                     "(--out and its earlier/ folder: runs recorded before the audit reported its splits)")
@@ -108,8 +112,8 @@ def main() -> int:
         return 0
     out.mkdir(parents=True, exist_ok=True)
     for name in args.cohorts.split(","):
-        rec = record(name)
-        (out / f"{name}_bayesnet.json").write_text(json.dumps(rec, indent=1))
+        rec = record(name, args.generator)
+        (out / f"{name}_{args.generator}.json").write_text(json.dumps(rec, indent=1))
         print(f"{name}: {rec['rows']} x {rec['columns']}, {len(rec['events'])} reports, {rec['end']:.1f} s "
               f"(load {rec['load_avg']})")
     return 0
