@@ -51,27 +51,15 @@ from faircause_core.errors import InputError
 from faircause_core.generators.base import CancelToken, FairnessSpec, Generator, ProgressFn, check_sample_request, no_progress
 from faircause_core.causal.question import Outcome
 from faircause_core.generators.lm import record as lm_record
+from faircause_core.generators.lm.budget import DEFAULT_BATCH, DEFAULT_PRESET, PRESETS, step_budget  # noqa: F401
 from faircause_core.generators.sampling import Groups, ancestral_sample, counterfactual_effects
 
-# The step budget (of `batch_size` rows) scales with the rows it trains on: `epochs` passes
-# over them, at least `low` and at most `high` steps. Early stopping on the stopping rows
-# usually ends sooner; it counts only after the warm-up. docs/language_model.md gives the
-# measurement behind these numbers (bench/bench_lm_schedule.py).
-PRESETS = {"quick": {"epochs": 3, "low": 48, "high": 200}, "thorough": {"epochs": 10, "low": 200, "high": 2000}}
+# The step budget (of `batch_size` rows, lm.budget.step_budget) scales with the rows it trains
+# on: `epochs` passes over them, at least `low` and at most `high` steps. Early stopping on the
+# stopping rows usually ends sooner; it counts only after the warm-up. docs/language_model.md
+# gives the measurement behind these numbers (bench/bench_lm_schedule.py).
 #: Held-out evaluations over a budget (every budget / EVALUATIONS steps, at least every 4).
 EVALUATIONS = 20
-
-
-def step_budget(preset: str, rows: Optional[int], batch_size: int, stop_share: float = 0.1, stop_rows: int = 256,
-                select_share: float = 0.15, select_rows: int = 1024) -> int:
-    """Training steps for a preset on a fitting split of `rows` rows (None: the preset's
-    least): `epochs` passes over the rows left after the held-out ones, within [low, high]."""
-    plan = PRESETS[preset]
-    if rows is None:
-        return plan["low"]
-    held = min(stop_rows, round(stop_share * rows)) + min(select_rows, round(select_share * rows))
-    steps = int(np.ceil(plan["epochs"] * max(rows - held, 1) / max(batch_size, 1)))
-    return int(min(plan["high"], max(plan["low"], steps)))
 # What sits beside the logistic posterior: the pretrained transformer, the same
 # architecture with random weights, or nothing (the posterior alone: the model is loaded
 # for its embeddings but never run). The
@@ -126,10 +114,10 @@ class LLMGenerator(Generator):
     def __init__(
         self,
         model_dir=None,
-        preset: str = "quick",
+        preset: str = DEFAULT_PRESET,
         train_steps: Optional[int] = None,
         train_seconds: Optional[float] = None,
-        batch_size: int = 32,
+        batch_size: int = DEFAULT_BATCH,
         lr: float = 1e-4,
         slot_lr: float = 2e-3,
         freeze_layers: Optional[int] = None,

@@ -43,11 +43,17 @@ DEFAULT_PLAN = {
                  "measure synthetic audit": 8.61, "measure predictor sets": 0.5, "measure fidelity": 0.48,
                  "measure utility": 0.47, "measure privacy": 3.25, "measure fair predictor": 1.19,
                  "save": 0.03},
-    "llm": {"audit": 1.0, "load": 3.0, "train": 12.0, "sample": 10.0, "measure": 40.0, "save": 0.5},
+    # the default generator: its own stages from its first run on the demo (no fine-tune kept
+    # from before; tests/data/timelines/demo_llm.json, bench/record_timelines.py --generator llm;
+    # the training sized for another table by lm_train_seconds, not by SIZE_EXPONENTS), the
+    # audits and the measuring as the Bayes net's (below: the same code on the same rows)
+    "llm": {"load": 3.44, "train": 22.74, "sample": 0.9, "effects": 0.32},
     "prompt": {"audit": 1.0, "load": 5.0, "train": 1.0, "sample": 60.0, "measure": 40.0, "save": 0.5},
     # evaluate: a table made elsewhere is audited beside the real rows and measured, nothing fitted
     "external": {"audit": 3.0, "load": 0.0, "train": 0.0, "sample": 0.0, "measure": 20.0, "save": 0.5},
 }
+DEFAULT_PLAN["llm"] = {**{k: v for k, v in DEFAULT_PLAN["bayesnet"].items() if k not in DEFAULT_PLAN["llm"]},
+                       **DEFAULT_PLAN["llm"]}
 
 # stage text (lower case) -> phase; the first match wins
 _STAGE_WORDS = (
@@ -74,6 +80,10 @@ def _within(stage: str, phase: str, done: int, total: int) -> float:
     """How far into its phase a stage report is, in [0, 1]."""
     part = min(1.0, max(0.0, done / total)) if total > 0 else 0.0
     text = str(stage).lower()
+    if phase == "train" and "fine-tun" in text and total > 0:
+        # "fine-tuning k/budget": early stopping ends most fine-tunes at about LM_BUDGET_RUN of
+        # the budget, so that is the stage's expected length (rising to 1 as steps run past it)
+        return min(1.0, max(0.0, done / max(LM_BUDGET_RUN * total, done + 1)))
     if phase == "sample":
         if "refin" in text:  # "refining: round k" is reported as round k starts
             return _ROUNDS_SHARE * min(1.0, max(0.0, (done - 1) / total)) if total > 0 else 0.0
@@ -104,13 +114,38 @@ SIZE_EXPONENTS = {"load": (0.0, 0.0), "measure": (0.4, 0.95), "audit": (0.6, 0.7
                   "measure fair predictor": (0.45, 1.22), "save": (0.97, 0.78)}
 
 
+#: The language model's training time: steps x seconds a step. A step costs about this much per
+#: column (its rows are that many slots long), and early stopping ends training after about
+#: this share of the step budget. From the recorded first runs (tests/data/timelines/*_llm.json,
+#: one each, load under 1): seconds a step per column 0.042 (demo, 1,629 x 15), 0.050 (flchain,
+#: 7,874 x 11), 0.026 (medpar, 1,495 x 10), 0.041 (pbc, 418 x 19); steps run of the budget 36 of
+#: 81, 90 of 200, 32 of 74 and 36 of 48: medians.
+LM_STEP_SECONDS_PER_COLUMN = 0.042
+LM_BUDGET_RUN = 0.45
+#: The share of the real rows a run fits on (pipeline.DEFAULT_HOLDOUT's complement; tested equal).
+FITTING_SHARE = 0.7
+
+
+def lm_train_seconds(rows: int, columns: int) -> float:
+    """Expected seconds of the language model's training on a table of `rows` real rows and
+    `columns` columns: its default step budget (lm.budget.step_budget) on the fitting split."""
+    from faircause_core.generators.lm.budget import DEFAULT_BATCH, DEFAULT_PRESET, step_budget
+
+    steps = step_budget(DEFAULT_PRESET, round(FITTING_SHARE * rows), DEFAULT_BATCH)
+    return LM_STEP_SECONDS_PER_COLUMN * columns * LM_BUDGET_RUN * steps
+
+
 def scaled_plan(generator: str, rows: int | None = None, columns: int | None = None) -> dict[str, float]:
-    """DEFAULT_PLAN for a table of `rows` real rows and `columns` columns (SIZE_EXPONENTS)."""
+    """DEFAULT_PLAN for a table of `rows` real rows and `columns` columns (SIZE_EXPONENTS; the
+    language model's training by lm_train_seconds)."""
     plan = dict(DEFAULT_PLAN.get(generator, DEFAULT_PLAN["llm"]))
     if not rows or not columns:
         return plan
     r, c = max(rows, 1) / DEMO_ROWS, max(columns, 1) / DEMO_COLUMNS
-    return {p: s * r ** SIZE_EXPONENTS[p][0] * c ** SIZE_EXPONENTS[p][1] for p, s in plan.items()}
+    out = {p: s * r ** SIZE_EXPONENTS[p][0] * c ** SIZE_EXPONENTS[p][1] for p, s in plan.items()}
+    if generator == "llm":
+        out["train"] = lm_train_seconds(rows, columns)
+    return out
 
 
 #: What the light measuring profile (pipeline.MEASURE_PROFILES) costs against a full run, per
