@@ -49,8 +49,17 @@ def record(name: str, generator: str = "bayesnet") -> dict:
         events.append([round(time.perf_counter() - t0, 3), str(stage), int(done), int(total)])
 
     load = os.getloadavg()[0]
-    result = run_generation(table, graph, roles, GenerationSettings(generator=generator, rows=len(table.df), seed=0),
-                            progress=progress)
+    if generator == "external":  # evaluate: a bootstrap copy of the fitting rows, made "elsewhere"
+        from faircause_core.workflow.evaluate import evaluate
+        from faircause_core.workflow.pipeline import DEFAULT_HOLDOUT, split_holdout
+
+        fit_rows = split_holdout(table, DEFAULT_HOLDOUT, 0)[0].df
+        copy = fit_rows.sample(len(fit_rows), replace=True, random_state=0).reset_index(drop=True)
+        t0 = time.perf_counter()
+        result = evaluate(table, copy, graph, roles, seed=0, progress=progress)
+    else:
+        result = run_generation(table, graph, roles, GenerationSettings(generator=generator, rows=len(table.df),
+                                                                        seed=0), progress=progress)
     progress("saving the run", 0, 1)  # what the app's job does next (job_process._generate)
     with tempfile.TemporaryDirectory() as ws:
         workspace.save_run(result, graph=graph, roles=roles, data_id="recorded", name="recorded", root=ws)
@@ -99,9 +108,10 @@ def fit(folders: list[Path]) -> dict:
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--cohorts", default="demo,wide,flchain,medpar")
-    ap.add_argument("--generator", default="bayesnet", choices=("bayesnet", "llm"),
+    ap.add_argument("--generator", default="bayesnet", choices=("bayesnet", "llm", "external"),
                     help="llm: the default generator (the bundled model), whose first run in a workspace is "
-                         "planned from progress.DEFAULT_PLAN['llm']")
+                         "planned from progress.DEFAULT_PLAN['llm']; external: evaluate of a bootstrap copy of "
+                         "the fitting rows")
     ap.add_argument("--out", default=str(ROOT / "tests" / "data" / "timelines"))
     ap.add_argument("--fit", action="store_true", help="print the plan and exponents the recorded files give "
                     "(--out and its earlier/ folder: runs recorded before the audit reported its splits)")

@@ -24,7 +24,8 @@ from faircause_core.generators.base import CancelToken, ProgressFn, no_progress
 from faircause_core.io.data import Table, match_column
 from faircause_core.metrics.frames import NUMERIC_KINDS, model_kinds, numbers
 from faircause_core.workflow.pipeline import (
-    EXTERNAL, GenerationSettings, RunResult, audit, audit_all_rows, default_measure, measure as measure_metrics,
+    EXTERNAL, METRIC_STEPS, GenerationSettings, MeasureSteps, RunResult, default_measure, measure as measure_metrics,
+    real_audits,
     split_holdout, synthetic_notes, synthetic_splits,
 )
 
@@ -117,25 +118,19 @@ def evaluate(table: Table, synthetic: pd.DataFrame, graph: CausalGraph, roles: R
 
     timings: dict = {}
     t0 = time.perf_counter()
-    progress("auditing the real data", 0, 1)
-    if cancel is not None:
-        cancel.check()
-    real = audit(fit_table, roles, method="dr", seed=seed)
-    if cancel is not None:
-        cancel.check()
     # the headline "real data": every real row, as step 3 audits it (the same table when a holdout was given)
-    all_rows = audit_all_rows(table, roles, fitted=real if holdout is not None else None, fitted_seed=seed)
+    real, all_rows, _ = real_audits(fit_table, table, roles, seed, progress, cancel, same_rows=holdout is not None)
     timings["audit_s"] = time.perf_counter() - t0
 
     t = time.perf_counter()
-    progress("measuring fidelity, utility and privacy", 0, 1)
-    if cancel is not None:
-        cancel.check()
-    final = decompose(synth, roles.x, roles.x0, roles.x1, roles.y, roles.z, roles.w, seed=seed,
-                      threshold=roles.threshold, positive=roles.positive,
-                      splits=synthetic_splits(len(synth), settings.measure))
+    # measured as a run measures, step by step (measure_<step>_s in timings; no predictor sets:
+    # there is no generator to draw them from)
+    steps = MeasureSteps(("synthetic audit", *METRIC_STEPS), progress, cancel, timings)
+    final = steps("synthetic audit", lambda: decompose(
+        synth, roles.x, roles.x0, roles.x1, roles.y, roles.z, roles.w, seed=seed, threshold=roles.threshold,
+        positive=roles.positive, splits=synthetic_splits(len(synth), settings.measure)))
     metrics = measure_metrics(fit_table, hold, synth, graph, roles, seed, progress=progress, cancel=cancel,
-                              profile=settings.measure)
+                              profile=settings.measure, steps=steps)
     timings["measure_s"] = time.perf_counter() - t
     timings["total_s"] = time.perf_counter() - t0
     progress("done", 1, 1)

@@ -583,6 +583,31 @@ def draw(generator, n: int, fairness: FairnessSpec, seed: int, cancel: Optional[
 AUDIT_UNITS = 100  # the progress units of each of a run's two audits
 
 
+def real_audits(fit_table: Table, table: Table, roles: Roles, seed: int, progress: ProgressFn,
+                cancel: Optional[CancelToken] = None, same_rows: bool = False) -> tuple:
+    """A run's (or an evaluation's) two real audits: the fitting split (the generator's target)
+    and every real row (the headline, as step 3 shows it), each cross-fitting split reported as
+    it ends (AUDIT_UNITS an audit; they take about as long as each other), so the time-left
+    estimate has a pace from the first seconds. Both kept from before (the audit page's, an
+    earlier run's: audit_store): one report that says so, and the plan counts nothing for them
+    (progress.REUSED_AUDITS). `same_rows`: the fitting table is all the rows (an evaluation with
+    its own holdout). Returns (fitting split's Decomposition, all rows' dict, reused)."""
+    reused = audit_kept(fit_table, roles, seed) and audit_kept(table, roles, ALL_ROWS_SEED)
+    first, second = (REUSED_AUDITS, REUSED_AUDITS) if reused else ("auditing the real data", "auditing all the real rows")
+    progress(first, 0, 2 * AUDIT_UNITS)
+    if cancel is not None:
+        cancel.check()
+    real = audit(fit_table, roles, method="dr", seed=seed,
+                 progress=lambda k, n: progress(first, AUDIT_UNITS * k // n, 2 * AUDIT_UNITS))
+    if cancel is not None:
+        cancel.check()
+    progress(second, AUDIT_UNITS, 2 * AUDIT_UNITS)
+    all_rows = audit_all_rows(table, roles, fitted=real if same_rows else None, fitted_seed=seed,
+                              progress=lambda k, n: progress(second, AUDIT_UNITS + AUDIT_UNITS * k // n,
+                                                             2 * AUDIT_UNITS))
+    return real, all_rows, reused
+
+
 def run_generation(
     table: Table,
     graph: CausalGraph,
@@ -602,22 +627,8 @@ def run_generation(
 
     # two audits, each cross-fitting split reported as it ends (in AUDIT_UNITS per audit; they take
     # about as long as each other): the time-left estimate has a pace from the run's first seconds
-    # both audits kept (the audit page's, an earlier run's: audit_store): one report that says so,
-    # and the time-left estimate plans nothing for them (progress.REUSED_AUDITS)
-    reused = audit_kept(fit_table, roles, settings.seed) and audit_kept(table, roles, ALL_ROWS_SEED)
-    first, second = (REUSED_AUDITS, REUSED_AUDITS) if reused else ("auditing the real data", "auditing all the real rows")
-    progress(first, 0, 2 * AUDIT_UNITS)
-    if cancel is not None:
-        cancel.check()
-    real = audit(fit_table, roles, method="dr", seed=settings.seed,
-                 progress=lambda k, n: progress(first, AUDIT_UNITS * k // n, 2 * AUDIT_UNITS))
+    real, all_rows, reused = real_audits(fit_table, table, roles, settings.seed, progress, cancel)
     real_dict = real.to_dict()
-    if cancel is not None:
-        cancel.check()
-    progress(second, AUDIT_UNITS, 2 * AUDIT_UNITS)
-    # the headline: every real row, as step 3 shows it
-    all_rows = audit_all_rows(table, roles, progress=lambda k, n: progress(
-        second, AUDIT_UNITS + AUDIT_UNITS * k // n, 2 * AUDIT_UNITS))
     timings["audit_s"] = time.perf_counter() - t0
     timings["audits_reused"] = int(reused)  # 1: read, not fitted (a later run's plan does not take its audit_s)
 

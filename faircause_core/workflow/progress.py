@@ -49,9 +49,11 @@ DEFAULT_PLAN = {
     # audits and the measuring as the Bayes net's (below: the same code on the same rows)
     "llm": {"load": 3.44, "train": 22.74, "sample": 0.9, "effects": 0.32},
     "prompt": {"audit": 1.0, "load": 5.0, "train": 1.0, "sample": 60.0, "measure": 40.0, "save": 0.5},
-    # evaluate: a table made elsewhere is audited beside the real rows and measured, nothing fitted
-    "external": {"audit": 3.0, "load": 0.0, "train": 0.0, "sample": 0.0, "measure": 20.0, "save": 0.5},
 }
+#: evaluate: a table made elsewhere is audited beside the real rows and measured as a run's rows
+#: are (the same code: the Bayes net's measured stages), nothing fitted or drawn
+DEFAULT_PLAN["external"] = {k: v for k, v in DEFAULT_PLAN["bayesnet"].items()
+                            if k in ("audit", "save") or (k.startswith("measure ") and k != "measure predictor sets")}
 DEFAULT_PLAN["llm"] = {**{k: v for k, v in DEFAULT_PLAN["bayesnet"].items() if k not in DEFAULT_PLAN["llm"]},
                        **DEFAULT_PLAN["llm"]}
 
