@@ -12,6 +12,7 @@ import streamlit as st
 from faircause_app import cache, state, sweep_jobs, text
 from faircause_app.text import md
 from faircause_core.errors import InputError
+from faircause_core.generators.base import MAX_GENERATED_ROWS
 from faircause_core.present import plots
 from faircause_core.workflow import workspace
 from faircause_core.workflow.pipeline import EXTERNAL
@@ -152,7 +153,7 @@ def sweep_tab(run_id: str, run: dict, ws: str) -> None:
     c1, c2, c3 = st.columns(3)
     pathway = c1.selectbox("Pathway", list(PATHWAY_NAMES), format_func=PATHWAY_NAMES.get, key="w_sweep_pathway")
     points = c2.text_input("Dial values (share removed, 0 to 1)", "0,0.25,0.5,0.75,1", key="w_sweep_points")
-    rows = c3.number_input("Rows per point", min_value=50, max_value=1_000_000, step=100,
+    rows = c3.number_input("Rows per point", min_value=50, max_value=MAX_GENERATED_ROWS, step=100,
                            value=max(50, int(settings.rows)), key="w_sweep_rows")
     if st.button("Run the sweep", type="primary", disabled=running, key="w_sweep_start"):
         try:

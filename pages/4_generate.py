@@ -5,7 +5,7 @@ import streamlit as st
 from faircause_app import cache, jobs, nav, panels, state, text
 from faircause_app.text import md
 from faircause_core.errors import InputError
-from faircause_core.generators.base import FairnessSpec, pathway_gaps
+from faircause_core.generators.base import DEFAULT_GENERATED_ROWS, MAX_GENERATED_ROWS, FairnessSpec, pathway_gaps
 from faircause_core.generators.lm.record import advice as lm_advice, sentence as lm_sentence
 from faircause_core.present.explain import REFERENCE_HELP, reference_options
 from faircause_core.workflow.pipeline import DEFAULT_HOLDOUT, GenerationSettings
@@ -53,8 +53,8 @@ with left:
                          help=REFERENCE_HELP,
                          horizontal=True, key="w_reference", index=pick(refs, "reference"))
 with right:
-    rows = st.number_input("Rows to generate", min_value=50, max_value=200_000, step=50, key="w_rows",
-                           value=saved("rows", min(200_000, max(50, len(tab.df)))))  # the cohort's size
+    rows = st.number_input("Rows to generate", min_value=50, max_value=MAX_GENERATED_ROWS, step=50, key="w_rows",
+                           value=saved("rows", min(DEFAULT_GENERATED_ROWS, max(50, len(tab.df)))))  # the cohort's size
     seed = st.number_input("Seed", min_value=0, max_value=2**31 - 1, value=saved("seed", 0), step=1, key="w_seed")
     preset = st.selectbox("Training preset (language model)", ["quick", "thorough"], key="w_preset",
                           disabled=choice not in ("llm", "own"), index=pick(["quick", "thorough"], "preset"),

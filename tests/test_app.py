@@ -108,6 +108,9 @@ def test_demo_end_to_end(app):
     no_problems(at)
     at.radio(key="w_generator").set_value("bayesnet")
     assert at.number_input(key="w_rows").value == 1629  # defaults to the cohort's size
+    from faircause_core.generators.base import MAX_GENERATED_ROWS
+
+    assert at.number_input(key="w_rows").proto.max == MAX_GENERATED_ROWS == 1_000_000  # what a run can deliver
     at.number_input(key="w_rows").set_value(300)
     at.checkbox(key="w_refine").uncheck()
     at.button(key="w_start").click().run()

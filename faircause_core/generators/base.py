@@ -149,6 +149,12 @@ class Generator(ABC):
         """Draw n rows with the pathway edits of `fairness`; raise Cancelled if cancelled."""
 
 
+#: The most rows a run delivers (a million sample in 0.8 s from the Bayes net: docs/benchmarks.md).
+MAX_GENERATED_ROWS = 1_000_000
+#: The rows a run's form offers by default: the cohort's size, up to this many.
+DEFAULT_GENERATED_ROWS = 200_000
+
+
 def check_rows(n) -> int:
     """Validate a requested row count (a user setting)."""
     try:
@@ -157,8 +163,8 @@ def check_rows(n) -> int:
         raise InputError(f"number of rows must be a whole number, got {n!r}")
     if value != n and not isinstance(n, str):
         raise InputError(f"number of rows must be a whole number, got {n!r}")
-    if value < 1 or value > 1_000_000:
-        raise InputError(f"number of rows must be between 1 and 1,000,000, got {value}")
+    if value < 1 or value > MAX_GENERATED_ROWS:
+        raise InputError(f"number of rows must be between 1 and {MAX_GENERATED_ROWS:,}, got {value}")
     return value
 
 
