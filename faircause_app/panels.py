@@ -24,7 +24,7 @@ from faircause_core.present import plots
 from faircause_core.present.explain import (OWN_EFFECTS_NOTE, SYMBOL_HELP, TARGET_LABEL, effect_sources,
                                            effects_title, own_effects_rows,
                                            fair_predictor_lines, fair_predictor_notes, is_mirror, question_line,
-                                           run_why_two_real, searched_note)
+                                           heatmap_note, run_why_two_real, searched_note)
 from faircause_core.present.report import build_report, rounds_verdict
 
 
@@ -318,6 +318,9 @@ def fidelity_tab(run_id: str, run: dict) -> None:
                         width="stretch", key="cmp_dist")
         real_m, synth_m = cache.associations(run_id, run["data_id"], kinds, state.root())
         st.plotly_chart(plots.correlation_heatmaps(real_m, synth_m), width="stretch", key="cmp_heat")
+        sampled = heatmap_note(len(real), len(result.synthetic))
+        if sampled:
+            st.caption(md(sampled))
     except InputError as err:
         text.error(err)
 

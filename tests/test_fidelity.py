@@ -174,6 +174,27 @@ def test_correlation_matrices():
     assert np.allclose(d.to_numpy(), d.to_numpy().T)
 
 
+def test_the_heatmaps_read_a_seeded_sample_of_a_large_table():
+    """Above max_rows a side is read on a seeded sample: the same matrices twice, others with
+    another seed (so the sample is real), within sampling error of all the rows; at or below it
+    every row, exactly; the page's line says how many of how many rows."""
+    from faircause_core.metrics.fidelity import HEATMAP_ROWS
+    from faircause_core.present.explain import heatmap_note
+
+    df = cohort(n=4000)
+    every, _, _ = correlation_matrices(df, df, KINDS, max_rows=None)
+    a, _, _ = correlation_matrices(df, df, KINDS, max_rows=1000, seed=0)
+    b, _, _ = correlation_matrices(df, df, KINDS, max_rows=1000, seed=0)
+    c, _, _ = correlation_matrices(df, df, KINDS, max_rows=1000, seed=1)
+    assert a.equals(b) and not a.equals(c) and not a.equals(every)
+    assert np.abs(a.to_numpy() - every.to_numpy()).max() < 0.1
+    whole, _, _ = correlation_matrices(df, df, KINDS, max_rows=4000)
+    assert whole.equals(every)
+    assert heatmap_note(HEATMAP_ROWS, 1629) == ""
+    assert heatmap_note(2_000_000, 1629) == f"Associations computed on a seeded {HEATMAP_ROWS:,} of the 2,000,000 real rows."
+    assert heatmap_note(2_000_000, 1_000_000).endswith(f"and a seeded {HEATMAP_ROWS:,} of the 1,000,000 synthetic rows.")
+
+
 def test_bad_inputs_raise_one_line_input_errors():
     df = cohort()
     with pytest.raises(InputError, match="synthetic table has no column 'sbp'"):

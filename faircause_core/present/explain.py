@@ -423,6 +423,16 @@ def _part(used, total, what: str) -> str:
     return f"all {int(total):,} {what}" if used >= total else f"a seeded {int(used):,} of the {int(total):,} {what}"
 
 
+def heatmap_note(real_rows: int, synthetic_rows: int) -> str:
+    """The line under the association heatmaps when a side was read on a sample ('' when every
+    row was read): how many of how many rows, seeded (metrics.fidelity.HEATMAP_ROWS)."""
+    from faircause_core.metrics.fidelity import heatmap_rows
+
+    parts = [f"a seeded {heatmap_rows(n):,} of the {n:,} {what} rows"
+             for n, what in ((real_rows, "real"), (synthetic_rows, "synthetic")) if heatmap_rows(n) < n]
+    return f"Associations computed on {' and '.join(parts)}." if parts else ""
+
+
 def sampled_lines(metrics: dict, fitting_rows, synthetic_rows: int) -> list[str]:
     """Which measures used a seeded sample rather than every row, and how large, in one list
     (issue 22 item 5: a big table's summary must say so): read from the numbers each measure
