@@ -322,10 +322,8 @@ def test_the_language_models_eta_on_recorded_first_runs(path):
 
 def test_the_language_models_training_is_planned_by_its_step_budget():
     from faircause_core.generators.lm.budget import step_budget
-    from faircause_core.workflow.pipeline import DEFAULT_HOLDOUT
-    from faircause_core.workflow.progress import FITTING_SHARE, LM_BUDGET_RUN, LM_STEP_SECONDS_PER_COLUMN, lm_train_seconds
+    from faircause_core.workflow.progress import LM_BUDGET_RUN, LM_STEP_SECONDS_PER_COLUMN, lm_train_seconds
 
-    assert FITTING_SHARE == pytest.approx(1 - DEFAULT_HOLDOUT)
     assert step_budget("quick", 1140, 32) == 81  # the demo's fitting split: 81 steps, as its run reported
     assert lm_train_seconds(1629, 15) == pytest.approx(LM_STEP_SECONDS_PER_COLUMN * 15 * LM_BUDGET_RUN * 81)
     # more rows, more steps up to the preset's 200; more columns, longer steps

@@ -51,7 +51,7 @@ from faircause_core.errors import InputError
 from faircause_core.generators.base import CancelToken, FairnessSpec, Generator, ProgressFn, check_sample_request, no_progress
 from faircause_core.causal.question import Outcome
 from faircause_core.generators.lm import record as lm_record
-from faircause_core.generators.lm.budget import DEFAULT_BATCH, DEFAULT_PRESET, PRESETS, step_budget  # noqa: F401
+from faircause_core.generators.lm.budget import DEFAULT_BATCH, DEFAULT_PRESET, PRESETS, step_budget
 from faircause_core.generators.sampling import Groups, ancestral_sample, counterfactual_effects
 
 # The step budget (of `batch_size` rows, lm.budget.step_budget) scales with the rows it trains

@@ -42,7 +42,7 @@ from sdmetrics.reports import QualityReport
 from sdmetrics.single_column import MissingValueSimilarity
 
 from faircause_core.metrics.frames import (
-    NUMERIC_KINDS, TABLE, canonical, check_frame, model_kinds, numbers, sdmetrics_columns, sdmetrics_frame,
+    NUMERIC_KINDS, TABLE, canonical, check_frame, model_kinds, numbers, sdmetrics_columns, sdmetrics_frame, subsample,
 )
 
 QUALITY = "SDMetrics Quality Score"
@@ -342,9 +342,7 @@ def correlation_matrices(real: pd.DataFrame, synth: pd.DataFrame, schema, max_ro
     check_frame(real, "real", kinds)
     check_frame(synth, "synthetic", kinds)
     rng = np.random.default_rng(seed)
-    real, synth = (df if heatmap_rows(len(df), max_rows) == len(df) else
-                   df.iloc[np.sort(rng.choice(len(df), heatmap_rows(len(df), max_rows), replace=False))]
-                   for df in (real, synth))
+    real, synth = (subsample(df, heatmap_rows(len(df), max_rows), rng) for df in (real, synth))
     mats, frames = [], (("real", real), ("synthetic", synth))
     codes = {c: _discrete_codes(real[c], synth[c]) for c, k in kinds.items() if k not in NUMERIC_KINDS}
     for side, (which, df) in enumerate(frames):

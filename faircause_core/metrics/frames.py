@@ -48,6 +48,13 @@ def model_kinds(schema) -> dict[str, str]:
     return out
 
 
+def subsample(df: pd.DataFrame, max_rows: int, rng: np.random.Generator) -> pd.DataFrame:
+    """At most max_rows of df's rows, drawn by rng without replacement, in table order."""
+    if len(df) <= max_rows:
+        return df
+    return df.iloc[np.sort(rng.choice(len(df), size=max_rows, replace=False))]
+
+
 def check_frame(df, which: str, columns) -> None:
     """A table must be a non-empty DataFrame holding every schema column."""
     if not isinstance(df, pd.DataFrame):

@@ -67,7 +67,7 @@ from sklearn.neighbors import NearestNeighbors
 
 from faircause_core.errors import InputError
 from faircause_core.metrics.frames import (
-    NUMERIC_KINDS, TABLE, canonical, check_frame, model_kinds, numbers, sdmetrics_columns, sdmetrics_frame,
+    NUMERIC_KINDS, TABLE, canonical, check_frame, model_kinds, numbers, sdmetrics_columns, sdmetrics_frame, subsample,
 )
 
 ONE_HOT_WEIGHT = 0.5  # two coordinates differ on a category mismatch: 2 * 0.5 = 1
@@ -174,12 +174,6 @@ class _RowEncoder:
                 onehot[np.arange(len(df)), codes] = ONE_HOT_WEIGHT
                 blocks.append(onehot)
         return np.hstack(blocks)
-
-
-def _subsample(df: pd.DataFrame, max_rows: int, rng: np.random.Generator) -> pd.DataFrame:
-    if len(df) <= max_rows:
-        return df
-    return df.iloc[np.sort(rng.choice(len(df), size=max_rows, replace=False))]
 
 
 
@@ -290,7 +284,7 @@ def _measures(frames: dict, hashes: dict, kinds: dict, seed: int, max_rows: int,
     holdout = "real holdout" in frames
 
     rng = np.random.default_rng(seed)
-    sub = {which: _subsample(df, max_rows, rng) for which, df in frames.items()}
+    sub = {which: subsample(df, max_rows, rng) for which, df in frames.items()}
     enc = _RowEncoder(kinds).fit(*frames.values())
     X = {which: enc.transform(df, which) for which, df in sub.items()}
     width = len(kinds)
@@ -331,8 +325,8 @@ def _measures(frames: dict, hashes: dict, kinds: dict, seed: int, max_rows: int,
     # membership: as many members as non-members, drawn from the training rows
     m_rng = np.random.default_rng([seed, 3])
     n = min(len(frames["real training"]), len(frames["real holdout"]), MEMBERSHIP_ROWS)
-    members = _subsample(frames["real training"], n, m_rng)
-    others = _subsample(frames["real holdout"], n, m_rng)
+    members = subsample(frames["real training"], n, m_rng)
+    others = subsample(frames["real holdout"], n, m_rng)
     d_m = nn_syn.kneighbors(enc.transform(members, "real training"))[0][:, 0]
     d_o = nn_syn.kneighbors(enc.transform(others, "real holdout"))[0][:, 0]
     auc, lo, hi = auc_interval(d_m, d_o, m_rng)
@@ -526,7 +520,7 @@ def anonymeter_risks(frames: dict, kinds: dict, seed: int, secrets: dict, attack
     ci_high, ...}} under "anonymeter"), training rows as original, holdout as control,
     each table a seeded sample of ANONYMETER_ROWS rows at most."""
     singling, linking, inferring = _anonymeter()
-    sub = dict(frames, synthetic=_subsample(frames["synthetic"], ANONYMETER_ROWS, np.random.default_rng([seed, 2])))
+    sub = dict(frames, synthetic=subsample(frames["synthetic"], ANONYMETER_ROWS, np.random.default_rng([seed, 2])))
     enc, groups = _anonymeter_frames({w: df.reset_index(drop=True) for w, df in sub.items()}, kinds)
     ori, syn, ctl = enc["real training"], enc["synthetic"], enc["real holdout"]
     n = int(min(attacks, len(ori), len(ctl)))
@@ -791,7 +785,7 @@ def sdmetrics_privacy(frames: dict, kinds: dict, seed: int, rows: int, sensitive
     from sdmetrics.single_table import DCRBaselineProtection, DCROverfittingProtection, DisclosureProtection
 
     rng = np.random.default_rng([seed, 1])
-    sub = {which: sdmetrics_frame(_subsample(df, rows, rng), kinds, which) for which, df in frames.items()}
+    sub = {which: sdmetrics_frame(subsample(df, rows, rng), kinds, which) for which, df in frames.items()}
     train, synth, hold = sub["real training"], sub["synthetic"], sub.get("real holdout")
     metadata = {"tables": {TABLE: {"columns": sdmetrics_columns(kinds)}}}
     nan = float("nan")

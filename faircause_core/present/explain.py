@@ -428,7 +428,7 @@ def heatmap_note(real_rows: int, synthetic_rows: int) -> str:
     row was read): how many of how many rows, seeded (metrics.fidelity.HEATMAP_ROWS)."""
     from faircause_core.metrics.fidelity import heatmap_rows
 
-    parts = [f"a seeded {heatmap_rows(n):,} of the {n:,} {what} rows"
+    parts = [_part(heatmap_rows(n), n, f"{what} rows")
              for n, what in ((real_rows, "real"), (synthetic_rows, "synthetic")) if heatmap_rows(n) < n]
     return f"Associations computed on {' and '.join(parts)}." if parts else ""
 

@@ -59,8 +59,7 @@ DEFAULT_PLAN["external"] = {k: v for k, v in DEFAULT_PLAN["bayesnet"].items()
 # the language model's and prompt mode's audits and measuring are the Bayes net's (the same code
 # on the same rows); prompt mode's own stages are not measured yet (its guesses above)
 for _gen in ("llm", "prompt"):
-    _own = {k: v for k, v in DEFAULT_PLAN[_gen].items() if k not in ("audit", "measure", "save")}
-    DEFAULT_PLAN[_gen] = {**{k: v for k, v in DEFAULT_PLAN["bayesnet"].items() if k not in _own}, **_own}
+    DEFAULT_PLAN[_gen] = {**DEFAULT_PLAN["bayesnet"], **DEFAULT_PLAN[_gen]}
 
 # stage text (lower case) -> phase; the first match wins
 _STAGE_WORDS = (
@@ -129,16 +128,15 @@ SIZE_EXPONENTS = {"load": (0.0, 0.0), "measure": (0.4, 0.95), "audit": (0.6, 0.7
 #: 81, 90 of 200, 32 of 74 and 36 of 48: medians.
 LM_STEP_SECONDS_PER_COLUMN = 0.042
 LM_BUDGET_RUN = 0.45
-#: The share of the real rows a run fits on (pipeline.DEFAULT_HOLDOUT's complement; tested equal).
-FITTING_SHARE = 0.7
 
 
 def lm_train_seconds(rows: int, columns: int) -> float:
     """Expected seconds of the language model's training on a table of `rows` real rows and
     `columns` columns: its default step budget (lm.budget.step_budget) on the fitting split."""
     from faircause_core.generators.lm.budget import DEFAULT_BATCH, DEFAULT_PRESET, step_budget
+    from faircause_core.workflow.pipeline import DEFAULT_HOLDOUT  # here: pipeline imports this module
 
-    steps = step_budget(DEFAULT_PRESET, round(FITTING_SHARE * rows), DEFAULT_BATCH)
+    steps = step_budget(DEFAULT_PRESET, round((1 - DEFAULT_HOLDOUT) * rows), DEFAULT_BATCH)
     return LM_STEP_SECONDS_PER_COLUMN * columns * LM_BUDGET_RUN * steps
 
 
