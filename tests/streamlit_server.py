@@ -190,18 +190,26 @@ def go_to_step(page, title: str, tries: int = 3, timeout_ms: float = 20_000) -> 
     title_now = "() => (document.querySelector('h1') || {}).innerText || ''"
     before = page.evaluate(title_now)
     same_page = page.evaluate("p => location.pathname.replace(/[/]$/, '').endsWith(p)", path) if path else False
+    opened = """([p, old, same]) => location.pathname.replace(/[/]$/, '').endsWith(p)
+                && (same || ((document.querySelector('h1') || {}).innerText || '') !== old)"""
     for _ in range(tries):
         link.click()
         if not path:
             return  # no address to wait for: one click, as before
         try:
-            page.wait_for_function(
-                """([p, old, same]) => location.pathname.replace(/[/]$/, '').endsWith(p)
-                   && (same || ((document.querySelector('h1') || {}).innerText || '') !== old)""",
-                arg=[path, before, same_page], timeout=timeout_ms)
-            return
+            page.wait_for_function(opened, arg=[path, before, same_page], timeout=timeout_ms)
         except PlaywrightTimeout:
             continue
+        # A rerun of the old page already under way can end after the switch and bring the old
+        # page back for good (seen in CI: the audit page opened, then step 2 returned and stayed
+        # for 300 s). Once no run is going, the new page must still be the one shown, else click
+        # again. A run still going after timeout_ms is the new page's own work (an audit).
+        try:
+            page_idle(page, timeout=timeout_ms / 1000)
+        except TimeoutError:
+            return
+        if page.evaluate(opened, [path, before, same_page]):
+            return
     raise AssertionError(f"the {title!r} link did not open {path} after {tries} clicks; "
                          f"the address is {page.url}")
 
