@@ -282,9 +282,13 @@ def _crossed(graph, boxes, margin: float = CLEARANCE) -> list:
     edges = list(graph.edges)
     if not edges:
         return []
-    pu, pv = _bezier(*_ends(boxes, edges))
-    return [((a, b), n) for i, (a, b) in enumerate(edges) for n, box in boxes.items()
-            if n not in (a, b) and _inside(pu[i], pv[i], *box, margin).any()]
+    import numpy as np
+
+    pu, pv = _bezier(*_ends(boxes, edges))  # (edge, point)
+    names = list(boxes)
+    u, v, u_len, v_len = (np.array([boxes[m][k] for m in names], dtype=float)[None, :, None] for k in range(4))
+    hit = _inside(pu[:, None, :], pv[:, None, :], u, v, u_len, v_len, margin).any(axis=2)  # (edge, node)
+    return [(edges[i], names[j]) for i, j in zip(*np.nonzero(hit)) if names[j] not in edges[i]]
 
 
 def _heights(graph, order, layer, us, lens, v_len, pitch, v_max=None) -> dict[str, int]:
@@ -335,7 +339,9 @@ def _heights(graph, order, layer, us, lens, v_len, pitch, v_max=None) -> dict[st
 
 def _slot_hits(graph, n, free, box):
     """For each candidate place of node n: how many (edge, node) crossings there would be, for
-    boxes {node: (u, v, u_len, v_len)}."""
+    boxes {node: (u, v, u_len, v_len)}. Vectorised (the layout's hot loop: a 56-column graph
+    took 2 s a layout with a numpy call per node): moving n changes only the v of its own edges'
+    points, u runs between the layers, which stay put."""
     import numpy as np
 
     hits = np.zeros(len(free))
@@ -345,19 +351,27 @@ def _slot_hits(graph, n, free, box):
         ends = [np.broadcast_to(np.asarray(v, dtype=float), (len(free), len(own))).copy() for v in _ends(box, own)]
         for j, (a, b) in enumerate(own):
             ends[1 if a == n else 3][:, j] = free + box[n][3] / 2
-        pu, pv = _bezier(*ends)
-        for m, other in box.items():
-            if m != n:
-                hit = _inside(pu, pv, *other, CLEARANCE).any(axis=2)
-                hits += (hit & np.array([m not in e for e in own])[None, :]).sum(axis=1)
+        pu, pv = _bezier(*ends)  # (place, edge, point); pu the same at every place
+        names = [m for m in box if m != n]
+        u, v, u_len, v_len = (np.array([box[m][k] for m in names], dtype=float)[:, None, None] for k in range(4))
+        across = (pu[0][None] >= u - CLEARANCE) & (pu[0][None] <= u + u_len + CLEARANCE)  # (node, edge, point)
+        joins = np.array([[m in e for e in own] for m in names])
+        node, edge = np.nonzero(across.any(axis=2) & ~joins)
+        if len(node):
+            vs = pv[:, edge, :]  # (place, pair, point)
+            inside = ((vs >= v[node, 0, 0][None, :, None] - CLEARANCE)
+                      & (vs <= (v + v_len)[node, 0, 0][None, :, None] + CLEARANCE) & across[node, edge][None])
+            hits += inside.any(axis=2).sum(axis=1)
     if others:  # every other edge against n's box at each candidate place
         u, _, u_len, v_len = box[n]
         pu, pv = _bezier(*_ends(box, others))
-        for us_, vs_ in zip(pu, pv):
-            vs = vs_[(us_ >= u - CLEARANCE) & (us_ <= u + u_len + CLEARANCE)]
-            if len(vs):
-                hits += ((vs[None, :] >= free[:, None] - CLEARANCE)
-                         & (vs[None, :] <= free[:, None] + v_len + CLEARANCE)).any(axis=1)
+        near = (pu >= u - CLEARANCE) & (pu <= u + u_len + CLEARANCE)  # (edge, point)
+        edge = np.flatnonzero(near.any(axis=1))
+        if len(edge):
+            vs = pv[edge][None]  # (1, edge, point)
+            inside = ((vs >= free[:, None, None] - CLEARANCE) & (vs <= free[:, None, None] + v_len + CLEARANCE)
+                      & near[edge][None])
+            hits += inside.any(axis=2).sum(axis=1)
     return hits
 
 
