@@ -20,7 +20,7 @@ from streamlit.testing.v1 import AppTest
 from tests.conftest import DEMO, ROOT
 from tests.test_app import app, plain, texts  # noqa: F401  (app: the fixture, a fresh workspace)
 
-SHARED = Path("/work/shared/data")
+SHARED = ROOT.parent / "shared" / "data"  # ../shared beside the clone, as CI has it
 FLCHAIN, MEDPAR = SHARED / "flchain_cohort.csv", SHARED / "medpar_cohort.csv"
 needs_shared = pytest.mark.skipif(not (FLCHAIN.exists() and MEDPAR.exists()), reason="shared cohorts not here")
 

@@ -18,7 +18,7 @@ import pytest
 from tests.conftest import DEMO, ROOT
 
 from tests.streamlit_server import (
-    CHROMIUM, EDITOR, LAUNCH_ARGS, PAINTED, AppServer, drag_edge, editor_settled, go_to_step, wait_for,
+    CHROMIUM, EDITOR, LAUNCH_ARGS, PAINTED, AppServer, drag_edge, editor_settled, go_to_step, keep_shot, wait_for,
 )
 
 ARTIFACTS = ROOT / "test-artifacts"
@@ -60,7 +60,7 @@ def shot(page, name):
     loading and painted twice: a condition, not the fixed 2.5 s it waited before."""
     page.wait_for_load_state("networkidle")
     page.evaluate(PAINTED)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    keep_shot(page, ARTIFACTS / f"{name}.png")
 
 
 def go(page, title):
@@ -325,7 +325,7 @@ def test_column_names_are_text_in_the_graph_editor(server, page, tmp_path):
         for name in HOSTILE:
             frame.get_by_text(name, exact=True).wait_for(timeout=10_000)
         assert dialogs == []
-        pg.screenshot(path=str(ARTIFACTS / "2d_hostile_names.png"), full_page=True)
+        keep_shot(pg, ARTIFACTS / "2d_hostile_names.png")
     except BaseException:
         pg.screenshot(path=str(ARTIFACTS / "failure_hostile_names.png"), full_page=True)
         raise

@@ -28,9 +28,9 @@ import pandas as pd
 import pytest
 
 from tests.conftest import DEMO, ROOT
-from tests.streamlit_server import CHROMIUM, LAUNCH_ARGS, go_to_step, serving, wait_for
+from tests.streamlit_server import CHROMIUM, LAUNCH_ARGS, go_to_step, keep_shot, serving, wait_for
 
-SHARED = Path("/work/shared/data")
+SHARED = ROOT.parent / "shared" / "data"  # ../shared beside the clone, as CI has it
 FLCHAIN, MEDPAR = SHARED / "flchain_cohort.csv", SHARED / "medpar_cohort.csv"
 ARTIFACTS = ROOT / "test-artifacts"
 pytestmark = [pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="/usr/bin/chromium is not installed"),
@@ -66,7 +66,7 @@ def page(browser, request):
     pg = context.new_page()
     pg.set_default_timeout(90_000)
     yield pg
-    pg.screenshot(path=str(ARTIFACTS / f"clinician_end_{request.node.name}.png"), full_page=True)
+    keep_shot(pg, ARTIFACTS / f"clinician_end_{request.node.name}.png")
     context.close()
 
 
@@ -147,7 +147,7 @@ def test_every_step_has_an_address_and_a_one_row_table_is_not_called_loaded(serv
     upload(page, one, "too few to compare two groups")
     assert page.get_by_text("Loaded one_row.csv.").count() == 0
     assert page.get_by_role("link", name=re.compile("Next: choose the fairness question")).count() == 0
-    page.screenshot(path=str(ARTIFACTS / "clinician_one_row.png"), full_page=True)
+    keep_shot(page, ARTIFACTS / "clinician_one_row.png")
     go(page, "Causal graph")
     page.get_by_text("No graph yet.").wait_for()
     assert page.get_by_role("button", name="Discover the graph from the data").is_disabled()
@@ -175,7 +175,7 @@ def test_flchain_and_medpar_question_form_graph_check_and_audit(server, page):
     page.get_by_role("button", name="Discover the graph from the data").click()
     page.get_by_text(re.compile("^Each edge of the standard fairness model")).wait_for(timeout=240_000)
     graph_check_box_matches_its_words(page)  # item 11
-    page.screenshot(path=str(ARTIFACTS / "clinician_flchain_graph.png"), full_page=True)
+    keep_shot(page, ARTIFACTS / "clinician_flchain_graph.png")
     go(page, "Fairness audit")
     audit_page_agrees(page)  # item 1
 
@@ -234,7 +234,7 @@ def test_demo_from_graph_check_to_compare_page(server, page):
     page.get_by_role("button", name="Discover the graph from the data").click()
     page.get_by_text(re.compile("^Each edge of the standard fairness model")).wait_for(timeout=240_000)
     graph_check_box_matches_its_words(page)
-    page.screenshot(path=str(ARTIFACTS / "clinician_demo_graph.png"), full_page=True)
+    keep_shot(page, ARTIFACTS / "clinician_demo_graph.png")
     go(page, "Fairness audit")
     audited = audit_page_agrees(page)
 
@@ -284,4 +284,4 @@ def test_demo_from_graph_check_to_compare_page(server, page):
     assert verdict.startswith("Within tolerance: yes") == all(inside) == run["converged"]
     if not all(inside):
         assert "every effect" not in verdict and "converged in" not in verdict
-    page.screenshot(path=str(ARTIFACTS / "clinician_demo_compare.png"), full_page=True)
+    keep_shot(page, ARTIFACTS / "clinician_demo_compare.png")

@@ -17,7 +17,7 @@ from faircause_core.causal.graph import CausalGraph
 from faircause_core.present.plots import ROLE_COLORS
 from tests import wide_graphs
 from tests.conftest import DEMO, ROOT
-from tests.streamlit_server import CHROMIUM, EDITOR, chromium_page, drag_edge, editor_settled, serving, wait_for
+from tests.streamlit_server import CHROMIUM, EDITOR, chromium_page, drag_edge, editor_settled, keep_shot, serving, wait_for
 
 ARTIFACTS = ROOT / "test-artifacts"
 FRAME = EDITOR
@@ -120,7 +120,7 @@ CROSSINGS = """() => {
 
 def no_crossings(page, g: CausalGraph, name: str):
     found = frame(page).locator("body").evaluate(CROSSINGS)
-    page.screenshot(path=str(ARTIFACTS / f"editor_{name}.png"), full_page=True)
+    keep_shot(page, ARTIFACTS / f"editor_{name}.png")
     assert found["edges"] == len(g.edges) + len(g.associations) and found["nodes"] == len(g.nodes)
     assert found["crossings"] == [], found["crossings"]
 
@@ -270,7 +270,7 @@ def test_handles_labels_wheel_and_an_edit_that_does_not_reload_the_editor(server
              what="the page to move up under the mouse")
     editor_settled(page)
     assert f.locator("body").evaluate(zoom) == before_zoom
-    page.screenshot(path=str(ARTIFACTS / "editor_after_edit.png"), full_page=True)
+    keep_shot(page, ARTIFACTS / "editor_after_edit.png")
 
 
 def test_roles_are_redrawn_after_a_dragged_edge(server, page):
@@ -304,7 +304,7 @@ def test_a_refused_edge_stays_explained_until_the_next_action(server, page):
     assert message.count() == 1 and message.is_visible()
     assert frame(page).locator('[data-testid="rf__edge-death->high_bp"]').count() == 0
     assert ("death", "high_bp") not in edges_saved(ws)
-    page.screenshot(path=str(ARTIFACTS / "editor_refusal.png"), full_page=True)
+    keep_shot(page, ARTIFACTS / "editor_refusal.png")
     fit_all(page)
     page.mouse.click(*edge_point(page, "exercise", "activity"))
     wait_for(lambda: message.count() == 0, timeout=30, what="refusal cleared by the next action")
@@ -334,7 +334,7 @@ def test_the_edge_menu_offers_reverse_and_delete_only_and_a_selected_edge_stands
     wait_for(lambda: picked.evaluate(stroke) == ["rgb(232, 89, 12)", "4px"], timeout=20, what="edge highlighted")
     assert f.locator('[data-testid="rf__edge-high_bp->death"]').evaluate(stroke)[0] != "rgb(232, 89, 12)"
     page.get_by_text(re.compile("Selected edge: smoke_years")).wait_for()
-    page.screenshot(path=str(ARTIFACTS / "editor_selected_edge.png"), full_page=True)
+    keep_shot(page, ARTIFACTS / "editor_selected_edge.png")
 
 
 # Each drawn edge's id ("a->b") and its computed opacity.
@@ -360,7 +360,7 @@ def test_a_node_lights_its_edges_and_the_found_only_view_hides_assumed_edges_saf
 
     f.locator('.react-flow__node[data-id="sex"]').hover()
     wait_for(lambda: f.locator("body").evaluate(OPACITY) == expected, timeout=10, what="sex's edges lit on hover")
-    page.screenshot(path=str(ARTIFACTS / "editor_hover_sex.png"), full_page=True)
+    keep_shot(page, ARTIFACTS / "editor_hover_sex.png")
     page.mouse.move(4, 4)  # off the editor: nothing pointed at, nothing selected, every edge as drawn
     wait_for(lambda: set(f.locator("body").evaluate(OPACITY).values()) == {"1"}, timeout=10, what="all edges back")
     f.locator('.react-flow__node[data-id="sex"]').click()
@@ -379,7 +379,7 @@ def test_a_node_lights_its_edges_and_the_found_only_view_hides_assumed_edges_saf
     shown = {pairs[i] for i in f.locator("body").evaluate(OPACITY)}
     assert set(g.edges) - shown <= assumed and len(set(g.edges) - shown) == hidden and not shown & set(g.associations)
     editor_settled(page)
-    page.screenshot(path=str(ARTIFACTS / "editor_found_only.png"), full_page=True)
+    keep_shot(page, ARTIFACTS / "editor_found_only.png")
 
     fit_all(page)
     a, b = next(e for e in g.edges if e in shown and e in found and "sex" not in e)

@@ -18,7 +18,7 @@ import pytest
 
 from faircause_core.present.plots import ROLE_COLORS
 from tests.lookalike import heart_failure_like
-from tests.streamlit_server import CHROMIUM, EDITOR, chromium_page, serving, wait_for
+from tests.streamlit_server import CHROMIUM, EDITOR, chromium_page, keep_shot, serving, wait_for
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -103,7 +103,7 @@ def test_a_mark_given_after_discovery_applies_at_once_and_survives_a_reload(tmp_
         assert ["age", "sex"] in saved_graph(ws).get("associations", [])
         # item 6: how roles are made
         page.get_by_text(re.compile(r"treated as possible mediators of sex")).first.wait_for()
-        page.screenshot(path=str(ARTIFACTS / "marks_before.png"), full_page=True)
+        keep_shot(page, ARTIFACTS / "marks_before.png")
 
         # item 2: mark time recorded after the outcome again, after the graph is built
         select.locator("input[role=combobox]").click()
@@ -119,7 +119,7 @@ def test_a_mark_given_after_discovery_applies_at_once_and_survives_a_reload(tmp_
         wait_for(lambda: colour_of(page, "time") == rgb(ROLE_COLORS["other"]) and mediators_said(page, 9), timeout=60,
                  what="roles redrawn: time no longer a mediator")
         assert page.get_by_text(re.compile(r"is not allowed")).count() == 0  # applied, not merely warned
-        page.screenshot(path=str(ARTIFACTS / "marks_after.png"), full_page=True)
+        keep_shot(page, ARTIFACTS / "marks_after.png")
 
         # it survives a reload
         page.reload()
@@ -132,4 +132,4 @@ def test_a_mark_given_after_discovery_applies_at_once_and_survives_a_reload(tmp_
         page.get_by_text(re.compile(r"Overlap given age, anaemia, creatinine_phosphokinase, diabetes and 6 more"))\
             .wait_for(timeout=240_000)
         page.get_by_text(re.compile(r"effective sample size \d+ of \d+")).first.wait_for()
-        page.screenshot(path=str(ARTIFACTS / "marks_audit.png"), full_page=True)
+        keep_shot(page, ARTIFACTS / "marks_audit.png")

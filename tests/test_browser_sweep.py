@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT
-from tests.streamlit_server import CHROMIUM, AppServer, page_idle
+from tests.streamlit_server import CHROMIUM, AppServer, keep_shot, page_idle
 from tests.test_browser import page  # noqa: F401 - the same Chromium page, on this module's server
 
 ARTIFACTS = ROOT / "test-artifacts"
@@ -91,8 +91,8 @@ def test_sweep_in_the_browser(server, page):
         assert said.count() == 1, start
     page_idle(page)
     chart.first.scroll_into_view_if_needed()
-    page.screenshot(path=str(ARTIFACTS / "sweep.png"))
-    chart.first.screenshot(path=str(ARTIFACTS / "sweep_curve.png"))
+    keep_shot(page, ARTIFACTS / "sweep.png")
+    keep_shot(chart.first, ARTIFACTS / "sweep_curve.png")
 
     # the one-page summary, downloaded and read
     page.get_by_role("button", name="Build the one-page summary").click()

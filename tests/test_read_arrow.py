@@ -23,7 +23,7 @@ from faircause_core.io import data
 from faircause_core.limits import Limits
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = Path("/work/shared/data")
+SHARED = ROOT.parent / "shared" / "data"  # ../shared beside the clone, as CI has it
 COHORTS = [ROOT / "assets" / "nhefs_cohort.csv", *sorted(SHARED.glob("*.csv"))]
 LIMITS = Limits(max_rows=2_000_000, max_file_mb=2_000.0)
 
