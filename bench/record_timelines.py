@@ -8,7 +8,7 @@ SIZE_EXPONENTS come from these files (medpar is held out: fitted on the other th
 All four take about 5 minutes on an idle 2-core machine.
 
     .venv/bin/python bench/record_timelines.py [--cohorts demo,wide,flchain,medpar] [--out tests/data/timelines]
-        [--generator bayesnet|llm]
+        [--generator bayesnet|llm|external] [--fresh-yardsticks]
     .venv/bin/python bench/record_timelines.py --fit   # the plan and SIZE_EXPONENTS they give
 
 tests/data/timelines/earlier/ keeps the runs recorded before the audit reported each of its
@@ -113,6 +113,9 @@ def main() -> int:
                          "planned from progress.DEFAULT_PLAN['llm']; external: evaluate of a bootstrap copy of "
                          "the fitting rows")
     ap.add_argument("--out", default=str(ROOT / "tests" / "data" / "timelines"))
+    ap.add_argument("--fresh-yardsticks", action="store_true",
+                    help="privacy's yardsticks measured in the run (a first run on new data), not read from "
+                         "the cache: FAIRCAUSE_CACHE is an empty folder (tests/data/timelines/cold)")
     ap.add_argument("--fit", action="store_true", help="print the plan and exponents the recorded files give "
                     "(--out and its earlier/ folder: runs recorded before the audit reported its splits)")
     args = ap.parse_args()
@@ -121,6 +124,8 @@ def main() -> int:
         print(json.dumps(fit([out, out / "earlier"]), indent=1))
         return 0
     out.mkdir(parents=True, exist_ok=True)
+    if args.fresh_yardsticks:
+        os.environ["FAIRCAUSE_CACHE"] = tempfile.mkdtemp(prefix="faircause-cold-")
     for name in args.cohorts.split(","):
         rec = record(name, args.generator)
         (out / f"{name}_{args.generator}.json").write_text(json.dumps(rec, indent=1))

@@ -184,3 +184,28 @@ def test_an_audit_is_kept_for_the_same_rows_and_question_and_redone_for_any_chan
     with engine.use(Other()):
         pipeline.audit(rows, roles, seed=5, splits=2)
     assert fits == [5, 5, 6, 5]
+
+
+def test_a_run_says_as_measuring_starts_that_privacy_will_measure_its_yardsticks(demo_table, demo_roles, tmp_path,
+                                                                                 monkeypatch):
+    """say_yardsticks (run_generation and evaluate call it before the synthetic audit) reports
+    progress.YARDSTICKS exactly when the run's privacy step will measure its yardsticks: on rows
+    seen for the first time, not once the same privacy call has kept them; another measuring
+    profile is another attack budget, so measured again (the time-left estimate adds them)."""
+    from faircause_core.metrics import privacy
+    from faircause_core.workflow.pipeline import privacy_arguments, say_yardsticks
+    from faircause_core.workflow.progress import YARDSTICKS
+
+    monkeypatch.setenv("FAIRCAUSE_CACHE", str(tmp_path))
+    monkeypatch.setattr(privacy, "_YARDSTICKS", {})
+    fit, hold = split_holdout(demo_table, 0.3, seed=0)
+    synth = fit.df.sample(300, random_state=0).reset_index(drop=True)
+    said = []
+    say_yardsticks(lambda *report: said.append(report), fit, hold, demo_roles, len(synth), 0, "light")
+    assert said == [(YARDSTICKS, 0, 1)]
+    privacy.distance_to_closest_record(fit.df, synth, hold, fit.schema, seed=0, **privacy_arguments(demo_roles, "light"))
+    said.clear()
+    say_yardsticks(lambda *report: said.append(report), fit, hold, demo_roles, len(synth), 0, "light")
+    assert said == []  # kept by the privacy call the run makes
+    say_yardsticks(lambda *report: said.append(report), fit, hold, demo_roles, len(synth), 0, "full")
+    assert said == [(YARDSTICKS, 0, 1)]

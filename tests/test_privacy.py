@@ -327,6 +327,32 @@ def test_yardsticks_are_measured_once_and_kept_on_disk(tmp_path, monkeypatch):
     assert d["yardsticks"]["copier"]["membership_auc"] != cop["membership_auc"]
 
 
+def test_yardsticks_kept_says_beforehand_whether_a_call_will_measure_them(tmp_path, monkeypatch):
+    """yardsticks_kept (what a run asks as its measuring starts, for the time-left estimate) is
+    False exactly when distance_to_closest_record would measure the yardsticks: before the first
+    call, and for another seed, size or attack budget; True once kept, in the process or on disk."""
+    from faircause_core.metrics import privacy
+
+    monkeypatch.setenv("FAIRCAUSE_CACHE", str(tmp_path))
+    monkeypatch.setattr(privacy, "_YARDSTICKS", {})
+    calls = []
+    measures = privacy._measures
+    monkeypatch.setattr(privacy, "_measures", lambda *a, **k: calls.append(1) or measures(*a, **k))
+    real, hold, synth = table(200, 0), table(150, 1), table(180, 2)
+    args = dict(seed=0, attacks=50, sensitive="diet", x="sex")
+    assert not privacy.yardsticks_kept(real, hold, KINDS, len(synth), **args)
+    distance_to_closest_record(real, synth, hold, KINDS, **args)
+    assert len(calls) == 3  # measured, as yardsticks_kept said
+    assert privacy.yardsticks_kept(real, hold, KINDS, len(synth), **args)
+    monkeypatch.setattr(privacy, "_YARDSTICKS", {})  # a fresh process: kept on disk
+    assert privacy.yardsticks_kept(real, hold, KINDS, len(synth), **args)
+    distance_to_closest_record(real, table(180, 3), hold, KINDS, **args)
+    assert len(calls) == 4  # read, as it said
+    for other in (dict(args, seed=1), dict(args, attacks=60), dict(args, x=None)):
+        assert not privacy.yardsticks_kept(real, hold, KINDS, len(synth), **other), other
+    assert not privacy.yardsticks_kept(real, hold, KINDS, 170, **args)  # another synthetic size
+
+
 def _measured(**changes):
     """A privacy dict as a saved run holds it (NaN as None): a table with no leak, then changes."""
     risk = dict(risk=0.02, ci_low=0.0, ci_high=0.08)

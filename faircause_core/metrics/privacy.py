@@ -264,8 +264,9 @@ def distance_to_closest_record(real_train, synth, real_holdout, schema, seed=0, 
         out.update(sdmetrics_privacy(frames, kinds, seed, int(sdmetrics_rows), sensitive, known, notes))
     if yardsticks and real_holdout is not None:
         n_syn = min(len(synth), int(max_rows))
+        key = _yardstick_key(hashes, kinds, seed, n_syn, int(max_rows), secrets, attacks)
         out["yardsticks"] = _yardsticks(real_train, real_holdout, hashes, kinds, seed, n_syn, int(max_rows),
-                                        secrets, attacks)
+                                        secrets, attacks, key)
         notes.append(f"yardsticks: a copier (bootstrap of the training rows) and a marginals-only sampler, "
                      f"{n_syn:,} rows each, measured the same way")
     out["verdict"], out["verdict_reason"] = verdict(out)
@@ -602,18 +603,44 @@ def _save_yardstick(key: str, value: dict) -> None:
         pass
 
 
-def _yardsticks(train: pd.DataFrame, hold: pd.DataFrame, hashes: dict, kinds: dict, seed: int, n_syn: int,
-                max_rows: int, secrets: dict, attacks: int | None) -> dict:
-    """What a copier and a marginals-only sampler of n_syn rows score; cached in the process
-    and on disk, keyed by the real rows' and holdout's row hashes, the columns, the seed, the
-    sizes and this module's own text (a changed measure is measured again)."""
-    key = _digest(hashes["real training"], hashes["real holdout"], sorted(kinds.items()), seed, n_syn, max_rows,
-                  sorted(secrets.items()), attacks, ANONYMETER_ROWS, MEMBERSHIP_ROWS, _SOURCE)
+def yardsticks_kept(real_train, real_holdout, schema, synthetic_rows: int, seed=0, max_rows=SYNTH_ROWS,
+                    sensitive=None, known=None, x=None, attacks=ATTACKS) -> bool:
+    """Whether distance_to_closest_record with these arguments (and `synthetic_rows` synthetic
+    rows) would read its yardsticks from before rather than measure them: a first run on new
+    data measures them, about 2-3x the rest of the privacy step (progress.YARDSTICKS). `known`
+    is taken as that call takes it; the yardsticks do not depend on it."""
+    kinds = model_kinds(schema)
+    hashes = {which: _row_hashes(df, kinds, which) for which, df in (("real training", real_train),
+                                                                      ("real holdout", real_holdout))}
+    secrets = {k: v for k, v in (("inference", sensitive), ("inference_x", x)) if v is not None}
+    key = _yardstick_key(hashes, kinds, seed, min(int(synthetic_rows), int(max_rows)), int(max_rows), secrets,
+                         None if attacks is None else int(attacks))
+    return _kept_yardstick(key) is not None
+
+
+def _yardstick_key(hashes: dict, kinds: dict, seed: int, n_syn: int, max_rows: int, secrets: dict,
+                   attacks: int | None) -> str:
+    """The yardsticks' cache key: the real rows' and holdout's row hashes, the columns, the seed,
+    the sizes and this module's own text (a changed measure is measured again)."""
+    return _digest(hashes["real training"], hashes["real holdout"], sorted(kinds.items()), seed, n_syn, max_rows,
+                   sorted(secrets.items()), attacks, ANONYMETER_ROWS, MEMBERSHIP_ROWS, _SOURCE)
+
+
+def _kept_yardstick(key: str):
+    """The yardsticks kept for `key` (in this process, else on disk), or None: not measured yet."""
     with _YARDSTICK_LOCK:
         if key not in _YARDSTICKS:
             _YARDSTICKS[key] = _load_yardstick(key)
-        if _YARDSTICKS[key] is not None:
-            return copy.deepcopy(_YARDSTICKS[key])
+        return None if _YARDSTICKS[key] is None else copy.deepcopy(_YARDSTICKS[key])
+
+
+def _yardsticks(train: pd.DataFrame, hold: pd.DataFrame, hashes: dict, kinds: dict, seed: int, n_syn: int,
+                max_rows: int, secrets: dict, attacks: int | None, key: str) -> dict:
+    """What a copier and a marginals-only sampler of n_syn rows score; kept in the process and
+    on disk under `key` (_yardstick_key), measured when not kept."""
+    kept = _kept_yardstick(key)
+    if kept is not None:
+        return kept
     rng = np.random.default_rng([seed, 6])
     cols = list(kinds)
     copier = train.iloc[rng.integers(0, len(train), n_syn)][cols].reset_index(drop=True)

@@ -26,7 +26,7 @@ from faircause_core.metrics.frames import NUMERIC_KINDS, model_kinds, numbers
 from faircause_core.workflow.pipeline import (
     EXTERNAL, METRIC_STEPS, GenerationSettings, MeasureSteps, RunResult, default_measure, measure as measure_metrics,
     real_audits,
-    split_holdout, synthetic_notes, synthetic_splits,
+    say_yardsticks, split_holdout, synthetic_notes, synthetic_splits,
 )
 
 #: At most this many distinct unseen values are named in a warning.
@@ -125,6 +125,7 @@ def evaluate(table: Table, synthetic: pd.DataFrame, graph: CausalGraph, roles: R
     t = time.perf_counter()
     # measured as a run measures, step by step (measure_<step>_s in timings; no predictor sets:
     # there is no generator to draw them from)
+    say_yardsticks(progress, fit_table, hold, roles, len(synth), seed, settings.measure)
     steps = MeasureSteps(("synthetic audit", *METRIC_STEPS), progress, cancel, timings)
     final = steps("synthetic audit", lambda: decompose(
         synth, roles.x, roles.x0, roles.x1, roles.y, roles.z, roles.w, seed=seed, threshold=roles.threshold,

@@ -31,7 +31,7 @@ from faircause_core.generators.base import (
     CancelToken, FairnessSpec, ProgressFn, check_edits, check_rows, no_progress, pathway_gaps,
 )
 from faircause_core.causal.graph import CausalGraph, Roles
-from faircause_core.workflow.progress import REUSED_AUDITS
+from faircause_core.workflow.progress import REUSED_AUDITS, YARDSTICKS
 
 GENERATORS = ("llm", "bayesnet", "prompt")
 #: The generator name of a table measured by `evaluate`: made elsewhere, so nothing to refit or sweep.
@@ -457,6 +457,26 @@ class MeasureSteps:
             self.done += MEASURE_COST[name]
 
 
+def privacy_arguments(roles: Roles, profile: str) -> dict:
+    """What a run's privacy step asks of metrics.privacy beyond the rows and the seed: the outcome
+    and the protected attribute inferred, what the attacker knows, the profile's attack budget."""
+    light = MEASURE_PROFILES[profile]
+    return dict(sensitive=roles.y, known=[roles.x, *roles.z], x=roles.x,
+                **{k: light[k] for k in ("attacks", "max_rows") if k in light})
+
+
+def say_yardsticks(progress: Optional[ProgressFn], real_fit: Table, holdout: pd.DataFrame, roles: Roles,
+                   synthetic_rows: int, seed: int, profile: str) -> None:
+    """Report progress.YARDSTICKS as the measuring starts when the privacy step will measure its
+    yardsticks (a first run on these rows) rather than read them, so the time-left estimate
+    counts them from there and not only once privacy has begun."""
+    from faircause_core.metrics.privacy import yardsticks_kept
+
+    if progress is not None and len(holdout) and not yardsticks_kept(
+            real_fit.df, holdout, real_fit.schema, synthetic_rows, seed=seed, **privacy_arguments(roles, profile)):
+        progress(YARDSTICKS, 0, 1)
+
+
 def measure(real_fit: Table, holdout: pd.DataFrame, synthetic: pd.DataFrame, graph: CausalGraph,
             roles: Roles, seed: int, control: Optional[pd.DataFrame] = None,
             progress: Optional[ProgressFn] = None, cancel: Optional[CancelToken] = None,
@@ -477,7 +497,6 @@ def measure(real_fit: Table, holdout: pd.DataFrame, synthetic: pd.DataFrame, gra
 
     step = steps or MeasureSteps(METRIC_STEPS, progress, cancel, timings)
     light = MEASURE_PROFILES[profile]
-    attack_budget = {k: light[k] for k in ("attacks", "max_rows") if k in light}
     predictor_budget = {k: light[k] for k in ("draws", "repeats") if k in light}
     schema = real_fit.schema
     real = real_fit.df
@@ -500,8 +519,7 @@ def measure(real_fit: Table, holdout: pd.DataFrame, synthetic: pd.DataFrame, gra
                                                  threshold=roles.threshold, positive=roles.positive))
     # disclosure: an attacker who knows a person's protected attribute and background columns guesses Y
     privacy = step("privacy", lambda: distance_to_closest_record(real, synthetic, holdout, schema, seed=seed,
-                                                                 sensitive=roles.y, known=[roles.x, *roles.z],
-                                                                 x=roles.x, **attack_budget))
+                                                                 **privacy_arguments(roles, profile)))
     pool = synthetic if predictor_pool is None else predictor_pool
     try:
         fair = step("fair predictor", lambda: fair_predictor(real, pool, holdout, predictor_roles(graph, roles),
@@ -660,6 +678,7 @@ def run_generation(
     t = time.perf_counter()
     if cancel is not None:
         cancel.check()
+    say_yardsticks(progress, fit_table, holdout, roles, len(synthetic), settings.seed, settings.measure)
     steps = MeasureSteps(tuple(MEASURE_COST), progress, cancel, timings)  # measure_<step>_s in timings
     final = steps("synthetic audit", lambda: decompose(
         synthetic, roles.x, roles.x0, roles.x1, roles.y, roles.z, roles.w,

@@ -217,6 +217,8 @@ def stage_of(stage: str, done: int, total: int, plan: dict) -> Optional[str]:
     text = str(stage).lower()
     if text == "done":
         return "save"
+    if text == YARDSTICKS.lower():
+        return None  # a notice that changes the plan, not a stage (RunProgress.update)
     if text.startswith("measuring "):
         step = f"measure {text[len('measuring '):]}"
         return step if plan.get(step, 0) > 0 else "measure"
@@ -247,6 +249,15 @@ def stage_seconds(events: list, end: float, plan: dict | None = None) -> dict[st
 #: RunProgress plans no time for the audit stage when it sees it.
 REUSED_AUDITS = "reusing the real data's audits (computed before, same rows and question)"
 
+#: Reported as the measuring starts when privacy's copier and marginals yardsticks will be measured
+#: in this run, not read from before (metrics.privacy keeps them per data, seed and size;
+#: pipeline.say_yardsticks): RunProgress then adds YARDSTICK_EXTRA of the privacy step's planned
+#: seconds, and the stage shown stays as it is. The plans' privacy costs are runs that read them
+#: (the recorded timelines): a first run on new data took 3.0x (demo) and 3.7x (medpar) the
+#: privacy seconds of the same run again (Bayes net, default settings, one process, load about 1).
+YARDSTICKS = "privacy's yardsticks (a copier and a marginals-only sampler) to measure: first time on these rows"
+YARDSTICK_EXTRA = 2.3
+
 #: A stage with no report inside it that has run past what was expected of it is taken to be
 #: this far along its true length for its rest: 1 / OVERRUN = 80% done, however long it runs.
 OVERRUN = 1.25
@@ -270,7 +281,17 @@ class RunProgress:
         self.reported = self.started  # when `within` last grew
         self.done_before = 0.0  # planned seconds of the stages already passed
         self.startup = None  # seconds from the start to the first report (the run's process starting)
+        self.yardsticks = False  # whether privacy's yardsticks were reported measured in this run
         self._fraction = 0.0
+
+    def _privacy_seconds(self, stage: str) -> float:
+        """The planned seconds of the privacy step: its own, or its share of a coarse measure
+        stage by the measuring steps' costs (pipeline.MEASURE_COST)."""
+        if stage == "measure privacy":
+            return self.plan[stage]
+        from faircause_core.workflow.pipeline import MEASURE_COST  # here: pipeline imports this module
+
+        return self.plan[stage] * MEASURE_COST["privacy"] / sum(MEASURE_COST.values())
 
     def start(self) -> None:
         """Start the clock now (a run that waited for a free slot did no work meanwhile)."""
@@ -281,6 +302,13 @@ class RunProgress:
         """Take one stage report; a later stage closes the earlier ones, an earlier one is ignored.
         The time before the first report (a process starting: 0.2 s to 7 s, whether the engine
         is loaded yet and how busy the machine is) is no stage's work: the first stage starts at it."""
+        if stage == YARDSTICKS:  # a notice, not a stage: the privacy step ahead is that much longer
+            if not self.yardsticks:
+                self.yardsticks = True
+                step = "measure privacy" if self.plan["measure privacy"] > 0 else "measure"
+                self.plan[step] += YARDSTICK_EXTRA * self._privacy_seconds(step)
+                self.total = sum(self.plan.values()) or 1.0
+            return
         phase = stage_of(stage, int(done), int(total), self.plan)
         if phase is None or STAGES.index(phase) < STAGES.index(self.phase):
             return
