@@ -22,8 +22,9 @@ DEMO_EDGES = [
 def light_measuring(request, monkeypatch):
     """Every test's generations and evaluations measure with the light profile
     (workflow.pipeline.MEASURE_PROFILES: fewer repetitions, the same measures), unless the test
-    is marked full_measure: the tests of a measure's numbers. Session fixtures (bayes_run) are
-    built before this runs, so they measure in full."""
+    is marked full_measure: the tests of a measure's numbers. Session fixtures are built before
+    this runs and name their profile themselves (bayes_run: light, as its readers check the
+    run's shape, words and plots, not a measure's precision; 32 s in full, once a run)."""
     if request.node.get_closest_marker("full_measure") is None:
         monkeypatch.setenv("FAIRCAUSE_MEASURE", "light")
     else:
@@ -53,12 +54,12 @@ def demo_roles(demo_graph):
 
 @pytest.fixture(scope="session")
 def bayes_run(demo_table, demo_graph, demo_roles):
-    """One real end-to-end run (Bayesian network, DE removed, no refinement, 400 rows)."""
+    """One real end-to-end run (Bayesian network, DE removed, no refinement, 400 rows, light measuring)."""
     from faircause_core.generators.base import FairnessSpec
     from faircause_core.workflow.pipeline import GenerationSettings, run_generation
 
     settings = GenerationSettings(generator="bayesnet", rows=400, seed=0, refine=False,
-                                  fairness=FairnessSpec(de=1.0), measure="full")
+                                  fairness=FairnessSpec(de=1.0), measure="light")
     return once_per_test_run("bayes_run", lambda: run_generation(demo_table, demo_graph, demo_roles, settings))
 
 
