@@ -188,3 +188,12 @@ def test_the_synthetic_audits_notes_say_they_are_about_the_synthetic_rows(split,
     small = [w for w in report["warnings"] if "is small" in w]
     assert small == ["on the synthetic rows: group sex=Female is small (40 rows with an outcome): "
                      "estimates will be noisy"]
+
+
+def test_a_second_evaluation_of_the_same_real_rows_records_that_it_read_the_audits(copier_report, bayes_report):
+    """evaluate records timings.audits_reused as a run does: the Bayes net's table, evaluated
+    after the copier's against the same real rows, holdout and question, read both real audits
+    (the time-left plan leaves such a run's ~0 s audit out of a later run's expected audit)."""
+    first, second = copier_report["timings"], bayes_report["timings"]
+    assert first["audits_reused"] in (0, 1)
+    assert second["audits_reused"] == 1 and second["audit_s"] < 1.0
