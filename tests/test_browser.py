@@ -18,7 +18,8 @@ import pytest
 from tests.conftest import DEMO, ROOT
 
 from tests.streamlit_server import (
-    CHROMIUM, EDITOR, LAUNCH_ARGS, PAINTED, AppServer, drag_edge, editor_settled, go_to_step, keep_shot, wait_for,
+    CHROMIUM, EDITOR, LAUNCH_ARGS, PAINTED, AppServer, drag_edge, editor_settled, go_to_step, keep_shot, page_idle,
+    wait_for,
 )
 
 ARTIFACTS = ROOT / "test-artifacts"
@@ -128,7 +129,7 @@ def generate(page, ws, generator_label, rows):
     box = page.get_by_label("Rows to generate")
     box.fill(str(rows))
     box.press("Enter")
-    page.wait_for_timeout(1000)
+    page_idle(page)  # the rerun that takes the new row count has ended
     page.get_by_role("button", name="Generate", exact=True).click()
     wait_for(lambda: len(list(runs.glob("*/run.json"))) > before, timeout=480, what=f"{generator_label} run")
     page.get_by_text(re.compile("Finished in .* saved as run")).wait_for(timeout=60_000)

@@ -17,7 +17,9 @@ from faircause_core.causal.graph import CausalGraph
 from faircause_core.present.plots import ROLE_COLORS
 from tests import wide_graphs
 from tests.conftest import DEMO, ROOT
-from tests.streamlit_server import CHROMIUM, EDITOR, chromium_page, drag_edge, editor_settled, keep_shot, serving, wait_for
+from tests.streamlit_server import (
+    CHROMIUM, EDITOR, chromium_page, drag_edge, editor_settled, keep_shot, page_idle, serving, wait_for,
+)
 
 ARTIFACTS = ROOT / "test-artifacts"
 FRAME = EDITOR
@@ -256,7 +258,8 @@ def test_handles_labels_wheel_and_an_edit_that_does_not_reload_the_editor(server
     drag(page, "race", "death")
     wait_for(lambda: ("race", "death") in edges_saved(ws), what="edge race -> death saved")
     f.locator('[data-testid="rf__edge-race->death"]').wait_for(state="attached")
-    page.wait_for_timeout(2500)  # past the old 2.5 s blank
+    page_idle(page)  # the reruns the edit caused are over: the old blank came with one of them
+    editor_settled(page)
     assert f.locator("body").evaluate("() => [window.__probe, window.__fewest]") == ["kept", len(g.nodes)]
     assert page.evaluate("() => window.__frames.size") == 1
 
@@ -300,7 +303,8 @@ def test_a_refused_edge_stays_explained_until_the_next_action(server, page):
     drag(page, "death", "high_bp")
     message = page.get_by_text(re.compile(r"edge death (->|\u2192) high_bp refused: it would close the cycle"))
     message.wait_for(timeout=30_000)
-    page.wait_for_timeout(6000)
+    page_idle(page)  # every rerun the refused drag caused has ended, and the refusal is still shown
+    editor_settled(page)
     assert message.count() == 1 and message.is_visible()
     assert frame(page).locator('[data-testid="rf__edge-death->high_bp"]').count() == 0
     assert ("death", "high_bp") not in edges_saved(ws)
@@ -387,6 +391,7 @@ def test_a_node_lights_its_edges_and_the_found_only_view_hides_assumed_edges_saf
     f.get_by_text("Delete Edge").click()
     wait_for(lambda: edges_saved(ws) == set(g.edges) - {(a, b)}, timeout=30,
              what=f"only {a} -> {b} deleted, the hidden edges kept")
-    page.wait_for_timeout(3000)
+    page_idle(page)  # nothing else is deleted by the reruns that follow
+    editor_settled(page)
     assert edges_saved(ws) == set(g.edges) - {(a, b)}
     assert {tuple(e) for e in session(ws)["graph"]["associations"]} == set(g.associations)

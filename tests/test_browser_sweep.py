@@ -54,7 +54,7 @@ def fill(page, label, value):
     field = page.get_by_label(label)
     field.fill(value)
     field.press("Enter")
-    page.wait_for_timeout(800)
+    page_idle(page)  # the rerun that takes the value has ended
 
 
 def test_sweep_in_the_browser(server, page):
