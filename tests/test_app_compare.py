@@ -243,3 +243,34 @@ def test_the_synthetic_csv_is_written_on_click_not_on_every_rerun(compare_page, 
     open_tab(at, "Downloads")
     labels = [b.proto.label for b in at.get("download_button")]
     assert "Synthetic rows (CSV)" in labels
+
+
+def test_heatmaps_of_a_large_run_say_they_were_computed_on_a_seeded_sample(saved_workspace, tmp_path, monkeypatch,
+                                                                           bayes_run, demo_graph, demo_roles):
+    """Issue 22: past metrics.fidelity.HEATMAP_ROWS rows a side, the association heatmaps read a
+    seeded sample, and the Fidelity tab says so under them in numbers. Negative control: the
+    demo's 400-row run (every row read) shows no such line."""
+    import dataclasses
+
+    from faircause_core.metrics.fidelity import HEATMAP_ROWS
+    from faircause_core.workflow import workspace
+
+    ws, ids = saved_workspace
+    mine = tmp_path / "ws"
+    shutil.copytree(ws, mine)
+    big = bayes_run.synthetic.sample(HEATMAP_ROWS + 10_000, replace=True, random_state=0).reset_index(drop=True)
+    demo_id = workspace.load_run(ids[0], root=mine)["data_id"]
+    next_second()
+    big_id = workspace.save_run(dataclasses.replace(bayes_run, synthetic=big), graph=demo_graph, roles=demo_roles,
+                                data_id=demo_id, root=mine)
+    monkeypatch.setenv("FAIRCAUSE_WORKSPACE", str(mine))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
+    at.run()
+    at.switch_page("pages/5_compare.py").run()
+    said = f"Associations computed on a seeded {HEATMAP_ROWS:,} of the {HEATMAP_ROWS + 10_000:,} synthetic rows."
+    for run_id, shown in ((big_id, True), (ids[0], False)):
+        at.selectbox(key="w_run").set_value(run_id).run()
+        open_tab(at, "Fidelity")
+        captions = texts(at.caption)
+        assert (said in captions) is shown, (run_id, captions)
+        assert not any(c.startswith("Associations computed on") for c in captions) or shown
