@@ -115,7 +115,7 @@ def main() -> int:
     ap.add_argument("--out", default=str(ROOT / "tests" / "data" / "timelines"))
     ap.add_argument("--fresh-yardsticks", action="store_true",
                     help="privacy's yardsticks measured in the run (a first run on new data), not read from "
-                         "the cache: FAIRCAUSE_CACHE is an empty folder (tests/data/timelines/cold)")
+                         "disk: FAIRCAUSE_YARDSTICK_CACHE=off (tests/data/timelines/cold and lm)")
     ap.add_argument("--fit", action="store_true", help="print the plan and exponents the recorded files give "
                     "(--out and its earlier/ folder: runs recorded before the audit reported its splits)")
     args = ap.parse_args()
@@ -124,8 +124,8 @@ def main() -> int:
         print(json.dumps(fit([out, out / "earlier"]), indent=1))
         return 0
     out.mkdir(parents=True, exist_ok=True)
-    if args.fresh_yardsticks:
-        os.environ["FAIRCAUSE_CACHE"] = tempfile.mkdtemp(prefix="faircause-cold-")
+    if args.fresh_yardsticks:  # not FAIRCAUSE_CACHE: the converted model stays where it is
+        os.environ["FAIRCAUSE_YARDSTICK_CACHE"] = "off"
     for name in args.cohorts.split(","):
         rec = record(name, args.generator)
         (out / f"{name}_{args.generator}.json").write_text(json.dumps(rec, indent=1))

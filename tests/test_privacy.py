@@ -340,17 +340,27 @@ def test_yardsticks_kept_says_beforehand_whether_a_call_will_measure_them(tmp_pa
     monkeypatch.setattr(privacy, "_measures", lambda *a, **k: calls.append(1) or measures(*a, **k))
     real, hold, synth = table(200, 0), table(150, 1), table(180, 2)
     args = dict(seed=0, attacks=50, sensitive="diet", x="sex")
+    told = []  # on_yardsticks: as their measuring starts, after the table's own measures
+    watch = dict(args, on_yardsticks=lambda: told.append(len(calls)))
     assert not privacy.yardsticks_kept(real, hold, KINDS, len(synth), **args)
-    distance_to_closest_record(real, synth, hold, KINDS, **args)
-    assert len(calls) == 3  # measured, as yardsticks_kept said
+    distance_to_closest_record(real, synth, hold, KINDS, **watch)
+    assert len(calls) == 3 and told == [1]  # measured, as yardsticks_kept said
     assert privacy.yardsticks_kept(real, hold, KINDS, len(synth), **args)
     monkeypatch.setattr(privacy, "_YARDSTICKS", {})  # a fresh process: kept on disk
     assert privacy.yardsticks_kept(real, hold, KINDS, len(synth), **args)
-    distance_to_closest_record(real, table(180, 3), hold, KINDS, **args)
-    assert len(calls) == 4  # read, as it said
+    distance_to_closest_record(real, table(180, 3), hold, KINDS, **watch)
+    assert len(calls) == 4 and told == [1]  # read, as it said: nothing told
     for other in (dict(args, seed=1), dict(args, attacks=60), dict(args, x=None)):
         assert not privacy.yardsticks_kept(real, hold, KINDS, len(synth), **other), other
     assert not privacy.yardsticks_kept(real, hold, KINDS, 170, **args)  # another synthetic size
+    # FAIRCAUSE_YARDSTICK_CACHE=off (benchmarks, recordings of first runs): nothing read from or
+    # written to disk, so a fresh process measures them again
+    monkeypatch.setenv(privacy.YARDSTICK_CACHE_ENV, "off")
+    monkeypatch.setattr(privacy, "_YARDSTICKS", {})
+    assert not privacy.yardsticks_kept(real, hold, KINDS, len(synth), **args)
+    files = set((tmp_path / "privacy_yardsticks").glob("*.json"))
+    distance_to_closest_record(real, synth, hold, KINDS, **dict(args, seed=2))
+    assert len(calls) == 7 and set((tmp_path / "privacy_yardsticks").glob("*.json")) == files
 
 
 def _measured(**changes):

@@ -223,12 +223,14 @@ def auc_interval(a: np.ndarray, b: np.ndarray, rng: np.random.Generator, reps: i
 # ----------------------------------------------------------------------------- the measures
 def distance_to_closest_record(real_train, synth, real_holdout, schema, seed=0, max_rows=SYNTH_ROWS,
                                sensitive=None, known=None, sdmetrics_rows=None, x=None, attacks=ATTACKS,
-                               yardsticks=True) -> dict:
+                               yardsticks=True, on_yardsticks=None) -> dict:
     """Every privacy measure of a synthetic table (module doc), its copier and marginals
     yardsticks and the verdict. sensitive: the outcome (Anonymeter infers it; SDMetrics'
     disclosure too when sdmetrics_rows is given, from `known`); x: the protected attribute,
     inferred too; sdmetrics_rows=None leaves SDMetrics' all-pairs metrics out; attacks=None
-    Anonymeter's; yardsticks=False the copier and marginals."""
+    Anonymeter's; yardsticks=False the copier and marginals. on_yardsticks(): told as the
+    yardsticks start being measured (not when they are read), after the table's own measures:
+    the two take about twice as long again (the time-left estimate's cue)."""
     kinds = model_kinds(schema)
     _check_rows("max_rows", max_rows)
     if attacks is not None:
@@ -266,7 +268,7 @@ def distance_to_closest_record(real_train, synth, real_holdout, schema, seed=0, 
         n_syn = min(len(synth), int(max_rows))
         key = _yardstick_key(hashes, kinds, seed, n_syn, int(max_rows), secrets, attacks)
         out["yardsticks"] = _yardsticks(real_train, real_holdout, hashes, kinds, seed, n_syn, int(max_rows),
-                                        secrets, attacks, key)
+                                        secrets, attacks, key, on_yardsticks)
         notes.append(f"yardsticks: a copier (bootstrap of the training rows) and a marginals-only sampler, "
                      f"{n_syn:,} rows each, measured the same way")
     out["verdict"], out["verdict_reason"] = verdict(out)
@@ -585,7 +587,19 @@ def _yardstick_file(key: str):
     return cache_root() / "privacy_yardsticks" / f"{key}.json"
 
 
+#: Set to "off": yardsticks are neither read from nor written to disk (each process measures its
+#: own once), as FAIRCAUSE_AUDIT_CACHE=off does for the audits: for benchmarks and recordings of
+#: a first run on new data (bench/record_timelines.py --fresh-yardsticks).
+YARDSTICK_CACHE_ENV = "FAIRCAUSE_YARDSTICK_CACHE"
+
+
+def _disk_off() -> bool:
+    return os.environ.get(YARDSTICK_CACHE_ENV, "").strip().lower() == "off"
+
+
 def _load_yardstick(key: str):
+    if _disk_off():
+        return None
     try:
         return json.loads(_yardstick_file(key).read_text())
     except (OSError, ValueError):  # absent or damaged: measure again
@@ -593,6 +607,8 @@ def _load_yardstick(key: str):
 
 
 def _save_yardstick(key: str, value: dict) -> None:
+    if _disk_off():
+        return
     path = _yardstick_file(key)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -635,12 +651,14 @@ def _kept_yardstick(key: str):
 
 
 def _yardsticks(train: pd.DataFrame, hold: pd.DataFrame, hashes: dict, kinds: dict, seed: int, n_syn: int,
-                max_rows: int, secrets: dict, attacks: int | None, key: str) -> dict:
+                max_rows: int, secrets: dict, attacks: int | None, key: str, on_measure=None) -> dict:
     """What a copier and a marginals-only sampler of n_syn rows score; kept in the process and
-    on disk under `key` (_yardstick_key), measured when not kept."""
+    on disk under `key` (_yardstick_key), measured when not kept (on_measure() told first)."""
     kept = _kept_yardstick(key)
     if kept is not None:
         return kept
+    if on_measure is not None:
+        on_measure()
     rng = np.random.default_rng([seed, 6])
     cols = list(kinds)
     copier = train.iloc[rng.integers(0, len(train), n_syn)][cols].reset_index(drop=True)

@@ -31,7 +31,7 @@ from faircause_core.generators.base import (
     CancelToken, FairnessSpec, ProgressFn, check_edits, check_rows, no_progress, pathway_gaps,
 )
 from faircause_core.causal.graph import CausalGraph, Roles
-from faircause_core.workflow.progress import REUSED_AUDITS, YARDSTICKS
+from faircause_core.workflow.progress import REUSED_AUDITS, YARDSTICKS, YARDSTICKS_NOW
 
 GENERATORS = ("llm", "bayesnet", "prompt")
 #: The generator name of a table measured by `evaluate`: made elsewhere, so nothing to refit or sweep.
@@ -445,6 +445,10 @@ class MeasureSteps:
         self.total = sum(MEASURE_COST[n] for n in names)
         self.done = 0
 
+    def note(self, stage: str) -> None:
+        """A report inside the current step, its count unchanged (progress.YARDSTICKS_NOW)."""
+        self.progress(stage, self.done, self.total)
+
     def __call__(self, name: str, fn):
         from faircause_core.workflow.progress import interruptible
 
@@ -518,8 +522,9 @@ def measure(real_fit: Table, holdout: pd.DataFrame, synthetic: pd.DataFrame, gra
     utility = step("utility", lambda: tstr_auroc(real, synthetic, holdout, roles.y, features, seed=seed,
                                                  threshold=roles.threshold, positive=roles.positive))
     # disclosure: an attacker who knows a person's protected attribute and background columns guesses Y
-    privacy = step("privacy", lambda: distance_to_closest_record(real, synthetic, holdout, schema, seed=seed,
-                                                                 **privacy_arguments(roles, profile)))
+    privacy = step("privacy", lambda: distance_to_closest_record(
+        real, synthetic, holdout, schema, seed=seed, on_yardsticks=lambda: step.note(YARDSTICKS_NOW),
+        **privacy_arguments(roles, profile)))
     pool = synthetic if predictor_pool is None else predictor_pool
     try:
         fair = step("fair predictor", lambda: fair_predictor(real, pool, holdout, predictor_roles(graph, roles),
