@@ -126,6 +126,14 @@ def main() -> int:
     out.mkdir(parents=True, exist_ok=True)
     if args.fresh_yardsticks:  # not FAIRCAUSE_CACHE: the converted model stays where it is
         os.environ["FAIRCAUSE_YARDSTICK_CACHE"] = "off"
+    if args.generator == "llm":  # a first run: no fine-tune kept from before (the converted model is)
+        from faircause_core.generators.lm.store import cache_root
+
+        models = cache_root() / "models"
+        fresh = Path(tempfile.mkdtemp(prefix="faircause-first-run-"))
+        if models.is_dir():
+            (fresh / "models").symlink_to(models, target_is_directory=True)
+        os.environ["FAIRCAUSE_CACHE"] = str(fresh)
     for name in args.cohorts.split(","):
         rec = record(name, args.generator)
         (out / f"{name}_{args.generator}.json").write_text(json.dumps(rec, indent=1))
