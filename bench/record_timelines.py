@@ -115,7 +115,7 @@ def main() -> int:
     ap.add_argument("--out", default=str(ROOT / "tests" / "data" / "timelines"))
     ap.add_argument("--fresh-yardsticks", action="store_true",
                     help="privacy's yardsticks measured in the run (a first run on new data), not read from "
-                         "disk: FAIRCAUSE_YARDSTICK_CACHE=off (tests/data/timelines/cold and lm)")
+                         "disk: FAIRCAUSE_YARDSTICK_CACHE=off (tests/data/timelines/cold and lm_first)")
     ap.add_argument("--fit", action="store_true", help="print the plan and exponents the recorded files give "
                     "(--out and its earlier/ folder: runs recorded before the audit reported its splits)")
     args = ap.parse_args()

@@ -247,7 +247,7 @@ def distance_to_closest_record(real_train, synth, real_holdout, schema, seed=0, 
         frames["real holdout"] = real_holdout
     for which, df in frames.items():
         check_frame(df, which, kinds)
-    secrets = {k: v for k, v in (("inference", sensitive), ("inference_x", x)) if v is not None}
+    secrets = _secrets(sensitive, x)
 
     hashes = {which: _row_hashes(df, kinds, which) for which, df in frames.items()}
     notes: list[str] = []
@@ -628,10 +628,14 @@ def yardsticks_kept(real_train, real_holdout, schema, synthetic_rows: int, seed=
     kinds = model_kinds(schema)
     hashes = {which: _row_hashes(df, kinds, which) for which, df in (("real training", real_train),
                                                                       ("real holdout", real_holdout))}
-    secrets = {k: v for k, v in (("inference", sensitive), ("inference_x", x)) if v is not None}
-    key = _yardstick_key(hashes, kinds, seed, min(int(synthetic_rows), int(max_rows)), int(max_rows), secrets,
-                         None if attacks is None else int(attacks))
+    key = _yardstick_key(hashes, kinds, seed, min(int(synthetic_rows), int(max_rows)), int(max_rows),
+                         _secrets(sensitive, x), attacks)
     return _kept_yardstick(key) is not None
+
+
+def _secrets(sensitive, x) -> dict:
+    """What Anonymeter's inference attacks guess: the outcome, and the protected attribute."""
+    return {k: v for k, v in (("inference", sensitive), ("inference_x", x)) if v is not None}
 
 
 def _yardstick_key(hashes: dict, kinds: dict, seed: int, n_syn: int, max_rows: int, secrets: dict,
@@ -639,7 +643,8 @@ def _yardstick_key(hashes: dict, kinds: dict, seed: int, n_syn: int, max_rows: i
     """The yardsticks' cache key: the real rows' and holdout's row hashes, the columns, the seed,
     the sizes and this module's own text (a changed measure is measured again)."""
     return _digest(hashes["real training"], hashes["real holdout"], sorted(kinds.items()), seed, n_syn, max_rows,
-                   sorted(secrets.items()), attacks, ANONYMETER_ROWS, MEMBERSHIP_ROWS, _SOURCE)
+                   sorted(secrets.items()), None if attacks is None else int(attacks), ANONYMETER_ROWS,
+                   MEMBERSHIP_ROWS, _SOURCE)
 
 
 def _kept_yardstick(key: str):

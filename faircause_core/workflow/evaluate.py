@@ -25,8 +25,7 @@ from faircause_core.io.data import Table, match_column
 from faircause_core.metrics.frames import NUMERIC_KINDS, model_kinds, numbers
 from faircause_core.workflow.pipeline import (
     EXTERNAL, METRIC_STEPS, GenerationSettings, MeasureSteps, RunResult, default_measure, measure as measure_metrics,
-    real_audits,
-    say_yardsticks, split_holdout, synthetic_notes, synthetic_splits,
+    real_audits, say_yardsticks, split_holdout, synthetic_notes, synthetic_splits,
 )
 
 #: At most this many distinct unseen values are named in a warning.
