@@ -423,3 +423,68 @@ def test_outcome_by_x_fits_an_effect_that_differs_by_group():
         one = gen.cols_["y"].encode(pd.Series([1]))[0]
         err = np.abs(cpd(codes, 4)[:, one] - truth[xs, as_]).max()
         assert (err < worst) if by_x else (err > worst), (by_x, err)
+
+
+# --------------------------------------------- the prior strength, chosen per column by cross-validation
+
+def _family(n: int, interaction: bool, seed: int = 0):
+    """y on three 6-state parents: additive in the logit (the logistic centre is right, so
+    counts in 216 thin combinations only add noise) or an XOR-like parity of the parents that
+    no main effect can express (the counts are right once each combination has many rows)."""
+    from faircause_core.generators.columns import fit_columns
+
+    rng = np.random.default_rng(seed)
+    a, b, c = (rng.integers(0, 6, n) for _ in range(3))
+    logit = 2.0 * ((a + b + c) % 2) - 1.0 if interaction else 0.5 * a - 0.4 * b + 0.3 * c - 1.0
+    y = (rng.random(n) < 1 / (1 + np.exp(-2 * logit))).astype(int)
+    table = table_from_frame(pd.DataFrame({"a": a.astype(str), "b": b.astype(str), "c": c.astype(str),
+                                           "y": y.astype(str)}), name="family")
+    cols, codes = fit_columns(table, list(table.df.columns), 10)
+    return codes, cols
+
+
+def test_cross_validation_picks_a_strong_prior_for_an_additive_family_and_a_weak_one_for_an_interaction():
+    from faircause_core.generators.bayesnet import STRENGTHS, cv_strength
+
+    codes, cols = _family(600, interaction=False)
+    additive, loss = cv_strength(codes, "y", ["a", "b", "c"], cols, 1.0)
+    # a stronger prior than the fixed 5 it replaced, and far from the counts alone (measured: 20)
+    assert additive >= 10 and len(loss) == len(STRENGTHS) and loss[STRENGTHS.index(additive)] == loss.min()
+    assert loss[0] - loss.min() > 10 and loss[STRENGTHS.index(5.0)] > loss.min()
+    codes, cols = _family(20_000, interaction=True)
+    parity, loss = cv_strength(codes, "y", ["a", "b", "c"], cols, 1.0)
+    assert parity <= 5 and loss[STRENGTHS.index(parity)] < loss[STRENGTHS.index(1000.0)]
+
+
+def test_the_chosen_strengths_fit_the_demos_held_out_rows_better_than_a_fixed_five(demo):
+    """The default (equivalent_sample_size="cv") against the fixed 5 it replaced, on the demo's
+    held-out 30%: the summed per-row log loss gain's 95% interval is above 0 (measured +0.52,
+    SE 0.05 nats a row), the model card names each column's strength, the network's own
+    effects stay within 0.01 of the fixed prior's, and a refit chooses the same strengths."""
+    from faircause_core.workflow.pipeline import split_holdout
+
+    table, roles, _, _ = demo
+    graph = CausalGraph.load(DEMO_DAG)
+    fit, holdout = split_holdout(table, 0.3, 0)
+    chosen = BayesNetGenerator().fit(fit, graph, roles)
+    fixed = BayesNetGenerator(equivalent_sample_size=5).fit(fit, graph, roles)
+
+    def loss(gen):
+        codes = {c: gen.cols_[c].encode(holdout[c]) for c in gen.columns_}
+        return sum(-np.log(gen.cpd_[v](codes, len(holdout))[np.arange(len(holdout)), codes[v]]) for v in gen.order_)
+
+    gain = loss(fixed) - loss(chosen)
+    assert gain.mean() - 1.96 * gain.std(ddof=1) / np.sqrt(len(gain)) > 0, gain.mean()
+    card = chosen.describe().set_index("column")["prior_strength"]
+    assert set(card) > {5.0} and card["income_bracket"] >= 100  # not the fixed 5 everywhere
+    assert set(fixed.describe()["prior_strength"]) == {5.0}  # control: a given strength is kept
+    own, own_fixed = chosen.effects(50_000), fixed.effects(50_000)
+    assert all(abs(own[e] - own_fixed[e]) < 0.01 for e in EFFECTS), (own, own_fixed)
+    again = BayesNetGenerator().fit(fit, graph, roles).describe()["prior_strength"]
+    assert list(again) == list(card)
+
+
+def test_a_strength_that_is_not_a_positive_number_or_cv_is_refused():
+    for bad in ("auto", 0, -1, None):
+        with pytest.raises(InputError, match="equivalent_sample_size"):
+            BayesNetGenerator(equivalent_sample_size=bad)

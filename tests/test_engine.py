@@ -186,13 +186,14 @@ def test_a_columns_table_is_pgmpys_fit_of_its_family(small_net, demo_table):
     v = max((c for c in gen.order_ if gen._tabulated(c)), key=gen._cells)  # the largest table
     pa = gen.parents_[v]
     logistic = _Logistic(codes, v, pa, gen.cols_, gen.C)
-    mine = gen._fit_table(codes, v, logistic).table
+    ess = gen.cpd_[v].ess  # the strength cross-validation chose for v
+    mine = gen._fit_table(codes, v, logistic, ess).table
 
     def public(scale):
         net = DiscreteBayesianNetwork()
         net.add_nodes_from([v, *pa])
         net.add_edges_from([(p, v) for p in pa])
-        pseudo = {v: scale * gen.equivalent_sample_size * logistic.table().T,
+        pseudo = {v: scale * ess * logistic.table().T,
                   **{p: np.ones((gen.cols_[p].card, 1)) for p in pa}}
         states = {c: list(range(gen.cols_[c].card)) for c in [v, *pa]}
         net.fit(codes[[v, *pa]], estimator=DiscreteBayesianEstimator(state_names=states, prior_type="dirichlet",

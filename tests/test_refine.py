@@ -44,7 +44,10 @@ def test_converges_with_de_removed_and_records_every_round(scm):
     assert res.rounds[0]["alphas"] == {"de": 1.0, "ie": 0.0, "se": 0.0}  # starts at the user's dial
     last = res.rounds[-1]
     assert all(last["within"].values())
-    assert abs(last["measured"]["ctf_de"]) <= 0.02
+    # the rows' direct effect is consistent with 0 (2,000 rows: an interval of about +-0.054, so
+    # a plain 0.02 bound held or failed with the draw), where the real one, +0.19, is not
+    lo, hi = last["intervals"]["ctf_de"]
+    assert lo <= 0.0 <= hi and res.real["estimates"]["ctf_de"] - 1.96 * res.real["ses"]["ctf_de"] > hi
     assert res.final_fairness.de == pytest.approx(last["alphas"]["de"])
     assert res.alphas_used == {"de": 1.0, "ie": 0.0, "se": 0.0}
     lo, hi = last["intervals"]["ctf_de"]

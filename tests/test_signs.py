@@ -19,15 +19,13 @@ import base64
 import html
 import json
 import math
-import os
 import re
-import subprocess
-import sys
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from tests.clirun import run_cli
 from tests.conftest import DEMO, ROOT
 
 DAG = ROOT / "assets" / "nhefs_dag.json"
@@ -36,9 +34,8 @@ QUESTION = ["--data", str(DEMO), "--dag", str(DAG), "--sensitive", "sex", "--x0"
 
 
 def cli(*args):
-    env = dict(os.environ, PYTHONHASHSEED="0", HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
-    proc = subprocess.run([sys.executable, "-m", "faircause_core", *map(str, args)], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=900)
+    """The command in this process (tests/clirun.py; each command's subprocess smoke test is in test_cli.py)."""
+    proc = run_cli(*args)
     assert proc.returncode == 0, proc.stderr[-2000:]
     return proc
 
