@@ -3,7 +3,7 @@ fitted on, and removing the direct effect removes it and nothing else (issue #7)
 
 Protocol for each cohort: the default graph (discover with the fairness backbone, seed 0,
 on all rows), the pipeline's split (30% real holdout, seed 0), a plain fit on the fitting
-split, 10,000 mirror rows and 10,000 DE-removed rows (seed 0, no refinement loop). The real
+split, 40,000 mirror rows and 40,000 DE-removed rows (the effects; fidelity and privacy on the first 10,000 mirror rows) (seed 0, no refinement loop). The real
 fitting split and the synthetic rows are decomposed the same way (doubly robust, seed 0).
 
 - Mirror: TV, Ctf-DE, Ctf-IE and Ctf-SE of the synthetic rows within 0.02 of the real
@@ -15,7 +15,7 @@ fitting split and the synthetic rows are decomposed the same way (doubly robust,
   generator that reproduces the joint should do at least as well as it.
 - DE removed: the generator's own Ctf-DE (counterfactual Monte Carlo on its mechanisms,
   BayesNetGenerator.effects, 200,000 rows) within 0.02 of 0 and its Ctf-IE within 0.02 of
-  the mirror-mode value; and the DR estimate on the 10,000 removed rows within
+  the mirror-mode value; and the DR estimate on the 40,000 removed rows within
   max(0.02, 1.96 x its SE) of 0.
 
 Cohorts and groups: demo (X = sex, x0 Male, x1 Female, Y = death, fixed age race); flchain

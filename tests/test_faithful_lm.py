@@ -10,7 +10,7 @@ model, not a tiny stand-in: what is tested is what a user runs.
 
 Protocol for each cohort, as the Bayes-net test: the default graph (discover with the
 fairness backbone, seed 0, all rows), the pipeline's split (30% real holdout, seed 0), a
-plain fit on the fitting split, 10,000 mirror rows and 10,000 DE-removed rows (seed 0, no
+plain fit on the fitting split, 40,000 mirror rows and 40,000 DE-removed rows (fidelity and privacy: the first 10,000) (seed 0, no
 refinement loop), decomposed (doubly robust, seed 0) like the real fitting split.
 
 - Mirror: TV, Ctf-DE, Ctf-IE and Ctf-SE within 0.02 of the real split's audit (issue #9).

@@ -24,6 +24,7 @@ LAYERS = [
     (2, "faircause_core.causal"),
     (3.0, "faircause_core.generators.base"), (3.0, "faircause_core.generators.columns"),
     (3.0, "faircause_core.generators.mechanisms"), (3.0, "faircause_core.generators.sampling"),
+    (3.0, "faircause_core.generators.strength"),
     (3.1, "faircause_core.generators.lm"), (3.2, "faircause_core.generators"),
     (4, "faircause_core.metrics"),
     (5, "faircause_core.workflow"),

@@ -7,10 +7,9 @@ centred on a regularised multinomial logistic model of v on its one-hot parent s
     P(v | c) = (N(v, c) + ess * logit(v | c)) / (N(c) + ess)
 
 The strength `ess` (pseudo rows per parent combination) is chosen per column by 5-fold
-cross-validation of the held-out log loss (`cv_strength`, over STRENGTHS): a fixed 5 let a
-thin combination's few counts override the logistic model. On the held-out 30% of the demo,
-flchain and medpar that gained +0.52 (SE 0.05), +0.16 (0.01) and +0.03 (0.02) nats a row,
-with the network's own effects unchanged within their standard errors (bench/bench_strength.py).
+cross-validation of the held-out log loss (`cv_strength`; the rule's home is strength.py): a
+fixed 5 let a thin combination's few counts override the logistic model (measured in
+docs/benchmarks.md, bench/bench_strength.py).
 A parent combination seen often follows its counts; one seen rarely or never (the rule
 once a node has many parents: the outcome has X, every Z and every W under the standard
 fairness model) follows the logistic model, which keeps each parent's main effect (e.g.
@@ -39,6 +38,7 @@ import pandas as pd
 from faircause_core import engine
 from faircause_core.causal.question import Outcome
 from faircause_core.errors import InputError
+import faircause_core.generators.strength as strength
 from faircause_core.generators.base import CancelToken, FairnessSpec, Generator, ProgressFn, check_sample_request, no_progress
 from faircause_core.generators.columns import check_graph_matches_table, fit_columns
 from faircause_core.generators.sampling import Groups, ancestral_sample, counterfactual_effects
@@ -47,11 +47,6 @@ PRIORS = ("BDeu", "K2", "logistic")
 CPDS = ("posterior", "logistic")
 LOGISTIC_ROWS = 20_000  # rows the logistic model is fitted on at most (a seeded subsample)
 SOLVER = "newton-cg"  # a few exact-Hessian steps: 2-4x faster than lbfgs at the same loss on one-hot designs
-#: The prior strengths (pseudo rows per parent combination) cross-validation chooses among, per column.
-STRENGTHS = (1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0, 3000.0, 10000.0)
-FIXED_STRENGTH = 5.0  # a root's, and BDeu's and K2's (no logistic centre to cross-validate against)
-CV_FOLDS = 5
-CV_ROWS = 50_000  # rows the strength's cross-validation reads at most (a seeded subsample)
 
 
 class _Logistic:
@@ -381,32 +376,30 @@ class BayesNetGenerator(Generator):
 
 def cv_strength(codes: pd.DataFrame, v: str, parents: list, cols: dict, C: float, by: Optional[str] = None,
                 seed: int = 0) -> tuple[float, np.ndarray]:
-    """The Dirichlet strength for v's posterior, chosen from STRENGTHS by CV_FOLDS-fold
-    cross-validation of the held-out log loss (the logistic centre and the counts refitted on
-    each fold's training rows), and the summed held-out loss at each strength. A fixed 5
-    let thin parent combinations' counts dominate: on the LM benchmark's cohorts choosing it
-    per column gained 0.05-0.91 nats a row (docs/language_model.md)."""
+    """The Dirichlet strength for v's posterior, chosen by cross-validation of the held-out log
+    loss (generators/strength.py, the rule's home: the one-standard-error rule), the logistic
+    centre and the counts refitted on each fold's training rows; and the summed held-out loss
+    at each strength. A
+    fixed 5 let thin parent combinations' counts override the centre (module docstring)."""
     y_all = codes[v].to_numpy()
     rng = np.random.default_rng([seed, len(y_all), len(parents)])
-    keep = np.sort(rng.choice(len(y_all), CV_ROWS, replace=False)) if len(y_all) > CV_ROWS else np.arange(len(y_all))
+    rows = len(y_all)
+    keep = np.sort(rng.choice(rows, strength.CV_ROWS, replace=False)) if rows > strength.CV_ROWS else np.arange(rows)
     sub = codes.iloc[keep][[v, *parents]].reset_index(drop=True)
     y, card = sub[v].to_numpy(), cols[v].card
     config = sub.groupby(parents, sort=False).ngroup().to_numpy()
-    fold = rng.permutation(len(y)) % CV_FOLDS
-    grid = np.asarray(STRENGTHS)
-    loss = np.zeros(len(grid))
-    for f in range(CV_FOLDS):
-        train, test = fold != f, fold == f
-        if not test.any() or not train.any():
+    fold = strength.folds(len(y), [seed, len(y), len(parents), 1])
+    losses = []
+    for f in range(strength.CV_FOLDS):
+        train, test = np.flatnonzero(fold != f), np.flatnonzero(fold == f)
+        if not len(test) or not len(train):
             continue
-        centre = _Logistic(sub[train], v, parents, cols, C, by=by).predict(
-            [sub[p].to_numpy()[test] for p in parents])[np.arange(test.sum()), y[test]]
-        joint = np.bincount(config[train] * card + y[train], minlength=(config.max() + 1) * card)
-        n_cy = joint[config[test] * card + y[test]]
-        n_c = joint.reshape(-1, card).sum(axis=1)[config[test]]
-        p = (n_cy[:, None] + grid[None, :] * centre[:, None]) / (n_c[:, None] + grid[None, :])
-        loss -= np.log(np.clip(p, 1e-300, None)).sum(axis=0)
-    return float(grid[int(np.argmin(loss))]), loss
+        centre = _Logistic(sub.iloc[train], v, parents, cols, C, by=by).predict(
+            [sub[p].to_numpy()[test] for p in parents])[np.arange(len(test)), y[test]]
+        both = np.concatenate([train, test])
+        losses.append(strength.held_out_loss(centre, config[both], y[both], len(train), card))
+    losses = np.vstack(losses) if losses else np.zeros((0, len(strength.STRENGTHS)))
+    return strength.choose(losses), losses.sum(axis=0)
 
 
 def _fit_column(shared, v: str) -> _Cpd:
@@ -414,7 +407,7 @@ def _fit_column(shared, v: str) -> _Cpd:
     settings and the table's state codes, so the columns fit anywhere in any order."""
     gen, codes = shared
     pa, logistic = gen.parents_[v], None
-    ess = FIXED_STRENGTH if gen.equivalent_sample_size == "cv" else gen.equivalent_sample_size
+    ess = strength.FIXED_STRENGTH if gen.equivalent_sample_size == "cv" else gen.equivalent_sample_size
     if gen.prior == "logistic":
         by = gen.roles_.x if gen.outcome_by_x and v == gen.roles_.y else None
         logistic = _Logistic(codes, v, pa, gen.cols_, gen.C, by=by)

@@ -106,7 +106,8 @@ class LLMGenerator(Generator):
     1 on a <= 2-core machine, else torch's choice; None = leave torch's setting).
     body: "pretrained" (default), "random" (same architecture, random weights) or "none"
     (the logistic posterior alone: no model is loaded), see BODIES. equivalent_sample_size: the posterior's
-    pseudo rows (0 = the logistic model alone). device: None = lm.store.default_device().
+    pseudo rows (0 = the logistic model alone; "cv", the default: chosen per column by
+    cross-validation, generators/strength.py). device: None = lm.store.default_device().
     """
 
     name = "llm"
@@ -130,7 +131,7 @@ class LLMGenerator(Generator):
         body: str = "pretrained",
         layers: Optional[int] = DEFAULT_LAYERS,
         train_layers: int = 2,
-        equivalent_sample_size: float = 5.0,
+        equivalent_sample_size="cv",
         train_options: Optional[dict] = None,
     ):
         if body not in BODIES:
@@ -258,7 +259,9 @@ class LLMGenerator(Generator):
                 save_cached(slot_lm, self.cache_key_, {"stats": self.train_stats_, "settings": settings.__dict__})
         else:
             self.train_stats_ = meta.get("stats", {})
-            slot_lm.set_counts(codes, np.arange(len(codes)), settings.ess)  # counts are data, not weights
+            kept = self.train_stats_.get("strengths")  # the strengths chosen when it was trained
+            slot_lm.set_counts(codes, np.arange(len(codes)),  # counts are data, not weights
+                               [kept[c] for c in layout.order] if kept else (5.0 if settings.ess == "cv" else settings.ess))
             progress("fine-tuning", 1, 1)
         for p in slot_lm.parameters():  # sampling never needs gradients
             p.requires_grad_(False)

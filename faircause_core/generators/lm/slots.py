@@ -198,11 +198,13 @@ class SlotLM(nn.Module):
     def skip_parameters(self) -> list[nn.Parameter]:
         return [self.value_bias, self.parent_skip, self.lm_gate]
 
-    def set_counts(self, codes: np.ndarray, rows: np.ndarray, ess: float) -> None:
+    def set_counts(self, codes: np.ndarray, rows: np.ndarray, ess) -> None:
         """Count each column's values per parent configuration seen in `rows` of `codes`, for
-        the Dirichlet posterior of `base_logits` (ess = 0: the logistic model alone)."""
+        the Dirichlet posterior of `base_logits`; ess: its strength, one for every column or
+        one per column in layout order (train.cv_strengths); 0 = the logistic model alone."""
         lay = self.layout
-        self.ess = float(ess)
+        self.strengths = np.broadcast_to(np.asarray(ess, dtype=float), (len(lay.order),)).copy()
+        self.ess = float(self.strengths.max()) if len(self.strengths) else 0.0
         self._counts = {}
         if self.ess <= 0 or len(rows) == 0:
             return
@@ -252,7 +254,8 @@ class SlotLM(nn.Module):
             return logp
         n = torch.as_tensor(table, dtype=logp.dtype, device=logp.device)
         total = n.sum(dim=1, keepdim=True)
-        post = torch.log((n + self.ess * logp.exp()) / (total + self.ess))
+        ess = torch.as_tensor(self.strengths, dtype=logp.dtype, device=logp.device)[cols.long()][:, None]
+        post = torch.log((n + ess * logp.exp()) / (total + ess))
         post = post.masked_fill(~own, float("-inf"))
         return torch.where(torch.as_tensor(hit, device=logp.device)[:, None], post, logp)
 

@@ -52,10 +52,11 @@ import pandas as pd
 import torch
 
 from faircause_core.errors import InputError
+import faircause_core.generators.strength as strength
 from faircause_core.generators.base import ProgressFn, no_progress
 from faircause_core.generators.lm.slots import SlotLM, decoder_layers, unique_rows
 
-ENCODING_VERSION = 6  # 6: separate stopping / selection rows, Holm-selected columns, warm-up patience
+ENCODING_VERSION = 7  # 6: separate stopping / selection rows, Holm-selected columns, warm-up patience; 7: cross-validated strengths
 STATE_FILE = "trainable.safetensors"
 META_FILE = "meta.json"
 
@@ -76,7 +77,8 @@ class TrainSettings:
     (the warm-up in the patience sense: at least the LR warm-up and two evaluations). alpha: the family-wise error of
     the per-column tests (Holm); min_gain: nats a row a column must gain besides. ess:
     pseudo rows of the Dirichlet posterior centred on the logistic model (0 = the logistic
-    model alone), as the Bayes net's.
+    model alone; "cv", the default: chosen per column by cross-validation, `cv_strengths`,
+    the Bayes net's rule).
     """
 
     steps: int = 150
@@ -99,7 +101,7 @@ class TrainSettings:
     settle: float = 0.3
     alpha: float = 0.05
     min_gain: float = 1e-3
-    ess: float = 5.0
+    ess: object = "cv"
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -130,6 +132,8 @@ class TrainSettings:
             raise InputError(f"gate_decay must be true or false, got {self.gate_decay!r}")
         for label, value in (("skip table penalty", self.skip_l2), ("weight decay", self.weight_decay),
                              ("minimum gain", self.min_gain), ("equivalent sample size", self.ess)):
+            if label == "equivalent sample size" and value == "cv":
+                continue
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
                 raise InputError(f"{label} must be a number >= 0, got {value!r}")
         if self.seconds is not None and (not isinstance(self.seconds, (int, float)) or not self.seconds > 0):
@@ -349,12 +353,44 @@ def split_rows(n: int, settings: TrainSettings) -> tuple[np.ndarray, np.ndarray,
     return np.sort(rows[n_stop + n_select:]), np.sort(stop), np.sort(select)
 
 
-def fit_base(slot_lm: SlotLM, codes: np.ndarray, rows: np.ndarray, settings: TrainSettings, check=None) -> dict:
+def fit_base(slot_lm: SlotLM, codes: np.ndarray, rows: np.ndarray, settings: TrainSettings, check=None,
+             strengths=None) -> dict:
     """The fixed part of every conditional on `rows`: the logistic tables, then the counts of
-    the Dirichlet posterior centred on them (SlotLM.base_logits)."""
+    the Dirichlet posterior centred on them (SlotLM.base_logits), with `strengths` (per
+    column, from cv_strengths) or settings.ess."""
     stats = fit_skip_tables(slot_lm, codes, settings.skip_l2, check=check, rows=rows)
-    slot_lm.set_counts(codes, rows, settings.ess)
+    slot_lm.set_counts(codes, rows, settings.ess if strengths is None else strengths)
     return stats
+
+
+def cv_strengths(slot_lm: SlotLM, codes: np.ndarray, rows: np.ndarray, settings: TrainSettings,
+                 check=None) -> np.ndarray:
+    """Per column (layout order), the fixed part's Dirichlet strength chosen by cross-validation
+    on `rows` (generators/strength.py: the Bayes net's rule), the skip tables (the logistic
+    centre) and the counts refitted on each fold's training rows; a root keeps FIXED_STRENGTH.
+    Leaves the skip tables fitted on the last fold's rows: fit_base refits them."""
+    lay = slot_lm.layout
+    losses = {c: [] for c in lay.order}
+    fold = strength.folds(len(rows), [settings.seed, 11])
+    for f in range(strength.CV_FOLDS):
+        train, test = rows[fold != f], rows[fold == f]
+        if not len(train) or not len(test):
+            continue
+        fit_skip_tables(slot_lm, codes, settings.skip_l2, check=check, rows=train)
+        sub = {c: codes[np.concatenate([train, test]), lay.index[c]] for c in lay.order}
+        for c in lay.order:
+            if not lay.parents[c]:
+                continue
+            slots = lay.parent_slots(c, sub)
+            lo, card = lay.offset[c], lay.cols[c].card
+            with torch.no_grad():
+                logits = slot_lm.skip_logits(torch.as_tensor(slots[len(train):], device=slot_lm.value_in.device))
+                logp = torch.log_softmax(logits[:, lo:lo + card].double(), dim=-1).cpu().numpy()
+            centre = np.exp(logp[np.arange(len(test)), sub[c][len(train):]])
+            losses[c].append(strength.held_out_loss(centre, unique_rows(slots)[1].reshape(-1), sub[c], len(train),
+                                                    card))
+    return np.array([strength.choose(np.vstack(losses[c])) if losses[c] else strength.FIXED_STRENGTH
+                     for c in lay.order])
 
 
 def holm(p: np.ndarray) -> np.ndarray:
@@ -427,20 +463,24 @@ def train(slot_lm: SlotLM, codes: np.ndarray, settings: TrainSettings,
     every = np.arange(len(codes))
     fit_rows, stop_rows, select_rows = split_rows(len(codes), settings)
     names = slot_lm.layout.order
+    # The fixed part's strengths, chosen once on every fitting row (the held-out rows too: a
+    # hyperparameter of the part the residual must beat, so it can only make the gate stricter).
+    strengths = cv_strengths(slot_lm, codes, every, settings, check) if settings.ess == "cv" else None
+    chosen_strengths = {"strengths": {c: float(v) for c, v in zip(names, strengths)}} if strengths is not None else {}
     if not slot_lm.use_lm or not len(stop_rows):
-        start = fit_base(slot_lm, codes, every, settings, check)
+        start = fit_base(slot_lm, codes, every, settings, check, strengths)
         with torch.no_grad():
             slot_lm.lm_on.fill_(False)
             slot_lm.lm_gate.zero_()
         progress("fine-tuning", 1, 1)
-        return {**start, "val_rows": 0, "stop_rows": 0, "select_rows": 0, "steps": 0, "step_budget": 0,
+        return {**start, **chosen_strengths, "val_rows": 0, "stop_rows": 0, "select_rows": 0, "steps": 0, "step_budget": 0,
                 "warmup_steps": 0, "best_step": 0, "seconds": time.perf_counter() - t0,
                 "stopped_because": "no_lm" if not slot_lm.use_lm else "too_few_rows",
                 "lm_columns": [], "per_column": {}, "val_loss_logistic": None, "val_loss": None, "gate_max": 0.0,
                 "trainable_parameters": 0}
     # The base is fitted on the training rows only while the residual is judged, so the
     # held-out rows are unseen by both; it is refitted on every row at the end.
-    fit_base(slot_lm, codes, fit_rows, settings, check)
+    fit_base(slot_lm, codes, fit_rows, settings, check, strengths)
     base_stop = column_losses(slot_lm, codes, stop_rows, check=check, with_lm=False)
     stats = {"val_rows": int(len(stop_rows) + len(select_rows)), "stop_rows": int(len(stop_rows)),
              "select_rows": int(len(select_rows))}
@@ -512,7 +552,7 @@ def train(slot_lm: SlotLM, codes: np.ndarray, settings: TrainSettings,
     per_column = select_columns(slot_lm, gain, se, len(select_rows), settings)
     chosen = [c for c in names if per_column[c]["used"]]
     final = base_select - np.where(slot_lm.lm_on.cpu().numpy(), gain, 0.0)
-    stats.update(fit_base(slot_lm, codes, every, settings, check))
+    stats.update(fit_base(slot_lm, codes, every, settings, check, strengths), **chosen_strengths)
     return {**stats, "steps": step, "step_budget": int(settings.steps), "warmup_steps": warm, "best_step": best_step,
             "stopped_because": why, "seconds": time.perf_counter() - t0,
             "first_loss": losses[0], "last_loss": float(np.mean(losses[-5:])), "stop_curve": curve,
