@@ -293,5 +293,7 @@ def test_the_fixed_parts_strengths_are_chosen_per_column_and_fit_the_demos_held_
 
     strengths = chosen.train_stats_["strengths"]
     assert set(strengths) == set(chosen.layout_.order) and len(set(strengths.values())) > 2
+    assert chosen.language_model_["prior_strengths"] == strengths  # the run's record says it
+    assert fixed.language_model_["prior_strengths"] == {}
     assert "strengths" not in fixed.train_stats_ and set(fixed.slot_lm_.strengths) == {5.0}  # control
     assert loss(fixed) - loss(chosen) > 0.2, (loss(fixed), loss(chosen))
