@@ -378,13 +378,10 @@ def cv_strength(codes: pd.DataFrame, v: str, parents: list, cols: dict, C: float
                 seed: int = 0) -> tuple[float, np.ndarray]:
     """The Dirichlet strength for v's posterior, chosen by cross-validation of the held-out log
     loss (generators/strength.py, the rule's home: the one-standard-error rule), the logistic
-    centre and the counts refitted on each fold's training rows; and the summed held-out loss
-    at each strength. A
-    fixed 5 let thin parent combinations' counts override the centre (module docstring)."""
-    y_all = codes[v].to_numpy()
-    rng = np.random.default_rng([seed, len(y_all), len(parents)])
-    rows = len(y_all)
-    keep = np.sort(rng.choice(rows, strength.CV_ROWS, replace=False)) if rows > strength.CV_ROWS else np.arange(rows)
+    centre and the counts refitted on each fold's training rows (on at most CV_ROWS rows); and
+    the summed held-out loss at each strength. A fixed 5 let thin parent combinations' counts
+    override the centre (module docstring)."""
+    keep = strength.subsample(np.arange(len(codes)), [seed, len(codes), len(parents)])
     sub = codes.iloc[keep][[v, *parents]].reset_index(drop=True)
     y, card = sub[v].to_numpy(), cols[v].card
     config = sub.groupby(parents, sort=False).ngroup().to_numpy()

@@ -371,6 +371,7 @@ def cv_strengths(slot_lm: SlotLM, codes: np.ndarray, rows: np.ndarray, settings:
     Leaves the skip tables fitted on the last fold's rows: fit_base refits them."""
     lay = slot_lm.layout
     losses = {c: [] for c in lay.order}
+    rows = strength.subsample(rows, [settings.seed, 12])
     fold = strength.folds(len(rows), [settings.seed, 11])
     for f in range(strength.CV_FOLDS):
         train, test = rows[fold != f], rows[fold == f]
