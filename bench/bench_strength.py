@@ -15,10 +15,12 @@ on the fitting split and reports
 - SDMetrics' quality of as many mirror rows as the fitting split against the fitting split
   (what a run reports: closeness to the rows it was fitted on) and against the holdout (rows
   neither fit saw);
+- the privacy measures' membership and rare-patient AUCs (metrics.privacy, no yardsticks) of
+  those rows;
 - the fit time of each.
 
     .venv/bin/python bench/bench_strength.py [--cohorts demo,flchain,medpar,pbc]
-        [--out bench/out/strength.json]
+        [--out bench/out/strength.json] [--report]
 """
 
 from __future__ import annotations
@@ -59,6 +61,7 @@ def one_cohort(name: str) -> dict:
 
     from faircause_core.generators.bayesnet import BayesNetGenerator
     from faircause_core.metrics.fidelity import quality_report
+    from faircause_core.metrics.privacy import distance_to_closest_record
     from faircause_core.workflow.pipeline import audit, split_holdout
 
     table, graph, roles = cohort(name)
@@ -76,9 +79,14 @@ def one_cohort(name: str) -> dict:
         rows = gen.sample(len(fit.df), seed=1)
         quality = quality_report(fit.df, rows, fit.schema, every_pair=False)
         unseen = quality_report(holdout, rows, fit.schema, every_pair=False)
+        privacy = distance_to_closest_record(fit.df, rows, holdout, fit.schema, seed=0, sensitive=roles.y, x=roles.x,
+                                             yardsticks=False)
         out["variants"][label] = {
             "fit_s": round(fit_s, 2), "own": {e: round(own[e], 4) for e in EFFECTS},
             "quality": round(quality["quality"], 4), "quality_holdout": round(unseen["quality"], 4),
+            "privacy": {k: round(float(privacy[k]), 3) for k in (
+                "membership_auc", "membership_auc_ci_low", "membership_auc_ci_high", "rare_auc", "rare_auc_ci_low",
+                "rare_auc_ci_high")} | {"verdict": privacy["verdict"]},
             "strengths": {v: gen.cpd_[v].ess for v in gen.order_ if gen.parents_[v]}}
     gain = {v: losses["fixed 5"][v] - losses["cv"][v] for v in losses["cv"]}
     out["gain_per_row"] = mean_se(sum(gain.values()))
@@ -95,6 +103,15 @@ def report(results: dict) -> str:
         lines.append(f"| {name} | {r['rows_fit']:,} / {r['rows_holdout']:,} | {r['gain_per_row'][0]:+.3f} "
                      f"({r['gain_per_row'][1]:.3f}) | {f['fit_s']:.1f} / {c['fit_s']:.1f} | {f['quality']:.3f} / "
                      f"{c['quality']:.3f} | {f['quality_holdout']:.3f} / {c['quality_holdout']:.3f} | {move} {c['own'][move] - f['own'][move]:+.4f} / {r['real'][move][1]:.4f} |")
+    lines += ["", "| cohort | membership AUC (5) | membership AUC (cv) | rare-patient AUC (5) | rare-patient AUC (cv) |",
+              "|---|---|---|---|---|"]
+    for name, r in results.items():
+        cells = []
+        for key in ("membership_auc", "rare_auc"):
+            for label in ("fixed 5", "cv"):
+                p = r["variants"][label]["privacy"]
+                cells.append(f"{p[key]:.3f} [{p[key + '_ci_low']:.3f}, {p[key + '_ci_high']:.3f}]")
+        lines.append(f"| {name} | {cells[0]} | {cells[1]} | {cells[2]} | {cells[3]} |")
     return "\n".join(lines)
 
 
@@ -102,7 +119,11 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--cohorts", default="demo,flchain,medpar,pbc")
     ap.add_argument("--out", default=str(ROOT / "bench" / "out" / "strength.json"))
+    ap.add_argument("--report", action="store_true", help="print the tables from --out without running")
     args = ap.parse_args()
+    if args.report:
+        print(report(json.loads(Path(args.out).read_text())))
+        return 0
     results = {}
     for name in args.cohorts.split(","):
         results[name] = one_cohort(name)
