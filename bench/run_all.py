@@ -20,6 +20,7 @@ SCRIPTS = [
     "bench_quality_draws.py",
     "bench_measure.py",
     "bench_audit_store.py",
+    "bench_strength.py",
 ]
 
 
