@@ -291,9 +291,9 @@ class BayesNetGenerator(Generator):
         cpd = DiscreteBayesianEstimator._estimate_cpd(family, codes[[v, *pa]], states, v, prior_type=prior,
                                                       equivalent_sample_size=ess,
                                                       pseudo_counts=pseudo)
-        return self._table(cpd, v)
+        return self._table(cpd, v, ess)
 
-    def _table(self, cpd, v: str) -> _Cpd:
+    def _table(self, cpd, v: str, ess: float = 0.0) -> _Cpd:
         pa = list(cpd.variables[1:])
         if pa != self.parents_[v]:
             raise RuntimeError(f"pgmpy evidence order for {v!r} is not sorted; the prior would be misaligned")
@@ -302,7 +302,7 @@ class BayesNetGenerator(Generator):
                 raise RuntimeError(f"pgmpy reordered the states of {var!r}")
         # values: (card_v, card_pa1, ...) -> flat (n_configs, card_v) for row lookups
         values = np.moveaxis(np.asarray(cpd.values, dtype=float), 0, -1)
-        return _Cpd(pa, table=values.reshape(-1, self.cols_[v].card), dims=[self.cols_[p].card for p in pa])
+        return _Cpd(pa, table=values.reshape(-1, self.cols_[v].card), dims=[self.cols_[p].card for p in pa], ess=ess)
 
     # --------------------------------------------------------------- sample
     def sample(
@@ -411,9 +411,7 @@ def _fit_column(shared, v: str) -> _Cpd:
         if gen.equivalent_sample_size == "cv" and pa and gen.cpd == "posterior":
             ess = cv_strength(codes, v, pa, gen.cols_, gen.C, by=by)[0]
     if gen._tabulated(v):
-        cpd = gen._fit_table(codes, v, logistic, ess)
-        cpd.ess = ess
-        return cpd
+        return gen._fit_table(codes, v, logistic, ess)
     seen, counts = _seen_counts(codes, v, pa, gen.cols_[v].card) if gen.cpd == "posterior" and pa else (None, None)
     return _Cpd(pa, logistic=logistic, seen=seen, counts=counts, ess=ess)
 

@@ -48,6 +48,7 @@ import pandas as pd
 import torch
 
 from faircause_core.errors import InputError
+import faircause_core.generators.strength as strength
 from faircause_core.generators.base import CancelToken, FairnessSpec, Generator, ProgressFn, check_sample_request, no_progress
 from faircause_core.causal.question import Outcome
 from faircause_core.generators.lm import record as lm_record
@@ -259,9 +260,10 @@ class LLMGenerator(Generator):
                 save_cached(slot_lm, self.cache_key_, {"stats": self.train_stats_, "settings": settings.__dict__})
         else:
             self.train_stats_ = meta.get("stats", {})
-            kept = self.train_stats_.get("strengths")  # the strengths chosen when it was trained
-            slot_lm.set_counts(codes, np.arange(len(codes)),  # counts are data, not weights
-                               [kept[c] for c in layout.order] if kept else (5.0 if settings.ess == "cv" else settings.ess))
+            # counts are data, not weights; at the strengths chosen when it was trained
+            kept = self.train_stats_.get("strengths")
+            fixed = strength.FIXED_STRENGTH if settings.ess == "cv" else settings.ess
+            slot_lm.set_counts(codes, np.arange(len(codes)), [kept[c] for c in layout.order] if kept else fixed)
             progress("fine-tuning", 1, 1)
         for p in slot_lm.parameters():  # sampling never needs gradients
             p.requires_grad_(False)

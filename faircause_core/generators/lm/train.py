@@ -353,13 +353,12 @@ def split_rows(n: int, settings: TrainSettings) -> tuple[np.ndarray, np.ndarray,
     return np.sort(rows[n_stop + n_select:]), np.sort(stop), np.sort(select)
 
 
-def fit_base(slot_lm: SlotLM, codes: np.ndarray, rows: np.ndarray, settings: TrainSettings, check=None,
-             strengths=None) -> dict:
+def fit_base(slot_lm: SlotLM, codes: np.ndarray, rows: np.ndarray, settings: TrainSettings, ess, check=None) -> dict:
     """The fixed part of every conditional on `rows`: the logistic tables, then the counts of
-    the Dirichlet posterior centred on them (SlotLM.base_logits), with `strengths` (per
-    column, from cv_strengths) or settings.ess."""
+    the Dirichlet posterior centred on them (SlotLM.base_logits) at strength `ess` (one, or
+    one per column: cv_strengths)."""
     stats = fit_skip_tables(slot_lm, codes, settings.skip_l2, check=check, rows=rows)
-    slot_lm.set_counts(codes, rows, settings.ess if strengths is None else strengths)
+    slot_lm.set_counts(codes, rows, ess)
     return stats
 
 
@@ -466,10 +465,11 @@ def train(slot_lm: SlotLM, codes: np.ndarray, settings: TrainSettings,
     names = slot_lm.layout.order
     # The fixed part's strengths, chosen once on every fitting row (the held-out rows too: a
     # hyperparameter of the part the residual must beat, so it can only make the gate stricter).
-    strengths = cv_strengths(slot_lm, codes, every, settings, check) if settings.ess == "cv" else None
-    chosen_strengths = {"strengths": {c: float(v) for c, v in zip(names, strengths)}} if strengths is not None else {}
+    cv = settings.ess == "cv"
+    ess = cv_strengths(slot_lm, codes, every, settings, check) if cv else settings.ess
+    chosen_strengths = {"strengths": {c: float(v) for c, v in zip(names, ess)}} if cv else {}
     if not slot_lm.use_lm or not len(stop_rows):
-        start = fit_base(slot_lm, codes, every, settings, check, strengths)
+        start = fit_base(slot_lm, codes, every, settings, ess, check)
         with torch.no_grad():
             slot_lm.lm_on.fill_(False)
             slot_lm.lm_gate.zero_()
@@ -481,7 +481,7 @@ def train(slot_lm: SlotLM, codes: np.ndarray, settings: TrainSettings,
                 "trainable_parameters": 0}
     # The base is fitted on the training rows only while the residual is judged, so the
     # held-out rows are unseen by both; it is refitted on every row at the end.
-    fit_base(slot_lm, codes, fit_rows, settings, check, strengths)
+    fit_base(slot_lm, codes, fit_rows, settings, ess, check)
     base_stop = column_losses(slot_lm, codes, stop_rows, check=check, with_lm=False)
     stats = {"val_rows": int(len(stop_rows) + len(select_rows)), "stop_rows": int(len(stop_rows)),
              "select_rows": int(len(select_rows))}
@@ -553,7 +553,7 @@ def train(slot_lm: SlotLM, codes: np.ndarray, settings: TrainSettings,
     per_column = select_columns(slot_lm, gain, se, len(select_rows), settings)
     chosen = [c for c in names if per_column[c]["used"]]
     final = base_select - np.where(slot_lm.lm_on.cpu().numpy(), gain, 0.0)
-    stats.update(fit_base(slot_lm, codes, every, settings, check, strengths), **chosen_strengths)
+    stats.update(fit_base(slot_lm, codes, every, settings, ess, check), **chosen_strengths)
     return {**stats, "steps": step, "step_budget": int(settings.steps), "warmup_steps": warm, "best_step": best_step,
             "stopped_because": why, "seconds": time.perf_counter() - t0,
             "first_loss": losses[0], "last_loss": float(np.mean(losses[-5:])), "stop_curve": curve,
