@@ -18,6 +18,7 @@ from faircause_app.text import label, md
 from faircause_core.causal.backbone import apply_marks, backbone_associations, backbone_edges, marks_changed
 from faircause_core.causal.graph import CausalGraph
 from faircause_core.causal.knowledge import BackgroundKnowledge, check_column_marks
+from faircause_core.causal.suggest import Suggestion, worth_checking
 from faircause_core.errors import InputError
 
 MARKS = ("fixed", "after_outcome", "exclude")
@@ -77,8 +78,11 @@ def marks_form(tab, problem) -> Marks:
                                        tuple(chosen["after_outcome"]), state.root())
     except InputError:
         checks = []
-    leaks = [(c, reason) for c, mark, reason, firm in found if not firm and c not in chosen[mark]]
-    checks = leaks + [(c, why) for c, why in checks if c not in {c for c, _ in leaks}]  # the weak hint last
+    # suggest.worth_checking: a not-firm name or leakage suggestion first, the weak discovery hint last
+    offered = worth_checking([Suggestion(c, mark, reason, firm) for c, mark, reason, firm in found],
+                             [Suggestion(c, "after_outcome", why, firm=False, rule="discovery") for c, why in checks],
+                             chosen)
+    checks = [(s.column, s.reason) for s in offered]
     if checks:
         st.caption("Worth checking (not pre-selected):\n" + "\n".join(f"- {md(c)}: {md(why)}" for c, why in checks))
     try:

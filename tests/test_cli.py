@@ -284,20 +284,34 @@ def test_default_discovery_marks_follow_up_columns_and_keeps_the_backbone(flchai
     assert "(assumed)" in proc.stdout and "found by the search" in proc.stdout
     z_line = next(ln for ln in proc.stdout.splitlines() if ln.startswith("Z (confounders)"))
     assert "futime" not in z_line and "chapter" not in z_line and "age" in z_line
+    # issue 20 item 6: how roles are made, in one sentence, with the baseline marks in force
+    assert ("How roles are made: Columns not marked as baseline (fixed) or as recorded after the outcome are "
+            "treated as possible mediators of sex;") in proc.stdout
+    assert "Marked baseline: age, sample.yr." in proc.stdout
 
 
-def test_discover_marks_the_length_of_stay_by_its_name_before_any_weaker_hint(tmp_path):
+def test_discover_marks_the_length_of_stay_by_its_name_before_any_weaker_hint(tmp_path, monkeypatch):
     """medpar's los (length of stay) was only a weak "worth checking" hint; the name rule now marks
-    it (issue 20), with its leakage numbers, and the weak hint never repeats it."""
+    it (issue 20), with its leakage numbers, and the weak hint never repeats it. A weak hint the
+    search gives (one added here for provnum) is said after every name and data suggestion."""
     medpar = ROOT.parent / "shared" / "data" / "medpar_cohort.csv"
     if not medpar.exists():
         pytest.skip("medpar cohort not available")
+    from faircause_core.causal import suggest
+
+    search = suggest.suggest_from_discovery
+    hint = suggest.Suggestion("provnum", "after_outcome", "discovery finds that 'provnum' depends on the other "
+                              "columns only through 'died'", firm=False, rule="discovery")
+    monkeypatch.setattr(suggest, "suggest_from_discovery", lambda *a, **k: [*search(*a, **k), hint])
     args = ["discover", "--data", medpar, "--sensitive", "white", "--outcome", "died", "--out", tmp_path / "d.json"]
     proc = run_cli(*args)
     assert proc.returncode == 0, proc.stderr
     line = next(ln for ln in proc.stdout.splitlines() if "los marked recorded after the outcome" in ln)
     assert "length of stay" in line and "AUROC" in line
     assert not [ln for ln in proc.stdout.splitlines() if ln.startswith("suggestion to check:") and "'los'" in ln]
+    said = [ln for ln in proc.stdout.splitlines() if ln.startswith("suggestion")]
+    weak = [i for i, ln in enumerate(said) if "discovery finds" in ln]
+    assert weak == [len(said) - 1] and len(said) >= 3, said  # age80 and los first, the hint last
     dag = json.loads((tmp_path / "d.json").read_text())
     assert ["died", "los"] in dag["edges"] and not [e for e in dag["edges"] if e[0] == "los"]
     given = run_cli(*args, "--after-outcome")  # the user decided: no search, no offer
@@ -312,6 +326,8 @@ def test_a_graph_without_the_direct_edge_is_contradicted_in_plain_words(flchain_
     proc = run_cli("audit", *FL, "--x0", "F", "--x1", "M", "--dag", path, "--method", "plugin")
     assert proc.returncode == 0, proc.stderr
     assert "graph check: the data contradicts 'sex does not affect death directly' (p < 0.001" in proc.stdout
+    assert "How roles are made: Columns not marked as baseline" in proc.stdout  # issue 20 item 6, audit too
+    assert "mediators of sex; mark the ones fixed before sex" in proc.stdout and "Marked baseline: age" in proc.stdout
 
 
 def test_marks_and_exclusions_are_checked(flchain_dag, tmp_path):

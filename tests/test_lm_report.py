@@ -65,6 +65,14 @@ def test_the_report_json_says_what_the_language_model_did(cli_run):
     assert 1 <= lm["steps_run"] <= lm["step_budget"] == 81 and lm["stopped_because"]
     assert lm["held_out_rows"] == {"stopping": 114, "selection": 171}
     assert lm["columns_used"] == [c for c in lm["per_column"] if lm["per_column"][c]["used"]]
+    # issue 20 item 5: the language model's own effects (Monte Carlo on its mechanisms) beside the audit
+    own = rep["generator_effects"]
+    assert own["method"] == "monte carlo" and own["settings"]["rows"] == 40_000
+    assert set(own["estimates"]) >= {"tv", "ctf_de", "ctf_ie", "ctf_se"} and own["settings"]["fairness"]
+    est = own["estimates"]
+    assert est["tv"] == pytest.approx(est["ctf_de"] - est["ctf_ie"] - est["ctf_se"], abs=1e-9)
+    assert all(0 < own["ses"][e] < 0.02 for e in ("tv", "ctf_de", "ctf_ie", "ctf_se"))
+    assert "The generator's own effects (Monte Carlo on its mechanisms, 40,000 rows):" in cli_run[0]
 
 
 def test_the_cli_prints_one_line_naming_the_model_and_the_columns_it_changed(cli_run):

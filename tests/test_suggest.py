@@ -17,6 +17,7 @@ from faircause_core.causal.suggest import (
     suggest_marks,
     suggested,
     words,
+    worth_checking,
 )
 from faircause_core.errors import InputError
 from faircause_core.io.data import load_table, table_from_frame
@@ -72,6 +73,9 @@ def test_words():
     "time", "Time", "TIME", "days", "duration", "status", "vital_status", "fustat", "length_of_stay", "LengthOfStay",
     "LOS", "los", "days_in_hospital", "hospital_stay", "survival", "survived", "time_at_risk", "obs_time",
     "study_days", "censor_status", "tte",
+    # review of issue 20: bare fu; a time or duration with its unit; a time glued to an event word; cens
+    "fu", "FU", "FU_status", "time_days", "TimeDays", "time (days)", "time_yrs", "time_d", "duration_days",
+    "rectime", "recTime", "dtime", "stime", "ostime", "evt_time", "cens", "censrec",
 ])
 def test_names_that_read_as_after_the_outcome(name):
     assert after_outcome_name(name) is not None
@@ -84,9 +88,22 @@ def test_names_that_read_as_after_the_outcome(name):
     # baseline measurements and conditions that contain a unit or status word
     "smoking_status", "cigs_per_day", "protime", "diabetes_duration", "ejection_fraction", "serum_creatinine",
     "status_epilepticus", "marital_status", "time_since_diagnosis", "prothrombin_time", "performance_status",
+    # review of issue 20: baseline names beside the new rules (fu, time + unit, glued times, cens)
+    "bmi", "platelets", "diabetes", "futility_score", "datetime_of_birth", "duration_of_diabetes",
+    "lifetime_smoking", "runtime", "census_tract", "5fu", "5_FU", "fuel_type", "d_dimer",
 ])
 def test_names_that_do_not(name):
     assert after_outcome_name(name) is None
+
+
+@pytest.mark.parametrize("name", [
+    "age", "bmi", "serum_creatinine", "ejection_fraction", "platelets", "diabetes", "futility_score",
+    "datetime_of_birth", "prothrombin_time", "diabetes_duration",
+])
+def test_baseline_names_stay_baseline_beside_the_follow_up_rules(name):
+    """The negative controls of the follow-up name rules: still read as baseline, so no data
+    rule may suggest them as recorded after the outcome either."""
+    assert after_outcome_name(name) is None and reads_as_baseline(name)
 
 
 @pytest.mark.parametrize("name, what", [
@@ -248,3 +265,34 @@ def test_shared_cohorts_follow_up_caught_no_baseline_measurement_suggested(cohor
     leaves = suggest_from_discovery(table, x, y, fixed=fixed, after_outcome=after)
     named = {c for c in table.df.columns if reads_as_baseline(c)}
     assert not {x.column for x in s + leaves if x.mark == "after_outcome"} & named
+
+
+@pytest.mark.parametrize("name, flagged", [("serum_creatinine", False), ("discharge_code", True)])
+def test_missingness_never_calls_a_baseline_measurement_after_the_outcome(name, flagged):
+    """A baseline lab missing for every death is a gap in the record, not a record made after the
+    outcome (issue 20: a baseline measurement is never suggested as recorded after the outcome);
+    the control, the same missingness under a name that is no baseline, is still suggested firmly."""
+    df = heart_failure_like(seed=0).drop(columns="time").rename(columns={"serum_creatinine": name})
+    df.loc[df["DEATH_EVENT"] == 1, name] = np.nan
+    s = [x for x in suggest_marks(df, "sex", "DEATH_EVENT") if x.column == name]
+    if flagged:
+        assert [(x.mark, x.rule, x.firm) for x in s] == [("after_outcome", "missing", True)]
+        assert "missing in 0% of rows with DEATH_EVENT = 0 and 100% with DEATH_EVENT = 1" in s[0].reason
+    else:
+        assert s == []  # by no rule: not missingness, not the leakage it leads
+        assert leakage(df, "sex", "DEATH_EVENT").top == name
+
+
+def test_the_weak_discovery_hint_is_offered_last_and_once():
+    """issue 20: the outcome-leaves hint never sits above a name or leakage suggestion (the app's
+    "Worth checking" list, graph_blocks.marks_form, is this order); a column a stronger rule
+    offered is not repeated, a marked one is not offered, a firm one is pre-selected instead."""
+    hint = Suggestion("cause", "after_outcome", "discovery: 'y' is its only parent", firm=False, rule="discovery")
+    other = Suggestion("code", "after_outcome", "discovery: 'y' is its only parent", firm=False, rule="discovery")
+    leak = Suggestion("cause", "after_outcome", "may leak the outcome", firm=False, rule="leakage")
+    named = Suggestion("los", "after_outcome", "reads as a length of stay", firm=False)
+    firm = Suggestion("futime", "after_outcome", "reads as follow-up time")
+    got = worth_checking([firm, named, leak], [other, hint])
+    assert [(x.column, x.rule) for x in got] == [("los", "name"), ("cause", "leakage"), ("code", "discovery")]
+    assert [x.column for x in worth_checking([leak], [hint], {"after_outcome": ["cause"]})] == []
+    assert worth_checking([], [hint]) == [hint]

@@ -9,9 +9,11 @@ that is not fixed is treated as a mediator of X, so the fixed ones are the confo
 The firm rules read names and missingness, so they hold on tables nobody tuned them for:
 - a column whose missingness is (nearly) determined by Y (a cause of death recorded only
   for the dead): the share missing differs by at least MISSING_GAP between Y = 0 and 1;
-- a name that reads as follow-up, survival or time to an event, the last contact, censoring,
-  a length of stay, a bare time, days, duration or status, or a record of the death (date,
-  cause, age at death);
+  never a baseline name (`data_may_flag`: a baseline lab missing for every death is a gap);
+- a name that reads as follow-up ("fu", not the drug "5-FU"), survival or time to an event
+  (also glued: "rectime", "dtime"), the last contact, censoring ("cens", not "census"), a
+  length of stay, a bare time, days, duration or status (also with a unit: "time_days",
+  "time (yrs)"), or a record of the death (date, cause, age at death);
 - fixed: a name that reads as age, race or ethnicity, sex or gender, birth, or the
   calendar year of entry (sample, enrolment, baseline year).
 Leakage (`leakage`), read from the data whatever the name: a column that alone predicts Y
@@ -22,7 +24,8 @@ against 0.68, another's 0.78 against 0.72). Firm when the two columns' 95% inter
 overlap; offered to check when only the paired difference's interval excludes 0. A column
 whose name reads as a baseline trait or a baseline measurement (`baseline_measurement_name`:
 ejection fraction, creatinine, blood pressure...) is never suggested as recorded after the
-outcome by the data rules: a strong baseline predictor is no leak.
+outcome by the data rules (missingness, leakage, discovery; one guard, `data_may_flag`): a
+strong baseline predictor is no leak.
 A weaker rule, `suggest_from_discovery`, runs a search that may put edges out of Y and
 offers each column it makes a child of Y alone as one to check; it is never pre-selected,
 never offered for a baseline name, and shown below the name and leakage suggestions.
@@ -50,6 +53,10 @@ MISSING_GAP = 0.8
 MIN_GROUP_ROWS = 20
 
 _UNIT = r"(?:time|days?|weeks?|months?|mos?|years?|yrs?|dur|duration)"
+#: A unit written after a bare time or duration ("time_days", "time (yrs)", "duration_d").
+_SUFFIX = r"(?:days?|d|weeks?|wks?|w|months?|mos?|m|years?|yrs?|y|hours?|hrs?|h)"
+#: Short event words glued to a unit in one word ("rectime", "dtime", "ostime", "evttime").
+_GLUED = r"(?:rec|recur|dth|death|evt|event|cens|censor|fail|prog|os|pfs|dfs|efs|rfs|dss|obs)"
 _EVENT = (r"(?:death|die|dying|event|last|censor\w*|follow|relapse|recurrence|progression|failure|"
           r"readmission|discharge|outcome|endpoint|end|exit|loss|dropout|contact)")
 _AFTER_NAMES = [
@@ -59,7 +66,8 @@ _AFTER_NAMES = [
      "survival time"),
     (re.compile(r"\blast (?:contact|follow ?up|fu|seen|visit|known|alive|observation)\b|\bdate last\b"),
      "the last contact"),
-    (re.compile(r"\bcensor(?:ed|ing|ship)?\b|\bevent time\b"), "censoring or event time"),
+    # "cens", "censrec", "censored"; not "census" (a census tract is a baseline place)
+    (re.compile(r"\bcens(?:or(?:ed|ing|ship)?|rec|stat)?\b|\bevent time\b"), "censoring or event time"),
     (re.compile(r"\b(?:date|day|time|cause|place|age|year|month) (?:of|at) death\b|\bdeath (?:date|day|time|cause|"
                 r"place|year|age|cert\w*)\b|\b(?:dod|cod)\b|\bage at (?:event|last|censor\w*|exit|end)\b"),
      "a record of the death"),
@@ -68,11 +76,15 @@ _AFTER_NAMES = [
     (re.compile(r"\blength of (?:hospital |icu )?stay\b|\blos\b|\b(?:hospital|icu|inpatient) (?:stay|days)\b|"
                 r"\bdays (?:in|at) (?:hospital|icu)\b"), "a length of stay (it ends with the discharge or the death)"),
     (re.compile(r"\bsurv(?:ival|ived)?\b|\btte\b"), "survival time"),
-    (re.compile(rf"^(?:(?:obs|observation|observed|study|total|followed|follow) )?{_UNIT}(?: (?:at risk|observed|"
-                rf"followed|of follow ?up|in study))?$|^(?:time|days) (?:at risk|in study|on study)$"),
+    (re.compile(rf"^(?:(?:obs|observation|observed|study|total|followed|follow) )?{_UNIT}(?: {_SUFFIX})?"
+                rf"(?: (?:at risk|observed|followed|of follow ?up|in study))?$|"
+                rf"^(?:time|days) (?:at risk|in study|on study)$"),
      "follow-up time (a bare time, days or duration)"),
     (re.compile(r"^(?:(?:vital|survival|censor\w*|event|death|fu|follow ?up|outcome|final) )?status$|"
                 r"^(?:fustat|vstatus|vital)$"), "the status at the end of follow-up"),
+    (re.compile(rf"\b{_GLUED} ?{_UNIT}\b|^[dsf] ?time$"), "the time to an event"),
+    # bare "fu" ("fu", "FU_visit") last, so a fuller reading wins; not the drug 5-FU ("5fu", "5_FU")
+    (re.compile(r"(?<!\b5 )\bfu\b"), "follow-up"),
 ]
 #: Words of names that read as a measurement or condition taken at baseline (labs, vitals,
 #: scores, history): a strong predictor of the outcome, never a record made after it.
@@ -182,7 +194,18 @@ def _outcome_groups(series: pd.Series, threshold):
     return coded == 0, coded == 1, labels
 
 
-def _missing_reason(series: pd.Series, groups) -> str | None:
+def data_may_flag(column: str) -> bool:
+    """Whether a data rule (missingness, leakage, the discovery hint) may suggest `column` as
+    recorded after the outcome: never a name that reads as a baseline trait or measurement
+    (`reads_as_baseline`). A baseline lab missing for every death is a gap in the record and a
+    strong baseline predictor is no leak; only the name rules may overrule a baseline name."""
+    return not reads_as_baseline(column)
+
+
+def _missing_reason(column: str, series: pd.Series, groups) -> str | None:
+    """Why `column` reads as recorded because of the outcome from its missingness, else None."""
+    if not data_may_flag(column):
+        return None
     in0, in1, (label0, label1) = groups
     if in0.sum() < MIN_GROUP_ROWS or in1.sum() < MIN_GROUP_ROWS:
         return None
@@ -317,7 +340,7 @@ def _leak_suggestion(leak: Leakage | None, x: str, y: str) -> Suggestion | None:
     """The leading column as possibly recorded after the outcome when it predicts Y alone
     clearly better than every other column: firm when the intervals do not overlap, to check
     when only the paired difference is clear; never X, never a baseline name."""
-    if leak is None or not leak.clear or leak.top == x or reads_as_baseline(leak.top):
+    if leak is None or not leak.clear or leak.top == x or not data_may_flag(leak.top):
         return None
     return Suggestion(leak.top, "after_outcome",
                       f"'{leak.top}' may leak the outcome: {leak.numbers(y)}; a column that predicts the outcome far "
@@ -350,7 +373,7 @@ def suggest_marks(table, x: str, y: str, threshold: float | None = None) -> list
         if what:
             out.append(Suggestion(col, "after_outcome", f"the name '{col}' reads as {what}, known only after the outcome"))
             continue
-        why = _missing_reason(df[col], groups) if groups is not None else None
+        why = _missing_reason(col, df[col], groups) if groups is not None else None
         if why:
             out.append(Suggestion(col, "after_outcome", f"'{col}' is {why}", rule="missing"))
             continue
@@ -384,7 +407,22 @@ def suggest_from_discovery(table, x: str, y: str, *, fixed=(), after_outcome=(),
     return [Suggestion(c, "after_outcome", f"discovery finds that '{c}' depends on the other columns only "
                                            f"through '{y}' ('{y}' is its only parent): weak evidence, check whether "
                                            f"it is recorded after the outcome", firm=False, rule="discovery")
-            for c in leaves if not reads_as_baseline(c)]
+            for c in leaves if data_may_flag(c)]
+
+
+def worth_checking(suggestions, hints=(), marked=None) -> list[Suggestion]:
+    """What to offer without pre-selecting it, strongest evidence first: the not-firm
+    suggestions of the name and data rules (`suggest_marks`: a leakage that is clear but not
+    far), in their order, then the discovery hints (`suggest_from_discovery`) for columns those
+    did not offer. The hint is weak evidence, so it never sits above a name or leakage
+    suggestion. `marked` maps a mark to the columns already given it: those are left out."""
+    marked = {m: set(cols or ()) for m, cols in (marked or {}).items()}
+    out, seen = [], set()
+    for s in [*[s for s in suggestions if not s.firm], *hints]:
+        if s.column not in seen and s.column not in marked.get(s.mark, ()):
+            out.append(s)
+            seen.add(s.column)
+    return out
 
 
 def suggested(suggestions: list[Suggestion], mark: str) -> list[str]:
