@@ -15,7 +15,7 @@ export HF_DATASETS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 export STREAMLIT_BROWSER_GATHER_USAGE_STATS := false
 
-.PHONY: setup run test test-slow bench chromium clean
+.PHONY: setup run test test-slow bench bench-long chromium clean
 
 setup: $(STAMP)
 
@@ -54,6 +54,11 @@ test-slow: $(STAMP) chromium
 bench: $(STAMP)
 	$(VPY) -m pip install -q -r requirements-bench.txt
 	$(VPY) bench/run_all.py
+
+# make bench, then the benchmarks that take hours (a million rows, learning curves, prompt mode)
+bench-long: $(STAMP) chromium
+	$(VPY) -m pip install -q -r requirements-bench.txt
+	$(VPY) bench/run_all.py --long
 
 clean:
 	rm -rf $(VENV) .cache

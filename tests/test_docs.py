@@ -101,3 +101,17 @@ def test_the_link_check_finds_a_broken_link(tmp_path):
         "[ref]: also_missing.md\n"
     )
     assert broken_links(md) == ["figs/none.png", "nowhere.md#x", "also_missing.md"]
+
+
+def test_make_bench_runs_every_benchmark_script():
+    """Every figure names the script that regenerates it, so `make bench` (bench/run_all.py,
+    with --long for the hours-long ones) must reach every script in bench/."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("run_all", ROOT / "bench" / "run_all.py")
+    run_all = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(run_all)
+    listed = {e if isinstance(e, str) else e[0] for e in run_all.SCRIPTS + run_all.LONG}
+    scripts = {p.name for p in (ROOT / "bench").glob("*.py")} - {"run_all.py"}
+    assert scripts - listed == set(), "bench scripts make bench never runs"
+    assert listed - scripts == set(), "run_all.py lists scripts that do not exist"
