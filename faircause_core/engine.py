@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import socket
 import threading
 from pathlib import Path
 from typing import Callable, Sequence
@@ -25,6 +26,21 @@ ENGINES = ("local", "ray")
 MAX_RETRIES = 3  # Ray re-runs a task this many times when its worker process dies
 ROOT = Path(__file__).resolve().parents[1]
 THREADS_ONE = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")  # one thread each in a Ray worker
+PROBE_S = 5.0  # a host:port address must accept a connection within this, else one line at once
+
+
+def _probe(address: str) -> None:
+    """A host:port address where nothing accepts a connection within PROBE_S is one InputError
+    line now: ray.init retries an unreachable address 20 times, about 40 s each (14 minutes,
+    its warnings on stderr), before it fails. Other forms ("auto", "ray://...") are Ray's to judge."""
+    host, sep, port = address.strip().rpartition(":")
+    if not sep or not host or not port.isdigit() or "://" in address:
+        return
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=PROBE_S).close()
+    except OSError as err:
+        reason = "no answer within %gs" % PROBE_S if isinstance(err, TimeoutError) else (err.strerror or str(err))
+        raise InputError(f"cannot reach a Ray cluster at {address!r}: {reason}".splitlines()[0]) from None
 
 
 class LocalEngine:
@@ -54,6 +70,8 @@ class RayEngine:
         except ImportError:
             raise InputError("--engine ray needs the ray package (pip install ray==2.60.0)") from None
         self.address = address
+        if address:
+            _probe(address)
         if not ray.is_initialized():
             # Workers import this package from the checkout and hash as the tests do.
             env = {"PYTHONHASHSEED": os.environ.get("PYTHONHASHSEED", "0"),

@@ -1,8 +1,10 @@
 """Issue 22 item 3: the engines. The audit's nuisance fits (each split's folds), the fair
 predictor's sets and refits, and the Bayes net's per-column fits and sampling batches map over
 the current engine; on a local Ray (2 CPUs) the same seeds give bit-for-bit the local numbers, in the
-pipeline and through `audit --engine ray`; a worker killed mid-task is retried by Ray; bad
-engine settings are one line and exit 2."""
+pipeline and through `--engine ray` on audit, generate, sweep and evaluate (the Ray tasks recorded);
+a worker killed mid-task is retried by Ray; bad engine settings are one line and exit 2. The app
+runs on the cluster RAY_ADDRESS names, and a bad one is one line within seconds. Also here: the
+audit's nuisance models stop early (issue 22 item 2)."""
 
 import json
 
@@ -84,6 +86,33 @@ def test_the_audit_on_ray_equals_the_local_audit(ray_engine, demo_table, demo_ro
     # negative control: other fold seeds do move the numbers, so equality above is not vacuous
     other = audit(demo_table, demo_roles, seed=1, splits=4).to_frame()
     assert not other["estimate"].equals(local.to_frame()["estimate"])
+
+
+def test_the_audits_nuisance_models_stop_early(demo_table, demo_roles, monkeypatch):
+    """Issue 22: the audit's nuisance models stop early (causal.fairness.GBM_SETTINGS): on the
+    demo every fit of a one-split audit (2 covariate sets x 5 folds x 2 models) is a boosting
+    model that stopped on its validation split before max_iter (8 to 57 of 150 rounds)."""
+    from sklearn.base import clone
+
+    from faircause_core.causal import fairness
+
+    fits, fit = [], fairness._Model.fit
+
+    def recording(self, feats, target):
+        out = fit(self, feats, target)
+        fits.append((self.est, feats, target))
+        return out
+
+    monkeypatch.setattr(fairness._Model, "fit", recording)
+    fairness.decompose(demo_table.df, demo_roles.x, demo_roles.x0, demo_roles.x1, demo_roles.y, demo_roles.z,
+                       demo_roles.w, seed=0, splits=1)
+    cap = fairness.GBM_SETTINGS["max_iter"]
+    assert len(fits) == 20 and all(isinstance(est, fairness.HistGradientBoostingClassifier) for est, _, _ in fits)
+    rounds = sorted(est.n_iter_ for est, _, _ in fits)
+    assert all(est.do_early_stopping_ for est, _, _ in fits) and rounds[-1] < cap, rounds
+    # control: the longest of them, refitted without early stopping, runs to the cap
+    est, feats, target = max(fits, key=lambda f: f[0].n_iter_)
+    assert clone(est).set_params(early_stopping=False).fit(feats, target.astype(int)).n_iter_ == cap
 
 
 def test_a_one_split_audit_runs_its_fold_fits_on_ray(ray_engine, demo_table, demo_roles):
@@ -243,3 +272,137 @@ def test_the_fair_predictor_on_ray_equals_the_local_one(ray_engine, small_net, d
     other = run(1)
     assert other["real_trained_de_training_sd"] != local["real_trained_de_training_sd"]
     assert other["synthetic_trained_de"] != local["synthetic_trained_de"]
+
+
+# ------------------------------------------- `--engine ray` on generate, sweep and evaluate (the CLI)
+
+GEN = ["--data", DEMO, "--dag", ROOT / "assets" / "nhefs_dag.json", "--sensitive", "sex", "--x0", "Male",
+       "--x1", "Female", "--outcome", "death"]
+
+
+@pytest.fixture
+def ray_tasks(ray_engine, monkeypatch):
+    """The task functions every Ray engine maps (the CLI makes its own RayEngine, on this module's
+    cluster), with how many tasks each: the work of `--engine ray` really ran as Ray tasks. Every
+    audit takes 2 cross-fitting splits instead of splits_for's 10 on the demo (the engine, not the
+    split count, is under test here; 5x fewer nuisance fits on either engine)."""
+    from faircause_core.workflow import pipeline
+
+    monkeypatch.setattr(pipeline, "splits_for", lambda n: 2)
+    seen: dict = {}
+    inner = engine.RayEngine.map
+
+    def map(self, fn, items, shared=None, done=None):
+        seen[fn.__name__] = seen.get(fn.__name__, 0) + len(items)
+        return inner(self, fn, items, shared=shared, done=done)
+
+    monkeypatch.setattr(engine.RayEngine, "map", map)
+    return seen
+
+
+def _both(tmp_path, ray_tasks, command, *args, outputs=("report.json",)):
+    """`command *args` in this process on the local engine, then with `--engine ray`: the Ray
+    tasks of the second run (none may run in the first) and each run's outputs, `{out}` in args
+    naming that run's folder."""
+    runs = []
+    for flags in ([], ["--engine", "ray"]):
+        folder = tmp_path / ("ray" if flags else "local")
+        folder.mkdir()
+        proc = run_cli(command, *[str(a).replace("{out}", str(folder)) for a in args], *flags)
+        assert proc.returncode == 0, proc.stderr
+        if not flags:
+            assert ray_tasks == {}, ray_tasks  # the local run mapped nothing over Ray
+        runs.append([(folder / name).read_bytes() for name in outputs])
+    return dict(ray_tasks), runs
+
+
+def _numbers(raw: bytes) -> dict:
+    """A report or sweep JSON without its timings (seconds differ run to run)."""
+    doc = json.loads(raw)
+    doc.pop("timings", None)
+    for part in doc.get("points", []) + doc.get("rounds", []):
+        part.pop("seconds", None)
+    return doc
+
+
+def test_cli_generate_bayesnet_engine_ray_gives_the_local_rows_and_report(ray_tasks, tmp_path):
+    tasks, (local, remote) = _both(tmp_path, ray_tasks, "generate", *GEN, "--generator", "bayesnet", "--rows", "300",
+                                   "--no-refine", "--measure", "light", "--out", "{out}/syn.csv",
+                                   "--report", "{out}/report.json", outputs=("syn.csv", "report.json"))
+    # the Bayes net's per-column fits, its sampling batches and the fair predictor's sets ran on Ray
+    assert {"_fit_codec", "_fit_column", "_sample_batch", "_fit_task"} <= set(tasks), tasks
+    assert local[0] == remote[0]  # the same rows, byte for byte
+    assert _numbers(local[1]) == _numbers(remote[1])
+
+
+def test_cli_sweep_engine_ray_gives_the_local_points(ray_tasks, tmp_path):
+    tasks, (local, remote) = _both(tmp_path, ray_tasks, "sweep", *GEN, "--generator", "bayesnet", "--pathway", "DE",
+                                   "--points", "0,1", "--rows", "300", "--measure-rows", "600",
+                                   "--json", "{out}/report.json")
+    assert {"_fit_codec", "_fit_column", "_sample_batch", "_fit_nuisance", "_fit_task"} <= set(tasks), tasks
+    assert _numbers(local[0]) == _numbers(remote[0])
+
+
+def test_cli_evaluate_engine_ray_gives_the_local_report(ray_tasks, tmp_path):
+    syn = tmp_path / "syn.csv"
+    pd.read_csv(DEMO).sample(400, replace=True, random_state=0).to_csv(syn, index=False)  # a copier's rows
+    tasks, (local, remote) = _both(tmp_path, ray_tasks, "evaluate", *GEN, "--synthetic", syn, "--measure", "light",
+                                   "--report", "{out}/report.json")
+    assert {"_fit_nuisance", "_fit_task"} <= set(tasks), tasks
+    assert _numbers(local[0]) == _numbers(remote[0])
+
+
+# ------------------------------------------------------- the app: RAY_ADDRESS in its environment
+
+def _closed_port() -> int:
+    """A port on this machine nothing listens on (bound by the system, then let go)."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _app_engine() -> tuple:
+    """Run in a page worker of the app (faircause_app.job_process.call): the engine the call got,
+    the cluster this process is connected to, and a map over the engine (of a function Ray's
+    workers can import: os.path.join)."""
+    import os
+
+    import ray
+
+    eng = engine.current()
+    return eng.name, ray.get_runtime_context().gcs_address if eng.name == "ray" else None, \
+        eng.map(os.path.join, ["a", "b"], shared="task")
+
+
+def test_the_app_runs_on_the_ray_cluster_ray_address_names(ray_engine, monkeypatch):
+    """The app's engine calls and runs take engine.from_environment() in a process of their own
+    (faircause_app.job_process): with RAY_ADDRESS set to this module's cluster, a fresh page worker
+    connects to it and maps over it; an address where no cluster answers is one InputError line
+    within seconds (ray.init alone retries it for about 14 minutes), in the app and in the CLI."""
+    import time
+
+    import ray
+
+    from faircause_app import job_process
+
+    address = ray.get_runtime_context().gcs_address
+    bad = f"127.0.0.1:{_closed_port()}"
+    monkeypatch.setattr(job_process, "_POOL", [])  # fresh workers, started now: no Ray connection yet
+    try:
+        monkeypatch.setenv("RAY_ADDRESS", address)
+        assert job_process.call(_app_engine) == ("ray", address, ["task/a", "task/b"])
+        monkeypatch.setenv("RAY_ADDRESS", bad)
+        t = time.perf_counter()
+        with pytest.raises(InputError) as err:
+            job_process.call(_app_engine)
+        assert time.perf_counter() - t < 10
+        assert str(err.value) == f"cannot reach a Ray cluster at '{bad}': Connection refused"
+        proc = run_cli(*AUDIT, "--engine", "ray")  # the CLI takes RAY_ADDRESS too, and says it in one line
+        assert (proc.returncode, proc.stderr) == (2, f"error: cannot reach a Ray cluster at '{bad}': Connection refused\n")
+        monkeypatch.delenv("RAY_ADDRESS")
+        assert job_process.call(_app_engine) == ("local", None, ["task/a", "task/b"])  # unset: the local engine
+    finally:
+        for pool in job_process._POOL:
+            pool.shutdown()
