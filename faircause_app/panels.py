@@ -47,6 +47,15 @@ def default_outcome(tab, options: list[str]) -> int:
     return options.index(best) if best in options else 0
 
 
+def default_sensitive(tab, options: list[str]) -> int:
+    """The index of question.default_sensitive among `options` (a column named like a protected
+    attribute with a few groups, else the first two-valued one), else 0."""
+    from faircause_core.causal.question import default_sensitive as rule
+
+    best = rule(tab.df, options)
+    return options.index(best) if best in options else 0
+
+
 def _rule_positive(tab, y: str) -> str | None:
     """The value the coding rule counts as 1 (the select box's default), as text."""
     from faircause_core.causal.question import Outcome
@@ -87,7 +96,7 @@ def question_form(tab) -> tuple[FairnessProblem, bool]:
     names = tab.schema.names
     saved = st.session_state.get("problem") or {}
     c1, c2, c3 = st.columns(3)
-    x = c1.selectbox("Sensitive attribute (X)", names, index=_index(names, saved.get("x"), _index(names, "sex")),
+    x = c1.selectbox("Sensitive attribute (X)", names, index=_index(names, saved.get("x"), default_sensitive(tab, names)),
                      key="w_x")
     options = groups(tab, x)
     x0 = c2.selectbox("Baseline group", options, index=_index(options, saved.get("x0")), key=f"w_x0_{x}",

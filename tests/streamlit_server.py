@@ -143,6 +143,95 @@ def editor_settled(page, timeout: float = 60.0) -> None:
     wait_for(still, timeout=timeout, what="the graph editor to settle", every=0.3)
 
 
+def saved_session(ws: Path) -> dict:
+    """The workspace's latest saved session (session.json), as the app wrote it."""
+    return json.loads((Path(ws) / "session.json").read_text())
+
+
+def settle_editor(page, g) -> None:
+    """Wait until the graph editor shows exactly g's edges and associations and all its nodes (g a
+    CausalGraph), and stops moving (editor_settled)."""
+    page.locator(EDITOR).scroll_into_view_if_needed()
+    f = page.frame_locator(EDITOR)
+    wait_for(lambda: {t.removeprefix("rf__edge-") for t in f.locator(".react-flow__edge").evaluate_all(
+        "els => els.map(e => e.getAttribute('data-testid'))")} == {f"{a}->{b}" for a, b in g.edges + g.associations}
+        and f.locator(".react-flow__node").count() == len(g.nodes), what="editor drawn")
+    editor_settled(page)
+
+
+# Evaluated in the editor's frame (its body):
+# per node, whether its box is outside the frame's window, and whether its label's text is
+# outside its box (cut) on any side: the first view must show every node and its whole label.
+OUTSIDE = """() => [...document.querySelectorAll('.react-flow__node')].filter(n => {
+    const r = n.getBoundingClientRect(), text = [...n.querySelectorAll('*')].find(
+        e => e.children.length === 0 && e.textContent.trim());
+    const range = document.createRange(); range.selectNodeContents(text); const t = range.getBoundingClientRect();
+    return r.left < 0 || r.top < 0 || r.right > innerWidth || r.bottom > innerHeight
+           || t.left < r.left || t.right > r.right || t.top < r.top || t.bottom > r.bottom; })
+  .map(n => n.getAttribute('data-id'))"""
+# per node, its label's drawn text height, its font size times the view's zoom, and whether it is cut;
+LABELS = """() => {
+  const zoom = new DOMMatrix(getComputedStyle(document.querySelector('.react-flow__viewport')).transform).a;
+  return [...document.querySelectorAll('.react-flow__node')].map(n => {
+    const text = [...n.querySelectorAll('*')].find(e => e.children.length === 0 && e.textContent.trim())
+    const range = document.createRange(); range.selectNodeContents(text);
+    const r = range.getBoundingClientRect(), box = n.getBoundingClientRect();
+    return [n.getAttribute('data-id'), r.height, parseFloat(getComputedStyle(text).fontSize) * zoom,
+            r.left < box.left || r.right > box.right];
+  });
+}"""
+# each drawn edge's id ("a->b") and its computed opacity.
+OPACITY = """() => Object.fromEntries([...document.querySelectorAll('.react-flow__edge')].map(
+    g => [g.getAttribute('data-testid').replace('rf__edge-', ''), getComputedStyle(g).opacity]))"""
+
+
+def first_view_readable(page, g) -> None:
+    """Issue 19 item 9, in the editor as drawn now: every node of g inside the frame's window, every
+    label whole and at least 12 px high (its font at least 12 px at the view's zoom)."""
+    f = page.frame_locator(EDITOR)
+    labels = f.locator("body").evaluate(LABELS)
+    assert len(labels) == len(g.nodes), labels
+    assert all(height >= 12 and size >= 12 and not cut for _, height, size, cut in labels), labels
+    outside = f.locator("body").evaluate(OUTSIDE)
+    assert outside == [], outside
+
+
+def node_lights_and_found_only(page, g, found: set, node: str) -> tuple[set, int]:
+    """Issue 19 item 10, in the editor showing g (settled): pointing at `node`, then selecting it,
+    leaves its edges as drawn and fades every other edge to 0.15; the "Show only edges found in
+    the data" toggle hides the assumed edges (g's edges not in `found`) and every association, and
+    its line says how many. Returns (the edges still drawn as (a, b) pairs, the assumed edges hidden)."""
+    f = page.frame_locator(EDITOR)
+    pairs = {f"{a}->{b}": (a, b) for a, b in g.edges + g.associations}
+    lit = {i for i, (a, b) in pairs.items() if node in (a, b)}
+    assert lit and len(lit) < len(pairs), (node, lit)
+    expected = {i: "1" if i in lit else "0.15" for i in pairs}
+    f.locator(f'.react-flow__node[data-id="{node}"]').hover()
+    wait_for(lambda: f.locator("body").evaluate(OPACITY) == expected, timeout=10, what=f"{node}'s edges lit on hover")
+    page.mouse.move(4, 4)  # off the editor: nothing pointed at, nothing selected, every edge as drawn
+    wait_for(lambda: set(f.locator("body").evaluate(OPACITY).values()) == {"1"}, timeout=10, what="all edges back")
+    f.locator(f'.react-flow__node[data-id="{node}"]').click()
+    page.mouse.move(4, 4)
+    wait_for(lambda: f.locator("body").evaluate(OPACITY) == expected, timeout=10,
+             what=f"{node}'s edges lit when selected")
+
+    page.get_by_text("Show only edges found in the data").click()
+    said = page.get_by_text(re.compile(r"^\d+ assumed edges?( and \d+ assumed associations?)? hidden; \d+ shown"))
+    said.wait_for(timeout=30_000)
+    words = said.inner_text()
+    hidden = int(re.match(r"\d+", words).group())
+    links = int((re.search(r"and (\d+) assumed association", words) or [0, 0])[1])
+    assumed = set(g.edges) - set(found)
+    assert 0 < hidden <= len(assumed) and links == len(g.associations), (words, len(assumed), g.associations)
+    wait_for(lambda: f.locator(".react-flow__edge").count() == len(pairs) - hidden - links, timeout=30,
+             what="found-only view")
+    shown = {pairs[i] for i in f.locator("body").evaluate(OPACITY)}
+    assert set(g.edges) - shown <= assumed and len(set(g.edges) - shown) == hidden and not shown & set(g.associations)
+    assert words.endswith(f"{len(shown)} shown."), (words, len(shown))
+    editor_settled(page)
+    return shown, hidden
+
+
 @contextmanager
 def chromium_page(width: int = 1440, height: int = 1000):
     """A page in Debian's Chromium (headless, LAUNCH_ARGS) with a 60 s default timeout."""

@@ -74,17 +74,50 @@ def test_the_default_outcome_rule_on_the_cohorts_and_made_up_tables():
 @needs_shared
 @pytest.mark.parametrize("name, frame, x, y", [
     ("flchain_cohort.csv", lambda: pd.read_csv(FLCHAIN), "sex", "death"),
-    ("medpar_cohort.csv", lambda: pd.read_csv(MEDPAR), None, "died"),
+    ("medpar_cohort.csv", lambda: pd.read_csv(MEDPAR), "white", "died"),  # not los, its first column
     ("framingham_like.csv", framingham_like, "male", "TenYearCHD"),
     ("last_is_outcome.csv", last_is_outcome, "sex", "readmit30"),
 ])
-def test_the_question_form_proposes_the_outcome(app, name, frame, x, y):
+def test_the_question_form_proposes_the_sensitive_attribute_and_the_outcome(app, name, frame, x, y):
     upload(app, name, frame())
     app.switch_page("pages/2_graph.py").run()
     ok(app)
-    if x is not None and app.selectbox(key="w_x").value != x:
-        app.selectbox(key="w_x").set_value(x).run()
+    assert app.selectbox(key="w_x").value == x
     assert app.selectbox(key="w_y").value == y
+
+
+@needs_shared
+def test_the_default_sensitive_attribute_is_a_column_of_groups():
+    """On medpar the form proposed its first column, los (a length of stay): groups "1" and
+    "10" passed the question, discovery and the graph check, and the run then failed. Now a
+    column named like a protected attribute with a few groups is proposed, else the first
+    two-valued column that is neither an exposure nor the outcome; never a measurement."""
+    from faircause_core.causal.question import default_sensitive
+
+    assert default_sensitive(pd.read_csv(DEMO)) == "sex"
+    assert default_sensitive(pd.read_csv(FLCHAIN)) == "sex"
+    assert default_sensitive(pd.read_csv(MEDPAR)) == "white"
+    assert default_sensitive(framingham_like()) == "male"
+    coded = pd.DataFrame({"los": range(40), "smoker": [0, 1] * 20, "insured": [1, 0, 0, 1] * 10,
+                          "died": [0, 0, 1, 1] * 10})
+    assert default_sensitive(coded) == "insured"  # no protected name: the first two-valued non-exposure, not Y
+    many = pd.DataFrame({"race": [str(i) for i in range(60)] * 2, "Gender": ["F", "M"] * 60, "y": [0, 1] * 60})
+    assert default_sensitive(many) == "Gender"  # 60 races are past the 50 groups a form can hold
+    assert default_sensitive(pd.DataFrame({"los": range(10), "age": range(10)})) is None
+
+
+@needs_shared
+def test_a_measurement_is_refused_as_the_sensitive_attribute_with_one_line():
+    """The question, not the run four steps later, refuses a numeric X of many values."""
+    from faircause_core.causal.question import MAX_NUMERIC_GROUPS, Question
+    from faircause_core.errors import InputError
+
+    med = pd.read_csv(MEDPAR)
+    with pytest.raises(InputError, match=r"^sensitive attribute 'los' is a measurement with \d+ distinct numbers"):
+        Question.resolve(med, "los", "1", "10", "died")
+    assert Question.resolve(med, "white", "0", "1", "died").x1 == 1  # a coded group column is fine
+    few = med.assign(los=med["los"].clip(upper=MAX_NUMERIC_GROUPS))  # ten numbers: still groups
+    assert Question.resolve(few, "los", "1", "10", "died").x0 == 1
 
 
 def test_the_demo_proposes_death(app):

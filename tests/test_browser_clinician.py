@@ -10,9 +10,17 @@ and on flchain and medpar (the shared cohorts):
   (info) box otherwise (11);
 - the audit page: the chart's bars are the decomposition's own numbers (DE - IE - SE = TV),
   the sentences state them with their signs and the identity caption repeats them (1);
-- the compare page after a Bayes-net run on the demo: the effects chart shows the saved run's
-  Decomposition numbers, the rounds chart its measurements, and a point lies inside its drawn
-  band exactly when the caption says "Within tolerance: yes" (1, 2).
+- the graph editor on flchain's discovered graph: every node in the first view with labels of at
+  least 12 px (9); pointing at or selecting sex lights its edges and fades the rest, and "Show
+  only edges found in the data" hides the assumed edges and associations and says how many (10);
+- the compare page after a Bayes-net run on the demo and on medpar ("Direct: remove"): the
+  effects chart shows the saved run's Decomposition numbers (1); the real data is all rows (the
+  demo's equal to its audit) and the fitting split the generator's target, both with their 95%
+  intervals on the chart and in the caption, and one line says why they differ (4); the rounds
+  chart shows the measurements, and a point lies inside its drawn band exactly when the run says
+  it is within tolerance and the caption says "Within tolerance: yes" (2);
+- after medpar's run, flchain again: the generate form is not pre-set to "Direct: remove" (nor to
+  medpar's generator and rows) and medpar's "Finished in ... run" banner is not shown (5).
 Figures are read from the page's own plotly objects (gd._fullData, gd._fullLayout.shapes).
 Conditions, not sleeps: every wait is for a text, an element or a file. Screenshots go to
 test-artifacts/clinician_*.png.
@@ -27,8 +35,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from faircause_core.causal.effects import Z95
+from faircause_core.causal.graph import CausalGraph
+from faircause_core.generators.base import DEFAULT_GENERATED_ROWS
 from tests.conftest import DEMO, ROOT
-from tests.streamlit_server import CHROMIUM, LAUNCH_ARGS, go_to_step, keep_shot, serving, wait_for
+from tests.streamlit_server import (
+    CHROMIUM, LAUNCH_ARGS, first_view_readable, go_to_step, keep_shot, node_lights_and_found_only, saved_session,
+    serving, settle_editor, wait_for,
+)
 
 SHARED = ROOT.parent / "shared" / "data"  # ../shared beside the clone, as CI has it
 FLCHAIN, MEDPAR = SHARED / "flchain_cohort.csv", SHARED / "medpar_cohort.csv"
@@ -85,7 +99,10 @@ def figure(page, key: str) -> dict:
     gd.wait_for(timeout=240_000)
     return gd.evaluate("""gd => ({
         data: gd._fullData.map(t => ({name: t.name, type: t.type, x: Array.from(t.x || []),
-                                      y: Array.from(t.y || []), xaxis: t.xaxis})),
+                                      y: Array.from(t.y || []), xaxis: t.xaxis,
+                                      err: t.error_y ? {visible: !!t.error_y.visible,
+                                                        up: Array.from(t.error_y.array || []),
+                                                        down: Array.from(t.error_y.arrayminus || [])} : null})),
         shapes: (gd._fullLayout.shapes || []).map(s => ({type: s.type, xref: s.xref, x0: s.x0, x1: s.x1,
                                                          y0: s.y0, y1: s.y1})),
         axes: Object.keys(gd._fullLayout).filter(k => k.startsWith('yaxis'))
@@ -155,10 +172,14 @@ def test_every_step_has_an_address_and_a_one_row_table_is_not_called_loaded(serv
     assert page.get_by_text(re.compile("needs a valid question")).is_visible()
 
 
-# --------------------------------------------------------------- items 12, 8, 13, 11, 1
+# ------------------------------------------------ items 12, 8, 13, 11, 9, 10, 1, 2, 4, 5
 
 def test_flchain_and_medpar_question_form_graph_check_and_audit(server, page):
-    url, _ = server
+    """flchain: the question form (12, 8, 13), the graph check (11), the discovered graph's first
+    view and its lit edges and found-only view (9, 10), the audit (1). medpar: the question form
+    (12), the graph check (11), a Bayes-net run with "Direct: remove" and its compare page (1, 2,
+    4). flchain again: the generate form and the job banner are not medpar's (5)."""
+    url, ws = server
     page.goto(url + "/data")
     upload(page, FLCHAIN, "flchain_cohort.csv: 7,874 rows")
     go(page, "Causal graph")
@@ -172,9 +193,12 @@ def test_flchain_and_medpar_question_form_graph_check_and_audit(server, page):
     page.get_by_role("textbox", name=re.compile(r"^Words for flc\.grp = ")).first.wait_for()
     no_backslash_in_accessible_names(page)
     choose(page, "w_x", "sex")
-    page.get_by_role("button", name="Discover the graph from the data").click()
-    page.get_by_text(re.compile("^Each edge of the standard fairness model")).wait_for(timeout=240_000)
+    g, found = discover(page, ws, "death")
     graph_check_box_matches_its_words(page)  # item 11
+    settle_editor(page, g)
+    first_view_readable(page, g)  # item 9: every node in the first view, labels >= 12 px
+    _, hidden = node_lights_and_found_only(page, g, found, "sex")  # item 10
+    assert hidden > 0
     keep_shot(page, ARTIFACTS / "clinician_flchain_graph.png")
     go(page, "Fairness audit")
     audit_page_agrees(page)  # item 1
@@ -184,6 +208,48 @@ def test_flchain_and_medpar_question_form_graph_check_and_audit(server, page):
     go(page, "Causal graph")
     page.get_by_text("Sensitive attribute (X)").first.wait_for()
     shows(page, "w_y", "died")
+    choose(page, "w_x", "white")  # the sensitive attribute (the form starts at the first column, los)
+    shows(page, "w_y", "died")
+    discover(page, ws, "died")
+    graph_check_box_matches_its_words(page)  # item 11
+    run = generate_bayes_net(page, ws, direct="remove")
+    assert run["settings"]["fairness"]["de"] == 1.0  # "Direct: remove" reached the run
+    compare_page_agrees(page, run)  # items 1, 2, 4
+    keep_shot(page, ARTIFACTS / "clinician_medpar_compare.png")
+
+    # item 5: on the next data set the generate form starts afresh and medpar's banner is not shown
+    go(page, "Data")
+    upload(page, FLCHAIN, "flchain_cohort.csv: 7,874 rows")
+    go(page, "Causal graph")
+    page.get_by_text("Sensitive attribute (X)").first.wait_for()
+    discover(page, ws, "death")  # the same data and question as before: the discovery is cached
+    go(page, "Generate")
+    page.get_by_text("Fairness per pathway").wait_for()
+    none_yet = page.get_by_text("No generation started yet for this data set and question")
+    finished = page.get_by_text(re.compile("Finished in .* saved as run"))
+    wait_for(lambda: none_yet.count() + finished.count() > 0, what="the job panel drawn")
+    assert finished.count() == 0, finished.first.inner_text()
+    mode = page.locator(".st-key-w_mode_de input[role=combobox]").first
+    assert mode.input_value() == "keep"
+    assert page.get_by_label("Rows to generate").input_value() == str(min(DEFAULT_GENERATED_ROWS, 7874))
+    assert page.get_by_role("radio", name=re.compile(r"\(default\)$")).is_checked()
+    keep_shot(page, ARTIFACTS / "clinician_flchain_generate_again.png")
+
+
+def discover(page, ws, y: str) -> tuple[CausalGraph, set]:
+    """Click Discover on the graph page and wait until the graph and the search's own edges are
+    saved for the question with outcome `y` and the graph check has spoken; (graph, found edges)."""
+    page.get_by_role("button", name="Discover the graph from the data").click()
+    page.get_by_text(re.compile("^Each edge of the standard fairness model")).wait_for(timeout=240_000)
+
+    def saved():
+        s = saved_session(ws)
+        return s.get("graph") and s.get("found") and (s.get("problem") or {}).get("y") == y \
+            and y in s["graph"]["nodes"]
+
+    wait_for(saved, timeout=60, what="the discovered graph saved")
+    s = saved_session(ws)
+    return CausalGraph.from_dict(s["graph"]), {tuple(e) for e in s["found"]["edges"]}
 
 
 def graph_check_box_matches_its_words(page) -> None:
@@ -238,29 +304,52 @@ def test_demo_from_graph_check_to_compare_page(server, page):
     go(page, "Fairness audit")
     audited = audit_page_agrees(page)
 
+    run = generate_bayes_net(page, ws)
+    compare_page_agrees(page, run, audited)
+    keep_shot(page, ARTIFACTS / "clinician_demo_compare.png")
+
+
+def generate_bayes_net(page, ws, rows: int = 300, direct: str = "keep") -> dict:
+    """On the generate page, a Bayes-net run of `rows` rows with the direct pathway `direct`
+    (keep or remove), the rest as the form offers; waits until it is saved and its "Finished"
+    banner is shown, and returns the saved run's result."""
     go(page, "Generate")
     page.get_by_text("Fairness per pathway").wait_for()
     runs = Path(ws) / "runs"
     before = set(runs.glob("*/run.json"))
     page.get_by_text("Bayesian network (quick preview)").click()
     box = page.get_by_label("Rows to generate")
-    box.fill("300")
+    box.fill(str(rows))
     box.press("Enter")
+    if direct != "keep":
+        choose(page, "w_mode_de", direct)
     page.get_by_role("button", name="Generate", exact=True).click()
-    wait_for(lambda: set(runs.glob("*/run.json")) - before, timeout=600, what="the run saved")
+    refused = page.locator("[data-testid=stAlertContentError]")  # a run that fails says so: no 600 s wait
+    wait_for(lambda: set(runs.glob("*/run.json")) - before or refused.count(), timeout=600, what="the run saved")
+    assert set(runs.glob("*/run.json")) - before, refused.first.inner_text()
     page.get_by_text(re.compile("Finished in .* saved as run")).wait_for()
-    run = json.loads(next(iter(set(runs.glob("*/run.json")) - before)).read_text())["result"]
+    return json.loads(next(iter(set(runs.glob("*/run.json")) - before)).read_text())["result"]
 
+
+def compare_page_agrees(page, run: dict, audited: dict | None = None) -> None:
+    """The compare page of the run just made (`run`, its saved result), in Chromium:
+    - item 1: the effects chart draws the saved Decomposition numbers of each source;
+    - item 4: the real data is all rows (equal to step 3's audit bars `audited` when given) and
+      the fitting split is named the generator's target, both drawn with their 95% intervals and
+      said with them in the run's caption, and one line says why two real numbers differ;
+    - item 2: on the rounds chart a point lies inside its drawn band exactly when the run says it
+      is within tolerance, and "Within tolerance: yes" is said exactly when every point is inside."""
     go(page, "Compare")
     page.get_by_role("tab", name="Fairness").wait_for()
     effects = figure(page, "cmp_effects")
     # by the names the chart shows: the real data (all rows) first, the fitting split as the generator's target
-    stored = {"real data, all": run["real_effects_all_rows"], "generator's target": run["real_effects"],
-              "synthetic": run["synthetic_effects"]}
-    assert effects["data"][0]["name"] == f"real data, all {run['real_effects_all_rows']['rows']:,} rows"
-    # item 4: the compare page's real data is step 3's audit of all rows, the fitting split the generator's target
-    assert dict(zip(effects["data"][0]["x"], effects["data"][0]["y"])) == pytest.approx(audited, abs=1e-9)
-    assert effects["data"][1]["name"] == f"generator's target: fitting split, {run['fitting_rows']:,} rows"
+    every, fitting = run["real_effects_all_rows"], run["real_effects"]
+    stored = {"real data, all": every, "generator's target": fitting, "synthetic": run["synthetic_effects"]}
+    real_name = f"real data, all {every['rows']:,} rows"
+    target_name = f"generator's target: fitting split, {run['fitting_rows']:,} rows"
+    assert [t["name"] for t in effects["data"][:2]] == [real_name, target_name]
+    if audited is not None:  # item 4: the compare page's real data is step 3's audit of all rows
+        assert dict(zip(effects["data"][0]["x"], effects["data"][0]["y"])) == pytest.approx(audited, abs=1e-9)
     page.get_by_text(re.compile("^Why two real numbers: the generator learns from")).first.wait_for()
     for trace in effects["data"]:
         kind = next((k for k in stored if trace["name"].startswith(k)), None)
@@ -270,6 +359,21 @@ def test_demo_from_graph_check_to_compare_page(server, page):
         elif trace["name"] == "target after the edits":
             want = [run["target"][e] * 100 for e in ("ctf_de", "ctf_ie", "ctf_se") if run["target"].get(e) is not None]
             assert trace["y"] == pytest.approx(want, abs=1e-9)
+    # item 4: both real numbers with their intervals, on the chart and in the caption
+    for trace, d in zip(effects["data"][:2], (every, fitting)):
+        half = [Z95 * d["ses"][e] * 100 for e in EFFECTS]
+        assert trace["err"]["visible"] and all(h > 0 for h in half), (trace["name"], trace["err"])
+        assert trace["err"]["up"] == pytest.approx(half, abs=1e-9), trace["name"]
+        assert trace["err"]["down"] == pytest.approx(half, abs=1e-9), trace["name"]
+    caption = page.locator("[data-testid=stCaptionContainer]", has_text="Direct: real data, all").first
+    said = caption.inner_text().replace("\u2212", "-")
+    for name, d in ((real_name, every), (target_name, fitting)):
+        m = re.search(re.escape(name) + r" ([+-][\d.]+) pp \(95% CI ([+-][\d.]+) to ([+-][\d.]+)\)", said)
+        assert m, (name, said)
+        est, se = d["estimates"]["ctf_de"] * 100, d["ses"]["ctf_de"] * 100
+        assert [float(v) for v in m.groups()] == pytest.approx([est, est - Z95 * se, est + Z95 * se], abs=0.051)
+    assert said.index(real_name) < said.index(target_name)  # the real data named first
+
     rounds = figure(page, "cmp_rounds")
     last = run["rounds"][-1]
     inside = []
@@ -277,11 +381,11 @@ def test_demo_from_graph_check_to_compare_page(server, page):
                            ("ctf_se", "x3", "Spurious (via confounders)")):
         trace = next(t for t in rounds["data"] if t["name"] == label)
         assert trace["y"] == pytest.approx([r["measured"][e] * 100 for r in run["rounds"]], abs=1e-9)
-        band = next(s for s in rounds["shapes"] if s["xref"] == axis and abs((s["x0"] + s["x1"]) / 2 - last["round"]) < 1e-9)
+        band = next(s for s in rounds["shapes"]
+                    if s["xref"] == axis and abs((s["x0"] + s["x1"]) / 2 - last["round"]) < 1e-9)
         inside.append(band["y0"] <= last["measured"][e] * 100 <= band["y1"])
         assert inside[-1] == last["within"][e], e
     verdict = page.get_by_text(re.compile("^Within tolerance: (yes|no)")).first.inner_text()
     assert verdict.startswith("Within tolerance: yes") == all(inside) == run["converged"]
     if not all(inside):
         assert "every effect" not in verdict and "converged in" not in verdict
-    keep_shot(page, ARTIFACTS / "clinician_demo_compare.png")

@@ -18,7 +18,8 @@ from faircause_core.present.plots import ROLE_COLORS
 from tests import wide_graphs
 from tests.conftest import DEMO, ROOT
 from tests.streamlit_server import (
-    CHROMIUM, EDITOR, chromium_page, drag_edge, editor_settled, keep_shot, page_idle, serving, wait_for,
+    CHROMIUM, EDITOR, LABELS, OUTSIDE, chromium_page, drag_edge, editor_settled, first_view_readable, keep_shot,
+    node_lights_and_found_only, page_idle, saved_session as session, serving, settle_editor as settle, wait_for,
 )
 
 ARTIFACTS = ROOT / "test-artifacts"
@@ -49,10 +50,6 @@ def page(server):
     ARTIFACTS.mkdir(exist_ok=True)
     with chromium_page() as pg:
         yield pg
-
-
-def session(ws: Path) -> dict:
-    return json.loads((ws / "session.json").read_text())
 
 
 def edges_saved(ws: Path) -> set:
@@ -86,16 +83,6 @@ def open_graph(page, server, csv: Path, dag: Path, rows: str):
     page.keyboard.press("Escape")
     settle(page, want)
     return want
-
-
-def settle(page, g: CausalGraph):
-    """Wait until the editor shows exactly g's edges and all its nodes, and stops moving."""
-    page.locator(FRAME).scroll_into_view_if_needed()
-    f = frame(page)
-    wait_for(lambda: {t.removeprefix("rf__edge-") for t in f.locator(".react-flow__edge").evaluate_all(
-        "els => els.map(e => e.getAttribute('data-testid'))")} == {f"{a}->{b}" for a, b in g.edges + g.associations}
-        and f.locator(".react-flow__node").count() == len(g.nodes), what="editor drawn")
-    editor_settled(page)
 
 
 # Every drawn edge sampled every 2 px, in the frame's coordinates, against every node's box.
@@ -176,17 +163,6 @@ def test_no_edge_is_drawn_through_a_node_it_does_not_join(server, page, tmp_path
     no_crossings(page, wide, "sixteen_layout")
 
 
-# Per node: whether its box is outside the frame's window, and whether its label's text is
-# outside its box (cut) on any side: the first view must show every node and its whole label.
-OUTSIDE = """() => [...document.querySelectorAll('.react-flow__node')].filter(n => {
-    const r = n.getBoundingClientRect(), text = [...n.querySelectorAll('*')].find(
-        e => e.children.length === 0 && e.textContent.trim());
-    const range = document.createRange(); range.selectNodeContents(text); const t = range.getBoundingClientRect();
-    return r.left < 0 || r.top < 0 || r.right > innerWidth || r.bottom > innerHeight
-           || t.left < r.left || t.right > r.right || t.top < r.top || t.bottom > r.bottom; })
-  .map(n => n.getAttribute('data-id'))"""
-
-
 def test_the_first_view_of_16_and_56_columns_shows_every_node_readable(server, page, tmp_path):
     """Issue 19 item 9: a graph with more layers than the frame shows across the page at readable
     labels is laid out in rows down the page; its first view shows every node inside the editor's
@@ -202,10 +178,7 @@ def test_the_first_view_of_16_and_56_columns_shows_every_node_readable(server, p
         f = frame(page)
         width = f.locator("body").evaluate("() => innerWidth")
         assert width >= 1000, width  # the 1440 px window's editor (1,044 px when measured)
-        labels = f.locator("body").evaluate(LABELS)
-        assert len(labels) == len(g.nodes)
-        assert all(height >= 12 and size >= 12 and not cut for _, height, size, cut in labels), labels
-        assert f.locator("body").evaluate(OUTSIDE) == []
+        first_view_readable(page, g)
         no_crossings(page, g, f"{name}_first_view")
     f.locator('.react-flow__node[data-id="phone_model"]').scroll_into_view_if_needed()
     drag(page, "phone_model", "zip_digit")
@@ -218,17 +191,6 @@ def demo(page, server):
     return g
 
 
-# Per node: its label's drawn text height, its font size times the view's zoom, and whether it is cut.
-LABELS = """() => {
-  const zoom = new DOMMatrix(getComputedStyle(document.querySelector('.react-flow__viewport')).transform).a;
-  return [...document.querySelectorAll('.react-flow__node')].map(n => {
-    const text = [...n.querySelectorAll('*')].find(e => e.children.length === 0 && e.textContent.trim())
-    const range = document.createRange(); range.selectNodeContents(text);
-    const r = range.getBoundingClientRect(), box = n.getBoundingClientRect();
-    return [n.getAttribute('data-id'), r.height, parseFloat(getComputedStyle(text).fontSize) * zoom,
-            r.left < box.left || r.right > box.right];
-  });
-}"""
 WATCH = """() => { window.__probe = 'kept'; window.__fewest = 1e9;
   setInterval(() => { const shown = [...document.querySelectorAll('.react-flow__node')]
       .filter(n => n.getBoundingClientRect().width > 0).length;
@@ -341,11 +303,6 @@ def test_the_edge_menu_offers_reverse_and_delete_only_and_a_selected_edge_stands
     keep_shot(page, ARTIFACTS / "editor_selected_edge.png")
 
 
-# Each drawn edge's id ("a->b") and its computed opacity.
-OPACITY = """() => Object.fromEntries([...document.querySelectorAll('.react-flow__edge')].map(
-    g => [g.getAttribute('data-testid').replace('rf__edge-', ''), getComputedStyle(g).opacity]))"""
-
-
 def test_a_node_lights_its_edges_and_the_found_only_view_hides_assumed_edges_safely(server, page):
     """Issue 19 item 10, on the discovered demo graph: pointing at sex, then selecting it, leaves
     sex's edges as drawn and fades every other edge; "Show only edges found in the data" hides the
@@ -356,35 +313,12 @@ def test_a_node_lights_its_edges_and_the_found_only_view_hides_assumed_edges_saf
     wait_for(lambda: session(ws).get("graph") and session(ws).get("found"), timeout=180, what="discovery saved")
     g = CausalGraph.from_json(json.dumps(session(ws)["graph"]))
     settle(page, g)
-    f = frame(page)
-    pairs = {f"{a}->{b}": (a, b) for a, b in g.edges + g.associations}
-    lit = {i for i, (a, b) in pairs.items() if "sex" in (a, b)}
-    assert lit and len(lit) < len(pairs)
-    expected = {i: "1" if i in lit else "0.15" for i in pairs}
-
-    f.locator('.react-flow__node[data-id="sex"]').hover()
-    wait_for(lambda: f.locator("body").evaluate(OPACITY) == expected, timeout=10, what="sex's edges lit on hover")
-    keep_shot(page, ARTIFACTS / "editor_hover_sex.png")
-    page.mouse.move(4, 4)  # off the editor: nothing pointed at, nothing selected, every edge as drawn
-    wait_for(lambda: set(f.locator("body").evaluate(OPACITY).values()) == {"1"}, timeout=10, what="all edges back")
-    f.locator('.react-flow__node[data-id="sex"]').click()
-    page.mouse.move(4, 4)
-    wait_for(lambda: f.locator("body").evaluate(OPACITY) == expected, timeout=10, what="sex's edges lit when selected")
-
-    page.get_by_text("Show only edges found in the data").click()
-    said = page.get_by_text(re.compile(r"^\d+ assumed edges? and \d+ assumed associations? hidden"))
-    said.wait_for(timeout=30_000)
-    hidden, links = map(int, re.findall(r"\d+", said.inner_text())[:2])
     found = {tuple(e) for e in session(ws)["found"]["edges"]}
-    assumed = set(g.edges) - found
-    assert 0 < hidden <= len(assumed) and links == len(g.associations) > 0  # the z - X associations: assumed
-    wait_for(lambda: f.locator(".react-flow__edge").count() == len(pairs) - hidden - links, timeout=30,
-             what="found-only view")
-    shown = {pairs[i] for i in f.locator("body").evaluate(OPACITY)}
-    assert set(g.edges) - shown <= assumed and len(set(g.edges) - shown) == hidden and not shown & set(g.associations)
-    editor_settled(page)
+    shown, hidden = node_lights_and_found_only(page, g, found, "sex")
+    assert hidden > 0 and g.associations  # the z - X associations: assumed, hidden
     keep_shot(page, ARTIFACTS / "editor_found_only.png")
 
+    f = frame(page)
     fit_all(page)
     a, b = next(e for e in g.edges if e in shown and e in found and "sex" not in e)
     page.mouse.click(*edge_point(page, a, b), button="right")

@@ -189,7 +189,11 @@ def test_demo_problem_is_valid(demo):
         (FairnessProblem("sex", "Male", "Female", "exercise", threshold=1), "outcome 'exercise' is not numeric"),
         (FairnessProblem("sex", "Male", "Female", "age", threshold=100), "outcome 'age' is constant (age >= 100 is false in every row)"),
         (FairnessProblem("sex", "Male", "Female", "age", threshold=20), "outcome 'age' is constant (age >= 20 is true in every row)"),
-        (FairnessProblem("age", "25", "74", "death"), "group age=74 has 6 rows with an outcome, fewer than the minimum of 20"),
+        (FairnessProblem("heart_failure", "No", "Yes", "death"),
+         "group heart_failure=Yes has 8 rows with an outcome, fewer than the minimum of 20"),
+        (FairnessProblem("age", "25", "74", "death"),
+         "sensitive attribute 'age' is a measurement with 49 distinct numbers, not a set of groups (at most 10); "
+         "choose a column of groups (sex, race...) or make groups of it first"),
     ],
 )
 def test_problem_errors(demo, problem, message):

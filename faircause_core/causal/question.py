@@ -224,6 +224,37 @@ def default_outcome(df: pd.DataFrame, columns=None, exclude=()) -> str | None:
     return [c for c in two if tiers[c] == best][-1]
 
 
+#: Words of a name that read as a protected attribute (whole words, any case): the sensitive
+#: attribute a form proposes first.
+SENSITIVE_WORDS = ("sex", "gender", "male", "female", "race", "racial", "ethnicity", "ethnic", "white", "black",
+                   "hispanic", "latino", "asian", "religion", "disability", "disabled", "nationality",
+                   "citizenship", "language", "caste", "minority")
+#: A numeric X with more distinct values than this is a measurement, not a pair of groups: the
+#: generators keep a number's exact values only up to their 10 bins (`max_bins`), and a
+#: comparison of, say, a stay of 1 day with one of 10 days drops every other row.
+MAX_NUMERIC_GROUPS = 10
+
+
+def default_sensitive(df: pd.DataFrame, columns=None, exclude=()) -> str | None:
+    """The sensitive attribute a form proposes: the first column whose name reads as a
+    protected attribute (sex, gender, race, ethnicity, white...) and that has 2 to 50 groups;
+    else the first two-valued column that is neither an obvious exposure nor the default
+    outcome; else None. Never a measurement such as a length of stay (the first column of
+    medpar, which the form used to propose)."""
+    columns = [c for c in (df.columns if columns is None else columns) if c not in set(exclude)]
+
+    def groups_ok(c):
+        n = df[c].nunique(dropna=True)
+        return 2 <= n <= (MAX_NUMERIC_GROUPS if _is_numeric(df[c]) else DEFAULT_LIMITS.max_categories)
+
+    named = [c for c in columns if set(name_words(c)) & set(SENSITIVE_WORDS) and groups_ok(c)]
+    if named:
+        return named[0]
+    outcome = default_outcome(df, columns)
+    two = [c for c in columns if c != outcome and df[c].nunique(dropna=True) == 2 and not is_exposure_name(c)]
+    return two[0] if two else None
+
+
 def _is_numeric(series: pd.Series) -> bool:
     return pd.api.types.is_numeric_dtype(series.dtype) or pd.api.types.is_bool_dtype(series.dtype)
 
@@ -446,6 +477,11 @@ class Question:
         """Resolve the user's x0/x1 text, Y's positive value and the typed labels once
         (columns must exist)."""
         xs = df[x]
+        distinct = xs.nunique(dropna=True)
+        if _is_numeric(xs) and distinct > MAX_NUMERIC_GROUPS:
+            raise InputError(f"sensitive attribute '{x}' is a measurement with {distinct} distinct numbers, not a set "
+                             f"of groups (at most {MAX_NUMERIC_GROUPS}); choose a column of groups (sex, race...) or "
+                             "make groups of it first")
         v0, v1 = resolve_value(xs, x0, role="x0"), resolve_value(xs, x1, role="x1")
         if v0 == v1 or str(v0) == str(v1):
             raise InputError(f"x0 and x1 are the same group ('{plain_value(v0)}') of '{x}'; choose two different groups")
