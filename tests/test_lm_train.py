@@ -56,6 +56,32 @@ def test_merged_batch_loss_equals_row_loss(folder, table):
     assert torch.allclose(merged, row_loss, atol=1e-5)
 
 
+def test_the_logistic_fit_scores_each_query_on_its_own_columns_values(folder, table):
+    """fit_skip_tables works column block by column block (skip_block_logits): its reported loss
+    is the dense form's, a log-softmax over every value with other columns' values masked, per
+    (row, column), plus the penalty; and each block is the dense logits' slice."""
+    slot_lm = _slot_lm(folder, table)
+    codes = slot_lm.layout.encode(table.df)
+    stats = fit_skip_tables(slot_lm, codes, 1.0)
+    lay = slot_lm.layout
+    with torch.no_grad():
+        sub = {c: codes[:, lay.index[c]] for c in lay.order}
+        nll = 0.0
+        for c in lay.order:
+            slots = torch.as_tensor(lay.parent_slots(c, sub))
+            lo, card = lay.offset[c], lay.cols[c].card
+            dense = slot_lm.skip_logits(slots)
+            own = torch.zeros(lay.n_values, dtype=torch.bool)
+            own[lo:lo + card] = True
+            masked = torch.log_softmax(dense.masked_fill(~own, float("-inf")), dim=-1)[:, lo:lo + card]
+            block = slot_lm.skip_block_logits(slots, lo, card)
+            assert torch.allclose(block, dense[:, lo:lo + card], atol=1e-6)
+            nll -= float(masked[torch.arange(len(codes)), torch.as_tensor(sub[c])].sum())
+        cards = np.array([lay.cols[c].card for c in lay.order])[lay.value_column]
+        penalty = 0.5 * float((slot_lm.parent_skip.pow(2) * torch.as_tensor(np.where(cards == 2, 2.0, 1.0))[None, :]).sum())
+    assert stats["logistic_loss"] == pytest.approx((nll + penalty) / (len(codes) * len(lay.order)), rel=1e-5)
+
+
 def test_training_scores_each_row_as_if_the_posterior_had_not_counted_it(folder, table):
     """The residual trains on rows the fixed part's counts include; each is scored against the
     posterior with its own count left out, which is exactly the posterior refitted without

@@ -268,6 +268,17 @@ class SlotLM(nn.Module):
                                            per_sample_weights=(slots >= 0).to(self.dtype), mode="sum")
         return self.value_bias + rows
 
+    def skip_block_logits(self, slots: torch.Tensor, lo: int, card: int) -> torch.Tensor:
+        """skip_logits of queries of one column, only over its own values lo:lo+card: (N, card).
+        What skip_logits gives in that block, without the (N, n_values) matrix: on a 56-column
+        table that matrix was 50x the block, and the logistic fit's time went to it."""
+        bias = self.value_bias[lo:lo + card]
+        if slots.shape[1] == 0:
+            return bias.expand(slots.shape[0], -1)
+        rows = nn.functional.embedding_bag(slots.clamp(min=0), self.parent_skip[:, lo:lo + card].contiguous(),
+                                           per_sample_weights=(slots >= 0).to(self.dtype), mode="sum")
+        return bias + rows
+
     def prefix_kv(self) -> list[tuple[torch.Tensor, torch.Tensor]]:
         """Keys/values of [BOS, every value slot] per layer: each slot sees BOS and itself
         (none without the LM: the skip tables alone need no keys)."""
