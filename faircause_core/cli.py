@@ -232,8 +232,8 @@ def _apply_suggestions(table, args) -> list[str]:
             setattr(args, mark, match_columns(given, table.schema.names))
             notes += [f"suggestion: {flag[mark]} {s.column} ({s.reason})" for s in found
                       if s.mark == mark and s.column not in getattr(args, mark)]
-    notes += [f"suggestion to check: {s.reason} (give {flag[s.mark]} {s.column} to mark it)" for s in every
-              if not s.firm and s.column not in (getattr(args, s.mark) or [])]
+    args.to_check = [s for s in every if not s.firm and s.column not in (getattr(args, s.mark) or [])]
+    notes += [f"suggestion to check: {s.reason} (give {flag[s.mark]} {s.column} to mark it)" for s in args.to_check]
     return notes
 
 
@@ -447,13 +447,16 @@ def cmd_discover(args) -> int:
 def _leaves_to_check(table, args) -> list[str]:
     """When --after-outcome was left to the tool: columns a free search makes children of Y
     alone, offered to check (never applied: the evidence is weak)."""
-    from faircause_core.causal.suggest import suggest_from_discovery
+    from faircause_core.causal.suggest import suggest_from_discovery, worth_checking
 
     if args.after_outcome_given:
         return []
     found = suggest_from_discovery(table, args.sensitive, args.outcome, fixed=args.fixed,
                                    after_outcome=args.after_outcome, seed=args.seed)
-    return [f"suggestion to check: {s.reason} (give --after-outcome {s.column} to mark it)" for s in found]
+    # the page's order and rule (worth_checking): a column the name or leakage rules offered is not offered again
+    offered = worth_checking(getattr(args, "to_check", []), found, {"after_outcome": args.after_outcome})
+    return [f"suggestion to check: {s.reason} (give --after-outcome {s.column} to mark it)" for s in offered
+            if s.rule == "discovery"]
 
 
 def cmd_generate(args) -> int:

@@ -316,6 +316,13 @@ def test_discover_marks_the_length_of_stay_by_its_name_before_any_weaker_hint(tm
     assert ["died", "los"] in dag["edges"] and not [e for e in dag["edges"] if e[0] == "los"]
     given = run_cli(*args, "--after-outcome")  # the user decided: no search, no offer
     assert given.returncode == 0 and "suggestion to check" not in given.stdout
+    # a column the data rules already offer to check is not offered again by the weak hint
+    marks = suggest.suggest_marks
+    leak = suggest.Suggestion("provnum", "after_outcome", "'provnum' may leak the outcome", firm=False)
+    monkeypatch.setattr(suggest, "suggest_marks", lambda *a, **k: [*marks(*a, **k), leak])
+    once = run_cli(*args[:-1], tmp_path / "e.json")
+    offered = [ln for ln in once.stdout.splitlines() if ln.startswith("suggestion to check:") and "provnum" in ln]
+    assert once.returncode == 0 and len(offered) == 1 and "may leak" in offered[0], once.stdout
 
 
 def test_a_graph_without_the_direct_edge_is_contradicted_in_plain_words(flchain_dag, tmp_path):
