@@ -137,11 +137,14 @@ def test_eta_within_twice_when_each_phase_is_misplanned():
     """Seeded runs where every phase takes 0.75x-1.35x its planned share (the plan comes from
     earlier runs' measured times), on a machine 0.5x-4x as fast as planned (a phase's stages
     share its factor: the Bayes net's measuring steps are off together). After 20% of the run's
-    time the ETA is never off by more than 2.2x: 2.1x where the machine is twice as fast as
+    time the ETA is never off by more than 2.3x: 2.1x where the machine is twice as fast as
     planned and the 20% mark falls before the first audit ends (the Bayes net's audit is 37%
     of its run; nothing before that report tells the machine's speed), and where the measuring
-    takes 1.35x its share after phases at 0.8x. Issue 19 item 6's 2x bound is checked on real
-    runs' recorded reports (test_eta_on_recorded_runs)."""
+    takes 1.35x its share after phases at 0.8x; 2.28x since the language model's training no
+    longer sets the pace of the stages after it (progress.MODEL_STAGES: the price of the recorded
+    runs' gains, 10.5x to 5.3x on the 5,000 x 56 table, 2.4x to 1.8x on pbc; here a uniform
+    machine speed is all there is to read, and the training's seconds carried it). Issue 19
+    item 6's 2x bound is checked on real runs' recorded reports (test_eta_on_recorded_runs)."""
     rng = np.random.default_rng(0)
     worst_all = 1.0
     for gen in ("llm", "bayesnet"):
@@ -153,7 +156,7 @@ def test_eta_within_twice_when_each_phase_is_misplanned():
             worst, _ = worst_eta_ratio(plan, true, {"load": 1, "train": 20, "sample": int(rng.integers(1, 5)),
                                                     "measure": 6}, poll=0.25 * speed)
             worst_all = max(worst_all, worst)
-    assert worst_all <= 2.2, worst_all
+    assert worst_all <= 2.3, worst_all
 
 
 TIMELINES = sorted((Path(__file__).parent / "data" / "timelines").glob("*.json"))
@@ -327,18 +330,22 @@ LM_GUESS = {"audit": 1.0, "load": 3.0, "train": 12.0, "sample": 10.0, "measure":
 @pytest.mark.parametrize("path", LM_TIMELINES, ids=lambda p: p.stem)
 def test_the_language_models_eta_on_recorded_first_runs(path):
     """The default generator's first runs (bench/record_timelines.py --generator llm: no fine-tune
-    kept from before) on the demo, flchain, medpar and pbc, replayed as above through the plan a
-    first run gets (its training sized by lm_train_seconds, its fine-tune's length by early
-    stopping's usual share of the budget): on the demo and flchain within 2x from 20% of the run
-    on; on every run at least twice as close as the guess the plan replaced, which was off by
-    14-27x (medpar's worst stays 5x: privacy took 4.6 s of a 30 s run where 2.1 s was planned,
-    in its last seconds; pbc's 2.4x: its fine-tune ran 75% of its budget, where 45% is usual)."""
+    kept from before) on the demo, flchain, medpar, pbc and the 5,000 x 56 table, replayed as
+    above through the plan a first run gets (its training sized by lm_train_seconds, its
+    fine-tune's length by early stopping's usual share of the budget): on the demo, flchain and
+    pbc within 2x from 20% of the run on (pbc was 2.4x while its fine-tune, 75% of its budget
+    where 45% is usual, set the pace of the measuring after it: progress.MODEL_STAGES); on every
+    run at least twice as close as the guess the plan replaced, which was off by 14-27x.
+    Not within 2x: medpar 4.2x (privacy took 4.6 s of a 30 s run where 2.1 s was planned, in its
+    last seconds) and the 5,000 x 56 table 5.3x (its fine-tune within 1.1-1.5x throughout, 407 s
+    of a 606 s run, but its measuring planned 1.8-2x long in the last minute: the plan's
+    measuring steps scale from Bayes-net runs)."""
     run = json.loads(path.read_text())
     plan = plan_for("llm", rows=run["rows"], columns=run["columns"])
     worst, _ = replay(plan, run["events"], run["end"], poll=0.25)
     guess, _ = replay(LM_GUESS, run["events"], run["end"], poll=0.25)
     assert guess > 10.0 and worst * 2 <= guess, (path.stem, worst, guess)
-    if path.stem in ("demo_llm", "flchain_llm"):
+    if path.stem in ("demo_llm", "flchain_llm", "pbc_llm"):
         assert worst <= 2.0, (path.stem, worst)
 
 
