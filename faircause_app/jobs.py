@@ -21,7 +21,7 @@ import streamlit as st
 from faircause_app import job_process
 from faircause_core.errors import InputError
 from faircause_core.workflow import workspace
-from faircause_core.workflow.progress import RunProgress, describe_eta, plan_for
+from faircause_core.workflow.progress import RunProgress, describe_eta, plan_for, tracker_for
 
 #: Jobs running at once in one server process (a language model fit takes ~2 GB and one
 #: core's worth of threads; FAIRCAUSE_MAX_JOBS overrides).
@@ -36,7 +36,7 @@ class Job:
     label: str
     token: object
     session: str = ""
-    tracker: RunProgress = field(default_factory=lambda: RunProgress(plan_for("llm")))
+    tracker: RunProgress = field(default_factory=lambda: tracker_for("llm", plan_for("llm")))
     started: float = field(default_factory=time.time)
     stage: str = "starting"
     done: int = 0
@@ -146,9 +146,9 @@ def _start_run(payload: dict, generator: str, info: dict, ws: str, session: str)
         run_id = workspace.begin_run(label, {"generator": generator, "data_id": payload["data_id"], **info}, root=ws)
         job = Job(job_id=run_id, label=label, token=CancelToken(), session=session, task=payload["task"],
                   owner=list(payload.get("owner") or []),
-                  tracker=RunProgress(plan_for(generator, _history(ws, generator, payload["data_id"], measure),
-                                               rows=len(payload["table"].df), columns=payload["table"].df.shape[1],
-                                               measure=measure)))
+                  tracker=tracker_for(generator, plan_for(generator, _history(ws, generator, payload["data_id"], measure),
+                                                          rows=len(payload["table"].df),
+                                                          columns=payload["table"].df.shape[1], measure=measure)))
         reg["jobs"][key] = job
         for k in [k for k, j in reg["jobs"].items() if j.finished and time.time() - j.finished > 3600]:
             del reg["jobs"][k]  # ended an hour ago: its session has seen it

@@ -118,6 +118,18 @@ def test_a_measurement_is_refused_as_the_sensitive_attribute_with_one_line():
     assert Question.resolve(med, "white", "0", "1", "died").x1 == 1  # a coded group column is fine
     few = med.assign(los=med["los"].clip(upper=MAX_NUMERIC_GROUPS))  # ten numbers: still groups
     assert Question.resolve(few, "los", "1", "10", "died").x0 == 1
+    # integer codes of up to 12 values are ordinal groups (the schema's rule), kept exactly by the
+    # generators: never refused, with or without the table's schema, and proposed by their name
+    from faircause_core.causal.question import FairnessProblem, default_sensitive
+    from faircause_core.io.data import table_from_frame
+
+    coded = pd.DataFrame({"race": np.arange(600) % 12 + 1, "died": (np.arange(600) // 7) % 2})
+    assert Question.resolve(coded, "race", "1", "12", "died").x1 == 12
+    assert FairnessProblem("race", "1", "12", "died").resolve(table_from_frame(coded, name="c.csv")).x1 == 12
+    assert default_sensitive(coded) == "race"
+    wide = coded.assign(race=np.arange(600) % 13 + 1)  # 13 integers: a number, binned by the generators
+    with pytest.raises(InputError, match="is a measurement with 13 distinct numbers"):
+        FairnessProblem("race", "1", "13", "died").resolve(table_from_frame(wide, name="w.csv"))
 
 
 def test_the_demo_proposes_death(app):

@@ -15,7 +15,7 @@ import pytest
 from faircause_core.generators.base import Cancelled, CancelToken
 from faircause_core.workflow.progress import (
     DEFAULT_PLAN, LM_BUDGET_RUN, MEASURE_STEPS, PHASES, RunProgress, audit_seconds, audit_wait, describe_eta,
-    YARDSTICKS, YARDSTICKS_NOW, interruptible, phase_of, plan_for, scaled_plan,
+    YARDSTICKS, YARDSTICKS_NOW, interruptible, phase_of, plan_for, scaled_plan, tracker_for,
 )
 
 
@@ -97,9 +97,9 @@ def replay(plan, events, end, poll=0.5, tracker=RunProgress):
     return worst, fractions
 
 
-def worst_eta_ratio(plan, true_seconds, steps, poll=0.5):
+def worst_eta_ratio(plan, true_seconds, steps, poll=0.5, tracker=RunProgress):
     """replay() of a synthetic run (run_events) whose stages take `true_seconds`."""
-    return replay(plan, *run_events(true_seconds, steps), poll=poll)
+    return replay(plan, *run_events(true_seconds, steps), poll=poll, tracker=tracker)
 
 
 def test_the_bar_never_restarts_at_zero_per_stage():
@@ -154,7 +154,8 @@ def test_eta_within_twice_when_each_phase_is_misplanned():
             factor = {p: rng.uniform(0.75, 1.35) for p in (*PHASES, "effects")}
             true = {p: s * speed * factor[p.split()[0]] for p, s in plan.items()}  # "measure privacy": measure
             worst, _ = worst_eta_ratio(plan, true, {"load": 1, "train": 20, "sample": int(rng.integers(1, 5)),
-                                                    "measure": 6}, poll=0.25 * speed)
+                                                    "measure": 6}, poll=0.25 * speed,
+                                       tracker=lambda p, clock, g=gen: tracker_for(g, p, clock=clock))
             worst_all = max(worst_all, worst)
     assert worst_all <= 2.3, worst_all
 
@@ -322,6 +323,11 @@ def test_the_audit_page_says_the_wait_only_for_a_long_audit():
     assert "about 40 s" in audit_wait(100_000, 6)
 
 
+def LM_TRACKER(plan, clock):
+    """The language model's run tracker, as the app makes it (progress.tracker_for)."""
+    return tracker_for("llm", plan, clock=clock)
+
+
 LM_TIMELINES = sorted((Path(__file__).parent / "data" / "timelines" / "lm").glob("*.json"))
 #: The language model's plan before it was measured (one guess for every table).
 LM_GUESS = {"audit": 1.0, "load": 3.0, "train": 12.0, "sample": 10.0, "measure": 40.0, "save": 0.5}
@@ -342,7 +348,7 @@ def test_the_language_models_eta_on_recorded_first_runs(path):
     measuring steps scale from Bayes-net runs)."""
     run = json.loads(path.read_text())
     plan = plan_for("llm", rows=run["rows"], columns=run["columns"])
-    worst, _ = replay(plan, run["events"], run["end"], poll=0.25)
+    worst, _ = replay(plan, run["events"], run["end"], poll=0.25, tracker=LM_TRACKER)
     guess, _ = replay(LM_GUESS, run["events"], run["end"], poll=0.25)
     assert guess > 10.0 and worst * 2 <= guess, (path.stem, worst, guess)
     if path.stem in ("demo_llm", "flchain_llm", "pbc_llm"):
@@ -363,12 +369,12 @@ def test_the_language_models_first_runs_with_privacys_yardsticks_measured(path):
     run = json.loads(path.read_text())
     assert [e[1] for e in run["events"] if e[1] in (YARDSTICKS, YARDSTICKS_NOW)] == [YARDSTICKS, YARDSTICKS_NOW]
     plan = plan_for("llm", rows=run["rows"], columns=run["columns"])
-    worst, _ = replay(plan, run["events"], run["end"], poll=0.25)
+    worst, _ = replay(plan, run["events"], run["end"], poll=0.25, tracker=LM_TRACKER)
     guess, _ = replay(LM_GUESS, run["events"], run["end"], poll=0.25)
     assert worst * 4 <= guess, (path.stem, worst, guess)
     if path.stem in ("demo_llm", "medpar_llm"):
         unsaid, _ = replay(plan, [e for e in run["events"] if e[1] not in (YARDSTICKS, YARDSTICKS_NOW)], run["end"],
-                           poll=0.25)
+                           poll=0.25, tracker=LM_TRACKER)
         assert worst <= 1.7 and unsaid > 3.0, (path.stem, worst, unsaid)
 
 
@@ -404,3 +410,34 @@ def test_evaluates_eta_on_recorded_evaluations(path):
     assert guess > 8.0 and worst * 4 <= guess, (path.stem, worst, guess)
     if path.stem != "demo_external":
         assert worst <= 2.0, (path.stem, worst)
+
+
+def test_the_bayes_nets_fit_still_tells_the_machines_speed_after_kept_audits():
+    """Review of MODEL_STAGES: only the language model's training is left out of the pace. A
+    Bayes-net run whose audits were kept (REUSED_AUDITS: no audit time) has only its fit to
+    read the machine's speed from; a fit 3x its plan says the measuring ahead is 3x too. Left
+    out, the ETA read the plan alone (21 s for about 57 s left); tracker_for keeps it, and a
+    model stage with nothing else to read the pace from is counted after all (_paced)."""
+    from faircause_core.workflow.progress import REUSED_AUDITS
+
+    class AlwaysLeftOut(RunProgress):  # the control: the model stage left out whatever is left
+        def _paced(self, spent, planned):
+            return spent - self.off_taken, planned - self.off_planned
+
+    plan = plan_for("bayesnet")
+    true_left = 3 * sum(s for p, s in plan.items() if p not in ("audit", "load", "train"))
+    etas = {}
+    for name, make in (("bayesnet", lambda p, c: tracker_for("bayesnet", p, clock=c)),
+                       ("model stage", lambda p, c: RunProgress(p, clock=c, model_stages=("train",))),
+                       ("control", lambda p, c: AlwaysLeftOut(p, clock=c, model_stages=("train",)))):
+        clock = FakeClock()
+        tracker = make(plan, clock)
+        tracker.update(REUSED_AUDITS, 0, 1)
+        clock.t += 0.5
+        tracker.update("fitting Bayes net", 0, 10)
+        clock.t += 3 * plan["train"]
+        tracker.update("drawing rows", 0, 4)
+        etas[name] = tracker.eta_seconds()
+    assert etas["bayesnet"] == pytest.approx(true_left, rel=0.35), (etas, true_left)
+    assert etas["model stage"] == pytest.approx(true_left, rel=0.35), (etas, true_left)
+    assert etas["control"] < 0.6 * true_left, etas  # the fit left out: the plan's speed alone

@@ -76,6 +76,7 @@ def test_words():
     # review of issue 20: bare fu; a time or duration with its unit; a time glued to an event word; cens
     "fu", "FU", "FU_status", "time_days", "TimeDays", "time (days)", "time_yrs", "time_d", "duration_days",
     "rectime", "recTime", "dtime", "stime", "ostime", "evt_time", "cens", "censrec",
+    "stime_days", "os_months", "cens_status", "pfs_days",
 ])
 def test_names_that_read_as_after_the_outcome(name):
     assert after_outcome_name(name) is not None
@@ -91,6 +92,9 @@ def test_names_that_read_as_after_the_outcome(name):
     # review of issue 20: baseline names beside the new rules (fu, time + unit, glued times, cens)
     "bmi", "platelets", "diabetes", "futility_score", "datetime_of_birth", "duration_of_diabetes",
     "lifetime_smoking", "runtime", "census_tract", "5fu", "5_FU", "fuel_type", "d_dimer",
+    # the entry event's calendar year, history, and a census tract written short
+    "index_event_year", "index_event_days", "prior_event_years", "prev_event_years", "rec_year", "event_year",
+    "cens_tract", "cens_block_group",
 ])
 def test_names_that_do_not(name):
     assert after_outcome_name(name) is None

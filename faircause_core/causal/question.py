@@ -166,9 +166,9 @@ class FairnessProblem:
 
     def resolve(self, data) -> "Question":
         """This question on a table: X's two observed values and Y's 0/1 coding."""
-        df, _ = _frame_and_schema(data)
+        df, schema = _frame_and_schema(data)
         return Question.resolve(df, self.x, self.x0, self.x1, self.y, self.threshold, self.positive,
-                                labels=self.labels)
+                                labels=self.labels, schema=schema)
 
 
 #: Words that make a column's name read as an outcome (whole words of the name, plural too),
@@ -231,8 +231,26 @@ SENSITIVE_WORDS = ("sex", "gender", "male", "female", "race", "racial", "ethnici
                    "citizenship", "language", "caste", "minority")
 #: A numeric X with more distinct values than this is a measurement, not a pair of groups: the
 #: generators keep a number's exact values only up to their 10 bins (`max_bins`), and a
-#: comparison of, say, a stay of 1 day with one of 10 days drops every other row.
+#: comparison of, say, a stay of 1 day with one of 10 days drops every other row. Integer codes
+#: of at most ORDINAL_MAX_VALUES values are ordinal (io.schema), discrete and kept exactly.
 MAX_NUMERIC_GROUPS = 10
+
+
+def is_measurement(series: pd.Series, numeric: bool | None = None) -> bool:
+    """Whether a column cannot be X's groups (MAX_NUMERIC_GROUPS). `numeric`: the schema's word
+    (its kind is a number: integer or continuous); without a schema, integer-valued codes of at
+    most ORDINAL_MAX_VALUES values are discrete, as the schema would type them."""
+    from faircause_core.io.schema import ORDINAL_MAX_VALUES
+
+    n = series.nunique(dropna=True)
+    if n <= MAX_NUMERIC_GROUPS:
+        return False
+    if numeric is not None:
+        return bool(numeric)
+    if not _is_numeric(series):
+        return False
+    values = series.dropna().to_numpy(dtype=float)
+    return not (n <= ORDINAL_MAX_VALUES and bool(np.all(values == np.round(values))))
 
 
 def default_sensitive(df: pd.DataFrame, columns=None, exclude=()) -> str | None:
@@ -244,8 +262,7 @@ def default_sensitive(df: pd.DataFrame, columns=None, exclude=()) -> str | None:
     columns = [c for c in (df.columns if columns is None else columns) if c not in set(exclude)]
 
     def groups_ok(c):
-        n = df[c].nunique(dropna=True)
-        return 2 <= n <= (MAX_NUMERIC_GROUPS if _is_numeric(df[c]) else DEFAULT_LIMITS.max_categories)
+        return 2 <= df[c].nunique(dropna=True) <= DEFAULT_LIMITS.max_categories and not is_measurement(df[c])
 
     named = [c for c in columns if set(name_words(c)) & set(SENSITIVE_WORDS) and groups_ok(c)]
     if named:
@@ -473,12 +490,17 @@ class Question:
 
     @classmethod
     def resolve(cls, df: pd.DataFrame, x: str, x0: object, x1: object, y: str, threshold: float | None = None,
-                positive: object = None, continuous: bool = False, labels=None) -> "Question":
+                positive: object = None, continuous: bool = False, labels=None, schema=None) -> "Question":
         """Resolve the user's x0/x1 text, Y's positive value and the typed labels once
-        (columns must exist)."""
+        (columns must exist). `schema`: the table's, which says whether X is a number."""
         xs = df[x]
-        distinct = xs.nunique(dropna=True)
-        if _is_numeric(xs) and distinct > MAX_NUMERIC_GROUPS:
+        numeric = None
+        try:
+            numeric = bool(schema[x].is_numeric) if schema is not None else None
+        except (KeyError, TypeError, AttributeError):
+            numeric = None
+        if is_measurement(xs, numeric):
+            distinct = xs.nunique(dropna=True)
             raise InputError(f"sensitive attribute '{x}' is a measurement with {distinct} distinct numbers, not a set "
                              f"of groups (at most {MAX_NUMERIC_GROUPS}); choose a column of groups (sex, race...) or "
                              "make groups of it first")

@@ -55,8 +55,13 @@ MIN_GROUP_ROWS = 20
 _UNIT = r"(?:time|days?|weeks?|months?|mos?|years?|yrs?|dur|duration)"
 #: A unit written after a bare time or duration ("time_days", "time (yrs)", "duration_d").
 _SUFFIX = r"(?:days?|d|weeks?|wks?|w|months?|mos?|m|years?|yrs?|y|hours?|hrs?|h)"
-#: Short event words glued to a unit in one word ("rectime", "dtime", "ostime", "evttime").
-_GLUED = r"(?:rec|recur|dth|death|evt|event|cens|censor|fail|prog|os|pfs|dfs|efs|rfs|dss|obs)"
+#: Short event words glued to a unit in one word ("rectime", "dtime", "evttime"); survival
+#: acronyms also with a space ("ostime", "os months"). Only a time or a plural unit: "event
+#: year" or "recyear" is a calendar year, often of the index event at entry.
+_GLUED = r"(?:rec|recur|dth|death|evt|event|censor|fail|prog|obs)"
+_GLUED_UNIT = r"(?:time|days|dur|mos|months|years|yrs)"
+#: Words before a time that make it history, not follow-up ("prior_event_years").
+_HISTORY = r"(?<!prior )(?<!prev )(?<!previous )(?<!index )(?<!baseline )(?<!history )"
 _EVENT = (r"(?:death|die|dying|event|last|censor\w*|follow|relapse|recurrence|progression|failure|"
           r"readmission|discharge|outcome|endpoint|end|exit|loss|dropout|contact)")
 _AFTER_NAMES = [
@@ -66,8 +71,10 @@ _AFTER_NAMES = [
      "survival time"),
     (re.compile(r"\blast (?:contact|follow ?up|fu|seen|visit|known|alive|observation)\b|\bdate last\b"),
      "the last contact"),
-    # "cens", "censrec", "censored"; not "census" (a census tract is a baseline place)
-    (re.compile(r"\bcens(?:or(?:ed|ing|ship)?|rec|stat)?\b|\bevent time\b"), "censoring or event time"),
+    # "cens" as a whole name or beside a status or time word, "censrec", "censored"; not "census"
+    # or "cens_tract" (a census tract is a baseline place)
+    (re.compile(r"^cens(?:rec|stat)?$|\bcens (?:status|stat|time|date|flag|ind\w*)\b|\bcensor(?:ed|ing|ship)?\b|"
+                r"\bevent time\b"), "censoring or event time"),
     (re.compile(r"\b(?:date|day|time|cause|place|age|year|month) (?:of|at) death\b|\bdeath (?:date|day|time|cause|"
                 r"place|year|age|cert\w*)\b|\b(?:dod|cod)\b|\bage at (?:event|last|censor\w*|exit|end)\b"),
      "a record of the death"),
@@ -82,7 +89,8 @@ _AFTER_NAMES = [
      "follow-up time (a bare time, days or duration)"),
     (re.compile(r"^(?:(?:vital|survival|censor\w*|event|death|fu|follow ?up|outcome|final) )?status$|"
                 r"^(?:fustat|vstatus|vital)$"), "the status at the end of follow-up"),
-    (re.compile(rf"\b{_GLUED} ?{_UNIT}\b|^[dsf] ?time$"), "the time to an event"),
+    (re.compile(rf"{_HISTORY}(?:\b{_GLUED}(?:{_GLUED_UNIT}| time)\b|\b(?:os|pfs|dfs|efs|rfs|dss|ttp) ?{_GLUED_UNIT}\b)|"
+                rf"^[dsf] ?time(?: {_SUFFIX})?$"), "the time to an event"),
     # bare "fu" ("fu", "FU_visit") last, so a fuller reading wins; not the drug 5-FU ("5fu", "5_FU")
     (re.compile(r"(?<!\b5 )\bfu\b"), "follow-up"),
 ]

@@ -287,14 +287,22 @@ MODEL_STAGES = ("train",)
 OVERRUN = 1.25
 
 
+def tracker_for(generator: str, plan: dict[str, float], clock: Callable[[], float] = time.monotonic) -> "RunProgress":
+    """The RunProgress of a run of `generator`: the language model's training is a model stage
+    (MODEL_STAGES), the Bayes net's fit reads the machine's speed like any other stage."""
+    return RunProgress(plan, clock=clock, model_stages=MODEL_STAGES if generator == "llm" else ())
+
+
 class RunProgress:
     """One overall fraction and ETA for a run whose stages report their own counts.
 
     `plan`: expected seconds per stage (plan_for). `clock`: a monotonic clock in seconds,
     injectable so tests can drive time."""
 
-    def __init__(self, plan: dict[str, float], clock: Callable[[], float] = time.monotonic):
+    def __init__(self, plan: dict[str, float], clock: Callable[[], float] = time.monotonic,
+                 model_stages: tuple = ()):
         self.plan = {p: max(0.0, float(plan.get(p, 0.0))) for p in STAGES}
+        self.model_stages = tuple(model_stages)  # MODEL_STAGES for the language model (tracker_for)
         self.total = sum(self.plan.values()) or 1.0
         self.clock = clock
         self.started = clock()
@@ -345,7 +353,7 @@ class RunProgress:
             self.startup = max(0.0, self.clock() - self.started)
             self.phase_started = self.reported = self.clock()
         if phase != self.phase:
-            if self.phase in MODEL_STAGES:
+            if self.phase in self.model_stages:
                 self.off_taken += self.clock() - self.phase_started
                 self.off_planned += self.plan[self.phase]
             self.done_before = sum(self.plan[p] for p in STAGES[:STAGES.index(phase)])
@@ -378,11 +386,17 @@ class RunProgress:
         if self.within >= 0.1 and at_report > 0:
             length = max(at_report / self.within, in_stage / min(1.0, self.within + self.step))
             return length, length
-        before = self.phase_started - self.started - (self.startup or 0.0) - self.off_taken
-        planned = self.done_before - self.off_planned
+        before, planned = self._paced(self.phase_started - self.started - (self.startup or 0.0), self.done_before)
         pace = before / planned if planned > 0 and before > 0 else 1.0
         expected = pace * self.plan[self.phase]
         return max(expected, OVERRUN * in_stage), max(expected, in_stage)
+
+    def _paced(self, spent: float, planned: float) -> tuple[float, float]:
+        """(seconds, planned seconds) the pace is read from: without the passed model_stages,
+        unless nothing else would be left to read it from (a run whose audits were kept)."""
+        if self.off_planned and planned - self.off_planned > 0 and spent - self.off_taken > 0:
+            return spent - self.off_taken, planned - self.off_planned
+        return spent, planned
 
     def eta_seconds(self) -> Optional[float]:
         """Seconds left, from measured times: the current stage's rest (_stage_length), and the
@@ -393,8 +407,7 @@ class RunProgress:
             return None
         length, paced = self._stage_length(in_stage)
         planned = self.done_before + self.plan[self.phase]
-        spent = self.phase_started - self.started - (self.startup or 0.0) - self.off_taken
-        paced_plan = planned - self.off_planned
+        spent, paced_plan = self._paced(self.phase_started - self.started - (self.startup or 0.0), planned)
         pace = (spent + paced) / paced_plan if paced_plan > 0 else 1.0
         ahead = self.total - planned
         return max(0.0, length - in_stage + pace * ahead)
