@@ -112,16 +112,24 @@ def test_a_measurement_is_refused_as_the_sensitive_attribute_with_one_line():
     from faircause_core.causal.question import MAX_NUMERIC_GROUPS, Question
     from faircause_core.errors import InputError
 
-    med = pd.read_csv(MEDPAR)
-    with pytest.raises(InputError, match=r"^sensitive attribute 'los' is a measurement with \d+ distinct numbers"):
-        Question.resolve(med, "los", "1", "10", "died")
-    assert Question.resolve(med, "white", "0", "1", "died").x1 == 1  # a coded group column is fine
-    few = med.assign(los=med["los"].clip(upper=MAX_NUMERIC_GROUPS))  # ten numbers: still groups
-    assert Question.resolve(few, "los", "1", "10", "died").x0 == 1
-    # integer codes of up to 12 values are ordinal groups (the schema's rule), kept exactly by the
-    # generators: never refused, with or without the table's schema, and proposed by their name
+    from faircause_core.causal.fairness import decompose
     from faircause_core.causal.question import FairnessProblem, default_sensitive
     from faircause_core.io.data import table_from_frame
+
+    med = pd.read_csv(MEDPAR)
+    table = table_from_frame(med, name="medpar_cohort.csv")
+    with pytest.raises(InputError, match=r"^sensitive attribute 'los' is a measurement with \d+ distinct numbers"):
+        FairnessProblem("los", "1", "10", "died").resolve(table)
+    assert FairnessProblem("white", "0", "1", "died").resolve(table).x1 == 1  # a coded group column is fine
+    few = med.assign(los=med["los"].clip(upper=MAX_NUMERIC_GROUPS))  # ten numbers: still groups
+    assert FairnessProblem("los", "1", "10", "died").resolve(table_from_frame(few, name="f.csv")).x0 == 1
+    # a number the user typed as categories is groups, in the question and in the audit's bare frame
+    typed = table.with_kinds({"los": "categorical"})
+    assert FairnessProblem("los", "1", "10", "died").resolve(typed).x1 == 10
+    assert Question.resolve(med, "los", "1", "10", "died").x1 == 10
+    assert np.isfinite(decompose(typed.df, "los", 1, 10, "died", ["age80"], [], seed=0).to_frame().loc["tv", "estimate"])
+    # integer codes of up to 12 values are ordinal groups (the schema's rule), kept exactly by the
+    # generators: never refused, with or without the table's schema, and proposed by their name
 
     coded = pd.DataFrame({"race": np.arange(600) % 12 + 1, "died": (np.arange(600) // 7) % 2})
     assert Question.resolve(coded, "race", "1", "12", "died").x1 == 12

@@ -492,14 +492,16 @@ class Question:
     def resolve(cls, df: pd.DataFrame, x: str, x0: object, x1: object, y: str, threshold: float | None = None,
                 positive: object = None, continuous: bool = False, labels=None, schema=None) -> "Question":
         """Resolve the user's x0/x1 text, Y's positive value and the typed labels once
-        (columns must exist). `schema`: the table's, which says whether X is a number."""
+        (columns must exist). `schema`: the table's; where it says X is a number of more than
+        MAX_NUMERIC_GROUPS values, X is refused (the generators bin it). A bare frame (the
+        audit's, the graph check's) is not judged: comparing two values of a number is well
+        defined there, and a number the user typed as categories stays groups."""
         xs = df[x]
-        numeric = None
         try:
             numeric = bool(schema[x].is_numeric) if schema is not None else None
         except (KeyError, TypeError, AttributeError):
             numeric = None
-        if is_measurement(xs, numeric):
+        if numeric and is_measurement(xs, numeric):
             distinct = xs.nunique(dropna=True)
             raise InputError(f"sensitive attribute '{x}' is a measurement with {distinct} distinct numbers, not a set "
                              f"of groups (at most {MAX_NUMERIC_GROUPS}); choose a column of groups (sex, race...) or "
@@ -565,7 +567,7 @@ def validate_problem(data, problem: FairnessProblem, limits: Limits = DEFAULT_LI
     if len(groups) < 2:
         only = f"only one group ('{plain_value(groups[0])}')" if groups else "no values"
         raise InputError(f"sensitive attribute '{x}' has {only}; it needs at least two groups")
-    question = problem.resolve(df)
+    question = problem.resolve(data)
     v0, v1 = question.x0, question.x1
     outcome = question.outcomes(df)
     observed = ~np.isnan(outcome)
