@@ -17,6 +17,7 @@ import streamlit as st
 from faircause_app import cache, editor, jobs, nav, state, text
 from faircause_app.text import label, md
 from faircause_core.causal.graph import CausalGraph
+from faircause_core.causal import question as question_rules
 from faircause_core.causal.question import MAX_LABEL, FairnessProblem, validate_problem
 from faircause_core.errors import InputError
 from faircause_core.io.export import graph_json_bytes, json_bytes, safe_filename, to_csv_bytes
@@ -38,22 +39,22 @@ def _index(options, value, default=0):
     return options.index(value) if value in options else default
 
 
-def default_outcome(tab, options: list[str]) -> int:
-    """The index of question.default_outcome among `options` (a two-valued column named like
-    an outcome, else the last two-valued one, never an obvious exposure), else 0."""
-    from faircause_core.causal.question import default_outcome as rule
-
+def _proposed(rule, tab, options: list[str]) -> int:
+    """The index among `options` of the column `rule` (a causal.question default) proposes, else 0."""
     best = rule(tab.df, options)
     return options.index(best) if best in options else 0
+
+
+def default_outcome(tab, options: list[str]) -> int:
+    """question.default_outcome's index (a two-valued column named like an outcome, else the
+    last two-valued one, never an obvious exposure), else 0."""
+    return _proposed(question_rules.default_outcome, tab, options)
 
 
 def default_sensitive(tab, options: list[str]) -> int:
-    """The index of question.default_sensitive among `options` (a column named like a protected
-    attribute with a few groups, else the first two-valued one), else 0."""
-    from faircause_core.causal.question import default_sensitive as rule
-
-    best = rule(tab.df, options)
-    return options.index(best) if best in options else 0
+    """question.default_sensitive's index (a column named like a protected attribute with a few
+    groups, else the first two-valued one), else 0."""
+    return _proposed(question_rules.default_sensitive, tab, options)
 
 
 def _rule_positive(tab, y: str) -> str | None:

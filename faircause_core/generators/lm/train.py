@@ -211,7 +211,8 @@ def fit_skip_tables(slot_lm: SlotLM, codes: np.ndarray, l2: float, max_iter: int
     for c in lay.order:
         q = torch.as_tensor(np.flatnonzero(which == lay.index[c]), device=cols.device)
         if len(q):
-            width = int((slots[q] >= 0).any(dim=0).nonzero().max()) + 1 if bool((slots[q] >= 0).any()) else 0
+            used = (slots[q] >= 0).any(dim=0)  # the slot columns this column's parents fill
+            width = int(used.nonzero().max()) + 1 if bool(used.any()) else 0
             lo, card = lay.offset[c], lay.cols[c].card
             blocks.append((slots[q, :width], lo, card, counts[q, lo:lo + card]))
     params = [slot_lm.value_bias, slot_lm.parent_skip]
