@@ -71,7 +71,7 @@ def record(name: str, generator: str = "bayesnet") -> dict:
 FIT_ON = ("demo", "wide", "flchain")  # medpar is held out
 
 
-def fit(folders: list[Path]) -> dict:
+def fit(folders: list[Path], generator: str = "bayesnet") -> dict:
     """Each stage's seconds on the demo (the default plan) and the exponents (a, b) of
     seconds = plan x (rows / DEMO_ROWS) ** a x (columns / DEMO_COLUMNS) ** b that the wide table
     and flchain give (two equations in log space, solved exactly; clamped to [0, 2.5]). A cohort
@@ -83,7 +83,7 @@ def fit(folders: list[Path]) -> dict:
 
     size, took = {}, {}
     for n in FIT_ON:
-        runs = [json.loads(f.read_text()) for d in folders for f in [d / f"{n}_bayesnet.json"] if f.exists()]
+        runs = [json.loads(f.read_text()) for d in folders for f in [d / f"{n}_{generator}.json"] if f.exists()]
         size[n] = (runs[0]["rows"], runs[0]["columns"])
         each = [stage_seconds(r["events"], r["end"]) for r in runs]
         took[n] = {st: float(np.exp(np.mean([np.log(max(e[st], 1e-3)) for e in each])))
@@ -120,8 +120,9 @@ def main() -> int:
                     "(--out and its earlier/ folder: runs recorded before the audit reported its splits)")
     args = ap.parse_args()
     out = Path(args.out)
-    if args.fit:
-        print(json.dumps(fit([out, out / "earlier"]), indent=1))
+    if args.fit:  # the language model's: its first runs (lm/, lm_first/), no fine-tune kept from before
+        folders = [out / "lm", out / "lm_first"] if args.generator == "llm" else [out, out / "earlier"]
+        print(json.dumps(fit(folders, args.generator), indent=1))
         return 0
     out.mkdir(parents=True, exist_ok=True)
     if args.fresh_yardsticks:  # not FAIRCAUSE_CACHE: the converted model stays where it is

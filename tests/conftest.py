@@ -129,3 +129,21 @@ def pytest_unconfigure(config):
     folder = getattr(config, "_faircause_run", None)
     if folder:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+TIMELINE = "FAIRCAUSE_TEST_TIMELINE"  # a file: each test phase's worker, start and stop (bench/test_timeline.py)
+
+
+def pytest_runtest_logreport(report):
+    """With FAIRCAUSE_TEST_TIMELINE set, each process appends one JSON line per test phase (the
+    xdist controller too, as "main": bench/test_timeline.py reads the workers' lines): where the
+    suite's wall time goes and whether a worker idles at the end (docs/testing.md)."""
+    import json
+    import os
+
+    path, worker = os.environ.get(TIMELINE), os.environ.get("PYTEST_XDIST_WORKER")
+    if not path:
+        return
+    with open(path, "a") as f:
+        f.write(json.dumps({"worker": worker or "main", "test": report.nodeid, "when": report.when,
+                            "start": report.start, "stop": report.stop}) + "\n")

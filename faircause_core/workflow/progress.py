@@ -277,7 +277,8 @@ YARDSTICKS_SHARE = 0.39
 #: passed, the pace for the stages ahead leaves them out. Counted in, a fine-tune twice as long
 #: as planned made the measuring after it read twice as long: on the recorded first runs of the
 #: default generator the worst ratio went from 10.5x to 5.3x (5,000 x 56), 2.4x to 1.8x (pbc),
-#: 5.1x to 4.2x (medpar). The price: a machine's speed is then read from the other stages alone,
+#: 5.1x to 4.2x (medpar, recorded before its privacy step said it measured its yardsticks; its
+#: recording with those reports: 1.4x). The price: a machine's speed is then read from the other stages alone,
 #: and on seeded runs misplanned in every phase the worst went from 2.1x to 2.3x
 #: (tests/test_progress.py).
 MODEL_STAGES = ("train",)
