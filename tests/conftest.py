@@ -131,12 +131,12 @@ def pytest_unconfigure(config):
         shutil.rmtree(folder, ignore_errors=True)
 
 
-TIMELINE = "FAIRCAUSE_TEST_TIMELINE"  # a file: each test phase's worker, start and stop (bench/test_timeline.py)
+TIMELINE = "FAIRCAUSE_TEST_TIMELINE"  # a file: each test phase's worker, start and stop (tests/timeline_report.py)
 
 
 def pytest_runtest_logreport(report):
     """With FAIRCAUSE_TEST_TIMELINE set, each process appends one JSON line per test phase (the
-    xdist controller too, as "main": bench/test_timeline.py reads the workers' lines): where the
+    xdist controller too, as "main": tests/timeline_report.py reads the workers' lines): where the
     suite's wall time goes and whether a worker idles at the end (docs/testing.md)."""
     import json
     import os

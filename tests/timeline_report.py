@@ -2,7 +2,7 @@
 how long a worker idled at the end (pytest-xdist --dist loadfile keeps a file on one worker).
 
     FAIRCAUSE_TEST_TIMELINE=/tmp/tl.jsonl make test
-    .venv/bin/python bench/test_timeline.py /tmp/tl.jsonl [--top 30]
+    .venv/bin/python tests/timeline_report.py /tmp/tl.jsonl [--top 30]
 
 The lines are written by tests/conftest.py (pytest_runtest_logreport), one per test phase.
 """
