@@ -40,8 +40,9 @@ def _index(options, value, default=0):
 
 
 def _proposed(rule, tab, options: list[str]) -> int:
-    """The index among `options` of the column `rule` (a causal.question default) proposes, else 0."""
-    best = rule(tab.df, options)
+    """The index among `options` of the column `rule` (a causal.question default) proposes, else 0
+    (the table's distinct counts read once: cache.distinct_counts)."""
+    best = rule(tab.df, options, counts=cache.distinct_counts(tab))
     return options.index(best) if best in options else 0
 
 
