@@ -31,6 +31,7 @@ SCRIPTS = [
     "bench_same_estimator.py",
     "bench_synthetic_coverage.py",
     "record_timelines.py",
+    "bench_page_reruns.py",
 ]
 #: Hours each on a 2-core machine; `project_scale.py` reads what bench_audit_tasks.py and
 #: bench_scale.py wrote, so it runs after them.
