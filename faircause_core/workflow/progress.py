@@ -415,23 +415,29 @@ class RunProgress:
 
 
 #: One doubly robust audit of all the real rows, measured on this 2-core machine (single runs):
-#: seconds = exp(c) x rows ** a x columns ** b, least squares in log space over the bench's
-#: 6-column structural model at 10,000 / 100,000 / 1,000,000 / 2,000,000 rows (9.8, 49, 191,
-#: 211 s: docs/benchmarks.md, "Scaling with rows"), the demo's audit page (1,629 x 15: 3.3 s),
-#: the 100-column run at 20,000 rows (its all-rows audit about 50 s of the run's 89 s), and the
-#: audit page of a 40-column table on its discovered graph at 20,000 and 200,000 rows (57.8 and
-#: 374.6 s: bench/bench_page_reruns.py; the fit before them said 137 s for the second, 2.7x
-#: short); each within 1.75x of its fit. The run's plan scales its audit stage by
-#: SIZE_EXPONENTS instead, fitted to whole runs of at most 56 columns, and corrects it by the
-#: run's own pace.
-AUDIT_COST = (-5.371, 0.690, 0.632)
+#: seconds = splits x exp(c) x rows ** a x columns ** b, where splits is the audit's own count
+#: for that many rows (causal.fairness.splits_for: 10 up to about 134,000 rows, 2 at 2,000,000),
+#: least squares in log space over the bench's 6-column structural model at 10,000 / 100,000 /
+#: 1,000,000 / 2,000,000 rows (9.8, 49, 191, 211 s: docs/benchmarks.md, "Scaling with rows"),
+#: the demo's audit page (1,629 x 15: 3.3 s), the 100-column run at 20,000 rows (its all-rows
+#: audit about 50 s of the run's 89 s), the audit page of a 40-column table on its discovered
+#: graph at 20,000 and 200,000 rows (57.8 and 374.6 s: bench/bench_page_reruns.py) and the
+#: 100-column table's audit on its discovered graph at 2,000,000 rows (917 s: bench_scale.py
+#: --steps wide_audit); each within 1.52x of its fit. Without the split count no power law fitted
+#: both the 200,000 x 40 and the 2,000,000 x 100 audits within 2x. The run's plan scales its
+#: audit stage by SIZE_EXPONENTS instead, fitted to whole runs of at most 56 columns, and
+#: corrects it by the run's own pace.
+AUDIT_COST = (-9.221, 0.884, 0.541)
 
 
 def audit_seconds(rows: int, columns: int) -> float:
     """Expected seconds of one doubly robust audit of all `rows` real rows and `columns` columns
-    on a 2-core machine (AUDIT_COST): 2,000,000 x 6 is 321 s (measured 211 s)."""
+    on a 2-core machine (AUDIT_COST): 2,000,000 x 6 is 194 s (measured 211 s), 2,000,000 x 100
+    is 888 s (measured 917 s)."""
+    from faircause_core.causal.fairness import splits_for  # here: the audit page has it loaded
+
     c, a, b = AUDIT_COST
-    return float(np.exp(c) * max(rows, 1) ** a * max(columns, 1) ** b)
+    return float(splits_for(max(rows, 1)) * np.exp(c) * max(rows, 1) ** a * max(columns, 1) ** b)
 
 
 #: Below this many expected seconds the audit page says nothing of the wait.
