@@ -554,7 +554,11 @@ def _print_measures(m: dict, mirror: bool = False) -> None:
         print(f"warning: fair predictor: {note}")
     pv = m["privacy"]
     print(f"privacy: exact copies {copies_text(pv)}, median DCR synthetic {pv['dcr_synth_median']:.3f} "
-          f"vs holdout {pv['dcr_holdout_median']:.3f}")
+          f"vs holdout {pv['dcr_holdout_median']:.3f}" + (
+              f", closeness AUC {pv['closeness_auc']:.2f} [{pv['closeness_auc_ci_low']:.2f}, "
+              f"{pv['closeness_auc_ci_high']:.2f}] (0.5 = as close as unseen patients)"
+              if isinstance(pv.get("closeness_auc"), (int, float)) and pv["closeness_auc"] == pv["closeness_auc"]
+              else ""))
     from faircause_core.present.report import privacy_verdict
 
     print(privacy_verdict(pv))  # "Verdict: safe to share. ..."

@@ -105,6 +105,33 @@ def test_without_holdout_the_data_is_split_as_generate_does_and_it_says_so(split
     assert any("no holdout given" in w for w in report["warnings"])
     # the same split as generate's: 1,140 rows of the real file's 70% -> 798 fitting rows
     assert "798 fitting rows, 342 held out" in out
+    # the Bayes net saw all 1,140 rows, the held-out 342 too: its rows are still no nearer than new patients
+    p = report["metrics"]["privacy"]
+    assert p["verdict"] != "unsafe" and p["closeness_auc_ci_high"] < 0.6, p["verdict_reason"]
+
+
+def test_without_holdout_a_near_copy_of_every_real_row_is_unsafe(split, capsys):
+    """A maker that hands back every patient, shuffled, one number nudged (no exact copy left),
+    evaluated without a holdout: the split's held-out rows are copied too, so membership inference
+    sees members and non-members equally close (AUC 0.48-0.50, called safe before closeness).
+    Closeness compares each synthetic row's distance to the closest training row with an unseen
+    patient's: near-copies sit far closer."""
+    d, paths = split
+    real = pd.read_csv(paths["real"])
+    near = real.sample(frac=1.0, random_state=5).reset_index(drop=True)
+    rng = np.random.default_rng(5)
+    nudge = rng.choice([-1.0, 1.0], len(near)) * rng.uniform(0.05, 0.3, len(near))  # never 0 after rounding
+    near["weight_kg_1971"] = (near["weight_kg_1971"] + nudge).round(2)
+    near.to_csv(d / "near.csv", index=False)
+    report = evaluate_cli(paths, d / "near.csv", d / "near.json", "--measure", "light")
+    p = report["metrics"]["privacy"]
+    assert p["exact_copies"] == 0  # no exact-copy rule can fire
+    assert p["membership_auc_ci_low"] <= 0.6  # nor membership's unsafe rule
+    assert p["verdict"] == "unsafe" and "closeness AUC" in p["verdict_reason"], p["verdict_reason"]
+    assert p["closeness_auc_ci_low"] > 0.6
+    assert p["closeness_auc_ci_low"] <= p["closeness_auc"] <= p["closeness_auc_ci_high"]
+    out = capsys.readouterr().out
+    assert "Verdict: not safe to share" in out and "closeness AUC" in out
 
 
 def _bad(tmp_path, name, frame):

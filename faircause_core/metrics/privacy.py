@@ -20,6 +20,11 @@ number of columns. Exact nearest neighbours (sklearn, k-d tree). Seeded samples 
   against unique holdout patients found there; each excess with a Newcombe 95% interval.
 - DCR: median and 5th percentile distance to the closest training row, synthetic against
   holdout rows, and their ratio (about 1 for an honest generator).
+- Closeness: the AUC of "a synthetic row sits closer to its closest training row than an unseen
+  patient's row does" (distances as DCR's, 0.5 = as close as new patients; bootstrap interval as
+  membership's). Membership inference cannot see a table that copies the holdout rows too (a
+  maker trained on every real row, evaluated without a holdout file: members and non-members
+  then sit equally close); closeness can, as near-copies sit closer than any new patient.
 - Membership inference: members (training rows, a seeded sample as large as the holdout, at
   most 1,000) and non-members (holdout rows) scored by their distance to the closest
   synthetic row; AUC = P(member closer) + half the ties (0.5 = no leak), with a percentile
@@ -99,6 +104,14 @@ REVIEW_MEMBERSHIP_AUC = 0.5
 #: excess is surely above 10 points (a tenth of the table, or of the unique patients, handed
 #: back beyond chance); review when surely above 0.
 UNSAFE_COPY_EXCESS = 0.10
+#: Closeness (synthetic rows against unseen patients, by distance to the closest training row):
+#: unsafe when its low end is above UNSAFE_MEMBERSHIP_AUC, review when above this. Measured
+#: (2026-12-07, tests/test_privacy_controls.py; pbc by hand): Bayes net rows 0.35-0.49 (high ends 0.40-0.52),
+#: marginals 0.18-0.39, a copier 0.77-1.00; every real row shuffled, one number jittered by 1% of
+#: its spread (a maker that saw the holdout too, evaluated without a holdout file, where
+#: membership scored 0.48-0.50): demo 0.85 [0.84, 0.87], flchain 0.69 [0.68, 0.70], medpar 0.61
+#: [0.57, 0.65] (a quarter of medpar's unseen rows equal a training row, so they tie a copy).
+REVIEW_CLOSENESS_AUC = 0.5
 #: review when the rarest training patients sit surely closer to a synthetic row than the
 #: rarest unseen patients do (rare AUC's low end above 0.5): outliers memorised.
 REVIEW_RARE_AUC = 0.5
@@ -300,7 +313,8 @@ def _measures(frames: dict, hashes: dict, kinds: dict, seed: int, max_rows: int,
     nan = float("nan")
     if not holdout:
         out.update(holdout_exact_copy_share=nan, holdout_exact_copies=0, dcr_holdout_median=nan, dcr_holdout_p5=nan,
-                   ratio=nan, n_holdout=0, exact_copy_excess=nan, exact_copy_excess_ci_low=nan,
+                   ratio=nan, n_holdout=0, closeness_auc=nan, closeness_auc_ci_low=nan, closeness_auc_ci_high=nan,
+                   exact_copy_excess=nan, exact_copy_excess_ci_low=nan,
                    exact_copy_excess_ci_high=nan, membership_auc=nan, membership_auc_ci_low=nan,
                    membership_auc_ci_high=nan, membership_rows=0, rare_auc=nan, rare_auc_ci_low=nan,
                    rare_auc_ci_high=nan, rare_dcr_train_median=nan, rare_dcr_holdout_median=nan,
@@ -318,6 +332,10 @@ def _measures(frames: dict, hashes: dict, kinds: dict, seed: int, max_rows: int,
                exact_copy_excess=excess[0], exact_copy_excess_ci_low=excess[1], exact_copy_excess_ci_high=excess[2],
                dcr_holdout_median=float(np.median(d_hold)), dcr_holdout_p5=float(np.percentile(d_hold, 5)),
                n_holdout=int(len(d_hold)))
+    # closeness: synthetic rows against unseen patients, each by its distance to the closest
+    # training row; it does not need the holdout to be unseen by the table's maker (membership does)
+    close = auc_interval(d_syn, d_hold, np.random.default_rng([seed, 5]))
+    out.update(closeness_auc=close[0], closeness_auc_ci_low=close[1], closeness_auc_ci_high=close[2])
     if out["dcr_holdout_median"] > 0:
         out["ratio"] = out["dcr_synth_median"] / out["dcr_holdout_median"]
     else:
@@ -567,6 +585,7 @@ _SOURCE = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
 _YARDSTICK_LOCK = threading.Lock()
 YARDSTICK_KEYS = ("exact_copy_share", "exact_copies", "synthetic_rows", "exact_copy_excess",
                   "exact_copy_excess_ci_low", "exact_copy_excess_ci_high", "dcr_synth_median", "ratio",
+                  "closeness_auc", "closeness_auc_ci_low", "closeness_auc_ci_high",
                   "membership_auc", "membership_auc_ci_low", "membership_auc_ci_high", "rare_auc", "rare_auc_ci_low",
                   "rare_auc_ci_high", "rare_dcr_train_median", "unique_train_copied", "unique_train_rows",
                   "unique_copy_excess", "unique_copy_excess_ci_low", "unique_copy_excess_ci_high", "anonymeter")
@@ -737,6 +756,13 @@ def verdict(priv: dict) -> tuple[str, str]:
         return "unsafe", f"{rows[0].upper()}{rows[1:]}: its low end is above {100 * UNSAFE_COPY_EXCESS:.0f} points."
     if _f(priv.get("unique_copy_excess_ci_low")) > UNSAFE_COPY_EXCESS:
         return "unsafe", f"{unique[0].upper()}{unique[1:]}: its low end is above {100 * UNSAFE_COPY_EXCESS:.0f} points."
+    closeness = (f"closeness AUC {_ci(priv, 'closeness_auc')}, 0.5 = as close as unseen patients"
+                 f"{beside('closeness_auc')}; median distance {_f(priv.get('dcr_synth_median')):.3f} against unseen "
+                 f"patients' {_f(priv.get('dcr_holdout_median')):.3f}")
+    if _f(priv.get("closeness_auc_ci_low")) > UNSAFE_MEMBERSHIP_AUC:
+        return "unsafe", (f"Synthetic rows sit closer to the real training patients than unseen patients do, near-copies "
+                          f"of patients: {closeness}; its low end above {UNSAFE_MEMBERSHIP_AUC}. Membership inference "
+                          f"({_ci(priv, 'membership_auc')}) cannot see this when the held-out rows were copied too.")
     for name, risk in attacks.items():
         c = (cop.get("anonymeter") or {}).get(name) or {}
         m = (mar.get("anonymeter") or {}).get(name) or {}
@@ -753,6 +779,10 @@ def verdict(priv: dict) -> tuple[str, str]:
         return "review", f"{unique[0].upper()}{unique[1:]}: more than by chance (its low end is above 0)."
     if _f(priv.get("exact_copy_excess_ci_low")) > 0:
         return "review", f"{rows[0].upper()}{rows[1:]}: more than by chance (its low end is above 0)."
+    if _f(priv.get("closeness_auc_ci_low")) > REVIEW_CLOSENESS_AUC:
+        return "review", (f"Synthetic rows sit closer to the real training patients than unseen patients do: "
+                          f"{closeness}; its low end above {REVIEW_CLOSENESS_AUC} (unsafe above "
+                          f"{UNSAFE_MEMBERSHIP_AUC}).")
     if _f(priv.get("rare_auc_ci_low")) > REVIEW_RARE_AUC:
         return "review", (f"The rarest training patients sit closer to a synthetic row than the rarest unseen ones "
                           f"(median distance {_f(priv.get('rare_dcr_train_median')):.3f} against "
@@ -777,7 +807,10 @@ def verdict(priv: dict) -> tuple[str, str]:
     worst = max(attacks.items(), key=lambda kv: _f(kv[1].get("risk")), default=None)
     tail = (f"; Anonymeter's highest risk, {_attack_name(*worst)}, {_ci(worst[1], 'risk')}"
             f"{_beside_attack(worst[0], cop, mar)}") if worst else ""
-    return "safe", (f"No measure shows a leak: {membership}; {rows}{tail}.")
+    near = ("" if np.isnan(_f(priv.get("closeness_auc")))
+            else f"; synthetic rows no closer to training patients than unseen patients are: closeness AUC "
+                 f"{_ci(priv, 'closeness_auc')}")
+    return "safe", (f"No measure shows a leak: {membership}{near}; {rows}{tail}.")
 
 
 def _points(priv: dict, key: str) -> str:

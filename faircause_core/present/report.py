@@ -138,6 +138,8 @@ def privacy_rows(priv: Mapping) -> list[tuple]:
     rows = [
         ("membership inference AUC (0.5 = no leak)",
          beside(est(priv, "membership_auc"), lambda d: est(d, "membership_auc"))),
+        ("closeness: synthetic rows closer to a training row than unseen patients (AUC, 0.5 = as close)",
+         beside(est(priv, "closeness_auc"), lambda d: est(d, "closeness_auc"))),
         ("exact copies of a training row", copies_text(priv) if priv.get("exact_copy_share") is not None else None),
         ("exact copies among unseen real rows (yardstick)", _pct(priv.get("holdout_exact_copy_share"))),
         ("exact copies beyond unseen rows' share (points)",
