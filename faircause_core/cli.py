@@ -230,11 +230,20 @@ def _apply_suggestions(table, args) -> list[str]:
                       f"(give {flag[mark]} to choose yourself)" for s in found if s.mark == mark]
         else:
             setattr(args, mark, match_columns(given, table.schema.names))
-            notes += [f"suggestion: {flag[mark]} {s.column} ({s.reason})" for s in found
+            notes += [f"suggestion: {_flag_with(flag[mark], getattr(args, mark), s.column)} ({s.reason})" for s in found
                       if s.mark == mark and s.column not in getattr(args, mark)]
     args.to_check = [s for s in every if not s.firm and s.column not in (getattr(args, s.mark) or [])]
-    notes += [f"suggestion to check: {s.reason} (give {flag[s.mark]} {s.column} to mark it)" for s in args.to_check]
+    notes += [f"suggestion to check: {s.reason} (give {_flag_with(flag[s.mark], getattr(args, s.mark), s.column)} "
+              f"to mark it)" for s in args.to_check]
     return notes
+
+
+def _flag_with(flag: str, given, column: str) -> str:
+    """The flag as a shell takes it, the columns already marked kept: names with spaces quoted
+    ("--after-outcome 'Estrogen Status' 'Survival Months'"), so the line can be copied."""
+    import shlex
+
+    return " ".join([flag, *(shlex.quote(c) for c in [*(given or []), column])])
 
 
 def _graph_check(table, graph, args, x0=None, x1=None) -> list[str]:
@@ -247,7 +256,8 @@ def _graph_check(table, graph, args, x0=None, x1=None) -> list[str]:
 
 
 def _read_dag(path: str, table, args=None):
-    """The DAG file for this table: excluded columns dropped from it, after-outcome marks checked."""
+    """The DAG file for this table: excluded columns dropped from it, after-outcome marks checked
+    (one line naming the mark, and whether the user or the tool's suggestion made it)."""
     from faircause_core.causal.graph import CausalGraph
     from faircause_core.causal.knowledge import BackgroundKnowledge
 
@@ -268,8 +278,14 @@ def _read_dag(path: str, table, args=None):
     if excluded:
         graph = graph.subgraph([n for n in graph.nodes if n not in excluded])
     after = getattr(args, "after_outcome", None) or ()
-    for problem in BackgroundKnowledge(after_outcome=[a for a in after if a in graph.nodes]).violations(graph):
-        raise InputError(f"DAG {path}: {problem}")
+    guessed = args is not None and getattr(args, "after_outcome_given", True) is False
+    for col in [a for a in after if a in graph.nodes]:
+        for problem in BackgroundKnowledge(after_outcome=[col]).violations(graph):
+            # a mark the tool suggested (the flag not given, as after `discover --after-outcome ...`):
+            # say so, and how to decide, rather than leave the user to guess where the mark came from
+            why = (f" ({col} was marked by the tool's suggestion, as --after-outcome was not given: give the "
+                   f"--after-outcome this DAG was discovered with; --after-outcome alone marks none)") if guessed else ""
+            raise InputError(f"DAG {path}: {problem}{why}")
     missing = [c for c in table.df.columns if c not in graph.nodes]
     extra = [n for n in graph.nodes if n not in table.df.columns]
     if extra:
@@ -455,7 +471,8 @@ def _leaves_to_check(table, args) -> list[str]:
                                    after_outcome=args.after_outcome, seed=args.seed)
     # the page's order and rule (worth_checking): a column the name or leakage rules offered is not offered again
     offered = worth_checking(getattr(args, "to_check", []), found, {"after_outcome": args.after_outcome})
-    return [f"suggestion to check: {s.reason} (give --after-outcome {s.column} to mark it)" for s in offered
+    return [f"suggestion to check: {s.reason} (give {_flag_with('--after-outcome', args.after_outcome, s.column)} "
+            f"to mark it)" for s in offered
             if s.rule == "discovery"]
 
 

@@ -356,6 +356,35 @@ def test_marks_and_exclusions_are_checked(flchain_dag, tmp_path):
                           "futime", "after the outcome")
 
 
+def test_mark_hints_can_be_pasted_and_a_suggested_mark_against_a_dag_says_where_it_came_from(tmp_path):
+    """Found probing a SEER-like cohort: the hint `give --after-outcome Estrogen Status` broke on
+    the space (and, given alone, dropped the other marks), and `audit` of a DAG discovered with the
+    user's own --after-outcome refused it without saying that the mark it applied was its own
+    suggestion. flchain with spaced names: futime as 'Survival Months', chapter as 'Cause Of Death'."""
+    import shlex
+
+    if not FLCHAIN.exists():
+        pytest.skip("flchain cohort not available")
+    data = tmp_path / "spaced.csv"
+    pd.read_csv(FLCHAIN).rename(columns={"futime": "Survival Months", "chapter": "Cause Of Death"}).to_csv(
+        data, index=False)
+    flags = ["--data", data, "--sensitive", "sex", "--outcome", "death"]
+    dag = tmp_path / "dag.json"
+    proc = run_cli("discover", *flags, "--after-outcome", "Cause Of Death", "--out", dag)
+    assert proc.returncode == 0, proc.stderr
+    hint = next(ln for ln in proc.stdout.splitlines() if ln.startswith("suggestion: --after-outcome"))
+    pasted = shlex.split(hint[len("suggestion: "):].split(" (", 1)[0])
+    assert pasted == ["--after-outcome", "Cause Of Death", "Survival Months"], hint  # both kept, each one word
+    assert ["Survival Months", "death"] in json.loads(dag.read_text())["edges"]  # unmarked: the search used it
+    audit = ["audit", *flags, "--x0", "F", "--x1", "M", "--dag", dag, "--method", "plugin"]
+    assert_one_line_error(run_cli(*audit), "The edge Survival Months -> ", "tool's suggestion",
+                          "--after-outcome this DAG was discovered with")
+    assert run_cli(*audit, "--after-outcome", "Cause Of Death").returncode == 0  # the discovery's marks
+    # a mark the user gave themselves is named as before, without the suggestion's words
+    proc = run_cli(*audit, "--after-outcome", "Survival Months")
+    assert proc.returncode == 2 and "tool's suggestion" not in proc.stderr and "Survival Months" in proc.stderr
+
+
 def test_a_header_with_a_trailing_space_keeps_it_and_flags_find_it(tmp_path):
     """Issue 10 item 11: 'T Stage ' stays 'T Stage ' (nothing renamed), and --fixed, --z and the DAG
     accept it as written or as it looks ('T Stage')."""
