@@ -157,8 +157,8 @@ def test_missingness_rule_needs_a_gap_and_enough_rows():
     df = _frame()
     df.loc[(df["y"] == "Alive").to_numpy() & (np.arange(len(df)) % 5 == 0), "cause"] = "heart"  # gap ~0.8 -> <0.8
     found = [x for x in suggest_marks(df, "grp", "y") if x.column == "cause"]
-    # not by missingness any more; the data rule still sees that it leaks the outcome
-    assert [x.rule for x in found] == ["leakage"] and "may leak the outcome" in found[0].reason
+    # not by missingness any more; a data rule still sees it: its other causes occur only with y = Dead
+    assert [x.rule for x in found] == ["determines"] and "every one with y = Dead" in found[0].reason
     small = _frame(n=400)
     small["y"] = np.where(np.arange(400) < 10, "Dead", "Alive")  # 10 events: too few to judge
     small["cause"] = np.where(small["y"] == "Dead", "heart", None)
@@ -254,6 +254,34 @@ def test_leakage_never_flags_a_baseline_measurement_nor_a_column_in_a_crowd():
     noise = pd.DataFrame({"g": np.arange(400) % 2, "a": np.random.default_rng(0).normal(size=400),
                           "b": np.random.default_rng(1).normal(size=400), "y": np.arange(400) % 3 == 0})
     assert not [x for x in suggest_marks(noise, "g", "y") if x.rule == "leakage"]
+
+
+def _died_within(n: int = 1200, seed: int = 3) -> pd.DataFrame:
+    """Death (40%), and 'early' = Yes for a third of the deaths (died within 30 days), else No;
+    a baseline 'frail' flag that raises the risk but does not settle it."""
+    rng = np.random.default_rng(seed)
+    frail = rng.random(n) < 0.2
+    death = rng.random(n) < np.where(frail, 0.75, 0.31)
+    early = np.where(death & (rng.random(n) < 1 / 3), "Yes", "No")
+    return pd.DataFrame({"sex": rng.choice(["F", "M"], n), "frail": np.where(frail, "Yes", "No"),
+                         "code30": early, "death": np.where(death, "Yes", "No")})
+
+
+def test_a_column_one_of_whose_values_settles_the_outcome_is_after_it():
+    """RHC's 'dth30' (found probing an RHC-like cohort): every patient with code30 = Yes died, the
+    leakage rule could not single it out, and the search drew it as a cause of death."""
+    df = _died_within()
+    s = [x for x in suggest_marks(df, "sex", "death") if x.column == "code30"]
+    assert [(x.mark, x.rule, x.firm) for x in s] == [("after_outcome", "determines", True)], s
+    assert s[0].reason.startswith("'code30' = Yes in ") and "every one with death = Yes" in s[0].reason
+    # controls: one survivor among them, a value held by too few rows, a strong baseline risk
+    one = df.copy()
+    one.loc[one.index[(one["code30"] == "Yes").to_numpy()][0], "death"] = "No"
+    few = df.copy()
+    few.loc[few.index[(few["code30"] == "Yes").to_numpy()][40:], "code30"] = "No"  # 40 of 1,200 < 5%
+    for other in (one, few):
+        assert not [x for x in suggest_marks(other, "sex", "death") if x.rule == "determines"]
+    assert not [x for x in suggest_marks(df, "sex", "death") if x.column == "frail" and x.rule == "determines"]
 
 
 @pytest.mark.parametrize("cohort, x, y, threshold, after", [
