@@ -55,7 +55,7 @@ class ColumnCodec:
             values = s.to_numpy(dtype=float, na_value=np.nan)
             if np.isnan(values).all():
                 raise InputError(f"column {column!r} of {getattr(table, 'name', 'data')!r} has no observed values")
-            col.binner = Binner(max_bins).fit(values)
+            col.binner = Binner(max_bins, spikes=True).fit(values)
         else:
             col.states = categories_of(table, column, s)
             if not col.states:

@@ -12,12 +12,19 @@ MISSING = -1
 
 
 class Binner:
-    """Quantile bins for one numeric column; each distinct value is its own bin when few."""
+    """Quantile bins for one numeric column; each distinct value is its own bin when few.
 
-    def __init__(self, max_bins: int = 20):
+    spikes=True (the generators'): a value held by at least a bin's worth of rows (1/max_bins)
+    gets a bin of its own, however the quantiles fall. Without it the zeros of cigarettes per
+    day (half of a Framingham-like cohort) shared a "0 to 4" bin with light smokers, and the
+    Bayes net drew 0 for 7.6% of smokers and 1-4 for 7.9% of non-smokers. Discovery keeps the
+    plain quantiles (its tests and the searched graphs are calibrated on them)."""
+
+    def __init__(self, max_bins: int = 20, spikes: bool = False):
         if max_bins < 1:
             raise ValueError("max_bins must be >= 1")
         self.max_bins = max_bins
+        self.spikes = spikes
 
     def fit(self, values) -> "Binner":
         x = np.asarray(values, dtype=float)
@@ -31,6 +38,11 @@ class Binner:
         else:
             qs = np.quantile(seen, np.linspace(0, 1, self.max_bins + 1)[1:-1], method="linear")
             inner = np.unique(qs)
+            if self.spikes:
+                counts = np.unique(seen, return_counts=True)[1]
+                heavy = uniq[counts >= seen.size / self.max_bins]
+                # [s, next float above s) holds s alone (bins are [edge_i, edge_i+1))
+                inner = np.unique(np.concatenate([inner, heavy, np.nextafter(heavy, np.inf)]))
             self.edges_ = np.concatenate(([-np.inf], inner, [np.inf]))
         codes = self._codes(seen)
         self.n_bins_ = len(self.edges_) - 1
