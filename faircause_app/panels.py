@@ -25,7 +25,7 @@ from faircause_core.present import plots
 from faircause_core.present.explain import (OWN_EFFECTS_NOTE, SYMBOL_HELP, TARGET_LABEL, effect_sources,
                                            effects_title, own_effects_rows,
                                            fair_predictor_lines, fair_predictor_notes, is_mirror, question_line,
-                                           heatmap_note, run_why_two_real, searched_note)
+                                           heatmap_note, rule_rows, rules_warning, run_why_two_real, searched_note)
 from faircause_core.present.report import build_report, rounds_verdict
 
 
@@ -317,6 +317,11 @@ def fidelity_tab(run_id: str, run: dict) -> None:
     if fid:
         st.plotly_chart(plots.quality_bars(fid.get("columns", []), fid.get("shape"), fid.get("trend"),
                                            fid.get("quality")), width="stretch", key="cmp_quality")
+        if rules_warning(fid):
+            text.warning(rules_warning(fid))
+        if rule_rows(fid):
+            st.markdown("**Rules every real row keeps**, and the synthetic rows that break them")
+            st.dataframe(pd.DataFrame(rule_rows(fid)), hide_index=True)
     if not run.get("data_id"):
         return
     kinds = json.dumps(run.get("kinds") or {}, sort_keys=True)

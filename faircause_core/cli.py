@@ -279,13 +279,12 @@ def _read_dag(path: str, table, args=None):
         graph = graph.subgraph([n for n in graph.nodes if n not in excluded])
     after = getattr(args, "after_outcome", None) or ()
     guessed = args is not None and getattr(args, "after_outcome_given", True) is False
-    for col in [a for a in after if a in graph.nodes]:
-        for problem in BackgroundKnowledge(after_outcome=[col]).violations(graph):
-            # a mark the tool suggested (the flag not given, as after `discover --after-outcome ...`):
-            # say so, and how to decide, rather than leave the user to guess where the mark came from
-            why = (f" ({col} was marked by the tool's suggestion, as --after-outcome was not given: give the "
-                   f"--after-outcome this DAG was discovered with; --after-outcome alone marks none)") if guessed else ""
-            raise InputError(f"DAG {path}: {problem}{why}")
+    for problem in BackgroundKnowledge(after_outcome=[a for a in after if a in graph.nodes]).violations(graph):
+        # a mark the tool suggested (the flag not given, as after `discover --after-outcome ...`):
+        # say so, and how to decide, rather than leave the user to guess where the mark came from
+        why = (" (marked by the tool's suggestion, as --after-outcome was not given: give the --after-outcome "
+               "this DAG was discovered with; --after-outcome alone marks none)") if guessed else ""
+        raise InputError(f"DAG {path}: {problem}{why}")
     missing = [c for c in table.df.columns if c not in graph.nodes]
     extra = [n for n in graph.nodes if n not in table.df.columns]
     if extra:
@@ -563,6 +562,13 @@ def _print_measures(m: dict, mirror: bool = False) -> None:
     fid = m["fidelity"]
     print(f"\nSDMetrics Quality Score {fid['quality']:.3f} (Column Shapes {fid['shape']:.3f}, "
           f"Column Pair Trends {fid['trend']:.3f})")
+    from faircause_core.present.explain import rule_rows, rules_warning
+
+    for row in rule_rows(fid)[:5]:
+        print(f"fidelity: {row['rule every real row keeps']} (every one of {row['real rows']} real rows): broken by "
+              f"{row['synthetic rows breaking it']} synthetic rows")
+    if rules_warning(fid):
+        print(f"warning: fidelity: {rules_warning(fid)}")
     print(f"AUROC train-on-real {m['utility']['trtr']:.3f}, train-on-synthetic {m['utility']['tstr']:.3f}")
     fp = m["fair_predictor"]
     for line in fair_predictor_lines(fp, mirror):

@@ -259,3 +259,61 @@ def test_many_distinct_categories_do_not_blow_up_memory():
     assert pairs["score"].iloc[0] == 1.0
     other = real.assign(b=real["b"].to_numpy()[::-1])
     assert column_pair_trends(real, other, kinds)["score"].iloc[0] == pytest.approx(0.0)
+
+
+def _stays(n: int = 3000, seed: int = 0) -> tuple[pd.DataFrame, dict]:
+    """Hospital stays: admission day, discharge 1-30 days later, last contact after it; a
+    smoker flag with 0 cigarettes for every non-smoker; heart rate and cholesterol (scales
+    apart: heart rate is always the smaller, which is no rule)."""
+    rng = np.random.default_rng(seed)
+    adm = rng.integers(10_000, 12_000, n).astype(float)
+    dis = adm + rng.integers(1, 31, n)
+    last = dis + rng.integers(0, 400, n)
+    smoker = (rng.random(n) < 0.45).astype(int)
+    cigs = np.where(smoker == 1, rng.integers(1, 41, n), 0).astype(float)
+    df = pd.DataFrame({"admitted": adm, "discharged": dis, "last_contact": last, "smoker": smoker, "cigs": cigs,
+                       "heart_rate": rng.integers(50, 110, n).astype(float),
+                       "cholesterol": rng.integers(150, 320, n).astype(float)})
+    kinds = {"admitted": "integer", "discharged": "integer", "last_contact": "integer", "smoker": "binary",
+             "cigs": "integer", "heart_rate": "integer", "cholesterol": "integer"}
+    return df, kinds
+
+
+def test_rules_every_real_row_keeps_and_the_rows_that_break_them():
+    from faircause_core.metrics.fidelity import kept_rules
+
+    real, kinds = _stays()
+    same = kept_rules(real, real.sample(frac=1.0, random_state=1), kinds)
+    names = {r["rule"] for r in same["rules"]}
+    assert {"admitted <= discharged", "discharged <= last_contact", "admitted <= last_contact",
+            "smoker = 0 => cigs = 0"} <= names, names
+    assert "heart_rate <= cholesterol" not in names  # the ranges alone keep it
+    assert same["broken"] == [] and all(r["broken"] == 0 for r in same["rules"])
+    # control: each column drawn on its own breaks them, and the interval says how surely
+    rng = np.random.default_rng(2)
+    apart = pd.DataFrame({c: rng.permutation(real[c].to_numpy()) for c in real.columns})
+    found = kept_rules(real, apart, kinds)
+    by = {r["rule"]: r for r in found["rules"]}
+    assert {"admitted <= discharged", "smoker = 0 => cigs = 0"} <= set(found["broken"])
+    r = by["admitted <= discharged"]
+    assert 0.3 < r["ci_low"] <= r["broken_share"] <= r["ci_high"] < 0.7 and r["synthetic_rows"] == len(apart)
+    # a rule must hold on every real row: one stay discharged before its admission, no rule
+    bad = real.copy()
+    bad.loc[0, "discharged"] = bad.loc[0, "admitted"] - 1
+    assert "admitted <= discharged" not in {x["rule"] for x in kept_rules(bad, apart, kinds)["rules"]}
+
+
+def test_a_run_reports_the_rules_and_the_words_warn_when_one_is_broken():
+    from faircause_core.metrics.fidelity import kept_rules
+    from faircause_core.present.explain import rule_rows, rules_warning
+
+    real, kinds = _stays()
+    rng = np.random.default_rng(3)
+    apart = pd.DataFrame({c: rng.permutation(real[c].to_numpy()) for c in real.columns})
+    fid = {"rules": kept_rules(real, apart, kinds)}
+    rows = rule_rows(fid)
+    assert rows[0]["rule every real row keeps"] in fid["rules"]["broken"] and "%" in rows[0]["synthetic rows breaking it"]
+    said = rules_warning(fid)
+    assert said.startswith("impossible rows: the synthetic rows break") and "admitted <= discharged" in said
+    assert rules_warning({"rules": kept_rules(real, real, kinds)}) is None
+    assert rules_warning({}) is None and rule_rows({}) == []

@@ -73,6 +73,9 @@ def test_bayesnet_run_removes_direct_effect_and_measures_everything(demo, full_r
     assert abs(res.rounds[-1]["measured"]["ctf_de"]) < 0.05
     m = res.metrics
     assert 0.8 < m["fidelity"]["quality"] <= 1.0
+    # the demo's one rule every real row keeps (smoke_years <= age), with the Bayes net's breaks counted
+    rules = m["fidelity"]["rules"]
+    assert [r["rule"] for r in rules["rules"]] == ["smoke_years <= age"] and rules["rules"][0]["real_rows"] > 1000
     assert 0.6 < m["utility"]["tstr"] <= 1.0 and 0.6 < m["utility"]["trtr"] <= 1.0
     assert m["privacy"]["exact_copy_share"] < 0.05
     assert abs(m["outcome"]["synthetic_rate"] - m["outcome"]["real_rate"]) < 0.05

@@ -165,7 +165,8 @@ def test_sdmetrics_privacy_bad_inputs():
 
 # ----------------------------------------------------------------------------- issue 18's measures
 def test_auc_and_shares_by_hand():
-    from faircause_core.metrics.privacy import _aucs, _share_excess, _wilson, auc_interval
+    from faircause_core.metrics.frames import wilson as _wilson
+    from faircause_core.metrics.privacy import _aucs, _share_excess, auc_interval
 
     # members at 0 and 1, others at 1 and 2: (0<1) + (0<2) + half of (1=1) + (1<2) over 4 pairs
     assert _aucs(np.array([0.0, 1.0]), np.array([1.0, 2.0])) == 0.875

@@ -23,6 +23,12 @@ unseeded sample above 50,000 rows, so a result could not be reproduced), and eac
 also gets SDMetrics' MissingValueSimilarity, because the shape scores ignore missing
 values and a generator that loses or invents missing values should still be visible.
 
+Rules every real row keeps (kept_rules), ours, as none of SDMetrics' scores sees them: an
+order between two numbers (admission <= discharge) and a value that settles a number
+(non-smoker => 0 cigarettes a day), with the share of synthetic rows breaking each and its
+Wilson interval. Scores of marginals and pairs stay high while rows are impossible: an
+RHC-like cohort's Bayes net rows scored 0.98 with 42% discharged before admission.
+
 The association heatmaps (correlation_matrices) are ours, for display only: signed Pearson
 for two numbers, Cramer's V (scipy) for two categories and the correlation ratio eta for a
 number and a category, on pairwise complete rows; undefined counts as 0; each side on a
@@ -43,6 +49,7 @@ from sdmetrics.single_column import MissingValueSimilarity
 
 from faircause_core.metrics.frames import (
     NUMERIC_KINDS, TABLE, canonical, check_frame, model_kinds, numbers, sdmetrics_columns, sdmetrics_frame, subsample,
+    wilson,
 )
 
 QUALITY = "SDMetrics Quality Score"
@@ -250,8 +257,9 @@ def quality_report(real: pd.DataFrame, synth: pd.DataFrame, schema, every_pair: 
         notes.append(f"no column pair is related in the real data (|Pearson| > 0.5 or Cramer's V > 0.3): "
                      f"no {TRENDS} score")
     properties = pd.DataFrame({"property": [QUALITY, SHAPES, TRENDS], "score": [quality, shape, trend]})
+    rules = kept_rules(real, synth, kinds, seed=seed)
     return dict(shape=shape, trend=trend, quality=quality, columns=columns, pairs=pairs,
-                properties=properties, notes=notes, **facts)
+                properties=properties, notes=notes, rules=rules, **facts)
 
 
 def _sampled_trend(scores: np.ndarray, facts: dict) -> dict:
@@ -349,3 +357,100 @@ def correlation_matrices(real: pd.DataFrame, synth: pd.DataFrame, schema, max_ro
         arrays = {c: numbers(df[c], which) for c, k in kinds.items() if k in NUMERIC_KINDS}
         mats.append(_association(kinds, arrays, {c: v[side] for c, v in codes.items()}))
     return mats[0], mats[1], mats[1] - mats[0]
+
+
+# ----------------------------------------------------------------------------- rules
+RULE_MIN_ROWS = 50  # real rows a rule must hold on (both columns present) to be a rule
+RULE_SCAN_ROWS = 20_000  # rules are looked for on a seeded sample of the real rows, then checked on all
+RULE_MAX_LEVELS = 12  # a settling column: at most this many values
+RULE_SHARE = 0.05  # ... each settling value held by this share of the rows at least
+RULE_SHOWN = 20  # rules listed, the most broken first
+#: an order is a rule only when the real values of a and b, paired at random, break it in this
+#: share of rows at least (else the ranges alone keep it)
+RULE_APART = 0.02
+#: a rule counts as broken when the synthetic rows surely break it more often than this
+RULE_BREAK_WARN = 0.01
+
+
+def kept_rules(real: pd.DataFrame, synth: pd.DataFrame, kinds: dict, seed: int = 0) -> dict:
+    """Rules every real row keeps, and how often the synthetic rows break each:
+
+    - order: number a <= number b on every real row with both (at least RULE_MIN_ROWS), where
+      the values paired at random would break it in RULE_APART of rows (else the ranges alone
+      keep it: no rule);
+    - settles: a value v of a column with at most RULE_MAX_LEVELS values, held by RULE_SHARE of
+      the rows, whose rows all have the same number k in another column that varies elsewhere.
+
+    Returns {"found": count, "rules": [{rule, kind, real_rows, synthetic_rows, broken,
+    broken_share, ci_low, ci_high}] (the RULE_SHOWN most broken), "broken": rules whose
+    interval's low end exceeds RULE_BREAK_WARN}."""
+    nums = [c for c, k in kinds.items() if k in NUMERIC_KINDS and c in real.columns and c in synth.columns]
+    found: list[tuple] = []
+    scan = subsample(real, RULE_SCAN_ROWS, np.random.default_rng([seed, 7]))
+    rng = np.random.default_rng([seed, 8])
+    X = {c: numbers(scan[c], "real") for c in nums}
+    for a in nums:
+        for b in nums:
+            if a == b:
+                continue
+            both = ~np.isnan(X[a]) & ~np.isnan(X[b])
+            if both.sum() < RULE_MIN_ROWS:
+                continue
+            xa, xb = X[a][both], X[b][both]
+            if np.all(xa <= xb) and not np.all(xa == xb) and xa.max() > xb.min():
+                # a rule only if values drawn apart would often break it (heart rate <= cholesterol is not one)
+                apart = float((xa > rng.permutation(xb)).mean())
+                if apart >= RULE_APART:
+                    found.append(("order", a, b, None))
+    for c, k in kinds.items():
+        if c not in real.columns or c not in synth.columns or scan[c].nunique() > RULE_MAX_LEVELS:
+            continue
+        for v, count in scan[c].value_counts().items():
+            if count < max(RULE_MIN_ROWS, RULE_SHARE * len(scan)):
+                continue
+            rows = (scan[c] == v).to_numpy()
+            for m in nums:
+                if m == c:
+                    continue
+                inside, outside = X[m][rows], X[m][~rows]
+                inside, outside = inside[~np.isnan(inside)], outside[~np.isnan(outside)]
+                if (inside.size < RULE_MIN_ROWS or np.unique(inside).size != 1 or not outside.size
+                        or not (outside != inside[0]).mean() > RULE_SHARE):
+                    continue
+                found.append(("settles", c, m, (v, float(inside[0]))))
+    out = []
+    for kind, a, b, extra in found:
+        real_ok, n_real = _rule_holds(real, kind, a, b, extra)
+        if n_real < RULE_MIN_ROWS or not real_ok.all():  # on every real row, not only the scanned ones
+            continue
+        syn_ok, n_syn = _rule_holds(synth, kind, a, b, extra)
+        if n_syn == 0:
+            continue
+        broken = int((~syn_ok).sum())
+        share, lo, hi = wilson(broken, n_syn)
+        text = (f"{a} <= {b}" if kind == "order"
+                else f"{a} = {_plain(extra[0])} => {b} = {_plain(extra[1])}")
+        out.append(dict(rule=text, kind=kind, real_rows=int(n_real), synthetic_rows=int(n_syn), broken=broken,
+                        broken_share=share, ci_low=lo, ci_high=hi))
+    out.sort(key=lambda r: (-r["broken_share"], r["rule"]))
+    return {"found": len(out), "rules": out[:RULE_SHOWN],
+            "broken": [r["rule"] for r in out if r["ci_low"] > RULE_BREAK_WARN]}
+
+
+def _rule_holds(df: pd.DataFrame, kind: str, a: str, b: str, extra) -> tuple[np.ndarray, int]:
+    """(whether each row the rule applies to keeps it, how many rows it applies to)."""
+    if kind == "order":
+        xa, xb = numbers(df[a], "table"), numbers(df[b], "table")
+        both = ~np.isnan(xa) & ~np.isnan(xb)
+        return xa[both] <= xb[both], int(both.sum())
+    value, number = extra
+    xb = numbers(df[b], "table")
+    rows = (df[a] == value).to_numpy() & ~np.isnan(xb)
+    return xb[rows] == number, int(rows.sum())
+
+
+def _plain(v) -> str:
+    """1.0 as 1, text as it is."""
+    if isinstance(v, (float, np.floating)) and float(v).is_integer():
+        return str(int(v))
+    return str(v)

@@ -124,3 +124,16 @@ def sdmetrics_frame(df: pd.DataFrame, kinds: Mapping[str, str], which: str) -> p
     """
     return pd.DataFrame({col: numbers(df[col], which) if kind in NUMERIC_KINDS else canonical(df[col]).astype(object)
                          for col, kind in kinds.items()})
+
+
+def wilson(k: int, n: int) -> tuple[float, float, float]:
+    """A share k/n with its Wilson 95% interval (privacy's copy shares, fidelity's broken rules)."""
+    from math import sqrt
+
+    from faircause_core.causal.effects import Z95
+
+    p = k / n
+    z2 = Z95 * Z95
+    centre = (p + z2 / (2 * n)) / (1 + z2 / n)
+    half = Z95 * sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n)
+    return p, max(0.0, centre - half), min(1.0, centre + half)

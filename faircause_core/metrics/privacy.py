@@ -73,6 +73,7 @@ from sklearn.neighbors import NearestNeighbors
 from faircause_core.errors import InputError
 from faircause_core.metrics.frames import (
     NUMERIC_KINDS, TABLE, canonical, check_frame, model_kinds, numbers, sdmetrics_columns, sdmetrics_frame, subsample,
+    wilson,
 )
 
 ONE_HOT_WEIGHT = 0.5  # two coordinates differ on a category mismatch: 2 * 0.5 = 1
@@ -197,19 +198,10 @@ def _check_rows(name: str, value) -> None:
 
 
 # ----------------------------------------------------------------------------- statistics
-def _wilson(k: int, n: int) -> tuple[float, float, float]:
-    """A share k/n with its Wilson 95% interval."""
-    p = k / n
-    z2 = Z95 * Z95
-    centre = (p + z2 / (2 * n)) / (1 + z2 / n)
-    half = Z95 * sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n)
-    return p, max(0.0, centre - half), min(1.0, centre + half)
-
-
 def _share_excess(k1: int, n1: int, k2: int, n2: int) -> tuple[float, float, float]:
     """k1/n1 - k2/n2 with Newcombe's hybrid score 95% interval (from the two Wilson intervals)."""
-    p1, l1, u1 = _wilson(k1, n1)
-    p2, l2, u2 = _wilson(k2, n2)
+    p1, l1, u1 = wilson(k1, n1)
+    p2, l2, u2 = wilson(k2, n2)
     d = p1 - p2
     return d, d - sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2), d + sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
 

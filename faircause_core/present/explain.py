@@ -30,6 +30,7 @@ mediators, no confounders) gets a sentence saying so instead of an interval of +
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Sequence
 
 import pandas as pd
@@ -538,3 +539,29 @@ def own_effects_rows(result) -> list[dict]:
         out.append({"effect": f"{EFFECT_WORDS[e]} ({SYMBOLS[e]})", audit: with_interval(rows, e),
                     head: with_interval(mine, e)})
     return out
+
+
+def rule_rows(fidelity: Mapping) -> list[dict]:
+    """The rules every real row keeps (metrics.fidelity.kept_rules), one row each, the most
+    broken first: how many real rows it holds on and the synthetic rows breaking it."""
+    rules = (fidelity.get("rules") or {}).get("rules") or []
+    return [{"rule every real row keeps": r["rule"], "real rows": f"{int(r['real_rows']):,}",
+             "synthetic rows breaking it": f"{100 * r['broken_share']:.1f}% [{100 * r['ci_low']:.1f}, "
+                                           f"{100 * r['ci_high']:.1f}] ({int(r['broken']):,} of "
+                                           f"{int(r['synthetic_rows']):,})"} for r in rules]
+
+
+def rules_warning(fidelity: Mapping) -> str | None:
+    """One sentence when the synthetic rows surely break a rule every real row keeps (the
+    interval's low end above metrics.fidelity.RULE_BREAK_WARN), else None."""
+    from faircause_core.metrics.fidelity import RULE_BREAK_WARN
+
+    found = fidelity.get("rules") or {}
+    broken = [r for r in found.get("rules") or [] if r["rule"] in set(found.get("broken") or [])]
+    if not broken:
+        return None
+    said = "; ".join(f"{r['rule']} in {100 * r['broken_share']:.1f}% [{100 * r['ci_low']:.1f}, "
+                     f"{100 * r['ci_high']:.1f}]" for r in broken[:3])
+    more = f" and {len(found['broken']) - 3} more" if len(found["broken"]) > 3 else ""
+    return (f"impossible rows: the synthetic rows break {len(found['broken'])} rule(s) every real row keeps "
+            f"({said}{more} of rows, above {RULE_BREAK_WARN:.0%}); the quality score does not see this")

@@ -20,7 +20,8 @@ from faircause_core.present import plots
 from faircause_core.present.explain import (EFFECT_WORDS, OWN_EFFECTS_NOTE, SYMBOL_HELP, SYMBOLS, effects_title,
                                            explain_roles, effect_sources, fair_predictor_lines, fair_predictor_notes,
                                            identity_line, interval_text, is_mirror, measure_note, names, own_effects_rows, question_line,
-                                           reference_options, run_why_two_real, sampled_lines, shown, sign_note, signed)
+                                           reference_options, rule_rows, rules_warning, run_why_two_real, sampled_lines,
+                                           shown, sign_note, signed)
 
 _CSS = """
 body{font-family:Inter,Segoe UI,Helvetica,Arial,sans-serif;color:#1f2d3d;max-width:1100px;margin:2em auto;padding:0 1em}
@@ -296,6 +297,10 @@ def build_report(result, roles, *, graph=None, data_name: str = "data", title: s
                   figs.html(plots.quality_bars(fid.get("columns", []), fid.get("shape"), fid.get("trend"),
                                                fid.get("quality"))),
                   _table([{FIDELITY_NAMES.get(k, k): v for k, v in row.items()} for row in fid.get("columns", [])])]
+        if rule_rows(fid):
+            parts += ["<h3>Rules every real row keeps</h3>", _table(rule_rows(fid))]
+        if rules_warning(fid):
+            parts += [f"<div class='warn'>{_e(rules_warning(fid))}</div>"]
     util = metrics.get("utility") or {}
     if util:
         parts += ["<h2>Utility</h2>", figs.html(plots.score_bars(

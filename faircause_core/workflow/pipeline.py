@@ -512,6 +512,7 @@ def measure(real_fit: Table, holdout: pd.DataFrame, synthetic: pd.DataFrame, gra
         "quality": float(q["quality"]),
         "columns": q["columns"].to_dict(orient="records"),
         "notes": q["notes"],
+        "rules": q["rules"],
         **{k: q[k] for k in ("trend_pairs_total", "trend_pairs_checked", "trend_pairs_sampled", "trend_pairs_counted",
                               "trend_ci_low", "trend_ci_high") if k in q},
     }
