@@ -25,7 +25,8 @@ from faircause_core.present import plots
 from faircause_core.present.explain import (OWN_EFFECTS_NOTE, SYMBOL_HELP, TARGET_LABEL, effect_sources,
                                            effects_title, own_effects_rows,
                                            fair_predictor_lines, fair_predictor_notes, is_mirror, question_line,
-                                           heatmap_note, rule_rows, rules_warning, run_why_two_real, searched_note)
+                                           heatmap_note, known_edit, outcome_rate_lines, rule_rows, rules_warning,
+                                           run_why_two_real, searched_note)
 from faircause_core.present.report import build_report, rounds_verdict
 
 
@@ -317,6 +318,8 @@ def fidelity_tab(run_id: str, run: dict) -> None:
     if fid:
         st.plotly_chart(plots.quality_bars(fid.get("columns", []), fid.get("shape"), fid.get("trend"),
                                            fid.get("quality")), width="stretch", key="cmp_quality")
+        for line in outcome_rate_lines(result.metrics.get("outcome"), known_edit(result.settings), run["roles"]):
+            st.caption(md(line[:1].upper() + line[1:]))
         if rules_warning(fid):
             text.warning(rules_warning(fid))
         if rule_rows(fid):

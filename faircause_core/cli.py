@@ -536,6 +536,10 @@ def cmd_generate(args) -> int:
     from faircause_core.present.explain import is_mirror
 
     _print_measures(result.metrics, is_mirror(result.settings))
+    from faircause_core.present.explain import known_edit, outcome_rate_lines
+
+    for line in outcome_rate_lines(result.metrics.get("outcome"), known_edit(result.settings), roles):
+        print(line)
     _say(list(warnings) + list(result.warnings))
     if args.report:
         _write_json(args.report, {**result.to_dict(), **_words(roles)})
@@ -617,6 +621,10 @@ def cmd_evaluate(args) -> int:
     _print_measure_note(result)
     _print_sources(result, f" ({Path(args.synthetic).name})")
     _print_measures(result.metrics)
+    from faircause_core.present.explain import known_edit, outcome_rate_lines
+
+    for line in outcome_rate_lines(result.metrics.get("outcome"), known_edit(result.settings), roles):
+        print(line)
     _say(list(warnings) + list(result.warnings))
     _write_json(args.report, {**result.to_dict(), **_words(roles), "roles_from": source})
     print(f"report written to {args.report}")

@@ -84,3 +84,37 @@ def test_report_names_groups_in_the_users_words_and_keeps_symbols_out_of_the_tex
     assert "Comparing women (comparison group) with men (baseline group) on the share who died." in page
     assert "Fairness decomposition, women against men" in page and "baseline group men, comparison group women" in page
     assert "x0 =" not in page and "x* =" not in page and "reference group: the comparison group" in page
+
+
+def test_the_outcome_rate_is_shown_per_group_and_an_edit_says_why_it_moved(demo_roles):
+    """Found probing SEER- and Framingham-like cohorts: with DE removed the death rate rose
+    (14.6% -> 20.1%) and nothing said why. The words come from the rates and the edit."""
+    from faircause_core.generators.base import FairnessSpec
+    from faircause_core.present.explain import outcome_rate_lines
+
+    def rates(r0, r1, lo_hi):
+        return {"all": {"rate": (r0 + r1) / 2, "ci_low": lo_hi[0], "ci_high": lo_hi[1], "rows": 1000},
+                "x0": {"rate": r0, "ci_low": r0 - 0.02, "ci_high": r0 + 0.02, "rows": 500},
+                "x1": {"rate": r1, "ci_low": r1 - 0.02, "ci_high": r1 + 0.02, "rows": 500}}
+
+    real = rates(0.14, 0.29, (0.20, 0.23))
+    moved = {"rates": {"real": real, "synthetic": rates(0.20, 0.28, (0.235, 0.265))}}
+    kept = {"rates": {"real": real, "synthetic": rates(0.145, 0.285, (0.20, 0.23))}}
+    de = FairnessSpec(de=1.0)
+    lines = outcome_rate_lines(moved, de, demo_roles)
+    assert lines[0].startswith("outcome rate (") and "real 21.5% [20.0, 23.0]" in lines[0]
+    assert lines[1].startswith("why the rate moved: removing DE") and "14.0% -> 20.0%" in lines[1]
+    assert len(outcome_rate_lines(kept, de, demo_roles)) == 1  # intervals overlap: nothing to explain
+    assert "a mirror should keep it" in outcome_rate_lines(moved, FairnessSpec(), demo_roles)[1]
+    assert len(outcome_rate_lines(moved, None, demo_roles)) == 1  # evaluate: the edit is not known
+    assert outcome_rate_lines({}, de, demo_roles) == []  # a run saved before the rates were kept
+
+
+def test_a_run_keeps_each_groups_outcome_rate_with_its_interval(bayes_run):
+    rates = bayes_run.metrics["outcome"]["rates"]
+    for side in ("real", "synthetic"):
+        for key in ("all", "x0", "x1"):
+            r = rates[side][key]
+            assert 0 <= r["ci_low"] <= r["rate"] <= r["ci_high"] <= 1 and r["rows"] > 0, (side, key, r)
+    assert rates["synthetic"]["all"]["rows"] == len(bayes_run.synthetic)
+    assert abs(rates["real"]["all"]["rate"] - bayes_run.metrics["outcome"]["real_rate"]) < 1e-12

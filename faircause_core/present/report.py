@@ -19,7 +19,8 @@ from faircause_core.generators.lm.record import sentence as lm_sentence
 from faircause_core.present import plots
 from faircause_core.present.explain import (EFFECT_WORDS, OWN_EFFECTS_NOTE, SYMBOL_HELP, SYMBOLS, effects_title,
                                            explain_roles, effect_sources, fair_predictor_lines, fair_predictor_notes,
-                                           identity_line, interval_text, is_mirror, measure_note, names, own_effects_rows, question_line,
+                                           identity_line, interval_text, is_mirror, known_edit, measure_note, names,
+                                           outcome_rate_lines, own_effects_rows, question_line,
                                            reference_options, rule_rows, rules_warning, run_why_two_real, sampled_lines,
                                            shown, sign_note, signed)
 
@@ -297,6 +298,8 @@ def build_report(result, roles, *, graph=None, data_name: str = "data", title: s
                   figs.html(plots.quality_bars(fid.get("columns", []), fid.get("shape"), fid.get("trend"),
                                                fid.get("quality"))),
                   _table([{FIDELITY_NAMES.get(k, k): v for k, v in row.items()} for row in fid.get("columns", [])])]
+        parts += [f"<p>{_e(line)}</p>" for line in outcome_rate_lines(metrics.get("outcome"), known_edit(result.settings),
+                                                                      roles)]
         if rule_rows(fid):
             parts += ["<h3>Rules every real row keeps</h3>", _table(rule_rows(fid))]
         if rules_warning(fid):

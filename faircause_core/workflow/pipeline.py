@@ -537,6 +537,9 @@ def measure(real_fit: Table, holdout: pd.DataFrame, synthetic: pd.DataFrame, gra
     outcome = {
         "real_rate": float(np.nanmean(coding.code(real[roles.y]))),
         "synthetic_rate": float(np.nanmean(coding.code(synthetic[roles.y]))),
+        # each side's rate overall and in each group, with Wilson intervals: an edit moves them
+        # (explain.outcome_rate_line says why), and a mirror should not
+        "rates": {side: _group_rates(df, roles, coding) for side, df in (("real", real), ("synthetic", synthetic))},
     }
     return {
         "outcome": outcome,
@@ -545,6 +548,23 @@ def measure(real_fit: Table, holdout: pd.DataFrame, synthetic: pd.DataFrame, gra
         "privacy": _plain(privacy),
         "fair_predictor": _plain(fair),
     }
+
+
+def _group_rates(df: pd.DataFrame, roles: Roles, coding: Outcome) -> dict:
+    """{"all", "x0", "x1": {rate, ci_low, ci_high, rows}} of Y = 1 (rows with Y known)."""
+    from faircause_core.causal.question import group_mask
+    from faircause_core.metrics.frames import wilson
+
+    y = np.asarray(coding.code(df[roles.y]), dtype=float)
+    out = {}
+    for key, rows in (("all", np.ones(len(df), bool)),
+                      ("x0", group_mask(df[roles.x], roles.x0)), ("x1", group_mask(df[roles.x], roles.x1))):
+        known = np.asarray(rows, bool) & ~np.isnan(y)
+        n = int(known.sum())
+        if n:
+            rate, lo, hi = wilson(int(y[known].sum()), n)
+            out[key] = {"rate": rate, "ci_low": lo, "ci_high": hi, "rows": n}
+    return out
 
 
 def measure_rows(settings: GenerationSettings) -> int:
