@@ -180,6 +180,11 @@ def _load(args):
     table = load_table(args.data)
     names = table.schema.names  # column flags as the file spells the names ('T Stage' finds 'T Stage ')
     args.sensitive, args.outcome = match_column(args.sensitive, names), match_column(args.outcome, names)
+    left_out = [c for c in (table.raw.columns if table.raw is not None else []) if c not in table.df.columns]
+    for flag, col in (("--sensitive", args.sensitive), ("--outcome", args.outcome)):
+        if col in left_out:  # not "not found": it is there, read as an identifier
+            raise InputError(f"{flag} {col!r} is left out of the model: it reads as an identifier or is empty "
+                             f"(a different value on nearly every row, or none)")
     args.exclude = match_columns(args.exclude, names)
     check_column_marks(table.schema.names, args.sensitive, args.outcome, exclude=args.exclude)
     if args.exclude:
@@ -404,7 +409,7 @@ def _overlap_text(overlap: dict, roles) -> str:
     if not overlap:
         return "Overlap: not measured (no confounders or mediators to weigh)."
     n0, n1 = names(roles)
-    return (f"\n{overlap_line(overlap, n0, n1)} (a warning below when {n1}'s effective sample size is under "
+    return (f"\n{overlap_line(overlap, n0, n1)} (the audit warns when {n1}'s effective sample size is under "
             f"{ESS_SHARE:.0%} of the group)")
 
 
@@ -429,6 +434,13 @@ def cmd_discover(args) -> int:
     from faircause_core.causal.graph import derive_roles
 
     table, _, _, warnings = _load(args)
+    from faircause_core.causal.question import Outcome
+
+    try:  # discovery takes any outcome; the audit and the generators need it two-valued: say so now
+        Outcome.resolve(table.df[args.outcome], args.threshold)
+    except InputError as err:
+        warnings.append(f"{err}: this graph can be drawn, but audit, generate, sweep and evaluate will refuse "
+                        f"the outcome as it is")
     report = _discover(table, args)
     graph = report.graph
     roles = derive_roles(graph, args.sensitive, args.outcome)
@@ -449,7 +461,7 @@ def cmd_discover(args) -> int:
     from faircause_core.causal.graph import ASSOCIATION_WHY
 
     for a, b in graph.associations:
-        print(f"  {a} - {b}   (associated, no arrow: {ASSOCIATION_WHY.format(a=a, b=b)})")
+        print(f"  {a} - {b}   (may be associated, no arrow: {ASSOCIATION_WHY.format(a=a, b=b)})")
     for parent, child, why in report.refused:
         print(f"  not added: {parent} -> {child} ({why})")
     print(f"Z (confounders): {', '.join(roles.z) or '(none)'}")

@@ -268,7 +268,7 @@ def test_an_association_is_drawn_dashed_without_an_arrowhead_with_its_reason(gra
     assoc = next(e for e in state.edges if (e.source, e.target) == ("age", "sex"))
     assert assoc.marker_end == "" and assoc.marker_start == "" and "strokeDasharray" in assoc.style
     d = assoc.asdict()
-    assert d["className"].split()[0] == editor.ASSOCIATION_CLASS and "nothing in the table causes sex" in d["ariaLabel"]
+    assert d["className"].split()[0] == editor.ASSOCIATION_CLASS and "nothing in the table causing sex" in d["ariaLabel"]
     arrows = [e for e in state.edges if (e.source, e.target) != ("age", "sex")]
     assert all(e.marker_end["type"] == "arrowclosed" and "ariaLabel" not in e.asdict() for e in arrows)
 

@@ -99,7 +99,7 @@ def test_a_mark_given_after_discovery_applies_at_once_and_survives_a_reload(tmp_
             '[data-testid="rf__edge-sex->DEATH_EVENT"] path.react-flow__edge-path')
         assert arrow.evaluate("p => !!document.getElementById((p.getAttribute('marker-end').match(/#([^')]+)/)"
                               " || [])[1] || '')")  # a causal edge keeps its arrowhead
-        assert "nothing in the table causes sex" in assoc.locator("title").text_content()
+        assert "nothing in the table causing sex" in assoc.locator("title").text_content()
         assert ["age", "sex"] in saved_graph(ws).get("associations", [])
         # item 6: how roles are made
         page.get_by_text(re.compile(r"treated as possible mediators of sex")).first.wait_for()

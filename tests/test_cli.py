@@ -398,6 +398,27 @@ def test_an_edge_between_two_suggested_after_outcome_columns_is_allowed(flchain_
     assert proc.returncode == 0, proc.stderr
 
 
+def test_an_identifier_named_as_the_question_is_said_to_be_left_out_not_missing(small_csv, tmp_path):
+    """RHC-like 'ptid': 'column not found' although the file has it (it was read as an identifier)."""
+    data = tmp_path / "with_id.csv"
+    pd.read_csv(small_csv).assign(patient_id=lambda d: range(1000, 1000 + len(d))).to_csv(data, index=False)
+    proc = run_cli("audit", "--data", data, "--sensitive", "patient_id", "--x0", "1", "--x1", "2",
+                   "--outcome", "death", "--method", "plugin")
+    assert_one_line_error(proc, "--sensitive 'patient_id' is left out of the model", "identifier")
+    assert "not found" not in proc.stderr
+
+
+def test_discover_with_an_outcome_the_audit_refuses_says_so_at_once(small_csv, tmp_path):
+    """Framingham-like `discover --outcome sysBP` exited 0 without a word; `audit` then refused it."""
+    proc = run_cli("discover", "--data", small_csv, "--sensitive", "sex", "--outcome", "cholesterol",
+                   "--out", tmp_path / "d.json")
+    assert proc.returncode == 0, proc.stderr
+    assert "warning: outcome 'cholesterol' has" in proc.stdout and "audit, generate, sweep and evaluate will refuse" \
+        in proc.stdout
+    two = run_cli("discover", "--data", small_csv, "--sensitive", "sex", "--outcome", "death", "--out", tmp_path / "e.json")
+    assert two.returncode == 0 and "will refuse" not in two.stdout
+
+
 def test_a_header_with_a_trailing_space_keeps_it_and_flags_find_it(tmp_path):
     """Issue 10 item 11: 'T Stage ' stays 'T Stage ' (nothing renamed), and --fixed, --z and the DAG
     accept it as written or as it looks ('T Stage')."""

@@ -369,10 +369,10 @@ class CausalGraph:
 
 
 #: Why an association is drawn dashed and without an arrowhead (the editor's tooltip, the CLI).
-ASSOCIATION_WHY = ("{a} and {b} go together in the data (the women of a cohort may be older, or more often of "
-                   "one race), but nothing in the table causes {b}: the standard fairness model's {a} <-> {b}, "
-                   "no causal arrow. The generators draw {b} given {a}, so this spurious part of the gap is kept "
-                   "unless you remove it")
+ASSOCIATION_WHY = ("the standard fairness model lets {a} and {b} go together (the women of a cohort may be older, "
+                   "or more often of one race) with nothing in the table causing {b}: {a} <-> {b}, an assumption, "
+                   "not a measured association, and no causal arrow. The generators draw {b} given {a}, so any "
+                   "spurious part of the gap it carries is kept unless you remove it")
 
 
 def _named_pair(e, index: dict, what: str, shape: str, sep: str) -> tuple[str, str]:
