@@ -51,10 +51,13 @@ def cohort(request, tmp_path_factory):
         num = max((c for c in near.columns if pd.api.types.is_float_dtype(near[c])), key=lambda c: near[c].nunique())
         nudge = rng.choice([-1.0, 1.0], len(near)) * rng.uniform(0.005, 0.03, len(near)) * near[num].std()
         near[num] = near[num] + nudge  # never 0: no exact copy left
-        tables = {"copier": copier, "bayesnet": bayes, "mixed": mixed, "near_copy": near}
+        tables = {"copier": copier, "bayesnet": bayes, "mixed": mixed}
         out = {name: distance_to_closest_record(real, t, holdout, fit.schema, seed=0, sensitive=roles.y,
                                                 known=[roles.x, *roles.z], x=roles.x)
                for name, t in tables.items()}
+        # closeness alone decides it: no attacks, no yardsticks (the test's cost)
+        out["near_copy"] = distance_to_closest_record(real, near, holdout, fit.schema, seed=0, sensitive=roles.y,
+                                                      attacks=None, yardsticks=False)
     finally:
         if old is None:
             os.environ.pop("FAIRCAUSE_CACHE", None)
@@ -102,6 +105,8 @@ def test_estimates_lie_inside_their_intervals(cohort):
         p = cohort[name]
         for key in ("membership_auc", "rare_auc", "exact_copy_excess", "unique_copy_excess", "closeness_auc"):
             assert p[f"{key}_ci_low"] <= p[key] <= p[f"{key}_ci_high"], (cohort["name"], name, key)
+        if name == "near_copy":
+            continue  # measured without the attacks
         assert set(p["anonymeter"]) == {"singling_out", "linkability", "inference", "inference_x"}
         for attack, r in p["anonymeter"].items():
             assert 0 <= r["ci_low"] <= r["risk"] <= r["ci_high"] <= 1, (cohort["name"], name, attack, r)
