@@ -25,7 +25,7 @@ from faircause_core.io.data import Table, match_column
 from faircause_core.metrics.frames import NUMERIC_KINDS, model_kinds, numbers
 from faircause_core.workflow.pipeline import (
     EXTERNAL, METRIC_STEPS, GenerationSettings, MeasureSteps, RunResult, default_measure, measure as measure_metrics,
-    real_audits, say_yardsticks, split_holdout, synthetic_notes, synthetic_splits,
+    fitting_notes, real_audits, say_yardsticks, split_holdout, synthetic_notes, synthetic_splits,
 )
 
 #: At most this many distinct unseen values are named in a warning.
@@ -144,5 +144,6 @@ def evaluate(table: Table, synthetic: pd.DataFrame, graph: CausalGraph, roles: R
         real_effects_all_rows=all_rows, fitting_rows=len(fit_table.df),
         target={}, rounds=[], converged=False, metrics=metrics,
         timings={k: round(v, 3) for k, v in timings.items()},
-        warnings=warnings + list(real.warnings) + synthetic_notes(final), message=message,
+        warnings=warnings + (list(real.warnings) if holdout is not None else fitting_notes(real, len(fit_table.df)))
+        + synthetic_notes(final), message=message,
     )

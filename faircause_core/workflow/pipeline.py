@@ -731,7 +731,7 @@ def run_generation(
         converged=bool(result.converged),
         metrics=metrics,
         timings={k: round(v, 3) for k, v in timings.items()},
-        warnings=list(real.warnings) + synthetic_notes(final) + removal_checks(own, final.to_dict(),
+        warnings=fitting_notes(real, len(fit_table.df)) + synthetic_notes(final) + removal_checks(own, final.to_dict(),
                                                                               result.final_fairness),
         message=result.message,
         alphas_used=result.alphas_used,
@@ -764,6 +764,13 @@ def synthetic_notes(decomposition: Decomposition) -> list[str]:
     audit's notes in a run's warnings, "group sex=m is small (33 rows...)" and "(32 rows...)"
     read as one table's contradiction (seen evaluating a copy of pbc)."""
     return [f"on the synthetic rows: {note}" for note in decomposition.warnings]
+
+
+def fitting_notes(decomposition: Decomposition, rows: int) -> list[str]:
+    """The fitting split's audit notes, saying so: the data page's question check counts every
+    row ("341 rows of other groups are left out"), the split's audit its own ("dropped 236
+    rows ..."), and the two read as a contradiction (seen probing a SEER-like cohort)."""
+    return [f"on the fitting split ({rows:,} rows): {note}" for note in decomposition.warnings]
 
 
 def generator_effects(generator, fairness: FairnessSpec, seed: int) -> dict:
