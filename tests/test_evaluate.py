@@ -108,6 +108,7 @@ def test_without_holdout_the_data_is_split_as_generate_does_and_it_says_so(split
     # the Bayes net saw all 1,140 rows, the held-out 342 too: its rows are still no nearer than new patients
     p = report["metrics"]["privacy"]
     assert p["verdict"] != "unsafe" and p["closeness_auc_ci_high"] < 0.6, p["verdict_reason"]
+    assert not [w for w in report["warnings"] if "held-out patients" in w]  # its rows are its own
 
 
 def test_without_holdout_a_near_copy_of_every_real_row_is_unsafe(split, capsys):
@@ -133,6 +134,12 @@ def test_without_holdout_a_near_copy_of_every_real_row_is_unsafe(split, capsys):
     assert p["closeness_auc_ci_low"] <= p["closeness_auc"] <= p["closeness_auc_ci_high"]
     out = capsys.readouterr().out
     assert "Verdict: not safe to share" in out and "closeness AUC" in out
+    # the copy unnudged: the held-out patients' own rows are in it, which flatters what is tested on them
+    real.sample(frac=1.0, random_state=5).to_csv(d / "copy.csv", index=False)
+    copied = evaluate_cli(paths, d / "copy.csv", d / "copy.json", "--measure", "light", "--seed", "3")
+    inside = [w for w in copied["warnings"] if "held-out patients with a row of their own are in the synthetic" in w]
+    assert len(inside) == 1 and inside[0].startswith("342 of 342"), copied["warnings"]
+    assert not [w for w in report["warnings"] if "held-out patients" in w]  # nudged: none verbatim
 
 
 def _bad(tmp_path, name, frame):
