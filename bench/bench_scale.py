@@ -26,8 +26,9 @@ resident memory (ru_maxrss) is that step's alone, reading the file included:
   the largest of a run at this width), against the truth.
 - wide_run: the user's path at the issue's width: the structural model's 6 columns beside 94
   of the wide table's (54 measurements, 30 codes, 10 text categories: noise, no effect),
-  discovery (the app's default: hill climbing with the backbone; timed alone), then the
-  generate step with the discovered graph; 100 columns in all.
+  discovery (the app's default: hill climbing with the backbone, z marked as in wide_audit;
+  timed alone), then the generate step with the discovered graph; 100 columns in all; the
+  run's audits of all rows and of its fitting split, against the truth.
 
     .venv/bin/python bench/bench_scale.py [--sizes 10000,100000,1000000]
         [--steps read,audit,audit_ray,bayesnet] [--out bench/out/scale.json]
@@ -210,9 +211,9 @@ def one(step: str, n: int) -> dict:
         from faircause_core.causal.discovery import discover_report
 
         t = time.perf_counter()
-        # wide_audit marks z as recorded before x, as a user would (the form's column marks):
-        # unmarked, the search may orient x -> z (the same fit), and the audit reads z as a mediator
-        found = discover_report(table, "x", "y", fixed=("z",) if step == "wide_audit" else ())
+        # z marked as recorded before x, as a user would (the form's column marks): unmarked, the
+        # search may orient x -> z (the same fit), and the audit reads z as a mediator
+        found = discover_report(table, "x", "y", fixed=("z",))
         out["discover_s"] = time.perf_counter() - t
         out["searched_rows"] = int(found.searched_rows)
         graph = found.graph
@@ -251,6 +252,15 @@ def one(step: str, n: int) -> dict:
         result = run_generation(table, graph, roles, GenerationSettings(generator="bayesnet", rows=min(n, 1_000_000),
                                                                         seed=0, refine=False))
         out["timings"] = {k: round(v, 2) for k, v in result.timings.items()}
+        if step == "wide_run":  # the run's two audits of the real rows, against the truth
+            from faircause_core.causal.effects import Decomposition
+
+            for key, audited in (("all_rows", result.real_effects_all_rows), ("fitting", result.real_effects)):
+                if audited:
+                    effects = effects_of(Decomposition.from_dict(audited))
+                    out[f"effects_{key}"] = effects
+                    out[f"vs_truth_{key}"] = against_truth(effects)
+            out["synthetic_rows"] = len(result.synthetic)
     elif step == "bayesnet":
         from faircause_core.generators.bayesnet import BayesNetGenerator
 

@@ -452,6 +452,10 @@ def sampled_lines(metrics: dict, fitting_rows, synthetic_rows: int) -> list[str]
         on = _part(anon.get("synthetic", synthetic_rows), synthetic_rows, "synthetic rows")
         lines.append(f"privacy attacks (Anonymeter): {int(anon['attacks']):,} seeded attacks of each kind, on {on}")
     fid = metrics.get("fidelity") or {}
+    f_real, f_syn = fid.get("real_rows"), fid.get("synthetic_rows")
+    if f_real and f_syn and ((fitting_rows is not None and f_real < fitting_rows) or f_syn < synthetic_rows):
+        lines.append(f"fidelity scores and rules: {_part(f_syn, synthetic_rows, 'synthetic rows')} and "
+                     f"{_part(f_real, fitting_rows, 'real training rows')}")
     if fid.get("trend_pairs_sampled") and fid.get("trend_pairs_checked"):
         pairs = _part(fid["trend_pairs_sampled"], fid["trend_pairs_checked"], "column pairs")
         lines.append(f"column pair trends: {pairs}, with the sampling error in the pair-trend interval")
