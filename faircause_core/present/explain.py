@@ -456,6 +456,12 @@ def sampled_lines(metrics: dict, fitting_rows, synthetic_rows: int) -> list[str]
     if f_real and f_syn and ((fitting_rows is not None and f_real < fitting_rows) or f_syn < synthetic_rows):
         lines.append(f"fidelity scores and rules: {_part(f_syn, synthetic_rows, 'synthetic rows')} and "
                      f"{_part(f_real, fitting_rows, 'real training rows')}")
+    util = metrics.get("utility") or {}
+    u_train, u_syn = util.get("n_train_real"), util.get("n_synth")
+    if u_train and u_syn and ((fitting_rows is not None and u_train < fitting_rows) or u_syn < synthetic_rows):
+        lines.append(f"train-on-synthetic AUROC: models trained on {_part(u_syn, synthetic_rows, 'synthetic rows')} "
+                     f"and {_part(u_train, fitting_rows, 'real training rows')}, tested on {int(util['n_test']):,} "
+                     f"held-out rows")
     if fid.get("trend_pairs_sampled") and fid.get("trend_pairs_checked"):
         pairs = _part(fid["trend_pairs_sampled"], fid["trend_pairs_checked"], "column pairs")
         lines.append(f"column pair trends: {pairs}, with the sampling error in the pair-trend interval")

@@ -50,10 +50,11 @@ MEASURE_PROFILES = {
     "light": {"splits": 3, "draws": 16, "repeats": 20, "attacks": 50, "max_rows": 1000},
 }
 MEASURE_ENV = "FAIRCAUSE_MEASURE"
-#: Rows of each side the fidelity scores and rules read at most (a seeded sample above it): on
-#: 1,400,000 x 100 real against 1,000,000 synthetic rows, SDMetrics' report on every row took
-#: 521 s of a 4,845 s run (bench_scale.py wide_run, 2026-12-07); its scores are means over
-#: columns and pairs, whose sampling error at 200,000 rows is far below their third decimal.
+#: Rows of each side the fidelity scores and rules, and train-on-synthetic AUROC, read at most (a
+#: seeded sample above it): on 1,400,000 x 100 real against 1,000,000 synthetic rows, SDMetrics'
+#: report on every row took 521 s and the AUROCs 148 s of a 4,845 s run (bench_scale.py
+#: wide_run, 2026-12-07); the scores are means over columns and pairs, and an AUROC on 200,000
+#: rows has a standard error near 0.001.
 FIDELITY_ROWS = 200_000
 DEFAULT_HOLDOUT = 0.3  # the share of real rows a run holds out (the peers' 70/30 protocol)
 
@@ -532,7 +533,10 @@ def measure(real_fit: Table, holdout: pd.DataFrame, synthetic: pd.DataFrame, gra
     # death): a predictor of Y that saw them would only show the leak
     after = tuple(sorted(graph.descendants(roles.y)))
     features = {c: k for c, k in model_kinds(schema).items() if c not in after}
-    utility = step("utility", lambda: tstr_auroc(real, synthetic, holdout, roles.y, features, seed=seed,
+    # on a seeded FIDELITY_ROWS of each side at most too (its counts: n_train_real, n_synth, n_test)
+    u_rng = np.random.default_rng([seed, 10])
+    u_sides = [subsample(df, FIDELITY_ROWS, u_rng) for df in (real, synthetic, holdout)]
+    utility = step("utility", lambda: tstr_auroc(*u_sides, roles.y, features, seed=seed,
                                                  threshold=roles.threshold, positive=roles.positive))
     # disclosure: an attacker who knows a person's protected attribute and background columns guesses Y
     privacy = step("privacy", lambda: distance_to_closest_record(
