@@ -320,11 +320,11 @@ def fidelity_tab(run_id: str, run: dict) -> None:
                                            fid.get("quality")), width="stretch", key="cmp_quality")
         for line in outcome_rate_lines(result.metrics.get("outcome"), known_edit(result.settings), run["roles"]):
             st.caption(md(line[:1].upper() + line[1:]))
-        if rules_warning(fid):
-            text.warning(rules_warning(fid))
-        if rule_rows(fid):
+        if said := rules_warning(fid):
+            text.warning(said)
+        if rows := rule_rows(fid):
             st.markdown("**Rules every real row keeps**, and the synthetic rows that break them")
-            st.dataframe(pd.DataFrame(rule_rows(fid)), hide_index=True)
+            st.dataframe(pd.DataFrame(rows), hide_index=True)
     if not run.get("data_id"):
         return
     kinds = json.dumps(run.get("kinds") or {}, sort_keys=True)

@@ -583,8 +583,8 @@ def _print_measures(m: dict, mirror: bool = False) -> None:
     for row in rule_rows(fid)[:5]:
         print(f"fidelity: {row['rule every real row keeps']} (every one of {row['real rows']} real rows): broken by "
               f"{row['synthetic rows breaking it']} synthetic rows")
-    if rules_warning(fid):
-        print(f"warning: fidelity: {rules_warning(fid)}")
+    if said := rules_warning(fid):
+        print(f"warning: fidelity: {said}")
     print(f"AUROC train-on-real {m['utility']['trtr']:.3f}, train-on-synthetic {m['utility']['tstr']:.3f}")
     fp = m["fair_predictor"]
     for line in fair_predictor_lines(fp, mirror):

@@ -556,14 +556,18 @@ def own_effects_rows(result) -> list[dict]:
     return out
 
 
+def _pct_ci(share: float, low: float, high: float) -> str:
+    """A share with its interval in percent: "41.8% [40.5, 43.0]"."""
+    return f"{100 * share:.1f}% [{100 * low:.1f}, {100 * high:.1f}]"
+
+
 def rule_rows(fidelity: Mapping) -> list[dict]:
     """The rules every real row keeps (metrics.fidelity.kept_rules), one row each, the most
     broken first: how many real rows it holds on and the synthetic rows breaking it."""
     rules = (fidelity.get("rules") or {}).get("rules") or []
     return [{"rule every real row keeps": r["rule"], "real rows": f"{int(r['real_rows']):,}",
-             "synthetic rows breaking it": f"{100 * r['broken_share']:.1f}% [{100 * r['ci_low']:.1f}, "
-                                           f"{100 * r['ci_high']:.1f}] ({int(r['broken']):,} of "
-                                           f"{int(r['synthetic_rows']):,})"} for r in rules]
+             "synthetic rows breaking it": f"{_pct_ci(r['broken_share'], r['ci_low'], r['ci_high'])} "
+                                           f"({int(r['broken']):,} of {int(r['synthetic_rows']):,})"} for r in rules]
 
 
 def rules_warning(fidelity: Mapping) -> str | None:
@@ -572,11 +576,11 @@ def rules_warning(fidelity: Mapping) -> str | None:
     from faircause_core.metrics.fidelity import RULE_BREAK_WARN
 
     found = fidelity.get("rules") or {}
-    broken = [r for r in found.get("rules") or [] if r["rule"] in set(found.get("broken") or [])]
+    names = set(found.get("broken") or [])
+    broken = [r for r in found.get("rules") or [] if r["rule"] in names]
     if not broken:
         return None
-    said = "; ".join(f"{r['rule']} in {100 * r['broken_share']:.1f}% [{100 * r['ci_low']:.1f}, "
-                     f"{100 * r['ci_high']:.1f}]" for r in broken[:3])
+    said = "; ".join(f"{r['rule']} in {_pct_ci(r['broken_share'], r['ci_low'], r['ci_high'])}" for r in broken[:3])
     more = f" and {len(found['broken']) - 3} more" if len(found["broken"]) > 3 else ""
     return (f"impossible rows: the synthetic rows break {len(found['broken'])} rule(s) every real row keeps "
             f"({said}{more} of rows, above {RULE_BREAK_WARN:.0%}); the quality score does not see this")
@@ -585,7 +589,7 @@ def rules_warning(fidelity: Mapping) -> str | None:
 def outcome_rate_lines(outcome: Mapping, fairness, roles) -> list[str]:
     """The outcome's rate, real and synthetic, overall and per group with intervals, and why it
     moved: removing a pathway gives every patient the reference group's mechanism for it, so
-    the groups meet at the reference's rate and the overall rate follows (found probing a
+    the other group's rate moves toward the reference's and the overall rate follows (found probing a
     SEER-like cohort: death 14.6% -> 20.1% with DE removed, and nothing said why). A mirror
     whose overall rate moves clearly is said too: it should keep it."""
     rates = (outcome or {}).get("rates") or {}
@@ -597,7 +601,7 @@ def outcome_rate_lines(outcome: Mapping, fairness, roles) -> list[str]:
     def side(d):
         groups = ", ".join(f"{n} {100 * d[k]['rate']:.1f}%" for k, n in (("x1", n1), ("x0", n0)) if k in d)
         a = d["all"]
-        return f"{100 * a['rate']:.1f}% [{100 * a['ci_low']:.1f}, {100 * a['ci_high']:.1f}] ({groups})"
+        return f"{_pct_ci(a['rate'], a['ci_low'], a['ci_high'])} ({groups})"
 
     what = outcome_phrase(roles.y, roles.threshold, roles.positive, roles.labels)
     lines = [f"outcome rate ({what}): real {side(real)}; synthetic {side(syn)}"]

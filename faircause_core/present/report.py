@@ -300,10 +300,10 @@ def build_report(result, roles, *, graph=None, data_name: str = "data", title: s
                   _table([{FIDELITY_NAMES.get(k, k): v for k, v in row.items()} for row in fid.get("columns", [])])]
         parts += [f"<p>{_e(line)}</p>" for line in outcome_rate_lines(metrics.get("outcome"), known_edit(result.settings),
                                                                       roles)]
-        if rule_rows(fid):
-            parts += ["<h3>Rules every real row keeps</h3>", _table(rule_rows(fid))]
-        if rules_warning(fid):
-            parts += [f"<div class='warn'>{_e(rules_warning(fid))}</div>"]
+        if rows := rule_rows(fid):
+            parts += ["<h3>Rules every real row keeps</h3>", _table(rows)]
+        if said := rules_warning(fid):
+            parts += [f"<div class='warn'>{_e(said)}</div>"]
     util = metrics.get("utility") or {}
     if util:
         parts += ["<h2>Utility</h2>", figs.html(plots.score_bars(

@@ -550,13 +550,11 @@ def measure(real_fit: Table, holdout: pd.DataFrame, synthetic: pd.DataFrame, gra
     except InputError as err:  # e.g. the synthetic data lost a group entirely
         fair = {"error": str(err)}
     coding = Outcome.resolve(real[roles.y], roles.threshold, roles.positive)  # the real rows fix what counts as 1
-    outcome = {
-        "real_rate": float(np.nanmean(coding.code(real[roles.y]))),
-        "synthetic_rate": float(np.nanmean(coding.code(synthetic[roles.y]))),
-        # each side's rate overall and in each group, with Wilson intervals: an edit moves them
-        # (explain.outcome_rate_line says why), and a mirror should not
-        "rates": {side: _group_rates(df, roles, coding) for side, df in (("real", real), ("synthetic", synthetic))},
-    }
+    # each side's rate overall and in each group, with Wilson intervals: an edit moves them
+    # (explain.outcome_rate_lines says why), and a mirror should not
+    rates = {side: _group_rates(df, roles, coding) for side, df in (("real", real), ("synthetic", synthetic))}
+    outcome = {f"{side}_rate": float(rates[side].get("all", {}).get("rate", np.nan)) for side in rates}
+    outcome["rates"] = rates
     return {
         "outcome": outcome,
         "fidelity": fidelity,
