@@ -250,7 +250,8 @@ def one(step: str, n: int) -> dict:
 
         # a run delivers at most a million rows (generators.base.check_rows), whatever it reads
         result = run_generation(table, graph, roles, GenerationSettings(generator="bayesnet", rows=min(n, 1_000_000),
-                                                                        seed=0, refine=False))
+                                                                        seed=0, refine=False),
+                                progress=stage_writer())
         out["timings"] = {k: round(v, 2) for k, v in result.timings.items()}
         if step == "wide_run":  # the run's two audits of the real rows, against the truth
             from faircause_core.causal.effects import Decomposition
@@ -274,15 +275,70 @@ def one(step: str, n: int) -> dict:
     return out
 
 
+STAGE_FILE = "SCALE_STAGE_FILE"  # where a child writes the run's current progress stage
+
+
+def stage_writer():
+    """A run's progress callback that writes its stage to $SCALE_STAGE_FILE (the parent reads it
+    beside the child's memory high-water mark), or None."""
+    path = os.environ.get(STAGE_FILE)
+    if not path:
+        return None
+    last = [None]
+
+    def progress(stage: str, done: int, total: int) -> None:
+        # "(ended)": what follows a stage's last report before the next one (the delivered draw's
+        # end is the generator's own effects, workflow.progress.stage_of)
+        text = f"{stage} (ended)" if total and done >= total else stage
+        if text != last[0]:
+            last[0] = text
+            Path(path).write_text(text)
+    return progress
+
+
+def hwm_mb(pid: int) -> float:
+    """The process's resident high-water mark (VmHWM) in MB, 0 when it has gone."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
 def in_fresh_process(script: str, key: str, what: str, n: int, env: dict) -> dict:
     """`script --one what n` in a fresh process: its JSON line as a row, with the 1-minute load
-    average when it started, or the last line of its error."""
+    average when it started, or the last line of its error. The child's memory high-water mark is
+    read every 0.2 s from here (no GIL of the child's in the way) and each rise charged to the stage
+    the run reported last: peak_by_stage_mb, the highest mark reached in each stage (a run's
+    transient is found where the mark jumps)."""
+    import tempfile
+
     load = os.getloadavg()[0]
-    proc = subprocess.run([sys.executable, script, "--one", what, str(n)], capture_output=True, text=True,
-                          env=env, cwd=ROOT)
+    with tempfile.NamedTemporaryFile("w", suffix=".stage", delete=False) as f:
+        stage_path = f.name
+    env = dict(env, **{STAGE_FILE: stage_path})
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        proc = subprocess.Popen([sys.executable, script, "--one", what, str(n)], stdout=out, stderr=err,
+                                text=True, env=env, cwd=ROOT)
+        peaks, high = {}, 0.0
+        while proc.poll() is None:
+            mark = hwm_mb(proc.pid)
+            if mark > high:
+                high = mark
+                stage = Path(stage_path).read_text() or "before the run"
+                peaks[stage] = round(mark)
+            time.sleep(0.2)
+        out.seek(0), err.seek(0)
+        stdout, stderr = out.read(), err.read()
+    os.unlink(stage_path)
     if proc.returncode:
-        return {"n": n, key: what, "failed": proc.stderr.strip().splitlines()[-1:]}
-    return {"n": n, key: what, "load": load, **json.loads(proc.stdout.strip().splitlines()[-1])}
+        return {"n": n, key: what, "failed": stderr.strip().splitlines()[-1:]}
+    row = {"n": n, key: what, "load": load, **json.loads(stdout.strip().splitlines()[-1])}
+    if peaks and what in ("generate", "wide_run"):
+        row["peak_by_stage_mb"] = peaks
+    return row
 
 
 def args_or_one(ap: argparse.ArgumentParser, one_fn, what: str) -> argparse.Namespace:

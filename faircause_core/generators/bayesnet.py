@@ -349,11 +349,15 @@ class BayesNetGenerator(Generator):
         u = np.random.default_rng([int(seed), 1 << 20]).random((len(self.order_) + 2, n))
         y = self.cols_[self.roles_.y]
 
-        def outcome(codes: np.ndarray) -> np.ndarray:  # 0/1 per row as decompose codes it, NaN if missing
-            return self.outcome_.code(y.decode(codes, u[-1]))
+        def outcome(codes: np.ndarray, part: slice) -> np.ndarray:  # 0/1 per row as decompose codes it, NaN if missing
+            return self.outcome_.code(y.decode(codes, u[-1, part]))
 
-        return counterfactual_effects(lambda sees_x: self._sample_codes(n, fairness, u[:-1], sees_x), self.order_,
-                                      self.roles_, self.groups_, outcome)
+        def run(sees_x: Optional[dict], part: slice) -> dict:
+            return self._sample_codes(part.stop - part.start, fairness, u[:-1, part], sees_x)
+
+        # in batches of 4 x batch_size units: the numbers of one pass, a batch's memory
+        return counterfactual_effects(run, self.order_, self.roles_, self.groups_, outcome, n=n,
+                                      batch=4 * self.batch_size)
 
     # ------------------------------------------------------------- helpers
     def describe(self) -> pd.DataFrame:
