@@ -3,6 +3,8 @@
 import html
 import re
 
+import pytest
+
 from faircause_core.causal.graph import CausalGraph, Roles
 from faircause_core.present.report import build_report
 
@@ -110,11 +112,21 @@ def test_the_outcome_rate_is_shown_per_group_and_an_edit_says_why_it_moved(demo_
     assert outcome_rate_lines({}, de, demo_roles) == []  # a run saved before the rates were kept
 
 
-def test_a_run_keeps_each_groups_outcome_rate_with_its_interval(bayes_run):
+def test_a_run_keeps_each_groups_outcome_rate_with_its_interval(bayes_run, demo_table, demo_roles):
+    from faircause_core.workflow.pipeline import split_holdout
+
     rates = bayes_run.metrics["outcome"]["rates"]
     for side in ("real", "synthetic"):
         for key in ("all", "x0", "x1"):
             r = rates[side][key]
             assert 0 <= r["ci_low"] <= r["rate"] <= r["ci_high"] <= 1 and r["rows"] > 0, (side, key, r)
     assert rates["synthetic"]["all"]["rows"] == len(bayes_run.synthetic)
-    assert abs(rates["real"]["all"]["rate"] - bayes_run.metrics["outcome"]["real_rate"]) < 1e-12
+    # counted here from the fitting split's own rows (the demo's death is 0/1), not read back
+    fit, _ = split_holdout(demo_table, bayes_run.settings.holdout, bayes_run.settings.seed)
+    deaths = fit.df[demo_roles.y]
+    assert len(fit.df) == rates["real"]["all"]["rows"] == bayes_run.fitting_rows
+    assert rates["real"]["all"]["rate"] == pytest.approx(deaths.mean(), abs=1e-12)
+    for key, group in (("x0", "Male"), ("x1", "Female")):
+        assert rates["real"][key]["rate"] == pytest.approx(deaths[fit.df[demo_roles.x] == group].mean(), abs=1e-12)
+    synthetic = bayes_run.synthetic[demo_roles.y]
+    assert rates["synthetic"]["all"]["rate"] == pytest.approx(synthetic.mean(), abs=1e-12)
