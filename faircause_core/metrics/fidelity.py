@@ -47,6 +47,7 @@ from scipy.stats.contingency import association
 from sdmetrics.reports import QualityReport
 from sdmetrics.single_column import MissingValueSimilarity
 
+from faircause_core.causal.effects import Z95
 from faircause_core.metrics.frames import (
     NUMERIC_KINDS, TABLE, canonical, check_frame, model_kinds, numbers, sdmetrics_columns, sdmetrics_frame, subsample,
     wilson,
@@ -269,7 +270,7 @@ def _sampled_trend(scores: np.ndarray, facts: dict) -> dict:
     if m < 2:
         return {"trend_ci_low": float("nan"), "trend_ci_high": float("nan")}
     share = facts["trend_pairs_sampled"] / facts["trend_pairs_checked"]
-    half = 1.96 * scores.std(ddof=1) / np.sqrt(m) * np.sqrt(1.0 - share)
+    half = Z95 * scores.std(ddof=1) / np.sqrt(m) * np.sqrt(1.0 - share)
     mean = float(scores.mean())
     return {"trend_ci_low": max(0.0, mean - half), "trend_ci_high": min(1.0, mean + half)}
 

@@ -70,6 +70,7 @@ import numpy as np
 import pandas as pd
 from sklearn.neighbors import NearestNeighbors
 
+from faircause_core.causal.effects import Z95
 from faircause_core.errors import InputError
 from faircause_core.metrics.frames import (
     NUMERIC_KINDS, TABLE, canonical, check_frame, model_kinds, numbers, sdmetrics_columns, sdmetrics_frame, subsample,
@@ -85,7 +86,6 @@ RARE_SHARE = 0.05  # the rarest 5% of training and of holdout rows
 ATTACKS = 200  # Anonymeter attacks per measure (at most the holdout's size)
 ANONYMETER_ROWS = 2000  # synthetic rows the attacks see, at most (a seeded sample); all real rows are attacked
 SINGLING_OUT_TRIES = 50  # candidate queries per singling-out attack, at most (Anonymeter: 10 million in all)
-Z95 = 1.959963984540054
 NN_ALGORITHM = "kd_tree"  # exact; 2-6x faster than brute force here, which contends for the cores
 
 # ----------------------------------------------------------------------------- verdict thresholds
