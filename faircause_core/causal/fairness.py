@@ -167,9 +167,10 @@ def _check_roles(data, x, y, z, w):
 # ----------------------------------------------------------------------------- features
 
 
-def _design(df: pd.DataFrame, cols: list[str]) -> np.ndarray:
-    """Numeric feature matrix: one-hot for discrete columns, median + indicator for numbers."""
-    blocks = []
+def _design_columns(df: pd.DataFrame, cols: list[str]) -> list:
+    """The feature matrix's columns, each a function giving one (n,) column: one-hot for discrete
+    columns, median + indicator for numbers (a constant column carries no information)."""
+    out = []
     for c in cols:
         s = df[c]
         if pd.api.types.is_bool_dtype(s):
@@ -178,9 +179,9 @@ def _design(df: pd.DataFrame, cols: list[str]) -> np.ndarray:
             v = numbers(s)
             miss = np.isnan(v)
             med = np.nanmedian(v) if (~miss).any() else 0.0
-            blocks.append(np.where(miss, med, v)[:, None])
+            out.append(lambda v=v, med=med: np.where(np.isnan(v), med, v))
             if miss.any():
-                blocks.append(miss.astype(float)[:, None])
+                out.append(lambda v=v: np.isnan(v))
         else:
             labels = s.astype(object).where(s.notna(), "\x00missing").astype(str)
             counts = labels.value_counts(sort=True)
@@ -190,18 +191,32 @@ def _design(df: pd.DataFrame, cols: list[str]) -> np.ndarray:
                 keep = keep[: MAX_LEVELS - 1] + ["\x00other"]
             keep = sorted(set(keep))
             if len(keep) <= 1:
-                continue  # a constant column carries no information
-            codes = labels.to_numpy()
-            blocks.append(np.column_stack([(codes == k).astype(float) for k in keep[1:]]))
-    if not blocks:
-        return np.zeros((len(df), 0))
-    return np.hstack(blocks)
+                continue
+            # small integer codes held until the fill, not the labels (a string object a row)
+            codes = pd.Categorical(labels, categories=keep).codes
+            out += [lambda codes=codes, k=k: codes == k for k in range(1, len(keep))]
+    return out
+
+
+def _design(df: pd.DataFrame, cols: list[str]) -> np.ndarray:
+    """Numeric feature matrix: one-hot for discrete columns, median + indicator for numbers,
+    filled column by column into one array (at 2,000,000 rows x 100 columns the blocks and
+    their stacked copy held twice the matrix)."""
+    fills = _design_columns(df, cols)
+    m = np.empty((len(df), len(fills)))
+    for j, column in enumerate(fills):
+        m[:, j] = column()
+    return m
 
 
 def _standardise(m: np.ndarray) -> np.ndarray:
+    """Each column centred and scaled to unit standard deviation (a constant one centred), in
+    place: the same numbers as (m - mean) / sd without a second matrix-sized result."""
     sd = m.std(axis=0)
     sd[sd == 0] = 1.0
-    return (m - m.mean(axis=0)) / sd
+    m -= m.mean(axis=0)
+    m /= sd
+    return m
 
 
 # ----------------------------------------------------------------------------- learners
