@@ -95,6 +95,8 @@ def test_names_that_read_as_after_the_outcome(name):
     # the entry event's calendar year, history, and a census tract written short
     "index_event_year", "index_event_days", "prior_event_years", "prev_event_years", "rec_year", "event_year",
     "cens_tract", "cens_block_group",
+    # a survival probability predicted at baseline (RHC's surv2md1, a prognostic model's estimate)
+    "surv2md1", "surv_prob", "predicted_survival", "survival_estimate", "est_survival", "surv_score",
 ])
 def test_names_that_do_not(name):
     assert after_outcome_name(name) is None

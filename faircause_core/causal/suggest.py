@@ -82,7 +82,10 @@ _AFTER_NAMES = [
      "a record of the discharge"),
     (re.compile(r"\blength of (?:hospital |icu )?stay\b|\blos\b|\b(?:hospital|icu|inpatient) (?:stay|days)\b|"
                 r"\bdays (?:in|at) (?:hospital|icu)\b"), "a length of stay (it ends with the discharge or the death)"),
-    (re.compile(r"\bsurv(?:ival|ived)?\b|\btte\b"), "survival time"),
+    # not a survival probability predicted at baseline ("surv2md1": a prognostic model's estimate
+    # of surviving two months, made at entry; "predicted_survival", "surv_prob")
+    (re.compile(r"(?<!predicted )(?<!estimated )(?<!expected )(?<!pred )(?<!est )\bsurv(?:ival|ived)?\b"
+                r"(?! (?:\d+ )*(?:md|model|prob\w*|est\w*|pred\w*|score|index)\b)|\btte\b"), "survival time"),
     (re.compile(rf"^(?:(?:obs|observation|observed|study|total|followed|follow) )?{_UNIT}(?: {_SUFFIX})?"
                 rf"(?: (?:at risk|observed|followed|of follow ?up|in study))?$|"
                 rf"^(?:time|days) (?:at risk|in study|on study)$"),
