@@ -167,7 +167,7 @@ def _parameters(gen) -> dict:
         if cpd.logistic is not None and not cpd.logistic.constant:
             parts += [cpd.logistic.coef_t, cpd.logistic.intercept, cpd.logistic.freq]
         if cpd.seen is not None:
-            parts.append(cpd.seen.to_frame().to_numpy())
+            parts.append(cpd.seen.encoded())
         out[v] = parts
     return out
 
