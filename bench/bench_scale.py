@@ -28,7 +28,9 @@ resident memory (ru_maxrss) is that step's alone, reading the file included:
   of the wide table's (54 measurements, 30 codes, 10 text categories: noise, no effect),
   discovery (the app's default: hill climbing with the backbone, z marked as in wide_audit;
   timed alone), then the generate step with the discovered graph; 100 columns in all; the
-  run's audits of all rows and of its fitting split, against the truth.
+  run's audits of all rows and of its fitting split, against the truth. For generate and
+  wide_run, peak_by_stage_mb: the child's memory high-water mark read every 0.2 s from the
+  parent, each rise charged to the run's last progress stage (where a transient is).
 
     .venv/bin/python bench/bench_scale.py [--sizes 10000,100000,1000000]
         [--steps read,audit,audit_ray,bayesnet] [--out bench/out/scale.json]
