@@ -490,3 +490,30 @@ def test_a_strength_that_is_not_a_positive_number_or_cv_is_refused():
     for bad in ("auto", 0, -1, None):
         with pytest.raises(InputError, match="equivalent_sample_size"):
             BayesNetGenerator(equivalent_sample_size=bad)
+
+
+@pytest.mark.parametrize("n,parents,card", [(20_000, 99, 10), (2_000, 40, 3), (30_000, 5, 4), (100, 1, 2)])
+def test_seen_parent_combinations_match_pandas_exactly(n, parents, card):
+    """_Combos (exact mixed-radix ids, renumbered before 2**62) groups the fitting rows as a
+    pandas MultiIndex does and finds a batch's combinations, -1 for those never seen: with 99
+    parents it renumbers several times (the case whose MultiIndex held 8 KB a row)."""
+    import pandas as pd
+
+    from faircause_core.generators.bayesnet import _Combos
+
+    rng = np.random.default_rng(n + parents)
+    dims = [int(d) for d in rng.integers(2, card + 1, parents)]
+    cols = [rng.integers(0, d, n) for d in dims]
+    combos = _Combos(cols, dims)
+    index = pd.MultiIndex.from_arrays(cols)
+    seen = index.unique()
+    ours, theirs = combos.rows, seen.get_indexer(index)
+    assert len(combos) == len(seen) and len(set(zip(ours.tolist(), theirs.tolist()))) == len(seen)
+    batch = [np.concatenate([c[:300], rng.integers(0, d, 300)]) for c, d in zip(cols, dims)]
+    a, b = combos.lookup(batch), seen.get_indexer(pd.MultiIndex.from_arrays(batch))
+    same_id = dict(zip(theirs.tolist(), ours.tolist()))
+    assert np.array_equal(a >= 0, b >= 0) and all(same_id[j] == i for i, j in zip(a.tolist(), b.tolist()) if j >= 0)
+    if parents >= 40:
+        assert (a[300:] < 0).any()  # random combinations of 40 or 99 parents: some never seen
+    if parents == 99:
+        assert sum(s[0] == "dense" for s in combos.steps) > 2  # renumbered on the way, not only at the end
