@@ -346,8 +346,9 @@ class LLMGenerator(Generator):
         u = np.random.default_rng([int(seed), 1 << 20]).random((len(lay.order) + 2, n))
         y = lay.cols[self.roles_.y]
         with torch_threads(self.threads):
-            return counterfactual_effects(lambda sees_x: self._codes(n, fairness, u[:-1], sees_x=sees_x), lay.order,
-                                          self.roles_, self.groups_, lambda codes: self.outcome_.code(y.decode(codes, u[-1])))
+            return counterfactual_effects(  # one batch of all n units, as before the Bayes net's were batched
+                lambda sees_x, part: self._codes(n, fairness, u[:-1, part], sees_x=sees_x), lay.order, self.roles_,
+                self.groups_, lambda codes, part: self.outcome_.code(y.decode(codes, u[-1, part])), n=n, batch=n)
 
     # ------------------------------------------------------------- helpers
     def heldout_gains(self, df: pd.DataFrame) -> dict:

@@ -113,45 +113,38 @@ def ancestral_sample(
     return codes
 
 
-def counterfactual_effects(run: Callable[..., dict], order: list, roles, groups: Groups,
-                           positive: Callable[..., np.ndarray], n: Optional[int] = None,
-                           batch: Optional[int] = None) -> dict:
+def counterfactual_effects(run: Callable[[Optional[dict], slice], dict], order: list, roles, groups: Groups,
+                           positive: Callable[[np.ndarray, slice], np.ndarray], n: int, batch: int) -> dict:
     """The generator's own TV, Ctf-DE, Ctf-IE, Ctf-SE and ETT (method.md section 2), by
     Monte Carlo on its mechanisms rather than by estimation on its rows.
 
-    `run(sees_x)` returns the state codes of one ancestral pass with the same uniforms
-    (ancestral_sample's `sees_x`); `positive(codes of Y)` codes the outcome as 0/1 (NaN: missing, left out). Three
+    `run(sees_x, part)` returns the state codes of one ancestral pass over the units `part` (a
+    slice of 0..n) with the same uniforms (ancestral_sample's `sees_x`); `positive(codes of Y,
+    part)` codes the outcome as 0/1 (NaN: missing, left out). Three
     passes: factual; every mechanism reading X = x1 (gives Y_{x1}); only Y's reading x1
     (gives Y_{x1, W_{x0}} on the rows whose X is x0). Z and X are drawn alike in all three,
     so each effect is a difference of means over the same rows (common random numbers).
     `se_<effect>`: its Monte Carlo standard error (paired where both means are over the x0 rows).
 
-    With `n` and `batch`, the n units are passed `batch` at a time: `run(sees_x, part)` and
-    `positive(codes, part)` take the slice of units (their uniforms' columns); each unit's draw
-    reads only its own uniforms, so the numbers are those of one pass, and memory is a batch's
-    (one pass of 200,000 units through a 99-parent outcome took 2 GB on the 100-column table).
+    The n units are passed `batch` at a time; each unit's draw reads only its own uniforms, so
+    the numbers are those of one pass, and memory is a batch's (one pass of 200,000 units
+    through a 99-parent outcome took 2 GB on the 100-column table).
     """
     if not groups.complete:
         raise InputError("the counterfactual effects need both groups x0 and x1")
     x, y = roles.x, roles.y
-    if n is None or batch is None:
-        parts = [None]
-        call, code = (lambda sees_x, part: run(sees_x)), (lambda c, part: positive(c))
-    else:
-        parts = [slice(a, min(a + batch, n)) for a in range(0, n, batch)]
-        call, code = run, positive
     xs, ys = [], []
-    for part in parts:
-        fact = call(None, part)
-        total = call({v: groups.x1 for v in order if v != x}, part)
-        direct = call({y: groups.x1}, part)
+    for part in (slice(a, min(a + batch, n)) for a in range(0, n, batch)):
+        fact = run(None, part)
+        total = run({v: groups.x1 for v in order if v != x}, part)
+        direct = run({y: groups.x1}, part)
         for v in order:  # X and what precedes it must not depend on the interventions
             if v == x:
                 break
             if not (np.array_equal(fact[v], total[v]) and np.array_equal(fact[v], direct[v])):
                 raise RuntimeError(f"column {v!r} before X changed under an intervention on X")
         xs.append(np.asarray(fact[x]))
-        ys.append([np.asarray(code(c[y], part), dtype=float) for c in (fact, total, direct)])
+        ys.append([np.asarray(positive(c[y], part), dtype=float) for c in (fact, total, direct)])
     fx = np.concatenate(xs)
     in0, in1 = fx == groups.x0, fx == groups.x1
     if not in0.any() or not in1.any():
