@@ -246,7 +246,8 @@ def test_anonymeter_is_seeded_and_gives_numpy_and_random_their_state_back():
     c = anonymeter_risks(frames, KINDS, 8, {"inference": "sex", "inference_x": "diet"}, 100, [])
     assert a == b  # every number, baseline rates included (Anonymeter leaves those unseeded)
     assert a != c
-    assert a["anonymeter_rows"] == {"original": 300, "control": 200, "synthetic": 300, "attacks": 100}
+    assert a["anonymeter_rows"] == {"original": 300, "control": 200, "synthetic": 300, "attacks": 100,
+                                    "original_of": 300, "control_of": 200}
     for name, r in a["anonymeter"].items():
         assert 0 <= r["ci_low"] <= r["risk"] <= r["ci_high"] <= 1 and r["n_attacks"] == 100, name
 
@@ -264,6 +265,39 @@ def test_anonymeter_risks_are_sensible_on_numpy_2():
     assert leak["linkability"]["ci_low"] > 0.25 and safe["linkability"]["ci_high"] < 0.05
     assert leak["inference"]["ci_low"] > 0.9 and safe["inference"]["ci_low"] == 0
     assert leak["singling_out"]["ci_low"] > 0.6 and safe["singling_out"]["ci_high"] < 0.2
+
+
+def test_anonymeter_attacks_a_stated_sample_of_a_big_table(monkeypatch):
+    """Issue 22: a 2,000,000-row run's privacy step held 9 GB of text cells with every real row in
+    Anonymeter's frames. Above ANONYMETER_REAL_ROWS (here set to 150) the original and the control
+    are seeded samples, recorded and said; a copier is still caught within the sample (a copy of
+    the training rows scores as in the full attack), fresh rows from the same law are not."""
+    from faircause_core.metrics import privacy
+    from faircause_core.present.explain import sampled_lines
+
+    real, hold = table(400, 0), table(300, 1)
+    copy = {"real training": real, "synthetic": real, "real holdout": hold}
+    fresh = dict(copy, synthetic=table(400, 3))
+    monkeypatch.setattr(privacy, "ANONYMETER_REAL_ROWS", 150)
+    notes = []
+    leak = privacy.anonymeter_risks(copy, KINDS, 0, {"inference": "diet"}, 200, notes)
+    safe = privacy.anonymeter_risks(fresh, KINDS, 0, {"inference": "diet"}, 200, [])
+    assert leak["anonymeter_rows"] == {"original": 150, "control": 150, "synthetic": 400, "attacks": 150,
+                                       "original_of": 400, "control_of": 300}
+    assert "seeded samples of 150 of the 400 real training rows and 150 of the 300 real holdout rows" in notes[-1]
+    risk, safe_risk = leak["anonymeter"], safe["anonymeter"]
+    for name in ("singling_out", "linkability", "inference"):  # each interval apart from fresh rows' interval
+        assert risk[name]["ci_low"] > safe_risk[name]["ci_high"], (name, risk[name], safe_risk[name])
+    assert risk["inference"]["ci_low"] > 0.9
+    said = sampled_lines({"privacy": leak}, 400, 400)
+    assert said == ["privacy attacks (Anonymeter): 150 seeded attacks of each kind, on all 400 synthetic rows, a "
+                    "seeded 150 of the 400 real training rows, a seeded 150 of the 300 real holdout rows; singled "
+                    "out means unique within that sample"]
+    monkeypatch.setattr(privacy, "ANONYMETER_REAL_ROWS", 50_000)
+    whole = privacy.anonymeter_risks(copy, KINDS, 0, {"inference": "diet"}, 200, [])
+    assert whole["anonymeter_rows"]["original"] == 400  # below the cap: every real row, as before
+    assert sampled_lines({"privacy": whole}, 400, 400) == [
+        "privacy attacks (Anonymeter): 200 seeded attacks of each kind, on all 400 synthetic rows"]
 
 
 def test_anonymeter_kernel_is_compiled_for_one_signature_and_finds_the_same_neighbours():

@@ -38,7 +38,8 @@ number of columns. Exact nearest neighbours (sklearn, k-d tree). Seeded samples 
 - Anonymeter 1.1.0 (Giomi et al. 2023), 200 attacks each: singling out (multivariate, 3
   columns, at most 50 candidate queries per attack), linkability (the columns in two seeded
   halves, 1 neighbour), inference of the outcome and of the protected attribute from all other
-  columns. Original = every training row, control = every holdout row, synthetic = a seeded
+  columns. Original = the training rows, control = the holdout rows (each a seeded sample of
+  50,000 above that: a row "singled out" is then unique within the sample), synthetic = a seeded
   sample of 2,000 rows: each risk is the success on training patients beyond that on unseen
   ones, with Anonymeter's 95% interval. Anonymeter leaves some draws unseeded; each call runs
   with numpy's and python's global generators, polars' sampler, its random-link baseline and
@@ -84,7 +85,11 @@ SYNTH_ROWS = 3000  # rows per table the distances use, at most (seeded samples):
 BOOTSTRAP = 1000  # resamples for the membership and rare-patient intervals
 RARE_SHARE = 0.05  # the rarest 5% of training and of holdout rows
 ATTACKS = 200  # Anonymeter attacks per measure (at most the holdout's size)
-ANONYMETER_ROWS = 2000  # synthetic rows the attacks see, at most (a seeded sample); all real rows are attacked
+ANONYMETER_ROWS = 2000  # synthetic rows the attacks see, at most (a seeded sample)
+#: real training (original) and holdout (control) rows the attacks see, at most (seeded samples):
+#: every real row up to this, so the shared cohorts keep their numbers; 2,000,000 rows held
+#: 9 GB of text cells in the attacks' frames (issue 22). Singling out above it means within the sample.
+ANONYMETER_REAL_ROWS = 50_000
 SINGLING_OUT_TRIES = 50  # candidate queries per singling-out attack, at most (Anonymeter: 10 million in all)
 NN_ALGORITHM = "kd_tree"  # exact; 2-6x faster than brute force here, which contends for the cores
 
@@ -167,7 +172,9 @@ class _RowEncoder:
                 centre = (np.median(seen) - lo) / span if seen.size else 0.0
                 self.numeric_[col] = (lo, span, centre)
             else:
-                allv = pd.Series(np.concatenate([canonical(f[col]).astype(object) for f in (real, *others)]))
+                # each table's distinct values, in order: the categories of the stacked tables, in the same
+                # order, without stacking 2,000,000-row columns of objects
+                allv = pd.Series(np.concatenate([pd.unique(canonical(f[col]).astype(object)) for f in (real, *others)]))
                 self.categories_[col] = pd.Index(pd.unique(allv.dropna()), dtype=object)
         return self
 
@@ -532,10 +539,13 @@ def _risk(ev, **extra) -> dict:
 
 def anonymeter_risks(frames: dict, kinds: dict, seed: int, secrets: dict, attacks: int, notes: list) -> dict:
     """Anonymeter's singling out, linkability and inference risks ({name: {risk, ci_low,
-    ci_high, ...}} under "anonymeter"), training rows as original, holdout as control,
-    each table a seeded sample of ANONYMETER_ROWS rows at most."""
+    ci_high, ...}} under "anonymeter"), training rows as original, holdout as control, the
+    synthetic table a seeded sample of ANONYMETER_ROWS rows at most and the real ones of
+    ANONYMETER_REAL_ROWS."""
     singling, linking, inferring = _anonymeter()
     sub = dict(frames, synthetic=subsample(frames["synthetic"], ANONYMETER_ROWS, np.random.default_rng([seed, 2])))
+    for which, key in (("real training", 7), ("real holdout", 8)):
+        sub[which] = subsample(frames[which], ANONYMETER_REAL_ROWS, np.random.default_rng([seed, key]))
     enc, groups = _anonymeter_frames({w: df.reset_index(drop=True) for w, df in sub.items()}, kinds)
     ori, syn, ctl = enc["real training"], enc["synthetic"], enc["real holdout"]
     n = int(min(attacks, len(ori), len(ctl)))
@@ -567,10 +577,15 @@ def anonymeter_risks(frames: dict, kinds: dict, seed: int, secrets: dict, attack
                 control=ctl).evaluate(n_jobs=1), secret=secret)
     else:
         notes.append("one model column: no linkability or inference attack")
+    sampled = [f"{len(sub[w]):,} of the {len(frames[w]):,} {w} rows" for w in ("real training", "real holdout")
+               if len(sub[w]) < len(frames[w])]
     notes.append(f"Anonymeter: {n:,} attacks each on {len(ori):,} training rows (original), {len(ctl):,} holdout "
-                 f"rows (control) and {len(syn):,} synthetic rows")
+                 f"rows (control) and {len(syn):,} synthetic rows"
+                 + (f"; seeded samples of {' and '.join(sampled)}: a patient singled out is unique within the "
+                    f"sample, not the cohort" if sampled else ""))
     return {"anonymeter": out, "anonymeter_rows": {"original": len(ori), "control": len(ctl), "synthetic": len(syn),
-                                                   "attacks": n}}
+                                                   "attacks": n, "original_of": len(frames["real training"]),
+                                                   "control_of": len(frames["real holdout"])}}
 
 
 # ----------------------------------------------------------------------------- yardsticks
@@ -656,7 +671,7 @@ def _yardstick_key(hashes: dict, kinds: dict, seed: int, n_syn: int, max_rows: i
     """The yardsticks' cache key: the real rows' and holdout's row hashes, the columns, the seed,
     the sizes and this module's own text (a changed measure is measured again)."""
     return _digest(hashes["real training"], hashes["real holdout"], sorted(kinds.items()), seed, n_syn, max_rows,
-                   sorted(secrets.items()), None if attacks is None else int(attacks), ANONYMETER_ROWS,
+                   sorted(secrets.items()), None if attacks is None else int(attacks), ANONYMETER_ROWS, ANONYMETER_REAL_ROWS,
                    MEMBERSHIP_ROWS, _SOURCE)
 
 

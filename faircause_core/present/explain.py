@@ -450,7 +450,11 @@ def sampled_lines(metrics: dict, fitting_rows, synthetic_rows: int) -> list[str]
     anon = priv.get("anonymeter_rows") or {}
     if anon.get("attacks"):
         on = _part(anon.get("synthetic", synthetic_rows), synthetic_rows, "synthetic rows")
-        lines.append(f"privacy attacks (Anonymeter): {int(anon['attacks']):,} seeded attacks of each kind, on {on}")
+        real = [_part(anon[k], anon[f"{k}_of"], what) for k, what in (("original", "real training rows"),
+                                                                       ("control", "real holdout rows"))
+                if anon.get(f"{k}_of") and anon.get(k, 0) < anon[f"{k}_of"]]
+        lines.append(f"privacy attacks (Anonymeter): {int(anon['attacks']):,} seeded attacks of each kind, on "
+                     f"{', '.join([on, *real])}" + ("; singled out means unique within that sample" if real else ""))
     fid = metrics.get("fidelity") or {}
     f_real, f_syn = fid.get("real_rows"), fid.get("synthetic_rows")
     if f_real and f_syn and ((fitting_rows is not None and f_real < fitting_rows) or f_syn < synthetic_rows):
