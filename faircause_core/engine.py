@@ -26,6 +26,7 @@ ENGINES = ("local", "ray")
 MAX_RETRIES = 3  # Ray re-runs a task this many times when its worker process dies
 ROOT = Path(__file__).resolve().parents[1]
 THREADS_ONE = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")  # one thread each in a Ray worker
+MAX_THREADS = 4  # the local engine's threads at most, where a caller allows threads (local_threads)
 PROBE_S = 5.0  # a host:port address must accept a connection within this, else one line at once
 
 
@@ -43,19 +44,56 @@ def _probe(address: str) -> None:
         raise InputError(f"cannot reach a Ray cluster at {address!r}: {reason}".splitlines()[0]) from None
 
 
+def local_threads() -> int:
+    """How many pieces the local engine may run at once where a caller allows it: $FAIRCAUSE_THREADS,
+    else this process's cores, at most MAX_THREADS (a user's idle 2-core machine ran the
+    audit's nuisance fits on one core while the other waited)."""
+    raw = os.environ.get("FAIRCAUSE_THREADS", "").strip()
+    if raw:
+        if not raw.isdigit() or int(raw) < 1:
+            raise InputError(f"FAIRCAUSE_THREADS must be a whole number >= 1, got {raw!r}")
+        return int(raw)
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, MAX_THREADS))
+
+
 class LocalEngine:
-    """Runs every piece here, in order. `done(k, n)`, where given, is told as each piece ends."""
+    """Runs every piece here: in order, or with threads > 1 up to that many at once on threads
+    of this process, for pieces that release the GIL and change nothing shared (the audit's
+    nuisance fits; each limits its own OpenMP to one thread). Either way the results come back
+    in the order of `items`; `done(k, n)`, where given, is told in this thread as each piece
+    ends, and what it raises (a cancelled run) stops the pieces not yet started."""
 
     name = "local"
     address = None
 
-    def map(self, fn: Callable, items: Sequence, shared=None, done: Callable | None = None) -> list:
-        out = []
-        for item in items:
-            out.append(fn(shared, item))
-            if done is not None:
-                done(len(out), len(items))
-        return out
+    def map(self, fn: Callable, items: Sequence, shared=None, done: Callable | None = None, threads: int = 1) -> list:
+        if threads <= 1 or len(items) <= 1:
+            out = []
+            for item in items:
+                out.append(fn(shared, item))
+                if done is not None:
+                    done(len(out), len(items))
+            return out
+        from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+
+        pool = ThreadPoolExecutor(min(threads, len(items)), thread_name_prefix="faircause-local")
+        try:
+            futures = [pool.submit(fn, shared, item) for item in items]
+            pending, ended = set(futures), 0
+            while pending:
+                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for f in finished:
+                    f.result()  # a piece's error is raised here, as the in-order loop would
+                    ended += 1
+                    if done is not None:
+                        done(ended, len(items))
+            return [f.result() for f in futures]
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
 
 
 class RayEngine:
@@ -85,7 +123,8 @@ class RayEngine:
         self._ray = ray
         self._tasks: dict = {}  # fn -> its Ray remote function, registered with the cluster once
 
-    def map(self, fn: Callable, items: Sequence, shared=None, done: Callable | None = None) -> list:
+    def map(self, fn: Callable, items: Sequence, shared=None, done: Callable | None = None, threads: int = 1) -> list:
+        """`threads` is the local engine's; each Ray task runs on one CPU of the cluster."""
         ray = self._ray
         task = self._tasks.get(fn)
         if task is None:

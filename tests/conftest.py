@@ -120,6 +120,9 @@ def pytest_configure(config):
         folder = tempfile.mkdtemp(prefix="faircause-testrun-")
         os.environ[RUN_FOLDER] = folder
         os.environ.setdefault("FAIRCAUSE_AUDIT_CACHE", os.path.join(folder, "audits"))
+        # one thread per process for the audit's fits (engine.local_threads): the suite's two
+        # processes already keep both cores busy, where a second thread each only contends
+        os.environ.setdefault("FAIRCAUSE_THREADS", "1")
         config._faircause_run = folder
 
 

@@ -31,6 +31,52 @@ def test_the_local_engine_keeps_order_and_shares_one_object():
     assert engine.make().map(_square, [1, 2, 3], shared=2) == [2, 8, 18]
 
 
+def test_the_local_engine_on_threads_gives_the_one_thread_audit(demo_table, demo_roles, monkeypatch):
+    """The audit's nuisance fits on the local engine's threads (FAIRCAUSE_THREADS, default the
+    cores up to 4; the suite sets 1, two test processes share two cores): the numbers of one
+    thread bit for bit, each split's end told in order, and a cancel raised from `progress`
+    stops the fits not yet started."""
+    import threading
+
+    from faircause_core.causal import fairness
+
+    r = demo_roles
+    args = (demo_table.df, r.x, r.x0, r.x1, r.y, r.z, r.w)
+    ran, fit_one = [], fairness._fit_one
+
+    def recording(work, item):
+        ran.append(threading.current_thread().name)
+        return fit_one(work, item)
+
+    monkeypatch.setattr(fairness, "_fit_one", recording)
+    monkeypatch.setenv("FAIRCAUSE_THREADS", "1")
+    here, there = [], []
+    one = fairness.decompose(*args, seed=0, splits=4, progress=lambda k, n: here.append((k, n)))
+    assert set(ran) == {threading.current_thread().name} and len(ran) == 80
+    ran.clear()
+    monkeypatch.setenv("FAIRCAUSE_THREADS", "3")
+    threaded = fairness.decompose(*args, seed=0, splits=4, progress=lambda k, n: there.append((k, n)))
+    assert len(ran) == 80 and len(set(ran)) == 3 and all(name.startswith("faircause-local") for name in ran)
+    pd.testing.assert_frame_equal(one.to_frame(), threaded.to_frame(), check_exact=True)
+    assert here == there == [(1, 4), (2, 4), (3, 4), (4, 4)]
+
+    class Cancelled(Exception):
+        pass
+
+    def cancel(k, n):
+        if k == 2:
+            raise Cancelled
+
+    ran.clear()
+    with pytest.raises(Cancelled):
+        fairness.decompose(*args, seed=0, splits=4, progress=cancel)
+    assert 40 <= len(ran) <= 43  # the second split's 20 fits ended; at most the 3 running went on
+    for bad in ("two", "0", "-1"):
+        monkeypatch.setenv("FAIRCAUSE_THREADS", bad)
+        with pytest.raises(InputError, match=f"FAIRCAUSE_THREADS must be a whole number >= 1, got '{bad}'"):
+            engine.local_threads()
+
+
 def test_bad_engine_settings_are_one_line():
     with pytest.raises(InputError, match="unknown engine 'spark'"):
         engine.make("spark")

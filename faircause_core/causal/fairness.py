@@ -62,6 +62,7 @@ from __future__ import annotations
 import math
 import re
 import warnings as _pywarnings
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Callable
 
@@ -330,12 +331,25 @@ def _fit_nuisance(work: _FoldWork, item) -> np.ndarray:
     """One nuisance model fitted on a fold's training rows, predicted on its held-out rows: an
     engine task, seeded as the model and fold (seed + i for m = E[Y|x1,V], seed + 100 + i for
     pi = P(x1|V)), so either engine gives the same numbers."""
+    with _quiet():
+        return _fit_one(work, item)
+
+
+@contextmanager
+def _quiet():
+    """No convergence chatter (separable folds) and one BLAS/OpenMP thread: on a small shared
+    machine OpenMP spin-waiting made boosting 5-10x slower. The warning filters and BLAS's
+    setting are the process's: set once around a threaded map, not in each thread."""
+    with _pywarnings.catch_warnings(), _one_thread():
+        _pywarnings.simplefilter("ignore")
+        yield
+
+
+def _fit_one(work: _FoldWork, item) -> np.ndarray:
     r, name, i, model = item
     feats, seed = work.feats[name], work.seeds[r]
     train, test = work.part(r, i)
-    # One thread: on a small shared machine OpenMP spin-waiting made boosting 5-10x slower.
-    with _pywarnings.catch_warnings(), _one_thread():
-        _pywarnings.simplefilter("ignore")  # convergence chatter on separable folds
+    with _one_thread():  # OpenMP's thread count is each thread's own: this one's, again under a threaded map
         if model == "m":
             rows = train & work.is1
             fitted = _Model(work.learner, work.binary, seed + i).fit(feats[rows], work.y[rows])
@@ -372,7 +386,15 @@ def _fit_all(work: _FoldWork, progress: Callable[[int, int], None] | None) -> di
         def done(k, total):
             if k % per_split == 0:
                 progress(k // per_split, splits)
-    fits = dict(zip(items, engine.current().map(_fit_nuisance, items, shared=work, done=done)))
+    eng = engine.current()
+    if isinstance(eng, engine.LocalEngine) and engine.local_threads() > 1:
+        # the fits on this process's cores: each is seeded and independent, so the numbers are
+        # those of one thread, bit for bit (tests/test_engine.py)
+        with _quiet():
+            out = eng.map(_fit_one, items, shared=work, done=done, threads=engine.local_threads())
+    else:
+        out = eng.map(_fit_nuisance, items, shared=work, done=done)
+    fits = dict(zip(items, out))
     if progress is not None and not per_split:  # no covariates: nothing to fit
         for k in range(1, splits + 1):
             progress(k, splits)
