@@ -28,6 +28,7 @@ SCRIPTS = [
     "bench_strength.py",
     "bench_overlap.py",
     "bench_audit_splits.py",
+    "bench_audit_threads.py",
     "bench_same_estimator.py",
     "bench_synthetic_coverage.py",
     "record_timelines.py",

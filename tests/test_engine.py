@@ -49,6 +49,11 @@ def test_the_local_engine_on_threads_gives_the_one_thread_audit(demo_table, demo
         return fit_one(work, item)
 
     monkeypatch.setattr(fairness, "_fit_one", recording)
+    monkeypatch.setenv("FAIRCAUSE_THREADS", "3")  # below THREAD_MIN_CELLS (the demo's 1,629 x 14): one thread
+    fairness.decompose(*args, seed=0, splits=1)
+    assert set(ran) == {threading.current_thread().name} and len(ran) == 20
+    ran.clear()
+    monkeypatch.setattr(fairness, "THREAD_MIN_CELLS", 0)
     monkeypatch.setenv("FAIRCAUSE_THREADS", "1")
     here, there = [], []
     one = fairness.decompose(*args, seed=0, splits=4, progress=lambda k, n: here.append((k, n)))

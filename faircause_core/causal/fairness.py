@@ -317,6 +317,12 @@ class _FoldWork:
 
 
 _THREADS = []  # this process's threadpoolctl controller, made on first use
+#: The local engine runs the audit's fits on threads from this many cells (rows x the widest
+#: covariate set's features) up: a small fit holds the GIL for most of its time. Two threads
+#: against one on an idle 2-core machine (bench/bench_audit_threads.py): 0.74x on the demo's
+#: fitting split (1,140 x 14), 0.86x flchain's (5,512 x 8), 1.32x the 5,000 x 56 table's
+#: (3,500 x 82), 1.78x 100,000 x 3.
+THREAD_MIN_CELLS = 100_000
 
 
 def _one_thread():
@@ -387,7 +393,8 @@ def _fit_all(work: _FoldWork, progress: Callable[[int, int], None] | None) -> di
             if k % per_split == 0:
                 progress(k // per_split, splits)
     eng = engine.current()
-    if isinstance(eng, engine.LocalEngine) and engine.local_threads() > 1:
+    cells = len(work.y) * max((f.shape[1] for f in work.feats.values()), default=0)
+    if isinstance(eng, engine.LocalEngine) and cells >= THREAD_MIN_CELLS and engine.local_threads() > 1:
         # the fits on this process's cores: each is seeded and independent, so the numbers are
         # those of one thread, bit for bit (tests/test_engine.py)
         with _quiet():

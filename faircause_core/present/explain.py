@@ -473,6 +473,9 @@ def sampled_lines(metrics: dict, fitting_rows, synthetic_rows: int) -> list[str]
     if fair.get("train_rows") and fitting_rows is not None and fair["train_rows"] < fitting_rows:
         lines.append(f"fair predictor: its models trained on {_part(fair['train_rows'], fitting_rows, 'real training rows')}"
                      ", and each synthetic set that size")
+    if fair.get("n_x0") and fair.get("n_x0_of") and fair["n_x0"] < fair["n_x0_of"]:
+        lines.append(f"fair predictor: its direct effects averaged over {_part(fair['n_x0'], fair['n_x0_of'], 'real test rows')}"
+                     " of the x0 group")
     return lines
 
 
