@@ -42,10 +42,9 @@ run: $(STAMP)
 	$(VPY) -m streamlit run app.py --server.address 127.0.0.1 --server.port $(PORT)
 
 # make test runs the files on TEST_WORKERS processes (pytest-xdist; each file stays on one, so
-# its module fixtures, such as a browser test's app server, are built once). Three on a 2-core
-# machine: one process alone kept its core busy 67% of the time (browser tests wait on their
-# app server and Chromium), so two left about a third of the machine idle.
-TEST_WORKERS ?= 3
+# its module fixtures, such as a browser test's app server, are built once). Two on this 2-core
+# machine: three took 10:26 in a clean-clone run where two take 9:41-9:43 (2026-12-07).
+TEST_WORKERS ?= 2
 
 test: $(STAMP) chromium
 	$(VPY) -m pytest -q -p no:cacheprovider -m "not slow" --durations=25 -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS) tests
