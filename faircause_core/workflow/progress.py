@@ -445,14 +445,32 @@ class RunProgress:
 AUDIT_COST = (-9.221, 0.884, 0.541)
 
 
-def audit_seconds(rows: int, columns: int) -> float:
+#: What the local engine's threads do for an audit where it uses them (from
+#: causal.fairness.THREAD_MIN_CELLS cells; here rows x columns stands for its rows x features):
+#: 1.78x with 2 threads at 100,000 x 6 on an idle 2-core machine, 41.5 s against 23.3 s
+#: (bench/bench_audit_threads.py); more threads are not measured, so counted as 2.
+THREADED_AUDIT_SPEEDUP = 1.78
+
+
+def audit_seconds(rows: int, columns: int, threads: int | None = None) -> float:
     """Expected seconds of one doubly robust audit of all `rows` real rows and `columns` columns
-    on a 2-core machine (AUDIT_COST): 2,000,000 x 6 is 194 s (measured 211 s), 2,000,000 x 100
-    is 888 s (measured 917 s)."""
-    from faircause_core.causal.fairness import splits_for  # here: the audit page has it loaded
+    on a 2-core machine (AUDIT_COST, measured on one thread): 2,000,000 x 6 is 194 s (measured
+    211 s), 2,000,000 x 100 is 888 s (measured 917 s); shorter by THREADED_AUDIT_SPEEDUP where
+    the local engine runs the fits on `threads` (default engine.local_threads())."""
+    from faircause_core import engine
+    from faircause_core.causal.fairness import THREAD_MIN_CELLS, splits_for  # here: the audit page has it loaded
+    from faircause_core.errors import InputError
 
     c, a, b = AUDIT_COST
-    return float(splits_for(max(rows, 1)) * np.exp(c) * max(rows, 1) ** a * max(columns, 1) ** b)
+    seconds = float(splits_for(max(rows, 1)) * np.exp(c) * max(rows, 1) ** a * max(columns, 1) ** b)
+    if threads is None:
+        try:
+            threads = engine.local_threads()
+        except InputError:  # a bad FAIRCAUSE_THREADS: the audit itself says so
+            threads = 1
+    if threads > 1 and rows * columns >= THREAD_MIN_CELLS:
+        seconds /= THREADED_AUDIT_SPEEDUP
+    return seconds
 
 
 #: Below this many expected seconds the audit page says nothing of the wait.
