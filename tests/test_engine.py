@@ -54,6 +54,11 @@ def test_the_local_engine_on_threads_gives_the_one_thread_audit(demo_table, demo
     assert set(ran) == {threading.current_thread().name} and len(ran) == 20
     ran.clear()
     monkeypatch.setattr(fairness, "THREAD_MIN_CELLS", 0)
+    monkeypatch.setattr(fairness, "THREAD_MAX_MB", 0.01)  # the fixture's matrix above it: one thread too
+    fairness.decompose(*args, seed=0, splits=1)
+    assert set(ran) == {threading.current_thread().name} and len(ran) == 20
+    ran.clear()
+    monkeypatch.setattr(fairness, "THREAD_MAX_MB", 500)
     monkeypatch.setenv("FAIRCAUSE_THREADS", "1")
     here, there = [], []
     one = fairness.decompose(*args, seed=0, splits=4, progress=lambda k, n: here.append((k, n)))

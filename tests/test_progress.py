@@ -323,6 +323,7 @@ def test_the_audit_page_estimate_is_within_twice_the_measured_audits(monkeypatch
         assert seconds / 2 <= audit_seconds(rows, columns) <= seconds * 2, (rows, columns)
         assert not audit_seconds(rows, columns, threads=1) <= seconds * 2  # control: the one-thread estimate
     assert audit_seconds(1_629, 15) == audit_seconds(1_629, 15, threads=1)  # the demo's fits stay on one thread
+    assert audit_seconds(2_000_000, 100) == audit_seconds(2_000_000, 100, threads=1)  # and a 1.5 GB matrix's
     # negative controls: the demo's cost unscaled, and the run plan's audit stage scaled to the
     # table (SIZE_EXPONENTS, fitted to whole runs of at most 56 columns: 2.8x at 100 columns)
     flat = DEFAULT_PLAN["bayesnet"]["audit"] / 2

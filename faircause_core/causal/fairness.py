@@ -323,6 +323,10 @@ _THREADS = []  # this process's threadpoolctl controller, made on first use
 #: fitting split (1,140 x 14), 0.86x flchain's (5,512 x 8), 1.32x the 5,000 x 56 table's
 #: (3,500 x 82), 1.78x 100,000 x 3.
 THREAD_MIN_CELLS = 100_000
+#: ... and up to a feature matrix of this many MB: each fit copies its training rows of it, so a
+#: second fit at a time holds a second copy. The 2,000,000 x 100 run's audits (1.9 GB matrix)
+#: peaked at 17.6 GB on two threads against 13.9 GB on one (issue 22's bound is 16 GB).
+THREAD_MAX_MB = 500
 
 
 def _one_thread():
@@ -394,7 +398,8 @@ def _fit_all(work: _FoldWork, progress: Callable[[int, int], None] | None) -> di
                 progress(k // per_split, splits)
     eng = engine.current()
     cells = len(work.y) * max((f.shape[1] for f in work.feats.values()), default=0)
-    if isinstance(eng, engine.LocalEngine) and cells >= THREAD_MIN_CELLS and engine.local_threads() > 1:
+    threaded = THREAD_MIN_CELLS <= cells and cells * 8 <= THREAD_MAX_MB * 2**20
+    if isinstance(eng, engine.LocalEngine) and threaded and engine.local_threads() > 1:
         # the fits on this process's cores: each is seeded and independent, so the numbers are
         # those of one thread, bit for bit (tests/test_engine.py)
         with _quiet():

@@ -446,7 +446,8 @@ AUDIT_COST = (-9.221, 0.884, 0.541)
 
 
 #: What the local engine's threads do for an audit where it uses them (from
-#: causal.fairness.THREAD_MIN_CELLS cells; here rows x columns stands for its rows x features):
+#: causal.fairness.THREAD_MIN_CELLS cells up to a THREAD_MAX_MB matrix; here rows x columns
+#: stands for its rows x features):
 #: 1.78x with 2 threads at 100,000 x 6 on an idle 2-core machine, 41.5 s against 23.3 s
 #: (bench/bench_audit_threads.py); more threads are not measured, so counted as 2.
 THREADED_AUDIT_SPEEDUP = 1.78
@@ -458,7 +459,8 @@ def audit_seconds(rows: int, columns: int, threads: int | None = None) -> float:
     211 s), 2,000,000 x 100 is 888 s (measured 917 s); shorter by THREADED_AUDIT_SPEEDUP where
     the local engine runs the fits on `threads` (default engine.local_threads())."""
     from faircause_core import engine
-    from faircause_core.causal.fairness import THREAD_MIN_CELLS, splits_for  # here: the audit page has it loaded
+    from faircause_core.causal.fairness import (  # here: the audit page has it loaded
+        THREAD_MAX_MB, THREAD_MIN_CELLS, splits_for)
     from faircause_core.errors import InputError
 
     c, a, b = AUDIT_COST
@@ -468,7 +470,7 @@ def audit_seconds(rows: int, columns: int, threads: int | None = None) -> float:
             threads = engine.local_threads()
         except InputError:  # a bad FAIRCAUSE_THREADS: the audit itself says so
             threads = 1
-    if threads > 1 and rows * columns >= THREAD_MIN_CELLS:
+    if threads > 1 and THREAD_MIN_CELLS <= rows * columns and rows * columns * 8 <= THREAD_MAX_MB * 2**20:
         seconds /= THREADED_AUDIT_SPEEDUP
     return seconds
 
