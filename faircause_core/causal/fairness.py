@@ -329,6 +329,18 @@ THREAD_MIN_CELLS = 100_000
 THREAD_MAX_MB = 500
 
 
+def fit_threads(rows: int, features: int, threads: int | None = None) -> int:
+    """The threads the local engine runs an audit's fits on for a rows x features matrix:
+    `threads` (default engine.local_threads()) from THREAD_MIN_CELLS cells up to a THREAD_MAX_MB
+    matrix, else 1 (the one home of the rule: the audit and the audit page's estimate read it)."""
+    from faircause_core import engine
+
+    cells = rows * features
+    if THREAD_MIN_CELLS <= cells and cells * 8 <= THREAD_MAX_MB * 2**20:
+        return engine.local_threads() if threads is None else threads
+    return 1
+
+
 def _one_thread():
     """threadpool_limits(1) from one controller per process: making one scans the loaded libraries
     (about 4 ms), which once per fit task would add 0.7 s to a 10-split demo audit."""
@@ -397,13 +409,12 @@ def _fit_all(work: _FoldWork, progress: Callable[[int, int], None] | None) -> di
             if k % per_split == 0:
                 progress(k // per_split, splits)
     eng = engine.current()
-    cells = len(work.y) * max((f.shape[1] for f in work.feats.values()), default=0)
-    threaded = THREAD_MIN_CELLS <= cells and cells * 8 <= THREAD_MAX_MB * 2**20
-    if isinstance(eng, engine.LocalEngine) and threaded and engine.local_threads() > 1:
+    threads = fit_threads(len(work.y), max((f.shape[1] for f in work.feats.values()), default=0))
+    if isinstance(eng, engine.LocalEngine) and threads > 1:
         # the fits on this process's cores: each is seeded and independent, so the numbers are
         # those of one thread, bit for bit (tests/test_engine.py)
         with _quiet():
-            out = eng.map(_fit_one, items, shared=work, done=done, threads=engine.local_threads())
+            out = eng.map(_fit_one, items, shared=work, done=done, threads=threads)
     else:
         out = eng.map(_fit_nuisance, items, shared=work, done=done)
     fits = dict(zip(items, out))

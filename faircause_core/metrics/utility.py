@@ -43,6 +43,7 @@ from threadpoolctl import threadpool_limits
 from faircause_core import engine
 from faircause_core.errors import InputError
 from faircause_core.metrics.frames import NUMERIC_KINDS, canonical, check_frame, model_kinds, numbers
+from faircause_core.metrics.frames import subsample as seeded_rows  # `subsample` names a local below
 from faircause_core.causal.question import Outcome, group_mask, resolve_value
 
 _canonical = canonical  # the name _outcomes reads
@@ -664,7 +665,7 @@ def fair_predictor(real_train, synth, real_test, roles, schema, seed=0, *, contr
     if n0 == 0:
         raise InputError(f"the real test rows have no '{roles.x}' = {v0!r} (x0) rows to measure the effect on")
     if n0 > FAIR_TEST_ROWS:  # a stated sample (FAIR_TEST_ROWS)
-        rows0 = rows0.iloc[np.sort(np.random.default_rng([seed, 6]).choice(n0, FAIR_TEST_ROWS, replace=False))]
+        rows0 = seeded_rows(rows0, FAIR_TEST_ROWS, np.random.default_rng([seed, 6]))
         n0 = len(rows0)
         notes.append(f"the effects average over a seeded {n0:,} of the {n0_of:,} real test rows with "
                      f"{roles.x} = {v0}")

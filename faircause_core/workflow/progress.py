@@ -445,9 +445,8 @@ class RunProgress:
 AUDIT_COST = (-9.221, 0.884, 0.541)
 
 
-#: What the local engine's threads do for an audit where it uses them (from
-#: causal.fairness.THREAD_MIN_CELLS cells up to a THREAD_MAX_MB matrix; here rows x columns
-#: stands for its rows x features):
+#: What the local engine's threads do for an audit where it uses them (causal.fairness.fit_threads;
+#: here rows x columns stands for its rows x features):
 #: 1.78x with 2 threads at 100,000 x 6 on an idle 2-core machine, 41.5 s against 23.3 s
 #: (bench/bench_audit_threads.py); more threads are not measured, so counted as 2.
 THREADED_AUDIT_SPEEDUP = 1.78
@@ -458,21 +457,16 @@ def audit_seconds(rows: int, columns: int, threads: int | None = None) -> float:
     on a 2-core machine (AUDIT_COST, measured on one thread): 2,000,000 x 6 is 194 s (measured
     211 s), 2,000,000 x 100 is 888 s (measured 917 s); shorter by THREADED_AUDIT_SPEEDUP where
     the local engine runs the fits on `threads` (default engine.local_threads())."""
-    from faircause_core import engine
-    from faircause_core.causal.fairness import (  # here: the audit page has it loaded
-        THREAD_MAX_MB, THREAD_MIN_CELLS, splits_for)
+    from faircause_core.causal.fairness import fit_threads, splits_for  # here: the audit page has it loaded
     from faircause_core.errors import InputError
 
     c, a, b = AUDIT_COST
     seconds = float(splits_for(max(rows, 1)) * np.exp(c) * max(rows, 1) ** a * max(columns, 1) ** b)
-    if threads is None:
-        try:
-            threads = engine.local_threads()
-        except InputError:  # a bad FAIRCAUSE_THREADS: the audit itself says so
-            threads = 1
-    if threads > 1 and THREAD_MIN_CELLS <= rows * columns and rows * columns * 8 <= THREAD_MAX_MB * 2**20:
-        seconds /= THREADED_AUDIT_SPEEDUP
-    return seconds
+    try:
+        threaded = fit_threads(rows, columns, threads) > 1
+    except InputError:  # a bad FAIRCAUSE_THREADS: the audit itself says so
+        threaded = False
+    return seconds / THREADED_AUDIT_SPEEDUP if threaded else seconds
 
 
 #: Below this many expected seconds the audit page says nothing of the wait.
