@@ -77,10 +77,20 @@ def test_the_local_engine_on_threads_gives_the_one_thread_audit(demo_table, demo
         if k == 2:
             raise Cancelled
 
+    import time
+
+    def slow_after_two_splits(work, item):  # a later split's fit holds its thread a second, so
+        ran.append(item)  # the count does not hang on how soon this thread sees the second split end
+        if item[0] >= 2:
+            time.sleep(1.0)
+        return fit_one(work, item)
+
+    monkeypatch.setattr(fairness, "_fit_one", slow_after_two_splits)
     ran.clear()
     with pytest.raises(Cancelled):
         fairness.decompose(*args, seed=0, splits=4, progress=cancel)
-    assert 40 <= len(ran) <= 43  # the second split's 20 fits ended; at most the 3 running went on
+    later = [item for item in ran if item[0] >= 2]
+    assert len(ran) - len(later) == 40 and len(later) <= 3  # two splits' fits ended; only the 3 running went on
     for bad in ("two", "0", "-1"):
         monkeypatch.setenv("FAIRCAUSE_THREADS", bad)
         with pytest.raises(InputError, match=f"FAIRCAUSE_THREADS must be a whole number >= 1, got '{bad}'"):
