@@ -15,11 +15,18 @@ from faircause_core.limits import DEFAULT_LIMITS, Limits
 
 
 def limits_error() -> None:
-    """A bad FAIRCAUSE_MAX_* value in the server's environment, in one line (the defaults hold)."""
+    """A bad FAIRCAUSE_MAX_* value in the server's environment, in one line (the defaults hold), and a bad
+    FAIRCAUSE_THREADS."""
     from faircause_core.limits import ENV_ERROR
 
     if ENV_ERROR:
         text.error(f"{ENV_ERROR}; the default limits apply")
+    from faircause_core.engine import local_threads
+
+    try:  # checked here, not only when an audit's table is big enough for threads
+        local_threads()
+    except InputError as err:
+        text.error(f"{err}; an audit of a large table stops with this line until the server is started without it")
 
 
 def limits_text(lim: Limits = DEFAULT_LIMITS) -> str:

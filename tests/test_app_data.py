@@ -106,6 +106,12 @@ def test_a_bad_limit_in_the_environment_is_one_error_line(app, monkeypatch):
     monkeypatch.setattr(limits, "ENV_ERROR", "")
     app.run()
     assert not app.error  # negative control: no error without a bad value
+    monkeypatch.setenv("FAIRCAUSE_THREADS", "two")  # read when the page draws, not only by a big audit
+    app.run()
+    no_exception(app)
+    assert [plain(e.value) for e in app.error] == [
+        "FAIRCAUSE_THREADS must be a whole number >= 1, got 'two'; an audit of a large table stops with this "
+        "line until the server is started without it"]
 
 
 def _preview(at):

@@ -106,6 +106,18 @@ def test_bad_engine_settings_are_one_line():
     assert proc.returncode == 2 and proc.stderr.strip() == "error: --ray-address needs --engine ray"
 
 
+def test_a_bad_thread_count_stops_the_cli_on_a_small_table(monkeypatch):
+    """The demo is below the threads' THREAD_MIN_CELLS, so the audit itself never reads
+    FAIRCAUSE_THREADS: the CLI checks it first, one line and exit 2, before any file is read."""
+    monkeypatch.setenv("FAIRCAUSE_THREADS", "two")
+    proc = run_cli(*AUDIT[:2], "/no/such.csv", *AUDIT[3:])
+    assert proc.returncode == 2 and proc.stderr.strip() == (
+        "error: FAIRCAUSE_THREADS must be a whole number >= 1, got 'two'"), proc.stderr
+    monkeypatch.setenv("FAIRCAUSE_THREADS", "1")  # control: a good value reaches the file
+    proc = run_cli(*AUDIT[:2], "/no/such.csv", *AUDIT[3:])
+    assert proc.returncode == 2 and "such.csv" in proc.stderr, proc.stderr
+
+
 def test_the_app_uses_ray_only_when_ray_address_is_set(monkeypatch):
     monkeypatch.delenv("RAY_ADDRESS", raising=False)
     assert engine.from_environment().name == "local"
