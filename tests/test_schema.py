@@ -89,6 +89,23 @@ def test_many_repeated_categories_warn_but_stay_categorical():
     assert infer_schema(few, Limits(max_categories=5))[0].kind("code") is Kind.IDENTIFIER
 
 
+@pytest.mark.parametrize("fmt", ["%Y-%m-%d", "%d/%m/%Y", "%Y-%m-%d %H:%M"])
+def test_a_date_column_is_said_to_reuse_real_dates(fmt):
+    """Dates as text are categories to the models: past max_categories the warning says the
+    synthetic rows would reuse the real patients' dates. Control: codes as many are the plain
+    categories warning."""
+    days = pd.Timestamp("2015-01-01") + pd.to_timedelta(np.arange(40) % 12 * 37, unit="D")
+    df = pd.DataFrame({"admit date": days.strftime(fmt), "ward": [f"w{i % 12}" for i in range(40)]})
+    schema, warnings = infer_schema(df, Limits(max_categories=5))
+    assert schema.kind("admit date") is Kind.CATEGORICAL
+    said = [w for w in warnings if "'admit date'" in w]
+    assert said == ["column 'admit date' looks like dates (12 distinct): each date is a category, so synthetic "
+                    "rows reuse the real patients' dates, which can identify them; leave it out (exclude it) or "
+                    "give it as a number, such as days since admission"], said
+    assert [w for w in warnings if "'ward'" in w] == [
+        "column 'ward' has 12 categories (more than 5): models may be slow or sparse"]
+
+
 def test_decimals_are_the_precision_seen():
     df = pd.DataFrame({"a": [79.0, 58.6, 60.25, 61.0], "b": [1.5, 2.0, 2.5, 3.0], "c": [0.1 + 0.2, 0.4, 0.5, 0.6]})
     schema, _ = infer_schema(df)

@@ -41,6 +41,8 @@ WHOLE_FLOATS = 2.0**53  # every float at least this large is a whole number
 MISSING_SHARE_WARNING = 0.5  # warn when more than half a column is missing
 _THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
 _LEADING_ZERO = re.compile(r"^[+-]?0\d")
+#: Dates as text: 2017-06-24 (a time may follow), 24/06/2017, 6.24.17
+_DATE = re.compile(r"^(\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?|\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4})$")
 
 
 class Kind(str, Enum):
@@ -292,6 +294,12 @@ def describe_column(name: str, parsed: pd.Series, kind: Kind, order: list | None
     return col
 
 
+def _mostly_dates(distinct: np.ndarray, share: float = 0.9) -> bool:
+    """Whether at least `share` of a text column's distinct values (the first 1,000) read as dates."""
+    sample = [str(v) for v in distinct[:1000]]
+    return bool(sample) and sum(bool(_DATE.match(v)) for v in sample) >= share * len(sample)
+
+
 def infer_kind(name: str, parsed: pd.Series, limits: Limits, *,
                seen: tuple[pd.Series, np.ndarray] | None = None) -> tuple[Kind, list[str]]:
     """Kind of one parsed column by the module rules, with warnings for odd cases; `seen` is
@@ -310,7 +318,14 @@ def infer_kind(name: str, parsed: pd.Series, limits: Limits, *,
     if not pd.api.types.is_float_dtype(parsed.dtype):  # text
         if unique_per_row and (n_rows >= IDENTIFIER_MIN_ROWS or n_distinct > limits.max_categories):
             return Kind.IDENTIFIER, [f"column '{name}' looks like an identifier (unique text per row): left out of the model"]
-        if n_distinct > limits.max_categories:
+        if n_distinct > limits.max_categories and _mostly_dates(distinct_values):
+            # a date is a category to the models: the synthetic rows would reuse real patients' dates
+            warnings.append(
+                f"column '{name}' looks like dates ({n_distinct:,} distinct): each date is a category, so "
+                "synthetic rows reuse the real patients' dates, which can identify them; leave it out "
+                "(exclude it) or give it as a number, such as days since admission"
+            )
+        elif n_distinct > limits.max_categories:
             warnings.append(
                 f"column '{name}' has {n_distinct} categories (more than {limits.max_categories}): "
                 "models may be slow or sparse"
