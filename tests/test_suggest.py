@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from faircause_core.causal.question import name_words
 from faircause_core.causal.suggest import (
     Suggestion,
     after_outcome_name,
@@ -62,6 +63,9 @@ def test_words():
     assert words("sample.yr") == "sample yr"
     assert words("Follow-Up_Days") == "follow up days"
     assert words("FU time (d)") == "fu time d"
+    # accents read as plain letters: an "Âge" column is age (fixed), "Décès" no longer splits apart
+    assert words("Âge") == "age" and fixed_name("Âge") is not None and fixed_name("Ge") is None
+    assert words("Date_Décès") == "date deces" and name_words("Ethnicité") == ["ethnicite"]
 
 
 @pytest.mark.parametrize("name", [

@@ -181,12 +181,20 @@ EXPOSURE_PARTS = ("smok", "cig", "treat", "expos", "therap", "medica", "meds", "
                   "dose")
 
 
+def fold_accents(name) -> str:
+    """A name with its letters' accents dropped ('Âge' -> 'Age', 'décès' -> 'deces'), so the name
+    rules read it as they read plain letters."""
+    import unicodedata
+
+    return "".join(c for c in unicodedata.normalize("NFKD", str(name)) if not unicodedata.combining(c))
+
+
 def name_words(name: str) -> list[str]:
     """A column name's words, lower case: 'TenYearCHD' -> ten, year, chd; 'DEATH_EVENT' ->
-    death, event; 'currentSmoker' -> current, smoker."""
+    death, event; 'currentSmoker' -> current, smoker; 'Âge' -> age."""
     import re
 
-    parts = re.findall(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+", str(name))
+    parts = re.findall(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+", fold_accents(name))
     return [p.lower() for p in parts]
 
 
