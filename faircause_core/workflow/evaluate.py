@@ -147,7 +147,8 @@ def evaluate(table: Table, synthetic: pd.DataFrame, graph: CausalGraph, roles: R
     steps = MeasureSteps(("synthetic audit", *METRIC_STEPS), progress, cancel, timings)
     final = steps("synthetic audit", lambda: decompose(
         synth, roles.x, roles.x0, roles.x1, roles.y, roles.z, roles.w, seed=seed, threshold=roles.threshold,
-        positive=roles.positive, splits=synthetic_splits(len(synth), settings.measure)))
+        positive=roles.positive, splits=synthetic_splits(len(synth), settings.measure),
+        progress=steps.part("synthetic audit")))
     metrics = measure_metrics(fit_table, hold, synth, graph, roles, seed, progress=progress, cancel=cancel,
                               profile=settings.measure, steps=steps)
     timings["measure_s"] = time.perf_counter() - t

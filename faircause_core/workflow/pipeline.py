@@ -451,6 +451,20 @@ class MeasureSteps:
         self.total = sum(MEASURE_COST[n] for n in names)
         self.done = 0
 
+    def part(self, name: str):
+        """progress(k, n) for step `name`'s own parts (the synthetic audit's splits: 1,349 s on
+        1,000,000 rows with the bar standing still): part k of n ended is reported as that share of
+        the step's MEASURE_COST units, and a cancel stops the step's work at its next part."""
+        start, cost = self.done, MEASURE_COST[name]
+
+        def told(k: int, n: int) -> None:
+            if self.cancel is not None:
+                self.cancel.check()
+            if 0 < k < n:  # the last part ends the step: the next step's report says so
+                self.progress(f"measuring {name}: {k} of {n} parts", start + cost * k // n, self.total)
+
+        return told
+
     def note(self, stage: str) -> None:
         """A report inside the current step, its count unchanged (progress.YARDSTICKS_NOW)."""
         self.progress(stage, self.done, self.total)
@@ -723,7 +737,7 @@ def run_generation(
     final = steps("synthetic audit", lambda: decompose(
         synthetic, roles.x, roles.x0, roles.x1, roles.y, roles.z, roles.w,
         seed=settings.seed, threshold=roles.threshold, positive=roles.positive,
-        splits=synthetic_splits(len(synthetic), settings.measure),
+        splits=synthetic_splits(len(synthetic), settings.measure), progress=steps.part("synthetic audit"),
     ))
     pool, control = steps("predictor sets", lambda: predictor_tables(
         generator, settings, synthetic, result.final_fairness, len(fit_table.df), cancel=cancel))

@@ -98,6 +98,15 @@ def _within(stage: str, phase: str, done: int, total: int) -> float:
     return part
 
 
+def _step_within(stage: str, units: int) -> float:
+    """How far into a measuring step a report inside it is (MeasureSteps.part: the synthetic
+    audit's splits), from the MEASURE_COST units reported since the step's first report."""
+    from faircause_core.workflow.pipeline import MEASURE_COST  # here: pipeline imports this module
+
+    cost = MEASURE_COST.get(stage[len("measure "):]) if stage.startswith("measure ") else None
+    return min(1.0, max(0.0, units / cost)) if cost else 0.0
+
+
 #: Stages finer than the phases, in run order: the generator's own effects (after the delivered
 #: draw, before the measuring; 14 s of a 150 s run on the 5,000 x 56 table) and each measuring
 #: step (pipeline.MEASURE_COST's names; they report as they start, so each is a stage of its own,
@@ -324,6 +333,7 @@ class RunProgress:
         self.yardsticks = False  # whether privacy's yardsticks were reported measured in this run
         self.off_taken = 0.0  # seconds the passed MODEL_STAGES took, and what they were planned
         self.off_planned = 0.0
+        self.units_from = 0  # the current stage's first report's count (a measuring step's start)
         self._fraction = 0.0
 
     def _privacy_seconds(self, stage: str) -> float:
@@ -366,8 +376,9 @@ class RunProgress:
                 self.off_planned += self.plan[self.phase]
             self.done_before = sum(self.plan[p] for p in STAGES[:STAGES.index(phase)])
             self.phase, self.phase_started, self.within, self.step = phase, self.clock(), 0.0, 0.0
+            self.units_from = int(done)
         known = phase in PHASES and str(stage).lower() != "done"  # a step or "done": reported as it starts
-        now = _within(stage, phase, int(done), int(total)) if known else 0.0
+        now = _within(stage, phase, int(done), int(total)) if known else _step_within(phase, int(done) - self.units_from)
         if stage == YARDSTICKS_NOW and phase == "measure privacy":
             now = YARDSTICKS_SHARE
         if now > self.within:
