@@ -11,8 +11,11 @@ All four take about 5 minutes on an idle 2-core machine.
         [--generator bayesnet|llm|external] [--fresh-yardsticks]
     .venv/bin/python bench/record_timelines.py --fit   # the plan and SIZE_EXPONENTS they give
 
-tests/data/timelines/earlier/ keeps the runs recorded before the audit reported each of its
-cross-fitting splits (the same work, fewer reports): --fit counts their stage seconds too.
+tests/data/timelines/earlier/ keeps a second recording of the same runs (--out
+tests/data/timelines/earlier): --fit takes each stage's geometric mean over both, as one stage
+took up to 1.7x as long in one run as in another on this shared machine. Both were recorded
+again on an idle machine on 2026-12-07 (before, at load 3.4-4.4, the fair predictor's two
+threads had made it look 2.5x dearer than on an idle machine).
 
 Each file: {cohort, generator, rows, columns, load_avg, events: [[t, stage, done, total], ...],
 end, timings} (timings: the run's own measured seconds, RunResult.timings).
