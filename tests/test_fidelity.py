@@ -317,3 +317,20 @@ def test_a_run_reports_the_rules_and_the_words_warn_when_one_is_broken():
     assert said.startswith("impossible rows: the synthetic rows break") and "admitted <= discharged" in said
     assert rules_warning({"rules": kept_rules(real, real, kinds)}) is None
     assert rules_warning({}) is None and rule_rows({}) == []
+
+
+def test_pairs_counted_by_a_column_of_many_categories_are_said():
+    """A date kept as text has about one real row a value: its Cramer's V with any column is high
+    by chance, so SDMetrics counts its pairs and the trend falls though nothing related was lost.
+    The note names the column; control: the same table without it has no such note."""
+    rng = np.random.default_rng(0)
+    n = 600
+    real = pd.DataFrame({"day": [f"2015-{1 + i % 12:02d}-{1 + i % 28:02d}" for i in rng.permutation(n)],
+                         "ward": rng.choice(["a", "b", "c"], n), "age": rng.integers(20, 90, n).astype(float)})
+    synth = real.assign(day=real["day"].sample(frac=1, random_state=1).to_numpy())
+    kinds = {"day": "categorical", "ward": "categorical", "age": "integer"}
+    report = quality_report(real, synth, kinds)
+    said = [x for x in report["notes"] if "more than 50 categories" in x]
+    assert report["pairs"]["counted"].sum() >= 1 and said and "2 of the 2 pairs" in said[0] and "'day' (84)" in said[0], (report["notes"], report["pairs"])
+    plain = quality_report(real.drop(columns="day"), synth.drop(columns="day"), {"ward": "categorical", "age": "integer"})
+    assert not [x for x in plain["notes"] if "categories" in x]

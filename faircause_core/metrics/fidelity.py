@@ -254,6 +254,14 @@ def quality_report(real: pd.DataFrame, synth: pd.DataFrame, schema, every_pair: 
                      f"scored a seeded random sample of {facts['trend_pairs_sampled']:,}, {counted.size:,} of which "
                      f"count; {TRENDS} is their mean, 95% interval [{facts['trend_ci_low']:.3f}, "
                      f"{facts['trend_ci_high']:.3f}] (the sampling error of a mean over pairs)")
+    sparse = _sparse_counted(pairs, r, kinds)
+    if sparse:
+        names = ", ".join(f"'{c}' ({k:,})" for c, k in sparse.items())
+        by = pairs["counted"] & (pairs["column_a"].isin(list(sparse)) | pairs["column_b"].isin(list(sparse)))
+        notes.append(f"{int(by.sum())} of the {int(pairs['counted'].sum())} pairs counted in {TRENDS} involve a "
+                     f"column with more than {SPARSE_CATEGORIES} categories: {names}. Cramer's V, which decides "
+                     "whether a pair counts, is high for such a column whatever its relation (few rows a category), "
+                     "so these pairs may count, and pull the score, by chance")
     if (len(pairs) or visit is not None) and not pairs["counted"].any():
         notes.append(f"no column pair is related in the real data (|Pearson| > 0.5 or Cramer's V > 0.3): "
                      f"no {TRENDS} score")
@@ -261,6 +269,27 @@ def quality_report(real: pd.DataFrame, synth: pd.DataFrame, schema, every_pair: 
     rules = kept_rules(real, synth, kinds, seed=seed)
     return dict(shape=shape, trend=trend, quality=quality, columns=columns, pairs=pairs,
                 properties=properties, notes=notes, rules=rules, **facts)
+
+
+#: A categorical column with more distinct values than this (the default category limit) has few
+#: real rows a category: its Cramer's V with any column is inflated.
+SPARSE_CATEGORIES = 50
+
+
+def _sparse_counted(pairs: pd.DataFrame, real: pd.DataFrame, kinds: dict) -> dict:
+    """{column: distinct real values} of the non-numeric columns past SPARSE_CATEGORIES that are
+    in a counted pair."""
+    if not len(pairs) or not pairs["counted"].any():
+        return {}
+    counted = pairs[pairs["counted"]]
+    used = set(counted["column_a"]) | set(counted["column_b"])
+    out = {}
+    for c in kinds:
+        if c in used and kinds[c] not in NUMERIC_KINDS and c in real:
+            k = int(real[c].nunique(dropna=True))
+            if k > SPARSE_CATEGORIES:
+                out[c] = k
+    return out
 
 
 def _sampled_trend(scores: np.ndarray, facts: dict) -> dict:
