@@ -48,6 +48,7 @@ from sdmetrics.reports import QualityReport
 from sdmetrics.single_column import MissingValueSimilarity
 
 from faircause_core.causal.effects import Z95
+from faircause_core.limits import DEFAULT_LIMITS
 from faircause_core.metrics.frames import (
     NUMERIC_KINDS, TABLE, canonical, check_frame, model_kinds, numbers, sdmetrics_columns, sdmetrics_frame, subsample,
     wilson,
@@ -271,9 +272,9 @@ def quality_report(real: pd.DataFrame, synth: pd.DataFrame, schema, every_pair: 
                 properties=properties, notes=notes, rules=rules, **facts)
 
 
-#: A categorical column with more distinct values than this (the default category limit) has few
-#: real rows a category: its Cramer's V with any column is inflated.
-SPARSE_CATEGORIES = 50
+#: A categorical column with more distinct values than the category limit (the one the schema
+#: warns at) has few real rows a category: its Cramer's V with any column is inflated.
+SPARSE_CATEGORIES = DEFAULT_LIMITS.max_categories
 
 
 def _sparse_counted(pairs: pd.DataFrame, real: pd.DataFrame, kinds: dict) -> dict:
