@@ -44,10 +44,11 @@ run: $(STAMP)
 # make test runs the files on TEST_WORKERS processes (pytest-xdist; each file stays on one, so
 # its module fixtures, such as a browser test's app server, are built once). Two on this 2-core
 # machine: three took 10:26 in a clean-clone run where two take 9:41-9:43 (2026-12-07).
+# --no-loadscope-reorder: the files in the order tests/conftest.py gives (the browser files first).
 TEST_WORKERS ?= 2
 
 test: $(STAMP) chromium
-	$(VPY) -m pytest -q -p no:cacheprovider -m "not slow" --durations=25 -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS) tests
+	$(VPY) -m pytest -q -p no:cacheprovider -m "not slow" --durations=25 -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder $(PYTEST_ARGS) tests
 
 test-slow: $(STAMP) chromium
 	$(VPY) -m pytest -q -p no:cacheprovider -m slow $(PYTEST_ARGS) tests

@@ -46,7 +46,7 @@ def _adopt_env(env: dict) -> None:
 PRELOAD = ("faircause_core.workflow.pipeline", "faircause_core.workflow.sweep", "faircause_core.workflow.workspace",
            "faircause_core.workflow.evaluate", "faircause_core.metrics.fidelity", "faircause_core.metrics.privacy",
            "faircause_core.metrics.utility", "faircause_core.generators.bayesnet", "faircause_core.generators.llm",
-           "anonymeter.evaluators", "numba")
+           "sdmetrics.reports", "sdmetrics.single_column", "anonymeter.evaluators", "numba")
 
 
 def context():

@@ -134,6 +134,20 @@ def pytest_unconfigure(config):
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def pytest_collection_modifyitems(config, items):
+    """With `--no-loadscope-reorder` (make test): the browser files first, then the others by
+    their number of tests, most first (xdist's own order otherwise). xdist's order put the
+    browser files, few tests each but a minute or more, last: one worker then idled for the
+    last 40 s. First, they run while the many short files are still left to even the end."""
+    if config.getoption("loadscopereorder", True):
+        return
+    files: dict = {}
+    for item in items:
+        files.setdefault(item.nodeid.split("::")[0], []).append(item)
+    order = sorted(files, key=lambda f: (not f.split("/")[-1].startswith("test_browser"), -len(files[f])))
+    items[:] = [item for f in order for item in files[f]]
+
+
 TIMELINE = "FAIRCAUSE_TEST_TIMELINE"  # a file: each test phase's worker, start and stop (tests/timeline_report.py)
 
 

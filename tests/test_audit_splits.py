@@ -71,6 +71,7 @@ def test_split_spread_bounds_the_spread_of_the_median_of_normal_draws():
     assert split_spread(0.5, 1) == 0.5 and split_spread(0.5, 4) == pytest.approx(0.5 * np.sqrt(np.pi / 2) / 2)
 
 
+@pytest.mark.slow  # a statistical calibration run (ten audits of one table): make test-slow
 def test_the_spread_at_the_chosen_count_on_a_simulated_table():
     """Ten single-split fold seeds on 4,000 seeded rows of a table the benchmark never saw: its
     between-split spread lies under the rule's envelope; one split moves the effects by more

@@ -44,8 +44,6 @@ from typing import Optional
 import numpy as np
 import pandas as pd
 from scipy.stats.contingency import association
-from sdmetrics.reports import QualityReport
-from sdmetrics.single_column import MissingValueSimilarity
 
 from faircause_core.causal.effects import Z95
 from faircause_core.limits import DEFAULT_LIMITS
@@ -73,6 +71,9 @@ def _report(real: pd.DataFrame, synth: pd.DataFrame, kinds: dict, thresholds: bo
     """SDMetrics' QualityReport on all rows; thresholds=False scores every column pair;
     `pairs`: only these column pairs enter Column Pair Trends (SDMetrics' own property, told
     which pairs to visit)."""
+    from sdmetrics.reports import QualityReport  # imported here: SDMetrics imports torch (2.6 s), which the
+    # app server, reading only correlation_matrices, then never loads (job_process.PRELOAD has it for runs)
+
     report = QualityReport()
     report.num_rows_subsample = None
     if not thresholds:
@@ -177,6 +178,8 @@ def _errors(details: pd.DataFrame, label) -> list[str]:
 
 
 def _columns(report: QualityReport, real, synth, kinds, notes: list) -> pd.DataFrame:
+    from sdmetrics.single_column import MissingValueSimilarity
+
     details = report.get_details(SHAPES, TABLE).set_index("Column")
     notes.extend(_errors(details.reset_index(), lambda r: f"column '{r['Column']}'"))
     rows = []
