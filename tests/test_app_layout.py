@@ -72,3 +72,22 @@ def test_the_engine_never_imports_the_app():
         assert app_imports(path.read_text(encoding="utf-8")) == [], path
     assert app_imports("def f():\n    from faircause_app.state import root\n") == ["line 2: faircause_app.state"]
     assert app_imports("import faircause_app.cache as c\n") == ["line 1: faircause_app.cache"]
+
+
+def test_the_servers_engine_warm_up_does_not_load_torch():
+    """The app server imports cache.ENGINE_MODULES on its first page; the runs, which need
+    SDMetrics and torch, happen in the fork server's children (job_process.PRELOAD). SDMetrics
+    imports torch (2.6 s of CPU and its memory in the server), so metrics.fidelity imports it
+    only where it scores. Negative control: importing SDMetrics itself does load torch."""
+    import subprocess
+    import sys
+
+    probe = ("import importlib, sys\nfrom faircause_app.cache import ENGINE_MODULES\n"
+             "[importlib.import_module(m) for m in ENGINE_MODULES{extra}]\nprint('torch' in sys.modules)")
+    seen = []
+    for extra in ("", " + ('sdmetrics.reports',)"):
+        proc = subprocess.run([sys.executable, "-c", probe.format(extra=extra)], cwd=ROOT, capture_output=True,
+                              text=True, timeout=300)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        seen.append(proc.stdout.strip().splitlines()[-1])
+    assert seen == ["False", "True"]
