@@ -1,5 +1,6 @@
-"""What the local engine's threads buy the audit (issue 23: a run's audits are its largest
-share; the nuisance fits ran one after another on one core of an idle 2-core machine).
+"""What the local engine's workers buy the audit (issue 23: a run's audits are its largest
+share; the nuisance fits ran one after another on one core of an idle 2-core machine): forked
+processes on Linux (engine.FORK), with --threads-only the threads used where it cannot fork.
 
 For each table, the audit (`workflow.pipeline.audit`, the app's and the run's: the median of
 `splits_for(n)` cross-fitting splits, nothing kept between calls) with FAIRCAUSE_THREADS = 1,
@@ -9,9 +10,9 @@ demo, flchain, the 5,000 x 56 widened flchain table (bench_measure.wide_table) a
 structural model's 100,000 x 6 table (bench_scale.csv_for). Read the ratio of medians from one
 run: the machine is shared.
 
-    .venv/bin/python bench/bench_audit_threads.py [--tables demo,flchain,wide,scale100k] [--repeats 3] [--threads 1,2]
+    .venv/bin/python bench/bench_audit_threads.py [--tables demo,flchain,wide,scale100k] [--repeats 3] [--threads 1,2] [--threads-only]
 
-Writes bench/out/audit_threads.json.
+Writes bench/out/audit_threads.json (with --threads-only, audit_threads_only.json).
 """
 
 from __future__ import annotations
@@ -57,9 +58,15 @@ def main() -> int:
     ap.add_argument("--tables", default="demo,flchain,wide,scale100k")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--threads", default="1,2")
-    ap.add_argument("--out", default=str(OUT / "audit_threads.json"))
+    ap.add_argument("--threads-only", action="store_true", help="threads, as where the engine cannot fork")
+    ap.add_argument("--out", default=None)
     args = ap.parse_args()
+    args.out = args.out or str(OUT / ("audit_threads_only.json" if args.threads_only else "audit_threads.json"))
+    from faircause_core import engine
     from faircause_core.workflow import pipeline
+
+    if args.threads_only:
+        engine.FORK = False
 
     rows = []
     for name in args.tables.split(","):
@@ -78,6 +85,7 @@ def main() -> int:
                "splits": int(dec.settings.get("splits", 1)),
                "seconds": {th: [round(s, 3) for s in v] for th, v in seconds.items()},
                "median_s": {th: round(statistics.median(v), 3) for th, v in seconds.items()},
+               "workers": "threads" if not engine.FORK else "processes",
                "identical_numbers": same, "load_avg": round(os.getloadavg()[0], 2)}
         first = args.threads.split(",")[0]
         row["speedup"] = {th: round(row["median_s"][first] / row["median_s"][th], 2) for th in seconds}

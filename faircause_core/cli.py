@@ -707,7 +707,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         args = build_parser().parse_args(argv)
         if limits.ENV_ERROR:  # a bad FAIRCAUSE_MAX_* value: said before any file is read
             raise InputError(limits.ENV_ERROR)
-        engine.local_threads()  # a bad FAIRCAUSE_THREADS is said now, not only once a table is big enough for threads
+        engine.local_threads()  # a bad FAIRCAUSE_THREADS is said now, not only once an audit reads it
         with engine.use(engine.make(getattr(args, "engine", None), getattr(args, "ray_address", None))):
             return COMMANDS[args.command](args)
     except InputError as err:

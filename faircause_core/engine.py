@@ -1,5 +1,6 @@
-"""Where independent pieces of work run: in this process one after another ("local", the
-default) or as Ray tasks on a cluster ("ray", issue 22). A foundation module: what maps over
+"""Where independent pieces of work run: on this machine ("local", the default: one after
+another, or where a caller allows it on the cores, the audit's fits in forked processes) or as
+Ray tasks on a cluster ("ray", issue 22). A foundation module: what maps over
 the current engine is the audit's nuisance fits, each split's folds (causal.fairness.decompose),
 the fair predictor's synthetic sets and real-row refits (metrics.utility), and the Bayes net's
 per-column fits and sampling batches (generators.bayesnet, generators.columns); the CLI
@@ -15,7 +16,10 @@ from __future__ import annotations
 
 import contextlib
 import os
+import pickle
+import signal
 import socket
+import sys
 import threading
 from pathlib import Path
 from typing import Callable, Sequence
@@ -60,17 +64,28 @@ def local_threads() -> int:
     return max(1, min(cores, MAX_THREADS))
 
 
+#: Forked worker processes for the local engine (`processes`): Linux only (macOS forks unsafely
+#: once system frameworks are loaded; Windows cannot fork); elsewhere they are threads.
+FORK = hasattr(os, "fork") and sys.platform.startswith("linux")
+
+
 class LocalEngine:
-    """Runs every piece here: in order, or with threads > 1 up to that many at once on threads
-    of this process, for pieces that release the GIL and change nothing shared (the audit's
-    nuisance fits; each limits its own OpenMP to one thread). Either way the results come back
-    in the order of `items`; `done(k, n)`, where given, is told in this thread as each piece
-    ends, and what it raises (a cancelled run) stops the pieces not yet started."""
+    """Runs every piece here: in order; with threads > 1 up to that many at once on threads of
+    this process, for pieces that release the GIL and change nothing shared; or with processes >
+    1 on that many forked copies of this process (Linux), for pieces that hold the GIL (the
+    audit's small nuisance fits: 1.9x on the demo's audit on 2 cores, where threads were 0.74x).
+    Either way the results come back in the order of `items`; `done(k, n)`, where given, is told
+    in this thread as each piece ends, and what it raises (a cancelled run) stops the rest."""
 
     name = "local"
     address = None
 
-    def map(self, fn: Callable, items: Sequence, shared=None, done: Callable | None = None, threads: int = 1) -> list:
+    def map(self, fn: Callable, items: Sequence, shared=None, done: Callable | None = None, threads: int = 1,
+            processes: int = 1) -> list:
+        if processes > 1 and len(items) > 1:
+            if FORK:
+                return _forked_map(fn, list(items), shared, done, min(processes, len(items)))
+            threads = max(threads, processes)
         if threads <= 1 or len(items) <= 1:
             out = []
             for item in items:
@@ -94,6 +109,95 @@ class LocalEngine:
             return [f.result() for f in futures]
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _die_with_parent(parent: int) -> None:
+    """This (forked) process gets SIGKILL when the thread that forked it ends, as when its run's
+    process is killed (a cancel past its grace, a server stopped): no fit outlives its run."""
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+    if os.getppid() != parent:  # the parent died before the call: nobody will read this child's results
+        os._exit(1)
+
+
+def _forked_map(fn: Callable, items: list, shared, done: Callable | None, workers: int) -> list:
+    """fn(shared, item) for every item on `workers` forked children of this process, each handed
+    the next item as it answers (two in hand, in the order given: pieces of unlike cost, such as
+    an outcome model on one group's rows and a propensity model on all, keep every core busy).
+    Nothing of `shared` is copied: a child reads it as the fork left it; the items and results
+    go by pipe. The first error (a piece's, or a child that died) is raised here, and then, or
+    when `done` raises, every child is killed and reaped: none outlives the call, nor its parent
+    (_die_with_parent). A child runs only pieces and leaves by os._exit (no atexit, no flushed
+    buffers)."""
+    from multiprocessing.connection import Pipe, wait
+
+    children: dict = {}  # our end of each child's pipe -> its pid
+    parent = os.getpid()
+    try:
+        for _ in range(workers):
+            ours, theirs = Pipe()
+            pid = os.fork()
+            if pid == 0:  # the child
+                code = 0
+                try:
+                    ours.close()
+                    _die_with_parent(parent)
+                    signal.signal(signal.SIGINT, signal.SIG_DFL)
+                    while (i := theirs.recv()) is not None:
+                        try:
+                            theirs.send((i, True, fn(shared, items[i])))
+                        except BaseException as err:  # the piece's error, as the in-order loop would raise it
+                            try:
+                                theirs.send((i, False, err))
+                            except Exception:  # an error that does not pickle: its words
+                                theirs.send((i, False, RuntimeError(f"{type(err).__name__}: {err}")))
+                            break
+                except BaseException:
+                    code = 1
+                finally:
+                    os._exit(code)
+            theirs.close()
+            children[ours] = pid
+        out: list = [None] * len(items)
+        given, ended, busy = 0, 0, {conn: 0 for conn in children}
+
+        def give(conn) -> None:
+            nonlocal given
+            if given < len(items):
+                conn.send(given)
+                given, busy[conn] = given + 1, busy[conn] + 1
+
+        for _ in range(2):
+            for conn in children:
+                give(conn)
+        while ended < len(items):
+            for conn in wait([c for c, n in busy.items() if n]):
+                try:
+                    i, ok, value = conn.recv()
+                except (EOFError, OSError, pickle.UnpicklingError):
+                    raise RuntimeError(f"a worker process (pid {children[conn]}) ended before its pieces did") from None
+                if not ok:
+                    raise value
+                out[i], ended, busy[conn] = value, ended + 1, busy[conn] - 1
+                give(conn)
+                if done is not None:
+                    done(ended, len(items))
+        for conn in children:
+            conn.send(None)  # nothing more: the child leaves
+        return out
+    finally:
+        for conn, pid in children.items():
+            conn.close()
+            try:
+                os.kill(pid, signal.SIGKILL)  # ended already or to be stopped: either way gone
+            except ProcessLookupError:
+                pass
+            try:
+                os.waitpid(pid, 0)
+            except ChildProcessError:
+                pass
 
 
 class RayEngine:
@@ -123,8 +227,9 @@ class RayEngine:
         self._ray = ray
         self._tasks: dict = {}  # fn -> its Ray remote function, registered with the cluster once
 
-    def map(self, fn: Callable, items: Sequence, shared=None, done: Callable | None = None, threads: int = 1) -> list:
-        """`threads` is the local engine's; each Ray task runs on one CPU of the cluster."""
+    def map(self, fn: Callable, items: Sequence, shared=None, done: Callable | None = None, threads: int = 1,
+            processes: int = 1) -> list:
+        """`threads` and `processes` are the local engine's; each Ray task runs on one CPU of the cluster."""
         ray = self._ray
         task = self._tasks.get(fn)
         if task is None:

@@ -31,15 +31,155 @@ def test_the_local_engine_keeps_order_and_shares_one_object():
     assert engine.make().map(_square, [1, 2, 3], shared=2) == [2, 8, 18]
 
 
+def _pid_after(shared, item):
+    """A piece that sleeps `shared` s (item 0 at once) and answers (item, its process id)."""
+    import os
+    import time
+
+    if item:
+        time.sleep(shared)
+    return item, os.getpid()
+
+
+def _fails_at_three(shared, item):
+    if item == 3:
+        raise InputError("piece 3 is refused")
+    return item
+
+
+def _dies_at_three(shared, item):
+    import os
+
+    if item == 3:
+        os._exit(7)
+    return item
+
+
+def _gone(pid: int) -> bool:
+    """The process has ended (reaped, or a zombie nobody waits for)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")
+    except FileNotFoundError:
+        return True
+
+
+def _wait_until(condition, timeout: float, what: str) -> None:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"{what}: not within {timeout} s"
+        time.sleep(0.05)
+
+
+@pytest.mark.skipif(not engine.FORK, reason="forked workers are Linux only (elsewhere threads)")
+def test_the_local_engine_on_processes_keeps_order_raises_and_leaves_no_process():
+    """processes=2: the pieces run in two forked children (not here), the results come back in
+    order and `done` is told 1..n; a piece's error is raised here with its words, a child that
+    dies is an error, not a hang; and when `done` raises (a cancel) the call returns within
+    seconds though the children's pieces would sleep 30 s more, every child gone."""
+    import os
+    import time
+
+    told = []
+    out = engine.make().map(_pid_after, list(range(6)), shared=0.01, done=lambda k, n: told.append((k, n)),
+                            processes=2)
+    assert [item for item, _ in out] == list(range(6)) and told == [(k, 6) for k in range(1, 7)]
+    pids = {pid for _, pid in out}
+    assert len(pids) == 2 and os.getpid() not in pids and all(_gone(pid) for pid in pids)
+    assert engine.make().map(_pid_after, [0, 1], shared=0.0)[0][1] == os.getpid()  # control: in order, here
+    with pytest.raises(InputError, match="^piece 3 is refused$"):
+        engine.make().map(_fails_at_three, list(range(8)), processes=2)
+    with pytest.raises(RuntimeError, match="ended before its pieces did"):
+        engine.make().map(_dies_at_three, list(range(8)), processes=2)
+
+    class Cancelled(Exception):
+        pass
+
+    def cancel(k, n):
+        raise Cancelled
+
+    started = time.monotonic()
+    with pytest.raises(Cancelled):
+        engine.make().map(_pid_after, [0, 1, 2, 3], shared=30.0, done=cancel, processes=2)
+    assert time.monotonic() - started < 10
+    children = [int(p) for p in open(f"/proc/{os.getpid()}/task/{os.getpid()}/children").read().split()]
+    assert not [p for p in children if not _gone(p)], "a forked worker outlived the cancelled call"
+
+
+@pytest.mark.skipif(not engine.FORK, reason="forked workers are Linux only (elsewhere threads)")
+def test_a_killed_caller_takes_its_forked_workers_with_it(tmp_path):
+    """A run's process killed mid-audit (a cancel past its grace, a stopped server) leaves no fit
+    running: its workers die with it (PR_SET_PDEATHSIG), they do not finish their pieces."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    pids = tmp_path / "pids"
+    script = (f"import os, time\n"
+              f"from faircause_core import engine\n"
+              f"def piece(shared, item):\n"
+              f"    open({str(pids)!r}, 'a').write(f'{{os.getpid()}}\\n')\n"
+              f"    time.sleep(60)\n"
+              f"engine.make().map(piece, [1, 2], processes=2)\n")
+    proc = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    try:
+        _wait_until(lambda: pids.exists() and len(pids.read_text().split()) == 2, 60, "two workers started")
+        workers = [int(p) for p in pids.read_text().split()]
+        assert not [p for p in workers if _gone(p)]
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+        _wait_until(lambda: all(_gone(p) for p in workers), 10, "the workers ended with their caller")
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+@pytest.mark.skipif(not engine.FORK, reason="forked workers are Linux only (elsewhere threads)")
+def test_the_local_engine_on_processes_gives_the_one_process_audit(demo_table, demo_roles, monkeypatch, tmp_path):
+    """Linux: the audit's nuisance fits on FAIRCAUSE_THREADS forked processes (default the cores
+    up to 4; the suite sets 1) at any size up to THREAD_MAX_MB: the numbers of one process bit
+    for bit, each split's end told in order; the fits really ran in two other processes."""
+    import os
+
+    from faircause_core.causal import fairness
+
+    r = demo_roles
+    args = (demo_table.df, r.x, r.x0, r.x1, r.y, r.z, r.w)
+    where, nuisance = tmp_path / "pids", fairness._fit_nuisance
+
+    def recording(work, item):
+        with open(where, "a") as f:
+            f.write(f"{os.getpid()}\n")
+        return nuisance(work, item)
+
+    monkeypatch.setattr(fairness, "_fit_nuisance", recording)
+    monkeypatch.setenv("FAIRCAUSE_THREADS", "1")
+    here, there = [], []
+    one = fairness.decompose(*args, seed=0, splits=3, progress=lambda k, n: here.append((k, n)))
+    assert set(where.read_text().split()) == {str(os.getpid())}
+    where.unlink()
+    monkeypatch.setenv("FAIRCAUSE_THREADS", "2")
+    forked = fairness.decompose(*args, seed=0, splits=3, progress=lambda k, n: there.append((k, n)))
+    pids = where.read_text().split()
+    assert len(pids) == 60 and len(set(pids)) == 2 and str(os.getpid()) not in pids
+    pd.testing.assert_frame_equal(one.to_frame(), forked.to_frame(), check_exact=True)
+    assert here == there == [(1, 3), (2, 3), (3, 3)]
+    other = fairness.decompose(*args, seed=1, splits=3)  # control: other fold seeds move the numbers
+    assert not other.to_frame()["estimate"].equals(one.to_frame()["estimate"])
+
+
 def test_the_local_engine_on_threads_gives_the_one_thread_audit(demo_table, demo_roles, monkeypatch):
-    """The audit's nuisance fits on the local engine's threads (FAIRCAUSE_THREADS, default the
-    cores up to 4; the suite sets 1, two test processes share two cores): the numbers of one
-    thread bit for bit, each split's end told in order, and a cancel raised from `progress`
-    stops the fits not yet started."""
+    """Where the local engine cannot fork (not Linux; engine.FORK off here), the audit's nuisance
+    fits on its threads from THREAD_MIN_CELLS: the numbers of one thread bit for bit, each
+    split's end told in order, and a cancel raised from `progress` stops the fits not yet started."""
     import threading
 
     from faircause_core.causal import fairness
 
+    monkeypatch.setattr(engine, "FORK", False)
     r = demo_roles
     args = (demo_table.df, r.x, r.x0, r.x1, r.y, r.z, r.w)
     ran, fit_one = [], fairness._fit_one
@@ -107,8 +247,9 @@ def test_bad_engine_settings_are_one_line():
 
 
 def test_a_bad_thread_count_stops_the_cli_on_a_small_table(monkeypatch):
-    """The demo is below the threads' THREAD_MIN_CELLS, so the audit itself never reads
-    FAIRCAUSE_THREADS: the CLI checks it first, one line and exit 2, before any file is read."""
+    """Where the engine cannot fork the demo is below the threads' THREAD_MIN_CELLS, so its audit
+    never reads FAIRCAUSE_THREADS: the CLI checks it first, one line and exit 2, before any file
+    is read."""
     monkeypatch.setenv("FAIRCAUSE_THREADS", "two")
     proc = run_cli(*AUDIT[:2], "/no/such.csv", *AUDIT[3:])
     assert proc.returncode == 2 and proc.stderr.strip() == (

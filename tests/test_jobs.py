@@ -216,3 +216,23 @@ def test_a_page_call_survives_one_worker_death_and_says_a_second_in_one_line(mon
     finally:
         for pool in job_process._POOL:
             pool.shutdown()
+
+
+def test_a_runs_audit_fits_fork_inside_its_job_process(tmp_path, demo_table, demo_graph, demo_roles, monkeypatch):
+    """The app's run process (a daemon process whose steps run on a thread) forks its audits'
+    fits on FAIRCAUSE_THREADS workers (the suite sets 1, so only here): the run ends done, with
+    the fitting split's audit of one process, bit for bit."""
+    from faircause_core import engine
+    from faircause_core.workflow.pipeline import audit, split_holdout
+
+    if not engine.FORK:
+        pytest.skip("forked workers are Linux only")
+    monkeypatch.setenv("FAIRCAUSE_AUDIT_CACHE", "off")  # every audit fitted, in the run's process
+    here = audit(split_holdout(demo_table, quick().holdout, 0)[0], demo_roles, seed=0).to_dict()
+    monkeypatch.setenv("FAIRCAUSE_THREADS", "2")  # read as the run's process starts
+    ws = str(tmp_path / "ws")
+    job = jobs.start_job(demo_table, demo_graph, demo_roles, quick(), None, {}, ws, A)
+    wait_end(job)
+    assert job.status == "done", job.error
+    run = workspace.load_run(job.run_id, root=ws)["result"]
+    assert run.real_effects["estimates"] == here["estimates"] and run.real_effects["ses"] == here["ses"]

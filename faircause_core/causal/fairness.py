@@ -317,27 +317,30 @@ class _FoldWork:
 
 
 _THREADS = []  # this process's threadpoolctl controller, made on first use
-#: The local engine runs the audit's fits on threads from this many cells (rows x the widest
-#: covariate set's features) up: a small fit holds the GIL for most of its time. Two threads
-#: against one on an idle 2-core machine (bench/bench_audit_threads.py): 0.74x on the demo's
-#: fitting split (1,140 x 14), 0.86x flchain's (5,512 x 8), 1.32x the 5,000 x 56 table's
-#: (3,500 x 82), 1.78x 100,000 x 3.
+#: Where the local engine cannot fork (not Linux), it runs the audit's fits on threads from this
+#: many cells (rows x the widest covariate set's features) up: a small fit holds the GIL for most
+#: of its time. Two threads against one on an idle 2-core machine (bench/bench_audit_threads.py):
+#: 0.74x on the demo's fitting split (1,140 x 14), 0.86x flchain's (5,512 x 8), 1.32x the 5,000 x
+#: 56 table's (3,500 x 82), 1.78x 100,000 x 3. Forked processes hold no GIL in common and run at
+#: every size (engine.FORK; the speed-ups in docs/benchmarks.md).
 THREAD_MIN_CELLS = 100_000
 #: ... and up to a feature matrix of this many MB: each fit copies its training rows of it, so a
-#: second fit at a time holds a second copy. The 2,000,000 x 100 run's audits (1.9 GB matrix)
-#: peaked at 17.6 GB on two threads against 13.9 GB on one (issue 22's bound is 16 GB).
+#: second fit at a time holds a second copy (in a thread or a forked process alike). The
+#: 2,000,000 x 100 run's audits (1.9 GB matrix) peaked at 17.6 GB on two threads against 13.9 GB
+#: on one (issue 22's bound is 16 GB).
 THREAD_MAX_MB = 500
 
 
-def fit_threads(rows: int, features: int, threads: int | None = None) -> int:
-    """The threads the local engine runs an audit's fits on for a rows x features matrix:
-    `threads` (default engine.local_threads()) from THREAD_MIN_CELLS cells up to a THREAD_MAX_MB
-    matrix, else 1 (the one home of the rule: the audit and the audit page's estimate read it)."""
+def fit_workers(rows: int, features: int, workers: int | None = None) -> int:
+    """How many of an audit's fits the local engine runs at once for a rows x features matrix:
+    `workers` (default engine.local_threads()) up to a THREAD_MAX_MB matrix, in forked processes
+    (engine.FORK), else on threads from THREAD_MIN_CELLS cells up; else 1 (the one home of the
+    rule: the audit and the audit page's estimate read it)."""
     from faircause_core import engine
 
     cells = rows * features
-    if THREAD_MIN_CELLS <= cells and cells * 8 <= THREAD_MAX_MB * 2**20:
-        return engine.local_threads() if threads is None else threads
+    if cells * 8 <= THREAD_MAX_MB * 2**20 and (engine.FORK or THREAD_MIN_CELLS <= cells):
+        return engine.local_threads() if workers is None else workers
     return 1
 
 
@@ -409,12 +412,14 @@ def _fit_all(work: _FoldWork, progress: Callable[[int, int], None] | None) -> di
             if k % per_split == 0:
                 progress(k // per_split, splits)
     eng = engine.current()
-    threads = fit_threads(len(work.y), max((f.shape[1] for f in work.feats.values()), default=0))
-    if isinstance(eng, engine.LocalEngine) and threads > 1:
-        # the fits on this process's cores: each is seeded and independent, so the numbers are
-        # those of one thread, bit for bit (tests/test_engine.py)
-        with _quiet():
-            out = eng.map(_fit_one, items, shared=work, done=done, threads=threads)
+    workers = fit_workers(len(work.y), max((f.shape[1] for f in work.feats.values()), default=0))
+    if isinstance(eng, engine.LocalEngine) and workers > 1 and engine.FORK:
+        # the fits on forked copies of this process: each is seeded and independent, so the
+        # numbers are those of one process, bit for bit (tests/test_engine.py)
+        out = eng.map(_fit_nuisance, items, shared=work, done=done, processes=workers)
+    elif isinstance(eng, engine.LocalEngine) and workers > 1:
+        with _quiet():  # on threads: the process's warning filters and BLAS setting, set once
+            out = eng.map(_fit_one, items, shared=work, done=done, threads=workers)
     else:
         out = eng.map(_fit_nuisance, items, shared=work, done=done)
     fits = dict(zip(items, out))

@@ -156,14 +156,22 @@ def lm_train_seconds(rows: int, columns: int) -> float:
     return LM_STEP_SECONDS_PER_COLUMN * columns * LM_BUDGET_RUN * steps
 
 
+#: The stages that are audits: shorter by audit_speedup where the local engine has workers.
+AUDIT_STAGES = ("audit", "measure synthetic audit")
+
+
 def scaled_plan(generator: str, rows: int | None = None, columns: int | None = None) -> dict[str, float]:
     """DEFAULT_PLAN for a table of `rows` real rows and `columns` columns (SIZE_EXPONENTS; the
-    language model's training by lm_train_seconds)."""
+    language model's training by lm_train_seconds; the audits by audit_speedup)."""
     plan = dict(DEFAULT_PLAN.get(generator, DEFAULT_PLAN["llm"]))
     if not rows or not columns:
         return plan
     r, c = max(rows, 1) / DEMO_ROWS, max(columns, 1) / DEMO_COLUMNS
     out = {p: s * r ** SIZE_EXPONENTS[p][0] * c ** SIZE_EXPONENTS[p][1] for p, s in plan.items()}
+    faster = audit_speedup(rows, columns)  # the recorded audits ran on one core
+    for p in AUDIT_STAGES:
+        if p in out:
+            out[p] /= faster
     if generator == "llm":
         out["train"] = lm_train_seconds(rows, columns)
     return out
@@ -468,28 +476,38 @@ class RunProgress:
 AUDIT_COST = (-9.221, 0.884, 0.541)
 
 
-#: What the local engine's threads do for an audit where it uses them (causal.fairness.fit_threads;
-#: here rows x columns stands for its rows x features):
-#: 1.78x with 2 threads at 100,000 x 6 on an idle 2-core machine, 41.5 s against 23.3 s
-#: (bench/bench_audit_threads.py); more threads are not measured, so counted as 2.
-THREADED_AUDIT_SPEEDUP = 1.78
+#: What the local engine's two workers do for an audit where it uses them (causal.fairness.
+#: fit_workers): forked processes (Linux) 1.76x on the demo's fitting split, 1.84x flchain's,
+#: 1.90x the 5,000 x 56 table's, 1.96x 100,000 x 6 on an idle 2-core machine (bench/
+#: bench_audit_threads.py, 2026-12-08; threads where it cannot fork: 1.79x at 100,000 x 6, none
+#: below); more workers are not measured, so counted as 2.
+PARALLEL_AUDIT_SPEEDUP = 1.85
+
+
+def audit_speedup(rows: int, columns: int, workers: int | None = None) -> float:
+    """How much faster than on one core an audit of rows x columns runs here: PARALLEL_AUDIT_SPEEDUP
+    where the local engine runs its fits on more than one worker (default engine.local_threads()),
+    else 1."""
+    from faircause_core.causal.fairness import fit_workers  # here: the audit page has it loaded
+    from faircause_core.errors import InputError
+
+    try:
+        parallel = fit_workers(rows, columns, workers) > 1
+    except InputError:  # a bad FAIRCAUSE_THREADS: the audit itself says so
+        parallel = False
+    return PARALLEL_AUDIT_SPEEDUP if parallel else 1.0
 
 
 def audit_seconds(rows: int, columns: int, threads: int | None = None) -> float:
     """Expected seconds of one doubly robust audit of all `rows` real rows and `columns` columns
-    on a 2-core machine (AUDIT_COST, measured on one thread): 2,000,000 x 6 is 194 s (measured
-    211 s), 2,000,000 x 100 is 888 s (measured 917 s); shorter by THREADED_AUDIT_SPEEDUP where
-    the local engine runs the fits on `threads` (default engine.local_threads())."""
-    from faircause_core.causal.fairness import fit_threads, splits_for  # here: the audit page has it loaded
-    from faircause_core.errors import InputError
+    on a 2-core machine (AUDIT_COST, measured on one core): 2,000,000 x 6 is 194 s (measured
+    211 s), 2,000,000 x 100 is 888 s (measured 917 s); shorter by audit_speedup where the local
+    engine runs the fits on `threads` workers (default engine.local_threads())."""
+    from faircause_core.causal.fairness import splits_for  # here: the audit page has it loaded
 
     c, a, b = AUDIT_COST
     seconds = float(splits_for(max(rows, 1)) * np.exp(c) * max(rows, 1) ** a * max(columns, 1) ** b)
-    try:
-        threaded = fit_threads(rows, columns, threads) > 1
-    except InputError:  # a bad FAIRCAUSE_THREADS: the audit itself says so
-        threaded = False
-    return seconds / THREADED_AUDIT_SPEEDUP if threaded else seconds
+    return seconds / audit_speedup(rows, columns, threads)
 
 
 #: Below this many expected seconds the audit page says nothing of the wait.
