@@ -122,44 +122,81 @@ def _die_with_parent(parent: int) -> None:
         os._exit(1)
 
 
+def _fork(body: Callable[[], None]) -> int:
+    """Fork: the child runs body() and leaves by os._exit (no atexit handlers, no flushed buffers
+    of the parent's), dying with the thread that forked it (_die_with_parent); returns its pid."""
+    parent = os.getpid()
+    pid = os.fork()
+    if pid == 0:
+        code = 0
+        try:
+            _die_with_parent(parent)
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            body()
+        except BaseException:
+            code = 1
+        finally:
+            os._exit(code)
+    return pid
+
+
+def _answer(conn, tag, fn: Callable, *args) -> bool:
+    """Send (tag, True, fn(*args)), or (tag, False, its error) when it raises; whether it did not."""
+    try:
+        conn.send((tag, True, fn(*args)))
+        return True
+    except BaseException as err:  # the piece's error, raised where the answer is read
+        try:
+            conn.send((tag, False, err))
+        except Exception:  # an error that does not pickle: its words
+            conn.send((tag, False, RuntimeError(f"{type(err).__name__}: {err}")))
+        return False
+
+
+def _read(conn, pid: int):
+    """One answer from a child's pipe: (tag, value), its error raised; a child that died an error."""
+    try:
+        tag, ok, value = conn.recv()
+    except (EOFError, OSError, pickle.UnpicklingError):
+        raise RuntimeError(f"a worker process (pid {pid}) ended before its pieces did") from None
+    if not ok:
+        raise value
+    return tag, value
+
+
+def _reap(pid: int) -> None:
+    """Kill (ended already, or to be stopped: either way gone) and reap a child."""
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    try:
+        os.waitpid(pid, 0)
+    except ChildProcessError:
+        pass
+
+
 def _forked_map(fn: Callable, items: list, shared, done: Callable | None, workers: int) -> list:
     """fn(shared, item) for every item on `workers` forked children of this process, each handed
     the next item as it answers (two in hand, in the order given: pieces of unlike cost, such as
     an outcome model on one group's rows and a propensity model on all, keep every core busy).
     Nothing of `shared` is copied: a child reads it as the fork left it; the items and results
     go by pipe. The first error (a piece's, or a child that died) is raised here, and then, or
-    when `done` raises, every child is killed and reaped: none outlives the call, nor its parent
-    (_die_with_parent). A child runs only pieces and leaves by os._exit (no atexit, no flushed
-    buffers)."""
+    when `done` raises, every child is killed and reaped: none outlives the call, nor its parent."""
     from multiprocessing.connection import Pipe, wait
 
     children: dict = {}  # our end of each child's pipe -> its pid
-    parent = os.getpid()
     try:
         for _ in range(workers):
             ours, theirs = Pipe()
-            pid = os.fork()
-            if pid == 0:  # the child
-                code = 0
-                try:
-                    ours.close()
-                    _die_with_parent(parent)
-                    signal.signal(signal.SIGINT, signal.SIG_DFL)
-                    while (i := theirs.recv()) is not None:
-                        try:
-                            theirs.send((i, True, fn(shared, items[i])))
-                        except BaseException as err:  # the piece's error, as the in-order loop would raise it
-                            try:
-                                theirs.send((i, False, err))
-                            except Exception:  # an error that does not pickle: its words
-                                theirs.send((i, False, RuntimeError(f"{type(err).__name__}: {err}")))
-                            break
-                except BaseException:
-                    code = 1
-                finally:
-                    os._exit(code)
+
+            def serve(ours=ours, theirs=theirs):
+                ours.close()
+                while (i := theirs.recv()) is not None and _answer(theirs, i, fn, shared, items[i]):
+                    pass
+
+            children[ours] = _fork(serve)
             theirs.close()
-            children[ours] = pid
         out: list = [None] * len(items)
         given, ended, busy = 0, 0, {conn: 0 for conn in children}
 
@@ -174,13 +211,8 @@ def _forked_map(fn: Callable, items: list, shared, done: Callable | None, worker
                 give(conn)
         while ended < len(items):
             for conn in wait([c for c, n in busy.items() if n]):
-                try:
-                    i, ok, value = conn.recv()
-                except (EOFError, OSError, pickle.UnpicklingError):
-                    raise RuntimeError(f"a worker process (pid {children[conn]}) ended before its pieces did") from None
-                if not ok:
-                    raise value
-                out[i], ended, busy[conn] = value, ended + 1, busy[conn] - 1
+                i, out_i = _read(conn, children[conn])
+                out[i], ended, busy[conn] = out_i, ended + 1, busy[conn] - 1
                 give(conn)
                 if done is not None:
                     done(ended, len(items))
@@ -190,14 +222,54 @@ def _forked_map(fn: Callable, items: list, shared, done: Callable | None, worker
     finally:
         for conn, pid in children.items():
             conn.close()
-            try:
-                os.kill(pid, signal.SIGKILL)  # ended already or to be stopped: either way gone
-            except ProcessLookupError:
-                pass
-            try:
-                os.waitpid(pid, 0)
-            except ChildProcessError:
-                pass
+            _reap(pid)
+
+
+class Background:
+    """fn(shared) in a forked child of this process while this one goes on, where `fork` holds
+    and the engine can fork (FORK); else computed here when its result is asked. result() waits
+    for it (its error raised here); leaving the `with` block kills and reaps the child, so none
+    outlives its caller. For work that must not itself fork-share state with this process's
+    threads (the privacy step's distances beside Anonymeter's attacks, which use Polars)."""
+
+    def __init__(self, fn: Callable, shared, fork: bool = True):
+        self._fn, self._shared, self._pid, self._conn = fn, shared, None, None
+        if fork and FORK:
+            from multiprocessing.connection import Pipe
+
+            ours, theirs = Pipe(duplex=False)
+
+            def run():
+                ours.close()
+                _answer(theirs, None, fn, shared)
+
+            self._pid = _fork(run)
+            theirs.close()
+            self._conn = ours
+
+    @property
+    def forked(self) -> bool:
+        return self._pid is not None
+
+    def result(self):
+        if self._pid is None:
+            return self._fn(self._shared)
+        try:
+            return _read(self._conn, self._pid)[1]
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        if self._pid is not None:
+            self._conn.close()
+            _reap(self._pid)
+            self._pid = None
+
+    def __enter__(self) -> "Background":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
 
 class RayEngine:

@@ -344,8 +344,8 @@ def test_yardsticks_are_measured_once_and_kept_on_disk(tmp_path, monkeypatch):
     monkeypatch.setenv("FAIRCAUSE_CACHE", str(tmp_path))
     monkeypatch.setattr(privacy, "_YARDSTICKS", {})
     calls = []
-    measures = privacy._measures
-    monkeypatch.setattr(privacy, "_measures", lambda *a, **k: calls.append(1) or measures(*a, **k))
+    measures = privacy._distances  # one call a table measured (the suite's one worker: in this process)
+    monkeypatch.setattr(privacy, "_distances", lambda *a, **k: calls.append(1) or measures(*a, **k))
     real, hold = table(200, 0), table(150, 1)
     a = distance_to_closest_record(real, table(200, 2), hold, KINDS, attacks=50)
     assert len(calls) == 3  # the table, the copier, the marginals
@@ -371,8 +371,8 @@ def test_yardsticks_kept_says_beforehand_whether_a_call_will_measure_them(tmp_pa
     monkeypatch.setenv("FAIRCAUSE_CACHE", str(tmp_path))
     monkeypatch.setattr(privacy, "_YARDSTICKS", {})
     calls = []
-    measures = privacy._measures
-    monkeypatch.setattr(privacy, "_measures", lambda *a, **k: calls.append(1) or measures(*a, **k))
+    measures = privacy._distances  # one call a table measured (the suite's one worker: in this process)
+    monkeypatch.setattr(privacy, "_distances", lambda *a, **k: calls.append(1) or measures(*a, **k))
     real, hold, synth = table(200, 0), table(150, 1), table(180, 2)
     args = dict(seed=0, attacks=50, sensitive="diet", x="sex")
     told = []  # on_yardsticks: as their measuring starts, after the table's own measures
@@ -528,3 +528,42 @@ def test_privacy_rows_show_each_measure_with_its_interval_and_yardsticks():
     assert [k for k, v in privacy_rows(old) if v is not None] == [
         "exact copies of a training row", "exact copies among unseen real rows (yardstick)",
         "distance ratio, synthetic / unseen real (about 1 is good)"]
+
+
+def test_the_privacy_distances_in_a_forked_child_give_the_one_process_numbers(tmp_path, monkeypatch):
+    """Each call's distances (the table's own, then the copier's and the marginals') run in a
+    forked child beside this process's Anonymeter attacks where the local engine has two workers
+    (FAIRCAUSE_THREADS=2): the whole result, notes and yardsticks included, is the one-process
+    result, twice in a row (Polars, which the attacks use, has run here by the second), and the
+    distances ran in another process (control: with one worker, here)."""
+    import json
+    import os
+
+    from faircause_core import engine
+    from faircause_core.metrics import privacy
+
+    if not engine.FORK:
+        pytest.skip("forked workers are Linux only")
+    monkeypatch.setenv("FAIRCAUSE_CACHE", str(tmp_path))
+    monkeypatch.setenv(privacy.YARDSTICK_CACHE_ENV, "off")  # measured by each call
+    where, distances = tmp_path / "pids", privacy._all_distances
+
+    def recording(shared):
+        with open(where, "a") as f:
+            f.write(f"{os.getpid()}\n")
+        return distances(shared)
+
+    monkeypatch.setattr(privacy, "_all_distances", recording)
+    real, hold, synth = table(200, 0), table(150, 1), table(180, 2)
+    args = dict(seed=0, attacks=50, sensitive="diet", x="sex")
+    results, pids = {}, {}
+    for workers in ("1", "2", "2"):
+        monkeypatch.setenv("FAIRCAUSE_THREADS", workers)
+        monkeypatch.setattr(privacy, "_YARDSTICKS", {})
+        results.setdefault(workers, []).append(json.dumps(distance_to_closest_record(real, synth, hold, KINDS, **args),
+                                                          sort_keys=True))
+        pids.setdefault(workers, []).extend(where.read_text().split())
+        where.unlink()
+    assert results["1"][0] == results["2"][0] == results["2"][1]
+    assert pids["1"] == [str(os.getpid())] * 2  # the table's, then the yardsticks'
+    assert len(pids["2"]) == 4 and len(set(pids["2"])) == 4 and str(os.getpid()) not in pids["2"]

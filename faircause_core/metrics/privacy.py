@@ -262,9 +262,8 @@ def distance_to_closest_record(real_train, synth, real_holdout, schema, seed=0, 
     secrets = _secrets(sensitive, x)
 
     hashes = {which: _row_hashes(df, kinds, which) for which, df in frames.items()}
-    notes: list[str] = []
     attacks = None if attacks is None else int(attacks)
-    out = _measures(frames, hashes, kinds, seed, int(max_rows), secrets, attacks, notes)
+    [(out, notes)] = _measure_tables([(frames, hashes)], kinds, seed, int(max_rows), secrets, attacks)
     out["sdmetrics_rows"] = 0
     if sdmetrics_rows is None:
         notes.append("SDMetrics' DCR and disclosure protections not computed (all-pairs, slow; pass sdmetrics_rows): "
@@ -289,9 +288,44 @@ def distance_to_closest_record(real_train, synth, real_holdout, schema, seed=0, 
     return out
 
 
-def _measures(frames: dict, hashes: dict, kinds: dict, seed: int, max_rows: int, secrets: dict, attacks: int | None,
-              notes: list) -> dict:
-    """Copies, DCR, membership, rare patients and Anonymeter for one synthetic table."""
+def _measure_tables(tables: list, kinds: dict, seed: int, max_rows: int, secrets: dict,
+                    attacks: int | None) -> list[tuple[dict, list]]:
+    """(measures, notes) of each (frames, hashes) in `tables`: their distances (_distances) in a
+    forked child where the local engine has more than one worker (engine.Background) while this
+    process runs their Anonymeter attacks, which take about as long; each seeded as before, so the
+    numbers are those of one process (tests/test_privacy.py). The attacks stay here: Anonymeter
+    uses Polars, whose thread pool deadlocks in a forked child once it has run in the parent."""
+    from faircause_core import engine
+
+    with engine.Background(_all_distances, (tables, kinds, seed, max_rows),
+                           fork=engine.local_threads() > 1) as distances:
+        attacked = [_attacks(frames, kinds, seed, secrets, attacks) for frames, _ in tables]
+        measured = distances.result()
+    return [({**d, **a}, d_notes + a_notes) for (d, d_notes), (a, a_notes) in zip(measured, attacked)]
+
+
+def _all_distances(shared) -> list[tuple[dict, list]]:
+    tables, kinds, seed, max_rows = shared
+    out = []
+    for frames, hashes in tables:
+        notes: list[str] = []
+        out.append((_distances(frames, hashes, kinds, seed, max_rows, notes), notes))
+    return out
+
+
+def _attacks(frames: dict, kinds: dict, seed: int, secrets: dict, attacks: int | None) -> tuple[dict, list]:
+    """One table's Anonymeter risks and notes (none without a holdout: _distances says so)."""
+    notes: list[str] = []
+    if "real holdout" not in frames:
+        return {}, notes
+    if attacks is None:
+        notes.append("Anonymeter's attacks were not run (attacks=None)")
+        return dict(anonymeter={}, anonymeter_rows={}), notes
+    return anonymeter_risks(frames, kinds, seed, secrets, attacks, notes), notes
+
+
+def _distances(frames: dict, hashes: dict, kinds: dict, seed: int, max_rows: int, notes: list) -> dict:
+    """Copies, DCR, closeness, membership and rare patients for one synthetic table."""
     train_set = hashes["real training"]
     copies = np.isin(hashes["synthetic"], train_set)
     # counts beside the share: one copy in 4,024 rows printed as "0.0%" read as none
@@ -359,11 +393,6 @@ def _measures(frames: dict, hashes: dict, kinds: dict, seed: int, max_rows: int,
     notes.append(f"membership inference: {n:,} training rows against {n:,} holdout rows, each scored by its distance "
                  f"to the closest of {len(sub['synthetic']):,} synthetic rows; rare patients: the rarest {k_t:,} "
                  f"training and {k_h:,} holdout rows; intervals from {BOOTSTRAP:,} bootstrap resamples")
-    if attacks is None:
-        out.update(anonymeter={}, anonymeter_rows={})
-        notes.append("Anonymeter's attacks were not run (attacks=None)")
-    else:
-        out.update(anonymeter_risks(frames, kinds, seed, secrets, attacks, notes))
     return out
 
 
@@ -696,12 +725,12 @@ def _yardsticks(train: pd.DataFrame, hold: pd.DataFrame, hashes: dict, kinds: di
     cols = list(kinds)
     copier = train.iloc[rng.integers(0, len(train), n_syn)][cols].reset_index(drop=True)
     marginals = pd.DataFrame({c: train[c].to_numpy()[rng.integers(0, len(train), n_syn)] for c in cols})
-    result = {}
-    for name, fake in (("copier", copier), ("marginals", marginals)):
-        frames = {"real training": train, "synthetic": fake, "real holdout": hold}
-        h = dict(hashes, synthetic=_row_hashes(fake, kinds, "synthetic"))
-        m = _measures(frames, h, kinds, seed, max_rows, secrets, attacks, [])
-        result[name] = {k: m[k] for k in YARDSTICK_KEYS}
+    names, tables = ("copier", "marginals"), []
+    for fake in (copier, marginals):
+        tables.append(({"real training": train, "synthetic": fake, "real holdout": hold},
+                       dict(hashes, synthetic=_row_hashes(fake, kinds, "synthetic"))))
+    measured = _measure_tables(tables, kinds, seed, max_rows, secrets, attacks)
+    result = {name: {k: m[k] for k in YARDSTICK_KEYS} for name, (m, _) in zip(names, measured)}
     result = json.loads(json.dumps(result))  # what the disk copy reads back as, in this process too
     with _YARDSTICK_LOCK:
         _YARDSTICKS[key] = copy.deepcopy(result)
