@@ -421,6 +421,31 @@ def test_the_bayes_net_fitted_on_ray_has_the_local_parameters(ray_engine, small_
     assert not _same(_parameters(small_net), _parameters(other))
 
 
+@pytest.mark.skipif(not engine.FORK, reason="forked workers are Linux only")
+def test_the_bayes_net_fitted_on_forked_workers_has_the_one_process_parameters(small_net, demo_table, demo_graph,
+                                                                               demo_roles, monkeypatch, tmp_path):
+    """The Bayes net's per-column fits on the local engine's two forked workers (FAIRCAUSE_THREADS=2;
+    the suite's 1 made `small_net`): every fitted number of the one-process net, the columns
+    fitted in two other processes."""
+    import os
+
+    from faircause_core.generators import bayesnet
+
+    where, fit_column = tmp_path / "pids", bayesnet._fit_column
+
+    def recording(shared, v):
+        with open(where, "a") as f:
+            f.write(f"{os.getpid()}\n")
+        return fit_column(shared, v)
+
+    monkeypatch.setattr(bayesnet, "_fit_column", recording)
+    monkeypatch.setenv("FAIRCAUSE_THREADS", "2")
+    forked = bayesnet.BayesNetGenerator(batch_size=400, max_cpd_cells=200).fit(demo_table, demo_graph, demo_roles)
+    pids = where.read_text().split()
+    assert len(pids) == len(demo_graph.nodes) and len(set(pids)) == 2 and str(os.getpid()) not in pids
+    assert _same(_parameters(small_net), _parameters(forked))
+
+
 def test_a_columns_table_is_pgmpys_fit_of_its_family(small_net, demo_table):
     """A column's task runs pgmpy's per-node estimation step (private) for that column alone:
     its table is the one pgmpy's public fit() gives on the column's family network."""

@@ -299,9 +299,15 @@ class BayesNetGenerator(Generator):
             if big is not None:
                 raise InputError(f"column {big!r} has too many parent value combinations for a {self.prior} table "
                                  f"({len(self.parents_[big])} parents); use the logistic prior")
-        # each column's mechanism is a task of the current engine (local, or Ray): _fit_column
-        cpds = engine.current().map(_fit_column, self.order_, shared=(self, codes),
-                                    done=lambda k, total: progress("fitting Bayes net", k, total))
+        # each column's mechanism is a task of the current engine (local, or Ray): _fit_column; on
+        # the local engine's forked workers as the audit's fits are (same memory rule: fit_workers)
+        from faircause_core.causal.fairness import fit_workers
+
+        eng = engine.current()
+        local = isinstance(eng, engine.LocalEngine) and engine.FORK
+        cpds = eng.map(_fit_column, self.order_, shared=(self, codes),
+                       done=lambda k, total: progress("fitting Bayes net", k, total),
+                       **({"processes": fit_workers(len(codes), codes.shape[1])} if local else {}))
         self.cpd_ = dict(zip(self.order_, cpds))
 
         self.groups_ = Groups.fit(self.cols_[roles.x], codes[roles.x].to_numpy(), roles)
