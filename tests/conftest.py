@@ -108,6 +108,21 @@ def once_per_test_run(name: str, make):
         return value
 
 
+def record_pids(monkeypatch, owner, name: str, where: Path) -> None:
+    """Wrap owner.<name> so that each call appends its process id to the file `where`: calls in
+    forked children count too (the local engine's workers)."""
+    import os
+
+    inner = getattr(owner, name)
+
+    def recording(*args):
+        with open(where, "a") as f:
+            f.write(f"{os.getpid()}\n")
+        return inner(*args)
+
+    monkeypatch.setattr(owner, name, recording)
+
+
 def pytest_configure(config):
     """One folder per test run, shared by its workers, app servers and CLI calls (they inherit
     the environment): the kept audits (workflow.audit_store; a run starts with none, whatever

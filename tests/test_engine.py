@@ -15,7 +15,7 @@ import pytest
 from faircause_core import engine
 from faircause_core.errors import InputError
 from tests.clirun import run_cli
-from tests.conftest import DEMO, ROOT
+from tests.conftest import DEMO, ROOT, record_pids
 from tests.ray_tasks import die_once
 
 AUDIT = ["audit", "--data", DEMO, "--dag", ROOT / "assets" / "nhefs_dag.json", "--sensitive", "sex",
@@ -148,14 +148,8 @@ def test_the_local_engine_on_processes_gives_the_one_process_audit(demo_table, d
 
     r = demo_roles
     args = (demo_table.df, r.x, r.x0, r.x1, r.y, r.z, r.w)
-    where, nuisance = tmp_path / "pids", fairness._fit_nuisance
-
-    def recording(work, item):
-        with open(where, "a") as f:
-            f.write(f"{os.getpid()}\n")
-        return nuisance(work, item)
-
-    monkeypatch.setattr(fairness, "_fit_nuisance", recording)
+    where = tmp_path / "pids"
+    record_pids(monkeypatch, fairness, "_fit_nuisance", where)
     monkeypatch.setenv("FAIRCAUSE_THREADS", "1")
     here, there = [], []
     one = fairness.decompose(*args, seed=0, splits=3, progress=lambda k, n: here.append((k, n)))
@@ -431,14 +425,8 @@ def test_the_bayes_net_fitted_on_forked_workers_has_the_one_process_parameters(s
 
     from faircause_core.generators import bayesnet
 
-    where, fit_column = tmp_path / "pids", bayesnet._fit_column
-
-    def recording(shared, v):
-        with open(where, "a") as f:
-            f.write(f"{os.getpid()}\n")
-        return fit_column(shared, v)
-
-    monkeypatch.setattr(bayesnet, "_fit_column", recording)
+    where = tmp_path / "pids"
+    record_pids(monkeypatch, bayesnet, "_fit_column", where)
     monkeypatch.setenv("FAIRCAUSE_THREADS", "2")
     forked = bayesnet.BayesNetGenerator(batch_size=400, max_cpd_cells=200).fit(demo_table, demo_graph, demo_roles)
     pids = where.read_text().split()

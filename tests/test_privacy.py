@@ -546,14 +546,10 @@ def test_the_privacy_distances_in_a_forked_child_give_the_one_process_numbers(tm
         pytest.skip("forked workers are Linux only")
     monkeypatch.setenv("FAIRCAUSE_CACHE", str(tmp_path))
     monkeypatch.setenv(privacy.YARDSTICK_CACHE_ENV, "off")  # measured by each call
-    where, distances = tmp_path / "pids", privacy._all_distances
+    from tests.conftest import record_pids
 
-    def recording(shared):
-        with open(where, "a") as f:
-            f.write(f"{os.getpid()}\n")
-        return distances(shared)
-
-    monkeypatch.setattr(privacy, "_all_distances", recording)
+    where = tmp_path / "pids"
+    record_pids(monkeypatch, privacy, "_all_distances", where)
     real, hold, synth = table(200, 0), table(150, 1), table(180, 2)
     args = dict(seed=0, attacks=50, sensitive="diet", x="sex")
     results, pids = {}, {}
