@@ -27,8 +27,13 @@ time.process_time: close to an idle machine's wall clock where the work is singl
 
     .venv/bin/python bench/bench_measure.py [--cohorts demo,flchain,medpar,pbc,wide]
         [--modes mirror,de] [--repeats 3] [--generators bayesnet,llm] [--clock wall|cpu]
-        [--measure full,light]
+        [--measure full,light] [--workers 1,2]
         [--out bench/out/measure.json]
+
+--workers runs each configuration with FAIRCAUSE_THREADS set to each count in turn (the local
+engine's workers: forked processes for the audits, the Bayes net's fits and privacy's distances;
+a key ends in "xN"); without it, the machine's default (its cores, at most 4). With workers,
+read the wall clock: --clock cpu counts this process only, not its forked workers.
 
 Writes bench/out/measure.json and prints one line per run and a table of medians.
 """
@@ -123,6 +128,9 @@ def one_run(table, graph, roles, mode: str, generator: str = "bayesnet", measure
 
     settings = GenerationSettings(generator=generator, rows=len(table.df), seed=0,
                                   fairness=FairnessSpec(**MODES[mode]), measure=measure)
+    from faircause_core.workflow import pipeline
+
+    pipeline._AUDITS.clear()  # this process's memo of audits: every run fits its own (as FAIRCAUSE_AUDIT_CACHE=off)
     load = os.getloadavg()[0]
     t0, c0 = time.perf_counter(), time.process_time()
     result = run_generation(table, graph, roles, settings)
@@ -159,6 +167,7 @@ def main() -> int:
     ap.add_argument("--measure", default="full",
                     help="measuring profiles to run, full and/or light (pipeline.MEASURE_PROFILES); a light "
                          "run's key ends in @light")
+    ap.add_argument("--workers", default="", help="FAIRCAUSE_THREADS values to run each configuration with, e.g. 1,2")
     ap.add_argument("--clock", choices=("wall", "cpu"), default="wall",
                     help="cpu: time every step by this process's CPU seconds (a shared, loaded machine)")
     args = ap.parse_args()
@@ -198,9 +207,13 @@ def main() -> int:
         table, graph, roles = cohort(name)
         prep = time.perf_counter() - t
         shape = f"{len(table.df):,} x {len(table.df.columns)}"
-        for gen, mode, profile in [(g, m, p) for g in generators for m in modes for p in profiles]:
+        workers = [w for w in args.workers.split(",") if w] or [None]
+        for gen, mode, profile, count in [(g, m, p, w) for g in generators for m in modes for p in profiles
+                                          for w in workers]:
             key = (f"{name}/{mode}" if gen == "bayesnet" else f"{gen}:{name}/{mode}") + \
-                ("" if profile == "full" else f"@{profile}")
+                ("" if profile == "full" else f"@{profile}") + ("" if count is None else f" x{count}")
+            if count is not None:
+                os.environ["FAIRCAUSE_THREADS"] = count
             runs = []
             for r in range(args.repeats):
                 runs.append(one_run(table, graph, roles, mode, gen, profile))

@@ -227,9 +227,9 @@ def test_a_runs_audit_fits_fork_inside_its_job_process(tmp_path, demo_table, dem
 
     if not engine.FORK:
         pytest.skip("forked workers are Linux only")
+    here = audit(split_holdout(demo_table, quick().holdout, 0)[0], demo_roles, seed=0).to_dict()  # one process's
     monkeypatch.setenv("FAIRCAUSE_AUDIT_CACHE", "off")  # every audit fitted, in the run's process
-    here = audit(split_holdout(demo_table, quick().holdout, 0)[0], demo_roles, seed=0).to_dict()
-    monkeypatch.setenv("FAIRCAUSE_THREADS", "2")  # read as the run's process starts
+    monkeypatch.setenv("FAIRCAUSE_THREADS", "2")  # both read as the run's process starts
     ws = str(tmp_path / "ws")
     job = jobs.start_job(demo_table, demo_graph, demo_roles, quick(), None, {}, ws, A)
     wait_end(job)
