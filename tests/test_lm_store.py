@@ -207,11 +207,38 @@ def test_a_tokenizer_read_from_the_gguf_is_kept_and_each_caller_gets_its_own_cop
     monkeypatch.setattr(lm_store, "_gguf_tokenizers", {})  # nothing kept yet in this test
     monkeypatch.setattr(transformers.AutoTokenizer, "from_pretrained",
                         lambda *a, **k: reads.append(a) or real(*a, **k))  # counts, then the real read
-    first = lm_store.load_tokenizer()
-    second = lm_store.load_tokenizer()
+    gguf = lm_store.bundled_gguf()
+    first = lm_store.load_tokenizer(gguf)
+    second = lm_store.load_tokenizer(gguf)
     assert len(reads) == 1 and second is not first
     for text in ["age: 54, sex: Female", "cholesterol: 212.5; death: 1"]:
         assert second(text)["input_ids"] == first(text)["input_ids"]
     second.model_max_length = 7
-    assert lm_store.load_tokenizer().model_max_length == first.model_max_length != 7
+    assert lm_store.load_tokenizer(gguf).model_max_length == first.model_max_length != 7
     assert len(reads) == 1
+
+
+def test_the_bundled_tokenizer_is_read_from_its_converted_folder_where_there_is_one(tmp_path, monkeypatch):
+    """load_tokenizer() reads the converted default model's tokenizer (0.3 s) where
+    ensure_default_model made that folder, not the GGUF (4-10 s): the same tokens; where the
+    folder is absent or has no tokenizer, the GGUF's (a fresh machine)."""
+    import transformers
+
+    gguf = lm_store.load_tokenizer(lm_store.bundled_gguf())
+    monkeypatch.setenv("FAIRCAUSE_CACHE", str(tmp_path))
+    folder = lm_store.default_model_dir()
+    folder.mkdir(parents=True)
+    (folder / "config.json").write_text("{}")
+    (folder / "model.safetensors").write_bytes(b"")  # what _is_converted looks for; the tokenizer is real
+    gguf.save_pretrained(folder)
+    real, reads = transformers.AutoTokenizer.from_pretrained, []
+    monkeypatch.setattr(transformers.AutoTokenizer, "from_pretrained",
+                        lambda *a, **k: reads.append((a, k)) or real(*a, **k))
+    fast = lm_store.load_tokenizer()
+    assert reads[-1][0][0] == str(folder) and "gguf_file" not in reads[-1][1]
+    for text in ["age: 54, sex: Female", "cholesterol: 212.5; death: 1 \u00e9"]:
+        assert fast(text)["input_ids"] == gguf(text)["input_ids"]
+    assert fast.get_vocab() == gguf.get_vocab() and fast.bos_token_id == gguf.bos_token_id
+    (folder / "tokenizer.json").unlink()  # control: no converted tokenizer, the GGUF's (kept from above)
+    read = len(reads)
+    assert lm_store.load_tokenizer().get_vocab() == gguf.get_vocab() and len(reads) == read

@@ -313,15 +313,17 @@ _gguf_tokenizers: dict = {}  # (path, size, mtime) -> tokenizer read from that G
 def load_tokenizer(source=None):
     """A tokenizer from a model folder, a .gguf file, or (None) the bundled GGUF.
 
-    Reading one from a GGUF file parses the whole file (5-10 s here, most of the test suite's
+    Reading one from a GGUF file parses the whole file (4-10 s here, most of the test suite's
     tiny-model set-ups), so it is kept for the process, per file version, and each caller gets
-    its own copy (callers set the pad token)."""
+    its own copy (callers set the pad token). The bundled one is read from its converted folder
+    where ensure_default_model made it already (0.3 s: the same tokenizer, saved from the GGUF's)."""
     import copy
 
     from transformers import AutoTokenizer
 
     if source is None:
-        source = bundled_gguf()
+        converted = default_model_dir()
+        source = converted if _is_converted(converted) and (converted / "tokenizer.json").is_file() else bundled_gguf()
     source = Path(str(source)).expanduser()
     try:
         if source.is_file() and source.suffix == ".gguf":
