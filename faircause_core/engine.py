@@ -1,6 +1,6 @@
 """Where independent pieces of work run: on this machine ("local", the default: one after
-another, or where a caller allows it on the cores, the audit's fits in forked processes) or as
-Ray tasks on a cluster ("ray", issue 22). A foundation module: what maps over
+another, or where a caller allows it on its cores: the audit's and the Bayes net's fits in forked
+processes, privacy's distances in a Background child) or as Ray tasks on a cluster ("ray", issue 22). A foundation module: what maps over
 the current engine is the audit's nuisance fits, each split's folds (causal.fairness.decompose),
 the fair predictor's synthetic sets and real-row refits (metrics.utility), and the Bayes net's
 per-column fits and sampling batches (generators.bayesnet, generators.columns); the CLI
@@ -73,7 +73,7 @@ class LocalEngine:
     """Runs every piece here: in order; with threads > 1 up to that many at once on threads of
     this process, for pieces that release the GIL and change nothing shared; or with processes >
     1 on that many forked copies of this process (Linux), for pieces that hold the GIL (the
-    audit's small nuisance fits: 1.9x on the demo's audit on 2 cores, where threads were 0.74x).
+    audit's small nuisance fits: 1.76x on the demo's audit on 2 cores, where threads were 0.97x).
     Either way the results come back in the order of `items`; `done(k, n)`, where given, is told
     in this thread as each piece ends, and what it raises (a cancelled run) stops the rest."""
 
