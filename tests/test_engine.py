@@ -309,6 +309,7 @@ def test_the_audits_nuisance_models_stop_early(demo_table, demo_roles, monkeypat
 
     from faircause_core.causal import fairness
 
+    monkeypatch.setenv("FAIRCAUSE_THREADS", "1")  # the fits in this process, where they are counted
     fits, fit = [], fairness._Model.fit
 
     def recording(self, feats, target):

@@ -344,7 +344,8 @@ def test_yardsticks_are_measured_once_and_kept_on_disk(tmp_path, monkeypatch):
     monkeypatch.setenv("FAIRCAUSE_CACHE", str(tmp_path))
     monkeypatch.setattr(privacy, "_YARDSTICKS", {})
     calls = []
-    measures = privacy._distances  # one call a table measured (the suite's one worker: in this process)
+    monkeypatch.setenv("FAIRCAUSE_THREADS", "1")  # the distances in this process, where they are counted
+    measures = privacy._distances
     monkeypatch.setattr(privacy, "_distances", lambda *a, **k: calls.append(1) or measures(*a, **k))
     real, hold = table(200, 0), table(150, 1)
     a = distance_to_closest_record(real, table(200, 2), hold, KINDS, attacks=50)
@@ -371,7 +372,8 @@ def test_yardsticks_kept_says_beforehand_whether_a_call_will_measure_them(tmp_pa
     monkeypatch.setenv("FAIRCAUSE_CACHE", str(tmp_path))
     monkeypatch.setattr(privacy, "_YARDSTICKS", {})
     calls = []
-    measures = privacy._distances  # one call a table measured (the suite's one worker: in this process)
+    monkeypatch.setenv("FAIRCAUSE_THREADS", "1")  # the distances in this process, where they are counted
+    measures = privacy._distances
     monkeypatch.setattr(privacy, "_distances", lambda *a, **k: calls.append(1) or measures(*a, **k))
     real, hold, synth = table(200, 0), table(150, 1), table(180, 2)
     args = dict(seed=0, attacks=50, sensitive="diet", x="sex")

@@ -19,6 +19,14 @@ from faircause_core.workflow.progress import (
 )
 
 
+@pytest.fixture(autouse=True)
+def one_worker(monkeypatch):
+    """The recorded runs (tests/data/timelines) and the plan's costs were measured on one core:
+    every test here plans for one worker unless it sets more (the suite sets 1 for all tests;
+    this keeps these right when it is run with FAIRCAUSE_THREADS=2)."""
+    monkeypatch.setenv("FAIRCAUSE_THREADS", "1")
+
+
 class FakeClock:
     def __init__(self):
         self.t = 1000.0
