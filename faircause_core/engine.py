@@ -182,7 +182,11 @@ def _forked_map(fn: Callable, items: list, shared, done: Callable | None, worker
     an outcome model on one group's rows and a propensity model on all, keep every core busy).
     Nothing of `shared` is copied: a child reads it as the fork left it; the items and results
     go by pipe. The first error (a piece's, or a child that died) is raised here, and then, or
-    when `done` raises, every child is killed and reaped: none outlives the call, nor its parent."""
+    when `done` raises, every child is killed and reaped: none outlives the call, nor its parent.
+    Fork-safe as used: a child never runs Polars (its pool deadlocks after a fork: Anonymeter
+    stays in the parent), and scikit-learn's OpenMP runs on one thread in every process here
+    (fairness._one_thread, utility's threadpool_limits(1)): GNU OpenMP hangs a forked child whose
+    parent ran a parallel region on more threads."""
     from multiprocessing.connection import Pipe, wait
 
     children: dict = {}  # our end of each child's pipe -> its pid
