@@ -251,10 +251,6 @@ class Background:
             theirs.close()
             self._conn = ours
 
-    @property
-    def forked(self) -> bool:
-        return self._pid is not None
-
     def result(self):
         if self._pid is None:
             return self._fn(self._shared)

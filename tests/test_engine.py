@@ -16,6 +16,7 @@ from faircause_core import engine
 from faircause_core.errors import InputError
 from tests.clirun import run_cli
 from tests.conftest import DEMO, ROOT, record_pids
+from tests.streamlit_server import wait_for
 from tests.ray_tasks import die_once
 
 AUDIT = ["audit", "--data", DEMO, "--dag", ROOT / "assets" / "nhefs_dag.json", "--sensitive", "sex",
@@ -62,15 +63,6 @@ def _gone(pid: int) -> bool:
             return f.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")
     except FileNotFoundError:
         return True
-
-
-def _wait_until(condition, timeout: float, what: str) -> None:
-    import time
-
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"{what}: not within {timeout} s"
-        time.sleep(0.05)
 
 
 @pytest.mark.skipif(not engine.FORK, reason="forked workers are Linux only (elsewhere threads)")
@@ -126,12 +118,12 @@ def test_a_killed_caller_takes_its_forked_workers_with_it(tmp_path):
               f"engine.make().map(piece, [1, 2], processes=2)\n")
     proc = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
     try:
-        _wait_until(lambda: pids.exists() and len(pids.read_text().split()) == 2, 60, "two workers started")
+        wait_for(lambda: pids.exists() and len(pids.read_text().split()) == 2, 60, "two workers started", every=0.05)
         workers = [int(p) for p in pids.read_text().split()]
         assert not [p for p in workers if _gone(p)]
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(timeout=30)
-        _wait_until(lambda: all(_gone(p) for p in workers), 10, "the workers ended with their caller")
+        wait_for(lambda: all(_gone(p) for p in workers), 10, "the workers ended with their caller", every=0.05)
     finally:
         proc.kill()
         proc.wait()
