@@ -15,6 +15,7 @@ SCRIPTS = [
     "bench_fairness.py",
     "bench_bayesnet.py",
     "bench_llm.py",
+    "bench_lm_threads.py",
     "bench_great.py",
     "bench_sdmetrics.py",
     "bench_results.py",

@@ -2,6 +2,8 @@
 pathway edits that touch only their mechanisms, measured effects on a simulated SCM, and
 one real fine-tune of the bundled SmolLM2 model."""
 
+import subprocess
+import sys
 import time
 
 import numpy as np
@@ -14,8 +16,9 @@ from faircause_core.io.data import table_from_frame
 from faircause_core.errors import InputError
 from faircause_core.causal.fairness import decompose
 from faircause_core.generators.base import CancelToken, Cancelled, FairnessSpec
-from faircause_core.generators.llm import LLMGenerator
+from faircause_core.generators.llm import AUTO, LLMGenerator, ThreadGovernor, threads_for
 from faircause_core.causal.graph import CausalGraph, derive_roles
+from tests.streamlit_server import wait_for
 
 torch.set_num_threads(1)
 
@@ -181,6 +184,9 @@ def test_column_distribution_and_bad_inputs(fitted, folder, setup):
         LLMGenerator(train_steps=0)
     with pytest.raises(InputError, match="threads"):
         LLMGenerator(threads=0)
+    with pytest.raises(InputError, match="threads"):
+        LLMGenerator(threads="two")
+    assert LLMGenerator(threads=AUTO).threads == AUTO
     with pytest.raises(InputError, match="training seconds"):
         LLMGenerator(train_seconds=-1)
     with pytest.raises(InputError, match="does not exist"):
@@ -197,10 +203,22 @@ def test_real_bundled_model_fine_tunes_and_samples_valid_rows():
     table = table_from_frame(real, name="small.csv")
     graph = CausalGraph(NODES, EDGES)
     roles = derive_roles(graph, "x", "y", "a", "b")
-    gen = LLMGenerator(train_steps=4, batch_size=16, max_bins=6, cache=False, device="cpu")
+    options = dict(train_steps=4, batch_size=16, max_bins=6, cache=False, device="cpu")
+    gen = LLMGenerator(threads=1, **options)
     gen.fit(table, graph, roles)
     assert gen.train_stats_["steps"] == 4 and np.isfinite(gen.train_stats_["last_loss"])
     synth = gen.sample(100, FairnessSpec(de=1.0), seed=0)
+    # The thread count changes the time, never the numbers (ThreadGovernor switches it while
+    # fitting): two threads train through the same losses to the same weights and draw the
+    # same rows; another seed's losses differ (the control: the comparison can fail).
+    two = LLMGenerator(threads=2, **options).fit(table, graph, roles)
+    other = LLMGenerator(threads=1, seed=1, **options).fit(table, graph, roles)
+    trace = [(g.train_stats_["first_loss"], g.train_stats_["last_loss"], g.train_stats_["stop_curve"])
+             for g in (gen, two, other)]
+    assert trace[0] == trace[1] and trace[0] != trace[2]
+    weights = [dict(g.slot_lm_.named_parameters()) for g in (gen, two)]
+    assert all(torch.equal(weights[0][k], weights[1][k]) for k in weights[0])
+    pd.testing.assert_frame_equal(two.sample(100, FairnessSpec(de=1.0), seed=0), synth)
     assert list(synth.columns) == list(table.df.columns) and len(synth) == 100
     for c in ("x", "w", "y"):
         assert set(synth[c]) <= set(table.df[c])
@@ -297,3 +315,36 @@ def test_the_fixed_parts_strengths_are_chosen_per_column_and_fit_the_demos_held_
     assert fixed.language_model_["prior_strengths"] == {}
     assert "strengths" not in fixed.train_stats_ and set(fixed.slot_lm_.strengths) == {5.0}  # control
     assert loss(fixed) - loss(chosen) > 0.2, (loss(fixed), loss(chosen))
+
+
+def test_the_thread_rule_takes_the_cores_the_other_processes_leave():
+    assert threads_for(0.0, 2) == 2 and threads_for(0.2, 2) == 2  # the other core free: both
+    assert threads_for(0.3, 2) == 1 and threads_for(1.0, 2) == 1 and threads_for(3.0, 2) == 1
+    assert threads_for(1.0, 8) == 7 and threads_for(0.0, 1) == 1
+
+
+def _cpu_ticks(pid: int) -> int:
+    with open(f"/proc/{pid}/stat") as f:
+        return sum(map(int, f.read().rsplit(")", 1)[1].split()[11:13]))
+
+
+def test_the_governor_takes_one_thread_beside_a_busy_process():
+    """A real busy process beside this one: the governor, on two threads as on a free machine,
+    measures it (the machine's busy time less this process's) and drops to one thread."""
+    spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        wait_for(lambda: _cpu_ticks(spinner.pid) > 10, what="the busy process running")
+        governor = ThreadGovernor(cores=2)
+        governor.threads = 2
+        torch.set_num_threads(2)
+        t0 = time.perf_counter()
+        while time.perf_counter() - t0 < governor.WINDOW * 1.2:  # this process busy too
+            sum(range(10_000))
+        governor()
+        assert governor.others is not None and governor.others >= 0.5, governor.others
+        assert governor.threads == 1 and torch.get_num_threads() == 1
+        assert set(governor.record()) == {"1", "2"}
+    finally:
+        spinner.kill()
+        spinner.wait()
+        torch.set_num_threads(1)

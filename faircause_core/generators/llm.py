@@ -73,20 +73,99 @@ BODIES = ("pretrained", "random", "none")
 DEFAULT_LAYERS = 8
 
 
-def default_threads() -> Optional[int]:
-    """One torch thread on a machine with <= 2 cores: measured here with other processes
-    busy, two threads spin-wait on each other and run ~10x slower (4 s vs 41 s per step)."""
-    return 1 if (os.cpu_count() or 1) <= 2 else None
+#: threads= value that lets ThreadGovernor choose, while fitting, from what the machine is doing.
+AUTO = "auto"
+
+
+def default_threads():
+    """AUTO on a machine with <= 2 cores (ThreadGovernor: two torch threads while the other
+    core is free, one while another process uses it), else None (torch's own choice)."""
+    return AUTO if (os.cpu_count() or 1) <= 2 else None
+
+
+def _cpu_seconds() -> Optional[tuple[float, float]]:
+    """(busy CPU seconds of the whole machine, of this process) so far; None where /proc/stat
+    is unreadable or counts other CPUs than this process may use (a container's share)."""
+    try:
+        with open("/proc/stat") as f:
+            lines = f.read().splitlines()
+        cpus = sum(1 for line in lines if line.startswith("cpu") and line[3:4].isdigit())
+        if cpus != (os.cpu_count() or 0):
+            return None
+        user, nice, system, idle, iowait, irq, softirq, steal = map(int, lines[0].split()[1:9])
+    except (OSError, ValueError):
+        return None
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK"), time.process_time()
+
+
+def threads_for(others: float, cores: int) -> int:
+    """Torch threads for `cores` cores while other processes use `others` of them: the cores
+    left whole (a quarter-core of background is tolerated), at least one."""
+    return max(1, min(cores, int(cores - others + 0.25)))
+
+
+class ThreadGovernor:
+    """Chooses torch's threads while a fit runs, from what the rest of the machine uses.
+
+    On this 2-core machine two torch threads fit the demo 1.5x faster than one when the
+    other core is free (16.8 vs 24.7 s), but beside a busy process they spin-wait on each
+    other and ran ~10x slower per step; so every WINDOW seconds of wall time it measures the
+    other processes' CPU use (the machine's busy time from /proc/stat less this process's)
+    and sets threads_for(...). It starts on one thread, so a wrong guess costs at most one
+    window. Call it from the thread that computes: torch's OpenMP setting is per thread.
+    The numbers do not depend on the thread count (tests/test_llm.py checks the fit bit for
+    bit), only the time does. `seconds` records wall time spent on each count."""
+
+    WINDOW = 0.5
+
+    def __init__(self, cores: Optional[int] = None) -> None:
+        self.cores = int(cores or os.cpu_count() or 1)
+        self.threads = 1
+        self.seconds: dict[int, float] = {}
+        self.others: Optional[float] = None  # the other processes' cores in the last window
+        torch.set_num_threads(1)
+        self._mark = (time.perf_counter(), _cpu_seconds())
+
+    def __call__(self) -> None:
+        now = time.perf_counter()
+        wall = now - self._mark[0]
+        if wall < self.WINDOW:
+            return
+        self.seconds[self.threads] = self.seconds.get(self.threads, 0.0) + wall
+        reading, before = _cpu_seconds(), self._mark[1]
+        self._mark = (now, reading)
+        if reading is None or before is None:
+            return
+        self.others = max(0.0, (reading[0] - before[0]) - (reading[1] - before[1])) / wall
+        n = threads_for(self.others, self.cores)
+        if n != self.threads:
+            torch.set_num_threads(n)
+            self.threads = n
+
+    def record(self) -> dict:
+        """{threads: seconds} of wall time so far, the last window included."""
+        out = dict(self.seconds)
+        out[self.threads] = out.get(self.threads, 0.0) + time.perf_counter() - self._mark[0]
+        return {str(k): round(v, 2) for k, v in sorted(out.items())}
+
+
+def _no_tick() -> None:
+    pass
 
 
 @contextmanager
-def torch_threads(n: Optional[int]):
-    """Use n intra-op threads inside the block and restore the previous setting after."""
+def torch_threads(n):
+    """Torch intra-op threads inside the block, restored after: n threads, torch's own setting
+    (None), or AUTO (a ThreadGovernor). Yields a callable to call often from the computing
+    thread (the governor, or a no-op for a fixed count)."""
     before = torch.get_num_threads()
-    if n:
+    tick = _no_tick
+    if n == AUTO:
+        tick = ThreadGovernor()
+    elif n:
         torch.set_num_threads(n)
     try:
-        yield
+        yield tick
     finally:
         torch.set_num_threads(before)
 
@@ -104,7 +183,8 @@ class LLMGenerator(Generator):
     None = all); freeze_layers: lower layers kept frozen (None = all but the top
     `train_layers`; with any frozen, the input slots are frozen too). cache: reuse/store
     the fine-tuned state on disk. threads: torch threads while fitting/sampling (default:
-    1 on a <= 2-core machine, else torch's choice; None = leave torch's setting).
+    AUTO on a <= 2-core machine, chosen while it runs by ThreadGovernor, else torch's
+    choice; None = leave torch's setting).
     body: "pretrained" (default), "random" (same architecture, random weights) or "none"
     (the logistic posterior alone: no model is loaded), see BODIES. equivalent_sample_size: the posterior's
     pseudo rows (0 = the logistic model alone; "cv", the default: chosen per column by
@@ -128,7 +208,7 @@ class LLMGenerator(Generator):
         cache: bool = True,
         seed: int = 0,
         sample_chunk: int = 512,
-        threads: Optional[int] = -1,
+        threads=-1,
         body: str = "pretrained",
         layers: Optional[int] = DEFAULT_LAYERS,
         train_layers: int = 2,
@@ -161,8 +241,8 @@ class LLMGenerator(Generator):
         self.sample_chunk = int(sample_chunk)
         if threads == -1:
             threads = default_threads()
-        if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
-            raise InputError(f"threads must be a whole number >= 1, got {threads!r}")
+        if threads not in (None, AUTO) and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
+            raise InputError(f"threads must be a whole number >= 1, {AUTO!r} or None, got {threads!r}")
         self.threads = threads
         if layers is not None and (isinstance(layers, bool) or not isinstance(layers, (int, np.integer)) or layers < 1):
             raise InputError(f"layers must be a whole number >= 1 (or None for all), got {layers!r}")
@@ -209,8 +289,12 @@ class LLMGenerator(Generator):
             cancel: Optional[CancelToken] = None) -> "LLMGenerator":
         """Fit the logistic tables and the LM residual; `cancel` is checked before and after
         loading the model, at every L-BFGS evaluation and every training step (Cancelled)."""
-        with torch_threads(self.threads):
-            return self._fit(table, graph, roles, progress, cancel.check if cancel is not None else None)
+        with torch_threads(self.threads) as tick:
+            check = cancel.check if cancel is not None else None
+            self._fit(table, graph, roles, progress, tick if check is None else lambda: (check(), tick()))
+            if isinstance(tick, ThreadGovernor):  # what the run says it did: seconds on each count
+                self.language_model_["torch_threads"] = tick.record()
+            return self
 
     def _fit(self, table, graph, roles, progress, check) -> "LLMGenerator":
         from faircause_core.generators.lm import store as lm_store
@@ -288,17 +372,16 @@ class LLMGenerator(Generator):
         progress: Optional[ProgressFn] = None,
         cancel: Optional[CancelToken] = None,
     ) -> pd.DataFrame:
-        with torch_threads(self.threads):
-            return self._sample(n, fairness, seed, progress, cancel)
+        with torch_threads(self.threads) as tick:
+            return self._sample(n, fairness, seed, progress, cancel, tick)
 
-    def _sample(self, n, fairness, seed, progress, cancel) -> pd.DataFrame:
+    def _sample(self, n, fairness, seed, progress, cancel, tick=_no_tick) -> pd.DataFrame:
         if not hasattr(self, "slot_lm_"):
             raise InputError("the language model generator is not fitted yet: call fit() first")
         n = check_sample_request(n, fairness, self.groups_.x0, self.groups_.x1, self.roles_.x)
         progress = progress or no_progress
-        check = cancel.check if cancel is not None else None
-        if check:
-            check()
+        check = tick if cancel is None else lambda: (cancel.check(), tick())
+        check()
         if self.kv_ is None:
             with torch.inference_mode():
                 self.kv_ = self.slot_lm_.prefix_kv()
@@ -314,8 +397,7 @@ class LLMGenerator(Generator):
 
         progress("sampling", 0, n)
         codes = self._codes(n, fairness, u, check=check, on_column=on_column)
-        if check:
-            check()
+        check()
         matrix = np.stack([codes[c] for c in lay.order], axis=1)
         return lay.decode(matrix, u[k:2 * k])
 

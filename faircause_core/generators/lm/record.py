@@ -50,6 +50,8 @@ def build(stats: Mapping, columns: list[str], model: str, layers: Optional[int],
         "test": f"{TEST}, alpha {alpha:g}" if per_column else None,
         "fit_seconds": None if fit_seconds is None else round(float(fit_seconds), 2),
         "from_cache": bool(from_cache),
+        # wall seconds of the fit on each torch thread count, where llm.ThreadGovernor chose them
+        "torch_threads": {},
         # the fixed part's Dirichlet strength per column (generators/strength.py); {} when fixed
         "prior_strengths": {c: float(v) for c, v in (stats.get("strengths") or {}).items()},
     }
@@ -60,7 +62,8 @@ def prompt_record(model: str, columns: list[str]) -> dict:
     return {"model": model, "body": "prompt", "layers": None, "columns": list(columns), "columns_used": list(columns),
             "per_column": {}, "steps_run": 0, "step_budget": 0, "best_step": 0, "warmup_steps": 0,
             "stopped_because": "prompt mode: no training", "held_out_rows": {"stopping": 0, "selection": 0},
-            "test": None, "fit_seconds": None, "from_cache": False, "prior_strengths": {}}
+            "test": None, "fit_seconds": None, "from_cache": False, "torch_threads": {},
+            "prior_strengths": {}}
 
 
 def _model_words(record: Mapping) -> str:
