@@ -156,6 +156,14 @@ def flat(timings: dict) -> dict:
     return {k: v for k, v in timings.items() if isinstance(v, (int, float))}
 
 
+def _counts(text: str) -> list[str]:
+    """--workers: whole numbers >= 1, comma-separated (argparse says a bad one in one line)."""
+    counts = [w.strip() for w in text.split(",") if w.strip()]
+    if not all(w.isdigit() and int(w) >= 1 for w in counts):
+        raise argparse.ArgumentTypeError(f"worker counts must be whole numbers >= 1, got {text!r}")
+    return counts
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--cohorts", default="demo,flchain,medpar,pbc,wide")
@@ -167,7 +175,8 @@ def main() -> int:
     ap.add_argument("--measure", default="full",
                     help="measuring profiles to run, full and/or light (pipeline.MEASURE_PROFILES); a light "
                          "run's key ends in @light")
-    ap.add_argument("--workers", default="", help="FAIRCAUSE_THREADS values to run each configuration with, e.g. 1,2")
+    ap.add_argument("--workers", default="", type=_counts,
+                    help="FAIRCAUSE_THREADS values to run each configuration with, e.g. 1,2")
     ap.add_argument("--clock", choices=("wall", "cpu"), default="wall",
                     help="cpu: time every step by this process's CPU seconds (a shared, loaded machine)")
     args = ap.parse_args()
@@ -207,7 +216,7 @@ def main() -> int:
         table, graph, roles = cohort(name)
         prep = time.perf_counter() - t
         shape = f"{len(table.df):,} x {len(table.df.columns)}"
-        workers = [w for w in args.workers.split(",") if w] or [None]
+        workers = args.workers or [None]
         for gen, mode, profile, count in [(g, m, p, w) for g in generators for m in modes for p in profiles
                                           for w in workers]:
             key = (f"{name}/{mode}" if gen == "bayesnet" else f"{gen}:{name}/{mode}") + \
