@@ -186,7 +186,9 @@ def _forked_map(fn: Callable, items: list, shared, done: Callable | None, worker
     Fork-safe as used: a child never runs Polars (its pool deadlocks after a fork: Anonymeter
     stays in the parent), and scikit-learn's OpenMP runs on one thread in every process here
     (fairness._one_thread, utility's threadpool_limits(1)): GNU OpenMP hangs a forked child whose
-    parent ran a parallel region on more threads."""
+    parent ran a parallel region on more threads. Nor does a child run torch, whose own OpenMP
+    runs on two threads while the language model trains on a free machine (llm.ThreadGovernor;
+    a forked child that ran torch after that hung: tests/test_engine.py's control)."""
     from multiprocessing.connection import Pipe, wait
 
     children: dict = {}  # our end of each child's pipe -> its pid

@@ -631,3 +631,51 @@ def test_the_app_runs_on_the_ray_cluster_ray_address_names(ray_engine, monkeypat
     finally:
         for pool in job_process._POOL:
             pool.shutdown()
+
+
+@pytest.mark.skipif(not engine.FORK, reason="forked workers are Linux only (elsewhere threads)")
+def test_an_audit_forks_safely_after_torch_ran_on_two_threads(demo_table, demo_roles, monkeypatch):
+    """A language-model run's synthetic audit forks its fits after the model trained on two torch
+    threads (llm.ThreadGovernor on a free machine). The children run scikit-learn's own OpenMP,
+    never torch's, so they finish with the one-process numbers. Control, in the same process: a
+    forked child that runs torch on two threads there hangs (GNU OpenMP's thread pool is not in
+    the child), so the parent really had a two-thread pool when the audit forked."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from faircause_core.causal import fairness
+
+    r = demo_roles
+    monkeypatch.setenv("FAIRCAUSE_THREADS", "1")
+    one = fairness.decompose(demo_table.df, r.x, r.x0, r.x1, r.y, r.z, r.w, seed=0, splits=1)
+    script = f"""
+import json, os, sys, time
+import pandas as pd, torch
+torch.set_num_threads(2)
+x = torch.randn(800, 800)
+for _ in range(3):
+    x @ x
+from faircause_core.causal.fairness import decompose
+from faircause_core.io.data import load_table
+df = load_table({str(DEMO)!r}).df
+dec = decompose(df, {r.x!r}, {r.x0!r}, {r.x1!r}, {r.y!r}, {list(r.z)!r}, {list(r.w)!r}, seed=0, splits=1)
+pid = os.fork()
+if pid == 0:
+    x @ x
+    os._exit(0)
+deadline = time.time() + 3
+while time.time() < deadline and os.waitpid(pid, os.WNOHANG) == (0, 0):
+    time.sleep(0.1)
+hung = os.waitpid(pid, os.WNOHANG) == (0, 0)
+os.kill(pid, 9)
+print(json.dumps({{"audit": dec.to_frame()["estimate"].tolist(), "control_hung": hung}}))
+"""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "FAIRCAUSE_THREADS": "2", "FAIRCAUSE_AUDIT_CACHE": "off"}
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    assert out["audit"] == one.to_frame()["estimate"].tolist()
+    assert out["control_hung"], "the control did not hang: torch had no two-thread pool to inherit"
