@@ -66,6 +66,11 @@ def test_words():
     # accents read as plain letters: an "Âge" column is age (fixed), "Décès" no longer splits apart
     assert words("Âge") == "age" and fixed_name("Âge") is not None and fixed_name("Ge") is None
     assert words("Date_Décès") == "date deces" and name_words("Ethnicité") == ["ethnicite"]
+    # one rule for both readers of names (the question's and the marks'): capitals then small
+    # letters stay one word ('f', 'utime' before, in the question's own copy)
+    for name in ("FUtime", "TenYearCHD", "DEATH_EVENT", "currentSmoker", "flc.grp", "age80"):
+        assert words(name) == " ".join(name_words(name))
+    assert name_words("FUtime") == ["futime"] and name_words("TenYearCHD") == ["ten", "year", "chd"]
 
 
 @pytest.mark.parametrize("name", [

@@ -190,12 +190,14 @@ def fold_accents(name) -> str:
 
 
 def name_words(name: str) -> list[str]:
-    """A column name's words, lower case: 'TenYearCHD' -> ten, year, chd; 'DEATH_EVENT' ->
-    death, event; 'currentSmoker' -> current, smoker; 'Âge' -> age."""
+    """A column name's words, lower case (the one rule for reading names: the question's and
+    the marks' suggestions, causal.suggest): 'TenYearCHD' -> ten, year, chd; 'DEATH_EVENT' ->
+    death, event; 'daysToDeath' -> days, to, death; 'age80' -> age, 80; 'FUtime' -> futime
+    (capitals then small letters stay one word); 'Âge' -> age."""
     import re
 
-    parts = re.findall(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+", fold_accents(name))
-    return [p.lower() for p in parts]
+    text = re.sub(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Za-z])(?=\d)|(?<=\d)(?=[A-Za-z])", " ", fold_accents(name))
+    return re.sub(r"[^0-9A-Za-z]+", " ", text).lower().split()
 
 
 def is_exposure_name(name: str) -> bool:

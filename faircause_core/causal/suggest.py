@@ -43,7 +43,7 @@ import pandas as pd
 
 from faircause_core.errors import InputError
 from faircause_core.io.schema import plain_value, unknown_column_message
-from faircause_core.causal.question import Outcome, fold_accents
+from faircause_core.causal.question import Outcome, name_words
 
 MARKS = ("after_outcome", "fixed")
 #: Smallest difference in the share missing between Y = 0 and Y = 1 rows read as "missing
@@ -148,10 +148,8 @@ class Suggestion:
 
 
 def words(name: str) -> str:
-    """A column name as lower-case words: 'daysToDeath' -> 'days to death', 'age80' -> 'age 80',
-    'Âge' -> 'age'."""
-    text = re.sub(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Za-z])(?=\d)|(?<=\d)(?=[A-Za-z])", " ", fold_accents(name))
-    return " ".join(re.sub(r"[^0-9A-Za-z]+", " ", text).lower().split())
+    """A column name as lower-case words, one string for the name patterns (question.name_words)."""
+    return " ".join(name_words(name))
 
 
 def after_outcome_name(name: str) -> str | None:
