@@ -31,7 +31,8 @@ def once(threads: str) -> dict:
     """One fit in this process."""
     from faircause_core.causal.discovery import discover
     from faircause_core.causal.graph import derive_roles
-    from faircause_core.generators.llm import AUTO, LLMGenerator
+    from faircause_core.generators.llm import LLMGenerator
+    from faircause_core.generators.lm.threads import AUTO
     from faircause_core.io.data import load_table
     from faircause_core.workflow.pipeline import split_holdout
 

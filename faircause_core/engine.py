@@ -187,7 +187,7 @@ def _forked_map(fn: Callable, items: list, shared, done: Callable | None, worker
     stays in the parent), and scikit-learn's OpenMP runs on one thread in every process here
     (fairness._one_thread, utility's threadpool_limits(1)): GNU OpenMP hangs a forked child whose
     parent ran a parallel region on more threads. Nor does a child run torch, whose own OpenMP
-    runs on two threads while the language model trains on a free machine (llm.ThreadGovernor;
+    runs on two threads while the language model trains on a free machine (lm.threads.ThreadGovernor;
     a forked child that ran torch after that hung: tests/test_engine.py's control)."""
     from multiprocessing.connection import Pipe, wait
 

@@ -16,7 +16,8 @@ from faircause_core.io.data import table_from_frame
 from faircause_core.errors import InputError
 from faircause_core.causal.fairness import decompose
 from faircause_core.generators.base import CancelToken, Cancelled, FairnessSpec
-from faircause_core.generators.llm import AUTO, LLMGenerator, ThreadGovernor, threads_for
+from faircause_core.generators.llm import LLMGenerator
+from faircause_core.generators.lm.threads import AUTO, ThreadGovernor, threads_for
 from faircause_core.causal.graph import CausalGraph, derive_roles
 from tests.streamlit_server import wait_for
 

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from faircause_core.generators.lm.constrained import RowDecoder, ValueVocabulary, torch_generator
+from faircause_core.generators.lm.threads import default_threads, torch_threads
 from faircause_core.errors import InputError
 from faircause_core.generators.base import CancelToken, FairnessSpec, Generator, ProgressFn, check_rows, no_progress
 
@@ -207,16 +208,18 @@ class PromptGenerator(Generator):
         row_budget = sum(len(v.token_ids[0]) + 8 for v in self.vocab.values()) + 32
         progress("writing rows", 0, n)
         done = 0
-        for b in range(n_batches):
-            if cancel is not None:
-                cancel.check()
-            size = min(self.batch_size, n - done)
-            prompt = self._examples(rng, tokenizer, context - row_budget)
-            batch = self._sample_batch(model, tokenizer, prompt, size, fairness, rng)
-            for c in self.order:
-                rows[c].extend(batch[c])
-            done += size
-            progress("writing rows", done, n)
+        with torch_threads(default_threads()) as tick:  # the fine-tune's rule (lm.threads)
+            for b in range(n_batches):
+                if cancel is not None:
+                    cancel.check()
+                tick()
+                size = min(self.batch_size, n - done)
+                prompt = self._examples(rng, tokenizer, context - row_budget)
+                batch = self._sample_batch(model, tokenizer, prompt, size, fairness, rng)
+                for c in self.order:
+                    rows[c].extend(batch[c])
+                done += size
+                progress("writing rows", done, n)
         return self._frame(rows)
 
     def _sample_batch(self, model, tokenizer, prompt: list[int], size: int, fairness: FairnessSpec,

@@ -50,7 +50,7 @@ def build(stats: Mapping, columns: list[str], model: str, layers: Optional[int],
         "test": f"{TEST}, alpha {alpha:g}" if per_column else None,
         "fit_seconds": None if fit_seconds is None else round(float(fit_seconds), 2),
         "from_cache": bool(from_cache),
-        # wall seconds of the fit on each torch thread count, where llm.ThreadGovernor chose them
+        # wall seconds of the fit on each torch thread count, where lm.threads.ThreadGovernor chose them
         "torch_threads": {},
         # the fixed part's Dirichlet strength per column (generators/strength.py); {} when fixed
         "prior_strengths": {c: float(v) for c, v in (stats.get("strengths") or {}).items()},
