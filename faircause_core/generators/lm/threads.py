@@ -53,8 +53,9 @@ class ThreadGovernor:
     other processes' CPU use (the machine's busy time from /proc/stat less this process's)
     and sets threads_for(...). It starts on one thread, so a wrong guess costs at most one
     window. Call it from the thread that computes: torch's OpenMP setting is per thread.
-    The numbers do not depend on the thread count (tests/test_llm.py checks the fit bit for
-    bit), only the time does. `seconds` records wall time spent on each count."""
+    The numbers do not depend on the thread count here (tests/test_llm.py checks the fit bit
+    for bit), only the time does; a CPU whose kernels split a sum by thread would make them
+    depend on the load (threads=1 then repeats exactly). `seconds` records wall time spent on each count."""
 
     WINDOW = 0.5
 
