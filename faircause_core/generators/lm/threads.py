@@ -25,7 +25,7 @@ def default_threads():
 
 def _cpu_seconds() -> Optional[tuple[float, float]]:
     """(busy CPU seconds of the whole machine, of this process) so far; None where /proc/stat
-    is unreadable or counts other CPUs than this process may use (a container's share)."""
+    is unreadable or does not list os.cpu_count() CPUs (then the governor keeps its count)."""
     try:
         with open("/proc/stat") as f:
             lines = f.read().splitlines()
@@ -47,15 +47,15 @@ def threads_for(others: float, cores: int) -> int:
 class ThreadGovernor:
     """Chooses torch's threads while a fit runs, from what the rest of the machine uses.
 
-    On this 2-core machine two torch threads fit the demo 1.5x faster than one when the
-    other core is free (16.8 vs 24.7 s), but beside a busy process they spin-wait on each
-    other and ran ~10x slower per step; so every WINDOW seconds of wall time it measures the
-    other processes' CPU use (the machine's busy time from /proc/stat less this process's)
-    and sets threads_for(...). It starts on one thread, so a wrong guess costs at most one
+    On this 2-core machine two torch threads fit the demo 1.4x faster than one when the
+    other core is free (16.6 vs 23.1 s), but beside a busy process they spin-wait on each
+    other and took twice as long (47.3 vs 23.5 s; bench/bench_lm_threads.py). So every WINDOW
+    seconds of wall time it measures the other processes' CPU use (the machine's busy time
+    from /proc/stat less this process's) and sets threads_for(...). It starts on one thread, so a wrong guess costs at most one
     window. Call it from the thread that computes: torch's OpenMP setting is per thread.
     The numbers do not depend on the thread count here (tests/test_llm.py checks the fit bit
     for bit), only the time does; a CPU whose kernels split a sum by thread would make them
-    depend on the load (threads=1 then repeats exactly). `seconds` records wall time spent on each count."""
+    depend on the load (threads=1 then repeats exactly). `seconds`: wall time on each count."""
 
     WINDOW = 0.5
 
