@@ -110,7 +110,7 @@ class LLMGenerator(Generator):
         cache: bool = True,
         seed: int = 0,
         sample_chunk: int = 512,
-        threads=-1,
+        threads: int | str | None = -1,
         body: str = "pretrained",
         layers: Optional[int] = DEFAULT_LAYERS,
         train_layers: int = 2,

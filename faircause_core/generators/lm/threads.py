@@ -17,7 +17,7 @@ import torch
 AUTO = "auto"
 
 
-def default_threads():
+def default_threads() -> Optional[str]:
     """AUTO on a machine with <= 2 cores (ThreadGovernor: two torch threads while the other
     core is free, one while another process uses it), else None (torch's own choice)."""
     return AUTO if (os.cpu_count() or 1) <= 2 else None
@@ -95,7 +95,7 @@ def _no_tick() -> None:
 
 
 @contextmanager
-def torch_threads(n):
+def torch_threads(n: int | str | None):
     """Torch intra-op threads inside the block, restored after: n threads, torch's own setting
     (None), or AUTO (a ThreadGovernor). Yields a callable to call often from the computing
     thread (the governor, or a no-op for a fixed count)."""
