@@ -51,7 +51,7 @@ from faircause_core.generators.base import CancelToken, FairnessSpec, Generator,
 from faircause_core.causal.question import Outcome
 from faircause_core.generators.lm import record as lm_record
 from faircause_core.generators.lm.budget import DEFAULT_BATCH, DEFAULT_PRESET, PRESETS, step_budget
-from faircause_core.generators.lm.threads import AUTO, ThreadGovernor, _no_tick, default_threads, torch_threads
+from faircause_core.generators.lm.threads import AUTO, ThreadGovernor, default_threads, torch_threads
 from faircause_core.generators.sampling import Groups, ancestral_sample, counterfactual_effects
 
 # The step budget (of `batch_size` rows, lm.budget.step_budget) scales with the rows it trains
@@ -70,6 +70,12 @@ BODIES = ("pretrained", "random", "none")
 # of the time per step and per query, and the residual they feed was no worse on held-out
 # rows than all 30 (bench/bench_lm_ablation.py, variant pretrained30).
 DEFAULT_LAYERS = 8
+
+
+def _checks(cancel: Optional[CancelToken], tick):
+    """What the fit and sampling call at each step: the cancel token's check, then the thread
+    governor's tick (lm.threads)."""
+    return tick if cancel is None else lambda: (cancel.check(), tick())
 
 
 class LLMGenerator(Generator):
@@ -192,8 +198,7 @@ class LLMGenerator(Generator):
         """Fit the logistic tables and the LM residual; `cancel` is checked before and after
         loading the model, at every L-BFGS evaluation and every training step (Cancelled)."""
         with torch_threads(self.threads) as tick:
-            check = cancel.check if cancel is not None else None
-            self._fit(table, graph, roles, progress, tick if check is None else lambda: (check(), tick()))
+            self._fit(table, graph, roles, progress, _checks(cancel, tick))
             if isinstance(tick, ThreadGovernor):  # what the run says it did: seconds on each count
                 self.language_model_["torch_threads"] = tick.record()
             return self
@@ -275,14 +280,13 @@ class LLMGenerator(Generator):
         cancel: Optional[CancelToken] = None,
     ) -> pd.DataFrame:
         with torch_threads(self.threads) as tick:
-            return self._sample(n, fairness, seed, progress, cancel, tick)
+            return self._sample(n, fairness, seed, progress, _checks(cancel, tick))
 
-    def _sample(self, n, fairness, seed, progress, cancel, tick=_no_tick) -> pd.DataFrame:
+    def _sample(self, n, fairness, seed, progress, check) -> pd.DataFrame:
         if not hasattr(self, "slot_lm_"):
             raise InputError("the language model generator is not fitted yet: call fit() first")
         n = check_sample_request(n, fairness, self.groups_.x0, self.groups_.x1, self.roles_.x)
         progress = progress or no_progress
-        check = tick if cancel is None else lambda: (cancel.check(), tick())
         check()
         if self.kv_ is None:
             with torch.inference_mode():
